@@ -1,0 +1,132 @@
+"""Shared fixtures: a fresh data dir per test, the app, and one user per role.
+
+``desk`` builds a small world (one organisation of every kind, one user in
+each) that tests extend; ``login(client, user)`` logs a test client in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from tmdesk.core import accounts, projects
+from tmdesk.core.db import database, open_database
+from tmdesk.core.models import Organisation, Project, User
+
+PASSWORD = "correct horse battery staple"
+
+# Real installations hash with scrypt; the suite creates hundreds of accounts,
+# so it uses a cheap method. Login checks read the method from each hash.
+accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def db(data_dir):
+    """An open, migrated database in a temporary data dir."""
+    open_database(data_dir)
+    database.connect(reuse_if_open=True)
+    yield database
+    if not database.is_closed():
+        database.close()
+
+
+@dataclass
+class Desk:
+    """Organisations and users of every kind, created by the ``desk`` fixture."""
+
+    orgs: dict[str, Organisation]
+    users: dict[str, User]
+
+    def user(self, key: str) -> User:
+        return User.get_by_id(self.users[key].id)
+
+    def draft(self, owner: str = "recipient", **fields) -> Project:
+        data = {
+            "title_en": "SOC analyst training",
+            "title_uk": "Навчання аналітиків SOC",
+            "summary_en": "Train 40 analysts.",
+            "category": "training",
+            "budget_amount": "100000",
+            "budget_currency": "EUR",
+            "tlp": "GREEN",
+            "priority": "high",
+        } | fields
+        return projects.create_draft(self.user(owner), data)
+
+    def published(self, owner: str = "recipient", **fields) -> Project:
+        project = self.draft(owner, **fields)
+        projects.transition(self.user(owner), project, "submit")
+        projects.transition(self.user("back_office"), project, "publish")
+        return Project.get_by_id(project.id)
+
+
+ORGS = {
+    # key: (code, kind, country, english name)
+    "recipient": ("SSSCIP", "recipient", "UA", "State Service of Special Communications"),
+    "recipient2": ("MDT", "recipient", "UA", "Ministry of Digital Transformation"),
+    "back_office": ("BACKOFFICE", "back_office", "PL", "Tallinn Mechanism Back Office"),
+    "project_office": ("TMPO", "project_office", "UA", "Tallinn Mechanism Project Office"),
+    "donor": ("GB", "donor", "GB", "United Kingdom"),
+    "donor2": ("EE", "donor", "EE", "Estonia"),
+    "observer": ("EU", "observer", "BE", "European Union"),
+    "company": ("CYBERCO", "company", "UA", "CyberCo LLC"),
+    "company2": ("SECURA", "company", "EE", "Secura OÜ"),
+}
+
+
+@pytest.fixture
+def desk(db) -> Desk:
+    orgs, users = {}, {}
+    for key, (code, kind, country, name) in ORGS.items():
+        orgs[key] = accounts.create_organisation(
+            None, {"code": code, "kind": kind, "country": country, "name_en": name})
+        users[key] = accounts.create_user(None, f"{key}@example.org", code, PASSWORD,
+                                          name=key.replace("_", " ").title())
+    users["admin"] = accounts.create_user(None, "admin@example.org", "TMPO", PASSWORD,
+                                          name="Admin", is_admin=True)
+    return Desk(orgs, users)
+
+
+@pytest.fixture
+def app(data_dir, db):
+    from tmdesk.web import create_app
+
+    app = create_app(data_dir, {"TESTING": True})
+    database.connect(reuse_if_open=True)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token the page at ``path`` carries."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, user: User | str, password: str = PASSWORD):
+    email = user if isinstance(user, str) else user.email
+    response = client.post("/login", data={
+        "email": email, "password": password, "csrf_token": csrf_token(client, "/login"),
+    })
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response
+
+
+def post(client, path: str, data: dict | None = None, form_page: str | None = None, **kw):
+    """POST a form with the CSRF token taken from ``form_page`` (default: ``path``)."""
+    token = csrf_token(client, form_page or path)
+    return client.post(path, data={"csrf_token": token, **(data or {})}, **kw)

@@ -1,0 +1,74 @@
+"""Opening the database.
+
+All models bind to :data:`database`, a proxy that :func:`open_database`
+points at SQLite (the default, one file in the data dir) or at the URL in
+``TMDESK_DATABASE_URL``. SQLite-only SQL lives in this module and in
+:mod:`tmdesk.core.sqlite_specific` and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import peewee
+from playhouse.db_url import connect as connect_url
+
+#: The proxy every model binds to; initialised by :func:`open_database`.
+database = peewee.DatabaseProxy()
+
+DATABASE_FILENAME = "tmdesk.sqlite3"
+
+#: Durability first: WAL for concurrent readers, FULL sync so an acknowledged
+#: write survives power loss, foreign keys enforced, and a busy timeout so
+#: concurrent writers wait for each other instead of failing.
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": "full",
+    "busy_timeout": 10_000,
+    "cache_size": -32_000,
+}
+
+
+def database_url_from_env() -> str | None:
+    """The ``TMDESK_DATABASE_URL`` setting, if any."""
+    return os.environ.get("TMDESK_DATABASE_URL") or None
+
+
+def make_database(data_dir: Path | None = None, url: str | None = None) -> peewee.Database:
+    """Build (not open) the database for ``url`` or the SQLite file in ``data_dir``."""
+    if url:
+        if url.startswith("sqlite"):
+            return connect_url(url, pragmas=SQLITE_PRAGMAS)
+        return connect_url(url)
+    if data_dir is None:
+        raise ValueError("either a data dir or a database URL is needed")
+    return peewee.SqliteDatabase(
+        str(Path(data_dir) / DATABASE_FILENAME),
+        pragmas=SQLITE_PRAGMAS,
+        # One connection per thread; waitress serves with a thread pool.
+        check_same_thread=False,
+        timeout=10,
+    )
+
+
+def open_database(data_dir: Path | None = None, url: str | None = None) -> peewee.Database:
+    """Point the model proxy at the database and bring its schema up to date."""
+    from tmdesk.core.schema import upgrade  # local import: schema imports models
+
+    Path(data_dir).mkdir(parents=True, exist_ok=True) if data_dir else None
+    db = make_database(data_dir, url or database_url_from_env())
+    database.initialize(db)
+    db.connect(reuse_if_open=True)
+    try:
+        upgrade(db, data_dir=data_dir)
+    finally:
+        db.close()
+    return db
+
+
+def is_sqlite(db: peewee.Database | None = None) -> bool:
+    """Whether the (given or current) database is SQLite."""
+    target = db if db is not None else database.obj
+    return isinstance(target, peewee.SqliteDatabase)

@@ -1,0 +1,316 @@
+"""Peewee models: the domain words of DESIGN.md section 3 as tables.
+
+Money is stored as integer minor units (cents) behind :class:`MoneyField` so
+sums are exact on every database and the Python side only sees ``Decimal``.
+Funding state is never stored: see :mod:`tmdesk.core.funding`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import peewee as pw
+
+from tmdesk.core.db import database
+
+
+def utcnow() -> dt.datetime:
+    """The current UTC time, naive, to the second (how timestamps are stored)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+class MoneyField(pw.BigIntegerField):
+    """A decimal amount with two places, stored exactly as integer cents."""
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        return int((Decimal(value) * 100).to_integral_value())
+
+    def python_value(self, value):
+        if value is None:
+            return None
+        return (Decimal(int(value)) / 100).quantize(Decimal("0.01"))
+
+
+class DecimalTextField(pw.TextField):
+    """An exact decimal stored as text (exchange rates)."""
+
+    def db_value(self, value):
+        return None if value is None else str(Decimal(value))
+
+    def python_value(self, value):
+        return None if value is None else Decimal(value)
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Meta(BaseModel):
+    """Key-value facts about the database itself (schema version, audit head)."""
+
+    key = pw.CharField(primary_key=True, max_length=64)
+    value = pw.TextField()
+
+
+class Organisation(BaseModel):
+    code = pw.CharField(unique=True, max_length=32)
+    kind = pw.CharField(max_length=20, index=True)
+    country = pw.CharField(max_length=2)
+    iati_id = pw.CharField(max_length=64, null=True)
+    name_en = pw.CharField(max_length=200)
+    name_uk = pw.CharField(max_length=200, default="")
+    active = pw.BooleanField(default=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    def name(self, locale: str = "en") -> str:
+        """The name in ``locale``, falling back to the other language."""
+        if locale == "uk":
+            return self.name_uk or self.name_en
+        return self.name_en or self.name_uk
+
+
+class User(BaseModel):
+    email = pw.CharField(unique=True, max_length=254)
+    name = pw.CharField(max_length=200, default="")
+    organisation = pw.ForeignKeyField(Organisation, backref="users", on_delete="RESTRICT")
+    password_hash = pw.CharField(max_length=256)
+    is_admin = pw.BooleanField(default=False)
+    active = pw.BooleanField(default=True)
+    locale = pw.CharField(max_length=8, null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    last_login_at = pw.DateTimeField(null=True)
+    failed_logins = pw.IntegerField(default=0)
+    locked_until = pw.DateTimeField(null=True)
+    #: Changes when the password changes or the account is reset, so that
+    #: existing sessions end (used as flask-login's alternative id).
+    session_nonce = pw.CharField(max_length=64, default="")
+
+    @property
+    def role(self) -> str:
+        """The role derived from the organisation kind (DESIGN.md section 3)."""
+        return self.organisation.kind
+
+    # The session-user protocol flask-login expects (duck-typed: no Flask here).
+    # The id carries the session nonce, so a password change ends old sessions.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
+
+
+class ApiToken(BaseModel):
+    """A per-user API token; only its SHA-256 is stored."""
+
+    user = pw.ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    name = pw.CharField(max_length=100, default="")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    prefix = pw.CharField(max_length=12)
+    created_at = pw.DateTimeField(default=utcnow)
+    last_used_at = pw.DateTimeField(null=True)
+    revoked_at = pw.DateTimeField(null=True)
+
+
+class Project(BaseModel):
+    ref = pw.CharField(unique=True, max_length=20)
+    title_en = pw.CharField(max_length=300, default="")
+    title_uk = pw.CharField(max_length=300, default="")
+    summary_en = pw.TextField(default="")
+    summary_uk = pw.TextField(default="")
+    category = pw.CharField(max_length=32, index=True)
+    recipient = pw.ForeignKeyField(Organisation, backref="projects", on_delete="RESTRICT")
+    oblast = pw.CharField(max_length=8, default="UA", index=True)
+    budget_amount = MoneyField(default=0)
+    budget_currency = pw.CharField(max_length=3, default="EUR")
+    priority = pw.CharField(max_length=10, default="medium", index=True)
+    tlp = pw.CharField(max_length=12, default="AMBER", index=True)
+    status = pw.CharField(max_length=20, default="draft", index=True)
+    planned_start = pw.DateField(null=True)
+    planned_end = pw.DateField(null=True)
+    beneficiaries = pw.TextField(default="")
+    created_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+    submitted_at = pw.DateTimeField(null=True)
+    #: Set the first time the project is published; a withdrawn project that
+    #: was once published stays visible under its TLP label.
+    published_at = pw.DateTimeField(null=True)
+    duplicate_of = pw.ForeignKeyField("self", null=True, backref="duplicates", on_delete="SET NULL")
+
+    def title(self, locale: str = "en") -> str:
+        """Title in ``locale``, falling back to the other language."""
+        if locale == "uk":
+            return self.title_uk or self.title_en
+        return self.title_en or self.title_uk
+
+    def summary(self, locale: str = "en") -> str:
+        """Summary in ``locale``, falling back to the other language."""
+        if locale == "uk":
+            return self.summary_uk or self.summary_en
+        return self.summary_en or self.summary_uk
+
+
+class ProjectMember(BaseModel):
+    """A user named on a project: the only people who see a TLP:RED project."""
+
+    project = pw.ForeignKeyField(Project, backref="members", on_delete="CASCADE")
+    user = pw.ForeignKeyField(User, backref="memberships", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("project", "user"), True),)
+
+
+class StatusChange(BaseModel):
+    """One step of a project's status history: who, when, why."""
+
+    project = pw.ForeignKeyField(Project, backref="history", on_delete="CASCADE")
+    from_status = pw.CharField(max_length=20, null=True)
+    to_status = pw.CharField(max_length=20)
+    action = pw.CharField(max_length=20)
+    user = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    at = pw.DateTimeField(default=utcnow)
+    comment = pw.TextField(default="")
+
+
+class Offer(BaseModel):
+    """Assistance put forward before a project is chosen."""
+
+    organisation = pw.ForeignKeyField(Organisation, backref="offers", on_delete="RESTRICT")
+    category = pw.CharField(max_length=32, index=True)
+    description = pw.TextField()
+    quantity = pw.IntegerField(null=True)
+    value_amount = MoneyField(null=True)
+    value_currency = pw.CharField(max_length=3, null=True)
+    status = pw.CharField(max_length=12, default="open", index=True)
+    valid_until = pw.DateField(null=True)
+    created_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+class OfferLink(BaseModel):
+    """An offer matched by an officer to a project it could serve."""
+
+    offer = pw.ForeignKeyField(Offer, backref="links", on_delete="CASCADE")
+    project = pw.ForeignKeyField(Project, backref="offer_links", on_delete="CASCADE")
+    note = pw.TextField(default="")
+    created_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("offer", "project"), True),)
+
+
+class Pledge(BaseModel):
+    """A donor's support for one project: money and/or in kind."""
+
+    project = pw.ForeignKeyField(Project, backref="pledges", on_delete="CASCADE")
+    donor = pw.ForeignKeyField(Organisation, backref="pledges", on_delete="RESTRICT")
+    amount = MoneyField(null=True)
+    currency = pw.CharField(max_length=3, null=True)
+    in_kind = pw.TextField(default="")
+    in_kind_quantity = pw.IntegerField(null=True)
+    status = pw.CharField(max_length=12, default="offered", index=True)
+    date = pw.DateField()
+    offer = pw.ForeignKeyField(Offer, null=True, backref="pledges", on_delete="SET NULL")
+    note = pw.TextField(default="")
+    created_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+class Engagement(BaseModel):
+    """A company implementing (part of) a project."""
+
+    project = pw.ForeignKeyField(Project, backref="engagements", on_delete="CASCADE")
+    company = pw.ForeignKeyField(Organisation, backref="engagements", on_delete="RESTRICT")
+    role = pw.CharField(max_length=200)
+    contract_amount = MoneyField(null=True)
+    contract_currency = pw.CharField(max_length=3, null=True)
+    start_date = pw.DateField(null=True)
+    end_date = pw.DateField(null=True)
+    created_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class Update(BaseModel):
+    """A dated progress report on a project."""
+
+    project = pw.ForeignKeyField(Project, backref="updates", on_delete="CASCADE")
+    author = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    date = pw.DateField()
+    title = pw.CharField(max_length=300)
+    body = pw.TextField(default="")
+    progress = pw.IntegerField(null=True)  # percent complete, if the author says
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class Document(BaseModel):
+    """A file attached to a project, an update or a pledge.
+
+    The bytes live in ``<data dir>/documents/<stored_name>``, never under a
+    static folder; they are served only through a permission-checked route.
+    """
+
+    project = pw.ForeignKeyField(Project, backref="documents", on_delete="CASCADE")
+    update = pw.ForeignKeyField(Update, null=True, backref="documents", on_delete="CASCADE")
+    pledge = pw.ForeignKeyField(Pledge, null=True, backref="documents", on_delete="CASCADE")
+    filename = pw.CharField(max_length=255)
+    stored_name = pw.CharField(max_length=64, unique=True)
+    content_type = pw.CharField(max_length=100)
+    size = pw.IntegerField()
+    sha256 = pw.CharField(max_length=64)
+    uploaded_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    uploaded_at = pw.DateTimeField(default=utcnow)
+
+
+class ExchangeRate(BaseModel):
+    """How many euros one unit of ``currency`` is worth (editable by admins)."""
+
+    currency = pw.CharField(primary_key=True, max_length=3)
+    eur_per_unit = DecimalTextField()
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+class AuditEvent(BaseModel):
+    """Every change: who, when, what, before and after; hash-chained."""
+
+    at = pw.DateTimeField(default=utcnow, index=True)
+    user = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    user_email = pw.CharField(max_length=254, default="")
+    action = pw.CharField(max_length=64)
+    entity_type = pw.CharField(max_length=32, index=True)
+    entity_id = pw.CharField(max_length=64, index=True)
+    before = pw.TextField(null=True)  # JSON
+    after = pw.TextField(null=True)  # JSON
+    prev_hash = pw.CharField(max_length=64)
+    hash = pw.CharField(max_length=64)
+
+
+#: Every table, in creation order (foreign keys point backwards).
+ALL_MODELS: list[type[BaseModel]] = [
+    Meta,
+    Organisation,
+    User,
+    ApiToken,
+    Project,
+    ProjectMember,
+    StatusChange,
+    Offer,
+    OfferLink,
+    Pledge,
+    Engagement,
+    Update,
+    Document,
+    ExchangeRate,
+    AuditEvent,
+]

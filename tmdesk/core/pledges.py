@@ -1,0 +1,139 @@
+"""Pledges: a donor's support for one project, money and/or in kind.
+
+Lifecycle: offered → confirmed → disbursed (money) / delivered (in kind);
+withdrawn from offered or confirmed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tmdesk.core import audit, validation
+from tmdesk.core.db import database
+from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
+from tmdesk.core.i18n import N_
+from tmdesk.core.models import Offer, Organisation, Pledge, Project, User, utcnow
+from tmdesk.core.permissions import can_manage_pledge, can_pledge
+from tmdesk.core.visibility import is_officer
+from tmdesk.core.vocab import CURRENCIES
+
+PLEDGE_TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    # action: (from statuses, to status, label)
+    "confirm": (("offered",), "confirmed", N_("Confirm")),
+    "disburse": (("confirmed",), "disbursed", N_("Mark disbursed")),
+    "deliver": (("confirmed",), "delivered", N_("Mark delivered")),
+    "withdraw": (("offered", "confirmed"), "withdrawn", N_("Withdraw")),
+}
+
+
+def clean_pledge_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Validate a pledge: money (amount + currency) and/or in-kind support, and a date."""
+    errors = validation.Errors()
+    amount = validation.amount(errors, data, "amount")
+    currency = validation.choice(errors, data, "currency", CURRENCIES, required=False)
+    in_kind = validation.text(errors, data, "in_kind", max_length=2000)
+    quantity = validation.integer(errors, data, "in_kind_quantity", minimum=1)
+    date = validation.date(errors, data, "date")
+    note = validation.text(errors, data, "note", max_length=2000)
+    if amount is not None and not currency:
+        errors.setdefault("currency", N_("Give the currency of the amount."))
+    if amount is None and not in_kind and "amount" not in errors:
+        errors["amount"] = N_("Pledge an amount, in-kind support, or both.")
+    if quantity is not None and not in_kind:
+        errors.setdefault("in_kind", N_("Say what the quantity is of."))
+    errors.raise_if_any()
+    return {
+        "amount": amount,
+        "currency": currency if amount is not None else None,
+        "in_kind": in_kind,
+        "in_kind_quantity": quantity,
+        "date": date or utcnow().date(),
+        "note": note,
+    }
+
+
+def resolve_donor(user: User, donor_code: str | None) -> Organisation:
+    """The pledging organisation: the user's own, or (for officers) the one named."""
+    if user.organisation.kind == "donor":
+        if donor_code and donor_code != user.organisation.code:
+            raise PermissionDenied(N_("Donors pledge for their own organisation only."))
+        return user.organisation
+    if not is_officer(user):
+        raise PermissionDenied(N_("Only donors and the coordinating offices record pledges."))
+    donor = Organisation.get_or_none(
+        (Organisation.code == (donor_code or "")) & (Organisation.kind == "donor"))
+    if donor is None:
+        raise ValidationError({"donor": N_("Choose the donor organisation.")})
+    return donor
+
+
+def create_pledge(user: User, project: Project, data: dict[str, Any],
+                  donor_code: str | None = None, offer: Offer | None = None) -> Pledge:
+    """Record a pledge (status ``offered``) for a published project."""
+    if not can_pledge(user, project):
+        if project.status not in ("published", "in_implementation"):
+            raise TransitionError(N_("Only published projects take pledges."))
+        raise PermissionDenied(N_("You may not pledge for this project."))
+    donor = resolve_donor(user, donor_code)
+    fields = clean_pledge_data(data)
+    with database.atomic():
+        now = utcnow()
+        pledge = Pledge.create(project=project, donor=donor, status="offered", offer=offer,
+                               created_by=user, created_at=now, updated_at=now, **fields)
+        audit.record(user, "pledge.create", pledge, None, audit.snapshot(pledge))
+    return pledge
+
+
+def update_pledge(user: User, pledge: Pledge, data: dict[str, Any]) -> Pledge:
+    """Edit an offered pledge (confirmed ones change only through their steps)."""
+    if not can_manage_pledge(user, pledge):
+        raise PermissionDenied(N_("You may not change this pledge."))
+    if pledge.status != "offered":
+        raise TransitionError(N_("Only an offered pledge can be edited."))
+    fields = clean_pledge_data(data)
+    with database.atomic():
+        before = audit.snapshot(pledge)
+        for name, value in fields.items():
+            setattr(pledge, name, value)
+        pledge.updated_at = utcnow()
+        pledge.save()
+        audit.record(user, "pledge.update", pledge, before, audit.snapshot(pledge))
+    return pledge
+
+
+def available_pledge_actions(user: User, pledge: Pledge) -> list[tuple[str, str]]:
+    """``(action, label)`` pairs the user may take on the pledge now."""
+    if not can_manage_pledge(user, pledge):
+        return []
+    actions = []
+    for action, (sources, _target, label) in PLEDGE_TRANSITIONS.items():
+        if pledge.status not in sources:
+            continue
+        if action == "disburse" and pledge.amount is None:
+            continue
+        if action == "deliver" and not pledge.in_kind:
+            continue
+        actions.append((action, label))
+    return actions
+
+
+def transition_pledge(user: User, pledge: Pledge, action: str) -> Pledge:
+    """Move a pledge along its lifecycle."""
+    step = PLEDGE_TRANSITIONS.get(action)
+    if step is None:
+        raise TransitionError(N_("Unknown action “%(action)s”."), action=str(action)[:40])
+    if not can_manage_pledge(user, pledge):
+        raise PermissionDenied(N_("You may not change this pledge."))
+    sources, target, _label = step
+    if pledge.status not in sources:
+        raise TransitionError(
+            N_("A pledge that is “%(status)s” cannot be sent to “%(target)s”."),
+            status=pledge.status, target=target,
+        )
+    with database.atomic():
+        before = audit.snapshot(pledge)
+        pledge.status = target
+        pledge.updated_at = utcnow()
+        pledge.save()
+        audit.record(user, f"pledge.{action}", pledge, before, audit.snapshot(pledge))
+    return pledge

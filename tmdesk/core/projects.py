@@ -1,0 +1,285 @@
+"""Projects: drafting, editing, naming people, and the status workflow.
+
+The workflow (DESIGN.md section 3)::
+
+    draft → submitted → published → in_implementation → delivered → closed
+    submitted → returned (editable again, with the reviewer's comment) → submitted
+    submitted → rejected
+    any open state → withdrawn
+
+Every transition records who, when and why (:class:`StatusChange`) and an
+audit event, in one transaction with the change itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from tmdesk.core import audit, validation
+from tmdesk.core.db import database
+from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
+from tmdesk.core.i18n import N_
+from tmdesk.core.models import Project, ProjectMember, StatusChange, User, utcnow
+from tmdesk.core.permissions import (
+    can_create_project,
+    can_edit_project,
+    can_manage_members,
+    is_recipient_of,
+)
+from tmdesk.core.visibility import is_officer
+from tmdesk.core.vocab import CATEGORIES, CURRENCIES, OBLASTS, PRIORITIES, TLP_LABELS
+
+#: Fields a recipient edits on a draft, in form order.
+EDITABLE_FIELDS = (
+    "title_en", "title_uk", "summary_en", "summary_uk", "category", "oblast",
+    "budget_amount", "budget_currency", "priority", "tlp", "planned_start",
+    "planned_end", "beneficiaries",
+)
+
+
+def clean_project_data(data: dict[str, Any], partial: bool = False) -> dict[str, Any]:
+    """Validate a project's editable fields; raise :class:`ValidationError` listing all problems.
+
+    With ``partial`` only the keys present in ``data`` are checked and returned
+    (for PATCH); otherwise every field is cleaned and defaults are applied.
+    """
+    errors = validation.Errors()
+    present = set(data) if partial else set(EDITABLE_FIELDS)
+    out: dict[str, Any] = {}
+    for lang in ("en", "uk"):
+        if f"title_{lang}" in present:
+            out[f"title_{lang}"] = validation.text(errors, data, f"title_{lang}")
+        if f"summary_{lang}" in present:
+            out[f"summary_{lang}"] = validation.text(
+                errors, data, f"summary_{lang}", max_length=validation.MAX_TEXT)
+    if not partial and not (out.get("title_en") or out.get("title_uk")):
+        errors.setdefault("title_en", N_("Give a title in English or Ukrainian."))
+    if "category" in present:
+        out["category"] = validation.choice(errors, data, "category", CATEGORIES)
+    if "oblast" in present:
+        out["oblast"] = validation.choice(errors, data, "oblast", OBLASTS, default="UA")
+    if "budget_amount" in present:
+        out["budget_amount"] = validation.amount(errors, data, "budget_amount", required=True)
+    if "budget_currency" in present:
+        out["budget_currency"] = validation.choice(
+            errors, data, "budget_currency", CURRENCIES, default="EUR")
+    if "priority" in present:
+        out["priority"] = validation.choice(errors, data, "priority", PRIORITIES, default="medium")
+    if "tlp" in present:
+        out["tlp"] = validation.choice(errors, data, "tlp", TLP_LABELS, default="AMBER")
+    if "planned_start" in present:
+        out["planned_start"] = validation.date(errors, data, "planned_start")
+    if "planned_end" in present:
+        out["planned_end"] = validation.date(errors, data, "planned_end")
+    start, end = out.get("planned_start"), out.get("planned_end")
+    if start and end and end < start:
+        errors["planned_end"] = N_("The end date is before the start date.")
+    if "beneficiaries" in present:
+        out["beneficiaries"] = validation.text(
+            errors, data, "beneficiaries", max_length=validation.MAX_TEXT)
+    errors.raise_if_any()
+    return out
+
+
+def next_reference(year: int) -> str:
+    """The next free reference for ``year``: TM-2026-0001, TM-2026-0002, …"""
+    prefix = f"TM-{year}-"
+    last = (
+        Project.select(Project.ref)
+        .where(Project.ref.startswith(prefix))
+        .order_by(Project.ref.desc())
+        .first()
+    )
+    number = int(last.ref.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:04d}"
+
+
+def create_draft(user: User, data: dict[str, Any]) -> Project:
+    """A new draft for the user's (recipient) organisation; the user is named on it."""
+    if not can_create_project(user):
+        raise PermissionDenied(N_("Only recipient organisations draft projects."))
+    fields = clean_project_data(data)
+    with database.atomic():
+        now = utcnow()
+        project = Project.create(
+            ref=next_reference(now.year),
+            recipient=user.organisation_id,
+            created_by=user,
+            created_at=now,
+            updated_at=now,
+            status="draft",
+            **fields,
+        )
+        ProjectMember.create(project=project, user=user)
+        StatusChange.create(project=project, from_status=None, to_status="draft",
+                            action="create", user=user, at=now)
+        audit.record(user, "project.create", project, None, audit.snapshot(project))
+    return project
+
+
+def update_draft(user: User, project: Project, data: dict[str, Any],
+                 partial: bool = False) -> Project:
+    """Edit a draft or returned project."""
+    if not can_edit_project(user, project):
+        raise PermissionDenied(N_("Only the recipient may edit a draft or returned project."))
+    fields = clean_project_data(data, partial=partial)
+    if partial:
+        merged = {f: getattr(project, f) for f in EDITABLE_FIELDS} | fields
+        if not (merged["title_en"] or merged["title_uk"]):
+            raise ValidationError({"title_en": N_("Give a title in English or Ukrainian.")})
+        if merged["planned_start"] and merged["planned_end"] and (
+                merged["planned_end"] < merged["planned_start"]):
+            raise ValidationError({"planned_end": N_("The end date is before the start date.")})
+    with database.atomic():
+        before = audit.snapshot(project)
+        for name, value in fields.items():
+            setattr(project, name, value)
+        project.updated_at = utcnow()
+        project.save()
+        audit.record(user, "project.update", project, before, audit.snapshot(project))
+    return project
+
+
+def set_members(user: User, project: Project, emails: list[str]) -> list[User]:
+    """Name the users who may see the project when it is TLP:RED.
+
+    The submitter stays named whatever the list says.
+    """
+    if not can_manage_members(user, project):
+        raise PermissionDenied(N_("You may not change who is named on this project."))
+    wanted = {e.strip().lower() for e in emails if e.strip()}
+    users = list(User.select().where(User.email.in_(wanted))) if wanted else []
+    unknown = wanted - {u.email for u in users}
+    if unknown:
+        raise ValidationError({"members": N_("Unknown accounts: %(emails)s")
+                               % {"emails": ", ".join(sorted(unknown))}})
+    keep = {u.id for u in users} | {project.created_by_id}
+    with database.atomic():
+        before = sorted(m.user.email for m in project.members)
+        ProjectMember.delete().where(
+            (ProjectMember.project == project.id) & ProjectMember.user.not_in(keep)
+        ).execute()
+        existing = {m.user_id for m in ProjectMember.select().where(ProjectMember.project == project.id)}
+        for user_id in keep - existing:
+            ProjectMember.create(project=project, user=user_id)
+        after = sorted(m.user.email for m in ProjectMember.select().where(
+            ProjectMember.project == project.id))
+        audit.record(user, "project.members", project, {"members": before}, {"members": after})
+    return [m.user for m in project.members]
+
+
+# --- the workflow ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: tuple[str, ...]
+    target: str
+    label: str
+    needs_comment: bool = False
+
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        Transition("submit", ("draft", "returned"), "submitted", N_("Submit for review")),
+        Transition("publish", ("submitted",), "published", N_("Publish in the Catalogue")),
+        Transition("return", ("submitted",), "returned", N_("Return to the recipient"), True),
+        Transition("reject", ("submitted",), "rejected", N_("Reject"), True),
+        Transition("start", ("published",), "in_implementation", N_("Start implementation")),
+        Transition("deliver", ("in_implementation",), "delivered", N_("Mark delivered")),
+        Transition("close", ("delivered",), "closed", N_("Close")),
+        Transition(
+            "withdraw",
+            ("draft", "submitted", "returned", "published", "in_implementation"),
+            "withdrawn",
+            N_("Withdraw"),
+            True,
+        ),
+    )
+}
+
+
+def _may_act(user: User, project: Project, action: str) -> bool:
+    recipient = is_recipient_of(user, project)
+    officer = is_officer(user)
+    if action == "submit":
+        return recipient
+    if action in ("publish", "return", "reject", "close"):
+        return officer
+    if action in ("start", "deliver", "withdraw"):
+        return recipient or officer
+    return False
+
+
+def available_actions(user: User, project: Project) -> list[Transition]:
+    """The transitions ``user`` may take on ``project`` now, in workflow order."""
+    return [
+        t for t in TRANSITIONS.values()
+        if project.status in t.sources and _may_act(user, project, t.action)
+    ]
+
+
+def _check_ready_to_submit(project: Project) -> None:
+    errors = validation.Errors()
+    if not (project.title_en or project.title_uk):
+        errors["title_en"] = N_("Give a title in English or Ukrainian.")
+    if not (project.summary_en or project.summary_uk):
+        errors["summary_en"] = N_("Describe the project in English or Ukrainian before submitting.")
+    if not project.budget_amount or project.budget_amount <= 0:
+        errors["budget_amount"] = N_("Give the estimated budget before submitting.")
+    errors.raise_if_any()
+
+
+def transition(user: User, project: Project, action: str, comment: str = "") -> Project:
+    """Take workflow step ``action``; refuse illegal steps with a clear message."""
+    step = TRANSITIONS.get(action)
+    if step is None:
+        raise TransitionError(N_("Unknown action “%(action)s”."), action=str(action)[:40])
+    if project.status not in step.sources:
+        raise TransitionError(
+            N_("A project that is “%(status)s” cannot be sent to “%(target)s”."),
+            status=project.status, target=step.target,
+        )
+    if not _may_act(user, project, action):
+        raise PermissionDenied(N_("You may not %(action)s this project."), action=action)
+    errors = validation.Errors()
+    comment = validation.text(errors, {"comment": comment}, "comment",
+                              max_length=validation.MAX_TEXT)
+    errors.raise_if_any()
+    if step.needs_comment and not comment:
+        raise ValidationError({"comment": N_("Say why: a comment is required for this step.")})
+    if action == "submit":
+        _check_ready_to_submit(project)
+    with database.atomic():
+        before = audit.snapshot(project)
+        now = utcnow()
+        source = project.status
+        project.status = step.target
+        project.updated_at = now
+        if action == "submit":
+            project.submitted_at = now
+        if action == "publish" and project.published_at is None:
+            project.published_at = now
+        project.save()
+        StatusChange.create(project=project, from_status=source, to_status=step.target,
+                            action=action, user=user, at=now, comment=comment)
+        audit.record(user, f"project.{action}", project, before, audit.snapshot(project))
+    return project
+
+
+def review_queue(query=None):
+    """Submitted projects, oldest submission first (callers narrow by visibility)."""
+    base = query if query is not None else Project.select()
+    return base.where(Project.status == "submitted").order_by(
+        Project.submitted_at.asc(), Project.id.asc())
+
+
+def age_in_days(since: dt.datetime | None, now: dt.datetime | None = None) -> int:
+    """Whole days since ``since`` (0 if unknown)."""
+    if since is None:
+        return 0
+    return max(((now or utcnow()) - since).days, 0)

@@ -1,0 +1,87 @@
+"""Schema version and step-by-step upgrades.
+
+A new database is created at :data:`CURRENT_VERSION` directly. An existing
+one is upgraded one step at a time, each step in its own transaction, after
+an automatic backup of the file. A database written by a newer tmdesk is
+refused rather than guessed at. Tests keep a database file of every released
+schema version in ``tests/fixtures/`` and open each one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import peewee
+
+from tmdesk.core.models import ALL_MODELS, ExchangeRate, Meta
+
+log = logging.getLogger(__name__)
+
+CURRENT_VERSION = 1
+
+#: Starting exchange rates (EUR per unit), editable by administrators.
+DEFAULT_RATES = {
+    "EUR": "1",
+    "USD": "0.92",
+    "GBP": "1.17",
+    "UAH": "0.022",
+    "CAD": "0.67",
+    "DKK": "0.134",
+    "PLN": "0.23",
+    "SEK": "0.087",
+    "CHF": "1.05",
+    "NOK": "0.085",
+    "JPY": "0.0061",
+}
+
+
+class SchemaError(RuntimeError):
+    """The database cannot be used by this version of tmdesk."""
+
+
+#: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
+STEPS: dict[int, Callable[[peewee.Database], None]] = {}
+
+
+def read_version(db: peewee.Database) -> int | None:
+    """The schema version stored in ``db``, or None for an empty database."""
+    if not db.table_exists(Meta._meta.table_name):
+        return None
+    row = Meta.get_or_none(Meta.key == "schema_version")
+    return int(row.value) if row else None
+
+
+def _create_fresh(db: peewee.Database) -> None:
+    with db.atomic():
+        db.create_tables(ALL_MODELS)
+        Meta.replace(key="schema_version", value=str(CURRENT_VERSION)).execute()
+        for currency, rate in DEFAULT_RATES.items():
+            ExchangeRate.create(currency=currency, eur_per_unit=Decimal(rate))
+
+
+def upgrade(db: peewee.Database, data_dir: Path | None = None) -> int:
+    """Bring ``db`` to :data:`CURRENT_VERSION`; returns the version it started at (0 if new)."""
+    version = read_version(db)
+    if version is None:
+        log.info("creating a new database at schema version %s", CURRENT_VERSION)
+        _create_fresh(db)
+        return 0
+    if version > CURRENT_VERSION:
+        raise SchemaError(
+            f"This database was written by a newer tmdesk (schema version {version}; "
+            f"this program knows up to {CURRENT_VERSION}). Install the newer tmdesk "
+            "or restore an older backup."
+        )
+    if version < CURRENT_VERSION and data_dir is not None:
+        from tmdesk.core.backup import backup_before_upgrade
+
+        backup_before_upgrade(db, Path(data_dir), version)
+    for step in range(version, CURRENT_VERSION):
+        log.info("upgrading the database schema from version %s to %s", step, step + 1)
+        with db.atomic():
+            STEPS[step](db)
+            Meta.replace(key="schema_version", value=str(step + 1)).execute()
+    return version

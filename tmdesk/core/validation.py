@@ -1,0 +1,166 @@
+"""Input cleaning shared by pages, API and CLI: one rule per field.
+
+Each ``clean_*`` function takes raw values (strings from a form, JSON values
+from the API) and returns typed values, collecting messages per field in an
+:class:`Errors` so that one answer reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tmdesk.core.errors import ValidationError
+from tmdesk.core.i18n import N_
+
+MAX_AMOUNT = Decimal("1000000000000")  # a trillion: anything above is a typo
+MAX_TEXT = 20_000
+MAX_LINE = 300
+
+
+class Errors(dict):
+    """Field name to message; raise with :meth:`raise_if_any`."""
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise ValidationError(dict(self))
+
+
+def _clean_str(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError
+    # NUL and other C0 controls (except tab and newlines) never belong in text.
+    value = "".join(
+        ch for ch in value if ch in "\t\n\r" or unicodedata.category(ch) != "Cc"
+    )
+    return unicodedata.normalize("NFC", value).strip()
+
+
+def text(errors: Errors, data: dict, name: str, *, required: bool = False,
+         max_length: int = MAX_LINE, default: str = "") -> str:
+    """A text field; ``max_length`` in characters."""
+    if name not in data:
+        if required:
+            errors[name] = N_("This field is required.")
+        return default
+    try:
+        value = _clean_str(data[name])
+    except TypeError:
+        errors[name] = N_("Must be text.")
+        return default
+    if required and not value:
+        errors[name] = N_("This field is required.")
+    elif len(value) > max_length:
+        errors[name] = N_("Too long: at most %(max)d characters.") % {"max": max_length}
+    return value
+
+
+def choice(errors: Errors, data: dict, name: str, choices, *, required: bool = True,
+           default: str | None = None) -> str | None:
+    """One of ``choices`` (a dict or sequence of codes)."""
+    raw = data.get(name)
+    if raw in (None, ""):
+        if required and default is None:
+            errors[name] = N_("This field is required.")
+        return default
+    if not isinstance(raw, str) or raw not in choices:
+        errors[name] = N_("Not one of the allowed values.")
+        return default
+    return raw
+
+
+def amount(errors: Errors, data: dict, name: str, *, required: bool = False,
+           allow_zero: bool = False) -> Decimal | None:
+    """A money amount with at most two decimal places."""
+    raw = data.get(name)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            errors[name] = N_("This field is required.")
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
+        errors[name] = N_("Must be an amount such as 12500.00.")
+        return None
+    try:
+        value = Decimal(_normalise_number(raw) if isinstance(raw, str) else str(raw))
+    except (InvalidOperation, ValueError):
+        errors[name] = N_("Must be an amount such as 12500.00.")
+        return None
+    if not value.is_finite():
+        errors[name] = N_("Must be an amount such as 12500.00.")
+        return None
+    if value < 0 or (value == 0 and not allow_zero):
+        errors[name] = N_("Must be more than zero.")
+        return None
+    if value > MAX_AMOUNT:
+        errors[name] = N_("Too large.")
+        return None
+    if value != value.quantize(Decimal("0.01")):
+        errors[name] = N_("At most two decimal places.")
+        return None
+    return value.quantize(Decimal("0.01"))
+
+
+def _normalise_number(raw: str) -> str:
+    """Accept "12 500,50" (Ukrainian) and "12,500.50" (English) as 12500.50."""
+    value = raw.strip().replace("\u00a0", "").replace(" ", "")
+    if value.count(",") == 1 and "." not in value:
+        return value.replace(",", ".")
+    return value.replace(",", "")
+
+
+def integer(errors: Errors, data: dict, name: str, *, required: bool = False,
+            minimum: int = 0, maximum: int = 10**9) -> int | None:
+    raw = data.get(name)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if required:
+            errors[name] = N_("This field is required.")
+        return None
+    if isinstance(raw, bool):
+        errors[name] = N_("Must be a whole number.")
+        return None
+    try:
+        value = int(raw.strip()) if isinstance(raw, str) else raw
+        if not isinstance(value, int):
+            raise ValueError
+    except ValueError:
+        errors[name] = N_("Must be a whole number.")
+        return None
+    if not minimum <= value <= maximum:
+        errors[name] = N_("Must be between %(min)d and %(max)d.") % {"min": minimum, "max": maximum}
+        return None
+    return value
+
+
+def date(errors: Errors, data: dict, name: str, *, required: bool = False) -> dt.date | None:
+    """An ISO 8601 date (YYYY-MM-DD)."""
+    raw = data.get(name)
+    if raw is None or raw == "":
+        if required:
+            errors[name] = N_("This field is required.")
+        return None
+    if isinstance(raw, dt.date) and not isinstance(raw, dt.datetime):
+        return raw
+    if not isinstance(raw, str):
+        errors[name] = N_("Must be a date such as 2026-03-31.")
+        return None
+    try:
+        value = dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        errors[name] = N_("Must be a date such as 2026-03-31.")
+        return None
+    if not 1990 <= value.year <= 2100:
+        errors[name] = N_("The year looks wrong.")
+        return None
+    return value
+
+
+def email(errors: Errors, data: dict, name: str = "email") -> str:
+    value = text(errors, data, name, required=True, max_length=254).lower()
+    if value and ("@" not in value or value.startswith("@") or value.endswith("@")
+                  or any(c.isspace() for c in value)):
+        errors[name] = N_("Must be an e-mail address.")
+    return value

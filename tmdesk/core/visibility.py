@@ -1,0 +1,136 @@
+"""Who may see which project: the one visibility policy.
+
+Pages, API, search, exports and reports all call :func:`visible_projects`
+(or :func:`can_see`, which is the same rule applied to one project), and
+everything derived from a project (pledges, updates, documents, engagements,
+offer links) is visible exactly when its project is.
+
+The rule (issue #2, DESIGN.md section 3):
+
+* draft: its own (recipient) organisation only;
+* submitted, returned, rejected (and a project withdrawn before it was ever
+  published): its own organisation plus the Back Office and Project Office;
+* published and later (including a project withdrawn after publication), by
+  TLP label: CLEAR and GREEN every account; AMBER donors, Back Office,
+  Project Office, the recipient organisation and companies engaged on the
+  project; AMBER+STRICT the recipient organisation, Back Office and Project
+  Office;
+* TLP:RED: only the users named on the project (the submitter is always
+  named); before publication also within the status rule above.
+
+Anonymous users and deactivated accounts see nothing.
+"""
+
+from __future__ import annotations
+
+import peewee as pw
+
+from tmdesk.core.models import Engagement, Project, ProjectMember, User
+
+OFFICE_KINDS = ("back_office", "project_office")
+PRE_PUBLICATION = ("draft", "submitted", "returned", "rejected")
+PUBLISHED_AND_LATER = ("published", "in_implementation", "delivered", "closed")
+
+
+def is_officer(user: User | None) -> bool:
+    """Back Office and Project Office staff."""
+    return user is not None and user.organisation.kind in OFFICE_KINDS
+
+
+def _nothing() -> pw.Expression:
+    return Project.id.is_null(True) & Project.id.is_null(False)
+
+
+def visibility_condition(user: User | None) -> pw.Expression:
+    """A WHERE condition on :class:`Project` selecting what ``user`` may see."""
+    if user is None or not user.active:
+        return _nothing()
+    org = user.organisation
+    kind = org.kind
+    own = Project.recipient == org.id
+    officer = kind in OFFICE_KINDS
+
+    ever_published = Project.published_at.is_null(False)
+    is_published = Project.status.in_(PUBLISHED_AND_LATER) | (
+        (Project.status == "withdrawn") & ever_published
+    )
+    pre_publication = ~is_published
+    is_draft = (Project.status == "draft") | (
+        (Project.status == "withdrawn") & Project.submitted_at.is_null(True)
+    )
+
+    # Status rule before publication.
+    if officer:
+        before_pub = pre_publication & ~is_draft
+    else:
+        before_pub = pre_publication & own
+    # Own organisation sees its own drafts too.
+    before_pub = before_pub | (pre_publication & is_draft & own)
+
+    # TLP rule after publication.
+    tlp_open = Project.tlp.in_(("CLEAR", "GREEN"))
+    if officer:
+        after_pub = Project.tlp.in_(("CLEAR", "GREEN", "AMBER", "AMBER+STRICT"))
+    elif kind == "donor":
+        after_pub = Project.tlp.in_(("CLEAR", "GREEN", "AMBER"))
+    elif kind == "recipient":
+        after_pub = tlp_open | (Project.tlp.in_(("AMBER", "AMBER+STRICT")) & own)
+    elif kind == "company":
+        engaged = Project.id.in_(
+            Engagement.select(Engagement.project).where(Engagement.company == org.id)
+        )
+        after_pub = tlp_open | ((Project.tlp == "AMBER") & engaged)
+    else:  # observers and anything else: the open labels only
+        after_pub = tlp_open
+    named = Project.id.in_(
+        ProjectMember.select(ProjectMember.project).where(ProjectMember.user == user.id)
+    )
+    is_red = Project.tlp == "RED"
+    # Before publication RED narrows the status rule to the named users; after
+    # publication RED means exactly the named users, whatever their kind.
+    before_rule = pre_publication & before_pub & (~is_red | named)
+    after_rule = is_published & (after_pub | (is_red & named))
+    return before_rule | after_rule
+
+
+def visible_projects(user: User | None, query: pw.ModelSelect | None = None) -> pw.ModelSelect:
+    """``query`` (default: all projects) narrowed to what ``user`` may see."""
+    if query is None:
+        query = Project.select()
+    return query.where(visibility_condition(user))
+
+
+def can_see(user: User | None, project: Project) -> bool:
+    """Whether ``user`` may see ``project``: the same rule as :func:`visible_projects`."""
+    return (
+        Project.select(Project.id)
+        .where((Project.id == project.id) & visibility_condition(user))
+        .exists()
+    )
+
+
+def get_visible_project(user: User | None, ref: str) -> Project | None:
+    """The project with reference ``ref`` if ``user`` may see it, else None.
+
+    Callers answer 404 for None, so a hidden project is indistinguishable
+    from a missing one.
+    """
+    return visible_projects(user).where(Project.ref == ref).first()
+
+
+def visible_offers(user: User | None, query: pw.ModelSelect | None = None) -> pw.ModelSelect:
+    """Offers ``user`` may see: the offices see all; others their organisation's own.
+
+    An offer says what a donor or company is prepared to give before anything
+    is agreed, so it stays between the offering organisation and the offices
+    that match it to needs.
+    """
+    from tmdesk.core.models import Offer
+
+    if query is None:
+        query = Offer.select()
+    if user is None or not user.active:
+        return query.where(Offer.id.is_null(True) & Offer.id.is_null(False))
+    if is_officer(user):
+        return query
+    return query.where(Offer.organisation == user.organisation_id)

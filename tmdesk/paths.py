@@ -1,0 +1,44 @@
+"""Where tmdesk keeps its data: one folder per installation.
+
+``--data-dir`` wins, then ``TMDESK_DATA_DIR``, then the user's data folder
+from platformdirs (``%LOCALAPPDATA%\\tmdesk`` on Windows,
+``~/Library/Application Support/tmdesk`` on macOS, ``~/.local/share/tmdesk``
+on Linux). Logs go to the platform's log folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "tmdesk"
+
+
+def data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """The data folder to use (not created here)."""
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    env = os.environ.get("TMDESK_DATA_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def documents_dir(base: Path) -> Path:
+    """Uploaded files: outside any static folder, served only through checked routes."""
+    return base / "documents"
+
+
+def plugins_dir(base: Path) -> Path:
+    """Partner plugin files (``.py`` and wheels) loaded after installed plugins."""
+    return base / "plugins"
+
+
+def backups_dir(base: Path) -> Path:
+    return base / "backups"

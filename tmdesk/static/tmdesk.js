@@ -1,0 +1,17 @@
+// tmdesk: small progressive enhancements. Every action works without this file.
+(function () {
+  "use strict";
+  // Ask before destructive or irreversible steps (forms marked data-confirm).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var message = form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) {
+      event.preventDefault();
+    }
+  });
+  // Move focus to an error summary so screen-reader users hear it first.
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector(".error-summary");
+    if (summary) { summary.focus(); }
+  });
+})();

@@ -1,0 +1,165 @@
+"""The Flask application factory.
+
+Blueprints are thin: they parse requests, call the core, and render. See
+Flask's tutorial for the pattern (factory, blueprints, instance folder).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, request, session
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from tmdesk import __version__
+from tmdesk import paths
+from tmdesk.core.db import database, open_database
+from tmdesk.core.models import User
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("uk", "en")
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+
+
+def _secret_key(data_dir: Path) -> str:
+    """A per-installation secret kept in the data dir (created once, user-only)."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def select_locale() -> str:
+    """The user's saved choice, then the session's, then Accept-Language."""
+    from flask_login import current_user
+
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
+        return current_user.locale
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES, default="uk") if request else "uk"
+
+
+def create_app(data_dir: str | os.PathLike | None = None,
+               config: dict[str, Any] | None = None) -> Flask:
+    """Build the app for the data folder ``data_dir`` (see :mod:`tmdesk.paths`)."""
+    base = paths.data_dir(data_dir)
+    base.mkdir(parents=True, exist_ok=True)
+    app = Flask(
+        __name__,
+        template_folder=str(Path(__file__).parent.parent / "templates"),
+        static_folder=str(Path(__file__).parent.parent / "static"),
+    )
+    app.config.update(
+        DATA_DIR=base,
+        SECRET_KEY=_secret_key(base),
+        SESSION_COOKIE_NAME="tmdesk_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=60),
+        SESSION_REFRESH_EACH_REQUEST=True,
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
+        BABEL_DEFAULT_LOCALE="uk",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent.parent / "translations"),
+        TMDESK_DATABASE_URL=os.environ.get("TMDESK_DATABASE_URL"),
+        # Desktop mode restricts the Host header (see tmdesk.desktop).
+        TMDESK_ALLOWED_HOSTS=None,
+    )
+    if config:
+        app.config.update(config)
+
+    open_database(base, app.config["TMDESK_DATABASE_URL"])
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    login_manager.login_message = None
+
+    _register_request_hooks(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_error_handlers(app)
+    return app
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> User | None:
+    try:
+        user_id, nonce = session_id.split(":", 1)
+        user = User.get_or_none(User.id == int(user_id))
+    except (ValueError, TypeError):
+        return None
+    if user is None or not user.active or user.session_nonce != nonce:
+        return None
+    return user
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def _connect() -> None:
+        database.connect(reuse_if_open=True)
+        session.permanent = True
+
+    @app.teardown_request
+    def _close(_exc) -> None:
+        if not database.is_closed():
+            database.close()
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if request.path.startswith("/api/") or request.endpoint != "static":
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok", version=__version__)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tmdesk.web import blueprints
+
+    for bp in blueprints.all_blueprints():
+        app.register_blueprint(bp)
+    csrf.exempt(blueprints.api_blueprint())
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from tmdesk.web import templating
+
+    templating.register(app)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from tmdesk.web import errors
+
+    errors.register(app)

@@ -1,0 +1,217 @@
+"""Logging in and out, first-run setup, language choice, and the profile page."""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext, lazy_gettext
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from tmdesk.core import accounts
+from tmdesk.core.db import database
+from tmdesk.core.errors import ValidationError
+from tmdesk.core.models import ApiToken, Organisation
+from tmdesk.core.vocab import ORG_KINDS
+from tmdesk.web import LANGUAGES
+from tmdesk.web.common import acting_user, field_errors
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(lazy_gettext("E-mail"), validators=[DataRequired()])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired()])
+
+
+class SetupForm(FlaskForm):
+    org_code = StringField(lazy_gettext("Organisation code"), default="TMPO",
+                           validators=[DataRequired(), Length(max=32)])
+    org_name_en = StringField(lazy_gettext("Organisation name (English)"),
+                              default="Tallinn Mechanism Project Office",
+                              validators=[DataRequired(), Length(max=200)])
+    org_name_uk = StringField(lazy_gettext("Organisation name (Ukrainian)"),
+                              default="Проєктний офіс Таллінського механізму",
+                              validators=[Length(max=200)])
+    org_kind = SelectField(lazy_gettext("Organisation kind"), default="project_office")
+    org_country = StringField(lazy_gettext("Country (two letters)"), default="UA",
+                              validators=[DataRequired(), Length(min=2, max=2)])
+    name = StringField(lazy_gettext("Your name"), validators=[Length(max=200)])
+    email = EmailField(lazy_gettext("E-mail"), validators=[DataRequired()])
+    password = PasswordField(lazy_gettext("Password (at least 12 characters)"),
+                             validators=[DataRequired()])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(lazy_gettext("Current password"), validators=[DataRequired()])
+    new = PasswordField(lazy_gettext("New password (at least 12 characters)"),
+                        validators=[DataRequired()])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(lazy_gettext("What the token is for"), validators=[Length(max=100)])
+
+
+class LanguageForm(FlaskForm):
+    lang = SelectField(choices=[(code, code) for code in LANGUAGES])
+    remember = BooleanField(default=True)
+
+
+def _apply_errors(form: FlaskForm, exc: ValidationError, mapping: dict[str, str] | None = None):
+    """Attach core validation messages to the form's fields (unknown ones to the form)."""
+    for name, message in field_errors(exc).items():
+        field = getattr(form, (mapping or {}).get(name, name), None)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths are followed after login (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("projects.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if not accounts.has_any_admin():
+        return redirect(url_for("auth.setup"))
+    if current_user.is_authenticated:
+        return redirect(url_for("projects.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            session.clear()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors = [gettext(
+            "That e-mail and password do not match an active account, or the account "
+            "must wait a moment after several failed attempts.")]
+    return render_template("auth/login.html", form=form), (400 if form.errors else 200)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash(gettext("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def setup_allowed() -> bool:
+    """First-run setup is open only while no administrator exists.
+
+    In desktop mode the launcher sets ``TMDESK_SETUP_TOKEN``: only the browser
+    it opened (which carried the token once) may create the administrator.
+    """
+    if accounts.has_any_admin():
+        return False
+    expected = current_app.config.get("TMDESK_SETUP_TOKEN")
+    if not expected:
+        return True
+    given = request.args.get("token")
+    if given and hmac.compare_digest(given, expected):
+        session["setup_ok"] = True
+    return bool(session.get("setup_ok"))
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    if accounts.has_any_admin():
+        return redirect(url_for("auth.login"))
+    if not setup_allowed():
+        abort(403)
+    form = SetupForm()
+    form.org_kind.choices = [(k, gettext(v)) for k, v in ORG_KINDS.items()]
+    if form.validate_on_submit():
+        try:
+            with database.atomic():
+                org = Organisation.get_or_none(Organisation.code == form.org_code.data.upper())
+                if org is None:
+                    org = accounts.create_organisation(None, {
+                        "code": form.org_code.data, "kind": form.org_kind.data,
+                        "country": form.org_country.data, "name_en": form.org_name_en.data,
+                        "name_uk": form.org_name_uk.data,
+                    })
+                user = accounts.create_user(None, form.email.data, org.code,
+                                            form.password.data, name=form.name.data,
+                                            is_admin=True)
+        except ValidationError as exc:
+            _apply_errors(form, exc, {"code": "org_code", "country": "org_country",
+                                      "name_en": "org_name_en", "organisation": "org_code"})
+        else:
+            session.pop("setup_ok", None)
+            login_user(user)
+            flash(gettext("The administrator account is ready."), "success")
+            return redirect(url_for("projects.home"))
+    return render_template("auth/setup.html", form=form), (400 if form.errors else 200)
+
+
+@bp.post("/language")
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["lang"] = form.lang.data
+        user = acting_user()
+        if user is not None:
+            user.locale = form.lang.data
+            user.save(only=["locale"])
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    user = acting_user()
+    password_form = PasswordForm(prefix="pw")
+    token_form = TokenForm(prefix="tok")
+    new_token = None
+    if request.method == "POST":
+        if "pw-new" in request.form and password_form.validate_on_submit():
+            if accounts.authenticate(user.email, password_form.current.data) is None:
+                password_form.current.errors = [gettext("The current password is not right.")]
+            else:
+                try:
+                    accounts.set_password(user, user, password_form.new.data)
+                except ValidationError as exc:
+                    _apply_errors(password_form, exc, {"password": "new"})
+                else:
+                    login_user(user)  # the session id changed with the password
+                    flash(gettext("Your password is changed."), "success")
+                    return redirect(url_for("auth.profile"))
+        elif "tok-name" in request.form and token_form.validate_on_submit():
+            _token, new_token = accounts.create_token(user, user, token_form.name.data or "")
+            token_form = TokenForm(prefix="tok", formdata=None)
+    tokens = (ApiToken.select().where((ApiToken.user == user.id) & ApiToken.revoked_at.is_null())
+              .order_by(ApiToken.created_at.desc()))
+    status = 400 if (password_form.errors or token_form.errors) else 200
+    return render_template("auth/profile.html", password_form=password_form,
+                           token_form=token_form, tokens=tokens, new_token=new_token), status
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    user = acting_user()
+    token = ApiToken.get_or_none((ApiToken.id == token_id) & (ApiToken.user == user.id))
+    if token is None:
+        abort(404)
+    accounts.revoke_token(user, token)
+    flash(gettext("The token is revoked."), "success")
+    return redirect(url_for("auth.profile"))

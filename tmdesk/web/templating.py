@@ -1,0 +1,111 @@
+"""Template globals and filters: vocabularies, money, dates, TLP badges."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal, gettext
+from markupsafe import Markup, escape
+
+from tmdesk import __version__
+from tmdesk.core import vocab
+from tmdesk.core.i18n import N_
+from tmdesk.web.common import acting_user, locale_code
+
+
+def money(amount: Decimal | None, currency: str | None = "EUR") -> str:
+    """``12 500,00 EUR`` / ``12,500.00 EUR`` by locale; empty for None."""
+    if amount is None:
+        return ""
+    text = format_decimal(amount, format="#,##0.00")
+    return f"{text} {currency}" if currency else text
+
+
+def whole_money(amount: Decimal | None, currency: str | None = "EUR") -> str:
+    """Rounded to whole units, for totals and charts."""
+    if amount is None:
+        return ""
+    text = format_decimal(amount.quantize(Decimal("1")), format="#,##0")
+    return f"{text} {currency}" if currency else text
+
+
+def date(value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return format_datetime(value, fmt)
+    return format_date(value, fmt)
+
+
+def label(vocabulary: dict[str, str], code: str | None) -> str:
+    """The translated label of ``code`` in a core vocabulary."""
+    if code is None:
+        return ""
+    text = vocabulary.get(code)
+    return gettext(text) if text else code
+
+
+def tlp_badge(tlp: str) -> Markup:
+    """The TLP label as text and colour (never colour alone)."""
+    slug = tlp.lower().replace("+", "-")
+    title = gettext(vocab.TLP_DESCRIPTIONS.get(tlp, tlp))
+    return Markup(
+        f'<span class="tlp tlp-{escape(slug)}" title="{escape(title)}">TLP:{escape(tlp)}</span>'
+    )
+
+
+def status_tag(status: str, vocabulary: dict[str, str] | None = None) -> Markup:
+    text = label(vocabulary or vocab.PROJECT_STATUSES, status)
+    return Markup(f'<span class="tag tag-{escape(status)}">{escape(text)}</span>')
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        vocab=vocab,
+        label=label,
+        tlp_badge=tlp_badge,
+        status_tag=status_tag,
+        acting_user=acting_user,
+        locale_code=locale_code,
+        oblast_name=vocab.oblast_name,
+        tmdesk_version=__version__,
+        nav_items=nav_items,
+    )
+    app.jinja_env.filters.update(money=money, whole_money=whole_money, date=date)
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+
+#: Main navigation: (endpoint, label, who sees it). Entries whose endpoint is
+#: not registered are left out, so the menu follows the installed blueprints.
+NAV = (
+    ("projects.home", N_("Start"), lambda u: True),
+    ("projects.catalogue", N_("Catalogue"), lambda u: True),
+    ("review.queue", N_("Review queue"), lambda u: u.role in ("back_office", "project_office")),
+    ("offers.index", N_("Offers"), lambda u: u.role in ("back_office", "project_office", "donor", "company")),
+    ("pledges.mine", N_("Pledges"), lambda u: u.role in ("donor", "back_office", "project_office")),
+    ("coordination.dashboard", N_("Dashboard"), lambda u: True),
+    ("coordination.search", N_("Search"), lambda u: True),
+    ("reports.index", N_("Reports"), lambda u: True),
+    ("admin.index", N_("Administration"), lambda u: u.is_admin),
+)
+
+
+def nav_items() -> list[dict]:
+    from flask import current_app, request, url_for
+
+    user = acting_user()
+    if user is None:
+        return []
+    items = []
+    for endpoint, text, allowed in NAV:
+        if endpoint not in current_app.view_functions or not allowed(user):
+            continue
+        blueprint = endpoint.split(".")[0]
+        current = request.endpoint == endpoint or (
+            endpoint != "projects.home" and request.blueprint == blueprint
+            and blueprint not in ("projects",)
+        )
+        items.append({"url": url_for(endpoint), "label": gettext(text), "current": current})
+    return items
