@@ -59,13 +59,9 @@ def visibility_condition(user: User | None) -> pw.Expression:
         (Project.status == "withdrawn") & Project.submitted_at.is_null(True)
     )
 
-    # Status rule before publication.
-    if officer:
-        before_pub = pre_publication & ~is_draft
-    else:
-        before_pub = pre_publication & own
-    # Own organisation sees its own drafts too.
-    before_pub = before_pub | (pre_publication & is_draft & own)
+    # Status rule before publication: the offices see everything submitted,
+    # the recipient organisation its own projects, drafts included.
+    before_pub = ~is_draft if officer else own
 
     # TLP rule after publication.
     tlp_open = Project.tlp.in_(("CLEAR", "GREEN"))

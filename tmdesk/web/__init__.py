@@ -18,8 +18,7 @@ from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from tmdesk import __version__
-from tmdesk import paths
+from tmdesk import __version__, paths
 from tmdesk.core.db import database, open_database
 from tmdesk.core.models import User
 
@@ -150,7 +149,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in blueprints.all_blueprints():
         app.register_blueprint(bp)
-    csrf.exempt(blueprints.api_blueprint())
+    for bp in blueprints.api_blueprints():
+        csrf.exempt(bp)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -9,6 +9,7 @@ def all_blueprints() -> list[Blueprint]:
     from tmdesk.web import (
         admin,
         api,
+        api_coordination,
         auth,
         coordination,
         desktop_routes,
@@ -30,10 +31,12 @@ def all_blueprints() -> list[Blueprint]:
         coordination.bp,
         desktop_routes.bp,
         api.bp,
+        api_coordination.bp,
     ]
 
 
-def api_blueprint() -> Blueprint:
-    from tmdesk.web import api
+def api_blueprints() -> list[Blueprint]:
+    """The token-authenticated JSON blueprints (exempt from CSRF: no cookie auth)."""
+    from tmdesk.web import api, api_coordination
 
-    return api.bp
+    return [api.bp, api_coordination.bp]

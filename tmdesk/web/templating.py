@@ -10,7 +10,7 @@ from flask_babel import format_date, format_datetime, format_decimal, gettext
 from markupsafe import Markup, escape
 
 from tmdesk import __version__
-from tmdesk.core import vocab
+from tmdesk.core import permissions, vocab
 from tmdesk.core.i18n import N_
 from tmdesk.web.common import acting_user, locale_code
 
@@ -72,6 +72,7 @@ def register(app: Flask) -> None:
         oblast_name=vocab.oblast_name,
         tmdesk_version=__version__,
         nav_items=nav_items,
+        perm=permissions,
     )
     app.jinja_env.filters.update(money=money, whole_money=whole_money, date=date)
     app.jinja_env.add_extension("jinja2.ext.do")

@@ -1,0 +1,204 @@
+"""Listing projects: the Catalogue's filters, sorting and pages.
+
+One function, :func:`search_catalogue`, serves the Catalogue page, the API's
+``GET /api/v1/projects`` and the report filters, always under the visibility
+policy. Funding state is derived, so filtering on it happens after the other
+filters, on the funding computed for the matching projects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import peewee as pw
+
+from tmdesk.core import validation
+from tmdesk.core.funding import Funding, exchange_rates, funding_for
+from tmdesk.core.i18n import N_
+from tmdesk.core.models import Organisation, Pledge, Project, User
+from tmdesk.core.visibility import visible_projects
+from tmdesk.core.vocab import (
+    CATEGORIES,
+    FUNDING_STATES,
+    OBLASTS,
+    PRIORITIES,
+    PROJECT_STATUSES,
+    TLP_LABELS,
+    TLP_RANK,
+)
+
+SORTS = {
+    "newest": N_("Newest first"),
+    "oldest": N_("Oldest first"),
+    "priority": N_("Priority"),
+    "budget_desc": N_("Largest budget"),
+    "budget_asc": N_("Smallest budget"),
+    "ref": N_("Reference"),
+    "title": N_("Title"),
+}
+MAX_PER_PAGE = 200
+DEFAULT_PER_PAGE = 25
+
+
+@dataclass
+class CatalogueFilters:
+    """What a user asked for. Empty means "any"."""
+
+    category: list[str] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)
+    funding: list[str] = field(default_factory=list)
+    recipient: list[str] = field(default_factory=list)  # organisation codes
+    oblast: list[str] = field(default_factory=list)
+    priority: list[str] = field(default_factory=list)
+    tlp_max: str | None = None
+    donor: str | None = None  # only projects this donor pledged to (not withdrawn)
+    since: dt.date | None = None  # updated on or after
+    until: dt.date | None = None  # created on or before
+    sort: str = "newest"
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+    def as_args(self) -> dict[str, Any]:
+        """The filters as query-string arguments (for links that keep them)."""
+        args: dict[str, Any] = {}
+        for name in ("category", "status", "funding", "recipient", "oblast", "priority"):
+            values = getattr(self, name)
+            if values:
+                args[name] = values
+        for name in ("tlp_max", "donor"):
+            if getattr(self, name):
+                args[name] = getattr(self, name)
+        if self.since:
+            args["since"] = self.since.isoformat()
+        if self.until:
+            args["until"] = self.until.isoformat()
+        if self.sort != "newest":
+            args["sort"] = self.sort
+        if self.per_page != DEFAULT_PER_PAGE:
+            args["per_page"] = self.per_page
+        return args
+
+
+def _multi(errors: validation.Errors, values: list[str], name: str, allowed) -> list[str]:
+    out = []
+    for value in values:
+        for part in str(value).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part not in allowed:
+                errors[name] = N_("Unknown value “%(value)s”.") % {"value": part[:40]}
+                continue
+            out.append(part)
+    return out
+
+
+def parse_filters(getlist, get) -> CatalogueFilters:
+    """Build filters from a request's arguments (``getlist(name)``, ``get(name)``).
+
+    Unknown values raise :class:`~tmdesk.core.errors.ValidationError` naming the field.
+    """
+    errors = validation.Errors()
+    f = CatalogueFilters()
+    f.category = _multi(errors, getlist("category"), "category", CATEGORIES)
+    f.status = _multi(errors, getlist("status"), "status", PROJECT_STATUSES)
+    f.funding = _multi(errors, getlist("funding"), "funding", FUNDING_STATES)
+    f.oblast = _multi(errors, getlist("oblast"), "oblast", OBLASTS)
+    f.priority = _multi(errors, getlist("priority"), "priority", PRIORITIES)
+    f.recipient = [c.upper() for v in getlist("recipient") for c in str(v).split(",") if c.strip()]
+    raw = {name: get(name) for name in ("tlp_max", "donor", "since", "until", "sort",
+                                        "page", "per_page")}
+    f.tlp_max = validation.choice(errors, raw, "tlp_max", TLP_LABELS, required=False)
+    f.donor = (raw["donor"] or "").strip().upper() or None
+    f.since = validation.date(errors, raw, "since")
+    f.until = validation.date(errors, raw, "until")
+    f.sort = validation.choice(errors, raw, "sort", SORTS, required=False, default="newest")
+    f.page = validation.integer(errors, raw, "page", minimum=1) or 1
+    f.per_page = validation.integer(errors, raw, "per_page", minimum=1,
+                                    maximum=MAX_PER_PAGE) or DEFAULT_PER_PAGE
+    errors.raise_if_any()
+    return f
+
+
+@dataclass
+class CataloguePage:
+    items: list[Project]
+    funding: dict[int, Funding]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def filtered_query(user: User | None, f: CatalogueFilters) -> pw.ModelSelect:
+    """Visible projects matching every filter except funding state, unsorted."""
+    query = visible_projects(user, Project.select(Project, Organisation).join(
+        Organisation, on=(Project.recipient == Organisation.id)))
+    if f.category:
+        query = query.where(Project.category.in_(f.category))
+    if f.status:
+        query = query.where(Project.status.in_(f.status))
+    if f.oblast:
+        query = query.where(Project.oblast.in_(f.oblast))
+    if f.priority:
+        query = query.where(Project.priority.in_(f.priority))
+    if f.recipient:
+        query = query.where(Organisation.code.in_(f.recipient))
+    if f.tlp_max:
+        allowed = [t for t in TLP_LABELS if TLP_RANK[t] <= TLP_RANK[f.tlp_max]]
+        query = query.where(Project.tlp.in_(allowed))
+    if f.donor:
+        donor_projects = (
+            Pledge.select(Pledge.project)
+            .join(Organisation, on=(Pledge.donor == Organisation.id))
+            .where((Organisation.code == f.donor) & (Pledge.status != "withdrawn"))
+        )
+        query = query.where(Project.id.in_(donor_projects))
+    if f.since:
+        query = query.where(Project.updated_at >= dt.datetime.combine(f.since, dt.time.min))
+    if f.until:
+        query = query.where(Project.created_at <= dt.datetime.combine(f.until, dt.time.max))
+    return query
+
+
+def _order(query: pw.ModelSelect, sort: str) -> pw.ModelSelect:
+    priority_rank = pw.Case(Project.priority, [(code, rank) for rank, code in
+                                                enumerate(PRIORITIES)], len(PRIORITIES))
+    orders = {
+        "newest": (Project.created_at.desc(), Project.id.desc()),
+        "oldest": (Project.created_at.asc(), Project.id.asc()),
+        "priority": (priority_rank, Project.created_at.desc()),
+        "budget_desc": (Project.budget_amount.desc(), Project.id),
+        "budget_asc": (Project.budget_amount.asc(), Project.id),
+        "ref": (Project.ref,),
+        "title": (pw.fn.COALESCE(pw.fn.NULLIF(Project.title_en, ""), Project.title_uk),),
+    }
+    return query.order_by(*orders.get(sort, orders["newest"]))
+
+
+def search_catalogue(user: User | None, f: CatalogueFilters) -> CataloguePage:
+    """One page of the Catalogue for ``user``, with each project's funding.
+
+    Budgets are compared in their own currency when sorting; the funding
+    filter is applied in Python over the matching set because funding state
+    is derived from pledges and exchange rates.
+    """
+    query = _order(filtered_query(user, f), f.sort)
+    offset = (f.page - 1) * f.per_page
+    if not f.funding:
+        total = query.count()
+        items = list(query.offset(offset).limit(f.per_page))
+        return CataloguePage(items, funding_for(items), total, f.page, f.per_page)
+    rates = exchange_rates()
+    candidates = list(query)
+    funding = funding_for(candidates, rates)
+    matching = [p for p in candidates if funding[p.id].state in f.funding]
+    items = matching[offset:offset + f.per_page]
+    return CataloguePage(items, {p.id: funding[p.id] for p in items}, len(matching), f.page,
+                         f.per_page)

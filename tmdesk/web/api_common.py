@@ -1,0 +1,126 @@
+"""What every JSON API blueprint shares: token auth, JSON bodies, pages, serialisers.
+
+The API authenticates only with ``Authorization: Bearer TOKEN`` (never the
+session cookie), so it needs no CSRF token; it answers JSON errors shaped
+``{"error": ..., "fields": {...}}``. The shapes are documented in docs/api.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from functools import wraps
+from typing import Any
+
+from flask import abort, g, request
+
+from tmdesk.core import accounts
+from tmdesk.core.errors import ValidationError
+from tmdesk.core.funding import Funding
+from tmdesk.core.models import Offer, Organisation, Pledge, Project, User
+
+
+def token_required(view: Callable) -> Callable:
+    """Authenticate the request by its bearer token; 401 otherwise."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        user: User | None = None
+        if scheme.lower() == "bearer" and token.strip():
+            user = accounts.user_for_token(token.strip())
+        if user is None:
+            abort(401)
+        g.api_user = user
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object; a 400 with a clear message otherwise."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError({"body": "Send a JSON object with Content-Type: application/json."},
+                              "The request body must be a JSON object.")
+    return data
+
+
+def page_of(items: list[dict], page: int, per_page: int, total: int) -> dict[str, Any]:
+    return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+def money_str(value: Decimal | None) -> str | None:
+    """Amounts travel as decimal strings with two places."""
+    return None if value is None else str(value.quantize(Decimal("0.01")))
+
+
+def iso(value) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def organisation_json(org: Organisation) -> dict[str, Any]:
+    return {
+        "code": org.code,
+        "kind": org.kind,
+        "country": org.country,
+        "name": {"en": org.name_en, "uk": org.name_uk},
+        "iati_id": org.iati_id,
+    }
+
+
+def project_json(project: Project, funding: Funding) -> dict[str, Any]:
+    return {
+        "ref": project.ref,
+        "title": {"en": project.title_en, "uk": project.title_uk},
+        "summary": {"en": project.summary_en, "uk": project.summary_uk},
+        "category": project.category,
+        "recipient": project.recipient.code,
+        "oblast": project.oblast,
+        "budget": {"amount": money_str(project.budget_amount),
+                   "currency": project.budget_currency},
+        "priority": project.priority,
+        "tlp": project.tlp,
+        "status": project.status,
+        "funding": {
+            "state": funding.state,
+            "pledged_eur": money_str(funding.pledged_eur),
+            "confirmed_eur": money_str(funding.confirmed_eur),
+            "gap_eur": money_str(funding.gap_eur),
+        },
+        "planned_start": iso(project.planned_start),
+        "planned_end": iso(project.planned_end),
+        "beneficiaries": project.beneficiaries,
+        "created_at": iso(project.created_at),
+        "updated_at": iso(project.updated_at),
+    }
+
+
+def pledge_json(pledge: Pledge) -> dict[str, Any]:
+    return {
+        "id": pledge.id,
+        "project": pledge.project.ref,
+        "donor": pledge.donor.code,
+        "amount": money_str(pledge.amount),
+        "currency": pledge.currency,
+        "in_kind": pledge.in_kind or None,
+        "in_kind_quantity": pledge.in_kind_quantity,
+        "status": pledge.status,
+        "date": iso(pledge.date),
+        "offer": pledge.offer_id,
+    }
+
+
+def offer_json(offer: Offer) -> dict[str, Any]:
+    return {
+        "id": offer.id,
+        "organisation": offer.organisation.code,
+        "category": offer.category,
+        "description": offer.description,
+        "quantity": offer.quantity,
+        "value": {"amount": money_str(offer.value_amount), "currency": offer.value_currency}
+        if offer.value_amount is not None else None,
+        "status": offer.status,
+        "valid_until": iso(offer.valid_until),
+    }
