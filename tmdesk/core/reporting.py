@@ -1,0 +1,363 @@
+"""The read-only report context that report and export plugins receive.
+
+:func:`build_context` gathers, under the visibility policy of the requesting
+user, the projects (filtered like the Catalogue), their pledges, engagements,
+latest updates and linked offers, the organisations involved, the offers the
+user may see, and the totals. Everything is frozen dataclasses and tuples:
+plugins get data, never a database handle or a model they could save.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from tmdesk.core.catalogue import CatalogueFilters, filtered_query
+from tmdesk.core.funding import ZERO, exchange_rates, funding_for, to_eur
+from tmdesk.core.models import (
+    Engagement,
+    Offer,
+    OfferLink,
+    Organisation,
+    Pledge,
+    Project,
+    ProjectMember,
+    Update,
+    User,
+    utcnow,
+)
+from tmdesk.core.visibility import visible_offers
+from tmdesk.core.vocab import highest_tlp
+
+CHUNK = 500  # projects fetched per batch of related rows
+
+
+@dataclass(frozen=True)
+class OrgView:
+    code: str
+    kind: str
+    country: str
+    iati_id: str | None
+    name_en: str
+    name_uk: str
+
+    def name(self, locale: str = "en") -> str:
+        if locale == "uk":
+            return self.name_uk or self.name_en
+        return self.name_en or self.name_uk
+
+
+@dataclass(frozen=True)
+class PledgeView:
+    id: int
+    project_ref: str
+    donor: OrgView
+    amount: Decimal | None
+    currency: str | None
+    amount_eur: Decimal | None
+    in_kind: str
+    in_kind_quantity: int | None
+    status: str
+    date: dt.date
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class EngagementView:
+    company: OrgView
+    role: str
+    contract_amount: Decimal | None
+    contract_currency: str | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class UpdateView:
+    date: dt.date
+    title: str
+    body: str
+    progress: int | None
+    author: str
+
+
+@dataclass(frozen=True)
+class OfferView:
+    id: int
+    organisation: OrgView
+    category: str
+    description: str
+    quantity: int | None
+    value_amount: Decimal | None
+    value_currency: str | None
+    status: str
+    valid_until: dt.date | None
+
+
+@dataclass(frozen=True)
+class FundingView:
+    state: str
+    budget_eur: Decimal
+    pledged_eur: Decimal
+    confirmed_eur: Decimal
+    disbursed_eur: Decimal
+    gap_eur: Decimal
+
+
+@dataclass(frozen=True)
+class ContactView:
+    name: str
+    email: str
+    organisation: str
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    ref: str
+    title_en: str
+    title_uk: str
+    summary_en: str
+    summary_uk: str
+    category: str
+    recipient: OrgView
+    oblast: str
+    budget_amount: Decimal
+    budget_currency: str
+    priority: str
+    tlp: str
+    status: str
+    planned_start: dt.date | None
+    planned_end: dt.date | None
+    beneficiaries: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    submitted_at: dt.datetime | None
+    published_at: dt.datetime | None
+    funding: FundingView
+    pledges: tuple[PledgeView, ...] = ()
+    engagements: tuple[EngagementView, ...] = ()
+    latest_update: UpdateView | None = None
+    offer_ids: tuple[int, ...] = ()
+    contacts: tuple[ContactView, ...] = ()
+
+    def title(self, locale: str = "en") -> str:
+        """Title in ``locale``, falling back to the other language."""
+        if locale == "uk":
+            return self.title_uk or self.title_en
+        return self.title_en or self.title_uk
+
+    def summary(self, locale: str = "en") -> str:
+        if locale == "uk":
+            return self.summary_uk or self.summary_en
+        return self.summary_en or self.summary_uk
+
+
+@dataclass(frozen=True)
+class DonorTotals:
+    donor: OrgView
+    pledged_eur: Decimal
+    confirmed_eur: Decimal
+    disbursed_eur: Decimal
+    projects: int
+
+
+@dataclass(frozen=True)
+class Totals:
+    projects: int
+    budget_eur: Decimal
+    pledged_eur: Decimal
+    confirmed_eur: Decimal
+    disbursed_eur: Decimal
+    gap_eur: Decimal
+    by_donor: tuple[DonorTotals, ...]
+    by_category: dict[str, tuple[int, Decimal, Decimal]]  # count, budget_eur, confirmed_eur
+    by_status: dict[str, int]
+    by_funding_state: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Requester:
+    email: str
+    name: str
+    organisation: OrgView
+    role: str
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """Everything a report plugin may use; read-only.
+
+    ``projects`` is ordered by reference. ``tlp`` is the highest TLP label of
+    the projects inside: the label the whole report must carry.
+    """
+
+    projects: tuple[ProjectView, ...]
+    offers: tuple[OfferView, ...]
+    organisations: tuple[OrgView, ...]
+    totals: Totals
+    tlp: str
+    locale: str
+    requested_by: Requester | None
+    generated_at: dt.datetime
+    filters: CatalogueFilters
+    exchange_rates: dict[str, Decimal] = field(default_factory=dict)
+
+    def organisation(self, code: str) -> OrgView | None:
+        for org in self.organisations:
+            if org.code == code:
+                return org
+        return None
+
+    def pledges(self) -> Iterator[PledgeView]:
+        for project in self.projects:
+            yield from project.pledges
+
+
+def org_view(org: Organisation) -> OrgView:
+    return OrgView(org.code, org.kind, org.country, org.iati_id, org.name_en, org.name_uk)
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def build_context(user: User | None, filters: CatalogueFilters | None = None,
+                  locale: str = "en") -> ReportContext:
+    """The report context for ``user`` with ``filters`` (the Catalogue's), in ``locale``."""
+    filters = filters or CatalogueFilters()
+    rates = exchange_rates()
+    models = list(filtered_query(user, filters).order_by(Project.ref))
+    funding = funding_for(models, rates)
+    if filters.funding:
+        models = [p for p in models if funding[p.id].state in filters.funding]
+    orgs: dict[int, OrgView] = {}
+
+    def org_of(org: Organisation) -> OrgView:
+        view = orgs.get(org.id)
+        if view is None:
+            view = orgs[org.id] = org_view(org)
+        return view
+
+    pledges_by: dict[int, list[PledgeView]] = defaultdict(list)
+    engagements_by: dict[int, list[EngagementView]] = defaultdict(list)
+    latest_by: dict[int, UpdateView] = {}
+    offers_by: dict[int, list[int]] = defaultdict(list)
+    contacts_by: dict[int, list[ContactView]] = defaultdict(list)
+    refs = {p.id: p.ref for p in models}
+    for chunk in _chunks(list(refs)):
+        for pl in (Pledge.select(Pledge, Organisation)
+                   .join(Organisation, on=(Pledge.donor == Organisation.id))
+                   .where(Pledge.project_id.in_(chunk)).order_by(Pledge.date, Pledge.id)):
+            eur = to_eur(pl.amount, pl.currency, rates) if pl.amount is not None else None
+            pledges_by[pl.project_id].append(PledgeView(
+                pl.id, refs[pl.project_id], org_of(pl.donor), pl.amount, pl.currency, eur,
+                pl.in_kind, pl.in_kind_quantity, pl.status, pl.date, pl.created_at,
+                pl.updated_at))
+        for en in (Engagement.select(Engagement, Organisation)
+                   .join(Organisation, on=(Engagement.company == Organisation.id))
+                   .where(Engagement.project_id.in_(chunk)).order_by(Engagement.id)):
+            engagements_by[en.project_id].append(EngagementView(
+                org_of(en.company), en.role, en.contract_amount, en.contract_currency,
+                en.start_date, en.end_date))
+        for up in (Update.select(Update, User).join(User, on=(Update.author == User.id))
+                   .where(Update.project_id.in_(chunk))
+                   .order_by(Update.date.asc(), Update.id.asc())):
+            latest_by[up.project_id] = UpdateView(up.date, up.title, up.body, up.progress,
+                                                  up.author.name or up.author.email)
+        for link in OfferLink.select().where(OfferLink.project_id.in_(chunk)):
+            offers_by[link.project_id].append(link.offer_id)
+        for member in (ProjectMember.select(ProjectMember, User, Organisation)
+                       .join(User).join(Organisation)
+                       .where(ProjectMember.project_id.in_(chunk))):
+            contacts_by[member.project_id].append(ContactView(
+                member.user.name, member.user.email, member.user.organisation.code))
+
+    views = []
+    for p in models:
+        f = funding[p.id]
+        views.append(ProjectView(
+            ref=p.ref, title_en=p.title_en, title_uk=p.title_uk, summary_en=p.summary_en,
+            summary_uk=p.summary_uk, category=p.category, recipient=org_of(p.recipient),
+            oblast=p.oblast, budget_amount=p.budget_amount, budget_currency=p.budget_currency,
+            priority=p.priority, tlp=p.tlp, status=p.status, planned_start=p.planned_start,
+            planned_end=p.planned_end, beneficiaries=p.beneficiaries, created_at=p.created_at,
+            updated_at=p.updated_at, submitted_at=p.submitted_at, published_at=p.published_at,
+            funding=FundingView(f.state, f.budget_eur, f.pledged_eur, f.confirmed_eur,
+                                f.disbursed_eur, f.gap_eur),
+            pledges=tuple(pledges_by[p.id]), engagements=tuple(engagements_by[p.id]),
+            latest_update=latest_by.get(p.id), offer_ids=tuple(offers_by[p.id]),
+            contacts=tuple(contacts_by[p.id]),
+        ))
+
+    offers = tuple(
+        OfferView(o.id, org_of(o.organisation), o.category, o.description, o.quantity,
+                  o.value_amount, o.value_currency, o.status, o.valid_until)
+        for o in visible_offers(user, Offer.select(Offer, Organisation).join(
+            Organisation, on=(Offer.organisation == Organisation.id))).order_by(Offer.id)
+    )
+    requester = None
+    if user is not None:
+        requester = Requester(user.email, user.name, org_of(user.organisation), user.role)
+    return ReportContext(
+        projects=tuple(views),
+        offers=offers,
+        organisations=tuple(sorted(orgs.values(), key=lambda o: o.code)),
+        totals=compute_totals(views),
+        tlp=highest_tlp(v.tlp for v in views),
+        locale=locale,
+        requested_by=requester,
+        generated_at=utcnow(),
+        filters=filters,
+        exchange_rates=dict(rates),
+    )
+
+
+def compute_totals(projects: list[ProjectView]) -> Totals:
+    """Money and counts over ``projects`` (pledges counted per donor, in EUR)."""
+    budget = pledged = confirmed = disbursed = gap = ZERO
+    by_category: dict[str, list] = defaultdict(lambda: [0, ZERO, ZERO])
+    by_status: dict[str, int] = defaultdict(int)
+    by_state: dict[str, int] = defaultdict(int)
+    donors: dict[str, list] = {}
+    for p in projects:
+        f = p.funding
+        budget += f.budget_eur
+        pledged += f.pledged_eur
+        confirmed += f.confirmed_eur
+        disbursed += f.disbursed_eur
+        gap += f.gap_eur
+        cat = by_category[p.category]
+        cat[0] += 1
+        cat[1] += f.budget_eur
+        cat[2] += f.confirmed_eur
+        by_status[p.status] += 1
+        by_state[f.state] += 1
+        seen: set[str] = set()
+        for pl in p.pledges:
+            if pl.status == "withdrawn":
+                continue
+            entry = donors.setdefault(pl.donor.code, [pl.donor, ZERO, ZERO, ZERO, 0])
+            eur = pl.amount_eur or ZERO
+            entry[1] += eur
+            if pl.status in ("confirmed", "disbursed", "delivered"):
+                entry[2] += eur
+            if pl.status in ("disbursed", "delivered"):
+                entry[3] += eur
+            if pl.donor.code not in seen:
+                entry[4] += 1
+                seen.add(pl.donor.code)
+    by_donor = tuple(
+        DonorTotals(d[0], d[1], d[2], d[3], d[4])
+        for d in sorted(donors.values(), key=lambda d: (-d[1], d[0].code))
+    )
+    return Totals(
+        projects=len(projects), budget_eur=budget, pledged_eur=pledged,
+        confirmed_eur=confirmed, disbursed_eur=disbursed, gap_eur=gap, by_donor=by_donor,
+        by_category={k: (v[0], v[1], v[2]) for k, v in by_category.items()},
+        by_status=dict(by_status), by_funding_state=dict(by_state),
+    )

@@ -1,0 +1,102 @@
+"""The types a plugin returns and receives.
+
+A report plugin returns :class:`ReportFormat` objects from the
+``tmdesk_report_formats`` hook. tmdesk calls ``render(context, out, options)``
+with a read-only :class:`~tmdesk.core.reporting.ReportContext`, a binary
+stream to write to, and the options the user chose (validated against
+``options``). tmdesk writes to a temporary file and only keeps it when
+``render`` returns normally, so a failed render never leaves half a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from tmdesk.core.reporting import (
+    ContactView,
+    EngagementView,
+    FundingView,
+    OfferView,
+    OrgView,
+    PledgeView,
+    ProjectView,
+    ReportContext,
+    Totals,
+    UpdateView,
+)
+
+#: Every role (organisation kind) there is; a format's ``roles`` is a subset.
+ALL_ROLES = frozenset(
+    {"recipient", "donor", "observer", "back_office", "project_office", "company"}
+)
+
+Renderer = Callable[[ReportContext, BinaryIO, dict[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class ReportOption:
+    """An option a format accepts, shown on the Reports page and as ``--option name=value``.
+
+    ``choices`` limits the values (``None``: free text up to 200 characters).
+    """
+
+    name: str
+    label: str
+    choices: Sequence[tuple[str, str]] | None = None
+    default: str | None = None
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class ReportFormat:
+    """A report or export format contributed by a plugin.
+
+    ``name`` is the stable identifier used on the command line
+    (``tmdesk report NAME``) and in URLs: lowercase letters, digits and ``-``.
+    ``roles`` are the organisation kinds allowed to use it. ``needs_donor``
+    says the format is about one donor (``--donor CODE`` required).
+    """
+
+    name: str
+    label: str
+    extension: str
+    media_type: str
+    render: Renderer
+    description: str = ""
+    roles: frozenset[str] = ALL_ROLES
+    options: tuple[ReportOption, ...] = ()
+    needs_donor: bool = False
+    #: Set by the manager: the plugin that registered the format.
+    plugin: str = field(default="", compare=False)
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    """An extra column for the tabular exports (csv, xlsx).
+
+    ``value(project, context)`` returns a string, number, date or None.
+    """
+
+    name: str
+    header: str
+    value: Callable[[ProjectView, ReportContext], Any]
+
+
+__all__ = [
+    "ALL_ROLES",
+    "ContactView",
+    "EngagementView",
+    "ExportColumn",
+    "FundingView",
+    "OfferView",
+    "OrgView",
+    "PledgeView",
+    "ProjectView",
+    "ReportContext",
+    "ReportFormat",
+    "ReportOption",
+    "Totals",
+    "UpdateView",
+]

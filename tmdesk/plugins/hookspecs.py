@@ -1,0 +1,50 @@
+"""The hooks a tmdesk plugin can implement.
+
+Every hook is documented here and in docs/plugins.md (a test checks the two
+agree). Implement them with ``from tmdesk import hookimpl``::
+
+    from tmdesk import hookimpl
+    from tmdesk.plugins.contract import ReportFormat
+
+    @hookimpl
+    def tmdesk_report_formats():
+        return [ReportFormat(name="my-format", ...)]
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("tmdesk")
+
+
+@hookspec
+def tmdesk_report_formats():
+    """Return a list of :class:`~tmdesk.plugins.contract.ReportFormat` objects.
+
+    Each format becomes available on the Reports page, to ``tmdesk report``,
+    and to the roles it names. Names must be unique across plugins; a later
+    plugin with a name already taken is reported as failed for that format.
+    """
+
+
+@hookspec
+def tmdesk_export_columns():
+    """Return a list of :class:`~tmdesk.plugins.contract.ExportColumn` objects.
+
+    The columns are appended to the tabular exports (``csv`` and ``xlsx``), in
+    plugin load order, so a partner can add the field its donor asks for
+    without writing a whole format.
+    """
+
+
+@hookspec
+def tmdesk_validate_project(project, context):
+    """Check a project against a donor's own rules; return a list of problems.
+
+    ``project`` is a :class:`~tmdesk.core.reporting.ProjectView`, ``context``
+    the :class:`~tmdesk.core.reporting.ReportContext` it came from. Return
+    human-readable strings (empty list or None when all is well). Formats can
+    call :func:`tmdesk.plugins.manager.validate_project` to collect every
+    plugin's findings, e.g. to flag projects in an export.
+    """
