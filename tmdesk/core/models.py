@@ -296,6 +296,25 @@ class AuditEvent(BaseModel):
     hash = pw.CharField(max_length=64)
 
 
+class ProjectLink(BaseModel):
+    """An officer's decision about a pair of projects: duplicate, related or not a duplicate.
+
+    The pair is stored once, lower id first; a decided pair is not raised again
+    as a likely duplicate.
+    """
+
+    project_a = pw.ForeignKeyField(Project, backref="+", on_delete="CASCADE")
+    project_b = pw.ForeignKeyField(Project, backref="+", on_delete="CASCADE")
+    kind = pw.CharField(max_length=16, index=True)
+    score = pw.FloatField(null=True)
+    note = pw.TextField(default="")
+    created_by = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("project_a", "project_b"), True),)
+
+
 #: Every table, in creation order (foreign keys point backwards).
 ALL_MODELS: list[type[BaseModel]] = [
     Meta,
@@ -313,4 +332,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     Document,
     ExchangeRate,
     AuditEvent,
+    ProjectLink,
 ]

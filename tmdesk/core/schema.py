@@ -57,6 +57,9 @@ def read_version(db: peewee.Database) -> int | None:
 def _create_fresh(db: peewee.Database) -> None:
     with db.atomic():
         db.create_tables(ALL_MODELS)
+        from tmdesk.core.search import install_search  # the search index and its triggers
+
+        install_search(db)
         Meta.replace(key="schema_version", value=str(CURRENT_VERSION)).execute()
         for currency, rate in DEFAULT_RATES.items():
             ExchangeRate.create(currency=currency, eur_per_unit=Decimal(rate))
