@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -205,6 +205,18 @@ class ReportContext:
     generated_at: dt.datetime
     filters: CatalogueFilters
     exchange_rates: dict[str, Decimal] = field(default_factory=dict)
+    #: Extra columns for tabular exports (``tmdesk_export_columns``), in plugin
+    #: load order; attached by the plugin manager before a format renders.
+    export_columns: tuple = ()
+    #: Asks every plugin's ``tmdesk_validate_project``; attached by the plugin
+    #: manager. Use :meth:`validate` rather than calling it directly.
+    project_checker: Callable | None = field(default=None, compare=False, repr=False)
+
+    def validate(self, project: ProjectView) -> list[str]:
+        """Every plugin's findings about ``project`` (empty when all is well)."""
+        if self.project_checker is None:
+            return []
+        return list(self.project_checker(project, self))
 
     def organisation(self, code: str) -> OrgView | None:
         for org in self.organisations:

@@ -44,7 +44,9 @@ def tmdesk_validate_project(project, context):
 
     ``project`` is a :class:`~tmdesk.core.reporting.ProjectView`, ``context``
     the :class:`~tmdesk.core.reporting.ReportContext` it came from. Return
-    human-readable strings (empty list or None when all is well). Formats can
-    call :func:`tmdesk.plugins.manager.validate_project` to collect every
-    plugin's findings, e.g. to flag projects in an export.
+    human-readable strings (empty list or None when all is well). A format
+    collects every plugin's findings with ``context.validate(project)``
+    (:meth:`~tmdesk.core.reporting.ReportContext.validate`), e.g. to flag
+    projects in an export; a plugin whose check raises is reported as failed
+    and skipped.
     """
