@@ -1,0 +1,254 @@
+"""The ``iati`` format: IATI Activity Standard 2.03 for one donor.
+
+Written as a partner would write a plugin: one hook, one render function,
+nothing but the report context. The file is streamed with
+``lxml.etree.xmlfile``: each activity is built, written and dropped, so
+memory stays flat however many activities there are. Mapping and
+identifiers are explained in docs/iati.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+from lxml import etree
+
+from tmdesk import hookimpl
+from tmdesk.core.i18n import N_
+from tmdesk.core.vocab import CATEGORIES, TLP_LABELS, TLP_RANK
+from tmdesk.plugins.builtin import iati_codes as codes
+from tmdesk.plugins.contract import (
+    OrgView,
+    PledgeView,
+    ProjectView,
+    ReportContext,
+    ReportFormat,
+    ReportOption,
+)
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+IATI_VERSION = "2.03"
+#: IATI files are public data: by default nothing above TLP:GREEN goes in.
+DEFAULT_MAX_TLP = "GREEN"
+TLP_CHOICES = (
+    ("CLEAR", "TLP:CLEAR"),
+    ("GREEN", "TLP:GREEN"),
+    ("AMBER", "TLP:AMBER"),
+)
+
+
+class IatiExportError(ValueError):
+    """The export cannot be made as asked (no donor, nothing to export)."""
+
+
+def org_identifier(org: OrgView) -> str:
+    """The organisation's IATI identifier, or a stable tmdesk-made one."""
+    return org.iati_id or f"{codes.FALLBACK_ORG_PREFIX}{org.code}"
+
+
+def activity_identifier(donor: OrgView, project: ProjectView) -> str:
+    """Stable across exports: the donor's identifier and the project reference."""
+    return f"{org_identifier(donor)}-{project.ref}"
+
+
+def _narratives(parent: etree._Element, texts: dict[str, str]) -> None:
+    """Add a narrative per language; English is the activity's default language."""
+    for lang in ("en", "uk"):
+        text = (texts.get(lang) or "").strip()
+        if not text:
+            continue
+        narrative = etree.SubElement(parent, "narrative")
+        if lang != "en":
+            narrative.set(XML_LANG, lang)
+        narrative.text = text
+
+
+def _org(parent: etree._Element, tag: str, org: OrgView, **attrs: str) -> etree._Element:
+    element = etree.SubElement(parent, tag, ref=org_identifier(org),
+                               type=codes.ORGANISATION_TYPE.get(org.kind, "90"), **attrs)
+    _narratives(element, {"en": org.name_en, "uk": org.name_uk})
+    return element
+
+
+def _value(parent: etree._Element, amount: Decimal, currency: str, value_date: dt.date) -> None:
+    value = etree.SubElement(parent, "value", currency=currency,
+                             **{"value-date": value_date.isoformat()})
+    value.text = str(amount.quantize(Decimal("0.01")))
+
+
+def budget_periods(start: dt.date, end: dt.date, amount: Decimal
+                   ) -> list[tuple[dt.date, dt.date, Decimal]]:
+    """Split a budget into periods of at most one year (an IATI rule), pro rata by days."""
+    periods = []
+    cursor = start
+    while cursor <= end:
+        try:
+            next_start = cursor.replace(year=cursor.year + 1)
+        except ValueError:  # 29 February
+            next_start = cursor.replace(year=cursor.year + 1, day=28)
+        period_end = min(next_start - dt.timedelta(days=1), end)
+        periods.append((cursor, period_end))
+        cursor = period_end + dt.timedelta(days=1)
+    total_days = (end - start).days + 1
+    out = []
+    allocated = Decimal("0")
+    for index, (p_start, p_end) in enumerate(periods):
+        if index == len(periods) - 1:
+            share = amount - allocated
+        else:
+            share = (amount * ((p_end - p_start).days + 1) / total_days).quantize(Decimal("0.01"))
+            allocated += share
+        out.append((p_start, p_end, share))
+    return out
+
+
+def _transactions(activity: etree._Element, ident: str, project: ProjectView,
+                  pledge: PledgeView) -> None:
+    """A pledge's IATI transactions: offered → Outgoing Pledge; confirmed →
+    Outgoing Commitment; disbursed/delivered → commitment and Disbursement."""
+    if pledge.amount is None or pledge.currency is None:
+        return  # in kind without a value: described in the activity, no transaction
+    steps: list[tuple[str, str, dt.date]] = []
+    if pledge.status == "offered":
+        steps.append(("P", codes.TRANSACTION_PLEDGE, pledge.date))
+    elif pledge.status in ("confirmed", "disbursed", "delivered"):
+        steps.append(("C", codes.TRANSACTION_COMMITMENT, pledge.date))
+        if pledge.status in ("disbursed", "delivered"):
+            paid = max(pledge.updated_at.date(), pledge.date)
+            steps.append(("D", codes.TRANSACTION_DISBURSEMENT, paid))
+    for suffix, type_code, when in steps:
+        transaction = etree.SubElement(activity, "transaction",
+                                       ref=f"{ident}-{pledge.id}-{suffix}")
+        etree.SubElement(transaction, "transaction-type", code=type_code)
+        etree.SubElement(transaction, "transaction-date", **{"iso-date": when.isoformat()})
+        _value(transaction, pledge.amount, pledge.currency, pledge.date)
+        if pledge.in_kind:
+            quantity = f"{pledge.in_kind_quantity} × " if pledge.in_kind_quantity else ""
+            description = etree.SubElement(transaction, "description")
+            _narratives(description, {"en": f"In kind: {quantity}{pledge.in_kind}"})
+        _org(transaction, "provider-org", pledge.donor)
+        _org(transaction, "receiver-org", project.recipient)
+        if pledge.in_kind:
+            etree.SubElement(transaction, "aid-type", code=codes.AID_TYPE_IN_KIND,
+                             vocabulary=codes.AID_TYPE_VOCABULARY_OECD)
+
+
+def build_activity(project: ProjectView, donor: OrgView, pledges: list[PledgeView]
+                   ) -> etree._Element:
+    """One ``iati-activity`` element for ``project`` as funded by ``donor``."""
+    ident = activity_identifier(donor, project)
+    activity = etree.Element("iati-activity", **{
+        "last-updated-datetime": project.updated_at.replace(microsecond=0).isoformat() + "Z",
+        XML_LANG: "en",
+        "default-currency": project.budget_currency,
+    })
+    etree.SubElement(activity, "iati-identifier").text = ident
+    _org(activity, "reporting-org", donor)
+    _narratives(etree.SubElement(activity, "title"),
+                {"en": project.title_en, "uk": project.title_uk}
+                if (project.title_en or project.title_uk) else {"en": project.ref})
+    description = etree.SubElement(activity, "description", type="1")
+    summary = {"en": project.summary_en, "uk": project.summary_uk}
+    _narratives(description, summary if any(summary.values()) else {"en": project.title()})
+
+    _org(activity, "participating-org", donor, role=codes.ROLE_FUNDING)
+    _org(activity, "participating-org", project.recipient, role=codes.ROLE_ACCOUNTABLE)
+    implementers = {e.company.code: e.company for e in project.engagements}
+    for company in implementers.values():
+        _org(activity, "participating-org", company, role=codes.ROLE_IMPLEMENTING)
+    if not implementers:
+        _org(activity, "participating-org", project.recipient, role=codes.ROLE_IMPLEMENTING)
+
+    etree.SubElement(activity, "activity-status",
+                     code=codes.ACTIVITY_STATUS.get(project.status, "1"))
+    start = project.planned_start or (project.published_at or project.created_at).date()
+    etree.SubElement(activity, "activity-date", type=codes.DATE_PLANNED_START,
+                     **{"iso-date": start.isoformat()})
+    if project.planned_end:
+        etree.SubElement(activity, "activity-date", type=codes.DATE_PLANNED_END,
+                         **{"iso-date": project.planned_end.isoformat()})
+    etree.SubElement(activity, "recipient-country", code="UA", percentage="100")
+    etree.SubElement(activity, "sector", vocabulary=codes.SECTOR_DAC5,
+                           code=codes.DAC_SECTOR[project.category], percentage="100")
+    tm = etree.SubElement(activity, "sector", vocabulary=codes.TM_VOCABULARY,
+                          **{"vocabulary-uri": codes.TM_VOCABULARY_URI},
+                          code=project.category, percentage="100")
+    _narratives(tm, {"en": CATEGORIES[project.category]})
+    etree.SubElement(activity, "default-aid-type", code="C01",
+                     vocabulary=codes.AID_TYPE_VOCABULARY_OECD)
+    if project.planned_start and project.planned_end and project.budget_amount:
+        for p_start, p_end, share in budget_periods(project.planned_start, project.planned_end,
+                                                    project.budget_amount):
+            budget = etree.SubElement(activity, "budget", type=codes.BUDGET_ORIGINAL,
+                                      status=codes.BUDGET_INDICATIVE)
+            etree.SubElement(budget, "period-start", **{"iso-date": p_start.isoformat()})
+            etree.SubElement(budget, "period-end", **{"iso-date": p_end.isoformat()})
+            _value(budget, share, project.budget_currency, p_start)
+    for pledge in pledges:
+        _transactions(activity, ident, project, pledge)
+    return activity
+
+
+def select_activities(context: ReportContext, donor_code: str, max_tlp: str):
+    """``(project, donor's pledges)`` for each project the donor supports, within ``max_tlp``."""
+    limit = TLP_RANK[max_tlp]
+    for project in context.projects:
+        if TLP_RANK[project.tlp] > limit or project.status not in codes.ACTIVITY_STATUS:
+            continue
+        pledges = [p for p in project.pledges
+                   if p.donor.code == donor_code and p.status != "withdrawn"]
+        if pledges:
+            yield project, pledges
+
+
+def render(context: ReportContext, out: BinaryIO, options: dict[str, Any]) -> None:
+    donor_code = (context.filters.donor or "").upper()
+    if not donor_code:
+        raise IatiExportError("The IATI export is for one donor: choose the donor (--donor CODE).")
+    max_tlp = options.get("max_tlp") or DEFAULT_MAX_TLP
+    if max_tlp not in TLP_LABELS[: TLP_RANK["AMBER"] + 1]:
+        raise IatiExportError(f"max_tlp must be CLEAR, GREEN or AMBER, not {max_tlp!r}.")
+    donor = context.organisation(donor_code)
+    activities = select_activities(context, donor_code, max_tlp) if donor else iter(())
+    first = next(activities, None)
+    if first is None:
+        raise IatiExportError(
+            f"Nothing to export: {donor_code} supports no project you may see "
+            f"at TLP:{max_tlp} or below.")
+    generated = context.generated_at.replace(microsecond=0).isoformat() + "Z"
+    with etree.xmlfile(out, encoding="utf-8") as xf:
+        xf.write_declaration()
+        with xf.element("iati-activities", version=IATI_VERSION,
+                        **{"generated-datetime": generated}):
+            xf.write(etree.Comment(
+                f" Exported by tmdesk for {donor_code}; TLP:{max_tlp} and below only. "))
+            project, pledges = first
+            xf.write(build_activity(project, donor, pledges), pretty_print=True)
+            for project, pledges in activities:
+                xf.write(build_activity(project, donor, pledges), pretty_print=True)
+
+
+@hookimpl
+def tmdesk_report_formats():
+    return [
+        ReportFormat(
+            name="iati",
+            label=N_("IATI activities 2.03 (XML, one donor)"),
+            extension="xml",
+            media_type="application/xml",
+            render=render,
+            description=N_("The projects one donor supports, with its pledges as commitments "
+                           "and disbursements, in the IATI Activity Standard 2.03 for "
+                           "publication. Only TLP:GREEN and below unless you choose AMBER."),
+            roles=frozenset({"donor", "back_office", "project_office"}),
+            options=(
+                ReportOption("max_tlp", N_("Highest TLP label to include"), TLP_CHOICES,
+                             DEFAULT_MAX_TLP,
+                             N_("IATI files are meant to be published: keep GREEN unless the "
+                                "file stays inside your ministry.")),
+            ),
+            needs_donor=True,
+        )
+    ]
