@@ -49,6 +49,20 @@ def check_password_rules(password: str, email: str = "") -> str | None:
     return None
 
 
+#: Never copied into the audit log: secrets, and the nonce that keys sessions.
+_USER_SECRETS = ("password_hash", "session_nonce")
+
+
+def _user_snapshot(user: User) -> dict[str, Any]:
+    return audit.snapshot(user, exclude=_USER_SECRETS)
+
+
+def _require_admin(actor: User | None) -> None:
+    """Administration is for administrators; ``actor`` None is the CLI or first-run setup."""
+    if actor is not None and not (actor.active and actor.is_admin):
+        raise PermissionDenied(N_("Only administrators manage organisations and accounts."))
+
+
 def clean_organisation_data(data: dict[str, Any]) -> dict[str, Any]:
     errors = validation.Errors()
     out = {
@@ -68,6 +82,7 @@ def clean_organisation_data(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_organisation(actor: User | None, data: dict[str, Any]) -> Organisation:
+    _require_admin(actor)
     fields = clean_organisation_data(data)
     if Organisation.get_or_none(Organisation.code == fields["code"]):
         raise ValidationError({"code": N_("This code is already used.")})
@@ -78,6 +93,7 @@ def create_organisation(actor: User | None, data: dict[str, Any]) -> Organisatio
 
 
 def update_organisation(actor: User, org: Organisation, data: dict[str, Any]) -> Organisation:
+    _require_admin(actor)
     fields = clean_organisation_data(data | {"code": org.code})
     fields.pop("code")
     with database.atomic():
@@ -92,6 +108,7 @@ def update_organisation(actor: User, org: Organisation, data: dict[str, Any]) ->
 def create_user(actor: User | None, email: str, org_code: str, password: str,
                 name: str = "", is_admin: bool = False) -> User:
     """Create an account; the password must pass :func:`check_password_rules`."""
+    _require_admin(actor)
     errors = validation.Errors()
     email = validation.email(errors, {"email": email})
     name = validation.text(errors, {"name": name}, "name", max_length=200)
@@ -109,12 +126,14 @@ def create_user(actor: User | None, email: str, org_code: str, password: str,
         user = User.create(email=email, name=name, organisation=org, is_admin=is_admin,
                            password_hash=hash_password(password),
                            session_nonce=secrets.token_hex(8))
-        audit.record(actor, "user.create", user, None, audit.snapshot(user))
+        audit.record(actor, "user.create", user, None, _user_snapshot(user))
     return user
 
 
 def set_password(actor: User | None, user: User, password: str) -> None:
     """Change a password (own change or an administrator's reset); ends old sessions."""
+    if actor is not None and actor.id != user.id:
+        _require_admin(actor)
     problem = check_password_rules(password, user.email)
     if problem:
         raise ValidationError({"password": problem})
@@ -128,15 +147,16 @@ def set_password(actor: User | None, user: User, password: str) -> None:
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
+    _require_admin(actor)
     if actor.id == user.id and not active:
         raise PermissionDenied(N_("You cannot deactivate your own account."))
     with database.atomic():
-        before = audit.snapshot(user)
+        before = _user_snapshot(user)
         user.active = active
         user.session_nonce = secrets.token_hex(8)
         user.save()
         audit.record(actor, "user.activate" if active else "user.deactivate", user, before,
-                     audit.snapshot(user))
+                     _user_snapshot(user))
 
 
 def has_any_admin() -> bool:

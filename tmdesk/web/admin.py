@@ -1,5 +1,370 @@
-"""(being written)"""
+"""Administration: organisations, user accounts, the audit log and exchange rates.
 
-from flask import Blueprint
+Administrators only: every view of this blueprint answers 403 to anyone else
+(and sends anonymous visitors to the login page). Changes go through the core
+(:mod:`tmdesk.core.accounts`, :mod:`tmdesk.core.rates`), which audits them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+
+from tmdesk.core import accounts, rates
+from tmdesk.core.errors import PermissionDenied, ValidationError
+from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, User
+from tmdesk.core.permissions import can_administer
+from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
+from tmdesk.web import login_manager
+from tmdesk.web.auth import _apply_errors
+from tmdesk.web.common import acting_user, flash_error, locale_code
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+AUDIT_PER_PAGE = 50
+USERS_PER_PAGE = 100
+
+
+@bp.before_request
+def _administrators_only():
+    user = acting_user()
+    if user is None:
+        return login_manager.unauthorized()
+    if not can_administer(user):
+        abort(403)
+    return None
+
+
+# --- forms ----------------------------------------------------------------
+
+
+class OrganisationForm(FlaskForm):
+    code = StringField(lazy_gettext("Code"), render_kw={"autocapitalize": "characters"})
+    kind = SelectField(lazy_gettext("Kind"), validate_choice=False)
+    country = StringField(lazy_gettext("Country (two letters)"), render_kw={"maxlength": 2})
+    iati_id = StringField(lazy_gettext("IATI organisation identifier"))
+    name_en = StringField(lazy_gettext("Name in English"))
+    name_uk = StringField(lazy_gettext("Name in Ukrainian"))
+
+    FIELDS = ("code", "kind", "country", "iati_id", "name_en", "name_uk")
+
+    def data_for_core(self) -> dict[str, Any]:
+        return {name: getattr(self, name).data or "" for name in self.FIELDS}
+
+
+def _organisation_form(**kwargs) -> OrganisationForm:
+    form = OrganisationForm(**kwargs)
+    form.kind.choices = [("", gettext("— choose —"))] + [
+        (code, gettext(text)) for code, text in ORG_KINDS.items()]
+    return form
+
+
+class UserForm(FlaskForm):
+    email = EmailField(lazy_gettext("E-mail"))
+    name = StringField(lazy_gettext("Name"))
+    organisation = SelectField(lazy_gettext("Organisation"), validate_choice=False)
+    password = PasswordField(lazy_gettext("Password"))
+    is_admin = BooleanField(lazy_gettext("Administrator"))
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(lazy_gettext("New password"))
+
+
+class RateForm(FlaskForm):
+    rate = StringField(lazy_gettext("Euros per unit"), render_kw={"inputmode": "decimal"})
+
+
+PASSWORD_HINT = lazy_gettext("At least 12 characters; not the e-mail address; not a common "
+                             "password. Tell the person through a separate channel.")
+
+
+def _organisation_choices() -> list[tuple[str, str]]:
+    orgs = Organisation.select().order_by(Organisation.kind, Organisation.name_en)
+    return [("", gettext("— choose —"))] + [
+        (o.code, f"{o.name(locale_code())} ({o.code}, {gettext(ORG_KINDS.get(o.kind, o.kind))})")
+        for o in orgs]
+
+
+def _page_arg() -> int:
+    try:
+        return max(int(request.args.get("page", 1)), 1)
+    except ValueError:
+        return 1
+
+
+# --- overview -------------------------------------------------------------
+
+
+@bp.get("/")
+def index():
+    counts = {
+        "organisations": Organisation.select().count(),
+        "users": User.select().count(),
+        "inactive": User.select().where(~User.active).count(),
+        "events": AuditEvent.select().count(),
+        "rates": ExchangeRate.select().count(),
+    }
+    recent = list(AuditEvent.select().order_by(AuditEvent.id.desc()).limit(5))
+    return render_template("admin/index.html", counts=counts, recent=recent)
+
+
+# --- organisations ----------------------------------------------------------
+
+
+@bp.get("/organisations")
+def organisations():
+    orgs = list(Organisation.select().order_by(Organisation.kind, Organisation.name_en))
+    user_counts = {o.id: 0 for o in orgs}
+    from peewee import fn
+
+    for row in (User.select(User.organisation, fn.COUNT(User.id).alias("n"))
+                .group_by(User.organisation).dicts()):
+        user_counts[row["organisation"]] = row["n"]
+    return render_template("admin/organisations.html", organisations=orgs,
+                           user_counts=user_counts)
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+def organisation_new():
+    form = _organisation_form()
+    if form.validate_on_submit():
+        try:
+            org = accounts.create_organisation(acting_user(), form.data_for_core())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            flash(gettext("The organisation %(code)s is created.", code=org.code), "success")
+            return redirect(url_for("admin.organisations"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/organisation_form.html", form=form, org=None), status
+
+
+@bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
+def organisation_edit(org_id: int):
+    org = Organisation.get_or_none(Organisation.id == org_id)
+    if org is None:
+        abort(404)
+    if request.method == "GET":
+        form = _organisation_form(data={name: getattr(org, name) or ""
+                                        for name in OrganisationForm.FIELDS})
+    else:
+        form = _organisation_form()
+    # The code is an organisation's handle in the CLI, reports and the API: it stays.
+    form.code.render_kw = {"readonly": True}
+    form.code.data = org.code
+    if form.validate_on_submit():
+        try:
+            accounts.update_organisation(acting_user(), org, form.data_for_core())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            flash(gettext("The organisation %(code)s is saved.", code=org.code), "success")
+            return redirect(url_for("admin.organisations"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/organisation_form.html", form=form, org=org), status
+
+
+# --- users ----------------------------------------------------------------
+
+
+@bp.get("/users")
+def users():
+    query = (User.select(User, Organisation)
+             .join(Organisation, on=(User.organisation == Organisation.id)))
+    org_code = (request.args.get("organisation") or "").strip().upper()
+    state = request.args.get("state") or ""
+    q = (request.args.get("q") or "").strip()[:100]
+    if org_code:
+        query = query.where(Organisation.code == org_code)
+    if state == "active":
+        query = query.where(User.active)
+    elif state == "inactive":
+        query = query.where(~User.active)
+    if q:
+        query = query.where(User.email.contains(q.lower()) | User.name.contains(q))
+    total = query.count()
+    pages = max(1, -(-total // USERS_PER_PAGE))
+    page = min(_page_arg(), pages)
+    items = list(query.order_by(Organisation.code, User.email).paginate(page, USERS_PER_PAGE))
+    args = {k: v for k, v in (("organisation", org_code), ("state", state), ("q", q)) if v}
+    return render_template("admin/users.html", users=items, total=total, page=page,
+                           pages=pages, args=args, org_code=org_code, state=state, q=q,
+                           organisations=_organisation_choices()[1:])
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = UserForm()
+    form.organisation.choices = _organisation_choices()
+    if request.method == "GET" and request.args.get("organisation"):
+        form.organisation.data = request.args["organisation"]
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(acting_user(), form.email.data or "",
+                                        form.organisation.data or "", form.password.data or "",
+                                        name=form.name.data or "",
+                                        is_admin=bool(form.is_admin.data))
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            flash(gettext("The account %(email)s is created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/user_form.html", form=form,
+                           password_hint=PASSWORD_HINT), status
+
+
+def _user_or_404(user_id: int) -> User:
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+def user_deactivate(user_id: int):
+    return _set_active(_user_or_404(user_id), False)
+
+
+@bp.post("/users/<int:user_id>/reactivate")
+def user_reactivate(user_id: int):
+    return _set_active(_user_or_404(user_id), True)
+
+
+def _set_active(user: User, active: bool):
+    try:
+        accounts.set_active(acting_user(), user, active)
+    except PermissionDenied as exc:
+        flash_error(exc)
+    else:
+        if active:
+            flash(gettext("%(email)s can log in again.", email=user.email), "success")
+        else:
+            flash(gettext("%(email)s is deactivated and logged out everywhere.",
+                          email=user.email), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+def user_password(user_id: int):
+    user = _user_or_404(user_id)
+    form = PasswordResetForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_password(acting_user(), user, form.password.data or "")
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            flash(gettext("The password of %(email)s is reset; their sessions have ended.",
+                          email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/password_form.html", form=form, user=user,
+                           password_hint=PASSWORD_HINT), status
+
+
+# --- the audit log ----------------------------------------------------------
+
+
+def readable_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
+    """``(key, before, after)`` for what the event changed, as display text.
+
+    A creation lists every value it set, a deletion every value it removed,
+    an update only the keys whose value differs.
+    """
+    before = _load(event.before)
+    after = _load(event.after)
+    keys = sorted(set(before) | set(after))
+    rows = []
+    for key in keys:
+        old, new = before.get(key), after.get(key)
+        if event.before is not None and event.after is not None and old == new:
+            continue
+        rows.append((key, _show(old) if key in before else "", _show(new) if key in after else ""))
+    return rows
+
+
+def _load(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"value": text}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value)
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+@bp.get("/audit")
+def audit_log():
+    entity_type = (request.args.get("entity_type") or "").strip()[:32]
+    user_email = (request.args.get("user") or "").strip().lower()[:254]
+    query = AuditEvent.select()
+    if entity_type:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    if user_email:
+        query = query.where(AuditEvent.user_email == user_email)
+    total = query.count()
+    pages = max(1, -(-total // AUDIT_PER_PAGE))
+    page = min(_page_arg(), pages)
+    events = list(query.order_by(AuditEvent.id.desc()).paginate(page, AUDIT_PER_PAGE))
+    entity_types = [row.entity_type for row in
+                    AuditEvent.select(AuditEvent.entity_type).distinct()
+                    .order_by(AuditEvent.entity_type)]
+    args = {k: v for k, v in (("entity_type", entity_type), ("user", user_email)) if v}
+    return render_template("admin/audit.html", events=events, total=total, page=page,
+                           pages=pages, args=args, entity_type=entity_type,
+                           user_email=user_email, entity_types=entity_types,
+                           changes=readable_changes)
+
+
+# --- exchange rates -----------------------------------------------------------
+
+
+@bp.get("/rates")
+def rates_list():
+    return render_template("admin/rates.html", rates=rates.all_rates(),
+                           missing=[c for c in CURRENCIES if not ExchangeRate.get_or_none(
+                               ExchangeRate.currency == c)],
+                           base=rates.BASE_CURRENCY)
+
+
+@bp.route("/rates/<currency>", methods=["GET", "POST"])
+def rate_edit(currency: str):
+    currency = currency.upper()
+    if currency not in CURRENCIES or currency == rates.BASE_CURRENCY:
+        abort(404)
+    existing = ExchangeRate.get_or_none(ExchangeRate.currency == currency)
+    if request.method == "GET":
+        form = RateForm(data={"rate": str(existing.eur_per_unit) if existing else ""})
+    else:
+        form = RateForm()
+    if form.validate_on_submit():
+        try:
+            saved = rates.set_exchange_rate(acting_user(), currency, form.rate.data or "")
+        except ValidationError as exc:
+            _apply_errors(form, exc, {"currency": "rate"})
+        else:
+            flash(gettext("1 %(currency)s is now %(rate)s EUR. Funding in euros uses the new "
+                          "rate from now on.", currency=currency, rate=saved.eur_per_unit),
+                  "success")
+            return redirect(url_for("admin.rates_list"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("admin/rate_form.html", form=form, currency=currency,
+                           existing=existing), status

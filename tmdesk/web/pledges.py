@@ -1,5 +1,297 @@
-"""(being written)"""
+"""Pledge pages: pledge support for a project, edit an offered pledge, move it
+along its lifecycle, and a donor's (or the offices') list of pledges with totals.
 
-from flask import Blueprint
+A pledge is visible exactly when its project is: every view fetches the
+pledge, then checks its project with the one visibility policy and answers
+404 when it is hidden.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import peewee as pw
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from werkzeug.routing import BuildError
+from wtforms import SelectField, StringField, TextAreaField
+
+from tmdesk.core import pledges as core_pledges
+from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
+from tmdesk.core.funding import UnknownCurrency, exchange_rates, to_eur
+from tmdesk.core.i18n import N_
+from tmdesk.core.models import Offer, Organisation, Pledge, Project
+from tmdesk.core.permissions import can_manage_pledge, can_pledge
+from tmdesk.core.visibility import can_see, is_officer, visible_offers, visible_projects
+from tmdesk.core.vocab import CURRENCIES, PLEDGE_STATUSES
+from tmdesk.web.auth import _apply_errors, _safe_next
+from tmdesk.web.common import acting_user, flash_error, project_or_404, require
 
 bp = Blueprint("pledges", __name__)
+
+PER_PAGE = 50
+
+
+def project_url(project: Project) -> str:
+    """The project's page (``projects.detail``); the start page if that is not installed."""
+    try:
+        return url_for("projects.detail", ref=project.ref)
+    except BuildError:
+        return url_for("projects.home")
+
+
+def back_to(default: str) -> str:
+    """Where to go after a POST: a local ``next`` from the form, else ``default``."""
+    target = request.form.get("next") or request.args.get("next")
+    return _safe_next(target) if target else default
+
+
+# --- forms ----------------------------------------------------------------
+
+
+def currency_choices(blank: bool = True) -> list[tuple[str, str]]:
+    choices = [(c, c) for c in CURRENCIES]
+    return [("", gettext("— choose —")), *choices] if blank else choices
+
+
+def donor_choices() -> list[tuple[str, str]]:
+    from tmdesk.web.common import locale_code
+
+    donors = (Organisation.select().where((Organisation.kind == "donor") & Organisation.active)
+              .order_by(Organisation.name_en))
+    return [("", gettext("— choose the donor —"))] + [
+        (o.code, f"{o.name(locale_code())} ({o.code})") for o in donors]
+
+
+class PledgeForm(FlaskForm):
+    # Values are checked by the core (tmdesk.core.pledges.clean_pledge_data);
+    # the form only carries them, so choices are not validated here.
+    donor = SelectField(lazy_gettext("Donor"), validate_choice=False)
+    amount = StringField(lazy_gettext("Amount"), render_kw={"inputmode": "decimal"})
+    currency = SelectField(lazy_gettext("Currency"), validate_choice=False)
+    date = StringField(lazy_gettext("Date of the pledge"), render_kw={"type": "date"})
+    in_kind = TextAreaField(lazy_gettext("What is given in kind"), render_kw={"rows": 3})
+    in_kind_quantity = StringField(lazy_gettext("How many"), render_kw={"inputmode": "numeric"})
+    note = TextAreaField(lazy_gettext("Note"), render_kw={"rows": 3})
+
+    def data_for_core(self) -> dict[str, Any]:
+        return {name: getattr(self, name).data or "" for name in
+                ("amount", "currency", "date", "in_kind", "in_kind_quantity", "note")}
+
+
+def _pledge_form(officer: bool, **kwargs) -> PledgeForm:
+    form = PledgeForm(**kwargs)
+    form.currency.choices = currency_choices()
+    if officer:
+        form.donor.choices = donor_choices()
+    else:
+        del form.donor
+    return form
+
+
+def pledge_or_404(pledge_id: int) -> Pledge:
+    """The pledge if the acting user may see its project; 404 otherwise."""
+    pledge = Pledge.get_or_none(Pledge.id == pledge_id)
+    if pledge is None or not can_see(acting_user(), pledge.project):
+        abort(404)
+    return pledge
+
+
+def _offer_for(project: Project, offer_id: str | None) -> Offer | None:
+    """A donor offer the user may see, to turn into a pledge on ``project``."""
+    if not offer_id or not offer_id.isdigit():
+        return None
+    return visible_offers(acting_user()).where(
+        Offer.id == int(offer_id)).join(Organisation).where(
+        Organisation.kind == "donor").first()
+
+
+# --- views ----------------------------------------------------------------
+
+
+@bp.route("/projects/<ref>/pledges/new", methods=["GET", "POST"])
+@login_required
+def new(ref: str):
+    user = acting_user()
+    project = project_or_404(ref)
+    if not can_pledge(user, project):
+        abort(403)
+    officer = is_officer(user)
+    offer = _offer_for(project, request.values.get("offer"))
+    defaults: dict[str, Any] = {}
+    if offer is not None and request.method == "GET":
+        defaults = {"donor": offer.organisation.code, "in_kind": offer.description,
+                    "in_kind_quantity": offer.quantity or "",
+                    "amount": offer.value_amount or "", "currency": offer.value_currency or ""}
+    form = _pledge_form(officer, data=defaults or None)
+    if form.validate_on_submit():
+        try:
+            core_pledges.create_pledge(user, project, form.data_for_core(),
+                                       donor_code=form.donor.data if officer else None,
+                                       offer=offer)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except TransitionError as exc:
+            flash_error(exc)
+        else:
+            flash(gettext("The pledge is recorded."), "success")
+            return redirect(project_url(project))
+    status = 400 if request.method == "POST" else 200
+    return render_template("pledges/form.html", form=form, project=project, pledge=None,
+                           offer=offer), status
+
+
+@bp.route("/pledges/<int:pledge_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(pledge_id: int):
+    user = acting_user()
+    pledge = pledge_or_404(pledge_id)
+    if not can_manage_pledge(user, pledge):
+        abort(403)
+    if pledge.status != "offered":
+        raise TransitionError(N_("Only an offered pledge can be edited."))
+    project = pledge.project
+    if request.method == "GET":
+        form = _pledge_form(False, data={
+            "amount": pledge.amount if pledge.amount is not None else "",
+            "currency": pledge.currency or "", "date": pledge.date.isoformat(),
+            "in_kind": pledge.in_kind, "in_kind_quantity": pledge.in_kind_quantity or "",
+            "note": pledge.note})
+    else:
+        form = _pledge_form(False)
+    if form.validate_on_submit():
+        try:
+            core_pledges.update_pledge(user, pledge, form.data_for_core())
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            flash(gettext("The pledge is saved."), "success")
+            return redirect(project_url(project))
+    status = 400 if request.method == "POST" else 200
+    return render_template("pledges/form.html", form=form, project=project, pledge=pledge,
+                           offer=None), status
+
+
+@bp.post("/pledges/<int:pledge_id>/transition")
+@login_required
+def transition(pledge_id: int):
+    user = acting_user()
+    pledge = pledge_or_404(pledge_id)
+    action = request.form.get("action", "")
+    try:
+        core_pledges.transition_pledge(user, pledge, action)
+    except PermissionDenied:
+        abort(403)
+    except TransitionError as exc:
+        flash_error(exc)
+    else:
+        messages = {
+            "confirm": gettext("The pledge is confirmed."),
+            "disburse": gettext("The pledge is marked disbursed."),
+            "deliver": gettext("The pledge is marked delivered."),
+            "withdraw": gettext("The pledge is withdrawn."),
+        }
+        flash(messages.get(action, gettext("Done.")), "success")
+    return redirect(back_to(project_url(pledge.project)))
+
+
+def _pledge_query(user, donor_code: str | None, status: str | None) -> pw.ModelSelect:
+    """Pledges on projects the user may see; donors only their organisation's."""
+    query = (Pledge.select(Pledge, Project, Organisation)
+             .join(Project, on=(Pledge.project == Project.id))
+             .switch(Pledge)
+             .join(Organisation, on=(Pledge.donor == Organisation.id)))
+    query = visible_projects(user, query)
+    if not is_officer(user):
+        query = query.where(Pledge.donor == user.organisation_id)
+    elif donor_code:
+        query = query.where(Organisation.code == donor_code)
+    if status:
+        query = query.where(Pledge.status == status)
+    return query
+
+
+def pledge_totals(query: pw.ModelSelect) -> dict[str, Any]:
+    """Money of the pledges in ``query`` per currency and in EUR: pledged and confirmed.
+
+    Withdrawn pledges count in neither; confirmed includes disbursed and delivered
+    (the same rule as :mod:`tmdesk.core.funding`).
+    """
+    from tmdesk.core.funding import CONFIRMED_STATUSES, PLEDGED_STATUSES
+
+    rows = (query.select(Pledge.currency, Pledge.status, pw.fn.SUM(Pledge.amount).alias("total"))
+            .where(Pledge.amount.is_null(False))
+            .group_by(Pledge.currency, Pledge.status).order_by().dicts())
+    rates = exchange_rates()
+    pledged: dict[str, Decimal] = defaultdict(Decimal)
+    confirmed: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        amount = Decimal(int(row["total"])) / 100
+        if row["status"] in PLEDGED_STATUSES:
+            pledged[row["currency"]] += amount
+        if row["status"] in CONFIRMED_STATUSES:
+            confirmed[row["currency"]] += amount
+    unknown = []
+    pledged_eur = confirmed_eur = Decimal(0)
+    for currency in sorted(set(pledged) | set(confirmed)):
+        try:
+            pledged_eur += to_eur(pledged.get(currency, Decimal(0)), currency, rates)
+            confirmed_eur += to_eur(confirmed.get(currency, Decimal(0)), currency, rates)
+        except UnknownCurrency:
+            unknown.append(currency)
+    currencies = sorted(set(pledged) | set(confirmed), key=lambda c: (c != "EUR", c))
+    return {
+        "rows": [(c, pledged.get(c, Decimal(0)), confirmed.get(c, Decimal(0)))
+                 for c in currencies],
+        "pledged_eur": pledged_eur, "confirmed_eur": confirmed_eur, "unknown": unknown,
+    }
+
+
+@bp.get("/pledges")
+@login_required
+@require(lambda u: u.organisation.kind == "donor" or is_officer(u))
+def mine():
+    user = acting_user()
+    officer = is_officer(user)
+    status = request.args.get("status") or None
+    if status is not None and status not in PLEDGE_STATUSES:
+        status = None
+        flash(gettext("Unknown pledge status; showing every status."), "warning")
+    donor_code = (request.args.get("donor") or "").strip().upper() or None if officer else None
+    try:
+        page = max(int(request.args.get("page", 1)), 1)
+    except ValueError:
+        page = 1
+    query = _pledge_query(user, donor_code, status)
+    total = query.count()
+    pages = max(1, -(-total // PER_PAGE))
+    items = list(query.order_by(Pledge.date.desc(), Pledge.id.desc())
+                 .paginate(min(page, pages), PER_PAGE))
+    totals = pledge_totals(_pledge_query(user, donor_code, status))
+    args = {k: v for k, v in (("status", status), ("donor", donor_code)) if v}
+    return render_template(
+        "pledges/mine.html", items=items, total=total, page=min(page, pages), pages=pages,
+        totals=totals, officer=officer, status=status, donor_code=donor_code, args=args,
+        donors=donor_choices()[1:] if officer else [],
+    )
+
+
+# --- what the project page's partial needs -------------------------------
+
+
+@bp.app_context_processor
+def _pledge_helpers() -> dict[str, Any]:
+    def pledge_actions(pledge: Pledge) -> list[tuple[str, str]]:
+        user = acting_user()
+        return core_pledges.available_pledge_actions(user, pledge) if user else []
+
+    def pledge_editable(pledge: Pledge) -> bool:
+        user = acting_user()
+        return bool(user) and pledge.status == "offered" and can_manage_pledge(user, pledge)
+
+    return {"pledge_actions": pledge_actions, "pledge_editable": pledge_editable,
+            "project_url": project_url}
