@@ -201,10 +201,8 @@ def audit_verify(obj) -> None:
 
 def _register_plugin_commands() -> None:
     """``tmdesk plugins`` and ``tmdesk report`` live with the plugin machinery."""
-    try:
-        from tmdesk.plugins.commands import plugins_command, report_command
-    except ImportError:  # pragma: no cover - only while the plugin package is absent
-        return
+    from tmdesk.plugins.commands import plugins_command, report_command
+
     cli.add_command(plugins_command, "plugins")
     cli.add_command(report_command, "report")
 

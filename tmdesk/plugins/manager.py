@@ -31,6 +31,7 @@ import os
 import re
 import sys
 import tempfile
+import traceback
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -91,6 +92,8 @@ class PluginInfo:
     error: str = ""
     #: Non-fatal findings, e.g. a format ignored because its name was taken.
     warnings: list[str] = field(default_factory=list)
+    #: The last failure's traceback, for the plugin's author.
+    traceback: str = ""
 
     @property
     def ok(self) -> bool:
@@ -116,8 +119,10 @@ class TmdeskPluginManager(pluggy.PluginManager):
     def fail(self, info: PluginInfo, exc: BaseException, during: str) -> None:
         """Record that a plugin failed ``during`` a step; unregister it if it was registered."""
         message = f"{during}: {type(exc).__name__}: {exc}"
-        log.error("tmdesk plugin %s failed (%s)", info.name, message, exc_info=exc)
+        log.error("tmdesk plugin %s failed (%s)", info.name, message)
+        log.debug("tmdesk plugin %s traceback", info.name, exc_info=exc)
         info.status = "failed"
+        info.traceback = "".join(traceback.format_exception(exc))
         info.error = f"{info.error}; {message}" if info.error else message
         if self._registered.get(info.name) is info:
             del self._registered[info.name]

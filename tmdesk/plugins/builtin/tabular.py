@@ -54,8 +54,13 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+CENT = Decimal("0.01")
+
+
 def _text(value: Any) -> Any:
-    """A cell value: text neutralised, naive datetimes, None kept."""
+    """A cell value: text neutralised, money to the cent, naive datetimes, None kept."""
+    if isinstance(value, Decimal):
+        return value.quantize(CENT)
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return neutralise(value)
@@ -156,7 +161,7 @@ def render_csv(context: ReportContext, out: BinaryIO, options: dict[str, Any]) -
         writer.writerow([f"TLP:{context.tlp}"])
         writer.writerow(project_header(context))
         for row in project_rows(context):
-            writer.writerow([_text(_csv_value(v)) for v in row])
+            writer.writerow([_csv_value(_text(v)) for v in row])
         text.flush()
     finally:
         text.detach()  # the caller owns ``out``
