@@ -86,6 +86,10 @@ def create_app(data_dir: str | os.PathLike | None = None,
 
     open_database(base, app.config["TMDESK_DATABASE_URL"])
 
+    from tmdesk.plugins.manager import make_plugin_manager
+
+    app.extensions["tmdesk_plugins"] = make_plugin_manager(base)
+
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
