@@ -1,0 +1,513 @@
+"""Duplicate-effort detection: likely duplicates and overlaps of a project, and decisions.
+
+For one project, :func:`similar_projects` lists the projects the user may
+see that look like the same need (the recipient sees only its own
+organisation's), each with a score from 0 to 1 and the reasons in words.
+
+How it works, in two steps so it stays fast on tens of thousands of projects:
+
+1. *Candidates*: the search index ranks projects sharing the project's
+   words (and, through a small bilingual glossary, their translations),
+   plus the latest projects with the same recipient and category.
+2. *Scoring*: each candidate is compared with the project: text similarity
+   (TF-IDF cosine of word stems and glossary concepts, per language and
+   across both, the best of them), same recipient, same category, same
+   oblast, overlapping dates and similar budget.
+
+An officer's decision about a pair (duplicate, related, not a duplicate) is
+kept in :class:`~tmdesk.core.models.ProjectLink`; a decided pair is not
+raised again. Marking a duplicate closes the less advanced project of the
+two (rejects or withdraws it with a comment naming the other), records
+``duplicate_of``, moves its offered pledges to the kept project and flags
+the others with a note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import peewee as pw
+
+from tmdesk.core import audit, search, textnorm
+from tmdesk.core.db import database
+from tmdesk.core.errors import PermissionDenied, ValidationError
+from tmdesk.core.funding import exchange_rates
+from tmdesk.core.i18n import N_
+from tmdesk.core.models import Pledge, Project, ProjectLink, User, utcnow
+from tmdesk.core.permissions import PLEDGEABLE_STATUSES, can_review
+from tmdesk.core.visibility import can_see, is_officer, visible_projects
+
+#: A candidate scoring at least this is "likely a duplicate" (raised to officers).
+ALARM_THRESHOLD = 0.6
+#: Candidates below this are not shown at all.
+MIN_SCORE = 0.3
+
+LINK_KINDS: dict[str, str] = {
+    "duplicate": N_("Duplicate"),
+    "related": N_("Related"),
+    "not_duplicate": N_("Not a duplicate"),
+}
+#: Statuses that are no longer effort anyone could duplicate.
+INACTIVE = ("withdrawn", "rejected")
+
+
+class Reason(str):
+    """A reason in words: the English text, with ``message`` and ``params`` for translation."""
+
+    message: str
+    params: dict[str, Any]
+
+    def __new__(cls, message: str, **params: Any) -> Reason:
+        obj = super().__new__(cls, message % params if params else message)
+        obj.message = message
+        obj.params = params
+        return obj
+
+
+# --- text features -----------------------------------------------------------
+
+#: Bilingual glossary: concept → word beginnings (folded) in English and Ukrainian.
+#: It lets "Навчання аналітиків SOC" meet "SOC analyst training".
+GLOSSARY: dict[str, tuple[str, ...]] = {
+    "train": ("train", "навчан", "навчал", "тренінг", "підготовк", "курс"),
+    "analyst": ("analyst", "аналітик"),
+    "specialist": ("specialist", "expert", "фахів", "спеціаліст", "експерт"),
+    "staff": ("staff", "personnel", "employee", "персонал", "працівник", "співробітник"),
+    "assess": ("assess", "evaluat", "оцінк", "оцінюв"),
+    "audit": ("audit", "аудит"),
+    "pentest": ("penetrat", "pentest", "тестування на проникнення", "пентест", "проникн"),
+    "vulnerab": ("vulnerab", "вразлив"),
+    "detect": ("detect", "виявлен"),
+    "monitor": ("monitor", "моніторинг", "спостереж"),
+    "threat": ("threat", "загроз"),
+    "incident": ("incident", "інцидент"),
+    "response": ("respons", "реагуван"),
+    "forensic": ("forensic", "криміналіст"),
+    "malware": ("malware", "шкідлив"),
+    "equipment": ("equipment", "hardware", "обладнан", "устатк"),
+    "server": ("server", "сервер"),
+    "licence": ("licen", "ліценз"),
+    "software": ("software", "програмн"),
+    "firewall": ("firewall", "міжмережев", "фаєрвол"),
+    "backup": ("backup", "резервн"),
+    "datacentre": ("datacent", "data cent", "центр обробки даних", "цод"),
+    "mobile": ("mobile", "мобільн", "пересувн"),
+    "connect": ("connectiv", "connect", "зв'яз", "звяз", "підключ"),
+    "satellite": ("satellit", "супутник", "starlink", "старлінк"),
+    "terminal": ("terminal", "термінал"),
+    "power": ("power", "generator", "живлен", "генератор", "енергопостач"),
+    "resilien": ("resilien", "стійк", "живуч"),
+    "network": ("network", "мереж"),
+    "share": ("shar", "обмін"),
+    "information": ("informat", "інформац"),
+    "intelligence": ("intelligen", "розвід"),
+    "platform": ("platform", "платформ"),
+    "policy": ("polic", "політик"),
+    "strategy": ("strateg", "стратегі"),
+    "regulation": ("regulat", "legislat", "law", "регулюв", "законодав", "нормативн"),
+    "governance": ("governan", "управлін", "врядуван"),
+    "exercise": ("exercis", "drill", "навчання-тренуван", "кібернавчан", "вправ"),
+    "awareness": ("awareness", "обізнан", "гігієн"),
+    "security": ("securit", "безпек", "захист", "protect"),
+    "cyber": ("cyber", "кібер"),
+    "critical": ("critical", "критичн"),
+    "infrastructure": ("infrastruct", "інфраструктур"),
+    "energy": ("energy", "електроенерг", "енергетич", "енерго", "grid"),
+    "water": ("water", "водопост", "водоканал", "водн"),
+    "health": ("health", "hospital", "medical", "охорон", "лікар", "медичн"),
+    "railway": ("rail", "залізн", "укрзалізниц"),
+    "telecom": ("telecom", "телеком", "оператор"),
+    "municipal": ("municipal", "local government", "місцев", "муніцип", "громад"),
+    "oblast": ("oblast", "region", "област", "регіон", "облдержадмін"),
+    "administration": ("administrat", "адміністрац"),
+    "ministry": ("ministr", "міністерств"),
+    "centre": ("centre", "center", "центр"),
+    "operation": ("operation", "операці"),
+    "siem": ("siem",),
+    "soc": ("soc",),
+    "edr": ("edr", "endpoint", "кінцев"),
+    "cloud": ("cloud", "хмар"),
+    "email": ("email", "e-mail", "mail", "пошт"),
+    "phishing": ("phish", "фішинг"),
+    "ddos": ("ddos", "denial", "відмов"),
+    "encrypt": ("encrypt", "крипто", "шифрув"),
+    "identity": ("identit", "authent", "автентиф", "ідентиф"),
+    "registry": ("regist", "реєстр"),
+    "database": ("database", "баз"),
+    "laptop": ("laptop", "computer", "workstation", "ноутбук", "комп'ютер", "компютер", "робоч"),
+    "radio": ("radio", "радіо"),
+    "school": ("school", "universit", "academ", "школ", "університет", "академі"),
+    "student": ("student", "cadet", "студент", "курсант"),
+    "teacher": ("teacher", "instructor", "trainer", "викладач", "інструктор", "тренер"),
+    "certif": ("certif", "сертиф"),
+    "people": ("people", "persons", "осіб", "людей", "особи"),
+    "month": ("month", "місяц"),
+    "year": ("year", "рік", "років", "роки"),
+    "election": ("election", "вибор"),
+    "court": ("court", "judicia", "суд"),
+    "police": ("police", "поліці"),
+    "border": ("border", "кордон", "прикордон"),
+    "customs": ("customs", "митн"),
+    "tax": ("tax", "податк"),
+    "bank": ("bank", "банк"),
+    "nuclear": ("nuclear", "атомн", "ядерн"),
+    "port": ("port", "порт"),
+    "airport": ("airport", "аеропорт"),
+    "postal": ("postal", "укрпошт"),
+    "vehicle": ("vehicle", "автомоб", "транспорт"),
+    "deploy": ("deploy", "install", "розгорт", "встановл", "впровадж"),
+    "upgrade": ("upgrad", "moderni", "оновлен", "модерніз"),
+    "replace": ("replac", "заміна", "замін"),
+    "recover": ("recover", "restor", "відновл"),
+    "continuity": ("continuit", "безперерв"),
+    "document": ("document", "документ"),
+    "translation": ("translat", "переклад"),
+}
+_PREFIX_TO_CONCEPT: dict[str, str] = {}
+for _concept, _prefixes in GLOSSARY.items():
+    for _p in _prefixes:
+        _PREFIX_TO_CONCEPT.setdefault(textnorm.fold(_p), _concept)
+_MAX_PREFIX = max(len(p) for p in _PREFIX_TO_CONCEPT)
+
+
+def feature(word: str) -> str:
+    """A word's feature: its glossary concept (``~train``), else its stem."""
+    for k in range(min(len(word), _MAX_PREFIX), 2, -1):
+        concept = _PREFIX_TO_CONCEPT.get(word[:k])
+        if concept is not None:
+            return "~" + concept
+    return textnorm.stem(word)
+
+
+def features(text: str) -> list[str]:
+    return [feature(w) for w in textnorm.content_words(text)]
+
+
+@dataclass
+class ProjectText:
+    """A project's features per language (title words count twice)."""
+
+    en: Counter = field(default_factory=Counter)
+    uk: Counter = field(default_factory=Counter)
+
+    @property
+    def both(self) -> Counter:
+        return self.en + self.uk
+
+
+def project_text(p: Project) -> ProjectText:
+    out = ProjectText()
+    for lang in ("en", "uk"):
+        title = getattr(p, f"title_{lang}") or ""
+        summary = getattr(p, f"summary_{lang}") or ""
+        bag = Counter(features(title))
+        bag = bag + bag + Counter(features(summary))
+        setattr(out, lang, bag)
+    return out
+
+
+def _cosine(a: Counter, b: Counter, idf: dict[str, float]) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(
+        (1 + math.log(a[f])) * (1 + math.log(b[f])) * idf.get(f, 1.0) ** 2
+        for f in a.keys() & b.keys()
+    )
+    if not dot:
+        return 0.0
+    na = math.sqrt(sum(((1 + math.log(c)) * idf.get(f, 1.0)) ** 2 for f, c in a.items()))
+    nb = math.sqrt(sum(((1 + math.log(c)) * idf.get(f, 1.0)) ** 2 for f, c in b.items()))
+    return dot / (na * nb)
+
+
+def text_similarity(a: ProjectText, b: ProjectText, idf: dict[str, float]) -> float:
+    """The best of: English with English, Ukrainian with Ukrainian, everything with everything."""
+    return max(_cosine(a.en, b.en, idf), _cosine(a.uk, b.uk, idf),
+               _cosine(a.both, b.both, idf))
+
+
+def pool_idf(texts: list[ProjectText]) -> dict[str, float]:
+    """Inverse document frequencies over a pool of projects (the candidates and the project)."""
+    df: Counter = Counter()
+    for t in texts:
+        df.update(set(t.both))
+    n = len(texts)
+    return {f: math.log((n + 1) / (d + 0.5)) + 1.0 for f, d in df.items()}
+
+
+# --- structural features -----------------------------------------------------
+
+
+def _months(start: dt.date, end: dt.date) -> str:
+    return f"{start:%Y-%m} – {end:%Y-%m}"
+
+
+def _overlap(a: Project, b: Project) -> tuple[float, dt.date | None, dt.date | None]:
+    """Share of the shorter project's dates that the two have in common (0 to 1)."""
+    if not (a.planned_start and a.planned_end and b.planned_start and b.planned_end):
+        return 0.0, None, None
+    start = max(a.planned_start, b.planned_start)
+    end = min(a.planned_end, b.planned_end)
+    if end < start:
+        return 0.0, None, None
+    shorter = min((a.planned_end - a.planned_start).days, (b.planned_end - b.planned_start).days)
+    return min(1.0, ((end - start).days + 1) / (shorter + 1)), start, end
+
+
+def _budget_eur(p: Project, rates: dict[str, Decimal]) -> float | None:
+    rate = rates.get(p.budget_currency)
+    if rate is None or not p.budget_amount:
+        return None
+    return float(p.budget_amount * rate)
+
+
+@dataclass
+class Candidate:
+    project: Project
+    score: float
+    reasons: list[Reason]
+    text: float = 0.0
+
+    @property
+    def ref(self) -> str:
+        return self.project.ref
+
+    @property
+    def alarming(self) -> bool:
+        return self.score >= ALARM_THRESHOLD
+
+
+WEIGHTS = {"text": 0.6, "recipient": 0.12, "category": 0.1, "oblast": 0.04, "dates": 0.08,
+           "budget": 0.06}
+
+
+def compare(a: Project, b: Project, ta: ProjectText, tb: ProjectText, idf: dict[str, float],
+            rates: dict[str, Decimal]) -> Candidate:
+    """Score how likely ``b`` duplicates or overlaps ``a``, with the reasons in words."""
+    text = text_similarity(ta, tb, idf)
+    score = WEIGHTS["text"] * text
+    reasons: list[Reason] = []
+    if a.recipient_id == b.recipient_id:
+        score += WEIGHTS["recipient"]
+        reasons.append(Reason(N_("same recipient")))
+    if a.category == b.category:
+        score += WEIGHTS["category"]
+        reasons.append(Reason(N_("same category")))
+    if text >= 0.15:
+        reasons.append(Reason(N_("%(pct)d%% text similarity"), pct=round(text * 100)))
+    if a.oblast == b.oblast and a.oblast != "UA":
+        score += WEIGHTS["oblast"]
+        reasons.append(Reason(N_("same oblast")))
+    share, start, end = _overlap(a, b)
+    if share > 0:
+        score += WEIGHTS["dates"] * share
+        reasons.append(Reason(N_("overlaps %(months)s"), months=_months(start, end)))
+    ea, eb = _budget_eur(a, rates), _budget_eur(b, rates)
+    if ea and eb:
+        ratio = min(ea, eb) / max(ea, eb)
+        if ratio >= 0.7:
+            score += WEIGHTS["budget"] * (ratio - 0.7) / 0.3
+            reasons.append(Reason(N_("similar budget (within %(pct)d%%)"),
+                                  pct=max(1, round((1 - ratio) * 100))))
+    # Shared words without a shared need are weak evidence: unrelated text caps the score.
+    if text < 0.2:
+        score = min(score, 0.45)
+    return Candidate(b, round(min(score, 1.0), 3), reasons, text)
+
+
+# --- candidates and the answer ------------------------------------------------
+
+
+def _search_terms(p: Project, limit: int = 16) -> list[str]:
+    """The words of the project worth searching for: title words first, then the summary's."""
+    terms: list[str] = []
+    for text in (p.title_en, p.title_uk, p.summary_en, p.summary_uk):
+        for w in textnorm.content_words(text or ""):
+            if len(w) < 3 or w.isdigit():
+                continue
+            s = textnorm.stem(w)
+            if s not in terms:
+                terms.append(s)
+            if len(terms) >= limit:
+                return terms
+    return terms
+
+
+def decided_ids(project: Project) -> set[int]:
+    """Projects already decided about together with ``project`` (never raised again)."""
+    rows = ProjectLink.select(ProjectLink.project_a, ProjectLink.project_b).where(
+        (ProjectLink.project_a == project.id) | (ProjectLink.project_b == project.id)).tuples()
+    return {b if a == project.id else a for a, b in rows}
+
+
+def candidate_pool(user: User | None, project: Project) -> pw.ModelSelect:
+    """The projects ``user`` may compare ``project`` with (recipients: their own only)."""
+    query = visible_projects(user, Project.select()).where(
+        (Project.id != project.id) & Project.status.not_in(INACTIVE))
+    if user is not None and user.organisation.kind == "recipient":
+        query = query.where(Project.recipient == user.organisation_id)
+    return query
+
+
+def similar_projects(user: User | None, project: Project, limit: int = 10,
+                     min_score: float = MIN_SCORE, include_decided: bool = False
+                     ) -> list[Candidate]:
+    """Likely duplicates and overlaps of ``project`` that ``user`` may see, best first.
+
+    The caller has checked that ``user`` may see ``project`` itself.
+    """
+    if user is None:
+        return []
+    pool = candidate_pool(user, project)
+    ids: dict[int, float] = {}
+    terms = _search_terms(project)
+    glossary_terms = sorted({textnorm.fold(p) for f in features(
+        " ".join(filter(None, (project.title_en, project.title_uk))))
+        if f.startswith("~") for p in GLOSSARY[f[1:]] if " " not in p and len(p) >= 3})
+    if terms:
+        for pid, _score in search.rank("project", pool, terms + glossary_terms[:12], "OR",
+                                       limit=120):
+            ids.setdefault(pid, 0.0)
+    same = pool.where((Project.recipient == project.recipient_id)
+                      & (Project.category == project.category)).order_by(
+        Project.id.desc()).limit(60)
+    for (pid,) in same.select(Project.id).tuples():
+        ids.setdefault(pid, 0.0)
+    if not include_decided:
+        for pid in decided_ids(project):
+            ids.pop(pid, None)
+    if not ids:
+        return []
+    others = list(Project.select().where(Project.id.in_(list(ids))))
+    texts = {p.id: project_text(p) for p in others}
+    mine = project_text(project)
+    idf = pool_idf([mine, *texts.values()])
+    rates = exchange_rates()
+    found = [compare(project, p, mine, texts[p.id], idf, rates) for p in others]
+    found = [c for c in found if c.score >= min_score]
+    found.sort(key=lambda c: (-c.score, c.project.id))
+    return found[:limit]
+
+
+def pair_score(a: Project, b: Project, pool: list[Project] | None = None) -> Candidate:
+    """The score of one pair, with IDF over ``pool`` (default: the two alone)."""
+    texts = [project_text(p) for p in (pool or [])]
+    ta, tb = project_text(a), project_text(b)
+    return compare(a, b, ta, tb, pool_idf([ta, tb, *texts]), exchange_rates())
+
+
+# --- decisions ------------------------------------------------------------------
+
+
+def _ordered(a: Project, b: Project) -> tuple[Project, Project]:
+    return (a, b) if a.id < b.id else (b, a)
+
+
+def link_for(a: Project, b: Project) -> ProjectLink | None:
+    first, second = _ordered(a, b)
+    return ProjectLink.get_or_none((ProjectLink.project_a == first.id)
+                                   & (ProjectLink.project_b == second.id))
+
+
+_PROGRESS = ("draft", "returned", "submitted", "published", "in_implementation", "delivered",
+             "closed")
+
+
+def which_to_close(a: Project, b: Project) -> tuple[Project, Project]:
+    """``(keep, close)``: keep the more advanced project, or the older when equal."""
+    rank_a = _PROGRESS.index(a.status) if a.status in _PROGRESS else -1
+    rank_b = _PROGRESS.index(b.status) if b.status in _PROGRESS else -1
+    if rank_a != rank_b:
+        return (a, b) if rank_a > rank_b else (b, a)
+    return (a, b) if a.id < b.id else (b, a)
+
+
+def record_decision(user: User, project: Project, other: Project, kind: str,
+                    note: str = "") -> ProjectLink:
+    """Record an officer's decision about a pair; ``duplicate`` also closes one of them."""
+    from tmdesk.core import projects as project_service
+
+    if not can_review(user):
+        raise PermissionDenied(N_("Only the coordinating offices decide about duplicates."))
+    if kind not in LINK_KINDS:
+        raise ValidationError({"kind": N_("Choose duplicate, related or not a duplicate.")})
+    if other.id == project.id:
+        raise ValidationError({"other": N_("Choose another project.")})
+    if not can_see(user, other) or not can_see(user, project):
+        raise ValidationError({"other": N_("No such project.")})
+    note = (note or "").strip()[:2000]
+    with database.atomic():
+        link = link_for(project, other)
+        before = audit.snapshot(link) if link else None
+        first, second = _ordered(project, other)
+        if link is None:
+            link = ProjectLink(project_a=first, project_b=second)
+        link.kind, link.note, link.created_by, link.created_at = kind, note, user, utcnow()
+        link.save()
+        audit.record(user, "project.link", link, before, audit.snapshot(link))
+        if kind == "duplicate":
+            keep, close = which_to_close(project, other)
+            _close_as_duplicate(user, keep, close, project_service)
+    return link
+
+
+def _close_as_duplicate(user: User, keep: Project, close: Project, project_service) -> None:
+    comment = N_("Duplicate of %(ref)s") % {"ref": keep.ref}
+    before = audit.snapshot(close)
+    close.duplicate_of = keep
+    close.save()
+    audit.record(user, "project.duplicate_of", close, before, audit.snapshot(close))
+    if close.status == "submitted":
+        project_service.transition(user, close, "reject", comment)
+    elif close.status in ("draft", "returned", "published", "in_implementation"):
+        project_service.transition(user, close, "withdraw", comment)
+    # delivered, closed, withdrawn or rejected: the record of duplication is enough.
+    for pledge in Pledge.select().where((Pledge.project == close.id)
+                                        & (Pledge.status != "withdrawn")):
+        before = audit.snapshot(pledge)
+        if pledge.status == "offered" and keep.status in PLEDGEABLE_STATUSES:
+            pledge.project = keep
+            action = "pledge.moved"
+        else:
+            pledge.note = ((pledge.note + "\n") if pledge.note else "") + comment
+            action = "pledge.flagged"
+        pledge.updated_at = utcnow()
+        pledge.save()
+        audit.record(user, action, pledge, before, audit.snapshot(pledge))
+
+
+def remove_decision(user: User, link: ProjectLink) -> None:
+    """Forget a decision (the pair may be raised again); closing is not undone."""
+    if not can_review(user):
+        raise PermissionDenied(N_("Only the coordinating offices decide about duplicates."))
+    with database.atomic():
+        audit.record(user, "project.unlink", link, audit.snapshot(link), None)
+        link.delete_instance()
+
+
+def decisions_for(user: User | None, project: Project) -> list[tuple[ProjectLink, Project]]:
+    """Recorded decisions about ``project`` with the other project, when ``user`` may see it."""
+    links = list(ProjectLink.select().where((ProjectLink.project_a == project.id)
+                                            | (ProjectLink.project_b == project.id)))
+    other_ids = [lk.project_b_id if lk.project_a_id == project.id else lk.project_a_id
+                 for lk in links]
+    visible = {p.id: p for p in visible_projects(user).where(Project.id.in_(other_ids))} \
+        if other_ids else {}
+    out = []
+    for link, oid in zip(links, other_ids, strict=True):
+        if oid in visible:
+            out.append((link, visible[oid]))
+    return out
+
+
+def may_see_duplicates(user: User | None, project: Project) -> bool:
+    """Officers, and the recipient organisation for its own project."""
+    if user is None:
+        return False
+    return is_officer(user) or (user.organisation.kind == "recipient"
+                                and project.recipient_id == user.organisation_id)
