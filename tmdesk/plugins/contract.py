@@ -72,6 +72,23 @@ class ReportFormat:
     plugin: str = field(default="", compare=False)
 
 
+#: The first characters that make a spreadsheet read a cell as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """``value`` made safe for a spreadsheet cell (csv, xlsx, ods).
+
+    Text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+    return gets a leading apostrophe, so the spreadsheet shows it as text and
+    never runs it as a formula. Numbers and dates are returned unchanged (a
+    negative number is a number). Use it on every text cell a format writes.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 @dataclass(frozen=True)
 class ExportColumn:
     """An extra column for the tabular exports (csv, xlsx).
@@ -89,6 +106,7 @@ __all__ = [
     "ContactView",
     "EngagementView",
     "ExportColumn",
+    "FORMULA_PREFIXES",
     "FundingView",
     "OfferView",
     "OrgView",
@@ -99,4 +117,5 @@ __all__ = [
     "ReportOption",
     "Totals",
     "UpdateView",
+    "neutralise",
 ]

@@ -79,6 +79,12 @@ class OptionError(ReportError):
         self.fields = fields
 
 
+class RenderFailed(ReportError):
+    """The format's render raised: a fault in the plugin, not in the request."""
+
+    http_status = 500
+
+
 @dataclass
 class PluginInfo:
     """What the Plugins page and ``tmdesk plugins`` show about one plugin."""
@@ -521,7 +527,7 @@ def render_report(pm: TmdeskPluginManager, format_name: str, context,
         log.exception("report %s (plugin %s) failed", fmt.name, fmt.plugin)
         if isinstance(exc, ReportError):
             raise
-        raise ReportError(N_("The “%(name)s” report could not be made (%(error)s). "
+        raise RenderFailed(N_("The “%(name)s” report could not be made (%(error)s). "
                              "No file was written."),
                           name=fmt.name, error=f"{type(exc).__name__}: {exc}"[:300]) from exc
     return out

@@ -8,7 +8,8 @@ csv, the first row and the page header and footer of every sheet.
 
 Spreadsheet programs run cells that start with ``=``, ``+``, ``-`` or ``@``
 (and some read tab and carriage return the same way) as formulas, so every
-text cell goes through :func:`neutralise` first. Column headers are stable
+text cell goes through :func:`tmdesk.plugins.contract.neutralise` first (the
+one helper both formats use). Column headers are stable
 English identifiers, so that a donor's import scripts do not depend on the
 interface language.
 """
@@ -23,6 +24,7 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 
 from tmdesk import __version__, hookimpl
+from tmdesk.core.i18n import N_
 from tmdesk.plugins.contract import (
     ExportColumn,
     PledgeView,
@@ -30,28 +32,14 @@ from tmdesk.plugins.contract import (
     ReportContext,
     ReportFormat,
     ReportOption,
+    neutralise,
 )
-
-#: The first characters that make a spreadsheet read a cell as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 #: FIRST TLP 2.0 colours (text on black).
 TLP_COLOURS = {"CLEAR": "FFFFFF", "GREEN": "33FF00", "AMBER": "FFC000",
                "AMBER+STRICT": "FFC000", "RED": "FF2B2B"}
 
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t"}
-
-
-def neutralise(value: Any) -> Any:
-    """``value`` made safe for a spreadsheet cell.
-
-    Text that starts with a formula character gets a leading apostrophe, so
-    it is shown as text and never evaluated. Numbers and dates are left as
-    they are (a negative number is a number, not a formula).
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 CENT = Decimal("0.01")
@@ -254,24 +242,24 @@ def tmdesk_report_formats() -> list[ReportFormat]:
     return [
         ReportFormat(
             name="csv",
-            label="Catalogue table (CSV)",
+            label=N_("Catalogue table (CSV)"),
             extension="csv",
             media_type="text/csv; charset=utf-8",
             render=render_csv,
-            description="One row per project with funding and donors; UTF-8 with BOM.",
+            description=N_("One row per project with funding and donors; UTF-8 with BOM."),
             options=(ReportOption(
-                name="delimiter", label="Column separator",
+                name="delimiter", label=N_("Column separator"),
                 choices=(("comma", "comma (,)"), ("semicolon", "semicolon (;)"),
                          ("tab", "tab")),
                 default="comma",
-                help="Excel in many European locales expects a semicolon."),),
+                help=N_("Excel in many European locales expects a semicolon.")),),
         ),
         ReportFormat(
             name="xlsx",
-            label="Catalogue workbook (Excel)",
+            label=N_("Catalogue workbook (Excel)"),
             extension="xlsx",
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             render=render_xlsx,
-            description="Projects and Pledges sheets, the TLP label on every sheet.",
+            description=N_("Projects and Pledges sheets, the TLP label on every sheet."),
         ),
     ]
