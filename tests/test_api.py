@@ -305,6 +305,13 @@ def test_patch_project(api, desk):
     assert data["title"] == {"en": "Renamed", "uk": "Навчання аналітиків SOC"}  # partial
     assert data["budget"] == {"amount": "120000.50", "currency": "EUR"}
     assert data["tlp"] == "AMBER" and data["category"] == "training"
+    dated = api.patch("recipient", f"/projects/{project.ref}", {"planned_start": "2026-01-05"})
+    assert dated.json["planned_start"] == "2026-01-05"
+    cleared = api.patch("recipient", f"/projects/{project.ref}",
+                        {"planned_start": None, "title": None, "ref": "TM-1999-0001"})
+    assert cleared.status_code == 200
+    assert cleared.json["planned_start"] is None and cleared.json["title"]["en"] == "Renamed"
+    assert cleared.json["ref"] == project.ref  # not a field one can set
     data = assert_error(api.patch("recipient", f"/projects/{project.ref}",
                                   {"budget": {"currency": "ZZZ"}, "planned_end": "x"}), 422)
     assert {"budget.currency", "planned_end"} <= set(data["fields"])
