@@ -355,15 +355,18 @@ def candidate_pool(user: User | None, project: Project) -> pw.ModelSelect:
 
 
 def similar_projects(user: User | None, project: Project, limit: int = 10,
-                     min_score: float = MIN_SCORE, include_decided: bool = False
-                     ) -> list[Candidate]:
+                     min_score: float = MIN_SCORE, include_decided: bool = False,
+                     pool: pw.ModelSelect | None = None) -> list[Candidate]:
     """Likely duplicates and overlaps of ``project`` that ``user`` may see, best first.
 
-    The caller has checked that ``user`` may see ``project`` itself.
+    The caller has checked that ``user`` may see ``project`` itself. ``pool``
+    replaces the projects compared with (it must already be narrowed to
+    what may be shown).
     """
-    if user is None:
-        return []
-    pool = candidate_pool(user, project)
+    if pool is None:
+        if user is None:
+            return []
+        pool = candidate_pool(user, project)
     ids: dict[int, float] = {}
     terms = _search_terms(project)
     glossary_terms = sorted({textnorm.fold(p) for f in features(

@@ -1,0 +1,101 @@
+"""Search: Ukrainian/English folding, prefix matching, ranking, highlighting, visibility."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tmdesk.core import offers, search, textnorm
+from tmdesk.core.db import database
+from tmdesk.core.models import Project, Update
+
+
+def test_fold_apostrophes_and_case():
+    assert textnorm.fold("ОБʼЄКТ") == textnorm.fold("об'єкт") == textnorm.fold("об’єкт") == "обєкт"
+    # Ukrainian letters stay distinct from Russian ones.
+    assert textnorm.fold("ЇЖАК") == "їжак"
+    assert textnorm.fold("і") != textnorm.fold("и")
+    assert textnorm.fold("Ґ") == "ґ" != "г"
+
+
+def test_stem_meets_word_forms():
+    assert textnorm.stem("навчанням").startswith(textnorm.stem("навчання"))
+    assert textnorm.stem("analysts") == textnorm.stem("analyst")
+
+
+def test_query_terms_are_safe_fts():
+    terms = textnorm.query_terms('"NEAR(a b)" -x OR:y')
+    match = textnorm.fts_query(terms)
+    assert all(t.isalnum() for t in terms)
+    assert match.count('"') == 2 * len(terms)
+
+
+def test_search_ukrainian_prefix_and_apostrophes(desk):
+    p = desk.published(title_uk="Навчання аналітиків SOC",
+                       summary_uk="Навчанням охоплено 40 фахівців обʼєкта критичної інфраструктури")
+    user = desk.user("donor")
+    for q in ("навчанн", "НАВЧАННЯ", "навчанням", "об'єкт", "об’єкта", "soc analyst"):
+        refs = [r.key for r in search.search(user, q)]
+        assert refs == [p.ref], q
+    assert search.search(user, "нічого такого") == []
+    # Russian spelling does not match the Ukrainian word (і is not и).
+    assert search.search(user, "навчання аналитиков") == []
+
+
+def test_ranking_title_before_body(desk):
+    body = desk.published(title_en="Firewall replacement", summary_en="Includes some SIEM work.")
+    title = desk.published(title_en="SIEM deployment", summary_en="Log monitoring.")
+    results = search.search(desk.user("donor"), "siem", type="project")
+    assert [r.key for r in results] == [title.ref, body.ref]
+    assert results[0].score >= results[1].score
+
+
+def test_highlight_escapes_before_marking():
+    html = search.highlight("<b>SIEM</b> & siem-like <script>", ["siem"])
+    assert "<b>" not in html and "<script>" not in html
+    assert html.count("<mark>") == 2
+    assert "&lt;b&gt;<mark>SIEM</mark>&lt;/b&gt; &amp;" in html
+
+
+def test_index_follows_updates_and_deletes(desk):
+    p = desk.draft(title_en="Unique zebra project")
+    user = desk.user("recipient")
+    assert [r.key for r in search.search(user, "zebra")] == [p.ref]
+    Project.update(title_en="Unique okapi project").where(Project.id == p.id).execute()
+    assert search.search(user, "zebra") == []
+    assert [r.key for r in search.search(user, "okapi")] == [p.ref]
+    Project.delete().where(Project.id == p.id).execute()
+    assert search.search(user, "okapi") == []
+
+
+def test_rebuild_restores_the_index(desk):
+    p = desk.published(title_en="Mobile data centre")
+    database.execute_sql("DELETE FROM project_fts")
+    assert search.search(desk.user("donor"), "datacentre centre") == []
+    search.rebuild_search()
+    assert [r.key for r in search.search(desk.user("donor"), "centre")] == [p.ref]
+
+
+def test_hidden_projects_never_found(desk):
+    hidden = desk.published(title_en="Secret amber thing", tlp="AMBER+STRICT")
+    draft = desk.draft(title_en="Secret draft thing")
+    for key in ("donor", "observer", "company", "recipient2"):
+        assert search.search(desk.user(key), "secret") == [], key
+    officer_refs = {r.key for r in search.search(desk.user("back_office"), "secret")}
+    assert officer_refs == {hidden.ref}  # officers never see drafts
+    assert {r.key for r in search.search(desk.user("recipient"), "secret")} == {
+        hidden.ref, draft.ref}
+
+
+def test_offers_and_updates(desk):
+    p = desk.published(title_en="Radio network", tlp="AMBER+STRICT")
+    offer = offers.create_offer(desk.user("donor"), {
+        "category": "connectivity", "description": "200 Starlink terminals with power banks"})
+    Update.create(project=p, author=desk.user("back_office"), date=dt.date(2026, 3, 1),
+                  title="Starlink terminals arrived", body="All 200 delivered.")
+    officer = desk.user("back_office")
+    kinds = {(r.type, r.key) for r in search.search(officer, "starlink")}
+    assert ("offer", offer.id) in kinds and any(k == "update" for k, _ in kinds)
+    assert [r.type for r in search.search(officer, "starlink", type="offer")] == ["offer"]
+    # The donor sees its own offer but not the update on a project it may not see.
+    assert {r.type for r in search.search(desk.user("donor"), "starlink")} == {"offer"}
+    assert search.search(desk.user("donor2"), "starlink") == []
