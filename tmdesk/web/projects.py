@@ -1,14 +1,520 @@
-"""Project pages: start page, Catalogue, project story, drafting, workflow, updates, documents."""
+"""Project pages: start page, Catalogue, project story, drafting, workflow, updates, documents.
+
+Thin views: parse the request, call the core, render. Visibility always
+comes from the core (``visible_projects``, ``search_catalogue``,
+``project_or_404``); a project the user may not see answers 404.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext
 from flask_login import login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from tmdesk import paths
+from tmdesk.core import catalogue as cat
+from tmdesk.core import permissions, projects, updates
+from tmdesk.core.db import database
+from tmdesk.core.errors import DomainError, ValidationError
+from tmdesk.core.funding import Funding, funding_for, project_funding, totals
+from tmdesk.core.models import (
+    Document,
+    Engagement,
+    Offer,
+    OfferLink,
+    Organisation,
+    Pledge,
+    Project,
+    ProjectMember,
+    StatusChange,
+    Update,
+    User,
+)
+from tmdesk.core.permissions import PLEDGEABLE_STATUSES
+from tmdesk.core.visibility import (
+    PUBLISHED_AND_LATER,
+    can_see,
+    is_officer,
+    visibility_condition,
+    visible_projects,
+)
+from tmdesk.core.vocab import (
+    CATEGORIES,
+    CURRENCIES,
+    FUNDING_STATES,
+    OBLASTS,
+    PRIORITIES,
+    PROJECT_STATUSES,
+    TLP_LABELS,
+)
+from tmdesk.web.common import (
+    acting_user,
+    error_text,
+    field_errors,
+    flash_error,
+    locale_code,
+    project_or_404,
+    tr,
+)
+from tmdesk.web.templating import status_tag, tlp_badge
 
 bp = Blueprint("projects", __name__)
+
+
+# --- forms ----------------------------------------------------------------
+# Choices are left to the core to check (validate_choice=False), so a bad
+# value gets the core's message, the same one the API gives.
+
+
+class ProjectForm(FlaskForm):
+    title_en = StringField(lazy_gettext("Title in English"))
+    title_uk = StringField(lazy_gettext("Title in Ukrainian"))
+    summary_en = TextAreaField(lazy_gettext("Summary in English"))
+    summary_uk = TextAreaField(lazy_gettext("Summary in Ukrainian"))
+    category = SelectField(lazy_gettext("Category"), validate_choice=False)
+    oblast = SelectField(lazy_gettext("Oblast"), validate_choice=False, default="UA")
+    budget_amount = StringField(lazy_gettext("Estimated budget"),
+                                render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    budget_currency = SelectField(lazy_gettext("Currency"), validate_choice=False,
+                                  default="EUR")
+    priority = SelectField(lazy_gettext("Priority"), validate_choice=False, default="medium")
+    tlp = RadioField(lazy_gettext("TLP label: who may see the project once published"),
+                     validate_choice=False, default="AMBER")
+    planned_start = StringField(lazy_gettext("Planned start"), render_kw={"type": "date"})
+    planned_end = StringField(lazy_gettext("Planned end"), render_kw={"type": "date"})
+    beneficiaries = TextAreaField(lazy_gettext("Beneficiaries"))
+
+    def fill_choices(self, locale: str) -> None:
+        self.category.choices = [("", gettext("Choose a category"))] + [
+            (code, gettext(text)) for code, text in CATEGORIES.items()]
+        self.oblast.choices = [(code, names[1] if locale == "uk" else names[0])
+                               for code, names in OBLASTS.items()]
+        self.budget_currency.choices = [(c, c) for c in CURRENCIES]
+        self.priority.choices = [(code, gettext(text)) for code, text in PRIORITIES.items()]
+        self.tlp.choices = [(label, f"TLP:{label}") for label in TLP_LABELS]
+
+    def core_data(self) -> dict[str, Any]:
+        return {name: (getattr(self, name).data or "") for name in projects.EDITABLE_FIELDS}
+
+
+class TransitionForm(FlaskForm):
+    action = HiddenField()  # the value of the button pressed
+    comment = TextAreaField(lazy_gettext("Comment"))
+
+
+class MembersForm(FlaskForm):
+    members = TextAreaField(lazy_gettext("E-mail addresses of the people named on the project"))
+
+
+class UpdateForm(FlaskForm):
+    title = StringField(lazy_gettext("Title"))
+    date = StringField(lazy_gettext("Date"), render_kw={"type": "date"})
+    progress = StringField(lazy_gettext("Progress in percent (optional)"),
+                           render_kw={"inputmode": "numeric"})
+    body = TextAreaField(lazy_gettext("What happened"))
+    file = FileField(lazy_gettext("Attach a file (optional)"), validators=[Optional()])
+
+
+class DocumentForm(FlaskForm):
+    file = FileField(lazy_gettext("File"))
+
+
+def list_labels() -> dict[str, Any]:
+    """Translated vocabularies and badges, computed once per page rather than once
+    per row: long lists stay fast (gettext per call is the slow part of a row)."""
+    loc = locale_code()
+    return {
+        "category": {code: gettext(text) for code, text in CATEGORIES.items()},
+        "status": {code: status_tag(code) for code in PROJECT_STATUSES},
+        "tlp": {label: tlp_badge(label) for label in TLP_LABELS},
+        "funding": {code: gettext(text) for code, text in FUNDING_STATES.items()},
+        "oblast": {code: names[1] if loc == "uk" else names[0] for code, names in OBLASTS.items()},
+        "fallback": gettext("in English") if loc == "uk" else gettext("in Ukrainian"),
+        "confirmed_pct": gettext("%(pct)d%% confirmed"),
+    }
+
+
+def apply_errors(form: FlaskForm, exc: ValidationError,
+                 mapping: dict[str, str] | None = None) -> None:
+    """Tie the core's messages to the form's fields (others are flashed)."""
+    for name, message in field_errors(exc).items():
+        field = getattr(form, (mapping or {}).get(name, name), None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
+
+
+# --- start page -------------------------------------------------------------
+
+HOME_LIST_LIMIT = 8
+
+
+def _with_recipient(query=None):
+    """Projects with their recipient organisation joined (no query per row)."""
+    base = query if query is not None else Project.select(Project, Organisation)
+    return base.join(Organisation, on=(Project.recipient == Organisation.id))
+
+
+def home_context(user: User) -> dict[str, Any]:
+    """What the start page shows this user: real data, by role, all under visibility."""
+    kind = user.role
+    ctx: dict[str, Any] = {"kind": kind}
+    if kind == "recipient":
+        own = list(visible_projects(user, _with_recipient()).where(
+            Project.recipient == user.organisation_id).order_by(Project.updated_at.desc()))
+        ctx["own_by_status"] = [
+            (status, [p for p in own if p.status == status]) for status in PROJECT_STATUSES
+            if any(p.status == status for p in own)]
+        ctx["own_funding"] = funding_for(own)
+        returned = [p.id for p in own if p.status == "returned"]
+        comments: dict[int, StatusChange] = {}
+        if returned:
+            for change in (StatusChange.select(StatusChange, User).join(User)
+                           .where(StatusChange.project.in_(returned)
+                                  & (StatusChange.action == "return"))
+                           .order_by(StatusChange.at, StatusChange.id)):
+                comments[change.project_id] = change  # the latest wins
+        ctx["returned"] = [(p, comments.get(p.id)) for p in own if p.status == "returned"]
+        ctx["may_create"] = permissions.can_create_project(user)
+    if is_officer(user):
+        queue = list(visible_projects(user, projects.review_queue(_with_recipient())))
+        ctx["queue_count"] = len(queue)
+        ctx["queue_oldest"] = queue[0] if queue else None
+        ctx["queue_oldest_age"] = projects.age_in_days(queue[0].submitted_at) if queue else 0
+        ctx["activity"] = list(
+            StatusChange.select(StatusChange, Project, User)
+            .join(Project).switch(StatusChange).join(User)
+            .where(visibility_condition(user))
+            .order_by(StatusChange.at.desc(), StatusChange.id.desc()).limit(10))
+    if kind == "donor":
+        newest = list(visible_projects(user, _with_recipient()).where(
+            Project.status.in_(PLEDGEABLE_STATUSES))
+            .order_by(Project.published_at.desc(), Project.id.desc()).limit(HOME_LIST_LIMIT))
+        ctx["newest"] = newest
+        ctx["newest_funding"] = funding_for(newest)
+        ctx["my_pledges"] = list(
+            Pledge.select(Pledge, Project).join(Project)
+            .where((Pledge.donor == user.organisation_id) & visibility_condition(user))
+            .order_by(Pledge.created_at.desc(), Pledge.id.desc()).limit(20))
+    if kind == "company":
+        ctx["engagements"] = list(
+            Engagement.select(Engagement, Project).join(Project)
+            .where((Engagement.company == user.organisation_id) & visibility_condition(user))
+            .order_by(Project.updated_at.desc()))
+    if kind not in ("recipient", "donor", "company") and not is_officer(user):
+        ctx["totals"] = catalogue_totals(user)  # observers (and any other read-only kind)
+    return ctx
+
+
+def catalogue_totals(user: User) -> dict[str, Any]:
+    """Counts and money of the published Catalogue this user may see."""
+    published = list(visible_projects(user, Project.select()).where(
+        Project.status.in_(PUBLISHED_AND_LATER)))
+    per = funding_for(published)
+    by_state = {state: 0 for state in FUNDING_STATES}
+    by_category = {code: 0 for code in CATEGORIES}
+    for p in published:
+        by_state[per[p.id].state] += 1
+        by_category[p.category] = by_category.get(p.category, 0) + 1
+    return {"count": len(published), "money": totals(per.values()), "by_state": by_state,
+            "by_category": by_category}
+
+
 
 
 @bp.get("/")
 @login_required
 def home():
-    return render_template("home.html")
+    user = acting_user()
+    return render_template("home.html", L=list_labels(), **home_context(user))
+
+
+# --- the Catalogue ----------------------------------------------------------
+
+
+@bp.get("/catalogue", endpoint="catalogue")
+@login_required
+def catalogue():
+    user = acting_user()
+    errors: dict[str, str] = {}
+    try:
+        filters = cat.parse_filters(request.args.getlist, request.args.get)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        filters = cat.CatalogueFilters()
+        result = cat.CataloguePage([], {}, 0, 1, filters.per_page)
+    else:
+        result = cat.search_catalogue(user, filters)
+    recipients = (Organisation.select(Organisation.code, Organisation.name_en,
+                                      Organisation.name_uk)
+                  .where(Organisation.kind == "recipient").order_by(Organisation.code))
+    chosen = {name: request.args.getlist(name) for name in
+              ("category", "status", "funding", "recipient", "oblast", "priority")}
+    return render_template("projects/catalogue.html", L=list_labels(), result=result,
+                           filters=filters,
+                           errors=errors, recipients=list(recipients), chosen=chosen,
+                           sorts=cat.SORTS), (400 if errors else 200)
+
+
+# --- drafting -----------------------------------------------------------------
+
+
+@bp.route("/projects/new", methods=["GET", "POST"])
+@login_required
+def new():
+    user = acting_user()
+    if not permissions.can_create_project(user):
+        abort(403)
+    form = ProjectForm()
+    form.fill_choices(locale_code())
+    if form.validate_on_submit():
+        try:
+            project = projects.create_draft(user, form.core_data())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash(gettext("Draft %(ref)s is saved. Submit it for review when it is ready.",
+                          ref=project.ref), "success")
+            return redirect(url_for("projects.detail", ref=project.ref), 303)
+    return render_template("projects/form.html", form=form, project=None), (
+        400 if request.method == "POST" else 200)
+
+
+@bp.route("/projects/<ref>/edit", methods=["GET", "POST"])
+@login_required
+def edit(ref: str):
+    user = acting_user()
+    project = project_or_404(ref)
+    if not permissions.can_edit_project(user, project):
+        abort(403)
+    form = ProjectForm(obj=None if request.method == "POST" else project)
+    form.fill_choices(locale_code())
+    if request.method == "GET":
+        form.budget_amount.data = str(project.budget_amount or "")
+        for name in ("planned_start", "planned_end"):
+            value = getattr(project, name)
+            getattr(form, name).data = value.isoformat() if value else ""
+    if form.validate_on_submit():
+        try:
+            projects.update_draft(user, project, form.core_data())
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            flash(gettext("Your changes are saved."), "success")
+            return redirect(url_for("projects.detail", ref=project.ref), 303)
+    return render_template("projects/form.html", form=form, project=project), (
+        400 if request.method == "POST" else 200)
+
+
+# --- the project page ---------------------------------------------------------
+
+
+def story(user: User, project: Project) -> dict[str, Any]:
+    """Everything the project page shows, each list in a single query."""
+    funding: Funding = project_funding(project)
+    pledges = list(
+        Pledge.select(Pledge, Organisation).join(Organisation, on=(Pledge.donor == Organisation.id))
+        .where(Pledge.project == project.id)
+        .order_by(Pledge.created_at.desc(), Pledge.id.desc()))
+    offer_links = list(
+        OfferLink.select(OfferLink, Offer, Organisation)
+        .join(Offer).join(Organisation, on=(Offer.organisation == Organisation.id))
+        .where(OfferLink.project == project.id).order_by(OfferLink.created_at.desc()))
+    engagements = list(
+        Engagement.select(Engagement, Organisation)
+        .join(Organisation, on=(Engagement.company == Organisation.id))
+        .where(Engagement.project == project.id).order_by(Engagement.id))
+    history = list(
+        StatusChange.select(StatusChange, User).join(User)
+        .where(StatusChange.project == project.id)
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc()))
+    update_list = list(
+        Update.select(Update, User).join(User, on=(Update.author == User.id))
+        .where(Update.project == project.id).order_by(Update.date.desc(), Update.id.desc()))
+    documents = list(
+        Document.select().where(Document.project == project.id)
+        .order_by(Document.uploaded_at.desc(), Document.id.desc()))
+    update_docs: dict[int, list[Document]] = {}
+    for doc in documents:
+        if doc.update_id:
+            update_docs.setdefault(doc.update_id, []).append(doc)
+    may_members = permissions.can_manage_members(user, project)
+    members = []
+    if may_members:
+        members = list(User.select(User).join(ProjectMember)
+                       .where(ProjectMember.project == project.id).order_by(User.email))
+    return {
+        "project": project,
+        "funding": funding,
+        "pledges": pledges,
+        "offer_links": offer_links,
+        "engagements": engagements,
+        "history": history,
+        "updates": update_list,
+        "update_docs": update_docs,
+        "documents": [d for d in documents if not d.update_id and not d.pledge_id],
+        "members": members,
+        "may_members": may_members,
+        "may_edit": permissions.can_edit_project(user, project),
+        "may_update": permissions.can_post_update(user, project, funding.state),
+        "may_attach": permissions.can_attach_document(user, project),
+        "actions": projects.available_actions(user, project),
+        "return_comment": next((h for h in history if h.action == "return"), None)
+        if project.status == "returned" else None,
+    }
+
+
+def render_detail(project: Project, status: int = 200, **forms: FlaskForm):
+    user = acting_user()
+    context = story(user, project)
+    transition_form = forms.get("transition_form") or TransitionForm(formdata=None)
+    members_form = forms.get("members_form") or MembersForm(formdata=None)
+    if "members_form" not in forms:
+        members_form.members.data = "\n".join(u.email for u in context["members"])
+    update_form = forms.get("update_form") or UpdateForm(formdata=None)
+    document_form = forms.get("document_form") or DocumentForm(formdata=None)
+    return render_template(
+        "projects/detail.html", transition_form=transition_form, members_form=members_form,
+        update_form=update_form, document_form=document_form, **context), status
+
+
+@bp.get("/projects/<ref>")
+@login_required
+def detail(ref: str):
+    return render_detail(project_or_404(ref))
+
+
+@bp.post("/projects/<ref>/transition")
+@login_required
+def transition(ref: str):
+    user = acting_user()
+    project = project_or_404(ref)
+    form = TransitionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    action = form.action.data or ""
+    try:
+        projects.transition(user, project, action, form.comment.data or "")
+    except ValidationError as exc:
+        messages = field_errors(exc)
+        if "comment" in messages:
+            form.comment.errors = [messages.pop("comment")]
+        for message in messages.values():
+            flash(message, "error")
+        if form.comment.errors:
+            return render_detail(project, 400, transition_form=form)
+        return redirect(url_for("projects.detail", ref=ref), 303)
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for("projects.detail", ref=ref), 303)
+    step = projects.TRANSITIONS[action]
+    flash(gettext("Done: %(step)s.", step=tr(step.label)), "success")
+    if not can_see(user, project):
+        return redirect(url_for("projects.home"), 303)
+    return redirect(url_for("projects.detail", ref=ref), 303)
+
+
+@bp.post("/projects/<ref>/members")
+@login_required
+def members(ref: str):
+    user = acting_user()
+    project = project_or_404(ref)
+    if not permissions.can_manage_members(user, project):
+        abort(403)
+    form = MembersForm()
+    if not form.validate_on_submit():
+        abort(400)
+    emails = [e for line in (form.members.data or "").replace(";", ",").splitlines()
+              for e in line.split(",")]
+    try:
+        projects.set_members(user, project, emails)
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return render_detail(project, 400, members_form=form)
+    flash(gettext("The list of named people is saved."), "success")
+    return redirect(url_for("projects.detail", ref=ref, _anchor="members"), 303)
+
+
+def _uploaded(form_field) -> Any:
+    """The uploaded file of a FileField, or None when nothing was chosen."""
+    file = form_field.data
+    if file is None or not getattr(file, "filename", ""):
+        return None
+    return file
+
+
+@bp.post("/projects/<ref>/updates")
+@login_required
+def post_update(ref: str):
+    user = acting_user()
+    project = project_or_404(ref)
+    form = UpdateForm()
+    if not form.validate_on_submit():
+        return render_detail(project, 400, update_form=form)
+    data = {"title": form.title.data or "", "date": form.date.data or "",
+            "progress": form.progress.data or "", "body": form.body.data or ""}
+    file = _uploaded(form.file)
+    try:
+        # The update and its file are one change: a refused file undoes the update.
+        with database.atomic():
+            update = updates.post_update(user, project, data)
+            if file is not None:
+                updates.store_document(user, paths.documents_dir(current_app.config["DATA_DIR"]),
+                                       project, file.filename, file.stream, update=update)
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return render_detail(project, 400, update_form=form)
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for("projects.detail", ref=ref), 303)
+    flash(gettext("The update is posted."), "success")
+    return redirect(url_for("projects.detail", ref=ref, _anchor="updates"), 303)
+
+
+@bp.post("/projects/<ref>/documents")
+@login_required
+def upload_document(ref: str):
+    user = acting_user()
+    project = project_or_404(ref)
+    form = DocumentForm()
+    if not form.validate_on_submit():
+        return render_detail(project, 400, document_form=form)
+    file = _uploaded(form.file)
+    if file is None:
+        form.file.errors = [gettext("Choose a file to upload.")]
+        return render_detail(project, 400, document_form=form)
+    try:
+        updates.store_document(user, paths.documents_dir(current_app.config["DATA_DIR"]),
+                               project, file.filename, file.stream)
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return render_detail(project, 400, document_form=form)
+    except DomainError as exc:
+        flash(error_text(exc), "error")
+        return redirect(url_for("projects.detail", ref=ref), 303)
+    flash(gettext("The document is attached."), "success")
+    return redirect(url_for("projects.detail", ref=ref, _anchor="documents"), 303)
+
+
+@bp.get("/documents/<int:doc_id>")
+@login_required
+def document(doc_id: int):
+    from flask import send_file
+
+    doc = Document.get_or_none(Document.id == doc_id)
+    if doc is None or not can_see(acting_user(), doc.project):
+        abort(404)
+    path = paths.documents_dir(current_app.config["DATA_DIR"]) / doc.stored_name
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, as_attachment=True, download_name=doc.filename,
+                         mimetype=doc.content_type, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
