@@ -1,0 +1,222 @@
+"""The ``tmdesk`` command: versions, users, tokens, backups, the audit log, the data dir."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tmdesk import __version__
+from tmdesk.cli import cli
+from tmdesk.core import accounts
+from tmdesk.core.db import DATABASE_FILENAME, database, open_database
+from tmdesk.core.models import AuditEvent, User
+
+PASSWORD = "a long enough passphrase"
+FIRST_ADMIN = ["--org", "TMPO", "--org-kind", "project_office", "--org-name",
+               "Tallinn Mechanism Project Office", "--org-country", "UA", "--admin",
+               "--password-stdin"]
+
+
+@pytest.fixture
+def runner(monkeypatch):
+    monkeypatch.delenv("TMDESK_DATA_DIR", raising=False)
+    monkeypatch.delenv("TMDESK_DATABASE_URL", raising=False)
+    return CliRunner()
+
+
+def run(runner: CliRunner, *args: str, input: str | None = None, ok: bool = True, **kw):
+    result = runner.invoke(cli, list(args), input=input, catch_exceptions=False, **kw)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def users_in(data_dir: Path) -> set[str]:
+    open_database(data_dir)
+    with database.connection_context():
+        return {u.email for u in User.select()}
+
+
+def test_version(runner):
+    result = run(runner, "--version")
+    assert __version__ in result.output and "tmdesk" in result.output
+
+
+def test_help_lists_the_commands(runner):
+    result = run(runner, "--help")
+    for command in ("serve", "demo", "user", "token", "backup", "restore", "audit"):
+        assert command in result.output
+
+
+def test_user_create_first_admin_on_fresh_data_dir(runner, tmp_path):
+    data = tmp_path / "data"
+    # Without the organisation's details the missing organisation is explained.
+    result = run(runner, "--data-dir", str(data), "user", "create", "olena@tmpo.example",
+                 "--org", "TMPO", "--admin", "--password-stdin", input=PASSWORD + "\n",
+                 ok=False)
+    assert result.exit_code == 1
+    assert "No organisation has the code TMPO" in result.output
+    assert "--org-kind" in result.output
+
+    result = run(runner, "--data-dir", str(data), "user", "create", "Olena@TMPO.example",
+                 *FIRST_ADMIN, input=PASSWORD + "\n")
+    assert "olena@tmpo.example" in result.output and "administrator" in result.output
+    open_database(data)
+    with database.connection_context():
+        user = User.get(User.email == "olena@tmpo.example")
+        assert user.is_admin and user.organisation.code == "TMPO"
+        assert user.organisation.kind == "project_office"
+        assert accounts.authenticate("olena@tmpo.example", PASSWORD) is not None
+
+
+def test_user_create_in_existing_org_and_refusals(runner, tmp_path):
+    data = str(tmp_path / "data")
+    run(runner, "--data-dir", data, "user", "create", "admin@tmpo.example", *FIRST_ADMIN,
+        input=PASSWORD + "\n")
+    result = run(runner, "--data-dir", data, "user", "create", "second@tmpo.example",
+                 "--org", "tmpo", "--password-stdin", input=PASSWORD + "\n")
+    assert "(administrator)" not in result.output
+    # A weak password and a duplicate e-mail are refused with a message, not a traceback.
+    result = run(runner, "--data-dir", data, "user", "create", "weak@tmpo.example",
+                 "--org", "TMPO", "--password-stdin", input="short\n", ok=False)
+    assert result.exit_code == 1 and "password" in result.output
+    result = run(runner, "--data-dir", data, "user", "create", "second@tmpo.example",
+                 "--org", "TMPO", "--password-stdin", input=PASSWORD + "\n", ok=False)
+    assert result.exit_code == 1 and "already exists" in result.output
+    assert users_in(Path(data)) == {"admin@tmpo.example", "second@tmpo.example"}
+
+
+def test_user_create_through_python_m_tmdesk(tmp_path):
+    """The real entry point, in its own process, with the real password hashing."""
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TMDESK_DATA_DIR", "TMDESK_DATABASE_URL")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tmdesk", "--data-dir", str(data), "user", "create",
+         "admin@tmpo.example", *FIRST_ADMIN],
+        input=PASSWORD + "\n", capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "Created admin@tmpo.example in TMPO" in proc.stdout
+    assert (data / DATABASE_FILENAME).exists()
+    open_database(data)
+    with database.connection_context():
+        user = User.get(User.email == "admin@tmpo.example")
+        assert user.password_hash.startswith("scrypt")
+        assert accounts.authenticate("admin@tmpo.example", PASSWORD) is not None
+
+
+def test_token_create_prints_a_working_token(runner, tmp_path):
+    data = str(tmp_path / "data")
+    run(runner, "--data-dir", data, "user", "create", "admin@tmpo.example", *FIRST_ADMIN,
+        input=PASSWORD + "\n")
+    result = run(runner, "--data-dir", data, "token", "create", "Admin@TMPO.example")
+    token = result.output.strip()
+    assert token.startswith(accounts.TOKEN_PREFIX) and "\n" not in token
+    open_database(Path(data))
+    with database.connection_context():
+        user = accounts.user_for_token(token)
+        assert user is not None and user.email == "admin@tmpo.example"
+        assert accounts.user_for_token(token + "x") is None
+    result = run(runner, "--data-dir", data, "token", "create", "nobody@example.org", ok=False)
+    assert result.exit_code == 1 and "no active user" in result.output
+
+
+def test_backup_and_restore(runner, tmp_path):
+    data = tmp_path / "data"
+    run(runner, "--data-dir", str(data), "user", "create", "admin@tmpo.example", *FIRST_ADMIN,
+        input=PASSWORD + "\n")
+    backup = tmp_path / "backups" / "desk.sqlite3"
+    result = run(runner, "--data-dir", str(data), "backup", "--out", str(backup))
+    assert str(backup) in result.output and backup.exists()
+    con = sqlite3.connect(backup)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
+
+    # A change after the backup disappears with the restore; the old file is kept.
+    run(runner, "--data-dir", str(data), "user", "create", "later@tmpo.example",
+        "--org", "TMPO", "--password-stdin", input=PASSWORD + "\n")
+    assert "later@tmpo.example" in users_in(data)
+    result = run(runner, "--data-dir", str(data), "restore", str(backup))
+    kept = [p for p in data.iterdir() if p.name.startswith(DATABASE_FILENAME + ".replaced-")]
+    assert len(kept) == 1 and kept[0].name in result.output
+    assert users_in(data) == {"admin@tmpo.example"}
+    con = sqlite3.connect(kept[0])
+    assert ("later@tmpo.example",) in con.execute("SELECT email FROM user").fetchall()
+    con.close()
+
+
+def test_restore_refuses_a_bad_file(runner, tmp_path):
+    data = tmp_path / "data"
+    run(runner, "--data-dir", str(data), "user", "create", "admin@tmpo.example", *FIRST_ADMIN,
+        input=PASSWORD + "\n")
+    bad = tmp_path / "not-a-backup.sqlite3"
+    bad.write_bytes(b"this is not a database at all" * 100)
+    result = run(runner, "--data-dir", str(data), "restore", str(bad), ok=False)
+    assert result.exit_code == 1
+    assert "not a readable tmdesk database" in result.output or "not a tmdesk" in result.output
+    assert "Traceback" not in result.output
+    # Another SQLite file that is not a tmdesk database is refused too.
+    other = tmp_path / "other.sqlite3"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    result = run(runner, "--data-dir", str(data), "restore", str(other), ok=False)
+    assert result.exit_code == 1 and "not a tmdesk database" in result.output
+    result = run(runner, "--data-dir", str(data), "restore", str(tmp_path / "missing"),
+                 ok=False)
+    assert result.exit_code != 0
+    # Nothing was replaced.
+    assert users_in(data) == {"admin@tmpo.example"}
+    assert not [p for p in data.iterdir() if ".replaced-" in p.name]
+
+
+def test_audit_verify_reports_intact_and_broken(runner, tmp_path):
+    data = tmp_path / "data"
+    run(runner, "--data-dir", str(data), "user", "create", "admin@tmpo.example", *FIRST_ADMIN,
+        input=PASSWORD + "\n")
+    result = run(runner, "--data-dir", str(data), "audit", "verify")
+    assert "intact" in result.output and "2 events" in result.output
+    open_database(data)
+    with database.connection_context():
+        first = AuditEvent.select().order_by(AuditEvent.id).first()
+        AuditEvent.update(user_email="someone-else@example.org").where(
+            AuditEvent.id == first.id).execute()
+    result = run(runner, "--data-dir", str(data), "audit", "verify", ok=False)
+    assert result.exit_code == 1 and "broken at event" in result.output
+
+
+def test_data_dir_option_and_environment(runner, tmp_path):
+    by_option = tmp_path / "by-option"
+    by_env = tmp_path / "by-env"
+    after = tmp_path / "after-subcommand"
+    run(runner, "--data-dir", str(by_option), "user", "create", "a@tmpo.example",
+        *FIRST_ADMIN, input=PASSWORD + "\n")
+    run(runner, "user", "create", "b@tmpo.example", *FIRST_ADMIN, input=PASSWORD + "\n",
+        env={"TMDESK_DATA_DIR": str(by_env)})
+    run(runner, "user", "create", "c@tmpo.example", "--data-dir", str(after), *FIRST_ADMIN,
+        input=PASSWORD + "\n", env={"TMDESK_DATA_DIR": str(by_env)})
+    assert users_in(by_option) == {"a@tmpo.example"}
+    assert users_in(by_env) == {"b@tmpo.example"}
+    assert users_in(after) == {"c@tmpo.example"}  # the option wins over the environment
+    result = run(runner, "audit", "verify", env={"TMDESK_DATA_DIR": str(by_env)})
+    assert "intact" in result.output
+
+
+@pytest.mark.slow
+def test_demo_command_fills_once_and_refuses_a_second_time(runner, tmp_path):
+    from tmdesk.core import demo
+
+    data = str(tmp_path / "data")
+    result = run(runner, "demo", "--data-dir", data)
+    assert demo.DEMO_PASSWORD in result.output
+    assert "recipient@ssscip.demo" in result.output and data in result.output
+    result = run(runner, "demo", "--data-dir", data, ok=False)
+    assert result.exit_code == 1 and "--force" in result.output
+    assert len(users_in(Path(data))) == len(demo.USERS)
