@@ -9,6 +9,7 @@ pledge, then checks its project with the one visibility policy and answers
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +23,13 @@ from wtforms import SelectField, StringField, TextAreaField
 
 from tmdesk.core import pledges as core_pledges
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
-from tmdesk.core.funding import UnknownCurrency, exchange_rates, to_eur
+from tmdesk.core.funding import (
+    CONFIRMED_STATUSES,
+    PLEDGED_STATUSES,
+    UnknownCurrency,
+    exchange_rates,
+    to_eur,
+)
 from tmdesk.core.i18n import N_
 from tmdesk.core.models import Offer, Organisation, Pledge, Project
 from tmdesk.core.permissions import can_manage_pledge, can_pledge
@@ -33,7 +40,7 @@ from tmdesk.web.common import acting_user, flash_error, project_or_404, require
 
 bp = Blueprint("pledges", __name__)
 
-PER_PAGE = 50
+PER_PAGE = 25
 
 
 def project_url(project: Project) -> str:
@@ -215,35 +222,31 @@ def _pledge_query(user, donor_code: str | None, status: str | None) -> pw.ModelS
     return query
 
 
-def pledge_totals(query: pw.ModelSelect) -> dict[str, Any]:
-    """Money of the pledges in ``query`` per currency and in EUR: pledged and confirmed.
+def pledge_totals(rows: Iterable[tuple[str | None, str, Decimal | None]]) -> dict[str, Any]:
+    """Money of ``(currency, status, amount)`` rows per currency and in EUR.
 
-    Withdrawn pledges count in neither; confirmed includes disbursed and delivered
-    (the same rule as :mod:`tmdesk.core.funding`).
+    *Pledged* counts every pledge not withdrawn; *confirmed* counts confirmed,
+    disbursed and delivered ones (the rule of :mod:`tmdesk.core.funding`).
     """
-    from tmdesk.core.funding import CONFIRMED_STATUSES, PLEDGED_STATUSES
-
-    rows = (query.select(Pledge.currency, Pledge.status, pw.fn.SUM(Pledge.amount).alias("total"))
-            .where(Pledge.amount.is_null(False))
-            .group_by(Pledge.currency, Pledge.status).order_by().dicts())
     rates = exchange_rates()
     pledged: dict[str, Decimal] = defaultdict(Decimal)
     confirmed: dict[str, Decimal] = defaultdict(Decimal)
-    for row in rows:
-        amount = Decimal(int(row["total"])) / 100
-        if row["status"] in PLEDGED_STATUSES:
-            pledged[row["currency"]] += amount
-        if row["status"] in CONFIRMED_STATUSES:
-            confirmed[row["currency"]] += amount
+    for currency, status, amount in rows:
+        if amount is None or not currency:
+            continue
+        if status in PLEDGED_STATUSES:
+            pledged[currency] += amount
+        if status in CONFIRMED_STATUSES:
+            confirmed[currency] += amount
     unknown = []
     pledged_eur = confirmed_eur = Decimal(0)
-    for currency in sorted(set(pledged) | set(confirmed)):
+    currencies = sorted(set(pledged) | set(confirmed), key=lambda c: (c != "EUR", c))
+    for currency in currencies:
         try:
             pledged_eur += to_eur(pledged.get(currency, Decimal(0)), currency, rates)
             confirmed_eur += to_eur(confirmed.get(currency, Decimal(0)), currency, rates)
         except UnknownCurrency:
             unknown.append(currency)
-    currencies = sorted(set(pledged) | set(confirmed), key=lambda c: (c != "EUR", c))
     return {
         "rows": [(c, pledged.get(c, Decimal(0)), confirmed.get(c, Decimal(0)))
                  for c in currencies],
@@ -266,15 +269,25 @@ def mine():
         page = max(int(request.args.get("page", 1)), 1)
     except ValueError:
         page = 1
-    query = _pledge_query(user, donor_code, status)
-    total = query.count()
+    # One query under the visibility policy gives the count, the totals and
+    # the order; the page's rows are then fetched by id.
+    rows = list(_pledge_query(user, donor_code, status)
+                .select(Pledge.id, Pledge.currency, Pledge.status, Pledge.amount)
+                .order_by(Pledge.date.desc(), Pledge.id.desc()).tuples())
+    total = len(rows)
     pages = max(1, -(-total // PER_PAGE))
-    items = list(query.order_by(Pledge.date.desc(), Pledge.id.desc())
-                 .paginate(min(page, pages), PER_PAGE))
-    totals = pledge_totals(_pledge_query(user, donor_code, status))
+    page = min(page, pages)
+    page_ids = [row[0] for row in rows[(page - 1) * PER_PAGE:page * PER_PAGE]]
+    by_id = {p.id: p for p in (
+        Pledge.select(Pledge, Project, Organisation)
+        .join(Project, on=(Pledge.project == Project.id)).switch(Pledge)
+        .join(Organisation, on=(Pledge.donor == Organisation.id))
+        .where(Pledge.id.in_(page_ids)))} if page_ids else {}
+    items = [by_id[i] for i in page_ids]
+    totals = pledge_totals(row[1:] for row in rows)
     args = {k: v for k, v in (("status", status), ("donor", donor_code)) if v}
     return render_template(
-        "pledges/mine.html", items=items, total=total, page=min(page, pages), pages=pages,
+        "pledges/mine.html", items=items, total=total, page=page, pages=pages,
         totals=totals, officer=officer, status=status, donor_code=donor_code, args=args,
         donors=donor_choices()[1:] if officer else [],
     )
@@ -285,12 +298,20 @@ def mine():
 
 @bp.app_context_processor
 def _pledge_helpers() -> dict[str, Any]:
+    # Looked up lazily, once per rendered template (a list page asks per row).
+    cache: dict[str, Any] = {}
+
+    def _user():
+        if "user" not in cache:
+            cache["user"] = acting_user()
+        return cache["user"]
+
     def pledge_actions(pledge: Pledge) -> list[tuple[str, str]]:
-        user = acting_user()
+        user = _user()
         return core_pledges.available_pledge_actions(user, pledge) if user else []
 
     def pledge_editable(pledge: Pledge) -> bool:
-        user = acting_user()
+        user = _user()
         return bool(user) and pledge.status == "offered" and can_manage_pledge(user, pledge)
 
     return {"pledge_actions": pledge_actions, "pledge_editable": pledge_editable,
