@@ -114,8 +114,13 @@ class TmdeskPluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self.infos: list[PluginInfo] = []
         self.formats: dict[str, ReportFormat] = {}
-        self.export_columns: tuple[ExportColumn, ...] = ()
+        self._columns: list[tuple[str, ExportColumn]] = []  # (plugin, column)
         self._registered: dict[str, PluginInfo] = {}
+
+    @property
+    def export_columns(self) -> tuple[ExportColumn, ...]:
+        """The extra export columns of the plugins still loaded, in load order."""
+        return tuple(column for _plugin, column in self._columns)
 
     def info(self, name: str) -> PluginInfo | None:
         """The record of the registered plugin called ``name`` (else the first so named)."""
@@ -136,6 +141,7 @@ class TmdeskPluginManager(pluggy.PluginManager):
             for name in [n for n, f in self.formats.items() if f.plugin == info.name]:
                 self.formats.pop(name, None)
                 info.formats = [n for n in info.formats if n != name]
+            self._columns = [(p, c) for p, c in self._columns if p != info.name]
             plugin = self.get_plugin(info.name)
             if plugin is not None:
                 self.unregister(plugin, name=info.name)
@@ -393,7 +399,6 @@ def _collect(pm: TmdeskPluginManager) -> None:
                 continue
             pm.formats[fmt.name] = dataclasses.replace(fmt, plugin=plugin_name)
             info.formats.append(fmt.name)
-    columns: list[ExportColumn] = []
     names: set[str] = set()
     for plugin_name, result in pm.call_each("tmdesk_export_columns"):
         info = pm.info(plugin_name)
@@ -406,8 +411,7 @@ def _collect(pm: TmdeskPluginManager) -> None:
                                      "this one is ignored")
                 continue
             names.add(column.name)
-            columns.append(column)
-    pm.export_columns = tuple(columns)
+            pm._columns.append((plugin_name, column))
 
 
 def plugin_infos(pm: TmdeskPluginManager) -> list[PluginInfo]:
