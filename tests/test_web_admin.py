@@ -223,3 +223,25 @@ def test_rate_form_errors(client, desk):
     assert ExchangeRate.get_by_id("GBP").eur_per_unit == Decimal("1.17")
     assert client.get("/admin/rates/EUR").status_code == 404
     assert client.get("/admin/rates/XYZ").status_code == 404
+
+
+def test_audit_log_can_leave_out_logins(client, desk):
+    login(client, desk.users["admin"])  # writes a "login" event
+    html = client.get("/admin/audit").get_data(as_text=True)
+    assert "<code>login</code>" in html
+    html = client.get("/admin/audit?no_logins=1").get_data(as_text=True)
+    assert "<code>login</code>" not in html and "user.create" in html
+
+
+def test_readable_changes():
+    from tmdesk.core.models import AuditEvent
+    from tmdesk.web.admin import readable_changes
+
+    update = AuditEvent(before='{"a": 1, "b": "x", "at": "2026-01-02T03:04:05"}',
+                        after='{"a": 1, "b": "y", "at": "2026-01-02T03:04:06"}')
+    assert readable_changes(update) == [("at", "2026-01-02 03:04:05", "2026-01-02 03:04:06"),
+                                        ("b", "x", "y")]
+    create = AuditEvent(before=None, after='{"note": "", "n": null, "ok": true}')
+    assert readable_changes(create) == [("ok", "", "yes")]
+    delete = AuditEvent(before='{"role": "SOC"}', after=None)
+    assert readable_changes(delete) == [("role", "SOC", "")]

@@ -8,6 +8,7 @@ Administrators only: every view of this blueprint answers 403 to anyone else
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -27,6 +28,8 @@ from tmdesk.web.common import acting_user, flash_error, locale_code
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_PER_PAGE = 50
+#: Logins are most of the log; the page can leave them out.
+LOGIN_ACTIONS = ("login", "login.failed")
 USERS_PER_PAGE = 100
 
 
@@ -286,8 +289,14 @@ def readable_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
         old, new = before.get(key), after.get(key)
         if event.before is not None and event.after is not None and old == new:
             continue
+        if (event.before is None or event.after is None) and old in (None, "") and new in (
+                None, ""):
+            continue  # a creation or deletion: empty values say nothing
         rows.append((key, _show(old) if key in before else "", _show(new) if key in after else ""))
     return rows
+
+
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
 
 
 def _load(text: str | None) -> dict[str, Any]:
@@ -308,6 +317,8 @@ def _show(value: Any) -> str:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     text = str(value)
+    if _ISO_DATETIME.match(text):
+        text = text.replace("T", " ")
     return text if len(text) <= 300 else text[:299] + "…"
 
 
@@ -320,6 +331,9 @@ def audit_log():
         query = query.where(AuditEvent.entity_type == entity_type)
     if user_email:
         query = query.where(AuditEvent.user_email == user_email)
+    no_logins = request.args.get("no_logins") == "1"
+    if no_logins:
+        query = query.where(AuditEvent.action.not_in(LOGIN_ACTIONS))
     total = query.count()
     pages = max(1, -(-total // AUDIT_PER_PAGE))
     page = min(_page_arg(), pages)
@@ -327,8 +341,9 @@ def audit_log():
     entity_types = [row.entity_type for row in
                     AuditEvent.select(AuditEvent.entity_type).distinct()
                     .order_by(AuditEvent.entity_type)]
-    args = {k: v for k, v in (("entity_type", entity_type), ("user", user_email)) if v}
-    return render_template("admin/audit.html", events=events, total=total, page=page,
+    args = {k: v for k, v in (("entity_type", entity_type), ("user", user_email),
+                              ("no_logins", "1" if no_logins else "")) if v}
+    return render_template("admin/audit.html", no_logins=no_logins, events=events, total=total, page=page,
                            pages=pages, args=args, entity_type=entity_type,
                            user_email=user_email, entity_types=entity_types,
                            changes=readable_changes)
