@@ -85,6 +85,25 @@ def test_officer_names_the_donor(desk):
     assert pledge.donor.code == "EE"
 
 
+def test_missing_donor_and_bad_values_are_reported_together(desk):
+    project = desk.published()
+    with pytest.raises(ValidationError) as exc:
+        pledges.create_pledge(desk.user("back_office"), project, {"amount": "12abc"})
+    assert {"donor", "amount"} <= set(exc.value.fields)
+
+
+def test_missing_company_and_bad_values_are_reported_together(desk):
+    from tmdesk.core import offers
+
+    project = desk.published()
+    with pytest.raises(ValidationError) as exc:
+        offers.create_engagement(desk.user("back_office"), project, "", {"role": ""})
+    assert {"company", "role"} <= set(exc.value.fields)
+    with pytest.raises(ValidationError) as exc:
+        offers.create_offer(desk.user("back_office"), {"description": ""}, org_code="")
+    assert {"organisation", "description", "category"} <= set(exc.value.fields)
+
+
 @pytest.mark.parametrize("role", ["recipient", "observer", "company"])
 def test_other_roles_cannot_pledge(desk, role):
     project = desk.published()

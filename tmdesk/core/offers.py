@@ -23,6 +23,7 @@ from tmdesk.core.permissions import (
     can_manage_offer,
     can_record_offer,
 )
+from tmdesk.core.pledges import validate_together
 from tmdesk.core.visibility import is_officer
 from tmdesk.core.vocab import CATEGORIES, CURRENCIES, OFFER_STATUSES
 
@@ -66,8 +67,8 @@ def resolve_offering_org(user: User, code: str | None) -> Organisation:
 def create_offer(user: User, data: dict[str, Any], org_code: str | None = None) -> Offer:
     if not can_record_offer(user):
         raise PermissionDenied(N_("You may not record offers."))
-    org = resolve_offering_org(user, org_code)
-    fields = clean_offer_data(data)
+    org, fields = validate_together(lambda: resolve_offering_org(user, org_code),
+                                    lambda: clean_offer_data(data))
     with database.atomic():
         now = utcnow()
         offer = Offer.create(organisation=org, created_by=user, created_at=now,
@@ -141,11 +142,15 @@ def create_engagement(user: User, project: Project, company_code: str,
     """Record that a company implements (part of) a project."""
     if not can_manage_engagements(user):
         raise PermissionDenied(N_("Only the coordinating offices record engagements."))
-    company = Organisation.get_or_none(
-        (Organisation.code == (company_code or "")) & (Organisation.kind == "company"))
-    if company is None:
-        raise ValidationError({"company": N_("Choose the company.")})
-    fields = clean_engagement_data(data)
+
+    def find_company() -> Organisation:
+        company = Organisation.get_or_none(
+            (Organisation.code == (company_code or "")) & (Organisation.kind == "company"))
+        if company is None:
+            raise ValidationError({"company": N_("Choose the company.")})
+        return company
+
+    company, fields = validate_together(find_company, lambda: clean_engagement_data(data))
     with database.atomic():
         engagement = Engagement.create(project=project, company=company, created_by=user,
                                        **fields)

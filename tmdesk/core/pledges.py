@@ -6,6 +6,7 @@ withdrawn from offered or confirmed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tmdesk.core import audit, validation
@@ -24,6 +25,21 @@ PLEDGE_TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "deliver": (("confirmed",), "delivered", N_("Mark delivered")),
     "withdraw": (("offered", "confirmed"), "withdrawn", N_("Withdraw")),
 }
+
+
+def validate_together(*steps: Callable[[], Any]) -> tuple[Any, ...]:
+    """Run each step and return their results; if any raise :class:`ValidationError`,
+    raise one with the fields of all of them, so a form shows every problem at once."""
+    results, fields = [], {}
+    for step in steps:
+        try:
+            results.append(step())
+        except ValidationError as exc:
+            fields.update({k: v for k, v in exc.fields.items() if k not in fields})
+            results.append(None)
+    if fields:
+        raise ValidationError(fields)
+    return tuple(results)
 
 
 def clean_pledge_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -74,8 +90,9 @@ def create_pledge(user: User, project: Project, data: dict[str, Any],
         if project.status not in ("published", "in_implementation"):
             raise TransitionError(N_("Only published projects take pledges."))
         raise PermissionDenied(N_("You may not pledge for this project."))
-    donor = resolve_donor(user, donor_code)
-    fields = clean_pledge_data(data)
+    # Report a missing donor and bad values together, not one after the other.
+    donor, fields = validate_together(lambda: resolve_donor(user, donor_code),
+                                        lambda: clean_pledge_data(data))
     with database.atomic():
         now = utcnow()
         pledge = Pledge.create(project=project, donor=donor, status="offered", offer=offer,
