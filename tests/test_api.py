@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import login
 from tmdesk.core import accounts, offers, pledges, projects
-from tmdesk.core.models import AuditEvent, Pledge, Project
+from tmdesk.core.models import AuditEvent, Offer, Pledge, Project
 
 API = "/api/v1"
 
@@ -476,7 +476,7 @@ def test_offers(api, desk):
     assert (offer["organisation"], offer["category"], offer["quantity"], offer["status"],
             offer["valid_until"]) == ("GB", "connectivity", 200, "open", "2026-12-31")
     assert offer["value"] == {"amount": "120000.00", "currency": "USD"}
-    assert offer["description"] == "200 Starlink terminals"
+    assert offer["description"] == "200 Starlink terminals" and offer["projects"] == []
     company = api.post("back_office", "/offers", {
         "organisation": "CYBERCO", "category": "training", "description": "Red team course"})
     assert company.status_code == 201 and company.json["organisation"] == "CYBERCO"
@@ -492,6 +492,18 @@ def test_offers(api, desk):
     assert api.get("project_office", "/offers?category=connectivity").json["total"] == 1
     assert api.get("project_office", "/offers?status=open").json["total"] == 2
     assert_error(api.get("project_office", "/offers?status=sleeping"), 422, "status")
+
+    # linked projects show only when the project is visible to the reader
+    open_project = desk.published(tlp="GREEN")
+    strict_project = desk.published(tlp="AMBER+STRICT")
+    offer_row = Offer.get_by_id(offer["id"])
+    for target in (open_project, strict_project):
+        offers.link_offer(desk.user("back_office"), offer_row, target)
+    assert api.get("donor", f"/offers/{offer['id']}").json["projects"] == [open_project.ref]
+    assert set(api.get("back_office", f"/offers/{offer['id']}").json["projects"]) == {
+        open_project.ref, strict_project.ref}
+    listed = api.get("donor", "/offers").json["items"][0]
+    assert listed["projects"] == [open_project.ref] and listed["status"] == "matched"
 
     assert_error(api.post("recipient", "/offers", {"category": "training",
                                                    "description": "x"}), 403)

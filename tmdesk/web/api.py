@@ -32,9 +32,17 @@ from tmdesk.core.catalogue import (
 from tmdesk.core.errors import TransitionError, ValidationError
 from tmdesk.core.funding import project_funding
 from tmdesk.core.i18n import N_
-from tmdesk.core.models import Offer, Organisation, Pledge, Project, StatusChange, User
+from tmdesk.core.models import (
+    Offer,
+    OfferLink,
+    Organisation,
+    Pledge,
+    Project,
+    StatusChange,
+    User,
+)
 from tmdesk.core.permissions import EDITABLE_STATUSES, is_recipient_of
-from tmdesk.core.visibility import visible_offers, visible_projects
+from tmdesk.core.visibility import visibility_condition, visible_offers, visible_projects
 from tmdesk.core.vocab import CATEGORIES, OFFER_STATUSES, ORG_KINDS, PLEDGE_STATUSES
 from tmdesk.web.api_common import (
     iso,
@@ -395,11 +403,29 @@ def _offers_query(user: User):
         Organisation, on=(Offer.organisation == Organisation.id)))
 
 
+def _offers_json(user: User, offers: list[Offer]) -> list[dict[str, Any]]:
+    """Offers with ``projects``: the refs of linked projects ``user`` may see.
+
+    A link is derived from its project, so a hidden project's link is left out.
+    """
+    linked: dict[int, list[str]] = {o.id: [] for o in offers}
+    if linked:
+        links = (OfferLink.select(OfferLink.offer, Project.ref)
+                 .join(Project, on=(OfferLink.project == Project.id))
+                 .where(OfferLink.offer.in_(list(linked)) & visibility_condition(user))
+                 .order_by(Project.ref)
+                 .tuples())
+        for offer_id, ref in links:
+            linked[offer_id].append(ref)
+    return [offer_json(o) | {"projects": linked[o.id]} for o in offers]
+
+
 @bp.get("/offers")
 @token_required
 def offer_list():
+    user = acting_user()
     page, per_page = _paging()
-    query = _offers_query(acting_user())
+    query = _offers_query(user)
     statuses = _arg_choice("status", OFFER_STATUSES)
     categories = _arg_choice("category", CATEGORIES)
     orgs = [c.strip().upper() for raw in request.args.getlist("organisation")
@@ -411,18 +437,19 @@ def offer_list():
     if orgs:
         query = query.where(Organisation.code.in_(orgs))
     total = query.count()
-    offers = query.order_by(Offer.created_at.desc(), Offer.id.desc()).offset(
-        (page - 1) * per_page).limit(per_page)
-    return jsonify(page_of([offer_json(o) for o in offers], page, per_page, total))
+    offers = list(query.order_by(Offer.created_at.desc(), Offer.id.desc()).offset(
+        (page - 1) * per_page).limit(per_page))
+    return jsonify(page_of(_offers_json(user, offers), page, per_page, total))
 
 
 @bp.get("/offers/<int:offer_id>")
 @token_required
 def offer_detail(offer_id: int):
-    offer = _get_by_id(_offers_query(acting_user()), Offer, offer_id)
+    user = acting_user()
+    offer = _get_by_id(_offers_query(user), Offer, offer_id)
     if offer is None:
         abort(404)
-    return jsonify(offer_json(offer))
+    return jsonify(_offers_json(user, [offer])[0])
 
 
 @bp.post("/offers")
@@ -435,7 +462,8 @@ def offer_create():
         offer = offer_service.create_offer(acting_user(), data, org_code)
     except ValidationError as exc:
         raise _rename(exc, _api_names(OFFER_GROUPS)) from None
-    return _created(offer_json(offer), url_for("api.offer_detail", offer_id=offer.id))
+    return _created(offer_json(offer) | {"projects": []},
+                    url_for("api.offer_detail", offer_id=offer.id))
 
 
 # --- organisations ----------------------------------------------------------
