@@ -63,3 +63,19 @@ def test_hidden_projects_never_move_totals(desk):
     officer = dashboard.build(desk.user("back_office"))
     assert officer.totals["gap"] == Decimal("995000")
     assert donor is not None
+
+
+def test_dashboard_page_svg_and_tables(client, desk):
+    from tests.conftest import login
+
+    desk.published(category="training", budget_amount="100000")
+    login(client, desk.users["back_office"])
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "<svg" in html and 'role="img"' in html
+    assert '<th scope="row">' in html and "100,000" in html.replace("\u202f", ",").replace(
+        "\xa0", ",")
+    assert "style=" not in html and "<script>" not in html.split("</head>")[1]
+    other = client.application.test_client()
+    login(other, desk.users["observer"])
+    reduced = other.get("/dashboard").get_data(as_text=True)
+    assert "<svg" in reduced

@@ -104,3 +104,22 @@ def test_pledge_warnings(desk):
     assert any(project.ref in w and "double funding" in w for w in double)
     # Without a user only projects everyone may see are compared (this one is GREEN).
     assert any("double funding" in w for w in matching.pledge_warnings(twin, None, None))
+
+
+def test_offer_matches_page_and_propose(client, desk):
+    from tests.conftest import login, post
+
+    project = desk.published(title_en="Starlink terminals for Kharkiv", category="connectivity")
+    offer = _offer(desk)
+    login(client, desk.users["back_office"])
+    page = f"/offers/{offer.id}/matches"
+    html = client.get(page).get_data(as_text=True)
+    assert project.ref in html and "Propose" in html
+    response = post(client, f"/offers/{offer.id}/matches/{project.ref}/propose", form_page=page)
+    assert response.status_code == 302
+    assert Pledge.get().offer_id == offer.id
+    # No state change on GET, and other donors' offers are 404.
+    assert client.get(f"/offers/{offer.id}/matches/{project.ref}/propose").status_code == 405
+    other = client.application.test_client()
+    login(other, desk.users["donor2"])
+    assert other.get(page).status_code == 404

@@ -99,3 +99,20 @@ def test_offers_and_updates(desk):
     # The donor sees its own offer but not the update on a project it may not see.
     assert {r.type for r in search.search(desk.user("donor"), "starlink")} == {"offer"}
     assert search.search(desk.user("donor2"), "starlink") == []
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+def test_search_page_highlights_safely(client, desk):
+    from tests.conftest import login
+
+    p = desk.published(title_en="SOC <analyst> training", summary_en="Analysts & more.")
+    login(client, desk.users["donor"])
+    html = client.get("/search?q=analyst&type=project").get_data(as_text=True)
+    assert p.ref in html
+    assert "&lt;<mark>analyst</mark>&gt;" in html and "<analyst>" not in html
+    assert '<option value="project" selected>' in html
+    assert 'value="analyst"' in html  # the query is kept
+    empty = client.get("/search?q=zzzz").get_data(as_text=True)
+    assert "Nothing found" in empty or "0 results" in empty

@@ -127,3 +127,23 @@ def test_labelled_set_meets_the_targets(db):
     result = module.evaluate(data)
     assert result["recall_at_3"] >= 0.9
     assert result["false_alarm_rate"] <= 0.1
+
+
+def test_project_page_panel_and_decision_buttons(client, desk):
+    from tests.conftest import login, post
+
+    a, b = _pair(desk)
+    login(client, desk.users["back_office"])
+    page = f"/projects/{a.ref}"
+    html = client.get(page).get_data(as_text=True)
+    assert 'id="overlaps"' in html and b.ref in html and "same recipient" in html
+    assert 'value="not_duplicate"' in html
+    response = post(client, f"/projects/{a.ref}/duplicate-decisions",
+                    {"other": b.ref, "kind": "not_duplicate", "note": "two cohorts"},
+                    form_page=page)
+    assert response.status_code == 302
+    assert ProjectLink.get().kind == "not_duplicate"
+    # The donor sees the project but not the overlaps panel.
+    other = client.application.test_client()
+    login(other, desk.users["donor"])
+    assert 'id="overlaps"' not in other.get(page).get_data(as_text=True)
