@@ -82,6 +82,7 @@ def test_no_token_is_401_with_challenge(api):
     response = api.get(None, "/projects")
     assert_error(response, 401)
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Authorization: Bearer" in response.json["error"]
 
 
 @pytest.mark.parametrize("header", [

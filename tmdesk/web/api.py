@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request, url_for
+from flask_babel import gettext
 
 from tmdesk.core import offers as offer_service
 from tmdesk.core import pledges as pledge_service
@@ -54,6 +55,7 @@ from tmdesk.web.api_common import (
     token_required,
 )
 from tmdesk.web.common import acting_user, project_or_404
+from tmdesk.web.errors import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -65,6 +67,13 @@ class BadRequest(ValidationError):
     """The body is not a JSON object at all (answered 400, not 422)."""
 
     http_status = 400
+
+
+@bp.errorhandler(401)
+def _unauthorised(_exc):
+    """Say what is missing: the API never looks at the login cookie."""
+    return json_error(401, gettext("A valid API token is required: send the header "
+                                   "“Authorization: Bearer TOKEN”."))
 
 
 @bp.after_request
