@@ -31,6 +31,26 @@ SQLITE_PRAGMAS = {
 }
 
 
+def _sqlite(path: str) -> peewee.SqliteDatabase:
+    """The SQLite database at ``path``, set up for concurrent writers.
+
+    ``lock_type="IMMEDIATE"``: a deferred transaction that reads and then
+    writes must upgrade its lock, and under concurrent writers SQLite answers
+    that upgrade with an immediate "database is locked" that no busy timeout
+    can wait out. ``BEGIN IMMEDIATE`` makes writers queue (up to the busy
+    timeout) instead, and serialises read-then-write steps (the next project
+    reference, the audit chain's previous hash).
+    """
+    return peewee.SqliteDatabase(
+        path,
+        pragmas=SQLITE_PRAGMAS,
+        lock_type="IMMEDIATE",
+        # One connection per thread; waitress serves with a thread pool.
+        check_same_thread=False,
+        timeout=10,
+    )
+
+
 def database_url_from_env() -> str | None:
     """The ``TMDESK_DATABASE_URL`` setting, if any."""
     return os.environ.get("TMDESK_DATABASE_URL") or None
@@ -39,25 +59,20 @@ def database_url_from_env() -> str | None:
 def make_database(data_dir: Path | None = None, url: str | None = None) -> peewee.Database:
     """Build (not open) the database for ``url`` or the SQLite file in ``data_dir``."""
     if url:
-        if url.startswith("sqlite"):
-            return connect_url(url, pragmas=SQLITE_PRAGMAS)
+        if url.startswith("sqlite:///"):
+            return _sqlite(url.removeprefix("sqlite:///"))
         return connect_url(url)
     if data_dir is None:
         raise ValueError("either a data dir or a database URL is needed")
-    return peewee.SqliteDatabase(
-        str(Path(data_dir) / DATABASE_FILENAME),
-        pragmas=SQLITE_PRAGMAS,
-        # One connection per thread; waitress serves with a thread pool.
-        check_same_thread=False,
-        timeout=10,
-    )
+    return _sqlite(str(Path(data_dir) / DATABASE_FILENAME))
 
 
 def open_database(data_dir: Path | None = None, url: str | None = None) -> peewee.Database:
     """Point the model proxy at the database and bring its schema up to date."""
     from tmdesk.core.schema import upgrade  # local import: schema imports models
 
-    Path(data_dir).mkdir(parents=True, exist_ok=True) if data_dir else None
+    if data_dir is not None:
+        Path(data_dir).mkdir(parents=True, exist_ok=True)
     db = make_database(data_dir, url or database_url_from_env())
     database.initialize(db)
     db.connect(reuse_if_open=True)

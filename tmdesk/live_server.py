@@ -1,0 +1,155 @@
+"""A real ``tmdesk serve`` process on a free local port, for tests and benchmarks.
+
+Crash-safety tests kill it with SIGKILL; benchmarks time it and load it.
+Only the loopback address is ever used.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class LiveServer:
+    process: subprocess.Popen
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout:
+            self.process.stdout.close()
+
+
+def wait_ready(url: str, process: subprocess.Popen | None = None, timeout: float = 30) -> float:
+    """Poll ``url``/healthz until it answers 200; returns the seconds it took."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process is not None and process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"the server exited early:\n{output}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return time.monotonic() - started
+        except OSError:
+            time.sleep(0.02)
+    raise TimeoutError(f"{url} did not answer /healthz within {timeout} s")
+
+
+def start_server(data_dir: Path, threads: int = 8, command: list[str] | None = None
+                 ) -> LiveServer:
+    """Start ``tmdesk serve`` on ``data_dir`` and wait until it is ready."""
+    port = free_port()
+    cmd = (command or [sys.executable, "-m", "tmdesk"]) + [
+        "serve", "--data-dir", str(data_dir), "--port", str(port), "--threads", str(threads),
+        "--no-browser"]
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=dict(os.environ, TMDESK_NO_BROWSER="1"))
+    server = LiveServer(process, port)
+    try:
+        wait_ready(server.url, process)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@dataclass
+class WriteLoad:
+    """What concurrent API writers saw: references acknowledged, failures by status."""
+
+    acknowledged: list[str]
+    failures: dict[str, int]
+    latencies: list[float]
+
+
+def concurrent_writers(url: str, tokens: list[str], seconds: float) -> WriteLoad:
+    """Each token drafts projects through the API as fast as it can for ``seconds``."""
+    import json
+    import threading
+    import urllib.error
+
+    load = WriteLoad([], {}, [])
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def work(index: int, token: str) -> None:
+        n = 0
+        while time.monotonic() < deadline:
+            n += 1
+            body = json.dumps({
+                "title": {"en": f"Load {index}-{n}", "uk": f"Навантаження {index}-{n}"},
+                "summary": {"en": "Concurrent writer."}, "category": "training",
+                "budget": {"amount": "5000.00", "currency": "EUR"}, "tlp": "GREEN",
+            }).encode()
+            request = urllib.request.Request(
+                f"{url}/api/v1/projects", data=body, method="POST",
+                headers={"Authorization": f"Bearer {token}",
+                         "Content-Type": "application/json"})
+            started = time.monotonic()
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    ref = json.loads(response.read())["ref"]
+                with lock:
+                    load.acknowledged.append(ref)
+                    load.latencies.append(time.monotonic() - started)
+            except urllib.error.HTTPError as exc:
+                detail = exc.read().decode("utf-8", "replace")
+                key = f"{exc.code} {'database is locked' if 'locked' in detail else ''}".strip()
+                with lock:
+                    load.failures[key] = load.failures.get(key, 0) + 1
+            except OSError as exc:
+                with lock:
+                    load.failures[type(exc).__name__] = load.failures.get(
+                        type(exc).__name__, 0) + 1
+
+    threads = [threading.Thread(target=work, args=(i, t)) for i, t in enumerate(tokens)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return load
+
+
+def make_writer_accounts(data_dir: Path, count: int) -> list[str]:
+    """A recipient organisation with ``count`` users and one API token each."""
+    from tmdesk.core import accounts
+    from tmdesk.core.db import database, open_database
+
+    open_database(data_dir)
+    database.connect(reuse_if_open=True)
+    try:
+        accounts.create_organisation(None, {"code": "LOADTEST", "kind": "recipient",
+                                            "country": "UA", "name_en": "Load test"})
+        tokens = []
+        for i in range(count):
+            user = accounts.create_user(None, f"writer{i}@load.example", "LOADTEST",
+                                        "load test password 2026")
+            tokens.append(accounts.create_token(None, user, "load")[1])
+        return tokens
+    finally:
+        database.close()
