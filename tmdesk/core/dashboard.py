@@ -32,8 +32,10 @@ from tmdesk.core.visibility import (
 )
 from tmdesk.core.vocab import CATEGORIES, OBLASTS, PRIORITIES, PROJECT_STATUSES
 
-#: How many submitted projects the dashboard checks for undecided duplicates.
-DUPLICATE_SCAN = 8
+#: How many submitted projects (oldest first) the dashboard checks for undecided
+#: duplicates, with the quick same-recipient-and-category comparison; the project
+#: page runs the full search.
+DUPLICATE_SCAN = 10
 
 
 @dataclass
@@ -179,7 +181,7 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
     board.offers_unmatched_count = unmatched.count()
     board.offers_unmatched = list(unmatched.order_by(Offer.created_at, Offer.id).limit(10))
     for project, _days in board.review_waiting[:DUPLICATE_SCAN]:
-        for cand in similarity.similar_projects(user, project, limit=3,
+        for cand in similarity.similar_projects(user, project, limit=3, use_index=False,
                                                 min_score=similarity.ALARM_THRESHOLD):
             board.duplicates.append((project, cand))
     return board

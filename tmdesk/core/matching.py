@@ -181,6 +181,31 @@ def _terms(text: str, limit: int = 14) -> list[str]:
     return terms[:limit] + [t for t in extra if t not in terms][:10]
 
 
+def _pair_groups(text: str, limit: int = 6) -> list[list[list[str]]]:
+    """Any two of the text's leading stems, or of its glossary concepts (see similarity)."""
+    stems: list[list[str]] = []
+    for w in textnorm.content_words(text):
+        if len(w) >= 3 and not w.isdigit() and [textnorm.stem(w)] not in stems:
+            stems.append([textnorm.stem(w)])
+        if len(stems) >= limit:
+            break
+    concepts: list[list[str]] = []
+    for f in similarity.features(text):
+        if f.startswith("~"):
+            alts = sorted({textnorm.fold(x) for x in similarity.GLOSSARY[f[1:]]
+                           if " " not in x and len(x) >= 3})
+            if alts not in concepts:
+                concepts.append(alts)
+    groups = []
+    for members in (stems, concepts[:5]):
+        for i in range(len(members)):
+            for j in range(i + 1, len(members)):
+                groups.append([members[i], members[j]])
+    if not groups and stems:
+        groups = [[m] for m in stems]
+    return groups
+
+
 # --- offers → projects ---------------------------------------------------------------------
 
 
@@ -194,9 +219,9 @@ def matches_for_offer(user: User | None, offer: Offer, limit: int = 20) -> list[
     pool = visible_projects(user, Project.select()).where(
         Project.status.in_(PLEDGEABLE_STATUSES))
     ids: set[int] = set()
-    terms = _terms(offer.description)
-    if terms:
-        ids.update(pid for pid, _ in search.rank("project", pool, terms, "OR", limit=150))
+    groups = _pair_groups(offer.description)
+    if groups:
+        ids.update(pid for pid, _ in search.rank_any("project", pool, groups, limit=150))
     priority_rank = Project.priority  # text; order by id within category for stability
     same = pool.where(Project.category == offer.category).order_by(
         priority_rank, Project.id.desc()).limit(80)

@@ -54,6 +54,9 @@ class SearchBackend(Protocol):
     def rank(self, kind: str, query: pw.ModelSelect, terms: list[str], operator: str,
              limit: int) -> list[tuple[int, float]]: ...
 
+    def rank_any(self, kind: str, query: pw.ModelSelect, groups: list[list[list[str]]],
+                 limit: int) -> list[tuple[int, float]]: ...
+
 
 class SqliteSearch:
     """FTS5: see :mod:`tmdesk.core.sqlite_search`."""
@@ -72,6 +75,15 @@ class SqliteSearch:
         from tmdesk.core import sqlite_search
 
         match = textnorm.fts_query(terms, operator)
+        if not match:
+            return []
+        table, key = _TABLES[kind]
+        return sqlite_search.ranked(query, key, table, match, limit)
+
+    def rank_any(self, kind, query, groups, limit):
+        from tmdesk.core import sqlite_search
+
+        match = textnorm.fts_any_of(groups)
         if not match:
             return []
         table, key = _TABLES[kind]
@@ -108,6 +120,31 @@ class GenericSearch:
             scored.append((int(row[0]), float(sum(text.count(t) for t in terms))))
         scored.sort(key=lambda r: -r[1])
         return scored[:limit]
+
+    def rank_any(self, kind, query, groups, limit):
+        columns = _TEXT_COLUMNS[kind]
+        clauses = []
+        for group in groups:
+            members = []
+            for alternatives in group:
+                alt = None
+                for a in alternatives:
+                    e = _any_contains(columns, a)
+                    alt = e if alt is None else (alt | e)
+                if alt is not None:
+                    members.append(alt)
+            if members:
+                clause = members[0]
+                for m in members[1:]:
+                    clause = clause & m
+                clauses.append(clause)
+        if not clauses:
+            return []
+        combined = clauses[0]
+        for c in clauses[1:]:
+            combined = combined | c
+        _table, key = _TABLES[kind]
+        return [(int(i), 1.0) for (i,) in query.select(key).where(combined).limit(limit).tuples()]
 
 
 def _any_contains(columns, term: str) -> pw.Expression:
@@ -155,6 +192,12 @@ def rank(kind: str, query: pw.ModelSelect, terms: list[str], operator: str = "AN
     ``AND`` (every term) or ``OR`` (any term, ranked by how well they match).
     """
     return backend().rank(kind, query, terms, operator, limit)
+
+
+def rank_any(kind: str, query: pw.ModelSelect, groups: list[list[list[str]]],
+             limit: int = 50) -> list[tuple[int, float]]:
+    """Like :func:`rank`, for "any of these groups of words" (see :func:`textnorm.fts_any_of`)."""
+    return backend().rank_any(kind, query, groups, limit)
 
 
 # --- highlighting: escape first, then mark --------------------------------

@@ -27,8 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import peewee as pw
@@ -188,27 +189,28 @@ def features(text: str) -> list[str]:
     return [feature(w) for w in textnorm.content_words(text)]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ProjectText:
     """A project's features per language (title words count twice)."""
 
-    en: Counter = field(default_factory=Counter)
-    uk: Counter = field(default_factory=Counter)
+    en: Counter
+    uk: Counter
+    both: Counter
 
-    @property
-    def both(self) -> Counter:
-        return self.en + self.uk
+
+@lru_cache(maxsize=100_000)
+def _text_of(title_en: str, title_uk: str, summary_en: str, summary_uk: str) -> ProjectText:
+    bags = []
+    for title, summary in ((title_en, summary_en), (title_uk, summary_uk)):
+        bag = Counter(features(title or ""))
+        bags.append(bag + bag + Counter(features(summary or "")))
+    return ProjectText(bags[0], bags[1], bags[0] + bags[1])
 
 
 def project_text(p: Project) -> ProjectText:
-    out = ProjectText()
-    for lang in ("en", "uk"):
-        title = getattr(p, f"title_{lang}") or ""
-        summary = getattr(p, f"summary_{lang}") or ""
-        bag = Counter(features(title))
-        bag = bag + bag + Counter(features(summary))
-        setattr(out, lang, bag)
-    return out
+    """The project's features (cached by content, so repeated comparisons are cheap)."""
+    return _text_of(p.title_en or "", p.title_uk or "", p.summary_en or "",
+                    p.summary_uk or "")
 
 
 def _cosine(a: Counter, b: Counter, idf: dict[str, float]) -> float:
@@ -323,19 +325,43 @@ def compare(a: Project, b: Project, ta: ProjectText, tb: ProjectText, idf: dict[
 # --- candidates and the answer ------------------------------------------------
 
 
-def _search_terms(p: Project, limit: int = 16) -> list[str]:
-    """The words of the project worth searching for: title words first, then the summary's."""
-    terms: list[str] = []
-    for text in (p.title_en, p.title_uk, p.summary_en, p.summary_uk):
-        for w in textnorm.content_words(text or ""):
-            if len(w) < 3 or w.isdigit():
-                continue
-            s = textnorm.stem(w)
-            if s not in terms:
-                terms.append(s)
-            if len(terms) >= limit:
-                return terms
-    return terms
+def _candidate_groups(p: Project) -> list[list[list[str]]]:
+    """Word groups a duplicate would share: any two of the project's leading terms.
+
+    Per language, the first title and summary stems; and, for the other
+    language, the glossary's word beginnings of the title's concepts. Asking
+    for pairs instead of single words keeps the index from ranking thousands
+    of projects that share one common word.
+    """
+    members: list[list[str]] = []
+    for title, summary in ((p.title_en, p.summary_en), (p.title_uk, p.summary_uk)):
+        terms: list[str] = []
+        for text, cap in ((title, 5), (summary, 4)):
+            found = 0
+            for w in textnorm.content_words(text or ""):
+                if len(w) < 3 or w.isdigit():
+                    continue
+                s = textnorm.stem(w)
+                if s not in terms:
+                    terms.append(s)
+                    found += 1
+                if found >= cap:
+                    break
+        groups_lang = [[t] for t in terms]
+        members.append(groups_lang)  # type: ignore[arg-type]
+    concepts: list[list[str]] = []
+    for f in features(" ".join(filter(None, (p.title_en, p.title_uk)))):
+        if f.startswith("~"):
+            alts = sorted({textnorm.fold(x) for x in GLOSSARY[f[1:]]
+                           if " " not in x and len(x) >= 3})
+            if alts and alts not in concepts:
+                concepts.append(alts)
+    groups: list[list[list[str]]] = []
+    for member_list in (*members, concepts[:5]):
+        for i in range(len(member_list)):
+            for j in range(i + 1, len(member_list)):
+                groups.append([member_list[i], member_list[j]])
+    return groups
 
 
 def decided_ids(project: Project) -> set[int]:
@@ -356,26 +382,25 @@ def candidate_pool(user: User | None, project: Project) -> pw.ModelSelect:
 
 def similar_projects(user: User | None, project: Project, limit: int = 10,
                      min_score: float = MIN_SCORE, include_decided: bool = False,
-                     pool: pw.ModelSelect | None = None) -> list[Candidate]:
+                     pool: pw.ModelSelect | None = None, use_index: bool = True
+                     ) -> list[Candidate]:
     """Likely duplicates and overlaps of ``project`` that ``user`` may see, best first.
 
     The caller has checked that ``user`` may see ``project`` itself. ``pool``
     replaces the projects compared with (it must already be narrowed to
-    what may be shown).
+    what may be shown). Without ``use_index`` only the same recipient's
+    projects in the same category are compared (a quick check).
     """
     if pool is None:
         if user is None:
             return []
         pool = candidate_pool(user, project)
     ids: dict[int, float] = {}
-    terms = _search_terms(project)
-    glossary_terms = sorted({textnorm.fold(p) for f in features(
-        " ".join(filter(None, (project.title_en, project.title_uk))))
-        if f.startswith("~") for p in GLOSSARY[f[1:]] if " " not in p and len(p) >= 3})
-    if terms:
-        for pid, _score in search.rank("project", pool, terms + glossary_terms[:12], "OR",
-                                       limit=120):
-            ids.setdefault(pid, 0.0)
+    if use_index:
+        groups = _candidate_groups(project)
+        if groups:
+            for pid, _score in search.rank_any("project", pool, groups, limit=120):
+                ids.setdefault(pid, 0.0)
     same = pool.where((Project.recipient == project.recipient_id)
                       & (Project.category == project.category)).order_by(
         Project.id.desc()).limit(60)

@@ -183,8 +183,36 @@ def ranked(query: pw.ModelSelect, key: pw.Field, table: str, match: str,
     """``(id, score)`` of the rows of ``query`` whose text matches, best first.
 
     ``query`` is already narrowed (visibility, status…); ``key`` is its id
-    column, joined to the FTS table's rowid. Scores are ``-bm25`` (higher is better).
+    column. Scores are ``-bm25`` (higher is better).
+
+    Two phases, because joining every match to the visibility rule is what
+    costs: the index ranks its own top rows alone, then one query keeps those
+    ``query`` allows; a user who sees few of many matches gets a few more
+    rounds, and after that the exact join.
     """
+    weights = ", ".join(str(w) for w in WEIGHTS[table])
+    sql = (f"SELECT rowid, 0 - bm25({table}, {weights}) AS score FROM {table} "
+           f"WHERE {table} MATCH ? ORDER BY score DESC LIMIT ? OFFSET ?")
+    db = query.model._meta.database
+    out: list[tuple[int, float]] = []
+    batch, offset = max(limit * 3, 60), 0
+    for _round in range(3):
+        rows = db.execute_sql(sql, (match, batch, offset)).fetchall()
+        if not rows:
+            return out
+        ids = [int(r[0]) for r in rows]
+        allowed = {int(i) for (i,) in query.select(key).where(key.in_(ids)).tuples()}
+        out.extend((int(i), float(s)) for i, s in rows if int(i) in allowed)
+        if len(out) >= limit or len(rows) < batch:
+            return out[:limit]
+        offset += batch
+        batch *= 4
+    return _ranked_join(query, key, table, match, limit)
+
+
+def _ranked_join(query: pw.ModelSelect, key: pw.Field, table: str, match: str,
+                 limit: int) -> list[tuple[int, float]]:
+    """The exact ranking: every match joined to ``query``."""
     fts = _MODELS[table]
     alias = fts.alias(table)  # MATCH and bm25 name the table, so the alias must be its name
     score = (pw.Value(0) - fts.bm25(*WEIGHTS[table])).alias("score")

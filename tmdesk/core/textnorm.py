@@ -112,3 +112,20 @@ def fts_query(terms: list[str], operator: str = "AND") -> str:
     """
     parts = [f'"{t}"*' for t in terms if t]
     return f" {operator} ".join(parts)
+
+
+def fts_any_of(groups: list[list[list[str]]]) -> str:
+    """FTS5 MATCH for "any group matches": a group needs all its members, a member any
+    of its alternative prefixes. ``[[["soc"], ["analyst", "аналіт"]]]`` →
+    ``("soc"* AND ("analyst"* OR "аналіт"*))``.
+    """
+    clauses = []
+    for group in groups:
+        members = []
+        for alternatives in group:
+            alts = [f'"{a}"*' for a in alternatives if a]
+            if alts:
+                members.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
+        if members:
+            clauses.append("(" + " AND ".join(members) + ")")
+    return " OR ".join(clauses)
