@@ -233,17 +233,21 @@ def test_catalogue_is_fast_on_sixty_projects(app, desk):
                                   {"amount": "500", "currency": "GBP"})
     c = client_for(app, desk, "donor")
     c.get("/catalogue")  # warm up templates
-    timings = {}
-    for url in ("/catalogue", "/catalogue?per_page=100", "/catalogue?funding=unfunded",
-                "/", "/review"):
-        samples = []
+    cpu, wall = {}, {}
+    for url in ("/catalogue", "/catalogue?per_page=100", "/catalogue?funding=unfunded", "/"):
+        cpu_samples, wall_samples = [], []
         for _ in range(5):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             response = c.get(url)
-            samples.append(time.perf_counter() - start)
-            assert response.status_code in (200, 403)
-        timings[url] = statistics.median(samples)
-    assert all(t < 0.1 for t in timings.values()), timings
+            wall_samples.append(time.perf_counter() - start)
+            cpu_samples.append(time.process_time() - start_cpu)
+            assert response.status_code == 200
+        cpu[url] = statistics.median(cpu_samples)
+        wall[url] = statistics.median(wall_samples)
+    # The work a page costs is its CPU time; wall time also counts whatever else
+    # the machine runs (CI runs the suite on two workers), so it gets slack.
+    assert all(t < 0.06 for t in cpu.values()), cpu
+    assert all(t < 0.3 for t in wall.values()), wall
 
 
 # --- drafting ---------------------------------------------------------------
