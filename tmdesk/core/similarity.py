@@ -328,7 +328,8 @@ def compare(a: Project, b: Project, ta: ProjectText, tb: ProjectText, idf: dict[
 def _candidate_groups(p: Project) -> list[list[list[str]]]:
     """Word groups a duplicate would share: any two of the project's leading terms.
 
-    Per language, the first title and summary stems; and, for the other
+    Per language, the first title stems (summary stems when there is no
+    title); and, for the other
     language, the glossary's word beginnings of the title's concepts. Asking
     for pairs instead of single words keeps the index from ranking thousands
     of projects that share one common word.
@@ -336,7 +337,9 @@ def _candidate_groups(p: Project) -> list[list[list[str]]]:
     members: list[list[str]] = []
     for title, summary in ((p.title_en, p.summary_en), (p.title_uk, p.summary_uk)):
         terms: list[str] = []
-        for text, cap in ((title, 5), (summary, 4)):
+        for text, cap in ((title, 4), (summary, 0 if title else 4)):
+            if not cap:
+                continue
             found = 0
             for w in textnorm.content_words(text or ""):
                 if len(w) < 3 or w.isdigit():
@@ -357,7 +360,7 @@ def _candidate_groups(p: Project) -> list[list[list[str]]]:
             if alts and alts not in concepts:
                 concepts.append(alts)
     groups: list[list[list[str]]] = []
-    for member_list in (*members, concepts[:5]):
+    for member_list in (*members, concepts[:3]):
         for i in range(len(member_list)):
             for j in range(i + 1, len(member_list)):
                 groups.append([member_list[i], member_list[j]])
@@ -399,11 +402,11 @@ def similar_projects(user: User | None, project: Project, limit: int = 10,
     if use_index:
         groups = _candidate_groups(project)
         if groups:
-            for pid, _score in search.rank_any("project", pool, groups, limit=120):
+            for pid, _score in search.rank_any("project", pool, groups, limit=80):
                 ids.setdefault(pid, 0.0)
     same = pool.where((Project.recipient == project.recipient_id)
                       & (Project.category == project.category)).order_by(
-        Project.id.desc()).limit(60)
+        Project.id.desc()).limit(40)
     for (pid,) in same.select(Project.id).tuples():
         ids.setdefault(pid, 0.0)
     if not include_decided:
