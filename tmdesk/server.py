@@ -1,27 +1,186 @@
-"""Serving the app with waitress (``tmdesk serve``)."""
+"""Serving the app with waitress: ``tmdesk serve`` and the desktop launch.
+
+Both take the data folder's instance lock (see :mod:`tmdesk.desktop`), so
+two servers never run on one database, and both write the user-only info
+file a later double-click uses to find them. On a loopback address the Host
+header is restricted to that address and port (against DNS rebinding); on an
+office server (``--host 0.0.0.0``) it is not, as the machine's names vary.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import secrets
+import signal
 import threading
-import webbrowser
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from waitress import serve as waitress_serve
+from tmdesk import __version__
 
 log = logging.getLogger(__name__)
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def allowed_hosts(host: str, port: int) -> set[str] | None:
+    """The Host header values to accept, or None (no check) off loopback."""
+    if host not in LOOPBACK_HOSTS:
+        return None
+    return {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
+
+
+class WaitressRunner:
+    """A bound waitress server that can be stopped from any thread."""
+
+    def __init__(self, app: Any, host: str, port: int, threads: int) -> None:
+        from waitress import create_server
+
+        self.server = create_server(app, host=host, port=port, threads=threads,
+                                    ident="tmdesk", clear_untrusted_proxy_headers=True)
+        listen = getattr(self.server, "effective_listen", None)
+        self.port: int = listen[0][1] if listen else self.server.effective_port
+        self._map: dict = getattr(self.server, "_map", None) or self.server.map
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        """Serve until :meth:`stop` (or Ctrl+C); then finish the worker threads."""
+        try:
+            self.server.run()
+        finally:
+            dispatcher = self.server.task_dispatcher
+            dispatcher.shutdown(cancel_pending=True, timeout=5)
+
+    def stop(self, delay: float = 1.0) -> None:
+        """Stop serving after ``delay`` seconds (time to send the current response)."""
+        if self.stopping.is_set():
+            return
+        self.stopping.set()
+
+        def _close_all() -> None:
+            from waitress import wasyncore
+
+            wasyncore.close_all(self._map)
+
+        def _wake() -> None:
+            from waitress.trigger import trigger
+
+            triggers = [obj for obj in list(self._map.values()) if isinstance(obj, trigger)]
+            if triggers:
+                triggers[0].pull_trigger(_close_all)
+            else:  # pragma: no cover - waitress always has one
+                _close_all()
+
+        timer = threading.Timer(delay, _wake)
+        timer.daemon = True
+        timer.start()
+
+
+def _stop_on_sigterm(runner: WaitressRunner) -> None:
+    """Let a service manager's SIGTERM stop the server cleanly (like Quit)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(signal.SIGTERM, lambda _signo, _frame: runner.stop(delay=0))
+
+
+def run_instance(data_dir: Path, lock: Any, host: str, port: int, threads: int,
+                 browser: bool, desktop_mode: bool,
+                 on_ready: Callable[[str], None] | None = None) -> int:
+    """Serve ``data_dir`` while holding ``lock``; returns the exit code.
+
+    ``desktop_mode``: open (or print) the one-time launch URL; otherwise open the
+    plain address, or the first-run setup address when there is no
+    administrator yet.
+    """
+    from tmdesk import desktop
+    from tmdesk.core import accounts
+    from tmdesk.web import create_app
+
+    secret = secrets.token_urlsafe(32)
+    setup_token = secrets.token_urlsafe(24)
+    state = desktop.DesktopState(tokens=desktop.LaunchTokens(secret))
+    app = create_app(data_dir, {
+        "TMDESK_DESKTOP": state,
+        "TMDESK_SETUP_TOKEN": setup_token,
+    })
+    runner = WaitressRunner(app, host, port, threads)
+    state.request_quit = runner.stop
+    app.config["TMDESK_ALLOWED_HOSTS"] = allowed_hosts(host, runner.port)
+    url_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in url_host:
+        url_host = f"[{url_host}]"
+    info = desktop.InstanceInfo(pid=os.getpid(), port=runner.port, version=__version__,
+                                secret=secret,
+                                host="127.0.0.1" if host in ("0.0.0.0", "::") else url_host)
+    desktop.write_info(data_dir, info)
+    base = f"http://{url_host}:{runner.port}"
+    log.info("tmdesk %s serving %s at %s/ (pid %s)", __version__, data_dir, base, os.getpid())
+
+    from tmdesk.core.db import database
+
+    with database.connection_context():
+        needs_setup = not accounts.has_any_admin()
+    if desktop_mode:
+        target = info.launch_url()
+        desktop.say(f"tmdesk is running at {base}/ (data: {data_dir}). "
+                    "Quit it from the app's menu or with Ctrl+C.")
+    else:
+        target = f"{base}/setup?token={setup_token}" if needs_setup else f"{base}/"
+        desktop.say(f"tmdesk is serving {data_dir} at {base}/ (Ctrl+C stops it)")
+        if needs_setup:
+            desktop.say(f"First run: create the administrator at {target}")
+    if browser:
+        desktop.open_browser(target)
+    elif desktop_mode:
+        desktop.say(f"Open: {target}")
+    if on_ready is not None:
+        on_ready(target)
+    _stop_on_sigterm(runner)
+    try:
+        runner.run()
+    except KeyboardInterrupt:  # pragma: no cover - waitress catches it itself
+        pass
+    finally:
+        desktop.remove_info(data_dir)
+        log.info("tmdesk stopped")
+    desktop.say("tmdesk has stopped.")
+    return 0
 
 
 def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8750, threads: int = 8,
           open_browser: bool = True) -> None:
-    """Serve in the foreground until interrupted."""
-    from tmdesk.web import create_app
+    """Serve in the foreground until interrupted (``tmdesk serve``)."""
+    from tmdesk import desktop
+    from tmdesk.logging_setup import setup_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(data_dir)
-    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
-    log.info("tmdesk serving %s on %s", data_dir, url)
-    print(f"tmdesk is serving {data_dir} at {url} (Ctrl+C stops it)", flush=True)
-    if open_browser:
-        threading.Timer(0.8, webbrowser.open, args=(url,)).start()
-    waitress_serve(app, host=host, port=port, threads=threads, ident="tmdesk")
+    log_file = setup_logging()
+    browser = desktop.browser_wanted(None) and open_browser
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock, running = desktop.claim_or_find(data_dir, wait=5.0)
+    except desktop.LaunchError as exc:
+        log.error("%s", exc)
+        desktop.say(f"tmdesk: {exc}")
+        raise SystemExit(1) from exc
+    if running is not None:
+        message = (f"tmdesk is already serving {data_dir} at {running.base_url}/ "
+                   f"(process {running.pid}); not starting a second server on it.")
+        log.error(message)
+        desktop.say(f"tmdesk: {message}")
+        raise SystemExit(1)
+    try:
+        code = run_instance(data_dir, lock, host=host, port=port, threads=threads,
+                            browser=browser, desktop_mode=False)
+    except OSError as exc:  # the port is taken, the address does not exist...
+        log.exception("tmdesk serve could not start")
+        desktop.say(f"tmdesk: cannot serve on {host}:{port}: {exc}"
+                    + (f" (log: {log_file})" if log_file else ""))
+        raise SystemExit(1) from exc
+    finally:
+        lock.release()
+    raise SystemExit(code)
