@@ -57,12 +57,6 @@ def _user_snapshot(user: User) -> dict[str, Any]:
     return audit.snapshot(user, exclude=_USER_SECRETS)
 
 
-def _entity(user: User) -> tuple[str, int]:
-    """How a user is named in the audit log: ``User.get_id()`` carries the session
-    nonce for flask-login, which must not end up in the log."""
-    return ("user", user.id)
-
-
 def _require_admin(actor: User | None) -> None:
     """Administration is for administrators; ``actor`` None is the CLI or first-run setup."""
     if actor is not None and not (actor.active and actor.is_admin):
@@ -132,7 +126,7 @@ def create_user(actor: User | None, email: str, org_code: str, password: str,
         user = User.create(email=email, name=name, organisation=org, is_admin=is_admin,
                            password_hash=hash_password(password),
                            session_nonce=secrets.token_hex(8))
-        audit.record(actor, "user.create", _entity(user), None, _user_snapshot(user))
+        audit.record(actor, "user.create", user, None, _user_snapshot(user))
     return user
 
 
@@ -149,7 +143,7 @@ def set_password(actor: User | None, user: User, password: str) -> None:
         user.failed_logins = 0
         user.locked_until = None
         user.save()
-        audit.record(actor, "user.password", _entity(user), None, {"email": user.email})
+        audit.record(actor, "user.password", user, None, {"email": user.email})
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
@@ -161,7 +155,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
         user.active = active
         user.session_nonce = secrets.token_hex(8)
         user.save()
-        audit.record(actor, "user.activate" if active else "user.deactivate", _entity(user), before,
+        audit.record(actor, "user.activate" if active else "user.deactivate", user, before,
                      _user_snapshot(user))
 
 
@@ -191,14 +185,14 @@ def authenticate(email: str, password: str, now: dt.datetime | None = None) -> U
                 wait = min(2 ** (user.failed_logins - FREE_ATTEMPTS) * 5, MAX_LOCK_SECONDS)
                 user.locked_until = now + dt.timedelta(seconds=wait)
             user.save()
-            audit.record(None, "login.failed", _entity(user), None, {"failed_logins": user.failed_logins})
+            audit.record(None, "login.failed", user, None, {"failed_logins": user.failed_logins})
         return None
     with database.atomic():
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
         user.save()
-        audit.record(user, "login", _entity(user), None, None)
+        audit.record(user, "login", user, None, None)
     return user
 
 

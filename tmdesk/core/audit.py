@@ -65,7 +65,8 @@ def record(
     if isinstance(entity, tuple):
         entity_type, entity_id = entity
     else:
-        entity_type, entity_id = type(entity).__name__.lower(), entity.get_id()
+        # The primary key itself (User.get_id() is flask-login's session id, not a key).
+        entity_type, entity_id = type(entity).__name__.lower(), entity._pk
     last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
     prev_hash = last.hash if last else GENESIS
     at = utcnow()
