@@ -167,7 +167,9 @@ def test_briefing_pack_in_ukrainian(desk, world, tmp_path):
 
 def test_hostile_text_is_escaped_not_interpreted(desk, world, tmp_path):
     path = render(briefing_pack, desk, tmp_path)
-    whole = "\n".join(page_texts(path))
+    texts = page_texts(path)
+    assert "<b>bold</b> & ]]> <script>x</script>" in texts[1]  # the table of contents
+    whole = "\n".join(texts)
     assert "<b>bold</b>" in whole
     assert "<script>x</script>" in whole
     assert "]]>" in whole and "&" in whole

@@ -232,9 +232,7 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
     budget = kit.money(p.budget_amount, locale, p.budget_currency)
     if p.budget_currency != "EUR":
         budget += f" ({kit.money(p.funding.budget_eur, locale)})"
-    dates = "–"
-    if p.planned_start or p.planned_end:
-        dates = f"{kit.date(p.planned_start, locale)} – {kit.date(p.planned_end, locale)}"
+    dates = _period(p.planned_start, p.planned_end, locale)
     story.append(kit.key_values([
         (t(N_("Recipient")), f"{p.recipient.name(locale)} ({p.recipient.code})"),
         (t(N_("Category")), t(CATEGORIES.get(p.category, p.category))),
@@ -279,8 +277,7 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
         story.append(kit.para(kit.esc(t(N_("Implementers"))), "h3"))
         story.append(kit.table(
             [t(N_("Organisation")), t(N_("Role")), t(N_("Planned dates"))],
-            [(e.company.name(locale), e.role,
-              f"{kit.date(e.start_date, locale)} – {kit.date(e.end_date, locale)}")
+            [(e.company.name(locale), e.role, _period(e.start_date, e.end_date, locale))
              for e in p.engagements],
             [W * 0.35, W * 0.40, W * 0.25]))
 
@@ -293,6 +290,12 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
     else:
         story.append(kit.para(kit.esc(t(N_("None recorded."))), "small"))
     return story
+
+
+def _period(start, end, locale: str) -> str:
+    if not (start or end):
+        return "–"
+    return f"{kit.date(start, locale)} – {kit.date(end, locale)}"
 
 
 def pledge_row(pl, locale: str, t) -> tuple:
@@ -317,7 +320,7 @@ def annex(ctx: ReportContext, t) -> list:
           t(PROJECT_STATUSES.get(p.status, p.status)), kit.money(p.funding.budget_eur, locale),
           kit.money(p.funding.confirmed_eur, locale), kit.money(p.funding.gap_eur, locale))
          for p in ctx.projects],
-        [W * 0.14, W * 0.31, W * 0.10, W * 0.12, W * 0.11, W * 0.11, W * 0.11],
+        [W * 0.15, W * 0.26, W * 0.11, W * 0.13, W * 0.11, W * 0.13, W * 0.11],
         right=(4, 5, 6), bold_first=True))
 
     story.append(CondPageBreak(40 * mm))
@@ -390,7 +393,7 @@ def render(ctx: ReportContext, out: BinaryIO, options: dict[str, Any]) -> None:
     story: list = cover(ctx, title, t) + contents(ctx, t) + executive_summary(ctx, t)
     if ctx.projects:
         story.append(PageBreak())
-        story.append(kit.heading(t(N_("Projects")), 0, "small"))
+        story.append(kit.Bookmark(t(N_("Projects")), 0))
         for i, p in enumerate(ctx.projects):
             if i:
                 story.append(PageBreak())

@@ -41,6 +41,7 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
@@ -52,7 +53,6 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-from reportlab.platypus.tableofcontents import TableOfContents
 
 from tmdesk.core.i18n import N_
 from tmdesk.core.reporting import FundingView
@@ -316,7 +316,10 @@ def money(value: Decimal | float | int | None, locale: str, currency: str = "EUR
     """A whole amount with its currency: ``€1,234,567`` / ``1 234 567 €``."""
     if value is None:
         return "–"
-    amount = format_decimal(round(Decimal(value)), locale=locale)
+    whole = int(round(Decimal(value)))
+    # Grouping by hand: Babel's formatter is exact but slow, and a pack prints
+    # tens of thousands of amounts. en: 1,234,567; uk: 1 234 567 (no-break spaces).
+    amount = f"{whole:,}" if locale == "en" else f"{whole:,}".replace(",", "\u00a0")
     symbol = "€" if currency == "EUR" else currency
     if locale == "en" and currency == "EUR":
         return f"{symbol}{amount}" if value >= 0 else f"-{symbol}{amount.lstrip('-')}"
@@ -379,11 +382,11 @@ def styles() -> dict[str, ParagraphStyle]:
                           spaceAfter=0),
         "cell_right": make("cell_right", fontSize=8, leading=10, spaceAfter=0,
                            alignment=TA_RIGHT),
-        "head_cell": make("head_cell", fontName=FONT_BOLD, fontSize=8, leading=10,
-                          spaceAfter=0, textColor=colors.white),
-        "head_cell_right": make("head_cell_right", fontName=FONT_BOLD, fontSize=8,
-                                leading=10, spaceAfter=0, textColor=colors.white,
-                                alignment=TA_RIGHT),
+        "head_cell": make("head_cell", fontName=FONT_BOLD, fontSize=7.5, leading=9.5,
+                          spaceAfter=0, textColor=colors.white, splitLongWords=0),
+        "head_cell_right": make("head_cell_right", fontName=FONT_BOLD, fontSize=7.5,
+                                leading=9.5, spaceAfter=0, textColor=colors.white,
+                                alignment=TA_RIGHT, splitLongWords=0),
         "cover_kicker": make("cover_kicker", fontName=FONT_BOLD, fontSize=11, leading=14,
                              textColor=MUTED, spaceAfter=6),
         "cover_title": make("cover_title", fontName=FONT_BOLD, fontSize=28, leading=34,
@@ -408,9 +411,126 @@ def styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def para(text_markup: str, style: str = "body") -> Paragraph:
-    """A Paragraph from markup that is already escaped (see :func:`esc`)."""
-    return Paragraph(text_markup, styles()[style])
+# --- the layout pass ----------------------------------------------------------
+#
+# A table of contents and "page X of Y" need the page numbers of a finished
+# layout, so the document is built twice. The first pass only has to lay the
+# pages out: drawing is most of the cost, and nothing drawn in it is kept. The
+# flowables below skip drawing on a canvas marked ``layout_only`` (a plain
+# reportlab flowable on such a canvas still draws: that is only slower).
+
+
+def _layout_only(canvas) -> bool:
+    return getattr(canvas, "layout_only", False)
+
+
+class KitParagraph(Paragraph):
+    """A Paragraph that is not drawn in the layout pass (splits keep the class).
+
+    It also remembers its last wrap: the same paragraph is wrapped again and
+    again at the same width (by its table, by the frame, in each pass), and
+    breaking lines is the costliest part of laying a page out.
+    """
+
+    _kit_wrap: tuple[float, tuple[float, float]] | None = None
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        cached = self._kit_wrap
+        if cached is not None and cached[0] == availWidth:
+            self.width, self.height = cached[1]
+            return cached[1]
+        result = super().wrap(availWidth, availHeight)
+        self._kit_wrap = (availWidth, result)
+        return result
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 - reportlab's name
+        if not _layout_only(canvas):
+            super().drawOn(canvas, x, y, _sW)
+
+
+class KitTable(Table):
+    """A Table that is not drawn in the layout pass (splits keep the class).
+
+    Like :class:`KitParagraph` it remembers its last wrap. A long table only
+    measures the rows that fit the available height, so both sizes are the key.
+    """
+
+    _kit_wrap: tuple[tuple[float, float], tuple[float, float]] | None = None
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803
+        cached = self._kit_wrap
+        if cached is not None and cached[0] == (availWidth, availHeight):
+            return cached[1]
+        result = super().wrap(availWidth, availHeight)
+        self._kit_wrap = ((availWidth, availHeight), result)
+        return result
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802
+        if not _layout_only(canvas):
+            super().drawOn(canvas, x, y, _sW)
+
+
+class KitDrawing(Drawing):
+    """A chart that is not drawn in the layout pass."""
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802
+        if not _layout_only(canvas):
+            super().drawOn(canvas, x, y, _sW)
+
+
+class Label(Flowable):
+    """One line of plain text in a paragraph style: what a one-line Paragraph
+    draws, without parsing markup or breaking lines (a pack has thousands)."""
+
+    def __init__(self, text: str, style: ParagraphStyle) -> None:
+        super().__init__()
+        self.text = text
+        self.style = style
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self.width = avail_width
+        return avail_width, self.style.leading
+
+    def getSpaceBefore(self) -> float:  # noqa: N802 - reportlab's name
+        return self.style.spaceBefore
+
+    def getSpaceAfter(self) -> float:  # noqa: N802
+        return self.style.spaceAfter
+
+    def draw(self) -> None:
+        if _layout_only(self.canv):
+            return
+        st = self.style
+        self.canv.setFont(st.fontName, st.fontSize)
+        self.canv.setFillColor(st.textColor)
+        self.canv.drawString(0, st.leading - st.fontSize, self.text)
+
+
+def para(text_markup: str, style: str = "body") -> Flowable:
+    """A paragraph from markup that is already escaped (see :func:`esc`).
+
+    Text without markup that fits on one line becomes a :class:`Label`.
+    """
+    st = styles()[style]
+    if ("<" not in text_markup and "&" not in text_markup and st.alignment == TA_LEFT
+            and pdfmetrics.stringWidth(text_markup, st.fontName, st.fontSize)
+            <= CONTENT_WIDTH - st.leftIndent - st.firstLineIndent):
+        return Label(text_markup, st)
+    return KitParagraph(text_markup, st)
+
+
+class Bookmark(Flowable):
+    """An invisible outline (and ToC) entry: a section that has no printed heading."""
+
+    def __init__(self, text: str, level: int = 0, toc: bool = True) -> None:
+        super().__init__()
+        self.outline = (level, clean(text), toc)
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        pass
 
 
 def heading(plain_text: str, level: int, style: str | None = None, *, toc: bool = True,
@@ -420,7 +540,7 @@ def heading(plain_text: str, level: int, style: str | None = None, *, toc: bool 
     ``plain_text`` is user or label text, escaped here; ``outline_text`` (plain)
     overrides what the bookmark and the ToC show.
     """
-    p = Paragraph(markup if markup is not None else esc(plain_text),
+    p = KitParagraph(markup if markup is not None else esc(plain_text),
                   styles()[style or ("h1" if level == 0 else "h2")])
     p.outline = (level, clean(outline_text or plain_text), toc)  # type: ignore[attr-defined]
     return p
@@ -439,8 +559,10 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence
     """
     st = styles()
     right_set = set(right)
+    room = [w - 2 * CELL_PAD for w in widths]
     data: list[list[Any]] = [[
-        Paragraph(esc(h), st["head_cell_right" if i in right_set else "head_cell"])
+        _cell(h, room[i], HEAD_SIZE, True,
+              st["head_cell_right" if i in right_set else "head_cell"])
         for i, h in enumerate(header)
     ]]
     for row in rows:
@@ -449,51 +571,130 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence
             if isinstance(value, Flowable):
                 cells.append(value)
                 continue
-            style = "cell_right" if i in right_set else (
-                "cell_bold" if bold_first and i == 0 else "cell")
-            cells.append(Paragraph(esc(value), st[style]))
+            bold = bold_first and i == 0
+            style = "cell_right" if i in right_set else ("cell_bold" if bold else "cell")
+            cells.append(_cell(value, room[i], CELL_SIZE, bold, st[style]))
         data.append(cells)
-    t = Table(data, colWidths=list(widths), repeatRows=1 if repeat_header else 0)
+    t = KitTable(data, colWidths=list(widths), repeatRows=1 if repeat_header else 0,
+                 hAlign="LEFT")
+    t.setStyle(_table_style(tuple(sorted(right_set)), bold_first, len(data) > 2))
+    return t
+
+
+@functools.cache
+def _table_style(right: tuple[int, ...], bold_first: bool, zebra: bool) -> TableStyle:
+    """The house table style (cached: a pack makes thousands of tables)."""
     commands: list[tuple] = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),
-        ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("FONTSIZE", (0, 0), (-1, -1), CELL_SIZE),
+        ("LEADING", (0, 0), (-1, -1), 10),
+        ("FONTNAME", (0, 0), (-1, 0), FONT_BOLD),
+        ("FONTSIZE", (0, 0), (-1, 0), HEAD_SIZE),
+        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("TEXTCOLOR", (0, 1), (-1, -1), INK),
         ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
         ("TOPPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
     ]
-    if len(data) > 2:
+    if bold_first:
+        commands.append(("FONTNAME", (0, 1), (0, -1), FONT_BOLD))
+    commands += [("ALIGN", (i, 0), (i, -1), "RIGHT") for i in right]
+    if zebra:
         commands.append(("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]))
-    t.setStyle(TableStyle(commands))
-    return t
+    return TableStyle(commands)
 
 
-def key_values(pairs: Sequence[tuple[str, str]], widths: tuple[float, float] = (38 * mm, None)
-               ) -> Table:
-    """A two-column label/value block (labels muted, values plain, both escaped)."""
-    st = styles()
-    label_width = widths[0]
-    value_width = widths[1] or CONTENT_WIDTH - label_width
-    data = [[Paragraph(esc(k), st["small"]), Paragraph(esc(v), st["cell"])] for k, v in pairs]
-    t = Table(data, colWidths=[label_width, value_width])
-    t.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), FONT),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
-    ]))
-    return t
+CELL_SIZE = 8
+HEAD_SIZE = 7.5
+CELL_PAD = 4
+
+
+def _cell(value: Any, room: float, size: float, bold: bool, style: ParagraphStyle) -> Any:
+    """A table cell: a plain string when it fits on one line (much cheaper to lay
+    out and draw), else a wrapping Paragraph of the escaped text."""
+    text = clean(value)
+    if "\n" not in text and pdfmetrics.stringWidth(
+            text, FONT_BOLD if bold else FONT, size) <= room:
+        return text
+    return KitParagraph(esc(text), style)
+
+
+def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
+    """Plain text broken into lines no wider than ``width`` (words longer than a
+    line are cut), for the flowables that draw strings themselves."""
+    lines: list[str] = []
+    for paragraph in clean(text).split("\n"):
+        for line in simpleSplit(paragraph, font, size, width) or [""]:
+            while pdfmetrics.stringWidth(line, font, size) > width and len(line) > 1:
+                cut = len(line) - 1
+                while cut > 1 and pdfmetrics.stringWidth(line[:cut], font, size) > width:
+                    cut = max(1, int(cut * 0.8))
+                lines.append(line[:cut])
+                line = line[cut:]
+            lines.append(line)
+    return lines
+
+
+class KeyValues(Flowable):
+    """A label/value block (labels muted on the left, values wrapped on the right),
+    drawn directly: one per project page, so it must be cheap."""
+
+    LEADING = 10
+    PAD = 1.5
+
+    def __init__(self, pairs: Sequence[tuple[str, str]], label_width: float,
+                 value_width: float | None = None) -> None:
+        super().__init__()
+        self.pairs = [(clean(k), clean(v)) for k, v in pairs]
+        self.label_width = label_width
+        self.value_width = value_width
+        self.rows: list[tuple[list[str], list[str], float]] = []
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        value_width = self.value_width or avail_width - self.label_width
+        self.width = self.label_width + value_width
+        self.rows = []
+        for key, value in self.pairs:
+            keys = wrap_text(key, FONT, 8, self.label_width - 6)
+            values = wrap_text(value, FONT, CELL_SIZE, value_width - 4)
+            height = max(len(keys), len(values)) * self.LEADING + 2 * self.PAD + 1
+            self.rows.append((keys, values, height))
+        self.height = sum(h for _, _, h in self.rows)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        if _layout_only(self.canv):
+            return
+        c = self.canv
+        y = self.height
+        c.setStrokeColor(RULE)
+        c.setLineWidth(0.25)
+        for keys, values, height in self.rows:
+            for column, lines, size, colour in ((0, keys, 8, MUTED),
+                                                (self.label_width, values, CELL_SIZE, INK)):
+                c.setFont(FONT, size)
+                c.setFillColor(colour)
+                for i, line in enumerate(lines):
+                    c.drawString(column, y - self.PAD - 8 - i * self.LEADING, line)
+            y -= height
+            c.line(0, y, self.width, y)
+
+
+def key_values(pairs: Sequence[tuple[str, str]], widths: tuple[float, float | None] = (
+        38 * mm, None)) -> Flowable:
+    """A two-column label/value block (plain text; no markup is interpreted)."""
+    return KeyValues(pairs, widths[0], widths[1])
 
 
 def figures(items: Sequence[tuple[str, str]], columns: int = 3) -> Table:
     """Key figures as a grid of big numbers with small captions (both plain text)."""
     st = styles()
-    cells = [[Paragraph(esc(value), st["figure"]), Paragraph(esc(label), st["figure_label"])]
+    cells = [[KitParagraph(esc(value), st["figure"]),
+              KitParagraph(esc(label), st["figure_label"])]
              for label, value in items]
     rows = []
     for start in range(0, len(cells), columns):
@@ -501,7 +702,7 @@ def figures(items: Sequence[tuple[str, str]], columns: int = 3) -> Table:
         chunk += [""] * (columns - len(chunk))
         rows.append(chunk)
     width = CONTENT_WIDTH / columns
-    t = Table(rows, colWidths=[width] * columns)
+    t = KitTable(rows, colWidths=[width] * columns, hAlign="LEFT")
     t.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), FONT),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -558,6 +759,8 @@ class TLPBox(Flowable):
         return avail_width, self.size * 1.45
 
     def draw(self) -> None:
+        if _layout_only(self.canv):
+            return
         box = draw_tlp(self.canv, 0, 0, self.label, self.size)
         self.canv.setFont(FONT, 9)
         self.canv.setFillColor(MUTED)
@@ -582,6 +785,8 @@ class FundingBar(Flowable):
         return avail_width, self.HEIGHT + 26
 
     def draw(self) -> None:
+        if _layout_only(self.canv):
+            return
         c, f, t = self.canv, self.funding, translator(self.locale)
         budget = f.budget_eur or Decimal(1)
         top = 26
@@ -639,7 +844,7 @@ def bar_chart(labels: Sequence[str], series: Sequence[Sequence[float]],
     title_height = 18 if title else 0
     axis_height = 16
     height = plot_height + legend_height + title_height + axis_height + 4
-    drawing = Drawing(width, height)
+    drawing = KitDrawing(width, height)
     # The renderer starts every drawing in its default font (Helvetica) unless
     # told otherwise; that alone would put a non-embedded font in the file.
     drawing.initialFontName = FONT
@@ -652,8 +857,9 @@ def bar_chart(labels: Sequence[str], series: Sequence[Sequence[float]],
     chart.y = axis_height + legend_height
     chart.width = width - label_width - 30
     chart.height = plot_height
-    # reportlab draws the first category at the bottom; list top to bottom.
-    chart.data = [list(reversed([float(v) for v in s])) for s in series]
+    # reportlab draws the first category, and in a group the first series, at
+    # the bottom: reverse both so the chart reads top to bottom like the legend.
+    chart.data = [list(reversed([float(v) for v in s])) for s in reversed(series)]
     chart.categoryAxis.categoryNames = list(reversed(labels))
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = label_size
@@ -681,9 +887,11 @@ def bar_chart(labels: Sequence[str], series: Sequence[Sequence[float]],
     chart.groupSpacing = 6
     chart.barWidth = bar_height
     chart.bars.strokeWidth = 0
+    chart.bars.strokeColor = None
     palette = list(series_colours or SERIES)
     for i in range(len(series)):
-        chart.bars[i].fillColor = palette[i % len(palette)]
+        chart.bars[len(series) - 1 - i].fillColor = palette[i % len(palette)]
+        chart.bars[len(series) - 1 - i].strokeColor = None
     chart.barLabels.fontName = FONT
     chart.barLabels.fontSize = 6.5
     chart.barLabels.fillColor = INK
@@ -780,6 +988,8 @@ class ReportDoc(BaseDocTemplate):
 
     def _decorate(self, canvas, doc) -> None:
         """Header and footer: the TLP label (both), title, page X of Y."""
+        if _layout_only(canvas):
+            return
         canvas.saveState()
         top = PAGE_HEIGHT - 14 * mm
         tlp_width = draw_tlp(canvas, PAGE_WIDTH - MARGIN_X, top - 3, self.tlp, anchor="right")
@@ -818,10 +1028,26 @@ class ReportDoc(BaseDocTemplate):
         super()._endBuild()
         self.page_count.counted = self.page
 
+    def _make_canvas(self, *args: Any, **kwargs: Any):
+        canvas = _OutlineCanvas(*args, **kwargs)
+        # The first pass only lays out; a second one always follows (the page
+        # count is unknown until the first has ended).
+        canvas.layout_only = self.page_count.counted is None
+        return canvas
+
     def render(self, story: list[Flowable]) -> int:
-        """Build (as many passes as the ToC and page count need); returns the passes."""
-        return self.multiBuild([self.page_count, *story], maxPasses=4,
-                               canvasmaker=_OutlineCanvas)
+        """Build (as many passes as the ToC and page count need); returns the passes.
+
+        Any table of contents in ``story`` starts with its entries' texts, so
+        the layout pass already gives it its final length and two passes do.
+        """
+        story = [self.page_count, *story]
+        seed = [(f.outline[0], f.outline[1], 0, f"bm{id(f)}") for f in story
+                if getattr(f, "outline", None) and f.outline[2]]
+        for flowable in story:
+            if isinstance(flowable, Contents):
+                flowable._entries = list(seed)
+        return self.multiBuild(story, maxPasses=5, canvasmaker=self._make_canvas)
 
 
 def _fit(text: str, font: str, size: float, room: float) -> str:
@@ -848,17 +1074,98 @@ def _outline_canvas_class():
 _OutlineCanvas = _outline_canvas_class()
 
 
-def toc(locale: str) -> TableOfContents:
+class Contents(Flowable):
+    """A table of contents: one line per entry (dot leaders, page number, link).
+
+    It is an indexing flowable like reportlab's TableOfContents (entries come
+    from ``notify("TOCEntry", (level, text, page, key))``; ``multiBuild``
+    rebuilds until they stop changing), but it draws its lines directly and
+    cuts a long title with an ellipsis rather than wrapping it: a thousand
+    entries must not cost a thousand parsed paragraphs per pass. Entry texts
+    are plain (not markup).
+    """
+
+    def __init__(self, entries: list | None = None, *, _part: bool = False) -> None:
+        super().__init__()
+        self._entries: list[tuple[int, str, int, str | None]] = list(entries or [])
+        self._last: list[tuple[int, str, int, str | None]] = list(entries or [])
+        self._part = _part
+
+    # the indexing protocol -------------------------------------------------
+    def isIndexing(self) -> int:  # noqa: N802 - reportlab's names
+        return 0 if self._part else 1
+
+    def isSatisfied(self) -> bool:  # noqa: N802
+        return self._entries == self._last
+
+    def beforeBuild(self) -> None:  # noqa: N802
+        self._last = list(self._entries)
+        self._entries = []
+
+    def afterBuild(self) -> None:  # noqa: N802
+        pass
+
+    def notify(self, kind: str, stuff: Any) -> None:
+        if kind == "TOCEntry":
+            level, text, page = stuff[:3]
+            key = stuff[3] if len(stuff) > 3 else None
+            self._entries.append((level, text, page, key))
+
+    # layout -----------------------------------------------------------------
+    def _line_height(self, level: int) -> float:
+        st = styles()["toc0" if level == 0 else "toc1"]
+        return st.leading + (st.spaceBefore if level == 0 else 0)
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self.width = avail_width
+        self.height = sum(self._line_height(e[0]) for e in self._last) or 1
+        return self.width, self.height
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        used, n = 0.0, 0
+        for entry in self._last:
+            h = self._line_height(entry[0])
+            if used + h > avail_height:
+                break
+            used += h
+            n += 1
+        if n == 0 or n == len(self._last):
+            return []
+        return [Contents(self._last[:n], _part=True), Contents(self._last[n:], _part=True)]
+
+    def draw(self) -> None:
+        if _layout_only(self.canv):
+            return
+        c = self.canv
+        y = self.height
+        for level, text, page, key in self._last:
+            st = styles()["toc0" if level == 0 else "toc1"]
+            y -= self._line_height(level)
+            baseline = y + st.leading - st.fontSize
+            indent = st.leftIndent
+            number = str(page)
+            number_width = pdfmetrics.stringWidth(number, st.fontName, st.fontSize)
+            room = self.width - indent - number_width - 24
+            label = _fit(clean(text), st.fontName, st.fontSize, room)
+            c.setFont(st.fontName, st.fontSize)
+            c.setFillColor(st.textColor)
+            c.drawString(indent, baseline, label)
+            c.drawRightString(self.width, baseline, number)
+            if level > 0:
+                start = indent + pdfmetrics.stringWidth(label, st.fontName, st.fontSize) + 6
+                dot = pdfmetrics.stringWidth(" .", st.fontName, st.fontSize)
+                count = int((self.width - number_width - 6 - start) / dot)
+                if count > 0:
+                    c.setFillColor(MUTED)
+                    c.drawRightString(self.width - number_width - 4, baseline, " ." * count)
+            if key:
+                c.linkRect("", key, (indent, y, self.width, y + st.leading), relative=1,
+                           thickness=0)
+
+
+def toc(locale: str) -> Contents:
     """A table of contents in the house style (levels 0 and 1)."""
-    st = styles()
-    contents = TableOfContents(dotsMinLevel=1, tableStyle=TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), FONT),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-    ]))
-    contents.levelStyles = [st["toc0"], st["toc1"]]
-    return contents
+    return Contents()
 
 
 __all__ = [
