@@ -223,3 +223,22 @@ def test_confirming_moves_funding_and_withdrawing_moves_it_back(desk):
     pledges.transition_pledge(user, pledge, "withdraw")
     f = funding.project_funding(project)
     assert f.state == "unfunded" and f.pledged_eur == 0
+
+
+def test_in_kind_only_pledge_cannot_be_disbursed_and_money_cannot_be_delivered(desk):
+    from tmdesk.core import pledges as pledge_service
+    from tmdesk.core.errors import TransitionError
+
+    project = desk.published()
+    donor = desk.user("donor")
+    goods = pledge_service.create_pledge(donor, project, {"in_kind": "Laptops",
+                                                          "in_kind_quantity": "10"})
+    money = pledge_service.create_pledge(donor, project, {"amount": "500", "currency": "EUR"})
+    for pledge in (goods, money):
+        pledge_service.transition_pledge(donor, pledge, "confirm")
+    with pytest.raises(TransitionError, match="Only money is disbursed"):
+        pledge_service.transition_pledge(donor, goods, "disburse")
+    with pytest.raises(TransitionError, match="Only money is disbursed"):
+        pledge_service.transition_pledge(donor, money, "deliver")
+    assert [a for a, _ in pledge_service.available_pledge_actions(donor, goods)] == [
+        "deliver", "withdraw"]

@@ -122,16 +122,21 @@ def available_pledge_actions(user: User, pledge: Pledge) -> list[tuple[str, str]
     """``(action, label)`` pairs the user may take on the pledge now."""
     if not can_manage_pledge(user, pledge):
         return []
-    actions = []
-    for action, (sources, _target, label) in PLEDGE_TRANSITIONS.items():
-        if pledge.status not in sources:
-            continue
-        if action == "disburse" and pledge.amount is None:
-            continue
-        if action == "deliver" and not pledge.in_kind:
-            continue
-        actions.append((action, label))
-    return actions
+    return [(action, label) for action, (_s, _t, label) in PLEDGE_TRANSITIONS.items()
+            if _step_applies(action, pledge)]
+
+
+def _step_applies(action: str, pledge: Pledge) -> bool:
+    """Whether ``action`` fits the pledge: its status, and money to disburse or goods
+    to deliver."""
+    sources, _target, _label = PLEDGE_TRANSITIONS[action]
+    if pledge.status not in sources:
+        return False
+    if action == "disburse":
+        return pledge.amount is not None
+    if action == "deliver":
+        return bool(pledge.in_kind)
+    return True
 
 
 def transition_pledge(user: User, pledge: Pledge, action: str) -> Pledge:
@@ -141,8 +146,11 @@ def transition_pledge(user: User, pledge: Pledge, action: str) -> Pledge:
         raise TransitionError(N_("Unknown action “%(action)s”."), action=str(action)[:40])
     if not can_manage_pledge(user, pledge):
         raise PermissionDenied(N_("You may not change this pledge."))
-    sources, target, _label = step
-    if pledge.status not in sources:
+    _sources, target, _label = step
+    if not _step_applies(action, pledge):
+        if pledge.status in _sources:
+            raise TransitionError(N_("Only money is disbursed and only in-kind support is "
+                                     "delivered."))
         raise TransitionError(
             N_("A pledge that is “%(status)s” cannot be sent to “%(target)s”."),
             status=pledge.status, target=target,

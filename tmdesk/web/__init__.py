@@ -45,10 +45,11 @@ def _secret_key(data_dir: Path) -> str:
 
 def select_locale() -> str:
     """The user's saved choice, then the session's, then Accept-Language."""
-    from flask_login import current_user
+    from tmdesk.web.common import acting_user
 
-    if getattr(current_user, "is_authenticated", False) and current_user.locale in LANGUAGES:
-        return current_user.locale
+    user = acting_user()  # the session's user, or the API token's
+    if user is not None and user.locale in LANGUAGES:
+        return user.locale
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
@@ -120,7 +121,8 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _connect() -> None:
         database.connect(reuse_if_open=True)
-        session.permanent = True
+        if not request.path.startswith("/api/"):  # the API never uses the session
+            session.permanent = True
 
     @app.teardown_request
     def _close(_exc) -> None:
