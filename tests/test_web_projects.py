@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import statistics
-import time
 
 import pytest
 
@@ -222,32 +220,6 @@ def test_catalogue_never_shows_hidden_projects(app, desk):
         assert "A private draft" not in page and red.ref not in page, who
         assert strict.ref not in page, who
         assert "0 projects" in page, who
-
-
-def test_catalogue_is_fast_on_sixty_projects(app, desk):
-    for n in range(60):
-        project = desk.published(title_en=f"Project {n}", budget_amount=str(1000 + n),
-                                 tlp=("CLEAR", "GREEN", "AMBER")[n % 3])
-        if n % 4 == 0:
-            pledges.create_pledge(desk.user("donor"), project,
-                                  {"amount": "500", "currency": "GBP"})
-    c = client_for(app, desk, "donor")
-    c.get("/catalogue")  # warm up templates
-    cpu, wall = {}, {}
-    for url in ("/catalogue", "/catalogue?per_page=100", "/catalogue?funding=unfunded", "/"):
-        cpu_samples, wall_samples = [], []
-        for _ in range(5):
-            start, start_cpu = time.perf_counter(), time.process_time()
-            response = c.get(url)
-            wall_samples.append(time.perf_counter() - start)
-            cpu_samples.append(time.process_time() - start_cpu)
-            assert response.status_code == 200
-        cpu[url] = statistics.median(cpu_samples)
-        wall[url] = statistics.median(wall_samples)
-    # The work a page costs is its CPU time; wall time also counts whatever else
-    # the machine runs (CI runs the suite on two workers), so it gets slack.
-    assert all(t < 0.06 for t in cpu.values()), cpu
-    assert all(t < 0.3 for t in wall.values()), wall
 
 
 # --- drafting ---------------------------------------------------------------

@@ -48,6 +48,9 @@ class BaseModel(pw.Model):
     class Meta:
         database = database
         legacy_table_names = False
+        # save() writes only the fields changed on this instance, so an
+        # older copy of a row never writes stale values back over newer ones.
+        only_save_dirty = True
 
 
 class Meta(BaseModel):
