@@ -89,6 +89,13 @@ def statements() -> list[str]:
         )
     out.append("CREATE VIRTUAL TABLE IF NOT EXISTS project_fts_vocab "
                "USING fts5vocab(project_fts, row)")
+    # Covering indexes for the dashboard's aggregates (tmdesk.core.dashboard): a scan
+    # of these reads narrow index pages instead of whole project rows with their texts.
+    out.append("CREATE INDEX IF NOT EXISTS project_dashboard ON project(status, category, "
+               "priority, oblast, recipient_id, budget_currency, budget_amount, tlp, "
+               "published_at, submitted_at)")
+    out.append("CREATE INDEX IF NOT EXISTS pledge_totals ON pledge(status, project_id, "
+               "currency, amount, donor_id)")
     return out
 
 
