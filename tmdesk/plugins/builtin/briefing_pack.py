@@ -203,7 +203,7 @@ def executive_summary(ctx: ReportContext, t) -> list:
               kit.money(p.funding.budget_eur, locale),
               kit.money(p.funding.confirmed_eur, locale), kit.money(p.funding.gap_eur, locale))
              for p in gaps],
-            [W * 0.15, W * 0.37, W * 0.12, W * 0.12, W * 0.12, W * 0.12],
+            [W * 0.15, W * 0.33, W * 0.11, W * 0.13, W * 0.14, W * 0.14],
             right=(3, 4, 5), bold_first=True))
     else:
         story.append(kit.para(kit.esc(t(N_("Every project in this selection is funded."))),
@@ -256,7 +256,7 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
             [t(N_("Donor")), t(N_("Date")), t(N_("Status")), t(N_("Amount")),
              t(N_("In EUR")), t(N_("In kind"))],
             [pledge_row(pl, locale, t) for pl in p.pledges],
-            [W * 0.24, W * 0.13, W * 0.13, W * 0.15, W * 0.13, W * 0.22], right=(3, 4)))
+            [W * 0.22, W * 0.13, W * 0.16, W * 0.14, W * 0.13, W * 0.22], right=(3, 4)))
     else:
         story.append(kit.para(kit.esc(t(N_("No pledges yet."))), "small"))
 
@@ -320,7 +320,7 @@ def annex(ctx: ReportContext, t) -> list:
           t(PROJECT_STATUSES.get(p.status, p.status)), kit.money(p.funding.budget_eur, locale),
           kit.money(p.funding.confirmed_eur, locale), kit.money(p.funding.gap_eur, locale))
          for p in ctx.projects],
-        [W * 0.15, W * 0.26, W * 0.11, W * 0.13, W * 0.11, W * 0.13, W * 0.11],
+        [W * 0.15, W * 0.20, W * 0.10, W * 0.15, W * 0.13, W * 0.14, W * 0.13],
         right=(4, 5, 6), bold_first=True))
 
     story.append(CondPageBreak(40 * mm))
@@ -331,7 +331,7 @@ def annex(ctx: ReportContext, t) -> list:
             [t(N_("Reference")), t(N_("Donor")), t(N_("Date")), t(N_("Status")),
              t(N_("Amount")), t(N_("In EUR"))],
             [(pl.project_ref, *_annex_pledge(pl, locale, t)) for pl in pledges],
-            [W * 0.15, W * 0.27, W * 0.13, W * 0.13, W * 0.17, W * 0.15],
+            [W * 0.15, W * 0.24, W * 0.13, W * 0.16, W * 0.17, W * 0.15],
             right=(4, 5), bold_first=True))
     else:
         story.append(kit.para(kit.esc(t(N_("No pledges yet."))), "small"))
@@ -363,7 +363,7 @@ def annex(ctx: ReportContext, t) -> list:
               kit.money(o.value_amount, locale, o.value_currency or "EUR")
               if o.value_amount is not None else "–",
               kit.date(o.valid_until, locale)) for o in offers],
-            [W * 0.18, W * 0.16, W * 0.32, W * 0.10, W * 0.12, W * 0.12], right=(4,)))
+            [W * 0.16, W * 0.16, W * 0.30, W * 0.14, W * 0.12, W * 0.12], right=(4,)))
     else:
         story.append(kit.para(kit.esc(t(N_("None recorded."))), "small"))
     return story

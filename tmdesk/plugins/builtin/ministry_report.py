@@ -139,7 +139,7 @@ def status_section(mine: list[ProjectView], locale: str, t) -> list:
               t(FUNDING_STATES.get(p.funding.state, p.funding.state)),
               kit.money(p.funding.budget_eur, locale), kit.money(p.funding.confirmed_eur, locale))
              for p in mine],
-            [W * 0.15, W * 0.33, W * 0.13, W * 0.13, W * 0.13, W * 0.13],
+            [W * 0.15, W * 0.25, W * 0.16, W * 0.16, W * 0.14, W * 0.14],
             right=(4, 5), bold_first=True),
     ]
 
@@ -162,7 +162,7 @@ def donor_section(totals, mine: list[ProjectView], locale: str, t) -> list:
         [(d.donor.name(locale), kit.number(d.projects, locale), kit.money(d.pledged_eur, locale),
           kit.money(d.confirmed_eur, locale), kit.money(d.disbursed_eur, locale),
           "; ".join(in_kind.get(d.donor.code, [])) or "–") for d in totals.by_donor],
-        [W * 0.22, W * 0.10, W * 0.14, W * 0.14, W * 0.14, W * 0.26], right=(1, 2, 3, 4)))
+        [W * 0.20, W * 0.10, W * 0.14, W * 0.15, W * 0.14, W * 0.27], right=(1, 2, 3, 4)))
     if len(totals.by_donor) > 1:
         donors = totals.by_donor[:12]
         story.append(Spacer(1, 4 * mm))
@@ -195,7 +195,7 @@ def unfunded_section(mine: list[ProjectView], locale: str, t) -> list:
         [(p.ref, kit.shorten(p.title(locale), 120), t(PRIORITIES.get(p.priority, p.priority)),
           kit.money(p.funding.budget_eur, locale), kit.money(p.funding.confirmed_eur, locale),
           kit.money(p.funding.gap_eur, locale)) for p in gaps],
-        [W * 0.15, W * 0.35, W * 0.11, W * 0.13, W * 0.13, W * 0.13],
+        [W * 0.15, W * 0.31, W * 0.12, W * 0.14, W * 0.14, W * 0.14],
         right=(3, 4, 5), bold_first=True))
     return story
 

@@ -897,8 +897,9 @@ def bar_chart(labels: Sequence[str], series: Sequence[Sequence[float]],
     chart.barLabels.fillColor = INK
     chart.barLabels.boxAnchor = "w"
     chart.barLabels.dx = 3
-    chart.barLabelFormat = (lambda v: compact_money(v, locale)) if money_axis else (
-        lambda v: number(int(v), locale))
+    chart.barLabelFormat = (  # no label on an empty bar
+        (lambda v: compact_money(v, locale) if v else "") if money_axis
+        else (lambda v: number(int(v), locale) if v else ""))
     drawing.add(chart)
     if len(series) > 1:
         legend = Legend()
