@@ -341,3 +341,13 @@ def test_engagements_partial(app, desk):
     donor = _render(app, desk.user("donor"), "offers/_project_engagements.html",
                     project=project, engagements=items)
     assert "CyberCo LLC" in donor and "/edit" not in donor and "eng-company" not in donor
+
+
+def test_offer_page_leads_to_its_matches(client, desk):
+    desk.published(title_en="Starlink terminals for frontline hromadas", category="equipment")
+    offer = _offer(desk)
+    login(client, desk.users["back_office"])
+    html = client.get(f"/offers/{offer.id}").get_data(as_text=True)
+    matches_url = f"/offers/{offer.id}/matches"
+    assert matches_url in html
+    assert "Starlink terminals for frontline" in client.get(matches_url).get_data(as_text=True)

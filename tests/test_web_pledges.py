@@ -290,3 +290,26 @@ def test_project_partial_shows_actions_the_user_may_take(app, desk):
     assert "Pledge support" not in observer and "/transition" not in observer
     officer = _render_partial(app, desk.user("back_office"), project)
     assert f"/pledges/{pledge.id}/transition" in officer and "Pledge support" in officer
+
+
+def test_pledge_warnings_shown_and_must_be_acknowledged(app, desk):
+    """Over-funding is warned about before anything is saved (issue #4)."""
+    from tests.conftest import login, post
+    from tmdesk.core.models import Pledge
+
+    project = desk.published(budget_amount="1000")
+    client = app.test_client()
+    login(client, desk.users["donor"])
+    path = f"/projects/{project.ref}/pledges/new"
+    response = post(client, path, {"amount": "5000", "currency": "EUR"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "over-fund" in page and 'value="5000"' in page
+    assert Pledge.select().count() == 0
+    response = post(client, path, {"amount": "5000", "currency": "EUR", "acknowledge": "y"})
+    assert response.status_code == 302
+    assert Pledge.select().count() == 1
+    # A modest pledge on a project with room left needs no acknowledgement.
+    other = desk.published(budget_amount="100000", title_en="Other need")
+    assert post(client, f"/projects/{other.ref}/pledges/new",
+                {"amount": "100", "currency": "EUR"}).status_code == 302

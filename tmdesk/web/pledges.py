@@ -19,7 +19,7 @@ from flask_babel import gettext, lazy_gettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from tmdesk.core import pledges as core_pledges
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
@@ -31,12 +31,13 @@ from tmdesk.core.funding import (
     to_eur,
 )
 from tmdesk.core.i18n import N_
+from tmdesk.core.matching import pledge_warnings
 from tmdesk.core.models import Offer, Organisation, Pledge, Project
 from tmdesk.core.permissions import can_manage_pledge, can_pledge
 from tmdesk.core.visibility import can_see, is_officer, visible_offers, visible_projects
 from tmdesk.core.vocab import CURRENCIES, PLEDGE_STATUSES
 from tmdesk.web.auth import _apply_errors, _safe_next
-from tmdesk.web.common import acting_user, flash_error, project_or_404, require
+from tmdesk.web.common import acting_user, flash_error, project_or_404, require, tr
 
 bp = Blueprint("pledges", __name__)
 
@@ -84,6 +85,8 @@ class PledgeForm(FlaskForm):
     in_kind = TextAreaField(lazy_gettext("What is given in kind"), render_kw={"rows": 3})
     in_kind_quantity = StringField(lazy_gettext("How many"), render_kw={"inputmode": "numeric"})
     note = TextAreaField(lazy_gettext("Note"), render_kw={"rows": 3})
+    acknowledge = BooleanField(lazy_gettext("I have read the warnings above; record the "
+                                            "pledge anyway"))
 
     def data_for_core(self) -> dict[str, Any]:
         return {name: getattr(self, name).data or "" for name in
@@ -135,7 +138,14 @@ def new(ref: str):
                     "in_kind_quantity": offer.quantity or "",
                     "amount": offer.value_amount or "", "currency": offer.value_currency or ""}
     form = _pledge_form(officer, data=defaults or None)
-    if form.validate_on_submit():
+    # Donor-side warnings (already funded, would over-fund, possible double
+    # funding): shown before anything is saved, and a pledge that raises any
+    # is recorded only once the user says they have read them.
+    warnings = pledge_warnings(project, form.amount.data, form.currency.data, user=user)
+    if form.validate_on_submit() and warnings and not form.acknowledge.data:
+        form.acknowledge.errors = [gettext("Read the warnings, then tick this box to record "
+                                           "the pledge anyway.")]
+    elif form.is_submitted() and not form.errors:
         try:
             core_pledges.create_pledge(user, project, form.data_for_core(),
                                        donor_code=form.donor.data if officer else None,
@@ -149,7 +159,8 @@ def new(ref: str):
             return redirect(project_url(project))
     status = 400 if request.method == "POST" else 200
     return render_template("pledges/form.html", form=form, project=project, pledge=None,
-                           offer=offer), status
+                           offer=offer,
+                           warnings=[tr(w.message, **w.params) for w in warnings]), status
 
 
 @bp.route("/pledges/<int:pledge_id>/edit", methods=["GET", "POST"])
