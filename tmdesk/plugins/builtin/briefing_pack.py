@@ -203,7 +203,7 @@ def executive_summary(ctx: ReportContext, t) -> list:
               kit.money(p.funding.budget_eur, locale),
               kit.money(p.funding.confirmed_eur, locale), kit.money(p.funding.gap_eur, locale))
              for p in gaps],
-            [W * 0.15, W * 0.33, W * 0.11, W * 0.13, W * 0.14, W * 0.14],
+            [W * 0.15, W * 0.30, W * 0.14, W * 0.13, W * 0.14, W * 0.14],
             right=(3, 4, 5), bold_first=True))
     else:
         story.append(kit.para(kit.esc(t(N_("Every project in this selection is funded."))),
@@ -320,7 +320,7 @@ def annex(ctx: ReportContext, t) -> list:
           t(PROJECT_STATUSES.get(p.status, p.status)), kit.money(p.funding.budget_eur, locale),
           kit.money(p.funding.confirmed_eur, locale), kit.money(p.funding.gap_eur, locale))
          for p in ctx.projects],
-        [W * 0.15, W * 0.20, W * 0.10, W * 0.15, W * 0.13, W * 0.14, W * 0.13],
+        [W * 0.15, W * 0.18, W * 0.13, W * 0.14, W * 0.13, W * 0.14, W * 0.13],
         right=(4, 5, 6), bold_first=True))
 
     story.append(CondPageBreak(40 * mm))
