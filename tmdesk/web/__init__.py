@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, request, session
-from flask_babel import Babel
+from flask_babel import Babel, lazy_gettext
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -72,7 +72,8 @@ def create_app(data_dir: str | os.PathLike | None = None,
         SESSION_COOKIE_NAME="tmdesk_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        PERMANENT_SESSION_LIFETIME=timedelta(minutes=60),
+        # TMDESK_SESSION_MINUTES (default 60) sets PERMANENT_SESSION_LIFETIME: see
+        # _session_settings.
         SESSION_REFRESH_EACH_REQUEST=True,
         MAX_CONTENT_LENGTH=25 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
@@ -84,6 +85,7 @@ def create_app(data_dir: str | os.PathLike | None = None,
     )
     if config:
         app.config.update(config)
+    _session_settings(app)
 
     open_database(base, app.config["TMDESK_DATABASE_URL"])
 
@@ -97,12 +99,46 @@ def create_app(data_dir: str | os.PathLike | None = None,
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     login_manager.login_message = None
+    # Administrators confirm their password again before changing anything
+    # (tmdesk.web.auth.fresh_enough, tmdesk.web.admin).
+    login_manager.refresh_view = "auth.confirm_password"
+    login_manager.needs_refresh_message = lazy_gettext(
+        "Confirm your password to continue with administration.")
+    login_manager.needs_refresh_message_category = "info"
 
     _register_request_hooks(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_error_handlers(app)
     return app
+
+
+#: Minutes of inactivity after which a session ends (TMDESK_SESSION_MINUTES).
+DEFAULT_SESSION_MINUTES = 60
+#: Minutes a password entry counts as "fresh" for administration (TMDESK_FRESH_MINUTES).
+DEFAULT_FRESH_MINUTES = 15
+
+
+def _minutes(app: Flask, key: str, default: float) -> float:
+    """A positive number of minutes from the app config, then the environment."""
+    raw = app.config.get(key, os.environ.get(key, default))
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        log.warning("%s=%r is not a number of minutes; using %s", key, raw, default)
+        return default
+    return value if value > 0 else default
+
+
+def _session_settings(app: Flask) -> None:
+    """Sessions end after ``TMDESK_SESSION_MINUTES`` of inactivity (the signed cookie
+    is re-issued on every request, and Flask refuses one older than the lifetime)."""
+    app.config["TMDESK_SESSION_MINUTES"] = _minutes(app, "TMDESK_SESSION_MINUTES",
+                                                    DEFAULT_SESSION_MINUTES)
+    app.config["TMDESK_FRESH_MINUTES"] = _minutes(app, "TMDESK_FRESH_MINUTES",
+                                                  DEFAULT_FRESH_MINUTES)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        minutes=app.config["TMDESK_SESSION_MINUTES"])
 
 
 @login_manager.user_loader

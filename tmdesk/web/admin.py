@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext
@@ -22,7 +23,7 @@ from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, User
 from tmdesk.core.permissions import can_administer
 from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
 from tmdesk.web import login_manager
-from tmdesk.web.auth import _apply_errors
+from tmdesk.web.auth import _apply_errors, fresh_enough
 from tmdesk.web.common import acting_user, flash_error, locale_code
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -40,7 +41,28 @@ def _administrators_only():
         return login_manager.unauthorized()
     if not can_administer(user):
         abort(403)
+    if _changes_state() and not fresh_enough():
+        return _confirm_password_first()
     return None
+
+
+def _changes_state() -> bool:
+    """Routes that change something: every POST, and the form pages that lead to one
+    (asking before the form is filled in, so nothing typed is lost)."""
+    rule = request.url_rule
+    return request.method not in ("GET", "HEAD", "OPTIONS") or (
+        rule is not None and "POST" in (rule.methods or ()))
+
+
+def _confirm_password_first():
+    """flask-login's refresh flow; a POST comes back to the page it was sent from."""
+    if request.method in ("GET", "HEAD"):
+        return login_manager.needs_refresh()
+    flash(str(login_manager.needs_refresh_message), login_manager.needs_refresh_message_category)
+    back = urlsplit(request.referrer or "")
+    target = back.path if back.netloc == request.host and back.path.startswith("/admin") \
+        else url_for("admin.index")
+    return redirect(url_for(login_manager.refresh_view, next=target))
 
 
 # --- forms ----------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import time
 
 from flask import (
     Blueprint,
@@ -16,7 +17,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext, lazy_gettext
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import (
+    confirm_login,
+    current_user,
+    login_fresh,
+    login_required,
+    login_user,
+    logout_user,
+)
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -34,6 +42,10 @@ bp = Blueprint("auth", __name__)
 
 class LoginForm(FlaskForm):
     email = EmailField(lazy_gettext("E-mail"), validators=[DataRequired()])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired()])
+
+
+class ConfirmPasswordForm(FlaskForm):
     password = PasswordField(lazy_gettext("Password"), validators=[DataRequired()])
 
 
@@ -87,6 +99,31 @@ def _safe_next(target: str | None) -> str:
     return url_for("projects.home")
 
 
+def _now() -> float:
+    """The clock freshness is measured with (tests move it)."""
+    return time.time()
+
+
+def mark_fresh() -> None:
+    """Record that the user has just typed their password (login or confirmation)."""
+    session["fresh_at"] = int(_now())
+
+
+def fresh_enough() -> bool:
+    """Whether the password was typed within ``TMDESK_FRESH_MINUTES``.
+
+    flask-login's own "fresh" flag only drops when a session is restored
+    from a remember-me cookie, which tmdesk never sets; so freshness is also
+    bounded in time, and administrators confirm their password again after
+    a while before they change anything.
+    """
+    if not login_fresh():
+        return False
+    at = session.get("fresh_at")
+    limit = float(current_app.config.get("TMDESK_FRESH_MINUTES", 15)) * 60
+    return isinstance(at, int) and 0 <= _now() - at < limit
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if not accounts.has_any_admin():
@@ -99,11 +136,30 @@ def login():
         if user is not None:
             session.clear()
             login_user(user)
+            mark_fresh()
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors = [gettext(
             "That e-mail and password do not match an active account, or the account "
             "must wait a moment after several failed attempts.")]
     return render_template("auth/login.html", form=form), (400 if form.errors else 200)
+
+
+@bp.route("/confirm", methods=["GET", "POST"])
+@login_required
+def confirm_password():
+    """Re-authentication ("confirm your password") before administration."""
+    user = acting_user()
+    form = ConfirmPasswordForm()
+    if form.validate_on_submit():
+        # Through authenticate: wrong passwords count towards the account's wait.
+        if accounts.authenticate(user.email, form.password.data) is not None:
+            confirm_login()
+            mark_fresh()
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors = [gettext(
+            "That password is not right, or the account must wait a moment after several "
+            "failed attempts.")]
+    return render_template("auth/confirm.html", form=form), (400 if form.errors else 200)
 
 
 @bp.post("/logout")
@@ -158,6 +214,7 @@ def setup():
         else:
             session.pop("setup_ok", None)
             login_user(user)
+            mark_fresh()
             flash(gettext("The administrator account is ready."), "success")
             return redirect(url_for("projects.home"))
     return render_template("auth/setup.html", form=form), (400 if form.errors else 200)
