@@ -118,11 +118,13 @@ class UpdateForm(FlaskForm):
     progress = StringField(lazy_gettext("Progress in percent (optional)"),
                            render_kw={"inputmode": "numeric"})
     body = TextAreaField(lazy_gettext("What happened"))
-    file = FileField(lazy_gettext("Attach a file (optional)"), validators=[Optional()])
+    # Own ids: the update and document forms share the project page, both name it "file".
+    file = FileField(lazy_gettext("Attach a file (optional)"), validators=[Optional()],
+                     id="update-file")
 
 
 class DocumentForm(FlaskForm):
-    file = FileField(lazy_gettext("File"))
+    file = FileField(lazy_gettext("File"), id="document-file")
 
 
 def list_labels() -> dict[str, Any]:
@@ -439,7 +441,7 @@ def members(ref: str):
         apply_errors(form, exc)
         return render_detail(project, 400, members_form=form)
     flash(gettext("The list of named people is saved."), "success")
-    return redirect(url_for("projects.detail", ref=ref, _anchor="members"), 303)
+    return redirect(url_for("projects.detail", ref=ref, _anchor="members-section"), 303)
 
 
 def _uploaded(form_field) -> Any:
