@@ -27,9 +27,20 @@ def executable_name() -> str:
     return "tmdesk.exe" if os.name == "nt" else "tmdesk"
 
 
+def compile_translations() -> None:
+    """Compile the .po catalogues to the .mo files the bundle carries."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from tmdesk.i18n_build import compile_catalogues
+    except ImportError:  # an older checkout without it: bundle what is there
+        return
+    compile_catalogues()
+
+
 def build(dist: Path, work: Path, onedir: bool = False, windowed: bool = False,
           clean: bool = False, quiet: bool = False) -> Path:
     """Run PyInstaller on the spec; return the single-file executable's path."""
+    compile_translations()
     env = dict(os.environ, TMDESK_ONEDIR="1" if onedir else "0",
                TMDESK_WINDOWED="1" if windowed else "0", PYTHONHASHSEED="0")
     command = [sys.executable, "-m", "PyInstaller", "--noconfirm",
