@@ -18,6 +18,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    g,
     make_response,
     redirect,
     render_template,
@@ -48,7 +49,7 @@ def launched_here() -> bool:
     """Whether this browser came in through a launch token of the running instance."""
     state = _state()
     raw = request.cookies.get(DESKTOP_COOKIE)
-    if state is None or not raw:
+    if state is None or not raw or g.get("tmdesk_quitting"):
         return False
     try:
         return _serializer().loads(raw) == state.run_id
@@ -108,6 +109,7 @@ def quit():
         abort(403)
     logout_user()
     session.clear()
+    g.tmdesk_quitting = True  # the page that says goodbye has no Quit button
     state.request_quit()
     response = make_response(render_template("desktop/stopped.html"))
     response.delete_cookie(DESKTOP_COOKIE, path="/")
