@@ -74,73 +74,113 @@ def _cents_in_eur(amount: pw.Field, currency: pw.Field, rates) -> pw.Node:
     return pw.NodeList((amount, pw.SQL("*"), _rate_case(currency, rates)))
 
 
-def _eur(cents: float | int | None) -> Decimal:
+def _eur(cents: float | int | Decimal | None) -> Decimal:
     return (Decimal(str(cents or 0)) / 100).quantize(Decimal("1"))
 
 
-def _gaps(user: User | None, rates) -> tuple[dict[str, dict], dict[str, Decimal]]:
-    """Unfunded gap of open (pledgeable) projects by category, priority, oblast, recipient."""
-    confirmed = (
-        Pledge.select(Pledge.project_id.alias("pid"),
-                      pw.fn.SUM(_cents_in_eur(Pledge.amount, Pledge.currency, rates))
-                      .alias("eur"))
-        .where(Pledge.status.in_(CONFIRMED_STATUSES) & Pledge.amount.is_null(False))
-        .group_by(Pledge.project_id)
-        .alias("conf")
-    )
+def _raw(expr: pw.Function) -> pw.Function:
+    """``expr`` as it comes from the database (no MoneyField conversion of a SUM)."""
+    return expr.coerce(False)
+
+
+def _gap_of_project(rates) -> pw.Node:
+    """SQL, correlated to :class:`Project`: the project's unfunded gap in euro cents.
+
+    The estimate in euros less the confirmed money in euros, never negative: one
+    lookup per project in the pledges' ``(project_id, …)`` index, and the
+    confirmed sum computed once inside it (a CASE outside would run it twice).
+    """
+    conf = Pledge.alias("gap_pledge")
     budget = _cents_in_eur(Project.budget_amount, Project.budget_currency, rates)
+    confirmed = pw.fn.COALESCE(pw.fn.SUM(_cents_in_eur(conf.amount, conf.currency, rates)), 0)
+    return (conf.select(pw.Case(None, [(budget > confirmed, budget - confirmed)], 0.0))
+            .where((conf.project == Project.id) & conf.status.in_(CONFIRMED_STATUSES)))
+
+
+def _project_figures(user: User, rates, with_recipients: bool
+                     ) -> tuple[dict[str, int], dict[str, dict], dict[str, float]]:
+    """Pipeline counts, and the unfunded gap of open (pledgeable) projects by category,
+    priority, oblast and (``with_recipients``) recipient, with the budget and gap totals.
+
+    Aggregated in SQL over what ``user`` may see: one pass grouped by status,
+    category, priority and oblast (in the order of the ``project_dashboard`` index,
+    so nothing is sorted), and one grouped by recipient; Python only adds up a
+    few hundred group rows.
+    """
+    open_ = Project.status.in_(PLEDGEABLE_STATUSES)
+    budget = _cents_in_eur(Project.budget_amount, Project.budget_currency, rates)
+    gap = _gap_of_project(rates)
     rows = (
         visible_projects(user, Project.select(
-            Project.category, Project.priority, Project.oblast, Project.recipient_id,
-            budget.alias("budget"), pw.fn.COALESCE(confirmed.c.eur, 0).alias("conf")))
-        .join(confirmed, pw.JOIN.LEFT_OUTER, on=(confirmed.c.pid == Project.id))
-        .where(Project.status.in_(PLEDGEABLE_STATUSES))
+            Project.status, Project.category, Project.priority, Project.oblast,
+            pw.fn.COUNT(Project.id),
+            _raw(pw.fn.SUM(pw.Case(None, [(open_, budget)], 0.0))),
+            _raw(pw.fn.SUM(pw.Case(None, [(open_, gap)], 0.0)))))
+        .group_by(Project.status, Project.category, Project.priority, Project.oblast)
         .tuples()
     )
+    pipeline: dict[str, int] = defaultdict(int)
     groups: dict[str, dict] = {k: defaultdict(float) for k in
                                ("category", "priority", "oblast", "recipient")}
-    total_budget = total_conf = total_gap = 0.0
-    by_cat, by_pri, by_obl, by_rec = (groups["category"], groups["priority"],
-                                      groups["oblast"], groups["recipient"])
-    for cat, pri, obl, rec, bud, conf in rows:
-        bud = bud or 0.0
-        gap = bud - conf if bud > conf else 0.0
-        total_budget += bud
-        total_conf += conf
-        total_gap += gap
-        by_cat[cat] += gap
-        by_pri[pri] += gap
-        by_obl[obl] += gap
-        by_rec[rec] += gap
-    totals = {"budget": _eur(total_budget), "confirmed": _eur(total_conf),
-              "gap": _eur(total_gap)}
-    return groups, totals
+    by_cat, by_pri, by_obl = groups["category"], groups["priority"], groups["oblast"]
+    total_budget = total_gap = 0.0
+    for status, cat, pri, obl, count, bud, gap_sum in rows:
+        pipeline[status] += count
+        if status in PLEDGEABLE_STATUSES:
+            total_budget += bud or 0.0
+            total_gap += gap_sum or 0.0
+            by_cat[cat] += gap_sum or 0.0
+            by_pri[pri] += gap_sum or 0.0
+            by_obl[obl] += gap_sum or 0.0
+    if with_recipients:
+        rows = (
+            visible_projects(user, Project.select(Project.recipient_id, _raw(pw.fn.SUM(gap))))
+            .where(open_)
+            .group_by(Project.recipient_id)
+            .tuples()
+        )
+        groups["recipient"].update((rec, gap_sum or 0.0) for rec, gap_sum in rows)
+    return pipeline, groups, {"budget": total_budget, "gap": total_gap}
 
 
-def _by_donor(user: User | None, rates) -> list[DonorRow]:
-    eur = _cents_in_eur(Pledge.amount, Pledge.currency, rates)
+def _pledge_figures(user: User, rates) -> tuple[list[DonorRow], Decimal]:
+    """Pledged, confirmed and disbursed money by donor, and the confirmed money of
+    open projects, over the pledges of projects ``user`` may see.
+
+    Summed exactly in SQL per donor, status and currency (integer cents, in the
+    order of the ``pledge_by_donor`` index), converted with the exact rates here.
+    """
+    open_ = Project.status.in_(PLEDGEABLE_STATUSES)
     rows = (
-        Pledge.select(Pledge.donor_id, Pledge.status, pw.fn.SUM(eur))
+        Pledge.select(Pledge.donor_id, Pledge.status, Pledge.currency,
+                      _raw(pw.fn.SUM(Pledge.amount)),
+                      _raw(pw.fn.SUM(pw.Case(None, [(open_, Pledge.amount)], 0))))
         .join(Project, on=(Pledge.project == Project.id))
         .where(visibility_condition(user) & Pledge.amount.is_null(False))
-        .group_by(Pledge.donor_id, Pledge.status)
+        .group_by(Pledge.donor_id, Pledge.status, Pledge.currency)
         .tuples()
     )
-    sums: dict[int, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for donor_id, status, total in rows:
+    sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    confirmed_open = Decimal(0)
+    for donor_id, status, currency, total, total_open in rows:
+        rate = rates.get(currency, Decimal(0))
+        eur, eur_open = Decimal(int(total or 0)) * rate, Decimal(int(total_open or 0)) * rate
         if status in PLEDGED_STATUSES:
-            sums[donor_id]["pledged"] += total or 0
+            sums[donor_id]["pledged"] += eur
         if status in CONFIRMED_STATUSES:
-            sums[donor_id]["confirmed"] += total or 0
+            sums[donor_id]["confirmed"] += eur
+            confirmed_open += eur_open
         if status in ("disbursed", "delivered"):
-            sums[donor_id]["disbursed"] += total or 0
+            sums[donor_id]["disbursed"] += eur
     if not sums:
-        return []
-    orgs = {o.id: o for o in Organisation.select().where(Organisation.id.in_(list(sums)))}
-    out = [DonorRow(orgs[d].code, orgs[d].name_en, _eur(s["pledged"]), _eur(s["confirmed"]),
+        return [], confirmed_open
+    orgs = {i: (code, name) for i, code, name in Organisation.select(
+        Organisation.id, Organisation.code, Organisation.name_en)
+        .where(Organisation.id.in_(list(sums))).tuples()}
+    out = [DonorRow(orgs[d][0], orgs[d][1], _eur(s["pledged"]), _eur(s["confirmed"]),
                     _eur(s["disbursed"])) for d, s in sums.items()]
     out.sort(key=lambda r: (-r.pledged, r.code))
-    return out
+    return out, confirmed_open
 
 
 def _sorted(group: dict, order) -> list[tuple[str, Decimal]]:
@@ -154,13 +194,13 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
     if user is None:
         return board
     rates = exchange_rates()
-    groups, board.totals = _gaps(user, rates)
+    counts, groups, totals = _project_figures(user, rates, with_recipients=full)
+    board.by_donor, confirmed = _pledge_figures(user, rates)
+    board.totals = {"budget": _eur(totals["budget"]), "confirmed": _eur(confirmed),
+                    "gap": _eur(totals["gap"])}
     board.gap_by_category = _sorted(groups["category"], CATEGORIES)
     board.gap_by_priority = _sorted(groups["priority"], PRIORITIES)
     board.gap_by_oblast = sorted(_sorted(groups["oblast"], OBLASTS), key=lambda r: -r[1])
-    board.by_donor = _by_donor(user, rates)
-    counts = dict(visible_projects(user, Project.select(Project.status, pw.fn.COUNT(Project.id)))
-                  .group_by(Project.status).tuples())
     board.pipeline = [(s, counts.get(s, 0)) for s in PROJECT_STATUSES if counts.get(s)]
     if not full:
         return board

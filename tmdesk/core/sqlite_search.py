@@ -89,13 +89,25 @@ def statements() -> list[str]:
         )
     out.append("CREATE VIRTUAL TABLE IF NOT EXISTS project_fts_vocab "
                "USING fts5vocab(project_fts, row)")
-    # Covering indexes for the dashboard's aggregates (tmdesk.core.dashboard): a scan
-    # of these reads narrow index pages instead of whole project rows with their texts.
+    # Covering indexes for the coordination figures (tmdesk.core.dashboard, funding):
+    # a scan of these reads narrow index pages instead of whole project rows with their
+    # texts, and each is in the order its query groups by, so nothing is sorted.
+    # Projects by status, category, priority, oblast: the pipeline and the gaps.
     out.append("CREATE INDEX IF NOT EXISTS project_dashboard ON project(status, category, "
                "priority, oblast, recipient_id, budget_currency, budget_amount, tlp, "
                "published_at, submitted_at)")
-    out.append("CREATE INDEX IF NOT EXISTS pledge_totals ON pledge(status, project_id, "
-               "currency, amount, donor_id)")
+    # Projects by recipient (and category): the gap by recipient, and the same
+    # recipient's projects in a category (tmdesk.core.similarity's quick check).
+    out.append("CREATE INDEX IF NOT EXISTS project_by_recipient ON project(recipient_id, "
+               "category, status, budget_currency, budget_amount, tlp, published_at, "
+               "submitted_at)")
+    # A project's pledges (one seek per project; status last so that a status filter
+    # does not split the seek): confirmed money per project, funding_for.
+    out.append("CREATE INDEX IF NOT EXISTS pledge_funding ON pledge(project_id, currency, "
+               "amount, status)")
+    # Pledges by donor, status and currency: the donors' table.
+    out.append("CREATE INDEX IF NOT EXISTS pledge_by_donor ON pledge(donor_id, status, "
+               "currency, amount, project_id)")
     return out
 
 
