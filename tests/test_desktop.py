@@ -86,6 +86,20 @@ def test_lock_is_exclusive_and_released(tmp_path):
     assert second.previous_pid() is None  # a clean exit leaves an empty lock file
 
 
+@pytest.mark.skipif(os.name != "posix", reason="fcntl")
+def test_file_system_without_locks_still_starts(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    def no_locks(*_args):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    lock, running = desktop.claim_or_find(tmp_path, wait=0.5)
+    assert running is None and lock.held and lock.unsupported
+    lock.release()
+
+
 def test_stale_lock_from_a_crashed_run_is_cleared(tmp_path, caplog):
     dead = _dead_pid()
     (tmp_path / desktop.LOCK_NAME).write_text(str(dead))
@@ -190,6 +204,7 @@ def test_quit_needs_the_launched_browser_and_csrf(desk, dclient, desktop_app):
     from tests.conftest import PASSWORD
 
     # a browser that did not come in through the launch token may not quit
+    assert 'action="/desktop/quit"' not in dclient.get(BASE + "/login").get_data(as_text=True)
     page_token = csrf_token(dclient, BASE + "/login")
     response = dclient.post("/desktop/quit", base_url=BASE, data={"csrf_token": page_token})
     assert response.status_code == 403

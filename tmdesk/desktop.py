@@ -136,6 +136,8 @@ class InstanceLock:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fh: Any = None
+        #: True when the file system refused to lock at all (then the info file decides).
+        self.unsupported = False
 
     @property
     def held(self) -> bool:
@@ -152,14 +154,21 @@ class InstanceLock:
                 import msvcrt
 
                 fh.seek(0)
-                msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+                try:
+                    msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+                except OSError as exc:  # EDEADLOCK/EACCES: another process holds it
+                    raise PermissionError(str(exc)) from exc
             else:
                 import fcntl
 
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except (BlockingIOError, PermissionError):  # held by another process
             fh.close()
             return False
+        except OSError as exc:  # no locking on this file system (some network drives)
+            log.warning("cannot lock %s (%s); relying on the instance file alone",
+                        self.path, exc)
+            self.unsupported = True
         self._fh = fh
         return True
 
@@ -198,7 +207,8 @@ class InstanceLock:
             else:
                 import fcntl
 
-                fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
+                with contextlib.suppress(OSError):
+                    fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
         finally:
             self._fh.close()
             self._fh = None
@@ -320,6 +330,11 @@ def claim_or_find(data_dir: Path, wait: float = STARTUP_WAIT,
     deadline = time.monotonic() + wait
     while True:
         if lock.acquire():
+            if lock.unsupported:
+                info = read_info(data_dir)
+                if info is not None and probe(info) is not None:
+                    lock.release()
+                    return None, info
             clear_stale(data_dir, lock)
             lock.write_pid()
             return lock, None
