@@ -220,8 +220,7 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
         & Offer.id.not_in(Pledge.select(Pledge.offer).where(Pledge.offer.is_null(False))))
     board.offers_unmatched_count = unmatched.count()
     board.offers_unmatched = list(unmatched.order_by(Offer.created_at, Offer.id).limit(10))
-    for project, _days in board.review_waiting[:DUPLICATE_SCAN]:
-        for cand in similarity.similar_projects(user, project, limit=3, use_index=False,
-                                                min_score=similarity.ALARM_THRESHOLD):
-            board.duplicates.append((project, cand))
+    board.duplicates = similarity.quick_duplicates(
+        user, [p for p, _days in board.review_waiting[:DUPLICATE_SCAN]], limit=3,
+        min_score=similarity.ALARM_THRESHOLD)
     return board

@@ -216,21 +216,44 @@ def project_text(p: Project) -> ProjectText:
 def _cosine(a: Counter, b: Counter, idf: dict[str, float]) -> float:
     if not a or not b:
         return 0.0
-    dot = sum(
-        (1 + math.log(a[f])) * (1 + math.log(b[f])) * idf.get(f, 1.0) ** 2
-        for f in a.keys() & b.keys()
-    )
-    if not dot:
+    return _cosine_w(_weighted(a, idf), _weighted(b, idf))
+
+
+def _weighted(bag: Counter, idf: dict[str, float]) -> tuple[dict[str, float], float]:
+    """``bag``'s TF-IDF weights (log-scaled counts) and their Euclidean norm."""
+    w = {f: (1 + math.log(c)) * idf.get(f, 1.0) for f, c in bag.items()}
+    return w, math.sqrt(sum(v * v for v in w.values()))
+
+
+def _cosine_w(a: tuple[dict[str, float], float], b: tuple[dict[str, float], float]) -> float:
+    (wa, na), (wb, nb) = a, b
+    if not na or not nb:
         return 0.0
-    na = math.sqrt(sum(((1 + math.log(c)) * idf.get(f, 1.0)) ** 2 for f, c in a.items()))
-    nb = math.sqrt(sum(((1 + math.log(c)) * idf.get(f, 1.0)) ** 2 for f, c in b.items()))
-    return dot / (na * nb)
+    if len(wa) > len(wb):
+        wa, wb = wb, wa
+    dot = sum(v * wb[f] for f, v in wa.items() if f in wb)
+    return dot / (na * nb) if dot else 0.0
 
 
-def text_similarity(a: ProjectText, b: ProjectText, idf: dict[str, float]) -> float:
-    """The best of: English with English, Ukrainian with Ukrainian, everything with everything."""
-    return max(_cosine(a.en, b.en, idf), _cosine(a.uk, b.uk, idf),
-               _cosine(a.both, b.both, idf))
+#: A project's weighted features per language (en, uk, both) under one IDF.
+Vectors = tuple[tuple[dict[str, float], float], ...]
+
+
+def vectors(t: ProjectText, idf: dict[str, float]) -> Vectors:
+    """``t`` weighted by ``idf``: comparing one project with many computes each
+    side's weights and norms once instead of once per pair."""
+    return (_weighted(t.en, idf), _weighted(t.uk, idf), _weighted(t.both, idf))
+
+
+def text_similarity(a: ProjectText, b: ProjectText, idf: dict[str, float],
+                    va: Vectors | None = None, vb: Vectors | None = None) -> float:
+    """The best of: English with English, Ukrainian with Ukrainian, everything with everything.
+
+    ``va`` / ``vb``: the two texts' :func:`vectors` under ``idf``, when the caller has them.
+    """
+    va = va or vectors(a, idf)
+    vb = vb or vectors(b, idf)
+    return max(_cosine_w(va[0], vb[0]), _cosine_w(va[1], vb[1]), _cosine_w(va[2], vb[2]))
 
 
 def pool_idf(texts: list[ProjectText]) -> dict[str, float]:
@@ -289,9 +312,13 @@ WEIGHTS = {"text": 0.6, "recipient": 0.12, "category": 0.1, "oblast": 0.04, "dat
 
 
 def compare(a: Project, b: Project, ta: ProjectText, tb: ProjectText, idf: dict[str, float],
-            rates: dict[str, Decimal]) -> Candidate:
-    """Score how likely ``b`` duplicates or overlaps ``a``, with the reasons in words."""
-    text = text_similarity(ta, tb, idf)
+            rates: dict[str, Decimal], va: Vectors | None = None, vb: Vectors | None = None
+            ) -> Candidate:
+    """Score how likely ``b`` duplicates or overlaps ``a``, with the reasons in words.
+
+    ``va`` / ``vb``: the texts' :func:`vectors` under ``idf``, when the caller has them.
+    """
+    text = text_similarity(ta, tb, idf, va, vb)
     score = WEIGHTS["text"] * text
     reasons: list[Reason] = []
     if a.recipient_id == b.recipient_id:
@@ -415,14 +442,72 @@ def similar_projects(user: User | None, project: Project, limit: int = 10,
     if not ids:
         return []
     others = list(Project.select().where(Project.id.in_(list(ids))))
+    return _scored(project, others, exchange_rates(), limit, min_score)
+
+
+def _scored(project: Project, others: list[Project], rates: dict[str, Decimal], limit: int,
+            min_score: float) -> list[Candidate]:
+    """``others`` compared with ``project`` (IDF over them and the project), best first."""
     texts = {p.id: project_text(p) for p in others}
     mine = project_text(project)
     idf = pool_idf([mine, *texts.values()])
-    rates = exchange_rates()
-    found = [compare(project, p, mine, texts[p.id], idf, rates) for p in others]
+    va = vectors(mine, idf)
+    found = [compare(project, p, mine, texts[p.id], idf, rates, va, vectors(texts[p.id], idf))
+             for p in others]
     found = [c for c in found if c.score >= min_score]
     found.sort(key=lambda c: (-c.score, c.project.id))
     return found[:limit]
+
+
+#: How many of the same recipient's latest projects in the category the quick check compares.
+QUICK_POOL = 40
+
+
+def quick_duplicates(user: User | None, projects: list[Project], limit: int = 3,
+                     min_score: float = ALARM_THRESHOLD) -> list[tuple[Project, Candidate]]:
+    """Likely duplicates of each of ``projects`` among the same recipient's latest projects
+    in the same category, undecided: the answer of ``similar_projects(user, p,
+    use_index=False)`` for every ``p``, in four queries for all of them.
+
+    The caller has checked that ``user`` may see ``projects``.
+    """
+    if user is None or not projects:
+        return []
+    pairs = {(p.recipient_id, p.category) for p in projects}
+    same = None
+    for recipient, category in sorted(pairs):
+        cond = (Project.recipient == recipient) & (Project.category == category)
+        same = cond if same is None else (same | cond)
+    pool = visible_projects(user, Project.select(
+        Project.id, Project.recipient_id, Project.category)).where(
+        Project.status.not_in(INACTIVE) & same)
+    if user.organisation.kind == "recipient":
+        pool = pool.where(Project.recipient == user.organisation_id)
+    latest: dict[tuple[int, str], list[int]] = {}
+    for pid, recipient, category in pool.order_by(Project.id.desc()).tuples():
+        latest.setdefault((recipient, category), []).append(pid)
+    ids = {p.id for p in projects}
+    decided: dict[int, set[int]] = {i: set() for i in ids}
+    for a, b in ProjectLink.select(ProjectLink.project_a, ProjectLink.project_b).where(
+            ProjectLink.project_a.in_(list(ids)) | ProjectLink.project_b.in_(list(ids))
+    ).tuples():
+        for mine, other in ((a, b), (b, a)):
+            if mine in decided:
+                decided[mine].add(other)
+    wanted: dict[int, list[int]] = {}
+    for p in projects:
+        mates = [i for i in latest.get((p.recipient_id, p.category), []) if i != p.id]
+        wanted[p.id] = [i for i in mates[:QUICK_POOL] if i not in decided[p.id]]
+    every = {i for v in wanted.values() for i in v}
+    loaded = {o.id: o for o in Project.select().where(Project.id.in_(list(every)))} \
+        if every else {}
+    rates = exchange_rates()
+    out: list[tuple[Project, Candidate]] = []
+    for p in projects:
+        others = [loaded[i] for i in wanted[p.id]]
+        if others:
+            out.extend((p, c) for c in _scored(p, others, rates, limit, min_score))
+    return out
 
 
 def pair_score(a: Project, b: Project, pool: list[Project] | None = None) -> Candidate:
