@@ -19,8 +19,9 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 
 from tmdesk.core import accounts, rates
 from tmdesk.core.errors import PermissionDenied, ValidationError
-from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, User
+from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, Project, User
 from tmdesk.core.permissions import can_administer
+from tmdesk.core.visibility import visible_projects
 from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
 from tmdesk.web import login_manager
 from tmdesk.web.auth import _apply_errors, fresh_enough
@@ -344,6 +345,32 @@ def _show(value: Any) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
+#: Snapshot keys that name a project (derived rows carry their project's label).
+_PROJECT_KEYS = ("project", "project_a", "project_b")
+
+
+def _project_ids(event: AuditEvent) -> set[int]:
+    """The projects an event is about: its entity, or the project its rows belong to."""
+    ids = set()
+    if event.entity_type == "project" and str(event.entity_id).isdigit():
+        ids.add(int(event.entity_id))
+    for text in (event.before, event.after):
+        data = _load(text)
+        ids.update(v for k in _PROJECT_KEYS if isinstance(v := data.get(k), int))
+    return ids
+
+
+def hidden_project_ids(user: User, events: list[AuditEvent]) -> set[int]:
+    """Projects named by ``events`` that ``user`` may not see (TLP:RED they are not
+    named on, say): administering accounts does not widen what a person may read."""
+    ids = set().union(*(_project_ids(e) for e in events)) if events else set()
+    if not ids:
+        return set()
+    seen = {p.id for p in visible_projects(user, Project.select(Project.id))
+            .where(Project.id.in_(list(ids)))}
+    return ids - seen
+
+
 @bp.get("/audit")
 def audit_log():
     entity_type = (request.args.get("entity_type") or "").strip()[:32]
@@ -365,10 +392,17 @@ def audit_log():
                     .order_by(AuditEvent.entity_type)]
     args = {k: v for k, v in (("entity_type", entity_type), ("user", user_email),
                               ("no_logins", "1" if no_logins else "")) if v}
+    hidden = hidden_project_ids(acting_user(), events)
+    withheld = [("—", "", gettext("Not shown: this project's TLP label does not let you "
+                                  "see it."))]
+
+    def changes(event: AuditEvent) -> list[tuple[str, str, str]]:
+        return withheld if _project_ids(event) & hidden else readable_changes(event)
+
     return render_template("admin/audit.html", no_logins=no_logins, events=events, total=total, page=page,
                            pages=pages, args=args, entity_type=entity_type,
                            user_email=user_email, entity_types=entity_types,
-                           changes=readable_changes)
+                           changes=changes)
 
 
 # --- exchange rates -----------------------------------------------------------
