@@ -1,0 +1,284 @@
+"""A small world of every role, project state and derived row, for the security tests.
+
+Shared by tests/test_access_matrix.py and tests/test_hostile_input.py. Building
+a world takes a moment, so it is built once per test process and copied (the
+whole data folder) into each test's own data folder; a test that changes
+state can put the copy back between requests with :func:`restore`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tmdesk import paths
+from tmdesk.core import accounts, offers, pledges, projects, updates
+from tmdesk.core.db import DATABASE_FILENAME, database, open_database
+from tmdesk.core.models import (
+    ALL_MODELS,
+    ApiToken,
+    Document,
+    Engagement,
+    Offer,
+    OfferLink,
+    Organisation,
+    Pledge,
+    Project,
+    ProjectMember,
+    Update,
+    User,
+)
+from tmdesk.core.visibility import can_see
+
+PASSWORD = "correct horse battery staple"
+
+#: role key → (organisation code, kind, country, name); "admin" is a TMPO user.
+ORGS = {
+    "recipient": ("SSSCIP", "recipient", "UA", "State Service of Special Communications"),
+    "recipient_other": ("MDT", "recipient", "UA", "Ministry of Digital Transformation"),
+    "back_office": ("BACKOFFICE", "back_office", "PL", "Tallinn Mechanism Back Office"),
+    "project_office": ("TMPO", "project_office", "UA", "Tallinn Mechanism Project Office"),
+    "donor": ("GB", "donor", "GB", "United Kingdom"),
+    "donor_other": ("EE", "donor", "EE", "Estonia"),
+    "observer": ("EU", "observer", "BE", "European Union"),
+    "company": ("CYBERCO", "company", "UA", "CyberCo LLC"),
+    "company_other": ("SECURA", "company", "EE", "Secura OU"),
+}
+
+#: The roles every route is checked for ("company" is engaged on the projects,
+#: "company_other" is not; "recipient" owns them, "recipient_other" does not).
+ROLES = ("anonymous", "recipient", "recipient_other", "back_office", "project_office",
+         "donor", "observer", "company", "company_other", "admin")
+LOGGED_IN = tuple(r for r in ROLES if r != "anonymous")
+
+TLPS = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
+#: Workflow states, with the two kinds of withdrawn project (never / once published).
+STATES = ("draft", "submitted", "returned", "rejected", "withdrawn_early", "published",
+          "in_implementation", "delivered", "closed", "withdrawn_late")
+#: The steps (actor, action) that bring a fresh draft into each state.
+_PATH = {
+    "draft": [],
+    "submitted": [("recipient", "submit")],
+    "returned": [("recipient", "submit"), ("back_office", "return")],
+    "rejected": [("recipient", "submit"), ("back_office", "reject")],
+    "withdrawn_early": [("recipient", "submit"), ("recipient", "withdraw")],
+    "published": [("recipient", "submit"), ("back_office", "publish")],
+    "in_implementation": [("recipient", "submit"), ("back_office", "publish"),
+                          ("recipient", "start")],
+    "delivered": [("recipient", "submit"), ("back_office", "publish"), ("recipient", "start"),
+                  ("recipient", "deliver")],
+    "closed": [("recipient", "submit"), ("back_office", "publish"), ("recipient", "start"),
+               ("recipient", "deliver"), ("back_office", "close")],
+    "withdrawn_late": [("recipient", "submit"), ("back_office", "publish"),
+                       ("recipient", "withdraw")],
+}
+
+
+def email(role: str) -> str:
+    return f"{role}@example.org"
+
+
+@dataclass
+class World:
+    """Ids of what :func:`build` made (rows are re-read in each test's own database)."""
+
+    users: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    ids: dict[str, int] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)
+    #: (tlp, state) → ref of the matrix project; its title carries a marker.
+    matrix: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: (ref, role) → can_see, worked out once when the world is built (the oracle).
+    visible: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    def user(self, role: str) -> User | None:
+        return None if role == "anonymous" else User.get_by_id(self.users[role])
+
+    def project(self, key: str) -> Project:
+        return Project.get(Project.ref == self.refs[key])
+
+
+def marker(tlp: str, state: str) -> str:
+    """The distinctive title word of a matrix project (never appears anywhere else)."""
+    return "Zq" + re.sub(r"[^A-Za-z]", "", tlp + state).lower() + "Marker"
+
+
+def _draft(owner: User, **fields) -> Project:
+    data = {
+        "title_en": "SOC analyst training", "title_uk": "Навчання аналітиків SOC",
+        "summary_en": "Train 40 analysts.", "category": "training",
+        "budget_amount": "100000", "budget_currency": "EUR", "tlp": "GREEN",
+        "priority": "high",
+    } | fields
+    return projects.create_draft(owner, data)
+
+
+def _walk(users: dict[str, User], project: Project, state: str) -> Project:
+    for actor, action in _PATH[state]:
+        comment = "Because." if action in ("return", "reject", "withdraw") else ""
+        projects.transition(users[actor], project, action, comment)
+    return Project.get_by_id(project.id)
+
+
+def _build(data_dir: Path, with_matrix: bool) -> World:
+    world = World()
+    users: dict[str, User] = {}
+    for role, (code, kind, country, name) in ORGS.items():
+        accounts.create_organisation(None, {"code": code, "kind": kind, "country": country,
+                                            "name_en": name})
+        users[role] = accounts.create_user(None, email(role), code, PASSWORD, name=role)
+    users["admin"] = accounts.create_user(None, email("admin"), "TMPO", PASSWORD,
+                                          name="admin", is_admin=True)
+    for role, user in users.items():
+        world.users[role] = user.id
+        world.tokens[role] = accounts.create_token(None, user, "tests")[1]
+    docs = paths.documents_dir(data_dir)
+
+    # The project every role may see: published, TLP:GREEN, with one of everything.
+    pub = _walk(users, _draft(users["recipient"], title_en="Public grid monitoring"),
+                "published")
+    pub2 = _walk(users, _draft(users["recipient"], title_en="Public second project"),
+                 "published")
+    draft = _draft(users["recipient"], title_en="Own draft")
+    engagement = offers.create_engagement(users["back_office"], pub, "CYBERCO",
+                                          {"role": "SOC deployment"})
+    offered = pledges.create_pledge(users["donor"], pub, {
+        "amount": "1000", "currency": "EUR", "date": "2026-01-10"})
+    confirmed = pledges.create_pledge(users["donor_other"], pub, {
+        "amount": "5000", "currency": "EUR", "date": "2026-01-11"})
+    pledges.transition_pledge(users["donor_other"], confirmed, "confirm")
+    donor_offer = offers.create_offer(users["donor"], {
+        "category": "training", "description": "SOC analyst training for 40 people"})
+    company_offer = offers.create_offer(users["company"], {
+        "category": "equipment", "description": "Firewall licences"})
+    link = offers.link_offer(users["back_office"], donor_offer, pub, "fits")
+    doc = updates.store_document(users["recipient"], docs, pub, "note.txt",
+                                 io.BytesIO(b"hello world\n"))
+    update = updates.post_update(users["recipient"], pub, {"title": "Kick-off", "body": "Begun."})
+    world.refs.update(pub=pub.ref, pub2=pub2.ref, draft=draft.ref)
+    world.ids.update(engagement=engagement.id, pledge=offered.id, pledge_confirmed=confirmed.id,
+                     donor_offer=donor_offer.id, company_offer=company_offer.id, link=link.id,
+                     doc=doc.id, update=update.id,
+                     donor_token=ApiToken.get(ApiToken.user == users["donor"].id).id,
+                     donor_other_user=users["donor_other"].id,
+                     org_donor=users["donor"].organisation_id)
+
+    if with_matrix:
+        _build_matrix(world, users, docs, donor_offer)
+    return world
+
+
+def _build_matrix(world: World, users: dict[str, User], docs: Path, offer: Offer) -> None:
+    """A project in every (TLP label, state), each with a pledge, an engagement of
+    CYBERCO, a document, an update and an offer link (written directly: the
+    workflow would refuse some of them in some states, but the rows may exist)."""
+    for tlp in TLPS:
+        for state in STATES:
+            title = marker(tlp, state)
+            project = _walk(users, _draft(users["recipient"], title_en=title,
+                                          title_uk=title, tlp=tlp,
+                                          summary_en=f"Summary of {title}"), state)
+            if tlp == "RED":  # the donor is named too: RED means "named people only"
+                ProjectMember.create(project=project, user=users["donor"])
+            Pledge.create(project=project, donor=users["donor"].organisation, amount="700",
+                          currency="EUR", date="2026-02-01", created_by=users["donor"],
+                          in_kind=f"kit for {title}")
+            Engagement.create(project=project, company=users["company"].organisation,
+                              role=f"role on {title}", created_by=users["back_office"])
+            OfferLink.create(offer=offer, project=project, note=f"link {title}",
+                             created_by=users["back_office"])
+            update = Update.create(project=project, author=users["recipient"],
+                                   date="2026-02-02", title=f"update {title}", body=title)
+            stored = hashlib.sha256(title.encode()).hexdigest()[:32]
+            (docs / stored).write_bytes(title.encode())
+            Document.create(project=project, update=update, filename=f"{title}.txt",
+                            stored_name=stored, content_type="text/plain",
+                            size=len(title), sha256="0" * 64, uploaded_by=users["recipient"])
+            world.matrix[(tlp, state)] = project.ref
+    for ref in world.matrix.values():
+        project = Project.get(Project.ref == ref)
+        for role, user in users.items():
+            world.visible[(ref, role)] = can_see(User.get_by_id(user.id), project)
+
+
+_CACHE: dict[bool, tuple[Path, World]] = {}
+
+
+def world_in(data_dir: Path, with_matrix: bool = False) -> World:
+    """Put a built world into ``data_dir`` (building it once per process) and open it."""
+    if with_matrix not in _CACHE:
+        build_dir = Path(tempfile.mkdtemp(prefix="tmdesk-world-")) / "data"
+        open_database(build_dir)
+        database.connect(reuse_if_open=True)
+        database.execute_sql("PRAGMA synchronous=OFF")  # a scratch copy: speed over safety
+        world = _build(build_dir, with_matrix)
+        database.close()
+        _CACHE[with_matrix] = (build_dir, world)
+    build_dir, world = _CACHE[with_matrix]
+    if not database.is_closed():
+        database.close()
+    shutil.copytree(build_dir, data_dir, dirs_exist_ok=True)
+    open_database(data_dir)
+    database.connect(reuse_if_open=True)
+    return world
+
+
+def fast_sync() -> None:
+    """Test copies need no fsync per commit: drop ``synchronous`` to OFF on each connect."""
+    db = database.obj
+    db._pragmas = [(k, "off" if k == "synchronous" else v) for k, v in db._pragmas]
+    if not db.is_closed():
+        db.execute_sql("PRAGMA synchronous=OFF")
+
+
+def snapshot(data_dir: Path) -> bytes:
+    """The database file's bytes (closed first, so WAL is folded in)."""
+    if not database.is_closed():
+        database.close()
+    blob = (data_dir / DATABASE_FILENAME).read_bytes()
+    database.connect()
+    return blob
+
+
+def restore(data_dir: Path, blob: bytes) -> None:
+    """Put the database back as :func:`snapshot` saw it."""
+    if not database.is_closed():
+        database.close()
+    path = data_dir / DATABASE_FILENAME
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    path.write_bytes(blob)
+    database.connect()
+
+
+#: Bookkeeping that a read may update without changing anything a user sees.
+_IGNORED_COLUMNS = {("api_token", "last_used_at")}
+
+
+def fingerprint() -> str:
+    """A digest of every row of every table (what "no state change" compares)."""
+    digest = hashlib.sha256()
+    for model in ALL_MODELS:
+        table = model._meta.table_name
+        columns = [f.column_name for f in model._meta.sorted_fields
+                   if (table, f.column_name) not in _IGNORED_COLUMNS]
+        cursor = database.execute_sql(
+            f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY 1')  # noqa: S608
+        for row in cursor.fetchall():
+            digest.update(repr(row).encode())
+        digest.update(table.encode())
+    return digest.hexdigest()
+
+
+def row_counts() -> dict[str, int]:
+    return {m._meta.table_name: m.select().count() for m in ALL_MODELS}
+
+
+__all__ = ["ALL_MODELS", "Organisation", "World", "world_in", "snapshot", "restore",
+           "fingerprint", "row_counts", "marker", "ROLES", "LOGGED_IN", "TLPS", "STATES",
+           "PASSWORD", "email"]
