@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from tmdesk.core import offers as offer_service
@@ -62,7 +63,9 @@ class Match:
 # --- text and numbers -------------------------------------------------------------
 
 
+@lru_cache(maxsize=100_000)
 def _bag(text: str) -> Counter:
+    """The text's features (cached by content: callers must not change the Counter)."""
     return Counter(similarity.features(text))
 
 
@@ -72,12 +75,23 @@ def _project_bag(p: Project) -> Counter:
 
 
 def _numbers(text: str) -> list[int]:
+    return list(_numbers_in(text or ""))
+
+
+@lru_cache(maxsize=100_000)
+def _numbers_in(text: str) -> tuple[int, ...]:
     out = []
-    for raw in _NUMBER_RE.findall(text or ""):
+    for raw in _NUMBER_RE.findall(text):
         digits = re.sub(r"[\s.,]", "", raw)
         if digits.isdigit() and 0 < len(digits) <= 7:
             out.append(int(digits))
-    return out
+    return tuple(out)
+
+
+@lru_cache(maxsize=10_000)
+def _offer_words(description: str) -> frozenset[str]:
+    """The offer's features and folded words (where a region's name is looked for)."""
+    return frozenset(_bag(description)) | frozenset(textnorm.words(description))
 
 
 def _oblast_stems() -> dict[str, tuple[str, str]]:
@@ -113,15 +127,21 @@ def _value_eur(offer: Offer, rates: dict[str, Decimal]) -> Decimal | None:
 
 
 def score_match(offer: Offer, project: Project, funding: Funding, offer_bag: Counter,
-                project_bag: Counter, idf: dict[str, float], rates: dict[str, Decimal]
-                ) -> Match:
-    """How well ``offer`` could serve ``project``, with the reasons in words."""
+                project_bag: Counter, idf: dict[str, float], rates: dict[str, Decimal],
+                offer_vector: tuple[dict[str, float], float] | None = None,
+                project_vector: tuple[dict[str, float], float] | None = None) -> Match:
+    """How well ``offer`` could serve ``project``, with the reasons in words.
+
+    ``offer_vector`` / ``project_vector``: the bags weighted by ``idf``
+    (``similarity._weighted``), when the caller compares one side with many.
+    """
     reasons: list[Reason] = []
     score = 0.0
     if offer.category == project.category:
         score += 0.3
         reasons.append(Reason(N_("same category")))
-    text = similarity._cosine(offer_bag, project_bag, idf)
+    text = similarity._cosine_w(offer_vector or similarity._weighted(offer_bag, idf),
+                                project_vector or similarity._weighted(project_bag, idf))
     score += 0.35 * min(1.0, text * 1.5)
     if text >= 0.1:
         reasons.append(Reason(N_("%(pct)d%% of what is offered matches what is needed"),
@@ -153,8 +173,8 @@ def score_match(offer: Offer, project: Project, funding: Funding, offer_bag: Cou
     score += 0.05 * bonus
     if project.priority in ("critical", "high"):
         reasons.append(Reason(N_("priority: %(priority)s"), priority=project.priority))
-    if project.oblast != "UA" and _mentions_oblast(set(offer_bag) | set(
-            textnorm.words(offer.description)), project.oblast):
+    if project.oblast != "UA" and _mentions_oblast(_offer_words(offer.description or ""),
+                                                   project.oblast):
         score += 0.05
         reasons.append(Reason(N_("the offer names the project's region")))
     return Match(project, offer, round(min(score, 1.0), 3), reasons, funding)
@@ -234,8 +254,10 @@ def matches_for_offer(user: User | None, offer: Offer, limit: int = 20) -> list[
     offer_bag = _bag(offer.description)
     bags = {p.id: _project_bag(p) for p in projects}
     idf = _idf([offer_bag, *bags.values()])
+    offer_vector = similarity._weighted(offer_bag, idf)
     found = [
-        score_match(offer, p, funding[p.id], offer_bag, bags[p.id], idf, rates)
+        score_match(offer, p, funding[p.id], offer_bag, bags[p.id], idf, rates,
+                    offer_vector=offer_vector)
         for p in projects if funding[p.id].gap_eur > 0
     ]
     found.sort(key=lambda m: (-m.score, PRIORITY_RANK.get(m.project.priority, 9),
@@ -266,7 +288,9 @@ def offers_for_project(user: User | None, project: Project, limit: int = 10,
     project_bag = _project_bag(project)
     bags = {o.id: _bag(o.description) for o in offers}
     idf = _idf([project_bag, *bags.values()])
-    found = [score_match(o, project, funding, bags[o.id], project_bag, idf, rates)
+    project_vector = similarity._weighted(project_bag, idf)
+    found = [score_match(o, project, funding, bags[o.id], project_bag, idf, rates,
+                         project_vector=project_vector)
              for o in offers]
     found = [m for m in found if m.score >= min_score]
     found.sort(key=lambda m: (-m.score, m.offer.id))

@@ -173,11 +173,17 @@ _PREFIX_TO_CONCEPT: dict[str, str] = {}
 for _concept, _prefixes in GLOSSARY.items():
     for _p in _prefixes:
         _PREFIX_TO_CONCEPT.setdefault(textnorm.fold(_p), _concept)
-_MAX_PREFIX = max(len(p) for p in _PREFIX_TO_CONCEPT)
+# A word never holds a space, so the glossary's phrases never match one: the longest
+# one-word beginning bounds the search.
+_MAX_PREFIX = max(len(p) for p in _PREFIX_TO_CONCEPT if " " not in p)
 
 
+@lru_cache(maxsize=200_000)
 def feature(word: str) -> str:
-    """A word's feature: its glossary concept (``~train``), else its stem."""
+    """A word's feature: its glossary concept (``~train``), else its stem.
+
+    Cached: the same words come back in every project's text.
+    """
     for k in range(min(len(word), _MAX_PREFIX), 2, -1):
         concept = _PREFIX_TO_CONCEPT.get(word[:k])
         if concept is not None:
