@@ -85,13 +85,13 @@ def test_project_page_prints_cleanly(new_context):
     hidden = page.evaluate("""() => {
         const shown = sel => [...document.querySelectorAll(sel)].filter(
             el => getComputedStyle(el).display !== 'none' && el.getClientRects().length).length;
-        return {nav: shown('nav.main-nav'), skip: shown('.skip-link'),
+        return {nav: shown('nav.main-nav'), skip: shown('.skip-link'), details: shown('main details'),
                 forms: shown('main form'), buttons: shown('main .button, main button'),
                 header_tools: shown('.header-tools'), footer: shown('.site-footer'),
                 h1: shown('h1'), pledges: shown('.project-pledges table')};
     }""")
     assert hidden["h1"] == 1 and hidden["pledges"] in (0, 1)
-    for what in ("nav", "skip", "forms", "buttons", "header_tools"):
+    for what in ("nav", "skip", "forms", "buttons", "header_tools", "details"):
         assert hidden[what] == 0, f"{what} shows in print: {hidden}"
     pdf = OUTPUT / "print-project.pdf"
     page.pdf(path=str(pdf), format="A4", print_background=True)
