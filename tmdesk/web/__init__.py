@@ -153,11 +153,25 @@ def _load_user(session_id: str) -> User | None:
     return user
 
 
+def _strong_session_protection() -> None:
+    """End a session presented by another browser (address or User-Agent changed).
+
+    flask-login's "strong" mode only marks a *permanent* session non-fresh
+    instead of ending it, and every tmdesk session is permanent (so that it
+    expires after inactivity); this restores the "strong" meaning.
+    """
+    if session.get("_user_id") is None:
+        return
+    if session.get("_id") != login_manager._session_identifier_generator():
+        session.clear()
+
+
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _connect() -> None:
         database.connect(reuse_if_open=True)
         if not request.path.startswith("/api/"):  # the API never uses the session
+            _strong_session_protection()
             session.permanent = True
 
     @app.teardown_request

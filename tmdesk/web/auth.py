@@ -135,6 +135,7 @@ def login():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
             session.clear()
+            session.permanent = True  # cleared above; the cookie carries its expiry
             login_user(user)
             mark_fresh()
             return redirect(_safe_next(request.args.get("next")))
