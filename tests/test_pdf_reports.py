@@ -306,3 +306,24 @@ def test_two_passes_suffice_and_the_page_count_is_right(tmp_path):
     assert len(texts) == 62  # two pages of contents, sixty sections
     assert all(f"page {n} of 62" in text for n, text in enumerate(texts, start=1))
     assert "Section 59 <x>" in texts[1] and "62" in texts[1]
+
+
+def test_a_remembered_wrap_survives_a_refused_split():
+    """Paragraph.split drops its measured lines when only one would fit; the
+    remembered wrap must measure again rather than split nothing."""
+    p = pdfkit.KitParagraph(pdfkit.esc("word " * 400), pdfkit.styles()["body"])
+    width = pdfkit.CONTENT_WIDTH
+    p.wrap(width, 800)
+    assert p.split(width, 14) == []  # room for one line: refused, lines dropped
+    p.wrap(width, 800)
+    parts = p.split(width, 200)
+    assert len(parts) == 2
+
+
+def test_a_remembered_table_wrap_is_measured_for_its_height():
+    rows = [(f"TM-2026-{i:04d}", "title " * 5) for i in range(200)]
+    t = pdfkit.table(["Reference", "Title"], rows, [100, 300])
+    full = t.wrap(400, 100_000)
+    t.split(400, 300)  # measures again for a short height
+    assert t.wrap(400, 100_000) == full
+    assert t._kit_measured == (400, 100_000)

@@ -56,7 +56,7 @@ from reportlab.platypus import (
 
 from tmdesk.core.i18n import N_
 from tmdesk.core.reporting import FundingView
-from tmdesk.core.vocab import TLP_COLOURS, TLP_DESCRIPTIONS
+from tmdesk.core.vocab import TLP_COLOURS
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -436,7 +436,8 @@ class KitParagraph(Paragraph):
 
     def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
         cached = self._kit_wrap
-        if cached is not None and cached[0] == availWidth:
+        # split() may drop the lines it measured: only reuse them while they exist
+        if cached is not None and cached[0] == availWidth and "blPara" in self.__dict__:
             self.width, self.height = cached[1]
             return cached[1]
         result = super().wrap(availWidth, availHeight)
@@ -459,11 +460,20 @@ class KitTable(Table):
 
     def wrap(self, availWidth, availHeight):  # noqa: N803
         cached = self._kit_wrap
-        if cached is not None and cached[0] == (availWidth, availHeight):
+        # only while the measurements inside are still the ones for this size
+        # (split() measures again, for its own height)
+        if (cached is not None and cached[0] == (availWidth, availHeight)
+                and self._kit_measured == cached[0]):
             return cached[1]
         result = super().wrap(availWidth, availHeight)
         self._kit_wrap = ((availWidth, availHeight), result)
         return result
+
+    _kit_measured: tuple[float, float] | None = None
+
+    def _calc(self, availWidth, availHeight):  # noqa: N803
+        super()._calc(availWidth, availHeight)
+        self._kit_measured = (availWidth, availHeight)
 
     def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802
         if not _layout_only(canvas):
@@ -1170,8 +1180,9 @@ def toc(locale: str) -> Contents:
 
 
 __all__ = [
-    "CONTENT_WIDTH", "FONT", "FONT_BOLD", "FundingBar", "ReportDoc", "TLPBox", "bar_chart",
-    "clean", "compact_money", "date", "esc", "figures", "heading", "key_values", "money",
-    "number", "para", "percent", "register_fonts", "shorten", "styles", "table",
-    "timestamp", "tlp_text", "toc", "translate", "translator", "TLP_DESCRIPTIONS",
+    "CONTENT_WIDTH", "FONT", "FONT_BOLD", "Bookmark", "Contents", "FundingBar", "KeyValues",
+    "Label", "ReportDoc", "TLPBox", "bar_chart", "clean", "compact_money", "date", "esc",
+    "figures", "heading", "key_values", "money", "number", "para", "percent",
+    "register_fonts", "shorten", "styles", "table", "timestamp", "tlp_text", "toc",
+    "translate", "translator", "wrap_text",
 ]
