@@ -107,6 +107,8 @@ def _structure_problems(page) -> list[str]:
         }
         if (hs.length && hs[0].tagName !== 'H1') out.push(`first heading is ${hs[0].tagName}, not H1`);
         if (!document.querySelector('main#main')) out.push('no <main id="main">');
+        const current = document.querySelectorAll('nav.main-nav [aria-current=page]').length;
+        if (current > 1) out.push(`${current} menu entries claim to be the current page`);
         if (!document.querySelector('header')) out.push('no <header> (banner)');
         if (!document.querySelector('footer')) out.push('no <footer> (contentinfo)');
         const skip = document.querySelector('body > a.skip-link');

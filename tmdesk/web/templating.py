@@ -31,6 +31,13 @@ def whole_money(amount: Decimal | None, currency: str | None = "EUR") -> str:
     return f"{text} {currency}" if currency else text
 
 
+def number(value: Decimal | int | float | None) -> str:
+    """A plain number by locale (``1 000,5`` / ``1,000.5``); empty for None."""
+    if value is None:
+        return ""
+    return format_decimal(value)
+
+
 def date(value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
@@ -74,7 +81,7 @@ def register(app: Flask) -> None:
         nav_items=nav_items,
         perm=permissions,
     )
-    app.jinja_env.filters.update(money=money, whole_money=whole_money, date=date)
+    app.jinja_env.filters.update(money=money, whole_money=whole_money, date=date, number=number)
     app.jinja_env.add_extension("jinja2.ext.do")
 
 
@@ -106,7 +113,8 @@ def nav_items() -> list[dict]:
         blueprint = endpoint.split(".")[0]
         current = request.endpoint == endpoint or (
             endpoint != "projects.home" and request.blueprint == blueprint
-            and blueprint not in ("projects",)
+            # Blueprints holding several menu entries mark only the page itself.
+            and blueprint not in ("projects", "coordination")
         )
         items.append({"url": url_for(endpoint), "label": gettext(text), "current": current})
     return items
