@@ -147,3 +147,46 @@ def test_project_page_panel_and_decision_buttons(client, desk):
     other = client.application.test_client()
     login(other, desk.users["donor"])
     assert 'id="overlaps"' not in other.get(page).get_data(as_text=True)
+
+
+def _answers(found):
+    return [(p.id, c.project.id, c.score, list(c.reasons)) for p, c in found]
+
+
+def test_quick_duplicates_answers_as_the_quick_check_does(desk):
+    """The dashboard's batched check gives exactly what similar_projects(use_index=False)
+    gives for each project: same pool, same IDF, same scores, decided pairs left out."""
+    officer = desk.user("back_office")
+    a, b = _pair(desk)
+    c = desk.published(title_en="SOC analysts: threat hunting course",
+                       summary_en="Forty analysts of the security operations centre.")
+    d = desk.published(title_en="Firewall licences", summary_en="Perimeter firewalls.")
+    e = desk.published("recipient2", title_en="SOC analyst training programme")
+    f = desk.published(title_en="SOC analyst training programme", category="equipment")
+    hidden = desk.published(title_en="SOC analyst training programme", tlp="AMBER+STRICT")
+    similarity.record_decision(officer, a, c, "related")
+    projects = [a, b, c, d, e, f]
+    donor = desk.user("donor")
+    for user in (officer, donor, desk.user("recipient")):
+        for min_score in (0.0, similarity.MIN_SCORE, 0.5, similarity.ALARM_THRESHOLD):
+            expected = _answers((p, cand) for p in projects for cand in
+                                similarity.similar_projects(user, p, limit=3, use_index=False,
+                                                            min_score=min_score))
+            got = _answers(similarity.quick_duplicates(user, projects, limit=3,
+                                                       min_score=min_score))
+            assert got == expected, (user.email, min_score)
+            if user is donor:  # AMBER+STRICT: the offices and the recipient only
+                assert hidden.id not in {cand for _p, cand, _s, _r in got}
+    assert _answers(similarity.quick_duplicates(officer, [a]))  # b is raised for a
+
+
+def test_text_bound_never_below_the_score(desk):
+    """could_reach is an upper bound: a candidate it rules out never scores min_score."""
+    a, b = _pair(desk)
+    others = [b, desk.published(title_en="Firewall licences", summary_en="Perimeter firewalls."),
+              desk.published(title_en="Training", category="equipment", oblast="UA-63")]
+    for cand in similarity.similar_projects(desk.user("back_office"), a, min_score=0.0):
+        assert similarity.could_reach(cand.text, cand.score)
+    assert not similarity.could_reach(0.1, 0.46)
+    assert similarity.could_reach(0.5, 0.7) and not similarity.could_reach(0.3, 0.6)
+    assert others

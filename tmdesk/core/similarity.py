@@ -202,6 +202,12 @@ class ProjectText:
     en: Counter
     uk: Counter
     both: Counter
+    #: The log-scaled term frequencies (1 + ln count) of en, uk and both, computed once.
+    tf: tuple[dict[str, float], ...] = ()
+
+
+def _log_tf(bag: Counter) -> dict[str, float]:
+    return {f: 1 + math.log(c) for f, c in bag.items()}
 
 
 @lru_cache(maxsize=100_000)
@@ -210,7 +216,9 @@ def _text_of(title_en: str, title_uk: str, summary_en: str, summary_uk: str) -> 
     for title, summary in ((title_en, summary_en), (title_uk, summary_uk)):
         bag = Counter(features(title or ""))
         bags.append(bag + bag + Counter(features(summary or "")))
-    return ProjectText(bags[0], bags[1], bags[0] + bags[1])
+    both = bags[0] + bags[1]
+    return ProjectText(bags[0], bags[1], both, (_log_tf(bags[0]), _log_tf(bags[1]),
+                                                _log_tf(both)))
 
 
 def project_text(p: Project) -> ProjectText:
@@ -227,7 +235,13 @@ def _cosine(a: Counter, b: Counter, idf: dict[str, float]) -> float:
 
 def _weighted(bag: Counter, idf: dict[str, float]) -> tuple[dict[str, float], float]:
     """``bag``'s TF-IDF weights (log-scaled counts) and their Euclidean norm."""
-    w = {f: (1 + math.log(c)) * idf.get(f, 1.0) for f, c in bag.items()}
+    return _weighted_tf(_log_tf(bag), idf)
+
+
+def _weighted_tf(tf: dict[str, float], idf: dict[str, float]
+                 ) -> tuple[dict[str, float], float]:
+    get = idf.get
+    w = {f: t * get(f, 1.0) for f, t in tf.items()}
     return w, math.sqrt(sum(v * v for v in w.values()))
 
 
@@ -248,7 +262,7 @@ Vectors = tuple[tuple[dict[str, float], float], ...]
 def vectors(t: ProjectText, idf: dict[str, float]) -> Vectors:
     """``t`` weighted by ``idf``: comparing one project with many computes each
     side's weights and norms once instead of once per pair."""
-    return (_weighted(t.en, idf), _weighted(t.uk, idf), _weighted(t.both, idf))
+    return tuple(_weighted_tf(tf, idf) for tf in t.tf)
 
 
 def text_similarity(a: ProjectText, b: ProjectText, idf: dict[str, float],
@@ -505,15 +519,52 @@ def quick_duplicates(user: User | None, projects: list[Project], limit: int = 3,
         mates = [i for i in latest.get((p.recipient_id, p.category), []) if i != p.id]
         wanted[p.id] = [i for i in mates[:QUICK_POOL] if i not in decided[p.id]]
     every = {i for v in wanted.values() for i in v}
-    loaded = {o.id: o for o in Project.select().where(Project.id.in_(list(every)))} \
-        if every else {}
+    if not every:
+        return []
+    # Text first, from the texts alone: only a candidate whose text similarity could
+    # still lift it to ``min_score`` is loaded whole and compared on everything else.
+    texts = {pid: _text_of(te or "", tu or "", se or "", su or "")
+             for pid, te, tu, se, su in Project.select(
+                 Project.id, Project.title_en, Project.title_uk, Project.summary_en,
+                 Project.summary_uk).where(Project.id.in_(list(every))).tuples()}
+    kept: dict[int, tuple[dict[str, float], Vectors, list[tuple[int, Vectors]]]] = {}
+    for p in projects:
+        mine = project_text(p)
+        idf = pool_idf([mine, *(texts[i] for i in wanted[p.id])])
+        va = vectors(mine, idf)
+        close = []
+        for i in wanted[p.id]:
+            vb = vectors(texts[i], idf)
+            if could_reach(text_similarity(mine, texts[i], idf, va, vb), min_score):
+                close.append((i, vb))
+        kept[p.id] = (idf, va, close)
+    survivors = {i for _idf, _va, close in kept.values() for i, _vb in close}
+    loaded = {o.id: o for o in Project.select().where(Project.id.in_(list(survivors)))} \
+        if survivors else {}
     rates = exchange_rates()
     out: list[tuple[Project, Candidate]] = []
     for p in projects:
-        others = [loaded[i] for i in wanted[p.id]]
-        if others:
-            out.extend((p, c) for c in _scored(p, others, rates, limit, min_score))
+        idf, va, close = kept[p.id]
+        mine = project_text(p)
+        found = [compare(p, loaded[i], mine, texts[i], idf, rates, va, vb) for i, vb in close]
+        found = [c for c in found if c.score >= min_score]
+        found.sort(key=lambda c: (-c.score, c.project.id))
+        out.extend((p, c) for c in found[:limit])
     return out
+
+
+#: The most the structural features (everything but text) add to a score.
+_MAX_STRUCTURE = sum(w for k, w in WEIGHTS.items() if k != "text")
+
+
+def could_reach(text: float, min_score: float) -> bool:
+    """Whether a candidate with this text similarity could score ``min_score`` (see
+    :func:`compare`: text plus every structural feature at its best, and the cap on
+    unrelated text); ``compare`` never scores higher than this bound."""
+    bound = WEIGHTS["text"] * text + _MAX_STRUCTURE
+    if text < 0.2:
+        bound = min(bound, 0.45)
+    return round(min(bound, 1.0), 3) >= min_score
 
 
 def pair_score(a: Project, b: Project, pool: list[Project] | None = None) -> Candidate:
