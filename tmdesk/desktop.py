@@ -182,7 +182,7 @@ class InstanceLock:
 
     def write_pid(self) -> None:
         """Record our pid in the lock file (for people and for stale-lock messages)."""
-        assert self._fh is not None
+        assert self._fh is not None  # nosec B101: a programming-error check; the lock is always held here
         # Written beside the locked byte range on Windows would fail; the
         # pid is only informative there, so a failure is ignored.
         with contextlib.suppress(OSError):
@@ -469,7 +469,7 @@ def _launch(data_dir: Path, want_browser: bool) -> int:
         else:
             say(f"tmdesk is already running. Open: {url}")
         return 0
-    assert lock is not None
+    assert lock is not None  # nosec B101: a programming-error check; the lock is always held here
     from tmdesk.server import run_instance
 
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
+import subprocess  # nosec B404: starts tmdesk itself (sys.executable -m tmdesk) for tests
 import sys
 import time
 import urllib.request
@@ -52,7 +52,7 @@ def wait_ready(url: str, process: subprocess.Popen | None = None, timeout: float
             output = process.stdout.read() if process.stdout else ""
             raise RuntimeError(f"the server exited early:\n{output}")
         try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:  # nosec B310: the URL is http://127.0.0.1:<port> built here
                 if response.status == 200:
                     return time.monotonic() - started
         except OSError:
@@ -67,7 +67,7 @@ def start_server(data_dir: Path, threads: int = 8, command: list[str] | None = N
     cmd = (command or [sys.executable, "-m", "tmdesk"]) + [
         "serve", "--data-dir", str(data_dir), "--port", str(port), "--threads", str(threads),
         "--no-browser"]
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,  # nosec B603: a fixed argument list: this Python running tmdesk serve
                                env=dict(os.environ, TMDESK_NO_BROWSER="1"))
     server = LiveServer(process, port)
     try:
@@ -112,7 +112,7 @@ def concurrent_writers(url: str, tokens: list[str], seconds: float) -> WriteLoad
                          "Content-Type": "application/json"})
             started = time.monotonic()
             try:
-                with urllib.request.urlopen(request, timeout=30) as response:
+                with urllib.request.urlopen(request, timeout=30) as response:  # nosec B310: the URL is http://127.0.0.1:<port> built here
                     ref = json.loads(response.read())["ref"]
                 with lock:
                     load.acknowledged.append(ref)

@@ -110,12 +110,12 @@ def run_instance(data_dir: Path, lock: Any, host: str, port: int, threads: int,
     runner = WaitressRunner(app, host, port, threads)
     state.request_quit = runner.stop
     app.config["TMDESK_ALLOWED_HOSTS"] = allowed_hosts(host, runner.port)
-    url_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    url_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # nosec B104: compares the host asked for; binds nothing
     if ":" in url_host:
         url_host = f"[{url_host}]"
     info = desktop.InstanceInfo(pid=os.getpid(), port=runner.port, version=__version__,
                                 secret=secret,
-                                host="127.0.0.1" if host in ("0.0.0.0", "::") else url_host)
+                                host="127.0.0.1" if host in ("0.0.0.0", "::") else url_host)  # nosec B104: compares the host asked for; binds nothing
     desktop.write_info(data_dir, info)
     base = f"http://{url_host}:{runner.port}"
     log.info("tmdesk %s serving %s at %s/ (pid %s)", __version__, data_dir, base, os.getpid())

@@ -30,7 +30,7 @@ MAX_LOCK_SECONDS = 15 * 60
 
 
 #: werkzeug's hashing method; the test suite swaps in a fast one (tests/conftest.py).
-PASSWORD_METHOD = "scrypt"
+PASSWORD_METHOD = "scrypt"  # nosec B105: the name of werkzeug's hashing method, not a password
 
 
 def hash_password(password: str) -> str:
@@ -201,7 +201,7 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 # --- API tokens -----------------------------------------------------------
 
-TOKEN_PREFIX = "tmd_"
+TOKEN_PREFIX = "tmd_"  # nosec B105: the public prefix of API tokens, not a secret
 
 
 def _token_digest(token: str) -> str:

@@ -73,7 +73,7 @@ from tmdesk.core.models import (
 from tmdesk.core.schema import upgrade
 
 #: The one password of every demo account (printed by ``tmdesk demo``, in the README).
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # nosec B105: the demo data set's published password (tmdesk demo, README)
 #: The day the Tallinn Mechanism was announced.
 SEED = 20231220
 
@@ -140,7 +140,7 @@ def load_demo(force: bool = False, data_dir: Path | None = None,
             _wipe(data_dir)
         elif force and data_dir is not None:
             shutil.rmtree(paths.documents_dir(data_dir), ignore_errors=True)
-        builder = _Builder(random.Random(seed), data_dir)
+        builder = _Builder(random.Random(seed), data_dir)  # nosec B311: random choices for demo data, not for security
         try:
             with database.atomic():
                 builder.build()
@@ -266,7 +266,7 @@ class _Builder:
         # The real method (scrypt) costs a noticeable fraction of a second per
         # account: create the accounts with a cheap hash, then give them all one
         # real hash of the demo password, so logins go through the real check.
-        accounts.PASSWORD_METHOD = "pbkdf2:sha256:1"
+        accounts.PASSWORD_METHOD = "pbkdf2:sha256:1"  # nosec B105: a hashing method name, not a password
         try:
             admin_spec = USERS[0]
             admin = accounts.create_user(None, admin_spec.email, admin_spec.org,

@@ -41,7 +41,7 @@ from tmdesk.core.reporting import ReportContext, build_context
 
 FIXTURE_NOTE = ("tmdesk.core.demo is not available: tmdesk.plugins.testing uses its small "
                 "built-in fixture set (a few organisations, users and projects) instead.")
-FIXTURE_PASSWORD = "fixture password 2026"
+FIXTURE_PASSWORD = "fixture password 2026"  # nosec B105: the password of throw-away fixture accounts in plugin tests
 
 _LIST_FILTERS = ("category", "status", "funding", "recipient", "oblast", "priority")
 _cache: dict[str, Any] = {}

@@ -248,7 +248,7 @@ def profile():
                 try:
                     accounts.set_password(user, user, password_form.new.data)
                 except ValidationError as exc:
-                    _apply_errors(password_form, exc, {"password": "new"})
+                    _apply_errors(password_form, exc, {"password": "new"})  # nosec B105: maps the core's field name to the form's, not a password
                 else:
                     login_user(user)  # the session id changed with the password
                     flash(gettext("Your password is changed."), "success")

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
-from xml.sax.saxutils import escape as _xml_escape
+from xml.sax.saxutils import escape as _xml_escape  # nosec B406: escape() quotes text for reportlab markup; nothing is parsed
 
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
