@@ -79,3 +79,86 @@ def test_dashboard_page_svg_and_tables(client, desk):
     login(other, desk.users["observer"])
     reduced = other.get("/dashboard").get_data(as_text=True)
     assert "<svg" in reduced
+
+
+def test_figures_equal_funding_derived_in_python(desk):
+    """Every SQL-aggregated figure equals what tmdesk.core.funding derives from the pledges
+    of the projects each user may see (random projects, currencies and pledge steps);
+    a hidden project never moves one of them."""
+    import random
+    from collections import Counter, defaultdict
+
+    from tmdesk.core.funding import (
+        CONFIRMED_STATUSES,
+        PLEDGED_STATUSES,
+        exchange_rates,
+        funding_for,
+        to_eur,
+    )
+    from tmdesk.core.models import Pledge, Project
+    from tmdesk.core.permissions import PLEDGEABLE_STATUSES
+    from tmdesk.core.visibility import visible_projects
+
+    rng = random.Random(11)
+    made = []
+    for i in range(24):
+        fields = {"category": rng.choice(["training", "equipment", "assessment"]),
+                  "priority": rng.choice(["critical", "high", "low"]),
+                  "oblast": rng.choice(["UA", "UA-63", "UA-46"]),
+                  "budget_amount": str(rng.randrange(1, 500) * 1000 + rng.randrange(100) / 100),
+                  "budget_currency": rng.choice(["EUR", "USD", "GBP", "UAH"]),
+                  "tlp": rng.choice(["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"])}
+        owner = rng.choice(["recipient", "recipient2"])
+        made.append(desk.published(owner, **fields) if i % 4 else desk.draft(owner, **fields))
+    made.append(desk.published(tlp="RED", budget_amount="777000"))  # named: its submitter only
+    officer = desk.user("back_office")
+    for p in made:
+        for _ in range(rng.randrange(0, 3)):
+            Pledge.create(project=p, donor=rng.choice([desk.orgs["donor"], desk.orgs["donor2"]]),
+                          amount=str(rng.randrange(1, 300) * 1000 + rng.randrange(100) / 100),
+                          currency=rng.choice(["EUR", "USD", "PLN"]),
+                          status=rng.choice(["offered", "confirmed", "disbursed", "withdrawn"]),
+                          date="2026-05-01", created_by=officer)
+    rates = exchange_rates()
+    for key in ("back_office", "donor", "observer", "recipient", "company"):
+        user = desk.user(key)
+        visible = list(visible_projects(user))
+        board = dashboard.build(user)
+        open_ = [p for p in visible if p.status in PLEDGEABLE_STATUSES]
+        funding = funding_for(open_, rates)
+        gaps: dict[str, dict] = {k: defaultdict(Decimal) for k in ("c", "p", "o", "r")}
+        for p in open_:
+            gap = funding[p.id].gap_eur
+            for k, v in (("c", p.category), ("p", p.priority), ("o", p.oblast),
+                         ("r", p.recipient.code)):
+                gaps[k][v] += gap
+
+        def close(got, want):
+            return abs(Decimal(got) - Decimal(want)) <= 1  # whole euros, float sums in SQL
+
+        for k, figures in (("c", board.gap_by_category), ("p", board.gap_by_priority),
+                           ("o", board.gap_by_oblast)):
+            got = dict(figures)
+            assert set(got) == {c for c, v in gaps[k].items() if round(v)}, (key, k)
+            assert all(close(got[c], gaps[k][c]) for c in got), (key, k)
+        if board.full:
+            got = {code: v for code, _name, v in board.gap_by_recipient}
+            assert all(close(got.get(c, 0), v) for c, v in gaps["r"].items()), key
+        assert close(board.totals["gap"], sum(f.gap_eur for f in funding.values())), key
+        assert close(board.totals["budget"], sum(f.budget_eur for f in funding.values())), key
+        assert close(board.totals["confirmed"],
+                     sum(f.confirmed_eur for f in funding.values())), key
+        assert dict(board.pipeline) == dict(Counter(p.status for p in visible)), key
+        donors: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        for pl in Pledge.select().where(Pledge.project.in_([p.id for p in visible])):
+            eur = to_eur(pl.amount, pl.currency, rates)
+            code = pl.donor.code
+            donors[code]["pledged"] += eur if pl.status in PLEDGED_STATUSES else 0
+            donors[code]["confirmed"] += eur if pl.status in CONFIRMED_STATUSES else 0
+            donors[code]["disbursed"] += eur if pl.status == "disbursed" else 0
+        assert {r.code for r in board.by_donor} == set(donors), key
+        for row in board.by_donor:
+            want = donors[row.code]
+            assert close(row.pledged, want["pledged"]) and close(row.confirmed, want["confirmed"])
+            assert close(row.disbursed, want["disbursed"]), key
+    assert Project.select().count() == len(made)
