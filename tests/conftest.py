@@ -130,3 +130,23 @@ def post(client, path: str, data: dict | None = None, form_page: str | None = No
     """POST a form with the CSRF token taken from ``form_page`` (default: ``path``)."""
     token = csrf_token(client, form_page or path)
     return client.post(path, data={"csrf_token": token, **(data or {})}, **kw)
+
+
+# --- language of the test clients (i18n) ------------------------------------
+# The app answers in Ukrainian by default (no Accept-Language header) once the
+# Ukrainian catalogue is compiled. The suite's assertions are written against the
+# English msgids, so every test client asks for English unless a test sends its
+# own Accept-Language header (tests/test_i18n.py does, for Ukrainian).
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+
+
+class EnglishClient(FlaskClient):
+    """A test client whose requests say ``Accept-Language: en`` unless told otherwise."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+
+Flask.test_client_class = EnglishClient

@@ -245,7 +245,8 @@ def transition(user: User, project: Project, action: str, comment: str = "") -> 
             status=project.status, target=step.target,
         )
     if not _may_act(user, project, action):
-        raise PermissionDenied(N_("You may not %(action)s this project."), action=action)
+        raise PermissionDenied(N_("You may not take the step “%(action)s” on this project."),
+                               action=action)
     errors = validation.Errors()
     comment = validation.text(errors, {"comment": comment}, "comment",
                               max_length=validation.MAX_TEXT)

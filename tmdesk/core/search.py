@@ -44,6 +44,9 @@ class SearchResult:
     score: float
     title_html: str = ""
     project_ref: str | None = None  # for updates: the project they report on
+    #: The language ``title`` is written in, when it is a bilingual field: the page
+    #: marks a title that is not in the reader's language.
+    title_lang: str | None = None
 
 
 class SearchBackend(Protocol):
@@ -267,10 +270,11 @@ def _project_results(user, terms, limit, locale) -> list[SearchResult]:
         if not _has_hit(body + " " + p.title(locale), terms):
             body = p.summary(other) or body  # the words matched the other language
         title = p.title(locale)
+        title_lang = locale if (p.title_uk if locale == "uk" else p.title_en) else other
         if not _has_hit(title, terms) and _has_hit(p.title(other), terms):
-            title = p.title(other)
+            title, title_lang = p.title(other), other
         out.append(SearchResult("project", p.ref, title, snippet(body, terms), score,
-                                highlight(title, terms)))
+                                highlight(title, terms), title_lang=title_lang))
     return out
 
 

@@ -46,8 +46,23 @@ def tr(message: str, **params: Any) -> str:
 
 
 def error_text(exc: DomainError) -> str:
-    """The translated message of a core error."""
-    return tr(exc.message, **exc.params)
+    """The translated message of a core error (status and step codes as their labels)."""
+    return tr(exc.message, **{name: _readable(name, value) for name, value in exc.params.items()})
+
+
+def _readable(name: str, value: Any) -> Any:
+    """A code the core puts in a message (``draft``, ``publish``) as its translated label."""
+    from tmdesk.core import vocab
+    from tmdesk.core.projects import TRANSITIONS
+
+    if not isinstance(value, str):
+        return value
+    if name in ("status", "target"):
+        text = vocab.PROJECT_STATUSES.get(value) or vocab.PLEDGE_STATUSES.get(value)
+        return gettext(text) if text else value
+    if name == "action" and value in TRANSITIONS:
+        return gettext(TRANSITIONS[value].label)
+    return value
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
