@@ -220,3 +220,14 @@ def test_demo_command_fills_once_and_refuses_a_second_time(runner, tmp_path):
     result = run(runner, "demo", "--data-dir", data, ok=False)
     assert result.exit_code == 1 and "--force" in result.output
     assert len(users_in(Path(data))) == len(demo.USERS)
+
+
+def test_backup_is_one_self_contained_file(tmp_path):
+    from tmdesk.core import backup
+    from tmdesk.core.db import database, open_database
+
+    db = open_database(tmp_path / "data")
+    database.connect(reuse_if_open=True)
+    out = backup.backup_database(db, tmp_path / "copies" / "b.sqlite3")
+    database.close()
+    assert sorted(p.name for p in out.parent.iterdir()) == ["b.sqlite3"]

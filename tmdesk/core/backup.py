@@ -59,6 +59,8 @@ def backup_file(source: Path, out: Path) -> Path:
     dst = sqlite3.connect(str(tmp))
     try:
         src.backup(dst)
+        # A backup is one self-contained file: no WAL beside it.
+        dst.execute("PRAGMA journal_mode=DELETE")
     finally:
         dst.close()
         src.close()
