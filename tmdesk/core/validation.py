@@ -33,9 +33,10 @@ def _clean_str(value: Any) -> str:
         return ""
     if not isinstance(value, str):
         raise TypeError
-    # NUL and other C0 controls (except tab and newlines) never belong in text.
+    # NUL and other C0 controls (except tab and newlines) never belong in text, nor
+    # do lone surrogates (JSON can carry "\ud800"; no database can store it).
     value = "".join(
-        ch for ch in value if ch in "\t\n\r" or unicodedata.category(ch) != "Cc"
+        ch for ch in value if ch in "\t\n\r" or unicodedata.category(ch) not in ("Cc", "Cs")
     )
     return unicodedata.normalize("NFC", value).strip()
 
