@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, request, session
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import Babel, lazy_gettext
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -83,6 +84,7 @@ def create_app(data_dir: str | os.PathLike | None = None,
         # Desktop mode restricts the Host header (see tmdesk.desktop).
         TMDESK_ALLOWED_HOSTS=None,
     )
+    app.json = StrictJSONProvider(app)
     if config:
         app.config.update(config)
     _session_settings(app)
@@ -151,6 +153,33 @@ def _load_user(session_id: str) -> User | None:
     if user is None or not user.active or user.session_nonce != nonce:
         return None
     return user
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether a parsed JSON value holds half a UTF-16 pair anywhere (keys included)."""
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_lone_surrogate(v) for v in value)
+    return False
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Request bodies must be strict JSON: no NaN or Infinity, no lone surrogates
+    (which no database can store and which would fail deep inside a lookup).
+    A body refused here reads as "not a JSON object": a 400 from the API."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        data = super().loads(s, parse_constant=_no_constant, **kwargs)
+        if _lone_surrogate(data):
+            raise ValueError("a lone surrogate in JSON text")
+        return data
 
 
 def _strong_session_protection() -> None:
