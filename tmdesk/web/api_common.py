@@ -38,13 +38,29 @@ def token_required(view: Callable) -> Callable:
     return wrapped
 
 
+class BadBody(ValidationError):
+    """The body is not a JSON object at all: 400 (a bad field inside one is 422)."""
+
+    http_status = 400
+
+
 def json_body() -> dict[str, Any]:
     """The request's JSON object; a 400 with a clear message otherwise."""
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested too deeply to parse: not a body we want
+        data = None
     if not isinstance(data, dict):
-        raise ValidationError({"body": "Send a JSON object with Content-Type: application/json."},
-                              "The request body must be a JSON object.")
+        raise BadBody({"body": "Send a JSON object with Content-Type: application/json."},
+                      "The request body must be a JSON object.")
     return data
+
+
+def optional_json_body() -> dict[str, Any]:
+    """Like :func:`json_body`, but an empty body means ``{}`` (nothing to override)."""
+    if not request.get_data(cache=True):
+        return {}
+    return json_body()
 
 
 def page_of(items: list[dict], page: int, per_page: int, total: int) -> dict[str, Any]:

@@ -21,7 +21,13 @@ from tmdesk.core import dashboard, matching, search, similarity
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.models import Offer
 from tmdesk.core.visibility import get_visible_project, is_officer, visible_offers
-from tmdesk.web.api_common import json_body, money_str, pledge_json, token_required
+from tmdesk.web.api_common import (
+    json_body,
+    money_str,
+    optional_json_body,
+    pledge_json,
+    token_required,
+)
 from tmdesk.web.common import acting_user, project_or_404
 
 bp = Blueprint("api_coordination", __name__, url_prefix="/api/v1")
@@ -125,9 +131,7 @@ def offer_matches(offer_id: int):
 def offer_to_pledge(offer_id: int, ref: str):
     offer = offer_or_404(offer_id)
     project = project_or_404(ref)
-    data = request.get_json(silent=True) or {}
-    if not isinstance(data, dict):
-        raise ValidationError({"body": "Send a JSON object."})
+    data = optional_json_body()  # a broken or non-object body is a 400, never ignored
     pledge = matching.propose_pledge(acting_user(), offer, project, data)
     return jsonify(pledge=pledge_json(pledge)), 201
 
