@@ -245,10 +245,21 @@ def snapshot(data_dir: Path) -> bytes:
     return blob
 
 
+def _force_close() -> None:
+    """Close this thread's connection, even one a failed request left in a transaction."""
+    db = database.obj
+    if db.is_closed():
+        return
+    try:
+        db.close()
+    except Exception:  # "closing while a transaction is open": drop it all the same
+        db._state.conn.close()
+        db._state.reset()
+
+
 def restore(data_dir: Path, blob: bytes) -> None:
     """Put the database back as :func:`snapshot` saw it."""
-    if not database.is_closed():
-        database.close()
+    _force_close()
     path = data_dir / DATABASE_FILENAME
     for suffix in ("-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)

@@ -81,6 +81,8 @@ class Rule:
     files: bool = False
     #: Sending even allowed users to /login is right (logging out; setup once closed).
     to_login_ok: bool = False
+    #: A refused password is recorded (audit event, the account's failure count).
+    refusal_recorded: bool = False
 
 
 def _pub(w: World) -> dict[str, Any]:
@@ -98,7 +100,7 @@ def _offer_org(role: str) -> str:
 
 ACCESS: dict[str, Rule] = {
     # --- public: login, first-run setup, health, static files, desktop launch
-    "/login": Rule({"GET": PUBLIC, "POST": PUBLIC}, effect="status",
+    "/login": Rule({"GET": PUBLIC, "POST": PUBLIC}, effect="status", refusal_recorded=True,
                    data=lambda w, r: {"email": email("donor"), "password": PASSWORD}),
     "/logout": Rule({"POST": PUBLIC}, effect="status", to_login_ok=True),
     "/language": Rule({"POST": PUBLIC}, effect="status",
@@ -114,7 +116,7 @@ ACCESS: dict[str, Rule] = {
     "/catalogue": Rule({"GET": ALL}),
     "/dashboard": Rule({"GET": ALL}),
     "/search": Rule({"GET": ALL}, query={"q": "grid"}),
-    "/confirm": Rule({"GET": ALL, "POST": ALL}, effect="status",
+    "/confirm": Rule({"GET": ALL, "POST": ALL}, effect="status", refusal_recorded=True,
                      data=lambda w, r: {"password": PASSWORD}),
     "/profile": Rule({"GET": ALL, "POST": ALL}, data=lambda w, r: {"tok-name": "laptop"}),
     "/profile/tokens/<int:token_id>/revoke": Rule(

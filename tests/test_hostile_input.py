@@ -1,0 +1,270 @@
+"""Hostile and broken input on every form and API endpoint (issue 5).
+
+For every state-changing route of tests/test_access_matrix.py's ``ACCESS``
+table, sent by a role allowed to use it: each string of tests/payloads.py in
+every field, the wrong JSON types, bodies that are not JSON objects, missing
+and extra fields. The answer is never a 500; a refusal (4xx) stores nothing;
+and what is stored is shown escaped in pages and neutralised in exports.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests import payloads
+from tests.security_world import LOGGED_IN, fast_sync, fingerprint, restore, snapshot, world_in
+from tests.test_access_matrix import ACCESS, STATE_METHODS, Caller, build_url, is_api
+from tmdesk.core import projects
+from tmdesk.core.db import database
+from tmdesk.core.models import Project, User
+
+
+@pytest.fixture
+def world(data_dir):
+    return world_in(data_dir)
+
+
+@pytest.fixture
+def wapp(data_dir, world):
+    from tmdesk.web import create_app
+
+    database.close()
+    app = create_app(data_dir, {"TESTING": True})
+    fast_sync()
+    database.connect(reuse_if_open=True)
+    return app
+
+
+def writes(api: bool) -> list[tuple[str, str]]:
+    """(rule, method) of every state-changing route with a payload, pages or API."""
+    out = []
+    for rule, policy in sorted(ACCESS.items()):
+        if policy.absent or is_api(rule) != api:
+            continue
+        for method, roles in policy.who.items():
+            if method in STATE_METHODS and set(roles) & set(LOGGED_IN):
+                out.append((rule, method))
+    return out
+
+
+def allowed_role(rule: str, method: str) -> str:
+    roles = ACCESS[rule].who[method]
+    return next(r for r in LOGGED_IN if r in roles)
+
+
+def _replace_strings(value, text: str):
+    """``value`` with every string leaf replaced by ``text`` (nested API bodies too)."""
+    if isinstance(value, dict):
+        return {k: _replace_strings(v, text) for k, v in value.items()}
+    if isinstance(value, str):
+        return text
+    return value
+
+
+class Run:
+    """Send requests as one role; check each answer; put the database back after changes."""
+
+    def __init__(self, app, world, data_dir, role: str, refusal_recorded: bool = False):
+        self.refusal_recorded = refusal_recorded
+        self.caller = Caller(app, world)
+        self.caller.client(role)
+        self.role, self.data_dir = role, data_dir
+        self.blob = snapshot(data_dir)
+        self.clean = fingerprint()
+        self.problems: list[str] = []
+
+    def check(self, label: str, method: str, url: str, data=None, files=False, raw=None):
+        if raw is not None:
+            client = self.caller.client(self.role)
+            response = client.open(url, method=method, data=raw, content_type="application/json",
+                                   headers={"Authorization":
+                                            f"Bearer {self.caller.world.tokens[self.role]}"})
+        else:
+            response = self.caller.send(self.role, method, url, data, files)
+        changed = fingerprint() != self.clean
+        status = response.status_code
+        if status >= 500:
+            self.problems.append(f"{label}: {method} {url}: server error {status}")
+        elif status >= 400 and changed and not self.refusal_recorded:
+            self.problems.append(f"{label}: {method} {url}: refused ({status}) yet changed rows")
+        elif is_api(url) and status >= 400:
+            body = response.get_json(silent=True)
+            if not isinstance(body, dict) or not body.get("error"):
+                self.problems.append(f"{label}: {method} {url}: {status} without a JSON error")
+        if changed:
+            restore(self.data_dir, self.blob)
+        return response
+
+
+@pytest.mark.parametrize("rule, method", writes(api=False))
+def test_forms_survive_hostile_input(rule, method, wapp, world, data_dir):
+    policy = ACCESS[rule]
+    role = allowed_role(rule, method)
+    run = Run(wapp, world, data_dir, role, policy.refusal_recorded)
+    url = build_url(rule, policy.args(world))
+    valid = policy.data(world, role)
+    for name, text in payloads.HOSTILE_TEXT.items():
+        run.check(name, method, url, {k: text for k in valid} if valid else {"x": text},
+                  policy.files)
+        for key in valid:  # one field at a time: the others valid
+            if name in ("one_megabyte", "nul_bytes", "script", "right_to_left"):
+                run.check(f"{name} in {key}", method, url, valid | {key: text}, policy.files)
+    run.check("missing fields", method, url, {}, policy.files)
+    run.check("extra fields", method, url, valid | payloads.EXTRA_FIELDS, policy.files)
+    run.check("repeated fields", method, url,
+              {k: [v, v + "2"] if isinstance(v, str) else v for k, v in valid.items()},
+              policy.files)
+    assert not run.problems, "\n".join(run.problems)
+
+
+@pytest.mark.parametrize("rule, method", writes(api=True))
+def test_api_survives_hostile_input(rule, method, wapp, world, data_dir):
+    policy = ACCESS[rule]
+    role = allowed_role(rule, method)
+    run = Run(wapp, world, data_dir, role)
+    url = build_url(rule, policy.args(world))
+    valid = policy.data(world, role)
+    for name, text in (payloads.HOSTILE_TEXT | payloads.JSON_ONLY_TEXT).items():
+        run.check(name, method, url, _replace_strings(valid, text))
+    for key in valid:
+        for name, wrong in payloads.WRONG_TYPES.items():
+            response = run.check(f"{name} in {key}", method, url, valid | {key: wrong})
+            if response.status_code in (400, 422):
+                fields = (response.get_json() or {}).get("fields", {})
+                if not any(f == key or f.startswith(key + ".") or f == "body"
+                           for f in fields):
+                    run.problems.append(f"{name} in {key}: {response.status_code} does not "
+                                        f"name the field: {fields}")
+    for name, raw in payloads.BROKEN_BODIES.items():
+        response = run.check(f"body {name}", method, url, raw=raw)
+        if response.status_code != 400:
+            run.problems.append(f"body {name}: {response.status_code}, expected 400")
+    for name, raw in payloads.ODD_BODIES.items():
+        run.check(f"body {name}", method, url, raw=raw)
+    run.check("extra fields", method, url, valid | payloads.EXTRA_FIELDS)
+    assert not run.problems, "\n".join(run.problems)
+
+
+def test_extra_fields_are_never_stored(wapp, world):
+    caller = Caller(wapp, world)
+    data = ACCESS["/projects/new"].data(world, "recipient") | payloads.EXTRA_FIELDS
+    response = caller.send("recipient", "POST", "/projects/new", data)
+    assert response.status_code == 303
+    project = Project.select().order_by(Project.id.desc()).get()
+    assert project.status == "draft" and project.recipient.code == "SSSCIP"
+    assert project.published_at is None
+    body = ACCESS["/api/v1/projects"].data(world, "recipient") | {
+        "status": "published", "recipient": "MDT", "ref": "TM-1999-0001"}
+    response = caller.send("recipient", "POST", "/api/v1/projects", body)
+    assert response.status_code == 201
+    assert response.json["status"] == "draft" and response.json["recipient"] == "SSSCIP"
+    assert response.json["ref"] != "TM-1999-0001"
+    assert not User.get(User.email == "recipient@example.org").is_admin
+
+
+def test_hostile_file_names_are_made_safe(wapp, world):
+    from tmdesk.core.models import Document
+
+    caller = Caller(wapp, world)
+    url = f"/projects/{world.refs['pub']}/documents"
+    for name in ("../../etc/passwd.txt", "a\x00b.txt", "\u202etxt.exe.txt",
+                 "<script>x</script>.txt", "C:\\Windows\\evil.txt"):
+        client = caller.client("recipient")
+        response = client.post(url, data={"csrf_token": caller.tokens["recipient"],
+                                          "file": (io.BytesIO(b"plain text\n"), name)},
+                               content_type="multipart/form-data")
+        assert response.status_code in (303, 400), (name, response.status_code)
+        if response.status_code == 303:
+            doc = Document.select().order_by(Document.id.desc()).get()
+            assert "/" not in doc.filename and "\\" not in doc.filename
+            assert "\x00" not in doc.filename and "\u202e" not in doc.filename
+            download = client.get(f"/documents/{doc.id}")
+            assert download.headers["Content-Disposition"].startswith("attachment")
+
+
+# --- stored text is shown as text ---------------------------------------------------
+
+
+HOSTILE_TITLE = payloads.SCRIPT + payloads.ATTRIBUTE_BREAK
+
+
+@pytest.fixture
+def hostile_project(wapp, world):
+    """A published project whose every text field is hostile."""
+    owner = User.get(User.email == "recipient@example.org")
+    project = projects.create_draft(owner, {
+        "title_en": HOSTILE_TITLE, "title_uk": payloads.FORMULAS[0],
+        "summary_en": payloads.SCRIPT + " grid " + payloads.SQL, "category": "training",
+        "budget_amount": "1000", "budget_currency": "EUR", "tlp": "GREEN",
+        "beneficiaries": payloads.ATTRIBUTE_BREAK})
+    projects.transition(owner, project, "submit")
+    projects.transition(User.get(User.email == "back_office@example.org"), project, "publish")
+    return Project.get_by_id(project.id)
+
+
+def test_stored_text_is_escaped_in_pages(wapp, world, hostile_project):
+    caller = Caller(wapp, world)
+    ref = hostile_project.ref
+    for role in ("donor", "recipient", "back_office"):
+        for url in (f"/projects/{ref}", "/catalogue", "/", "/search?q=grid",
+                    "/dashboard", f"/projects/{ref}/pledges/new"):
+            response = caller.send(role, "GET", url)
+            html = response.get_data(as_text=True)
+            if response.status_code != 200:
+                continue
+            assert payloads.SCRIPT not in html, (role, url)
+            assert "<img src=x" not in html, (role, url)
+        detail = caller.send(role, "GET", f"/projects/{ref}").get_data(as_text=True)
+        assert "&lt;script&gt;alert(" in detail
+
+
+def test_stored_text_is_plain_data_in_the_api(wapp, world, hostile_project):
+    caller = Caller(wapp, world)
+    response = caller.send("donor", "GET", f"/api/v1/projects/{hostile_project.ref}")
+    assert response.json["title"]["en"] == HOSTILE_TITLE
+    assert response.headers["Content-Type"].startswith("application/json")
+
+
+def test_exports_neutralise_formulas_and_escape_markup(wapp, world, hostile_project, tmp_path):
+    from lxml import etree
+
+    caller = Caller(wapp, world)
+    base = {"lang": "uk", "status": ["published"]}
+    out = caller.send("back_office", "POST", "/reports/csv", base | {"opt_delimiter": "comma"})
+    assert out.status_code == 200
+    rows = list(csv.reader(io.StringIO(out.get_data(as_text=True).lstrip("\ufeff"))))
+    cells = [c for row in rows for c in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")
+                and not c.lstrip("-").replace(".", "", 1).isdigit()], "formula cell in csv"
+    assert any(payloads.FORMULAS[0] in c for c in cells)  # kept, only made inert
+
+    out = caller.send("back_office", "POST", "/reports/xlsx", base)
+    assert out.status_code == 200
+    import openpyxl
+
+    path = tmp_path / "x.xlsx"
+    path.write_bytes(out.data)
+    book = openpyxl.load_workbook(path)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+
+    out = caller.send("back_office", "POST", "/reports/iati",
+                      base | {"donor": "GB", "lang": "en", "opt_max_tlp": "GREEN"})
+    if out.status_code == 200:  # IATI lists only projects with this donor's pledges
+        root = etree.fromstring(out.data)
+        assert root is not None  # well-formed: the text did not break the XML
+        assert b"<script>" not in out.data
+
+
+def test_json_error_bodies_are_json(wapp, world):
+    caller = Caller(wapp, world)
+    response = caller.send("recipient", "POST", "/api/v1/projects", {"title": payloads.SCRIPT})
+    assert response.status_code in (400, 422)
+    assert response.headers["Content-Type"].startswith("application/json")
+    json.dumps(response.json)
