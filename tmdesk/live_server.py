@@ -60,6 +60,17 @@ def wait_ready(url: str, process: subprocess.Popen | None = None, timeout: float
     raise TimeoutError(f"{url} did not answer /healthz within {timeout} s")
 
 
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """On Linux, have the kernel stop the server when the test process dies, so a
+    killed test run leaves no server behind (PR_SET_PDEATHSIG)."""
+    import contextlib
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
 def start_server(data_dir: Path, threads: int = 8, command: list[str] | None = None
                  ) -> LiveServer:
     """Start ``tmdesk serve`` on ``data_dir`` and wait until it is ready."""
@@ -68,7 +79,8 @@ def start_server(data_dir: Path, threads: int = 8, command: list[str] | None = N
         "serve", "--data-dir", str(data_dir), "--port", str(port), "--threads", str(threads),
         "--no-browser"]
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,  # nosec B603: a fixed argument list: this Python running tmdesk serve
-                               env=dict(os.environ, TMDESK_NO_BROWSER="1"))
+                               env=dict(os.environ, TMDESK_NO_BROWSER="1"),
+                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     server = LiveServer(process, port)
     try:
         wait_ready(server.url, process)
