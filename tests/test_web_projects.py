@@ -344,7 +344,8 @@ def test_illegal_step_is_flashed_and_changes_nothing(app, desk):
     r = client_for(app, desk, "recipient")
     post(r, f"/projects/{draft.ref}/transition", {"action": "publish"},
          form_page=f"/projects/{draft.ref}")
-    assert "You may not publish" in html(r.get(f"/projects/{draft.ref}"))
+    assert "You may not take the step “Publish in the Catalogue”" in html(
+        r.get(f"/projects/{draft.ref}"))
     assert Project.get_by_id(draft.id).status == "submitted"
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort, flash, g
+from flask import abort, flash, g, request
 from flask_babel import get_locale, gettext
 from flask_login import current_user
 
@@ -46,7 +46,13 @@ def tr(message: str, **params: Any) -> str:
 
 
 def error_text(exc: DomainError) -> str:
-    """The translated message of a core error (status and step codes as their labels)."""
+    """The translated message of a core error.
+
+    On pages, status and step codes read as their translated labels ("Опубліковано");
+    the API keeps the codes ("published"), which is what its clients send and match.
+    """
+    if request and request.path.startswith("/api/"):
+        return tr(exc.message, **exc.params)
     return tr(exc.message, **{name: _readable(name, value) for name, value in exc.params.items()})
 
 
