@@ -97,7 +97,7 @@ def _fill_confirmed(rates) -> pw.Table:
     db = Pledge._meta.database
     db.execute_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {SCRATCH} "
                    "(project_id INTEGER PRIMARY KEY, eur REAL NOT NULL)")
-    db.execute_sql(f"DELETE FROM {SCRATCH}")
+    db.execute_sql(f"DELETE FROM {SCRATCH}")  # nosec B608: SCRATCH is this module's constant table name
     sums = (Pledge.select(Pledge.project_id,
                           pw.fn.SUM(_cents_in_eur(Pledge.amount, Pledge.currency, rates)))
             .where(Pledge.status.in_(CONFIRMED_STATUSES) & Pledge.amount.is_null(False))
