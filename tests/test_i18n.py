@@ -352,3 +352,13 @@ def test_title_falls_back_to_the_other_language_with_a_marker(desk, app):
         html = client.get(page).get_data(as_text=True)
         assert 'lang="en"' in html and "Firewall licences" in html, page
         assert "англійською" in html, page
+
+
+def test_refused_step_names_statuses_in_ukrainian(desk, app):
+    project = desk.published()
+    client = uk_client(app)
+    login(client, desk.user("back_office"))
+    post(client, f"/projects/{project.ref}/transition", {"action": "publish"},
+         form_page=f"/projects/{project.ref}")
+    html = client.get(f"/projects/{project.ref}").get_data(as_text=True)
+    assert "Проєкт зі статусом «Опубліковано» не можна перевести в статус «Опубліковано»" in html
