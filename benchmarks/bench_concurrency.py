@@ -37,11 +37,15 @@ def main() -> int:
     lost = set(load.acknowledged) - stored
     lat = sorted(load.latencies)
     print(f"writers: {args.writers}, seconds: {args.seconds:g}, server threads: {args.threads}")
-    print(f"acknowledged writes: {len(load.acknowledged)} "
-          f"({len(load.acknowledged) / args.seconds:.1f}/s)")
+    print(
+        f"acknowledged writes: {len(load.acknowledged)} "
+        f"({len(load.acknowledged) / args.seconds:.1f}/s)"
+    )
     if lat:
-        print(f"latency median {statistics.median(lat) * 1000:.0f} ms, "
-              f"p95 {lat[int(len(lat) * 0.95) - 1] * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms")
+        print(
+            f"latency median {statistics.median(lat) * 1000:.0f} ms, "
+            f"p95 {lat[int(len(lat) * 0.95) - 1] * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms"
+        )
     print(f"failures: {load.failures or 'none'}")
     print(f"lost acknowledged writes: {len(lost)}")
     return 1 if (lost or load.failures) else 0

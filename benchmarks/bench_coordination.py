@@ -33,39 +33,92 @@ sys.path.insert(0, str(ROOT))
 
 # (English, Ukrainian) building blocks of generated projects.
 ACTIONS = [
-    ("Training of", "Навчання"), ("Deployment of", "Розгортання"),
-    ("Security assessment of", "Оцінка безпеки"), ("Monitoring of", "Моніторинг"),
-    ("Upgrade of", "Модернізація"), ("Incident response for", "Реагування на інциденти для"),
-    ("Equipment for", "Обладнання для"), ("Backup connectivity for", "Резервний зв'язок для"),
-    ("Audit of", "Аудит"), ("Protection of", "Захист"),
+    ("Training of", "Навчання"),
+    ("Deployment of", "Розгортання"),
+    ("Security assessment of", "Оцінка безпеки"),
+    ("Monitoring of", "Моніторинг"),
+    ("Upgrade of", "Модернізація"),
+    ("Incident response for", "Реагування на інциденти для"),
+    ("Equipment for", "Обладнання для"),
+    ("Backup connectivity for", "Резервний зв'язок для"),
+    ("Audit of", "Аудит"),
+    ("Protection of", "Захист"),
 ]
 OBJECTS = [
-    ("SOC analysts", "аналітиків SOC"), ("SIEM platform", "платформи SIEM"),
-    ("firewalls", "міжмережевих екранів"), ("EDR licences", "ліцензій EDR"),
-    ("Starlink terminals", "терміналів Starlink"), ("data centre", "центру обробки даних"),
-    ("registry servers", "серверів реєстрів"), ("email gateway", "поштового шлюзу"),
-    ("network switches", "мережевих комутаторів"), ("backup storage", "системи резервного копіювання"),
-    ("IT administrators", "ІТ-адміністраторів"), ("civil servants", "державних службовців"),
-    ("OT networks", "технологічних мереж"), ("web portals", "вебпорталів"),
-    ("generators", "генераторів"), ("forensic laboratory", "криміналістичної лабораторії"),
+    ("SOC analysts", "аналітиків SOC"),
+    ("SIEM platform", "платформи SIEM"),
+    ("firewalls", "міжмережевих екранів"),
+    ("EDR licences", "ліцензій EDR"),
+    ("Starlink terminals", "терміналів Starlink"),
+    ("data centre", "центру обробки даних"),
+    ("registry servers", "серверів реєстрів"),
+    ("email gateway", "поштового шлюзу"),
+    ("network switches", "мережевих комутаторів"),
+    ("backup storage", "системи резервного копіювання"),
+    ("IT administrators", "ІТ-адміністраторів"),
+    ("civil servants", "державних службовців"),
+    ("OT networks", "технологічних мереж"),
+    ("web portals", "вебпорталів"),
+    ("generators", "генераторів"),
+    ("forensic laboratory", "криміналістичної лабораторії"),
 ]
 SECTORS = [
-    ("in energy", "в енергетиці"), ("for hospitals", "для лікарень"),
-    ("for railways", "для залізниці"), ("for water utilities", "для водоканалів"),
-    ("for local government", "для місцевого самоврядування"), ("for the tax service", "для податкової служби"),
-    ("for elections", "для виборів"), ("for banks", "для банків"), ("for telecoms", "для операторів зв'язку"),
-    ("for defence", "для оборони"), ("for courts", "для судів"), ("for schools", "для шкіл"),
+    ("in energy", "в енергетиці"),
+    ("for hospitals", "для лікарень"),
+    ("for railways", "для залізниці"),
+    ("for water utilities", "для водоканалів"),
+    ("for local government", "для місцевого самоврядування"),
+    ("for the tax service", "для податкової служби"),
+    ("for elections", "для виборів"),
+    ("for banks", "для банків"),
+    ("for telecoms", "для операторів зв'язку"),
+    ("for defence", "для оборони"),
+    ("for courts", "для судів"),
+    ("for schools", "для шкіл"),
 ]
-CATEGORIES = ["assessment", "training", "detection", "incident-response", "equipment",
-              "connectivity", "information-sharing", "governance"]
+CATEGORIES = [
+    "assessment",
+    "training",
+    "detection",
+    "incident-response",
+    "equipment",
+    "connectivity",
+    "information-sharing",
+    "governance",
+]
 OBLASTS = ["UA", "UA-63", "UA-46", "UA-51", "UA-30", "UA-32", "UA-12", "UA-23", "UA-65"]
-STATUSES = (["published"] * 60 + ["in_implementation"] * 15 + ["submitted"] * 5
-            + ["delivered"] * 8 + ["closed"] * 4 + ["draft"] * 5 + ["returned"] * 3)
+STATUSES = (
+    ["published"] * 60
+    + ["in_implementation"] * 15
+    + ["submitted"] * 5
+    + ["delivered"] * 8
+    + ["closed"] * 4
+    + ["draft"] * 5
+    + ["returned"] * 3
+)
 TLPS = ["CLEAR"] * 2 + ["GREEN"] * 4 + ["AMBER"] * 3 + ["AMBER+STRICT"]
-QUERIES = ["навчання", "навчанн аналітиків", "SIEM", "firewall", "Starlink terminals",
-           "резервного копіювання", "hospitals", "обладнання для лікарень", "EDR",
-           "data centre", "зв'язок", "audit railways", "generators", "податкової",
-           "forensic", "монітор", "civil servants", "energy", "вебпорталів", "courts"]
+QUERIES = [
+    "навчання",
+    "навчанн аналітиків",
+    "SIEM",
+    "firewall",
+    "Starlink terminals",
+    "резервного копіювання",
+    "hospitals",
+    "обладнання для лікарень",
+    "EDR",
+    "data centre",
+    "зв'язок",
+    "audit railways",
+    "generators",
+    "податкової",
+    "forensic",
+    "монітор",
+    "civil servants",
+    "energy",
+    "вебпорталів",
+    "courts",
+]
 
 
 def generate(n_projects: int, n_offers: int, seed: int = 4) -> None:
@@ -77,16 +130,25 @@ def generate(n_projects: int, n_offers: int, seed: int = 4) -> None:
     db = database.obj
     sqlite_search.drop_triggers(db)
     with database.atomic():
-        office = Organisation.create(code="TMPO", kind="project_office", country="UA",
-                                     name_en="Project Office")
-        officer = User.create(email="officer@example.org", organisation=office,
-                              password_hash="-", name="Officer")
-        recipients = [Organisation.create(code=f"R{i:02d}", kind="recipient", country="UA",
-                                          name_en=f"Recipient {i}") for i in range(40)]
-        donors = [Organisation.create(code=f"D{i:02d}", kind="donor", country="EE",
-                                      name_en=f"Donor {i}") for i in range(13)]
-        donor_user = User.create(email="donor@example.org", organisation=donors[0],
-                                 password_hash="-", name="Donor")
+        office = Organisation.create(
+            code="TMPO", kind="project_office", country="UA", name_en="Project Office"
+        )
+        officer = User.create(
+            email="officer@example.org", organisation=office, password_hash="-", name="Officer"
+        )
+        recipients = [
+            Organisation.create(
+                code=f"R{i:02d}", kind="recipient", country="UA", name_en=f"Recipient {i}"
+            )
+            for i in range(40)
+        ]
+        donors = [
+            Organisation.create(code=f"D{i:02d}", kind="donor", country="EE", name_en=f"Donor {i}")
+            for i in range(13)
+        ]
+        donor_user = User.create(
+            email="donor@example.org", organisation=donors[0], password_hash="-", name="Donor"
+        )
         now = dt.datetime(2026, 6, 1)
         rows = []
         for n in range(1, n_projects + 1):
@@ -94,50 +156,71 @@ def generate(n_projects: int, n_offers: int, seed: int = 4) -> None:
             status = rng.choice(STATUSES)
             start = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(0, 700))
             published = status not in ("draft", "returned", "submitted")
-            rows.append({
-                "ref": f"TM-2026-{n:05d}",
-                "title_en": f"{a[0]} {o[0]} {s[0]}",
-                "title_uk": f"{a[1]} {o[1]} {s[1]}",
-                "summary_en": f"{a[0]} {o[0]} {s[0]} in {rng.randrange(2, 60)} sites; "
-                              f"{rng.randrange(5, 500)} people benefit.",
-                "summary_uk": f"{a[1]} {o[1]} {s[1]}: {rng.randrange(2, 60)} об'єктів.",
-                "category": rng.choice(CATEGORIES),
-                "recipient": rng.choice(recipients).id,
-                "oblast": rng.choice(OBLASTS),
-                "budget_amount": rng.randrange(10, 2000) * 1000 * 100,  # cents
-                "budget_currency": rng.choice(["EUR", "EUR", "USD", "GBP"]),
-                "priority": rng.choice(["critical", "high", "medium", "medium", "low"]),
-                "tlp": rng.choice(TLPS), "status": status,
-                "planned_start": start, "planned_end": start + dt.timedelta(days=180),
-                "created_by": officer.id, "created_at": now, "updated_at": now,
-                "submitted_at": now - dt.timedelta(days=rng.randrange(0, 60))
-                if status != "draft" else None,
-                "published_at": now if published else None,
-            })
+            rows.append(
+                {
+                    "ref": f"TM-2026-{n:05d}",
+                    "title_en": f"{a[0]} {o[0]} {s[0]}",
+                    "title_uk": f"{a[1]} {o[1]} {s[1]}",
+                    "summary_en": f"{a[0]} {o[0]} {s[0]} in {rng.randrange(2, 60)} sites; "
+                    f"{rng.randrange(5, 500)} people benefit.",
+                    "summary_uk": f"{a[1]} {o[1]} {s[1]}: {rng.randrange(2, 60)} об'єктів.",
+                    "category": rng.choice(CATEGORIES),
+                    "recipient": rng.choice(recipients).id,
+                    "oblast": rng.choice(OBLASTS),
+                    "budget_amount": rng.randrange(10, 2000) * 1000 * 100,  # cents
+                    "budget_currency": rng.choice(["EUR", "EUR", "USD", "GBP"]),
+                    "priority": rng.choice(["critical", "high", "medium", "medium", "low"]),
+                    "tlp": rng.choice(TLPS),
+                    "status": status,
+                    "planned_start": start,
+                    "planned_end": start + dt.timedelta(days=180),
+                    "created_by": officer.id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "submitted_at": now - dt.timedelta(days=rng.randrange(0, 60))
+                    if status != "draft"
+                    else None,
+                    "published_at": now if published else None,
+                }
+            )
         for start in range(0, len(rows), 2000):
-            Project.insert_many(rows[start:start + 2000]).execute()
+            Project.insert_many(rows[start : start + 2000]).execute()
         pledge_rows = []
         for pid in rng.sample(range(1, n_projects + 1), n_projects // 2):
-            pledge_rows.append({
-                "project": pid, "donor": rng.choice(donors).id,
-                "amount": rng.randrange(5, 800) * 1000 * 100, "currency": "EUR",
-                "status": rng.choice(["offered", "confirmed", "confirmed", "disbursed"]),
-                "date": now.date(), "created_by": officer.id, "created_at": now,
-                "updated_at": now, "in_kind": "", "note": "",
-            })
+            pledge_rows.append(
+                {
+                    "project": pid,
+                    "donor": rng.choice(donors).id,
+                    "amount": rng.randrange(5, 800) * 1000 * 100,
+                    "currency": "EUR",
+                    "status": rng.choice(["offered", "confirmed", "confirmed", "disbursed"]),
+                    "date": now.date(),
+                    "created_by": officer.id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "in_kind": "",
+                    "note": "",
+                }
+            )
         for start in range(0, len(pledge_rows), 2000):
-            Pledge.insert_many(pledge_rows[start:start + 2000]).execute()
+            Pledge.insert_many(pledge_rows[start : start + 2000]).execute()
         offer_rows = []
         for _ in range(n_offers):
             o, s = rng.choice(OBJECTS), rng.choice(SECTORS)
-            offer_rows.append({
-                "organisation": rng.choice(donors).id, "category": rng.choice(CATEGORIES),
-                "description": f"{rng.randrange(5, 300)} {o[0]} {s[0]}",
-                "quantity": rng.randrange(5, 300), "status": "open",
-                "created_by": officer.id, "created_at": now, "updated_at": now,
-            })
+            offer_rows.append(
+                {
+                    "organisation": rng.choice(donors).id,
+                    "category": rng.choice(CATEGORIES),
+                    "description": f"{rng.randrange(5, 300)} {o[0]} {s[0]}",
+                    "quantity": rng.randrange(5, 300),
+                    "status": "open",
+                    "created_by": officer.id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         for start in range(0, len(offer_rows), 2000):
-            Offer.insert_many(offer_rows[start:start + 2000]).execute()
+            Offer.insert_many(offer_rows[start : start + 2000]).execute()
     search.rebuild_search(db)  # refills the index and puts the triggers back
     db.execute_sql("ANALYZE")
     return officer, donor_user
@@ -171,9 +254,11 @@ def report(name: str, times: tuple[list[float], list[float]], target: float) -> 
     median, p95 = _median_p95(times[0])
     cpu_median, cpu_p95 = _median_p95(times[1])
     ok = p95 < target
-    print(f"{name:<31} median {median:6.1f} p95 {p95:6.1f} ms | cpu median {cpu_median:6.1f} "
-          f"p95 {cpu_p95:6.1f} ms | < {target:.0f} {'ok' if ok else 'SLOW':<4} | {load()}",
-          flush=True)
+    print(
+        f"{name:<31} median {median:6.1f} p95 {p95:6.1f} ms | cpu median {cpu_median:6.1f} "
+        f"p95 {cpu_p95:6.1f} ms | < {target:.0f} {'ok' if ok else 'SLOW':<4} | {load()}",
+        flush=True,
+    )
     return ok
 
 
@@ -182,10 +267,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--projects", type=int, default=50_000)
     parser.add_argument("--offers", type=int, default=5_000)
     parser.add_argument("--runs", type=int, default=40)
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="keep the generated database here and reuse it next time")
-    parser.add_argument("--only", action="append", default=[],
-                        help="run only the operations whose name contains this (repeatable)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="keep the generated database here and reuse it next time",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run only the operations whose name contains this (repeatable)",
+    )
     args = parser.parse_args(argv)
 
     if args.data_dir is not None:
@@ -206,18 +299,26 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     if fresh:
         start = time.perf_counter()
         generate(args.projects, args.offers)
-        print(f"generated {args.projects} projects and {args.offers} offers "
-              f"in {time.perf_counter() - start:.1f} s")
+        print(
+            f"generated {args.projects} projects and {args.offers} offers "
+            f"in {time.perf_counter() - start:.1f} s"
+        )
     else:
-        print(f"reusing {Project.select().count()} projects and {Offer.select().count()} "
-              f"offers in {data_dir}")
+        print(
+            f"reusing {Project.select().count()} projects and {Offer.select().count()} "
+            f"offers in {data_dir}"
+        )
     officer = User.get(User.email == "officer@example.org")
     donor = User.get(User.email == "donor@example.org")
     rng = random.Random(7)
     queries = [(officer, QUERIES[i % len(QUERIES)]) for i in range(args.runs)]
     donor_queries = [(donor, QUERIES[i % len(QUERIES)]) for i in range(args.runs)]
-    ids = [p.id for p in Project.select(Project.id).where(
-        Project.status.in_(("published", "submitted", "in_implementation")))]
+    ids = [
+        p.id
+        for p in Project.select(Project.id).where(
+            Project.status.in_(("published", "submitted", "in_implementation"))
+        )
+    ]
     projects = [(officer, Project.get_by_id(i)) for i in rng.sample(ids, args.runs)]
     offer_ids = [o.id for o in Offer.select(Offer.id)]
     offers = [(officer, Offer.get_by_id(i)) for i in rng.sample(offer_ids, args.runs)]
@@ -225,12 +326,19 @@ def run(args: argparse.Namespace, data_dir: Path) -> int:
     cases = [
         ("search (officer)", lambda u, q: search.search(u, q), queries, 50),
         ("search (donor)", lambda u, q: search.search(u, q), donor_queries, 50),
-        ("similar projects (one project)", lambda u, p: similarity.similar_projects(u, p),
-         projects, 200),
-        ("offer matches (one offer)", lambda u, o: matching.matches_for_offer(u, o), offers,
-         200),
-        ("open offers for one project", lambda u, p: matching.offers_for_project(u, p),
-         projects, 200),
+        (
+            "similar projects (one project)",
+            lambda u, p: similarity.similar_projects(u, p),
+            projects,
+            200,
+        ),
+        ("offer matches (one offer)", lambda u, o: matching.matches_for_offer(u, o), offers, 200),
+        (
+            "open offers for one project",
+            lambda u, p: matching.offers_for_project(u, p),
+            projects,
+            200,
+        ),
         ("dashboard (officer, full)", lambda u: dashboard.build(u), [(officer,)] * runs, 300),
         ("dashboard (donor, reduced)", lambda u: dashboard.build(u), [(donor,)] * runs, 300),
     ]

@@ -20,8 +20,16 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-CATEGORIES = ["assessment", "training", "detection", "incident-response", "equipment",
-              "connectivity", "information-sharing", "governance"]
+CATEGORIES = [
+    "assessment",
+    "training",
+    "detection",
+    "incident-response",
+    "equipment",
+    "connectivity",
+    "information-sharing",
+    "governance",
+]
 
 
 def populate(data_dir: Path, count: int) -> None:
@@ -33,12 +41,29 @@ def populate(data_dir: Path, count: int) -> None:
     open_database(data_dir)
     database.connect(reuse_if_open=True)
     rng = random.Random(7)
-    donor_org = accounts.create_organisation(None, {"code": "GB", "kind": "donor", "country": "GB",
-                                                    "name_en": "United Kingdom",
-                                                    "iati_id": "GB-GOV-1"})
-    recipients = [accounts.create_organisation(None, {
-        "code": f"REC{i}", "kind": "recipient", "country": "UA",
-        "name_en": f"Recipient {i}", "name_uk": f"Отримувач {i}"}) for i in range(20)]
+    donor_org = accounts.create_organisation(
+        None,
+        {
+            "code": "GB",
+            "kind": "donor",
+            "country": "GB",
+            "name_en": "United Kingdom",
+            "iati_id": "GB-GOV-1",
+        },
+    )
+    recipients = [
+        accounts.create_organisation(
+            None,
+            {
+                "code": f"REC{i}",
+                "kind": "recipient",
+                "country": "UA",
+                "name_en": f"Recipient {i}",
+                "name_uk": f"Отримувач {i}",
+            },
+        )
+        for i in range(20)
+    ]
     accounts.create_user(None, "donor@bench.example", "GB", "benchmark password 1")
     author = accounts.create_user(None, "rec@bench.example", "REC0", "benchmark password 1")
     now = dt.datetime(2026, 6, 1, 12, 0, 0)
@@ -46,44 +71,52 @@ def populate(data_dir: Path, count: int) -> None:
         rows = []
         for i in range(count):
             start = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(365))
-            rows.append({
-                "ref": f"TM-2026-{i + 1:05d}",
-                "title_en": f"Cyber resilience project {i}",
-                "title_uk": f"Проєкт кіберстійкості {i}",
-                "summary_en": "Security operations centre equipment and analyst training. " * 3,
-                "summary_uk": "Обладнання центру кібербезпеки та навчання аналітиків. " * 3,
-                "category": rng.choice(CATEGORIES),
-                "recipient": rng.choice(recipients).id,
-                "oblast": "UA",
-                "budget_amount": Decimal(rng.randrange(40_000, 3_000_000)),
-                "budget_currency": "EUR",
-                "priority": "high",
-                "tlp": rng.choice(["CLEAR", "GREEN"]),
-                "status": rng.choice(["published", "in_implementation", "delivered"]),
-                "planned_start": start,
-                "planned_end": start + dt.timedelta(days=rng.randrange(90, 900)),
-                "created_by": author.id,
-                "created_at": now,
-                "updated_at": now,
-                "submitted_at": now,
-                "published_at": now,
-            })
+            rows.append(
+                {
+                    "ref": f"TM-2026-{i + 1:05d}",
+                    "title_en": f"Cyber resilience project {i}",
+                    "title_uk": f"Проєкт кіберстійкості {i}",
+                    "summary_en": "Security operations centre equipment and analyst training. " * 3,
+                    "summary_uk": "Обладнання центру кібербезпеки та навчання аналітиків. " * 3,
+                    "category": rng.choice(CATEGORIES),
+                    "recipient": rng.choice(recipients).id,
+                    "oblast": "UA",
+                    "budget_amount": Decimal(rng.randrange(40_000, 3_000_000)),
+                    "budget_currency": "EUR",
+                    "priority": "high",
+                    "tlp": rng.choice(["CLEAR", "GREEN"]),
+                    "status": rng.choice(["published", "in_implementation", "delivered"]),
+                    "planned_start": start,
+                    "planned_end": start + dt.timedelta(days=rng.randrange(90, 900)),
+                    "created_by": author.id,
+                    "created_at": now,
+                    "updated_at": now,
+                    "submitted_at": now,
+                    "published_at": now,
+                }
+            )
         for start in range(0, len(rows), 500):
-            Project.insert_many(rows[start:start + 500]).execute()
+            Project.insert_many(rows[start : start + 500]).execute()
         ids = [p.id for p in Project.select(Project.id)]
         ProjectMember.insert_many([{"project": i, "user": author.id} for i in ids]).execute()
         pledges = []
         for pid in ids:
             for _ in range(rng.randrange(1, 3)):
-                pledges.append({
-                    "project": pid, "donor": donor_org.id,
-                    "amount": Decimal(rng.randrange(10_000, 500_000)), "currency": "GBP",
-                    "status": rng.choice(["offered", "confirmed", "disbursed"]),
-                    "date": dt.date(2026, 3, 1), "created_by": author.id,
-                    "created_at": now, "updated_at": now,
-                })
+                pledges.append(
+                    {
+                        "project": pid,
+                        "donor": donor_org.id,
+                        "amount": Decimal(rng.randrange(10_000, 500_000)),
+                        "currency": "GBP",
+                        "status": rng.choice(["offered", "confirmed", "disbursed"]),
+                        "date": dt.date(2026, 3, 1),
+                        "created_by": author.id,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
         for start in range(0, len(pledges), 500):
-            Pledge.insert_many(pledges[start:start + 500]).execute()
+            Pledge.insert_many(pledges[start : start + 500]).execute()
     database.close()
 
 
@@ -105,8 +138,10 @@ def export(data_dir: Path, out: Path) -> None:
     done = time.perf_counter()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"activities: {len(context.projects)}")
-    print(f"context: {built - started:.2f} s, render: {done - built:.2f} s, "
-          f"total: {done - started:.2f} s")
+    print(
+        f"context: {built - started:.2f} s, render: {done - built:.2f} s, "
+        f"total: {done - started:.2f} s"
+    )
     print(f"peak RSS of the export process: {peak_mb:.0f} MB")
     print(f"file: {out.stat().st_size / 1e6:.1f} MB")
 
@@ -125,8 +160,9 @@ def main() -> int:
         started = time.perf_counter()
         populate(data_dir, args.projects)
         print(f"populated {args.projects} projects in {time.perf_counter() - started:.1f} s")
-        return subprocess.call([sys.executable, __file__, "--phase", "export",
-                                "--data-dir", str(data_dir)])
+        return subprocess.call(
+            [sys.executable, __file__, "--phase", "export", "--data-dir", str(data_dir)]
+        )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,9 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def time_to_ready(command: list[str], data: Path, logs: Path,
-                  timeout: float = 60.0) -> tuple[float, float]:
+def time_to_ready(
+    command: list[str], data: Path, logs: Path, timeout: float = 60.0
+) -> tuple[float, float]:
     """Seconds from starting ``command`` to the first 200 from its /healthz, and the
     CPU seconds the launch used (start to stop: a figure a busy machine does not inflate).
     """
@@ -48,8 +49,9 @@ def time_to_ready(command: list[str], data: Path, logs: Path,
     cpu_before = children_cpu()
     wall_start = time.time()
     started = time.perf_counter()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, cwd=ROOT)
+    proc = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
+    )
     try:
         port = None
         while time.perf_counter() - started < timeout:
@@ -92,11 +94,20 @@ def measure(name: str, command: list[str], runs: int) -> dict:
         runs_ = [time_to_ready(command, data, logs) for _ in range(runs)]
     warm = [wall for wall, _cpu in runs_]
     cpu = [cpu for _wall, cpu in runs_]
-    result = {"name": name, "first": first, "median": statistics.median(warm),
-              "min": min(warm), "max": max(warm), "cpu": statistics.median(cpu)}
-    print(f"{name:<40} first {first:5.2f} s | usual: median {result['median']:5.2f} s  "
-          f"min {result['min']:5.2f} s  max {result['max']:5.2f} s | "
-          f"CPU {result['cpu']:4.2f} s", flush=True)
+    result = {
+        "name": name,
+        "first": first,
+        "median": statistics.median(warm),
+        "min": min(warm),
+        "max": max(warm),
+        "cpu": statistics.median(cpu),
+    }
+    print(
+        f"{name:<40} first {first:5.2f} s | usual: median {result['median']:5.2f} s  "
+        f"min {result['min']:5.2f} s  max {result['max']:5.2f} s | "
+        f"CPU {result['cpu']:4.2f} s",
+        flush=True,
+    )
     return result
 
 
@@ -109,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     exe_name = "tmdesk.exe" if os.name == "nt" else "tmdesk"
     parser.add_argument("--exe", type=Path, default=ROOT / "dist" / exe_name)
-    parser.add_argument("--onedir", type=Path,
-                        default=ROOT / "dist" / "tmdesk-folder" / exe_name)
+    parser.add_argument("--onedir", type=Path, default=ROOT / "dist" / "tmdesk-folder" / exe_name)
     args = parser.parse_args(argv)
 
     try:
@@ -118,13 +128,21 @@ def main(argv: list[str] | None = None) -> int:
     except (AttributeError, OSError):
         load = ""
     print(f"{os.cpu_count()} CPUs {load}; {args.runs} usual launches after a first one")
-    targets = [("python -m tmdesk serve --port 0", [sys.executable, "-m", "tmdesk", "serve",
-                                                    "--port", "0", "--no-browser"]),
-               ("python -m tmdesk (desktop launch)", [sys.executable, "-m", "tmdesk"])]
+    targets = [
+        (
+            "python -m tmdesk serve --port 0",
+            [sys.executable, "-m", "tmdesk", "serve", "--port", "0", "--no-browser"],
+        ),
+        ("python -m tmdesk (desktop launch)", [sys.executable, "-m", "tmdesk"]),
+    ]
     if args.exe.is_file():
-        targets += [("single file: tmdesk (desktop launch)", [str(args.exe)]),
-                    ("single file: tmdesk serve --port 0",
-                     [str(args.exe), "serve", "--port", "0", "--no-browser"])]
+        targets += [
+            ("single file: tmdesk (desktop launch)", [str(args.exe)]),
+            (
+                "single file: tmdesk serve --port 0",
+                [str(args.exe), "serve", "--port", "0", "--no-browser"],
+            ),
+        ]
     else:
         print(f"(no single file at {args.exe}: build it with python build/build.py)")
     if args.onedir.is_file():

@@ -13,10 +13,26 @@ import tempfile
 import time
 from pathlib import Path
 
-PAGES = ["/", "/catalogue", "/catalogue?per_page=100", "/catalogue?funding=unfunded",
-         "/review", "/pledges", "/offers", "/dashboard", "/search?q=SOC", "/admin/audit"]
-USERS = ["admin@tmpo.demo", "officer@backoffice.demo", "recipient@ssscip.demo",
-         "donor@gb.demo", "observer@eu.demo", "company@bereh.demo"]
+PAGES = [
+    "/",
+    "/catalogue",
+    "/catalogue?per_page=100",
+    "/catalogue?funding=unfunded",
+    "/review",
+    "/pledges",
+    "/offers",
+    "/dashboard",
+    "/search?q=SOC",
+    "/admin/audit",
+]
+USERS = [
+    "admin@tmpo.demo",
+    "officer@backoffice.demo",
+    "recipient@ssscip.demo",
+    "donor@gb.demo",
+    "observer@eu.demo",
+    "company@bereh.demo",
+]
 RUNS = 15
 
 
@@ -43,8 +59,10 @@ def main() -> int:
                     client.get(page)
                     samples.append(time.perf_counter() - started)
                 samples.sort()
-                print(f"{email:28} {page:32} {statistics.median(samples) * 1000:7.1f}ms "
-                      f"{samples[int(RUNS * 0.95) - 1] * 1000:7.1f}ms")
+                print(
+                    f"{email:28} {page:32} {statistics.median(samples) * 1000:7.1f}ms "
+                    f"{samples[int(RUNS * 0.95) - 1] * 1000:7.1f}ms"
+                )
     return 0
 
 

@@ -37,15 +37,35 @@ def compile_translations() -> None:
     compile_catalogues()
 
 
-def build(dist: Path, work: Path, onedir: bool = False, windowed: bool = False,
-          clean: bool = False, quiet: bool = False) -> Path:
+def build(
+    dist: Path,
+    work: Path,
+    onedir: bool = False,
+    windowed: bool = False,
+    clean: bool = False,
+    quiet: bool = False,
+) -> Path:
     """Run PyInstaller on the spec; return the single-file executable's path."""
     compile_translations()
-    env = dict(os.environ, TMDESK_ONEDIR="1" if onedir else "0",
-               TMDESK_WINDOWED="1" if windowed else "0", PYTHONHASHSEED="0")
-    command = [sys.executable, "-m", "PyInstaller", "--noconfirm",
-               "--distpath", str(dist), "--workpath", str(work),
-               "--log-level", "WARN" if quiet else "INFO", str(SPEC)]
+    env = dict(
+        os.environ,
+        TMDESK_ONEDIR="1" if onedir else "0",
+        TMDESK_WINDOWED="1" if windowed else "0",
+        PYTHONHASHSEED="0",
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "PyInstaller",
+        "--noconfirm",
+        "--distpath",
+        str(dist),
+        "--workpath",
+        str(work),
+        "--log-level",
+        "WARN" if quiet else "INFO",
+        str(SPEC),
+    ]
     if clean:
         command.insert(3, "--clean")
     subprocess.run(command, check=True, cwd=ROOT, env=env)
@@ -57,22 +77,33 @@ def build(dist: Path, work: Path, onedir: bool = False, windowed: bool = False,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--onedir", action="store_true",
-                        help="also build the folder layout (dist/tmdesk-folder/)")
-    parser.add_argument("--windowed", action="store_true",
-                        help="no console window (Windows/macOS); output goes to the log")
+    parser.add_argument(
+        "--onedir", action="store_true", help="also build the folder layout (dist/tmdesk-folder/)"
+    )
+    parser.add_argument(
+        "--windowed",
+        action="store_true",
+        help="no console window (Windows/macOS); output goes to the log",
+    )
     parser.add_argument("--dist", type=Path, default=ROOT / "dist")
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "work")
     parser.add_argument("--clean", action="store_true", help="empty PyInstaller's cache first")
     parser.add_argument("--quiet", action="store_true", help="PyInstaller warnings only")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    exe = build(args.dist.resolve(), args.work.resolve(), onedir=args.onedir,
-                windowed=args.windowed, clean=args.clean, quiet=args.quiet)
+    exe = build(
+        args.dist.resolve(),
+        args.work.resolve(),
+        onedir=args.onedir,
+        windowed=args.windowed,
+        clean=args.clean,
+        quiet=args.quiet,
+    )
     size = exe.stat().st_size / 1024 / 1024
-    print(f"Built in {time.monotonic() - started:.0f} s; single file {size:.1f} MiB"
-          + (f"; folder layout in {args.dist.resolve() / 'tmdesk-folder'}" if args.onedir
-             else ""))
+    print(
+        f"Built in {time.monotonic() - started:.0f} s; single file {size:.1f} MiB"
+        + (f"; folder layout in {args.dist.resolve() / 'tmdesk-folder'}" if args.onedir else "")
+    )
     print(exe)
     return 0
 

@@ -32,26 +32,39 @@ def load(data: dict) -> tuple[object, dict[str, object]]:
     from tmdesk.core.models import Organisation, Project, User
 
     with database.atomic():
-        office = Organisation.create(code="TMPO", kind="project_office", country="UA",
-                                     name_en="Project Office")
-        officer = User.create(email="officer@example.org", organisation=office,
-                              password_hash="-", name="Officer")
+        office = Organisation.create(
+            code="TMPO", kind="project_office", country="UA", name_en="Project Office"
+        )
+        officer = User.create(
+            email="officer@example.org", organisation=office, password_hash="-", name="Officer"
+        )
         orgs: dict[str, Organisation] = {}
         for spec in data["projects"].values():
             code = spec["recipient"]
             if code not in orgs:
-                orgs[code] = Organisation.create(code=code, kind="recipient", country="UA",
-                                                 name_en=code)
+                orgs[code] = Organisation.create(
+                    code=code, kind="recipient", country="UA", name_en=code
+                )
         now = dt.datetime(2026, 1, 1)
         created: dict[str, Project] = {}
         for n, (key, spec) in enumerate(sorted(data["projects"].items()), 1):
             created[key] = Project.create(
-                ref=f"TM-2026-{n:04d}", title_en=spec["title_en"], title_uk=spec["title_uk"],
-                summary_en=spec["summary_en"], summary_uk=spec["summary_uk"],
-                category=spec["category"], recipient=orgs[spec["recipient"]],
-                oblast=spec["oblast"], budget_amount=Decimal(spec["budget_amount"]),
-                budget_currency=spec["budget_currency"], priority="medium", tlp="GREEN",
-                status="published", published_at=now, submitted_at=now, created_by=officer,
+                ref=f"TM-2026-{n:04d}",
+                title_en=spec["title_en"],
+                title_uk=spec["title_uk"],
+                summary_en=spec["summary_en"],
+                summary_uk=spec["summary_uk"],
+                category=spec["category"],
+                recipient=orgs[spec["recipient"]],
+                oblast=spec["oblast"],
+                budget_amount=Decimal(spec["budget_amount"]),
+                budget_currency=spec["budget_currency"],
+                priority="medium",
+                tlp="GREEN",
+                status="published",
+                published_at=now,
+                submitted_at=now,
+                created_by=officer,
                 planned_start=dt.date.fromisoformat(spec["planned_start"]),
                 planned_end=dt.date.fromisoformat(spec["planned_end"]),
             )
@@ -79,9 +92,11 @@ def evaluate(data: dict, verbose: bool = False) -> dict[str, float]:
             dup_hits += hit
             alarms_true += alarm
             if not hit:
-                misses.append(f"miss {pair['a']}→{pair['b']} ({pair['kind']}): "
-                              f"rank {ranked.index(b.id) + 1 if b.id in ranked else '-'}, "
-                              f"score {score}")
+                misses.append(
+                    f"miss {pair['a']}→{pair['b']} ({pair['kind']}): "
+                    f"rank {ranked.index(b.id) + 1 if b.id in ranked else '-'}, "
+                    f"score {score}"
+                )
         else:
             hard_total += 1
             hard_alarms += alarm
@@ -117,13 +132,19 @@ def main(argv: list[str] | None = None) -> int:
         database.connect(reuse_if_open=True)
         result = evaluate(data, verbose=args.verbose)
         database.close()
-    print(f"labelled pairs: {result['duplicate_pairs']} duplicates, "
-          f"{result['hard_non_duplicate_pairs']} hard non-duplicates")
+    print(
+        f"labelled pairs: {result['duplicate_pairs']} duplicates, "
+        f"{result['hard_non_duplicate_pairs']} hard non-duplicates"
+    )
     print(f"true duplicate in the top 3: {result['recall_at_3']:.1%} (target ≥ 90%)")
-    print(f"hard non-duplicates above the alarm threshold {result['threshold']}: "
-          f"{result['false_alarm_rate']:.1%} (target ≤ 10%)")
-    print(f"at the alarm threshold: precision {result['precision_at_threshold']:.1%}, "
-          f"recall {result['recall_at_threshold']:.1%}")
+    print(
+        f"hard non-duplicates above the alarm threshold {result['threshold']}: "
+        f"{result['false_alarm_rate']:.1%} (target ≤ 10%)"
+    )
+    print(
+        f"at the alarm threshold: precision {result['precision_at_threshold']:.1%}, "
+        f"recall {result['recall_at_threshold']:.1%}"
+    )
     ok = result["recall_at_3"] >= 0.9 and result["false_alarm_rate"] <= 0.1
     return 0 if ok else 1
 

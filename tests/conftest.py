@@ -86,11 +86,14 @@ def desk(db) -> Desk:
     orgs, users = {}, {}
     for key, (code, kind, country, name) in ORGS.items():
         orgs[key] = accounts.create_organisation(
-            None, {"code": code, "kind": kind, "country": country, "name_en": name})
-        users[key] = accounts.create_user(None, f"{key}@example.org", code, PASSWORD,
-                                          name=key.replace("_", " ").title())
-    users["admin"] = accounts.create_user(None, "admin@example.org", "TMPO", PASSWORD,
-                                          name="Admin", is_admin=True)
+            None, {"code": code, "kind": kind, "country": country, "name_en": name}
+        )
+        users[key] = accounts.create_user(
+            None, f"{key}@example.org", code, PASSWORD, name=key.replace("_", " ").title()
+        )
+    users["admin"] = accounts.create_user(
+        None, "admin@example.org", "TMPO", PASSWORD, name="Admin", is_admin=True
+    )
     return Desk(orgs, users)
 
 
@@ -112,16 +115,22 @@ def csrf_token(client, path: str = "/login") -> str:
     """The CSRF token the page at ``path`` carries."""
     html = client.get(path).get_data(as_text=True)
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     assert match, f"no CSRF token on {path}"
     return match.group(1)
 
 
 def login(client, user: User | str, password: str = PASSWORD):
     email = user if isinstance(user, str) else user.email
-    response = client.post("/login", data={
-        "email": email, "password": password, "csrf_token": csrf_token(client, "/login"),
-    })
+    response = client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return response
 

@@ -11,12 +11,11 @@ ONE_MB = "A" * (1024 * 1024)
 
 #: Script, markup and SQL that must be stored as text and shown as text.
 SCRIPT = "<script>alert('xss')</script>"
-ATTRIBUTE_BREAK = "\"><img src=x onerror=alert(1)>"
+ATTRIBUTE_BREAK = '"><img src=x onerror=alert(1)>'
 SQL = "'; DROP TABLE project; --"
 SQL_OR = "' OR '1'='1"
 #: Cells a spreadsheet would run as formulas.
-FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)",
-            "\t=1+1", "\r=1+1"]
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
 
 HOSTILE_TEXT: dict[str, str] = {
     "one_megabyte": ONE_MB,
@@ -73,6 +72,11 @@ ODD_BODIES: dict[str, bytes] = {
 
 #: Fields no form or body knows: they must be ignored, never stored, never an error 500.
 EXTRA_FIELDS: dict[str, str] = {
-    "id": "1", "status": "published", "recipient": "MDT", "is_admin": "1",
-    "created_by": "1", "published_at": "2020-01-01", "__class__": "x",
+    "id": "1",
+    "status": "published",
+    "recipient": "MDT",
+    "is_admin": "1",
+    "created_by": "1",
+    "published_at": "2020-01-01",
+    "__class__": "x",
 }

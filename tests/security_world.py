@@ -52,14 +52,34 @@ ORGS = {
 
 #: The roles every route is checked for ("company" is engaged on the projects,
 #: "company_other" is not; "recipient" owns them, "recipient_other" does not).
-ROLES = ("anonymous", "recipient", "recipient_other", "back_office", "project_office",
-         "donor", "observer", "company", "company_other", "admin")
+ROLES = (
+    "anonymous",
+    "recipient",
+    "recipient_other",
+    "back_office",
+    "project_office",
+    "donor",
+    "observer",
+    "company",
+    "company_other",
+    "admin",
+)
 LOGGED_IN = tuple(r for r in ROLES if r != "anonymous")
 
 TLPS = ("CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED")
 #: Workflow states, with the two kinds of withdrawn project (never / once published).
-STATES = ("draft", "submitted", "returned", "rejected", "withdrawn_early", "published",
-          "in_implementation", "delivered", "closed", "withdrawn_late")
+STATES = (
+    "draft",
+    "submitted",
+    "returned",
+    "rejected",
+    "withdrawn_early",
+    "published",
+    "in_implementation",
+    "delivered",
+    "closed",
+    "withdrawn_late",
+)
 #: The steps (actor, action) that bring a fresh draft into each state.
 _PATH = {
     "draft": [],
@@ -68,14 +88,29 @@ _PATH = {
     "rejected": [("recipient", "submit"), ("back_office", "reject")],
     "withdrawn_early": [("recipient", "submit"), ("recipient", "withdraw")],
     "published": [("recipient", "submit"), ("back_office", "publish")],
-    "in_implementation": [("recipient", "submit"), ("back_office", "publish"),
-                          ("recipient", "start")],
-    "delivered": [("recipient", "submit"), ("back_office", "publish"), ("recipient", "start"),
-                  ("recipient", "deliver")],
-    "closed": [("recipient", "submit"), ("back_office", "publish"), ("recipient", "start"),
-               ("recipient", "deliver"), ("back_office", "close")],
-    "withdrawn_late": [("recipient", "submit"), ("back_office", "publish"),
-                       ("recipient", "withdraw")],
+    "in_implementation": [
+        ("recipient", "submit"),
+        ("back_office", "publish"),
+        ("recipient", "start"),
+    ],
+    "delivered": [
+        ("recipient", "submit"),
+        ("back_office", "publish"),
+        ("recipient", "start"),
+        ("recipient", "deliver"),
+    ],
+    "closed": [
+        ("recipient", "submit"),
+        ("back_office", "publish"),
+        ("recipient", "start"),
+        ("recipient", "deliver"),
+        ("back_office", "close"),
+    ],
+    "withdrawn_late": [
+        ("recipient", "submit"),
+        ("back_office", "publish"),
+        ("recipient", "withdraw"),
+    ],
 }
 
 
@@ -110,9 +145,13 @@ def marker(tlp: str, state: str) -> str:
 
 def _draft(owner: User, **fields) -> Project:
     data = {
-        "title_en": "SOC analyst training", "title_uk": "Навчання аналітиків SOC",
-        "summary_en": "Train 40 analysts.", "category": "training",
-        "budget_amount": "100000", "budget_currency": "EUR", "tlp": "GREEN",
+        "title_en": "SOC analyst training",
+        "title_uk": "Навчання аналітиків SOC",
+        "summary_en": "Train 40 analysts.",
+        "category": "training",
+        "budget_amount": "100000",
+        "budget_currency": "EUR",
+        "tlp": "GREEN",
         "priority": "high",
     } | fields
     return projects.create_draft(owner, data)
@@ -129,44 +168,58 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
     world = World()
     users: dict[str, User] = {}
     for role, (code, kind, country, name) in ORGS.items():
-        accounts.create_organisation(None, {"code": code, "kind": kind, "country": country,
-                                            "name_en": name})
+        accounts.create_organisation(
+            None, {"code": code, "kind": kind, "country": country, "name_en": name}
+        )
         users[role] = accounts.create_user(None, email(role), code, PASSWORD, name=role)
-    users["admin"] = accounts.create_user(None, email("admin"), "TMPO", PASSWORD,
-                                          name="admin", is_admin=True)
+    users["admin"] = accounts.create_user(
+        None, email("admin"), "TMPO", PASSWORD, name="admin", is_admin=True
+    )
     for role, user in users.items():
         world.users[role] = user.id
         world.tokens[role] = accounts.create_token(None, user, "tests")[1]
     docs = paths.documents_dir(data_dir)
 
     # The project every role may see: published, TLP:GREEN, with one of everything.
-    pub = _walk(users, _draft(users["recipient"], title_en="Public grid monitoring"),
-                "published")
-    pub2 = _walk(users, _draft(users["recipient"], title_en="Public second project"),
-                 "published")
+    pub = _walk(users, _draft(users["recipient"], title_en="Public grid monitoring"), "published")
+    pub2 = _walk(users, _draft(users["recipient"], title_en="Public second project"), "published")
     draft = _draft(users["recipient"], title_en="Own draft")
-    engagement = offers.create_engagement(users["back_office"], pub, "CYBERCO",
-                                          {"role": "SOC deployment"})
-    offered = pledges.create_pledge(users["donor"], pub, {
-        "amount": "1000", "currency": "EUR", "date": "2026-01-10"})
-    confirmed = pledges.create_pledge(users["donor_other"], pub, {
-        "amount": "5000", "currency": "EUR", "date": "2026-01-11"})
+    engagement = offers.create_engagement(
+        users["back_office"], pub, "CYBERCO", {"role": "SOC deployment"}
+    )
+    offered = pledges.create_pledge(
+        users["donor"], pub, {"amount": "1000", "currency": "EUR", "date": "2026-01-10"}
+    )
+    confirmed = pledges.create_pledge(
+        users["donor_other"], pub, {"amount": "5000", "currency": "EUR", "date": "2026-01-11"}
+    )
     pledges.transition_pledge(users["donor_other"], confirmed, "confirm")
-    donor_offer = offers.create_offer(users["donor"], {
-        "category": "training", "description": "SOC analyst training for 40 people"})
-    company_offer = offers.create_offer(users["company"], {
-        "category": "equipment", "description": "Firewall licences"})
+    donor_offer = offers.create_offer(
+        users["donor"],
+        {"category": "training", "description": "SOC analyst training for 40 people"},
+    )
+    company_offer = offers.create_offer(
+        users["company"], {"category": "equipment", "description": "Firewall licences"}
+    )
     link = offers.link_offer(users["back_office"], donor_offer, pub, "fits")
-    doc = updates.store_document(users["recipient"], docs, pub, "note.txt",
-                                 io.BytesIO(b"hello world\n"))
+    doc = updates.store_document(
+        users["recipient"], docs, pub, "note.txt", io.BytesIO(b"hello world\n")
+    )
     update = updates.post_update(users["recipient"], pub, {"title": "Kick-off", "body": "Begun."})
     world.refs.update(pub=pub.ref, pub2=pub2.ref, draft=draft.ref)
-    world.ids.update(engagement=engagement.id, pledge=offered.id, pledge_confirmed=confirmed.id,
-                     donor_offer=donor_offer.id, company_offer=company_offer.id, link=link.id,
-                     doc=doc.id, update=update.id,
-                     donor_token=ApiToken.get(ApiToken.user == users["donor"].id).id,
-                     donor_other_user=users["donor_other"].id,
-                     org_donor=users["donor"].organisation_id)
+    world.ids.update(
+        engagement=engagement.id,
+        pledge=offered.id,
+        pledge_confirmed=confirmed.id,
+        donor_offer=donor_offer.id,
+        company_offer=company_offer.id,
+        link=link.id,
+        doc=doc.id,
+        update=update.id,
+        donor_token=ApiToken.get(ApiToken.user == users["donor"].id).id,
+        donor_other_user=users["donor_other"].id,
+        org_donor=users["donor"].organisation_id,
+    )
 
     if with_matrix:
         _build_matrix(world, users, docs, donor_offer)
@@ -180,25 +233,56 @@ def _build_matrix(world: World, users: dict[str, User], docs: Path, offer: Offer
     for tlp in TLPS:
         for state in STATES:
             title = marker(tlp, state)
-            project = _walk(users, _draft(users["recipient"], title_en=title,
-                                          title_uk=title, tlp=tlp,
-                                          summary_en=f"Summary of {title}"), state)
+            project = _walk(
+                users,
+                _draft(
+                    users["recipient"],
+                    title_en=title,
+                    title_uk=title,
+                    tlp=tlp,
+                    summary_en=f"Summary of {title}",
+                ),
+                state,
+            )
             if tlp == "RED":  # the donor is named too: RED means "named people only"
                 ProjectMember.create(project=project, user=users["donor"])
-            Pledge.create(project=project, donor=users["donor"].organisation, amount="700",
-                          currency="EUR", date="2026-02-01", created_by=users["donor"],
-                          in_kind=f"kit for {title}")
-            Engagement.create(project=project, company=users["company"].organisation,
-                              role=f"role on {title}", created_by=users["back_office"])
-            OfferLink.create(offer=offer, project=project, note=f"link {title}",
-                             created_by=users["back_office"])
-            update = Update.create(project=project, author=users["recipient"],
-                                   date="2026-02-02", title=f"update {title}", body=title)
+            Pledge.create(
+                project=project,
+                donor=users["donor"].organisation,
+                amount="700",
+                currency="EUR",
+                date="2026-02-01",
+                created_by=users["donor"],
+                in_kind=f"kit for {title}",
+            )
+            Engagement.create(
+                project=project,
+                company=users["company"].organisation,
+                role=f"role on {title}",
+                created_by=users["back_office"],
+            )
+            OfferLink.create(
+                offer=offer, project=project, note=f"link {title}", created_by=users["back_office"]
+            )
+            update = Update.create(
+                project=project,
+                author=users["recipient"],
+                date="2026-02-02",
+                title=f"update {title}",
+                body=title,
+            )
             stored = hashlib.sha256(title.encode()).hexdigest()[:32]
             (docs / stored).write_bytes(title.encode())
-            Document.create(project=project, update=update, filename=f"{title}.txt",
-                            stored_name=stored, content_type="text/plain",
-                            size=len(title), sha256="0" * 64, uploaded_by=users["recipient"])
+            Document.create(
+                project=project,
+                update=update,
+                filename=f"{title}.txt",
+                stored_name=stored,
+                content_type="text/plain",
+                size=len(title),
+                sha256="0" * 64,
+                uploaded_by=users["recipient"],
+            )
             world.matrix[(tlp, state)] = project.ref
     for ref in world.matrix.values():
         project = Project.get(Project.ref == ref)
@@ -276,10 +360,12 @@ def fingerprint() -> str:
     digest = hashlib.sha256()
     for model in ALL_MODELS:
         table = model._meta.table_name
-        columns = [f.column_name for f in model._meta.sorted_fields
-                   if (table, f.column_name) not in _IGNORED_COLUMNS]
-        cursor = database.execute_sql(
-            f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY 1')  # noqa: S608
+        columns = [
+            f.column_name
+            for f in model._meta.sorted_fields
+            if (table, f.column_name) not in _IGNORED_COLUMNS
+        ]
+        cursor = database.execute_sql(f'SELECT {", ".join(columns)} FROM "{table}" ORDER BY 1')  # noqa: S608
         for row in cursor.fetchall():
             digest.update(repr(row).encode())
         digest.update(table.encode())
@@ -290,6 +376,20 @@ def row_counts() -> dict[str, int]:
     return {m._meta.table_name: m.select().count() for m in ALL_MODELS}
 
 
-__all__ = ["ALL_MODELS", "Organisation", "World", "world_in", "snapshot", "restore",
-           "fingerprint", "row_counts", "marker", "ROLES", "LOGGED_IN", "TLPS", "STATES",
-           "PASSWORD", "email"]
+__all__ = [
+    "ALL_MODELS",
+    "Organisation",
+    "World",
+    "world_in",
+    "snapshot",
+    "restore",
+    "fingerprint",
+    "row_counts",
+    "marker",
+    "ROLES",
+    "LOGGED_IN",
+    "TLPS",
+    "STATES",
+    "PASSWORD",
+    "email",
+]

@@ -89,9 +89,16 @@ def _pub(w: World) -> dict[str, Any]:
     return {"ref": w.refs["pub"]}
 
 
-PROJECT_FORM = {"title_en": "New water utility SOC", "summary_en": "A SOC.",
-                "category": "training", "budget_amount": "2000", "budget_currency": "EUR",
-                "tlp": "GREEN", "priority": "high", "oblast": "UA"}
+PROJECT_FORM = {
+    "title_en": "New water utility SOC",
+    "summary_en": "A SOC.",
+    "category": "training",
+    "budget_amount": "2000",
+    "budget_currency": "EUR",
+    "tlp": "GREEN",
+    "priority": "high",
+    "oblast": "UA",
+}
 
 
 def _offer_org(role: str) -> str:
@@ -100,13 +107,21 @@ def _offer_org(role: str) -> str:
 
 ACCESS: dict[str, Rule] = {
     # --- public: login, first-run setup, health, static files, desktop launch
-    "/login": Rule({"GET": PUBLIC, "POST": PUBLIC}, effect="status", refusal_recorded=True,
-                   data=lambda w, r: {"email": email("donor"), "password": PASSWORD}),
+    "/login": Rule(
+        {"GET": PUBLIC, "POST": PUBLIC},
+        effect="status",
+        refusal_recorded=True,
+        data=lambda w, r: {"email": email("donor"), "password": PASSWORD},
+    ),
     "/logout": Rule({"POST": PUBLIC}, effect="status", to_login_ok=True),
-    "/language": Rule({"POST": PUBLIC}, effect="status",
-                      data=lambda w, r: {"lang": "en", "next": "/"}),
-    "/setup": Rule({"GET": PUBLIC, "POST": PUBLIC}, effect="status",  # closed: admin exists
-                   to_login_ok=True),
+    "/language": Rule(
+        {"POST": PUBLIC}, effect="status", data=lambda w, r: {"lang": "en", "next": "/"}
+    ),
+    "/setup": Rule(
+        {"GET": PUBLIC, "POST": PUBLIC},
+        effect="status",  # closed: admin exists
+        to_login_ok=True,
+    ),
     "/healthz": Rule({"GET": PUBLIC}),
     "/static/<path:filename>": Rule({"GET": PUBLIC}, args=lambda w: {"filename": "tmdesk.css"}),
     "/desktop/launch": Rule({"GET": PUBLIC}, absent=True),
@@ -116,149 +131,253 @@ ACCESS: dict[str, Rule] = {
     "/catalogue": Rule({"GET": ALL}),
     "/dashboard": Rule({"GET": ALL}),
     "/search": Rule({"GET": ALL}, query={"q": "grid"}),
-    "/confirm": Rule({"GET": ALL, "POST": ALL}, effect="status", refusal_recorded=True,
-                     data=lambda w, r: {"password": PASSWORD}),
+    "/confirm": Rule(
+        {"GET": ALL, "POST": ALL},
+        effect="status",
+        refusal_recorded=True,
+        data=lambda w, r: {"password": PASSWORD},
+    ),
     "/profile": Rule({"GET": ALL, "POST": ALL}, data=lambda w, r: {"tok-name": "laptop"}),
     "/profile/tokens/<int:token_id>/revoke": Rule(
-        {"POST": DONOR}, args=lambda w: {"token_id": w.ids["donor_token"]}),
+        {"POST": DONOR}, args=lambda w: {"token_id": w.ids["donor_token"]}
+    ),
     "/reports": Rule({"GET": ALL}),
     "/reports/": Rule({"GET": ALL}),
-    "/reports/<name>": Rule({"GET": ALL, "POST": ALL}, args=lambda w: {"name": "csv"},
-                            data=lambda w, r: {"lang": "en", "opt_delimiter": "comma"},
-                            effect="status"),
+    "/reports/<name>": Rule(
+        {"GET": ALL, "POST": ALL},
+        args=lambda w: {"name": "csv"},
+        data=lambda w, r: {"lang": "en", "opt_delimiter": "comma"},
+        effect="status",
+    ),
     "/reports/plugins": Rule({"GET": ADMIN}),
     # --- projects
-    "/projects/new": Rule({"GET": RECIPIENTS, "POST": RECIPIENTS},
-                          data=lambda w, r: PROJECT_FORM),
+    "/projects/new": Rule({"GET": RECIPIENTS, "POST": RECIPIENTS}, data=lambda w, r: PROJECT_FORM),
     "/projects/<ref>": Rule({"GET": ALL}, args=_pub, scope="project"),
-    "/projects/<ref>/edit": Rule({"GET": OWNER, "POST": OWNER},
-                                 args=lambda w: {"ref": w.refs["draft"]},
-                                 data=lambda w, r: PROJECT_FORM, scope="project"),
-    "/projects/<ref>/transition": Rule({"POST": OWNER | OFFICERS}, args=_pub, scope="project",
-                                       data=lambda w, r: {"action": "start"}),
-    "/projects/<ref>/members": Rule({"POST": OWNER | OFFICERS}, args=_pub, scope="project",
-                                    data=lambda w, r: {"members": email("recipient")}),
+    "/projects/<ref>/edit": Rule(
+        {"GET": OWNER, "POST": OWNER},
+        args=lambda w: {"ref": w.refs["draft"]},
+        data=lambda w, r: PROJECT_FORM,
+        scope="project",
+    ),
+    "/projects/<ref>/transition": Rule(
+        {"POST": OWNER | OFFICERS},
+        args=_pub,
+        scope="project",
+        data=lambda w, r: {"action": "start"},
+    ),
+    "/projects/<ref>/members": Rule(
+        {"POST": OWNER | OFFICERS},
+        args=_pub,
+        scope="project",
+        data=lambda w, r: {"members": email("recipient")},
+    ),
     "/projects/<ref>/updates": Rule(
-        {"POST": OWNER | OFFICERS | {"company"}}, args=_pub, scope="project",
-        data=lambda w, r: {"title": "Week 2", "date": "2026-03-01", "body": "More done."}),
-    "/projects/<ref>/documents": Rule({"POST": OWNER | OFFICERS}, args=_pub, scope="project",
-                                      files=True),
-    "/documents/<int:doc_id>": Rule({"GET": ALL}, args=lambda w: {"doc_id": w.ids["doc"]},
-                                    scope="document"),
+        {"POST": OWNER | OFFICERS | {"company"}},
+        args=_pub,
+        scope="project",
+        data=lambda w, r: {"title": "Week 2", "date": "2026-03-01", "body": "More done."},
+    ),
+    "/projects/<ref>/documents": Rule(
+        {"POST": OWNER | OFFICERS}, args=_pub, scope="project", files=True
+    ),
+    "/documents/<int:doc_id>": Rule(
+        {"GET": ALL}, args=lambda w: {"doc_id": w.ids["doc"]}, scope="document"
+    ),
     "/review": Rule({"GET": OFFICERS}),
     # --- pledges
     "/pledges": Rule({"GET": DONOR | OFFICERS}),
     "/projects/<ref>/pledges/new": Rule(
-        {"GET": DONOR | OFFICERS, "POST": DONOR | OFFICERS}, args=_pub, scope="project",
-        data=lambda w, r: {"amount": "100", "currency": "EUR", "date": "2026-03-01",
-                           "donor": "GB"}),
+        {"GET": DONOR | OFFICERS, "POST": DONOR | OFFICERS},
+        args=_pub,
+        scope="project",
+        data=lambda w, r: {"amount": "100", "currency": "EUR", "date": "2026-03-01", "donor": "GB"},
+    ),
     "/pledges/<int:pledge_id>/edit": Rule(
         {"GET": DONOR | OFFICERS, "POST": DONOR | OFFICERS},
-        args=lambda w: {"pledge_id": w.ids["pledge"]}, scope="pledge",
-        data=lambda w, r: {"amount": "1500", "currency": "EUR", "date": "2026-01-10"}),
+        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        scope="pledge",
+        data=lambda w, r: {"amount": "1500", "currency": "EUR", "date": "2026-01-10"},
+    ),
     "/pledges/<int:pledge_id>/transition": Rule(
-        {"POST": DONOR | OFFICERS}, args=lambda w: {"pledge_id": w.ids["pledge"]},
-        scope="pledge", data=lambda w, r: {"action": "withdraw"}),
+        {"POST": DONOR | OFFICERS},
+        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        scope="pledge",
+        data=lambda w, r: {"action": "withdraw"},
+    ),
     # --- offers, links, engagements
     "/offers": Rule({"GET": OFFERERS}),
-    "/offers/new": Rule({"GET": OFFERERS, "POST": OFFERERS}, data=lambda w, r: {
-        "category": "training", "description": "More training", "status": "open",
-        "organisation": _offer_org(r)}),
-    "/offers/<int:offer_id>": Rule({"GET": DONOR | OFFICERS},
-                                   args=lambda w: {"offer_id": w.ids["donor_offer"]}),
+    "/offers/new": Rule(
+        {"GET": OFFERERS, "POST": OFFERERS},
+        data=lambda w, r: {
+            "category": "training",
+            "description": "More training",
+            "status": "open",
+            "organisation": _offer_org(r),
+        },
+    ),
+    "/offers/<int:offer_id>": Rule(
+        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.ids["donor_offer"]}
+    ),
     "/offers/<int:offer_id>/edit": Rule(
         {"GET": DONOR | OFFICERS, "POST": DONOR | OFFICERS},
         args=lambda w: {"offer_id": w.ids["donor_offer"]},
-        data=lambda w, r: {"category": "training", "description": "Edited", "status": "open"}),
+        data=lambda w, r: {"category": "training", "description": "Edited", "status": "open"},
+    ),
     "/offers/<int:offer_id>/links": Rule(
-        {"POST": OFFICERS}, args=lambda w: {"offer_id": w.ids["donor_offer"]},
-        data=lambda w, r: {"ref": w.refs["pub2"], "note": ""}),
-    "/offers/<int:offer_id>/matches": Rule({"GET": DONOR | OFFICERS},
-                                           args=lambda w: {"offer_id": w.ids["donor_offer"]}),
+        {"POST": OFFICERS},
+        args=lambda w: {"offer_id": w.ids["donor_offer"]},
+        data=lambda w, r: {"ref": w.refs["pub2"], "note": ""},
+    ),
+    "/offers/<int:offer_id>/matches": Rule(
+        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.ids["donor_offer"]}
+    ),
     "/offers/<int:offer_id>/matches/<ref>/propose": Rule(
-        {"POST": OFFICERS}, scope="offer+project",
-        args=lambda w: {"offer_id": w.ids["donor_offer"], "ref": w.refs["pub2"]}),
+        {"POST": OFFICERS},
+        scope="offer+project",
+        args=lambda w: {"offer_id": w.ids["donor_offer"], "ref": w.refs["pub2"]},
+    ),
     "/projects/<ref>/offer-links": Rule(
-        {"POST": OFFICERS}, args=_pub, scope="project",
-        data=lambda w, r: {"olink-offer": str(w.ids["company_offer"]), "olink-note": ""}),
-    "/offer-links/<int:link_id>/delete": Rule({"POST": OFFICERS}, scope="link",
-                                              args=lambda w: {"link_id": w.ids["link"]}),
+        {"POST": OFFICERS},
+        args=_pub,
+        scope="project",
+        data=lambda w, r: {"olink-offer": str(w.ids["company_offer"]), "olink-note": ""},
+    ),
+    "/offer-links/<int:link_id>/delete": Rule(
+        {"POST": OFFICERS}, scope="link", args=lambda w: {"link_id": w.ids["link"]}
+    ),
     "/projects/<ref>/engagements/new": Rule({"GET": OFFICERS}, args=_pub, scope="project"),
     "/projects/<ref>/engagements": Rule(
-        {"POST": OFFICERS}, args=_pub, scope="project",
-        data=lambda w, r: {"eng-company": "SECURA", "eng-role": "Training provider"}),
+        {"POST": OFFICERS},
+        args=_pub,
+        scope="project",
+        data=lambda w, r: {"eng-company": "SECURA", "eng-role": "Training provider"},
+    ),
     "/engagements/<int:engagement_id>/edit": Rule(
-        {"GET": OFFICERS, "POST": OFFICERS}, scope="engagement",
+        {"GET": OFFICERS, "POST": OFFICERS},
+        scope="engagement",
         args=lambda w: {"engagement_id": w.ids["engagement"]},
-        data=lambda w, r: {"eng-role": "Changed role"}),
+        data=lambda w, r: {"eng-role": "Changed role"},
+    ),
     "/engagements/<int:engagement_id>/delete": Rule(
-        {"POST": OFFICERS}, scope="engagement",
-        args=lambda w: {"engagement_id": w.ids["engagement"]}),
+        {"POST": OFFICERS},
+        scope="engagement",
+        args=lambda w: {"engagement_id": w.ids["engagement"]},
+    ),
     # --- coordination
     "/projects/<ref>/duplicate-decisions": Rule(
-        {"POST": OFFICERS}, args=_pub, scope="project",
-        data=lambda w, r: {"other": w.refs["pub2"], "kind": "related", "note": ""}),
+        {"POST": OFFICERS},
+        args=_pub,
+        scope="project",
+        data=lambda w, r: {"other": w.refs["pub2"], "kind": "related", "note": ""},
+    ),
     # --- administration
     "/admin/": Rule({"GET": ADMIN}),
     "/admin/audit": Rule({"GET": ADMIN}),
     "/admin/organisations": Rule({"GET": ADMIN}),
-    "/admin/organisations/new": Rule({"GET": ADMIN, "POST": ADMIN}, data=lambda w, r: {
-        "code": "FR", "kind": "donor", "country": "FR", "name_en": "France"}),
+    "/admin/organisations/new": Rule(
+        {"GET": ADMIN, "POST": ADMIN},
+        data=lambda w, r: {"code": "FR", "kind": "donor", "country": "FR", "name_en": "France"},
+    ),
     "/admin/organisations/<int:org_id>/edit": Rule(
-        {"GET": ADMIN, "POST": ADMIN}, args=lambda w: {"org_id": w.ids["org_donor"]},
-        data=lambda w, r: {"kind": "donor", "country": "GB", "name_en": "The UK"}),
+        {"GET": ADMIN, "POST": ADMIN},
+        args=lambda w: {"org_id": w.ids["org_donor"]},
+        data=lambda w, r: {"kind": "donor", "country": "GB", "name_en": "The UK"},
+    ),
     "/admin/rates": Rule({"GET": ADMIN}),
-    "/admin/rates/<currency>": Rule({"GET": ADMIN, "POST": ADMIN},
-                                    args=lambda w: {"currency": "USD"},
-                                    data=lambda w, r: {"rate": "0.91"}),
+    "/admin/rates/<currency>": Rule(
+        {"GET": ADMIN, "POST": ADMIN},
+        args=lambda w: {"currency": "USD"},
+        data=lambda w, r: {"rate": "0.91"},
+    ),
     "/admin/users": Rule({"GET": ADMIN}),
-    "/admin/users/new": Rule({"GET": ADMIN, "POST": ADMIN}, data=lambda w, r: {
-        "email": "new.person@example.org", "organisation": "GB", "name": "New",
-        "password": "a brand new passphrase"}),
+    "/admin/users/new": Rule(
+        {"GET": ADMIN, "POST": ADMIN},
+        data=lambda w, r: {
+            "email": "new.person@example.org",
+            "organisation": "GB",
+            "name": "New",
+            "password": "a brand new passphrase",
+        },
+    ),
     "/admin/users/<int:user_id>/deactivate": Rule(
-        {"POST": ADMIN}, args=lambda w: {"user_id": w.ids["donor_other_user"]}),
+        {"POST": ADMIN}, args=lambda w: {"user_id": w.ids["donor_other_user"]}
+    ),
     "/admin/users/<int:user_id>/reactivate": Rule(
-        {"POST": ADMIN}, args=lambda w: {"user_id": w.ids["donor_other_user"]}),
+        {"POST": ADMIN}, args=lambda w: {"user_id": w.ids["donor_other_user"]}
+    ),
     "/admin/users/<int:user_id>/password": Rule(
-        {"GET": ADMIN, "POST": ADMIN}, args=lambda w: {"user_id": w.ids["donor_other_user"]},
-        data=lambda w, r: {"password": "another fine passphrase"}),
+        {"GET": ADMIN, "POST": ADMIN},
+        args=lambda w: {"user_id": w.ids["donor_other_user"]},
+        data=lambda w, r: {"password": "another fine passphrase"},
+    ),
     # --- the JSON API (bearer token; never the session cookie)
     "/api/v1/me": Rule({"GET": ALL}),
-    "/api/v1/projects": Rule({"GET": ALL, "POST": RECIPIENTS}, data=lambda w, r: {
-        "title": {"en": "API project"}, "summary": {"en": "Made by the API."},
-        "category": "training", "budget": {"amount": "1000", "currency": "EUR"},
-        "tlp": "GREEN", "priority": "high"}),
-    "/api/v1/projects/<ref>": Rule({"GET": OWNER, "PATCH": OWNER}, scope="project",
-                                   args=lambda w: {"ref": w.refs["draft"]},
-                                   data=lambda w, r: {"title": {"en": "Renamed"}}),
-    "/api/v1/projects/<ref>/transitions": Rule({"POST": OWNER | OFFICERS}, args=_pub,
-                                               scope="project",
-                                               data=lambda w, r: {"action": "start"}),
+    "/api/v1/projects": Rule(
+        {"GET": ALL, "POST": RECIPIENTS},
+        data=lambda w, r: {
+            "title": {"en": "API project"},
+            "summary": {"en": "Made by the API."},
+            "category": "training",
+            "budget": {"amount": "1000", "currency": "EUR"},
+            "tlp": "GREEN",
+            "priority": "high",
+        },
+    ),
+    "/api/v1/projects/<ref>": Rule(
+        {"GET": OWNER, "PATCH": OWNER},
+        scope="project",
+        args=lambda w: {"ref": w.refs["draft"]},
+        data=lambda w, r: {"title": {"en": "Renamed"}},
+    ),
+    "/api/v1/projects/<ref>/transitions": Rule(
+        {"POST": OWNER | OFFICERS},
+        args=_pub,
+        scope="project",
+        data=lambda w, r: {"action": "start"},
+    ),
     "/api/v1/projects/<ref>/pledges": Rule(
-        {"GET": ALL, "POST": DONOR | OFFICERS}, args=_pub, scope="project",
-        data=lambda w, r: {"amount": "100", "currency": "EUR", "date": "2026-03-01",
-                           "donor": "GB"}),
-    "/api/v1/pledges/<int:pledge_id>": Rule({"GET": ALL}, scope="pledge",
-                                            args=lambda w: {"pledge_id": w.ids["pledge"]}),
+        {"GET": ALL, "POST": DONOR | OFFICERS},
+        args=_pub,
+        scope="project",
+        data=lambda w, r: {"amount": "100", "currency": "EUR", "date": "2026-03-01", "donor": "GB"},
+    ),
+    "/api/v1/pledges/<int:pledge_id>": Rule(
+        {"GET": ALL}, scope="pledge", args=lambda w: {"pledge_id": w.ids["pledge"]}
+    ),
     "/api/v1/pledges/<int:pledge_id>/transitions": Rule(
-        {"POST": DONOR | OFFICERS}, scope="pledge",
-        args=lambda w: {"pledge_id": w.ids["pledge"]}, data=lambda w, r: {"action": "withdraw"}),
-    "/api/v1/offers": Rule({"GET": ALL, "POST": OFFERERS}, data=lambda w, r: {
-        "category": "training", "description": "API offer", "organisation": _offer_org(r)}),
-    "/api/v1/offers/<int:offer_id>": Rule({"GET": DONOR | OFFICERS},
-                                          args=lambda w: {"offer_id": w.ids["donor_offer"]}),
+        {"POST": DONOR | OFFICERS},
+        scope="pledge",
+        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        data=lambda w, r: {"action": "withdraw"},
+    ),
+    "/api/v1/offers": Rule(
+        {"GET": ALL, "POST": OFFERERS},
+        data=lambda w, r: {
+            "category": "training",
+            "description": "API offer",
+            "organisation": _offer_org(r),
+        },
+    ),
+    "/api/v1/offers/<int:offer_id>": Rule(
+        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.ids["donor_offer"]}
+    ),
     "/api/v1/offers/<int:offer_id>/matches": Rule(
-        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.ids["donor_offer"]}),
+        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.ids["donor_offer"]}
+    ),
     "/api/v1/offers/<int:offer_id>/matches/<ref>/pledge": Rule(
-        {"POST": OFFICERS}, scope="offer+project",
-        args=lambda w: {"offer_id": w.ids["donor_offer"], "ref": w.refs["pub2"]}),
+        {"POST": OFFICERS},
+        scope="offer+project",
+        args=lambda w: {"offer_id": w.ids["donor_offer"], "ref": w.refs["pub2"]},
+    ),
     "/api/v1/organisations": Rule({"GET": ALL}),
-    "/api/v1/projects/<ref>/similar": Rule({"GET": OWNER | OFFICERS}, args=_pub,
-                                           scope="project"),
+    "/api/v1/projects/<ref>/similar": Rule({"GET": OWNER | OFFICERS}, args=_pub, scope="project"),
     "/api/v1/projects/<ref>/offers": Rule({"GET": OFFICERS}, args=_pub, scope="project"),
     "/api/v1/projects/<ref>/links": Rule(
-        {"POST": OFFICERS}, args=_pub, scope="project",
-        data=lambda w, r: {"other": w.refs["pub2"], "kind": "related"}),
+        {"POST": OFFICERS},
+        args=_pub,
+        scope="project",
+        data=lambda w, r: {"other": w.refs["pub2"], "kind": "related"},
+    ),
     "/api/v1/search": Rule({"GET": ALL}, query={"q": "grid"}),
     "/api/v1/dashboard": Rule({"GET": ALL}),
 }
@@ -319,16 +438,28 @@ class Caller:
         if role not in self.clients:
             client = self.app.test_client()
             if role != "anonymous":
-                response = client.post("/login", data={
-                    "email": email(role), "password": PASSWORD,
-                    "csrf_token": csrf_token(client, "/login")})
+                response = client.post(
+                    "/login",
+                    data={
+                        "email": email(role),
+                        "password": PASSWORD,
+                        "csrf_token": csrf_token(client, "/login"),
+                    },
+                )
                 assert response.status_code == 302, role
             self.tokens[role] = csrf_token(client, "/login" if role == "anonymous" else "/confirm")
             self.clients[role] = client
         return self.clients[role]
 
-    def send(self, role: str, method: str, url: str, data: dict[str, Any] | None = None,
-             files: bool = False, with_csrf: bool = True):
+    def send(
+        self,
+        role: str,
+        method: str,
+        url: str,
+        data: dict[str, Any] | None = None,
+        files: bool = False,
+        with_csrf: bool = True,
+    ):
         client = self.client(role)
         kwargs: dict[str, Any] = {}
         if is_api(url):
@@ -365,7 +496,8 @@ def test_every_route_has_a_policy(wapp):
     assert not stale, f"ACCESS names routes the app no longer has: {stale}"
     for rule, methods in rules.items():
         assert set(ACCESS[rule].who) == methods, (
-            f"{rule}: the app answers {sorted(methods)}, ACCESS says {sorted(ACCESS[rule].who)}")
+            f"{rule}: the app answers {sorted(methods)}, ACCESS says {sorted(ACCESS[rule].who)}"
+        )
 
 
 def test_the_test_app_enforces_csrf(wapp):
@@ -487,18 +619,20 @@ def test_hidden_project_answers_404(rule, matrix_app, matrix_world):
         title = marker(tlp, state)
         seen_by = {role: matrix_world.visible[(ref, role)] for role in LOGGED_IN}
         if rule in FULL_SWEEP:
-            cases = [(role, method) for role in LOGGED_IN for method in policy.who
-                     if not seen_by[role] or method == "GET"]
+            cases = [
+                (role, method)
+                for role in LOGGED_IN
+                for method in policy.who
+                if not seen_by[role] or method == "GET"
+            ]
         else:
             blind = [role for role in LOGGED_IN if not seen_by[role]]
             turn += 1
-            cases = [(blind[turn % len(blind)], method) for method in policy.who] if blind \
-                else []
+            cases = [(blind[turn % len(blind)], method) for method in policy.who] if blind else []
         for role, method in cases:
             visible = seen_by[role]
             before = fingerprint() if method != "GET" else None
-            response = caller.send(role, method, url, policy.data(matrix_world, role),
-                                   policy.files)
+            response = caller.send(role, method, url, policy.data(matrix_world, role), policy.files)
             # The page may repeat the address asked for (the language form's "next").
             body = response.get_data(as_text=True).replace(url, "")
             got = f"{method} {url} ({tlp}, {state}) as {role}: {response.status_code}"
@@ -542,11 +676,21 @@ def _hidden_and_visible(world: World, role: str) -> tuple[list[tuple[str, str]],
 
 
 LIST_PAGES = [
-    "/", "/catalogue?per_page=100", "/catalogue?per_page=100&status=draft&status=submitted"
+    "/",
+    "/catalogue?per_page=100",
+    "/catalogue?per_page=100&status=draft&status=submitted"
     "&status=returned&status=rejected&status=withdrawn&status=closed&status=delivered",
-    "/dashboard", "/search?q=Marker", "/search?q=Zq", "/pledges", "/review",
-    "/offers", "/api/v1/projects?per_page=100", "/api/v1/search?q=Marker&limit=100",
-    "/api/v1/dashboard", "/api/v1/offers", "/admin/audit?entity_type=project",
+    "/dashboard",
+    "/search?q=Marker",
+    "/search?q=Zq",
+    "/pledges",
+    "/review",
+    "/offers",
+    "/api/v1/projects?per_page=100",
+    "/api/v1/search?q=Marker&limit=100",
+    "/api/v1/dashboard",
+    "/api/v1/offers",
+    "/admin/audit?entity_type=project",
 ]
 
 
@@ -555,8 +699,12 @@ def test_lists_never_show_a_hidden_project(role, matrix_app, matrix_world):
     caller = Caller(matrix_app, matrix_world)
     hidden, _visible = _hidden_and_visible(matrix_world, role)
     offer = matrix_world.ids["donor_offer"]
-    pages = LIST_PAGES + [f"/offers/{offer}", f"/offers/{offer}/matches",
-                          f"/api/v1/offers/{offer}", f"/api/v1/offers/{offer}/matches"]
+    pages = LIST_PAGES + [
+        f"/offers/{offer}",
+        f"/offers/{offer}/matches",
+        f"/api/v1/offers/{offer}",
+        f"/api/v1/offers/{offer}/matches",
+    ]
     problems = []
     for url in pages:
         response = caller.send(role, "GET", url)
@@ -578,15 +726,20 @@ def report_text(fmt: str, content: bytes, tmp_path: Path) -> str:
         path = tmp_path / "r.xlsx"
         path.write_bytes(content)
         book = openpyxl.load_workbook(path, read_only=True)
-        return "\n".join(str(cell) for sheet in book.worksheets
-                         for row in sheet.iter_rows(values_only=True) for cell in row
-                         if cell is not None)
+        return "\n".join(
+            str(cell)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for cell in row
+            if cell is not None
+        )
     if content.startswith(b"%PDF"):
         path = tmp_path / "r.pdf"
         path.write_bytes(content)
         try:
-            out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True,
-                                 check=True).stdout
+            out = subprocess.run(
+                ["pdftotext", str(path), "-"], capture_output=True, check=True
+            ).stdout
         except FileNotFoundError:
             pytest.skip("pdftotext (poppler-utils) is needed to read PDFs")
         return out.decode("utf-8", "replace") + content.decode("latin-1")
@@ -604,9 +757,20 @@ def test_reports_never_show_a_hidden_project(role, matrix_app, matrix_world, tmp
     pm = matrix_app.extensions["tmdesk_plugins"]
     formats = formats_for(pm, user)
     assert formats, role
-    everything = {"lang": "en", "status": ["draft", "submitted", "returned", "rejected",
-                                           "published", "in_implementation", "delivered",
-                                           "closed", "withdrawn"]}
+    everything = {
+        "lang": "en",
+        "status": [
+            "draft",
+            "submitted",
+            "returned",
+            "rejected",
+            "published",
+            "in_implementation",
+            "delivered",
+            "closed",
+            "withdrawn",
+        ],
+    }
     problems, seen_any = [], False
     for fmt in formats:
         data = dict(everything)
@@ -614,11 +778,15 @@ def test_reports_never_show_a_hidden_project(role, matrix_app, matrix_world, tmp
             data["donor"] = "GB"
         for opt in fmt.options:
             if opt.choices:
-                data[f"opt_{opt.name}"] = opt.choices[-1][0] if opt.name == "max_tlp" \
+                data[f"opt_{opt.name}"] = (
+                    opt.choices[-1][0]
+                    if opt.name == "max_tlp"
                     else (opt.default or opt.choices[0][0])
+                )
         response = caller.send(role, "POST", f"/reports/{fmt.name}", data)
         if response.status_code != 200 or "attachment" not in response.headers.get(
-                "Content-Disposition", ""):
+            "Content-Disposition", ""
+        ):
             # A format may refuse an empty selection; it must say so, not fail.
             assert response.status_code in (400, 409, 422), (fmt.name, response.status_code)
             continue
@@ -635,9 +803,11 @@ def test_reports_never_show_a_hidden_project(role, matrix_app, matrix_world, tmp
 # --- CSRF, and the API never takes the cookie ------------------------------------------
 
 
-FORM_POSTS = sorted(rule for rule, policy in ACCESS.items()
-                    if not rule.startswith("/api/") and not policy.absent
-                    and set(policy.who) & set(STATE_METHODS))
+FORM_POSTS = sorted(
+    rule
+    for rule, policy in ACCESS.items()
+    if not rule.startswith("/api/") and not policy.absent and set(policy.who) & set(STATE_METHODS)
+)
 
 
 @pytest.mark.parametrize("rule", FORM_POSTS)
@@ -649,8 +819,9 @@ def test_form_post_without_csrf_token_is_refused(rule, wapp, world):
     role = sorted(allowed)[0]
     caller.client(role)
     before = fingerprint()
-    response = caller.send(role, "POST", url, policy.data(world, role), policy.files,
-                           with_csrf=False)
+    response = caller.send(
+        role, "POST", url, policy.data(world, role), policy.files, with_csrf=False
+    )
     assert response.status_code == 400, (rule, role, response.status_code)
     assert fingerprint() == before
 
@@ -661,8 +832,9 @@ def test_api_ignores_the_session_cookie(wapp, world):
     caller = Caller(wapp, world)
     client = caller.client("recipient")
     before = fingerprint()
-    response = client.post("/api/v1/projects", json=ACCESS["/api/v1/projects"].data(
-        world, "recipient"))
+    response = client.post(
+        "/api/v1/projects", json=ACCESS["/api/v1/projects"].data(world, "recipient")
+    )
     assert response.status_code == 401
     assert client.get("/api/v1/me").status_code == 401
     assert fingerprint() == before

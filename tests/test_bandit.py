@@ -17,21 +17,29 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tmdesk"
 
 
 def run_bandit() -> dict:
-    if shutil.which("bandit") is None and subprocess.run(
-            [sys.executable, "-m", "bandit", "--version"], capture_output=True).returncode:
+    if (
+        shutil.which("bandit") is None
+        and subprocess.run(
+            [sys.executable, "-m", "bandit", "--version"], capture_output=True
+        ).returncode
+    ):
         pytest.skip("bandit is not installed (pip install -e .[test])")
-    out = subprocess.run([sys.executable, "-m", "bandit", "-r", str(PACKAGE), "-q", "-f", "json"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "bandit", "-r", str(PACKAGE), "-q", "-f", "json"],
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout)
 
 
 def test_bandit_finds_nothing_unanswered():
     report = run_bandit()
     assert not report.get("errors"), report["errors"]
-    findings = [f"{r['filename']}:{r['line_number']} {r['test_id']} {r['issue_text']}"
-                for r in report["results"]]
-    assert not findings, "answer each with a fix or '# nosec BXXX: reason':\n" + "\n".join(
-        findings)
+    findings = [
+        f"{r['filename']}:{r['line_number']} {r['test_id']} {r['issue_text']}"
+        for r in report["results"]
+    ]
+    assert not findings, "answer each with a fix or '# nosec BXXX: reason':\n" + "\n".join(findings)
 
 
 def test_every_nosec_names_the_test_and_a_reason():

@@ -18,9 +18,18 @@ from tmdesk.core.db import DATABASE_FILENAME, database, open_database
 from tmdesk.core.models import AuditEvent, User
 
 PASSWORD = "a long enough passphrase"
-FIRST_ADMIN = ["--org", "TMPO", "--org-kind", "project_office", "--org-name",
-               "Tallinn Mechanism Project Office", "--org-country", "UA", "--admin",
-               "--password-stdin"]
+FIRST_ADMIN = [
+    "--org",
+    "TMPO",
+    "--org-kind",
+    "project_office",
+    "--org-name",
+    "Tallinn Mechanism Project Office",
+    "--org-country",
+    "UA",
+    "--admin",
+    "--password-stdin",
+]
 
 
 @pytest.fixture
@@ -57,15 +66,34 @@ def test_help_lists_the_commands(runner):
 def test_user_create_first_admin_on_fresh_data_dir(runner, tmp_path):
     data = tmp_path / "data"
     # Without the organisation's details the missing organisation is explained.
-    result = run(runner, "--data-dir", str(data), "user", "create", "olena@tmpo.example",
-                 "--org", "TMPO", "--admin", "--password-stdin", input=PASSWORD + "\n",
-                 ok=False)
+    result = run(
+        runner,
+        "--data-dir",
+        str(data),
+        "user",
+        "create",
+        "olena@tmpo.example",
+        "--org",
+        "TMPO",
+        "--admin",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+        ok=False,
+    )
     assert result.exit_code == 1
     assert "No organisation has the code TMPO" in result.output
     assert "--org-kind" in result.output
 
-    result = run(runner, "--data-dir", str(data), "user", "create", "Olena@TMPO.example",
-                 *FIRST_ADMIN, input=PASSWORD + "\n")
+    result = run(
+        runner,
+        "--data-dir",
+        str(data),
+        "user",
+        "create",
+        "Olena@TMPO.example",
+        *FIRST_ADMIN,
+        input=PASSWORD + "\n",
+    )
     assert "olena@tmpo.example" in result.output and "administrator" in result.output
     open_database(data)
     with database.connection_context():
@@ -77,17 +105,57 @@ def test_user_create_first_admin_on_fresh_data_dir(runner, tmp_path):
 
 def test_user_create_in_existing_org_and_refusals(runner, tmp_path):
     data = str(tmp_path / "data")
-    run(runner, "--data-dir", data, "user", "create", "admin@tmpo.example", *FIRST_ADMIN,
-        input=PASSWORD + "\n")
-    result = run(runner, "--data-dir", data, "user", "create", "second@tmpo.example",
-                 "--org", "tmpo", "--password-stdin", input=PASSWORD + "\n")
+    run(
+        runner,
+        "--data-dir",
+        data,
+        "user",
+        "create",
+        "admin@tmpo.example",
+        *FIRST_ADMIN,
+        input=PASSWORD + "\n",
+    )
+    result = run(
+        runner,
+        "--data-dir",
+        data,
+        "user",
+        "create",
+        "second@tmpo.example",
+        "--org",
+        "tmpo",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
     assert "(administrator)" not in result.output
     # A weak password and a duplicate e-mail are refused with a message, not a traceback.
-    result = run(runner, "--data-dir", data, "user", "create", "weak@tmpo.example",
-                 "--org", "TMPO", "--password-stdin", input="short\n", ok=False)
+    result = run(
+        runner,
+        "--data-dir",
+        data,
+        "user",
+        "create",
+        "weak@tmpo.example",
+        "--org",
+        "TMPO",
+        "--password-stdin",
+        input="short\n",
+        ok=False,
+    )
     assert result.exit_code == 1 and "password" in result.output
-    result = run(runner, "--data-dir", data, "user", "create", "second@tmpo.example",
-                 "--org", "TMPO", "--password-stdin", input=PASSWORD + "\n", ok=False)
+    result = run(
+        runner,
+        "--data-dir",
+        data,
+        "user",
+        "create",
+        "second@tmpo.example",
+        "--org",
+        "TMPO",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+        ok=False,
+    )
     assert result.exit_code == 1 and "already exists" in result.output
     assert users_in(Path(data)) == {"admin@tmpo.example", "second@tmpo.example"}
 
@@ -95,12 +163,27 @@ def test_user_create_in_existing_org_and_refusals(runner, tmp_path):
 def test_user_create_through_python_m_tmdesk(tmp_path):
     """The real entry point, in its own process, with the real password hashing."""
     data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("TMDESK_DATA_DIR", "TMDESK_DATABASE_URL")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("TMDESK_DATA_DIR", "TMDESK_DATABASE_URL")
+    }
     proc = subprocess.run(
-        [sys.executable, "-m", "tmdesk", "--data-dir", str(data), "user", "create",
-         "admin@tmpo.example", *FIRST_ADMIN],
-        input=PASSWORD + "\n", capture_output=True, text=True, timeout=120, env=env)
+        [
+            sys.executable,
+            "-m",
+            "tmdesk",
+            "--data-dir",
+            str(data),
+            "user",
+            "create",
+            "admin@tmpo.example",
+            *FIRST_ADMIN,
+        ],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Created admin@tmpo.example in TMPO" in proc.stdout
     assert (data / DATABASE_FILENAME).exists()
@@ -113,8 +196,16 @@ def test_user_create_through_python_m_tmdesk(tmp_path):
 
 def test_token_create_prints_a_working_token(runner, tmp_path):
     data = str(tmp_path / "data")
-    run(runner, "--data-dir", data, "user", "create", "admin@tmpo.example", *FIRST_ADMIN,
-        input=PASSWORD + "\n")
+    run(
+        runner,
+        "--data-dir",
+        data,
+        "user",
+        "create",
+        "admin@tmpo.example",
+        *FIRST_ADMIN,
+        input=PASSWORD + "\n",
+    )
     result = run(runner, "--data-dir", data, "token", "create", "Admin@TMPO.example")
     token = result.output.strip()
     assert token.startswith(accounts.TOKEN_PREFIX) and "\n" not in token
@@ -129,8 +220,16 @@ def test_token_create_prints_a_working_token(runner, tmp_path):
 
 def test_backup_and_restore(runner, tmp_path):
     data = tmp_path / "data"
-    run(runner, "--data-dir", str(data), "user", "create", "admin@tmpo.example", *FIRST_ADMIN,
-        input=PASSWORD + "\n")
+    run(
+        runner,
+        "--data-dir",
+        str(data),
+        "user",
+        "create",
+        "admin@tmpo.example",
+        *FIRST_ADMIN,
+        input=PASSWORD + "\n",
+    )
     backup = tmp_path / "backups" / "desk.sqlite3"
     result = run(runner, "--data-dir", str(data), "backup", "--out", str(backup))
     assert str(backup) in result.output and backup.exists()
@@ -139,8 +238,18 @@ def test_backup_and_restore(runner, tmp_path):
     con.close()
 
     # A change after the backup disappears with the restore; the old file is kept.
-    run(runner, "--data-dir", str(data), "user", "create", "later@tmpo.example",
-        "--org", "TMPO", "--password-stdin", input=PASSWORD + "\n")
+    run(
+        runner,
+        "--data-dir",
+        str(data),
+        "user",
+        "create",
+        "later@tmpo.example",
+        "--org",
+        "TMPO",
+        "--password-stdin",
+        input=PASSWORD + "\n",
+    )
     assert "later@tmpo.example" in users_in(data)
     result = run(runner, "--data-dir", str(data), "restore", str(backup))
     kept = [p for p in data.iterdir() if p.name.startswith(DATABASE_FILENAME + ".replaced-")]
@@ -153,8 +262,16 @@ def test_backup_and_restore(runner, tmp_path):
 
 def test_restore_refuses_a_bad_file(runner, tmp_path):
     data = tmp_path / "data"
-    run(runner, "--data-dir", str(data), "user", "create", "admin@tmpo.example", *FIRST_ADMIN,
-        input=PASSWORD + "\n")
+    run(
+        runner,
+        "--data-dir",
+        str(data),
+        "user",
+        "create",
+        "admin@tmpo.example",
+        *FIRST_ADMIN,
+        input=PASSWORD + "\n",
+    )
     bad = tmp_path / "not-a-backup.sqlite3"
     bad.write_bytes(b"this is not a database at all" * 100)
     result = run(runner, "--data-dir", str(data), "restore", str(bad), ok=False)
@@ -169,8 +286,7 @@ def test_restore_refuses_a_bad_file(runner, tmp_path):
     con.close()
     result = run(runner, "--data-dir", str(data), "restore", str(other), ok=False)
     assert result.exit_code == 1 and "not a tmdesk database" in result.output
-    result = run(runner, "--data-dir", str(data), "restore", str(tmp_path / "missing"),
-                 ok=False)
+    result = run(runner, "--data-dir", str(data), "restore", str(tmp_path / "missing"), ok=False)
     assert result.exit_code != 0
     # Nothing was replaced.
     assert users_in(data) == {"admin@tmpo.example"}
@@ -179,15 +295,24 @@ def test_restore_refuses_a_bad_file(runner, tmp_path):
 
 def test_audit_verify_reports_intact_and_broken(runner, tmp_path):
     data = tmp_path / "data"
-    run(runner, "--data-dir", str(data), "user", "create", "admin@tmpo.example", *FIRST_ADMIN,
-        input=PASSWORD + "\n")
+    run(
+        runner,
+        "--data-dir",
+        str(data),
+        "user",
+        "create",
+        "admin@tmpo.example",
+        *FIRST_ADMIN,
+        input=PASSWORD + "\n",
+    )
     result = run(runner, "--data-dir", str(data), "audit", "verify")
     assert "intact" in result.output and "2 events" in result.output
     open_database(data)
     with database.connection_context():
         first = AuditEvent.select().order_by(AuditEvent.id).first()
         AuditEvent.update(user_email="someone-else@example.org").where(
-            AuditEvent.id == first.id).execute()
+            AuditEvent.id == first.id
+        ).execute()
     result = run(runner, "--data-dir", str(data), "audit", "verify", ok=False)
     assert result.exit_code == 1 and "broken at event" in result.output
 
@@ -196,12 +321,36 @@ def test_data_dir_option_and_environment(runner, tmp_path):
     by_option = tmp_path / "by-option"
     by_env = tmp_path / "by-env"
     after = tmp_path / "after-subcommand"
-    run(runner, "--data-dir", str(by_option), "user", "create", "a@tmpo.example",
-        *FIRST_ADMIN, input=PASSWORD + "\n")
-    run(runner, "user", "create", "b@tmpo.example", *FIRST_ADMIN, input=PASSWORD + "\n",
-        env={"TMDESK_DATA_DIR": str(by_env)})
-    run(runner, "user", "create", "c@tmpo.example", "--data-dir", str(after), *FIRST_ADMIN,
-        input=PASSWORD + "\n", env={"TMDESK_DATA_DIR": str(by_env)})
+    run(
+        runner,
+        "--data-dir",
+        str(by_option),
+        "user",
+        "create",
+        "a@tmpo.example",
+        *FIRST_ADMIN,
+        input=PASSWORD + "\n",
+    )
+    run(
+        runner,
+        "user",
+        "create",
+        "b@tmpo.example",
+        *FIRST_ADMIN,
+        input=PASSWORD + "\n",
+        env={"TMDESK_DATA_DIR": str(by_env)},
+    )
+    run(
+        runner,
+        "user",
+        "create",
+        "c@tmpo.example",
+        "--data-dir",
+        str(after),
+        *FIRST_ADMIN,
+        input=PASSWORD + "\n",
+        env={"TMDESK_DATA_DIR": str(by_env)},
+    )
     assert users_in(by_option) == {"a@tmpo.example"}
     assert users_in(by_env) == {"b@tmpo.example"}
     assert users_in(after) == {"c@tmpo.example"}  # the option wins over the environment

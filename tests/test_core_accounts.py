@@ -16,16 +16,19 @@ from tmdesk.core.models import ApiToken, AuditEvent, ExchangeRate, User
 # --- password rules ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("password, email, reason", [
-    ("short", "", "at least"),
-    ("elevenchars", "", "at least"),
-    ("", "", "at least"),
-    ("Password1234", "", "too easy"),
-    ("aaaaaaaaaaaaaaaa", "", "too easy"),
-    ("abababababab", "", "too easy"),
-    ("olena.k@mdt.gov.ua", "olena.k@mdt.gov.ua", "e-mail"),
-    ("Olena.Kovalenko", "olena.kovalenko@mdt.gov.ua", "e-mail"),
-])
+@pytest.mark.parametrize(
+    "password, email, reason",
+    [
+        ("short", "", "at least"),
+        ("elevenchars", "", "at least"),
+        ("", "", "at least"),
+        ("Password1234", "", "too easy"),
+        ("aaaaaaaaaaaaaaaa", "", "too easy"),
+        ("abababababab", "", "too easy"),
+        ("olena.k@mdt.gov.ua", "olena.k@mdt.gov.ua", "e-mail"),
+        ("Olena.Kovalenko", "olena.kovalenko@mdt.gov.ua", "e-mail"),
+    ],
+)
 def test_weak_passwords_are_refused(password, email, reason):
     problem = accounts.check_password_rules(password, email)
     assert problem is not None and reason in problem
@@ -48,8 +51,9 @@ def test_create_user_refuses_bad_input_field_by_field(desk):
 def test_passwords_are_hashed_and_secrets_stay_out_of_the_audit_log(desk):
     user = desk.user("donor")
     assert PASSWORD not in user.password_hash and user.password_hash.startswith("pbkdf2")
-    event = AuditEvent.get((AuditEvent.action == "user.create")
-                           & (AuditEvent.entity_id == str(user.id)))
+    event = AuditEvent.get(
+        (AuditEvent.action == "user.create") & (AuditEvent.entity_id == str(user.id))
+    )
     after = json.loads(event.after)
     assert "password_hash" not in after and "session_nonce" not in after
     assert after["email"] == "donor@example.org"
@@ -59,7 +63,8 @@ def test_set_password_ends_sessions_and_lifts_lockout(desk):
     user = desk.user("donor")
     nonce = user.session_nonce
     User.update(failed_logins=7, locked_until=dt.datetime(2999, 1, 1)).where(
-        User.id == user.id).execute()
+        User.id == user.id
+    ).execute()
     user = desk.user("donor")
     with pytest.raises(ValidationError):
         accounts.set_password(user, user, "short")
@@ -168,11 +173,13 @@ def test_only_admins_manage_accounts(desk, role):
     with pytest.raises(PermissionDenied):
         accounts.create_user(actor, "x@example.org", "GB", PASSWORD)
     with pytest.raises(PermissionDenied):
-        accounts.create_organisation(actor, {"code": "X", "kind": "donor", "country": "FR",
-                                             "name_en": "X"})
+        accounts.create_organisation(
+            actor, {"code": "X", "kind": "donor", "country": "FR", "name_en": "X"}
+        )
     with pytest.raises(PermissionDenied):
-        accounts.update_organisation(actor, desk.orgs["donor"], {
-            "kind": "donor", "country": "GB", "name_en": "Changed"})
+        accounts.update_organisation(
+            actor, desk.orgs["donor"], {"kind": "donor", "country": "GB", "name_en": "Changed"}
+        )
     assert desk.user("observer").active
 
 
@@ -218,20 +225,23 @@ def test_set_exchange_rate_adds_a_missing_currency(desk):
     assert AuditEvent.get(AuditEvent.action == "rate.update").before is None
 
 
-@pytest.mark.parametrize("currency, rate, field", [
-    ("USD", "", "rate"),
-    ("USD", "abc", "rate"),
-    ("USD", "0", "rate"),
-    ("USD", "-1", "rate"),
-    ("USD", "NaN", "rate"),
-    ("USD", "Infinity", "rate"),
-    ("USD", "1000000", "rate"),
-    ("USD", "0.00000001", "rate"),
-    ("USD", None, "rate"),
-    ("EUR", "2", "currency"),
-    ("XYZ", "1", "currency"),
-    ("", "1", "currency"),
-])
+@pytest.mark.parametrize(
+    "currency, rate, field",
+    [
+        ("USD", "", "rate"),
+        ("USD", "abc", "rate"),
+        ("USD", "0", "rate"),
+        ("USD", "-1", "rate"),
+        ("USD", "NaN", "rate"),
+        ("USD", "Infinity", "rate"),
+        ("USD", "1000000", "rate"),
+        ("USD", "0.00000001", "rate"),
+        ("USD", None, "rate"),
+        ("EUR", "2", "currency"),
+        ("XYZ", "1", "currency"),
+        ("", "1", "currency"),
+    ],
+)
 def test_set_exchange_rate_validation(desk, currency, rate, field):
     with pytest.raises(ValidationError) as exc:
         rates.set_exchange_rate(desk.user("admin"), currency, rate)

@@ -15,35 +15,40 @@ from tmdesk.core.models import AuditEvent, Pledge
 
 
 def test_clean_money_pledge():
-    out = pledges.clean_pledge_data({"amount": "12 500,50", "currency": "UAH",
-                                     "date": "2026-02-01"})
+    out = pledges.clean_pledge_data(
+        {"amount": "12 500,50", "currency": "UAH", "date": "2026-02-01"}
+    )
     assert out["amount"] == Decimal("12500.50") and out["currency"] == "UAH"
     assert out["date"] == dt.date(2026, 2, 1) and out["in_kind"] == ""
 
 
 def test_clean_in_kind_only_pledge_defaults_date_to_today():
-    out = pledges.clean_pledge_data({"in_kind": "Starlink terminals", "in_kind_quantity": "200",
-                                     "currency": "EUR"})
+    out = pledges.clean_pledge_data(
+        {"in_kind": "Starlink terminals", "in_kind_quantity": "200", "currency": "EUR"}
+    )
     assert out["amount"] is None and out["currency"] is None
     assert out["in_kind_quantity"] == 200
     assert out["date"] == dt.datetime.now(dt.UTC).date()
 
 
-@pytest.mark.parametrize("data, field", [
-    ({}, "amount"),
-    ({"amount": "100"}, "currency"),
-    ({"amount": "-5", "currency": "EUR"}, "amount"),
-    ({"amount": "0", "currency": "EUR"}, "amount"),
-    ({"amount": "1.001", "currency": "EUR"}, "amount"),
-    ({"amount": "abc", "currency": "EUR"}, "amount"),
-    ({"amount": "1e40", "currency": "EUR"}, "amount"),
-    ({"amount": "10", "currency": "XXX"}, "currency"),
-    ({"amount": "10", "currency": "EUR", "date": "31/12/2026"}, "date"),
-    ({"amount": "10", "currency": "EUR", "date": "1850-01-01"}, "date"),
-    ({"amount": "10", "currency": "EUR", "in_kind_quantity": "3"}, "in_kind"),
-    ({"in_kind": "Laptops", "in_kind_quantity": "0"}, "in_kind_quantity"),
-    ({"in_kind": "x" * 2001}, "in_kind"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({}, "amount"),
+        ({"amount": "100"}, "currency"),
+        ({"amount": "-5", "currency": "EUR"}, "amount"),
+        ({"amount": "0", "currency": "EUR"}, "amount"),
+        ({"amount": "1.001", "currency": "EUR"}, "amount"),
+        ({"amount": "abc", "currency": "EUR"}, "amount"),
+        ({"amount": "1e40", "currency": "EUR"}, "amount"),
+        ({"amount": "10", "currency": "XXX"}, "currency"),
+        ({"amount": "10", "currency": "EUR", "date": "31/12/2026"}, "date"),
+        ({"amount": "10", "currency": "EUR", "date": "1850-01-01"}, "date"),
+        ({"amount": "10", "currency": "EUR", "in_kind_quantity": "3"}, "in_kind"),
+        ({"in_kind": "Laptops", "in_kind_quantity": "0"}, "in_kind_quantity"),
+        ({"in_kind": "x" * 2001}, "in_kind"),
+    ],
+)
 def test_invalid_pledges_name_the_field(data, field):
     with pytest.raises(ValidationError) as exc:
         pledges.clean_pledge_data(data)
@@ -61,14 +66,16 @@ def test_all_problems_reported_at_once():
 
 def test_donor_pledges_for_own_organisation(desk):
     project = desk.published()
-    pledge = pledges.create_pledge(desk.user("donor"), project,
-                                   {"amount": "1000", "currency": "EUR"})
+    pledge = pledges.create_pledge(
+        desk.user("donor"), project, {"amount": "1000", "currency": "EUR"}
+    )
     assert pledge.donor.code == "GB" and pledge.status == "offered"
     event = AuditEvent.get(AuditEvent.action == "pledge.create")
     assert event.entity_id == str(pledge.id) and event.user_email == "donor@example.org"
     with pytest.raises(PermissionDenied):
-        pledges.create_pledge(desk.user("donor"), project,
-                              {"amount": "1", "currency": "EUR"}, donor_code="EE")
+        pledges.create_pledge(
+            desk.user("donor"), project, {"amount": "1", "currency": "EUR"}, donor_code="EE"
+        )
 
 
 def test_officer_names_the_donor(desk):
@@ -78,10 +85,12 @@ def test_officer_names_the_donor(desk):
         pledges.create_pledge(officer, project, {"amount": "1", "currency": "EUR"})
     assert "donor" in exc.value.fields
     with pytest.raises(ValidationError):  # a company is not a donor
-        pledges.create_pledge(officer, project, {"amount": "1", "currency": "EUR"},
-                              donor_code="CYBERCO")
-    pledge = pledges.create_pledge(officer, project, {"amount": "1", "currency": "EUR"},
-                                   donor_code="EE")
+        pledges.create_pledge(
+            officer, project, {"amount": "1", "currency": "EUR"}, donor_code="CYBERCO"
+        )
+    pledge = pledges.create_pledge(
+        officer, project, {"amount": "1", "currency": "EUR"}, donor_code="EE"
+    )
     assert pledge.donor.code == "EE"
 
 
@@ -125,24 +134,30 @@ def test_only_published_projects_take_pledges(desk):
 
 def _money(desk, donor="donor", **data):
     project = desk.published()
-    return pledges.create_pledge(desk.user(donor), project,
-                                 {"amount": "1000", "currency": "EUR"} | data)
+    return pledges.create_pledge(
+        desk.user(donor), project, {"amount": "1000", "currency": "EUR"} | data
+    )
 
 
 def test_money_lifecycle(desk):
     pledge = _money(desk)
     user = desk.user("donor")
-    assert [a for a, _ in pledges.available_pledge_actions(user, pledge)] == [
-        "confirm", "withdraw"]
+    assert [a for a, _ in pledges.available_pledge_actions(user, pledge)] == ["confirm", "withdraw"]
     pledges.transition_pledge(user, pledge, "confirm")
     assert pledge.status == "confirmed"
     assert [a for a, _ in pledges.available_pledge_actions(user, pledge)] == [
-        "disburse", "withdraw"]
+        "disburse",
+        "withdraw",
+    ]
     pledges.transition_pledge(user, pledge, "disburse")
     assert Pledge.get_by_id(pledge.id).status == "disbursed"
     assert pledges.available_pledge_actions(user, pledge) == []
-    actions = [e.action for e in AuditEvent.select().where(
-        AuditEvent.entity_type == "pledge").order_by(AuditEvent.id)]
+    actions = [
+        e.action
+        for e in AuditEvent.select()
+        .where(AuditEvent.entity_type == "pledge")
+        .order_by(AuditEvent.id)
+    ]
     assert actions == ["pledge.create", "pledge.confirm", "pledge.disburse"]
 
 
@@ -151,21 +166,23 @@ def test_in_kind_lifecycle_is_delivered_not_disbursed(desk):
     user = desk.user("donor")
     pledge = pledges.create_pledge(user, project, {"in_kind": "Laptops", "in_kind_quantity": "5"})
     pledges.transition_pledge(user, pledge, "confirm")
-    assert [a for a, _ in pledges.available_pledge_actions(user, pledge)] == [
-        "deliver", "withdraw"]
+    assert [a for a, _ in pledges.available_pledge_actions(user, pledge)] == ["deliver", "withdraw"]
     pledges.transition_pledge(user, pledge, "deliver")
     assert pledge.status == "delivered"
 
 
-@pytest.mark.parametrize("path, illegal", [
-    ((), "disburse"),
-    ((), "deliver"),
-    (("confirm",), "confirm"),
-    (("confirm", "disburse"), "withdraw"),
-    (("confirm", "disburse"), "confirm"),
-    (("withdraw",), "confirm"),
-    (("withdraw",), "withdraw"),
-])
+@pytest.mark.parametrize(
+    "path, illegal",
+    [
+        ((), "disburse"),
+        ((), "deliver"),
+        (("confirm",), "confirm"),
+        (("confirm", "disburse"), "withdraw"),
+        (("confirm", "disburse"), "confirm"),
+        (("withdraw",), "confirm"),
+        (("withdraw",), "withdraw"),
+    ],
+)
 def test_illegal_steps_are_refused_without_change(desk, path, illegal):
     pledge = _money(desk)
     user = desk.user("donor")
@@ -231,8 +248,9 @@ def test_in_kind_only_pledge_cannot_be_disbursed_and_money_cannot_be_delivered(d
 
     project = desk.published()
     donor = desk.user("donor")
-    goods = pledge_service.create_pledge(donor, project, {"in_kind": "Laptops",
-                                                          "in_kind_quantity": "10"})
+    goods = pledge_service.create_pledge(
+        donor, project, {"in_kind": "Laptops", "in_kind_quantity": "10"}
+    )
     money = pledge_service.create_pledge(donor, project, {"amount": "500", "currency": "EUR"})
     for pledge in (goods, money):
         pledge_service.transition_pledge(donor, pledge, "confirm")
@@ -241,4 +259,6 @@ def test_in_kind_only_pledge_cannot_be_disbursed_and_money_cannot_be_delivered(d
     with pytest.raises(TransitionError, match="Only money is disbursed"):
         pledge_service.transition_pledge(donor, money, "deliver")
     assert [a for a, _ in pledge_service.available_pledge_actions(donor, goods)] == [
-        "deliver", "withdraw"]
+        "deliver",
+        "withdraw",
+    ]

@@ -24,30 +24,46 @@ POSITIONS = {
     "returned": [("submit", "recipient"), ("return", "back_office")],
     "rejected": [("submit", "recipient"), ("reject", "back_office")],
     "published": [("submit", "recipient"), ("publish", "back_office")],
-    "in_implementation": [("submit", "recipient"), ("publish", "back_office"),
-                          ("start", "recipient")],
-    "delivered": [("submit", "recipient"), ("publish", "back_office"), ("start", "recipient"),
-                  ("deliver", "recipient")],
-    "closed": [("submit", "recipient"), ("publish", "back_office"), ("start", "recipient"),
-               ("deliver", "recipient"), ("close", "back_office")],
+    "in_implementation": [
+        ("submit", "recipient"),
+        ("publish", "back_office"),
+        ("start", "recipient"),
+    ],
+    "delivered": [
+        ("submit", "recipient"),
+        ("publish", "back_office"),
+        ("start", "recipient"),
+        ("deliver", "recipient"),
+    ],
+    "closed": [
+        ("submit", "recipient"),
+        ("publish", "back_office"),
+        ("start", "recipient"),
+        ("deliver", "recipient"),
+        ("close", "back_office"),
+    ],
     "withdrawn_draft": [("withdraw", "recipient")],
     "withdrawn_submitted": [("submit", "recipient"), ("withdraw", "recipient")],
-    "withdrawn_published": [("submit", "recipient"), ("publish", "back_office"),
-                            ("withdraw", "recipient")],
+    "withdrawn_published": [
+        ("submit", "recipient"),
+        ("publish", "back_office"),
+        ("withdraw", "recipient"),
+    ],
 }
 
 #: Every kind of user the rule distinguishes.
 VIEWERS = (
-    "recipient",        # the submitter (always named)
-    "colleague",        # same recipient organisation, not named
-    "recipient2",       # another recipient organisation
-    "back_office", "project_office",
-    "admin",            # a Project Office administrator, not named
-    "donor",            # named on every RED project
+    "recipient",  # the submitter (always named)
+    "colleague",  # same recipient organisation, not named
+    "recipient2",  # another recipient organisation
+    "back_office",
+    "project_office",
+    "admin",  # a Project Office administrator, not named
+    "donor",  # named on every RED project
     "donor2",
     "observer",
-    "company",          # engaged on every project
-    "company2",         # named on every RED project, engaged on none
+    "company",  # engaged on every project
+    "company2",  # named on every RED project, engaged on none
 )
 NAMED_ON_RED = {"recipient", "donor", "company2"}
 OWN = {"recipient", "colleague"}
@@ -57,8 +73,13 @@ DONORS = {"donor", "donor2"}
 
 def expected(viewer: str, position: str, tlp: str) -> bool:
     """The rule as issue 2 states it."""
-    published_phase = position in ("published", "in_implementation", "delivered", "closed",
-                                   "withdrawn_published")
+    published_phase = position in (
+        "published",
+        "in_implementation",
+        "delivered",
+        "closed",
+        "withdrawn_published",
+    )
     if published_phase:
         if tlp == "RED":
             return viewer in NAMED_ON_RED
@@ -77,8 +98,9 @@ def expected(viewer: str, position: str, tlp: str) -> bool:
 @pytest.fixture
 def world(desk):
     """One project per (position, TLP); returns {project id: (position, tlp)}."""
-    desk.users["colleague"] = accounts.create_user(None, "colleague@example.org", "SSSCIP",
-                                                   PASSWORD)
+    desk.users["colleague"] = accounts.create_user(
+        None, "colleague@example.org", "SSSCIP", PASSWORD
+    )
     officer = desk.user("back_office")
     red_names = [desk.users[k].email for k in sorted(NAMED_ON_RED)]
     made = {}
@@ -98,15 +120,24 @@ def test_visibility_table(desk, world):
     """One world, every viewer (building the world once keeps the test fast)."""
     assert {tlp for _pos, tlp in world.values()} == set(TLP_LABELS)
     assert {Project.get_by_id(pid).status for pid in world} == {
-        "draft", "submitted", "returned", "rejected", "published", "in_implementation",
-        "delivered", "closed", "withdrawn"}
+        "draft",
+        "submitted",
+        "returned",
+        "rejected",
+        "published",
+        "in_implementation",
+        "delivered",
+        "closed",
+        "withdrawn",
+    }
     problems = []
     for viewer in VIEWERS:
         user = desk.user(viewer)
         want = {pid for pid, (pos, tlp) in world.items() if expected(viewer, pos, tlp)}
         got = {p.id for p in visible_projects(user)}
-        problems += [(viewer, world[pid], "seen" if pid in got else "hidden")
-                     for pid in sorted(want ^ got)]
+        problems += [
+            (viewer, world[pid], "seen" if pid in got else "hidden") for pid in sorted(want ^ got)
+        ]
         # can_see and get_visible_project answer the same, project by project.
         for pid in world:
             project = Project.get_by_id(pid)
@@ -134,8 +165,9 @@ def test_nobody_and_deactivated_users_see_nothing(desk):
 def test_engagement_opens_amber_to_that_company_only(desk):
     project = desk.published(tlp="AMBER")
     assert not can_see(desk.user("company"), project)
-    offers.create_engagement(desk.user("project_office"), project, "CYBERCO",
-                             {"role": "SOC deployment"})
+    offers.create_engagement(
+        desk.user("project_office"), project, "CYBERCO", {"role": "SOC deployment"}
+    )
     assert can_see(desk.user("company"), project)
     assert not can_see(desk.user("company2"), project)
 

@@ -25,33 +25,65 @@ PATHS: dict[str, list[tuple[str, str]]] = {
     "returned": [("submit", "recipient"), ("return", "back_office")],
     "rejected": [("submit", "recipient"), ("reject", "back_office")],
     "published": [("submit", "recipient"), ("publish", "back_office")],
-    "in_implementation": [("submit", "recipient"), ("publish", "back_office"),
-                          ("start", "recipient")],
-    "delivered": [("submit", "recipient"), ("publish", "back_office"),
-                  ("start", "recipient"), ("deliver", "recipient")],
-    "closed": [("submit", "recipient"), ("publish", "back_office"), ("start", "recipient"),
-               ("deliver", "recipient"), ("close", "project_office")],
+    "in_implementation": [
+        ("submit", "recipient"),
+        ("publish", "back_office"),
+        ("start", "recipient"),
+    ],
+    "delivered": [
+        ("submit", "recipient"),
+        ("publish", "back_office"),
+        ("start", "recipient"),
+        ("deliver", "recipient"),
+    ],
+    "closed": [
+        ("submit", "recipient"),
+        ("publish", "back_office"),
+        ("start", "recipient"),
+        ("deliver", "recipient"),
+        ("close", "project_office"),
+    ],
     "withdrawn": [("withdraw", "recipient")],
 }
 
 #: Who may take each step (someone allowed, so only the status decides).
 ACTOR = {
-    "submit": "recipient", "publish": "back_office", "return": "back_office",
-    "reject": "project_office", "start": "back_office", "deliver": "recipient",
-    "close": "back_office", "withdraw": "recipient",
+    "submit": "recipient",
+    "publish": "back_office",
+    "return": "back_office",
+    "reject": "project_office",
+    "start": "back_office",
+    "deliver": "recipient",
+    "close": "back_office",
+    "withdraw": "recipient",
 }
 
 LEGAL = {
-    ("draft", "submit"), ("returned", "submit"),
-    ("submitted", "publish"), ("submitted", "return"), ("submitted", "reject"),
-    ("published", "start"), ("in_implementation", "deliver"), ("delivered", "close"),
-    ("draft", "withdraw"), ("submitted", "withdraw"), ("returned", "withdraw"),
-    ("published", "withdraw"), ("in_implementation", "withdraw"),
+    ("draft", "submit"),
+    ("returned", "submit"),
+    ("submitted", "publish"),
+    ("submitted", "return"),
+    ("submitted", "reject"),
+    ("published", "start"),
+    ("in_implementation", "deliver"),
+    ("delivered", "close"),
+    ("draft", "withdraw"),
+    ("submitted", "withdraw"),
+    ("returned", "withdraw"),
+    ("published", "withdraw"),
+    ("in_implementation", "withdraw"),
 }
 
-TARGET = {"submit": "submitted", "publish": "published", "return": "returned",
-          "reject": "rejected", "start": "in_implementation", "deliver": "delivered",
-          "close": "closed", "withdraw": "withdrawn"}
+TARGET = {
+    "submit": "submitted",
+    "publish": "published",
+    "return": "returned",
+    "reject": "rejected",
+    "start": "in_implementation",
+    "deliver": "delivered",
+    "close": "closed",
+    "withdraw": "withdrawn",
+}
 
 
 def bring_to(desk, status: str, **fields) -> Project:
@@ -77,20 +109,32 @@ def test_every_transition(desk, status, action):
         projects.transition(user, project, action, comment="a reason")
         project = Project.get_by_id(project.id)
         assert project.status == TARGET[action]
-        last = (StatusChange.select().where(StatusChange.project == project.id)
-                .order_by(StatusChange.id.desc()).first())
+        last = (
+            StatusChange.select()
+            .where(StatusChange.project == project.id)
+            .order_by(StatusChange.id.desc())
+            .first()
+        )
         assert (last.from_status, last.to_status, last.action) == (status, TARGET[action], action)
         assert last.user_id == user.id and last.comment == "a reason" and last.at
-        assert AuditEvent.select().where((AuditEvent.action == f"project.{action}")
-                                         & (AuditEvent.entity_id == str(project.id))).exists()
+        assert (
+            AuditEvent.select()
+            .where(
+                (AuditEvent.action == f"project.{action}")
+                & (AuditEvent.entity_id == str(project.id))
+            )
+            .exists()
+        )
     else:
         with pytest.raises(TransitionError) as info:
             projects.transition(user, project, action, comment="a reason")
         assert status in str(info.value)  # the message names where the project is
         project = Project.get_by_id(project.id)
         assert project.status == status
-        assert StatusChange.select().where(
-            StatusChange.project == project.id).count() == history_before
+        assert (
+            StatusChange.select().where(StatusChange.project == project.id).count()
+            == history_before
+        )
 
 
 def test_unknown_action_refused(desk):
@@ -99,11 +143,19 @@ def test_unknown_action_refused(desk):
         projects.transition(desk.user("recipient"), project, "explode")
 
 
-@pytest.mark.parametrize("action, who", [
-    ("submit", "back_office"), ("submit", "donor"), ("submit", "recipient2"),
-    ("publish", "recipient"), ("publish", "donor"), ("publish", "observer"),
-    ("return", "recipient"), ("reject", "company"),
-])
+@pytest.mark.parametrize(
+    "action, who",
+    [
+        ("submit", "back_office"),
+        ("submit", "donor"),
+        ("submit", "recipient2"),
+        ("publish", "recipient"),
+        ("publish", "donor"),
+        ("publish", "observer"),
+        ("return", "recipient"),
+        ("reject", "company"),
+    ],
+)
 def test_wrong_person_refused(desk, action, who):
     status = "draft" if action == "submit" else "submitted"
     project = bring_to(desk, status)
@@ -140,8 +192,12 @@ def test_returned_project_is_editable_and_resubmitted(desk):
     projects.update_draft(desk.user("recipient"), project, {"title_en": "Better"}, partial=True)
     projects.transition(desk.user("recipient"), project, "submit")
     assert Project.get_by_id(project.id).status == "submitted"
-    actions = [c.action for c in StatusChange.select().where(StatusChange.project == project.id)
-               .order_by(StatusChange.id)]
+    actions = [
+        c.action
+        for c in StatusChange.select()
+        .where(StatusChange.project == project.id)
+        .order_by(StatusChange.id)
+    ]
     assert actions == ["create", "submit", "return", "submit"]
 
 
@@ -163,7 +219,9 @@ def test_publish_sets_published_at_once(desk):
 def test_available_actions_by_role(desk):
     draft = desk.draft()
     assert [t.action for t in projects.available_actions(desk.user("recipient"), draft)] == [
-        "submit", "withdraw"]
+        "submit",
+        "withdraw",
+    ]
     assert projects.available_actions(desk.user("donor"), draft) == []
     submitted = bring_to(desk, "submitted")
     office = [t.action for t in projects.available_actions(desk.user("back_office"), submitted)]
@@ -176,11 +234,19 @@ def test_available_actions_by_role(desk):
 
 def test_create_draft_validation_collects_every_field(desk):
     with pytest.raises(ValidationError) as info:
-        projects.create_draft(desk.user("recipient"), {
-            "title_en": "", "title_uk": "", "category": "bogus", "budget_amount": "-5",
-            "tlp": "PURPLE", "planned_start": "2026-05-01", "planned_end": "2026-01-01"})
-    assert {"title_en", "category", "budget_amount", "tlp", "planned_end"} <= set(
-        info.value.fields)
+        projects.create_draft(
+            desk.user("recipient"),
+            {
+                "title_en": "",
+                "title_uk": "",
+                "category": "bogus",
+                "budget_amount": "-5",
+                "tlp": "PURPLE",
+                "planned_start": "2026-05-01",
+                "planned_end": "2026-01-01",
+            },
+        )
+    assert {"title_en", "category", "budget_amount", "tlp", "planned_end"} <= set(info.value.fields)
     assert Project.select().count() == 0
 
 
@@ -200,7 +266,8 @@ def test_review_queue_oldest_first(desk):
     first = bring_to(desk, "submitted")
     second = bring_to(desk, "submitted")
     Project.update(submitted_at=second.submitted_at.replace(year=2020)).where(
-        Project.id == second.id).execute()
+        Project.id == second.id
+    ).execute()
     bring_to(desk, "draft")
     assert [p.id for p in projects.review_queue()] == [second.id, first.id]
     assert projects.age_in_days(second.submitted_at.replace(year=2020)) > 300
@@ -210,8 +277,9 @@ def test_review_queue_oldest_first(desk):
 
 
 def pledge(desk, project, donor, amount, currency, confirm=False, status=None):
-    p = pledges.create_pledge(desk.user(donor), project,
-                              {"amount": amount, "currency": currency, "date": "2026-01-15"})
+    p = pledges.create_pledge(
+        desk.user(donor), project, {"amount": amount, "currency": currency, "date": "2026-01-15"}
+    )
     if confirm:
         pledges.transition_pledge(desk.user(donor), p, "confirm")
     if status:
@@ -278,8 +346,9 @@ def test_funding_disbursed_counts_as_confirmed(desk):
 
 def test_in_kind_pledge_does_not_move_money(desk):
     project = desk.published(budget_amount="1000", budget_currency="EUR")
-    p = pledges.create_pledge(desk.user("donor"), project,
-                              {"in_kind": "Starlink terminals", "in_kind_quantity": "20"})
+    p = pledges.create_pledge(
+        desk.user("donor"), project, {"in_kind": "Starlink terminals", "in_kind_quantity": "20"}
+    )
     pledges.transition_pledge(desk.user("donor"), p, "confirm")
     assert state(project).state == "unfunded"
 
@@ -293,7 +362,9 @@ def test_funding_follows_exchange_rate_changes(desk):
     project = desk.published(budget_amount="1170", budget_currency="EUR")
     pledge(desk, project, "donor", "1000", "GBP", confirm=True)  # 1170 EUR
     assert state(project).state == "fully"
-    ExchangeRate.update(eur_per_unit=Decimal("1.10")).where(ExchangeRate.currency == "GBP").execute()
+    ExchangeRate.update(eur_per_unit=Decimal("1.10")).where(
+        ExchangeRate.currency == "GBP"
+    ).execute()
     assert state(project).state == "partly"
 
 
@@ -333,8 +404,9 @@ def _args(**kw):
 
 
 def test_catalogue_filters_parse_and_refuse_bad_values():
-    f = catalogue.parse_filters(*_args(category=["training,equipment"], sort="budget_desc",
-                                       page="2", recipient="sssCIP"))
+    f = catalogue.parse_filters(
+        *_args(category=["training,equipment"], sort="budget_desc", page="2", recipient="sssCIP")
+    )
     assert f.category == ["training", "equipment"] and f.sort == "budget_desc" and f.page == 2
     assert f.recipient == ["SSSCIP"]
     with pytest.raises(ValidationError) as info:
@@ -346,11 +418,13 @@ def test_catalogue_funding_filter_and_count(desk):
     funded = desk.published(budget_amount="100", budget_currency="EUR")
     desk.published(budget_amount="100", budget_currency="EUR")
     pledge(desk, funded, "donor", "100", "EUR", confirm=True)
-    page = catalogue.search_catalogue(desk.user("donor"),
-                                      catalogue.parse_filters(*_args(funding="fully")))
+    page = catalogue.search_catalogue(
+        desk.user("donor"), catalogue.parse_filters(*_args(funding="fully"))
+    )
     assert [p.id for p in page.items] == [funded.id] and page.total == 1
-    page = catalogue.search_catalogue(desk.user("donor"),
-                                      catalogue.parse_filters(*_args(funding="unfunded")))
+    page = catalogue.search_catalogue(
+        desk.user("donor"), catalogue.parse_filters(*_args(funding="unfunded"))
+    )
     assert page.total == 1 and page.items[0].id != funded.id
 
 

@@ -34,15 +34,21 @@ def writer(port: int, token: str, acknowledged: list[str], stop: threading.Event
     n = 0
     while not stop.is_set():
         n += 1
-        body = json.dumps({
-            "title": {"en": f"Crash test {n}", "uk": f"Перевірка збою {n}"},
-            "summary": {"en": "Written while the server may die."},
-            "category": "equipment", "budget": {"amount": "1000.00", "currency": "EUR"},
-            "tlp": "GREEN",
-        }).encode()
+        body = json.dumps(
+            {
+                "title": {"en": f"Crash test {n}", "uk": f"Перевірка збою {n}"},
+                "summary": {"en": "Written while the server may die."},
+                "category": "equipment",
+                "budget": {"amount": "1000.00", "currency": "EUR"},
+                "tlp": "GREEN",
+            }
+        ).encode()
         request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/v1/projects", data=body, method="POST",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            f"http://127.0.0.1:{port}/api/v1/projects",
+            data=body,
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=5) as response:
                 if response.status == 201:
@@ -55,8 +61,9 @@ def test_sigkill_never_loses_acknowledged_writes(tmp_path):
     data_dir = tmp_path / "data"
     open_database(data_dir)
     database.connect(reuse_if_open=True)
-    accounts.create_organisation(None, {"code": "SSSCIP", "kind": "recipient", "country": "UA",
-                                        "name_en": "SSSCIP"})
+    accounts.create_organisation(
+        None, {"code": "SSSCIP", "kind": "recipient", "country": "UA", "name_en": "SSSCIP"}
+    )
     user = accounts.create_user(None, "writer@example.org", "SSSCIP", "a long test password")
     _token, token = accounts.create_token(None, user, "crash test")
     database.close()
@@ -69,8 +76,10 @@ def test_sigkill_never_loses_acknowledged_writes(tmp_path):
         try:
             acknowledged: list[str] = []
             stop = threading.Event()
-            threads = [threading.Thread(target=writer, args=(port, token, acknowledged, stop))
-                       for _ in range(3)]
+            threads = [
+                threading.Thread(target=writer, args=(port, token, acknowledged, stop))
+                for _ in range(3)
+            ]
             for t in threads:
                 t.start()
             time.sleep(rng.uniform(0.2, 1.2))

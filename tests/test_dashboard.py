@@ -9,10 +9,10 @@ from tmdesk.core import dashboard, offers, pledges, projects
 
 def test_officer_dashboard(desk):
     donor = desk.user("donor")
-    a = desk.published(category="training", budget_amount="100000", priority="high",
-                       oblast="UA-63")
-    b = desk.published(category="equipment", budget_amount="50000", budget_currency="GBP",
-                       priority="low")
+    a = desk.published(category="training", budget_amount="100000", priority="high", oblast="UA-63")
+    b = desk.published(
+        category="equipment", budget_amount="50000", budget_currency="GBP", priority="low"
+    )
     p = pledges.create_pledge(donor, a, {"amount": "40000", "currency": "EUR"})
     pledges.transition_pledge(donor, p, "confirm")
     pledges.transition_pledge(donor, p, "disburse")
@@ -22,15 +22,21 @@ def test_officer_dashboard(desk):
     offers.create_offer(donor, {"category": "training", "description": "Trainers"})
     board = dashboard.build(desk.user("back_office"))
     assert board.full
-    assert dict(board.gap_by_category) == {"training": Decimal("60000"),
-                                           "equipment": Decimal("58500")}
+    assert dict(board.gap_by_category) == {
+        "training": Decimal("60000"),
+        "equipment": Decimal("58500"),
+    }
     assert dict(board.gap_by_priority)["high"] == Decimal("60000")
     assert dict(board.gap_by_oblast)["UA-63"] == Decimal("60000")
     assert board.gap_by_recipient[0][0] == "SSSCIP"
     assert board.totals["gap"] == Decimal("118500")
     row = board.by_donor[0]
     assert (row.code, row.pledged, row.confirmed, row.disbursed) == (
-        "GB", Decimal("41000"), Decimal("40000"), Decimal("40000"))
+        "GB",
+        Decimal("41000"),
+        Decimal("40000"),
+        Decimal("40000"),
+    )
     assert dict(board.pipeline) == {"submitted": 1, "published": 2}
     assert board.review_count == 1 and board.review_waiting[0][0].id == waiting.id
     assert board.offers_unmatched_count == 1
@@ -52,8 +58,9 @@ def test_hidden_projects_never_move_totals(desk):
     donor = desk.user("donor")
     desk.published(category="training", budget_amount="100000", tlp="GREEN")
     hidden = desk.published(category="training", budget_amount="900000", tlp="AMBER+STRICT")
-    p = pledges.create_pledge(desk.user("back_office"), hidden,
-                              {"amount": "5000", "currency": "EUR"}, donor_code="EE")
+    p = pledges.create_pledge(
+        desk.user("back_office"), hidden, {"amount": "5000", "currency": "EUR"}, donor_code="EE"
+    )
     pledges.transition_pledge(desk.user("back_office"), p, "confirm")
     for key in ("donor", "observer", "company", "recipient2"):
         board = dashboard.build(desk.user(key))
@@ -73,7 +80,8 @@ def test_dashboard_page_svg_and_tables(client, desk):
     html = client.get("/dashboard").get_data(as_text=True)
     assert "<svg" in html and 'role="img"' in html
     assert '<th scope="row">' in html and "100,000" in html.replace("\u202f", ",").replace(
-        "\xa0", ",")
+        "\xa0", ","
+    )
     assert "style=" not in html and "<script>" not in html.split("</head>")[1]
     other = client.application.test_client()
     login(other, desk.users["observer"])
@@ -102,23 +110,29 @@ def test_figures_equal_funding_derived_in_python(desk):
     rng = random.Random(11)
     made = []
     for i in range(24):
-        fields = {"category": rng.choice(["training", "equipment", "assessment"]),
-                  "priority": rng.choice(["critical", "high", "low"]),
-                  "oblast": rng.choice(["UA", "UA-63", "UA-46"]),
-                  "budget_amount": str(rng.randrange(1, 500) * 1000 + rng.randrange(100) / 100),
-                  "budget_currency": rng.choice(["EUR", "USD", "GBP", "UAH"]),
-                  "tlp": rng.choice(["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"])}
+        fields = {
+            "category": rng.choice(["training", "equipment", "assessment"]),
+            "priority": rng.choice(["critical", "high", "low"]),
+            "oblast": rng.choice(["UA", "UA-63", "UA-46"]),
+            "budget_amount": str(rng.randrange(1, 500) * 1000 + rng.randrange(100) / 100),
+            "budget_currency": rng.choice(["EUR", "USD", "GBP", "UAH"]),
+            "tlp": rng.choice(["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]),
+        }
         owner = rng.choice(["recipient", "recipient2"])
         made.append(desk.published(owner, **fields) if i % 4 else desk.draft(owner, **fields))
     made.append(desk.published(tlp="RED", budget_amount="777000"))  # named: its submitter only
     officer = desk.user("back_office")
     for p in made:
         for _ in range(rng.randrange(0, 3)):
-            Pledge.create(project=p, donor=rng.choice([desk.orgs["donor"], desk.orgs["donor2"]]),
-                          amount=str(rng.randrange(1, 300) * 1000 + rng.randrange(100) / 100),
-                          currency=rng.choice(["EUR", "USD", "PLN"]),
-                          status=rng.choice(["offered", "confirmed", "disbursed", "withdrawn"]),
-                          date="2026-05-01", created_by=officer)
+            Pledge.create(
+                project=p,
+                donor=rng.choice([desk.orgs["donor"], desk.orgs["donor2"]]),
+                amount=str(rng.randrange(1, 300) * 1000 + rng.randrange(100) / 100),
+                currency=rng.choice(["EUR", "USD", "PLN"]),
+                status=rng.choice(["offered", "confirmed", "disbursed", "withdrawn"]),
+                date="2026-05-01",
+                created_by=officer,
+            )
     rates = exchange_rates()
     for key in ("back_office", "donor", "observer", "recipient", "company"):
         user = desk.user(key)
@@ -129,15 +143,22 @@ def test_figures_equal_funding_derived_in_python(desk):
         gaps: dict[str, dict] = {k: defaultdict(Decimal) for k in ("c", "p", "o", "r")}
         for p in open_:
             gap = funding[p.id].gap_eur
-            for k, v in (("c", p.category), ("p", p.priority), ("o", p.oblast),
-                         ("r", p.recipient.code)):
+            for k, v in (
+                ("c", p.category),
+                ("p", p.priority),
+                ("o", p.oblast),
+                ("r", p.recipient.code),
+            ):
                 gaps[k][v] += gap
 
         def close(got, want):
             return abs(Decimal(got) - Decimal(want)) <= 1  # whole euros, float sums in SQL
 
-        for k, figures in (("c", board.gap_by_category), ("p", board.gap_by_priority),
-                           ("o", board.gap_by_oblast)):
+        for k, figures in (
+            ("c", board.gap_by_category),
+            ("p", board.gap_by_priority),
+            ("o", board.gap_by_oblast),
+        ):
             got = dict(figures)
             assert set(got) == {c for c, v in gaps[k].items() if round(v)}, (key, k)
             assert all(close(got[c], gaps[k][c]) for c in got), (key, k)
@@ -146,8 +167,7 @@ def test_figures_equal_funding_derived_in_python(desk):
             assert all(close(got.get(c, 0), v) for c, v in gaps["r"].items()), key
         assert close(board.totals["gap"], sum(f.gap_eur for f in funding.values())), key
         assert close(board.totals["budget"], sum(f.budget_eur for f in funding.values())), key
-        assert close(board.totals["confirmed"],
-                     sum(f.confirmed_eur for f in funding.values())), key
+        assert close(board.totals["confirmed"], sum(f.confirmed_eur for f in funding.values())), key
         assert dict(board.pipeline) == dict(Counter(p.status for p in visible)), key
         donors: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
         for pl in Pledge.select().where(Pledge.project.in_([p.id for p in visible])):

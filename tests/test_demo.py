@@ -97,7 +97,7 @@ def test_projects_are_bilingual_and_realistic(demo_db):
         assert 35_000 <= eur <= 3_100_000, (p.ref, p.budget_amount, p.budget_currency)
         assert p.planned_start and p.planned_end and p.planned_start <= p.planned_end
         assert 2025 <= p.planned_start.year <= 2027
-        assert (p.summary_en or p.summary_uk)
+        assert p.summary_en or p.summary_uk
 
 
 def test_every_funding_state_and_several_currencies(demo_db):
@@ -106,8 +106,7 @@ def test_every_funding_state_and_several_currencies(demo_db):
     assert {funding[p.id].state for p in published} == set(FUNDING_STATES)
     money = Pledge.select().where(Pledge.amount.is_null(False))
     assert len({p.currency for p in money}) >= 3
-    assert {p.status for p in Pledge.select()} >= {"offered", "confirmed", "disbursed",
-                                                    "withdrawn"}
+    assert {p.status for p in Pledge.select()} >= {"offered", "confirmed", "disbursed", "withdrawn"}
     assert Pledge.select().where(Pledge.in_kind != "").exists()
     assert Pledge.select().where(Pledge.offer.is_null(False)).exists()
 
@@ -157,17 +156,23 @@ def test_demo_logins_see_something_each(demo_db):
         user = User.get(User.email == login.email)
         roles[user.organisation.kind] = user
         assert visible_projects(user).count() > 0, login.email
-    assert set(roles) == {"recipient", "back_office", "project_office", "donor", "observer",
-                          "company"}
+    assert set(roles) == {
+        "recipient",
+        "back_office",
+        "project_office",
+        "donor",
+        "observer",
+        "company",
+    }
     assert roles["project_office"].is_admin
     # The recipient has work of its own in several states; the company its engagements.
     own = visible_projects(roles["recipient"]).where(
-        Project.recipient == roles["recipient"].organisation_id)
+        Project.recipient == roles["recipient"].organisation_id
+    )
     assert {"draft", "returned", "submitted", "published"} <= {p.status for p in own}
     engaged = Engagement.select().where(Engagement.company == roles["company"].organisation_id)
     assert engaged.count() >= 2
-    assert any(e.project.tlp == "AMBER" and can_see(roles["company"], e.project)
-               for e in engaged)
+    assert any(e.project.tlp == "AMBER" and can_see(roles["company"], e.project) for e in engaged)
     assert Update.select().where(Update.author == roles["company"]).exists()
 
 
@@ -204,10 +209,23 @@ def test_audit_chain_verifies_after_demo(demo_db):
 
 
 def _fingerprint() -> list[tuple]:
-    rows = [(p.ref, p.title_en, p.title_uk, p.status, p.tlp, p.budget_amount,
-             p.budget_currency, p.recipient.code) for p in Project.select().order_by(Project.ref)]
-    rows += [(p.project.ref, p.donor.code, p.amount, p.currency, p.status)
-             for p in Pledge.select().order_by(Pledge.id)]
+    rows = [
+        (
+            p.ref,
+            p.title_en,
+            p.title_uk,
+            p.status,
+            p.tlp,
+            p.budget_amount,
+            p.budget_currency,
+            p.recipient.code,
+        )
+        for p in Project.select().order_by(Project.ref)
+    ]
+    rows += [
+        (p.project.ref, p.donor.code, p.amount, p.currency, p.status)
+        for p in Pledge.select().order_by(Pledge.id)
+    ]
     return rows
 
 
@@ -220,8 +238,9 @@ def test_force_replaces_data_and_documents_and_is_deterministic(data_dir, db):
     documents = paths.documents_dir(data_dir)
     stray = documents / "left-over"
     stray.write_bytes(b"old")
-    accounts.create_organisation(None, {"code": "EXTRA", "kind": "donor", "country": "NO",
-                                        "name_en": "Extra"})
+    accounts.create_organisation(
+        None, {"code": "EXTRA", "kind": "donor", "country": "NO", "name_en": "Extra"}
+    )
     second = demo.load_demo(force=True)
     database.connect(reuse_if_open=True)
     assert not stray.exists()

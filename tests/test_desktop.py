@@ -60,8 +60,7 @@ def _dead_pid() -> int:
 
 
 def test_info_file_is_user_only_and_round_trips(tmp_path):
-    info = desktop.InstanceInfo(pid=os.getpid(), port=12345, version=__version__,
-                                secret="xyz")
+    info = desktop.InstanceInfo(pid=os.getpid(), port=12345, version=__version__, secret="xyz")
     path = desktop.write_info(tmp_path, info)
     if os.name == "posix":
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -103,8 +102,9 @@ def test_file_system_without_locks_still_starts(tmp_path, monkeypatch):
 def test_stale_lock_from_a_crashed_run_is_cleared(tmp_path, caplog):
     dead = _dead_pid()
     (tmp_path / desktop.LOCK_NAME).write_text(str(dead))
-    desktop.write_info(tmp_path, desktop.InstanceInfo(pid=dead, port=1, version=__version__,
-                                                      secret="old"))
+    desktop.write_info(
+        tmp_path, desktop.InstanceInfo(pid=dead, port=1, version=__version__, secret="old")
+    )
     assert not desktop.pid_alive(dead)
     assert desktop.pid_alive(os.getpid())
     with caplog.at_level("WARNING"):
@@ -122,8 +122,10 @@ def test_held_lock_without_an_answer_is_reported_not_broken(tmp_path):
     holder = desktop.InstanceLock(tmp_path / desktop.LOCK_NAME)
     assert holder.acquire()
     try:
-        desktop.write_info(tmp_path, desktop.InstanceInfo(pid=os.getpid() + 1, port=1,
-                                                          version=__version__, secret="x"))
+        desktop.write_info(
+            tmp_path,
+            desktop.InstanceInfo(pid=os.getpid() + 1, port=1, version=__version__, secret="x"),
+        )
         with pytest.raises(desktop.LaunchError, match="does not answer"):
             desktop.claim_or_find(tmp_path, wait=0.5)
         assert desktop.read_info(tmp_path) is not None  # nothing was cleared
@@ -134,8 +136,7 @@ def test_held_lock_without_an_answer_is_reported_not_broken(tmp_path):
 def test_allowed_hosts_only_on_loopback():
     from tmdesk.server import allowed_hosts
 
-    assert allowed_hosts("127.0.0.1", 8000) == {"127.0.0.1:8000", "localhost:8000",
-                                                "[::1]:8000"}
+    assert allowed_hosts("127.0.0.1", 8000) == {"127.0.0.1:8000", "localhost:8000", "[::1]:8000"}
     assert allowed_hosts("0.0.0.0", 8000) is None
 
 
@@ -145,10 +146,14 @@ def test_allowed_hosts_only_on_loopback():
 @pytest.fixture
 def desktop_app(app):
     quits = []
-    state = desktop.DesktopState(tokens=desktop.LaunchTokens("test-secret"),
-                                 request_quit=lambda: quits.append(True))
-    app.config.update(TMDESK_DESKTOP=state, TMDESK_SETUP_TOKEN="never-shown",
-                      TMDESK_ALLOWED_HOSTS={"127.0.0.1:5123", "localhost:5123"})
+    state = desktop.DesktopState(
+        tokens=desktop.LaunchTokens("test-secret"), request_quit=lambda: quits.append(True)
+    )
+    app.config.update(
+        TMDESK_DESKTOP=state,
+        TMDESK_SETUP_TOKEN="never-shown",
+        TMDESK_ALLOWED_HOSTS={"127.0.0.1:5123", "localhost:5123"},
+    )
     app.quits = quits
     return app
 
@@ -212,16 +217,23 @@ def test_quit_needs_the_launched_browser_and_csrf(desk, dclient, desktop_app):
     dclient.get(f"/desktop/launch?token={token}", base_url=BASE)
     login_page = dclient.get("/login", base_url=BASE).get_data(as_text=True)
     assert 'action="/desktop/quit"' in login_page
-    response = dclient.post("/login", base_url=BASE, data={
-        "email": "admin@example.org", "password": PASSWORD,
-        "csrf_token": csrf_token(dclient, BASE + "/login")})
+    response = dclient.post(
+        "/login",
+        base_url=BASE,
+        data={
+            "email": "admin@example.org",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(dclient, BASE + "/login"),
+        },
+    )
     assert response.status_code == 302
     home = dclient.get("/", base_url=BASE).get_data(as_text=True)
     assert 'action="/desktop/quit"' in home  # the cookie survives the session reset at login
     assert dclient.post("/desktop/quit", base_url=BASE, data={}).status_code == 400  # CSRF
     assert desktop_app.quits == []
-    response = dclient.post("/desktop/quit", base_url=BASE,
-                            data={"csrf_token": csrf_token(dclient, BASE + "/")})
+    response = dclient.post(
+        "/desktop/quit", base_url=BASE, data={"csrf_token": csrf_token(dclient, BASE + "/")}
+    )
     assert response.status_code == 200
     assert 'action="/desktop/quit"' not in response.get_data(as_text=True)
     assert desktop_app.quits == [True]
@@ -237,7 +249,8 @@ class Browser:
     def __init__(self) -> None:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.jar))
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.jar)
+        )
 
     def get(self, url: str) -> tuple[int, str, str]:
         try:
@@ -263,15 +276,24 @@ def form_token(html: str) -> str:
 
 def desktop_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMDESK_")}
-    env.update(TMDESK_NO_BROWSER="1", TMDESK_DATA_DIR=str(tmp_path / "data"),
-               TMDESK_LOG_DIR=str(tmp_path / "logs"), PYTHONUNBUFFERED="1")
+    env.update(
+        TMDESK_NO_BROWSER="1",
+        TMDESK_DATA_DIR=str(tmp_path / "data"),
+        TMDESK_LOG_DIR=str(tmp_path / "logs"),
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
 def start_desktop(env: dict[str, str], args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
     """Start ``python -m tmdesk`` and return it with the launch URL it prints."""
-    proc = subprocess.Popen([sys.executable, "-m", "tmdesk", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tmdesk", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + 30
     seen = []
     while time.monotonic() < deadline:
@@ -301,8 +323,9 @@ def test_second_launch_reuses_the_first_and_quit_stops_it(tmp_path):
     proc, url = start_desktop(env)
     try:
         port = urllib.parse.urlsplit(url).port
-        second = subprocess.run([sys.executable, "-m", "tmdesk"], env=env, text=True,
-                                capture_output=True, timeout=60)
+        second = subprocess.run(
+            [sys.executable, "-m", "tmdesk"], env=env, text=True, capture_output=True, timeout=60
+        )
         assert second.returncode == 0, second.stdout + second.stderr
         assert "already running" in second.stdout
         match = re.search(r"Open: (\S+)", second.stdout)
@@ -315,8 +338,9 @@ def test_second_launch_reuses_the_first_and_quit_stops_it(tmp_path):
         assert browser.get(match.group(1))[0] == 403  # one use only
         assert Browser().get(url.replace("/desktop/launch", "/setup"))[0] == 403
         status, _final, html = browser.get(f"http://127.0.0.1:{port}/setup")
-        status, _final, _html = browser.post(f"http://127.0.0.1:{port}/desktop/quit",
-                                             {"csrf_token": form_token(html)})
+        status, _final, _html = browser.post(
+            f"http://127.0.0.1:{port}/desktop/quit", {"csrf_token": form_token(html)}
+        )
         assert status == 200
         assert proc.wait(15) == 0
         info = desktop.read_info(Path(env["TMDESK_DATA_DIR"]))
@@ -344,9 +368,13 @@ def test_crashed_run_is_cleared_and_serve_refuses_a_second_server(tmp_path):
         info = desktop.read_info(data)
         assert info is not None and info.pid == proc.pid
         assert "stale lock" in (tmp_path / "logs" / "tmdesk.log").read_text()
-        again = subprocess.run([sys.executable, "-m", "tmdesk", "serve", "--port", "0",
-                                "--no-browser"], env=env, text=True, capture_output=True,
-                               timeout=60)
+        again = subprocess.run(
+            [sys.executable, "-m", "tmdesk", "serve", "--port", "0", "--no-browser"],
+            env=env,
+            text=True,
+            capture_output=True,
+            timeout=60,
+        )
         assert again.returncode == 1
         assert "already serving" in again.stdout + again.stderr
         browser = Browser()
@@ -369,8 +397,9 @@ def test_missing_std_streams_and_fatal_error_page(tmp_path):
         "from tmdesk import desktop\n"
         f"raise SystemExit(desktop.launch(Path({str(blocker)!r}), browser=False))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 1, result.stderr
     logs = tmp_path / "logs"
     assert "tmdesk could not start" in (logs / "tmdesk.log").read_text()

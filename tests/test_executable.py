@@ -59,29 +59,47 @@ def exe(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("build")
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, str(ROOT / "build" / "build.py"), "--dist", str(out / "dist"),
-         "--work", str(out / "work"), "--quiet"],
-        cwd=ROOT, capture_output=True, text=True, timeout=900)
+        [
+            sys.executable,
+            str(ROOT / "build" / "build.py"),
+            "--dist",
+            str(out / "dist"),
+            "--work",
+            str(out / "work"),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     path = Path(result.stdout.strip().splitlines()[-1])
     assert path.is_file() and path.parent == out / "dist"
-    print(f"built {path} ({path.stat().st_size / 2**20:.1f} MiB) in "
-          f"{time.monotonic() - started:.0f} s")
+    print(
+        f"built {path} ({path.stat().st_size / 2**20:.1f} MiB) in "
+        f"{time.monotonic() - started:.0f} s"
+    )
     return path
 
 
 def exe_env(tmp_path: Path, name: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TMDESK_")}
-    env.update(TMDESK_NO_BROWSER="1", TMDESK_DATA_DIR=str(tmp_path / name),
-               TMDESK_LOG_DIR=str(tmp_path / f"{name}-logs"))
+    env.update(
+        TMDESK_NO_BROWSER="1",
+        TMDESK_DATA_DIR=str(tmp_path / name),
+        TMDESK_LOG_DIR=str(tmp_path / f"{name}-logs"),
+    )
     return env
 
 
-def start(exe: Path, env: dict[str, str], *args: str,
-          pattern: str = r"Open: (\S+)") -> tuple[subprocess.Popen, str]:
+def start(
+    exe: Path, env: dict[str, str], *args: str, pattern: str = r"Open: (\S+)"
+) -> tuple[subprocess.Popen, str]:
     """Start the executable; return it and the first match of ``pattern`` in its output."""
-    proc = subprocess.Popen([str(exe), *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(exe), *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     seen = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -129,8 +147,9 @@ def base_of(url: str) -> str:
 
 def login(browser: Browser, base: str, email: str, password: str) -> None:
     _status, _url, html = browser.get(f"{base}/login")
-    status, final, _html = browser.post(f"{base}/login", {
-        "email": email, "password": password, "csrf_token": form_token(html)})
+    status, final, _html = browser.post(
+        f"{base}/login", {"email": email, "password": password, "csrf_token": form_token(html)}
+    )
     assert status == 200 and not final.endswith("/login"), (status, final)
 
 
@@ -155,16 +174,24 @@ def first_launch_setup_second_launch_and_quit(exe: Path, tmp_path: Path) -> None
         status, final, html = browser.get(url)
         assert status == 200 and final.endswith("/setup"), final
         assert Browser().get(f"{base}/setup")[0] == 403
-        status, final, html = browser.post(f"{base}/setup", {
-            "csrf_token": form_token(html), "org_code": "TMPO",
-            "org_name_en": "Project Office", "org_name_uk": "Проєктний офіс",
-            "org_kind": "project_office", "org_country": "UA", "name": "Olena",
-            "email": "olena@tmpo.example", "password": PASSWORD})
+        status, final, html = browser.post(
+            f"{base}/setup",
+            {
+                "csrf_token": form_token(html),
+                "org_code": "TMPO",
+                "org_name_en": "Project Office",
+                "org_name_uk": "Проєктний офіс",
+                "org_kind": "project_office",
+                "org_country": "UA",
+                "name": "Olena",
+                "email": "olena@tmpo.example",
+                "password": PASSWORD,
+            },
+        )
         assert status == 200 and not final.endswith("/setup"), (status, final, html[:500])
         assert "/desktop/quit" in html
         # a second double-click reuses the running instance
-        second = subprocess.run([str(exe)], env=env, capture_output=True, text=True,
-                                timeout=60)
+        second = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=60)
         assert second.returncode == 0, second.stdout + second.stderr
         assert "already running" in second.stdout
         again = re.search(r"Open: (\S+)", second.stdout).group(1)
@@ -175,8 +202,9 @@ def first_launch_setup_second_launch_and_quit(exe: Path, tmp_path: Path) -> None
         assert other.get(again)[0] == 403  # one use only
         # Quit from the app's menu stops the server cleanly
         _s, _u, home = browser.get(f"{base}/")
-        status, _final, _html = browser.post(f"{base}/desktop/quit",
-                                             {"csrf_token": form_token(home)})
+        status, _final, _html = browser.post(
+            f"{base}/desktop/quit", {"csrf_token": form_token(home)}
+        )
         assert status == 200
         assert proc.wait(20) == 0
         assert not (Path(env["TMDESK_DATA_DIR"]) / "tmdesk-instance.json").exists()
@@ -191,12 +219,27 @@ def demo_report_plugins_and_serve(exe: Path, tmp_path: Path) -> str | None:
     skipped = None
     env = exe_env(tmp_path, "demo")
     data = Path(env["TMDESK_DATA_DIR"])
-    result = subprocess.run([str(exe), "demo"], env=env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [str(exe), "demo"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    result = subprocess.run([str(exe), "user", "create", "tester@tmpo.example", "--org",
-                             "TMPO", "--admin", "--password-stdin"], env=env,
-                            input=PASSWORD + "\n", capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            str(exe),
+            "user",
+            "create",
+            "tester@tmpo.example",
+            "--org",
+            "TMPO",
+            "--admin",
+            "--password-stdin",
+        ],
+        env=env,
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
     serve_args = ("serve", "--port", "0", "--no-browser")
@@ -207,8 +250,7 @@ def demo_report_plugins_and_serve(exe: Path, tmp_path: Path) -> str | None:
         wait_healthy(base, browser)
         login(browser, base, "tester@tmpo.example", PASSWORD)
         # a double-click while `serve` runs opens the running one
-        second = subprocess.run([str(exe)], env=env, capture_output=True, text=True,
-                                timeout=60)
+        second = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=60)
         assert second.returncode == 0 and "already running" in second.stdout, second.stdout
         assert base_of(re.search(r"Open: (\S+)", second.stdout).group(1)) == base
 
@@ -218,14 +260,18 @@ def demo_report_plugins_and_serve(exe: Path, tmp_path: Path) -> str | None:
             pdf = b""
         else:
             assert status == 200, html[:500]
-            pdf = _post_bytes(browser, f"{base}/reports/briefing-pack", {
-                "csrf_token": form_token(html), "lang": "uk", "opt_annex": "no"})
+            pdf = _post_bytes(
+                browser,
+                f"{base}/reports/briefing-pack",
+                {"csrf_token": form_token(html), "lang": "uk", "opt_annex": "no"},
+            )
             assert pdf.startswith(b"%PDF")
         if pdf and shutil.which("pdftotext"):
             pdf_path = tmp_path / "pack.pdf"
             pdf_path.write_bytes(pdf)
-            text = subprocess.run(["pdftotext", str(pdf_path), "-"], capture_output=True,
-                                  text=True, check=True).stdout
+            text = subprocess.run(
+                ["pdftotext", str(pdf_path), "-"], capture_output=True, text=True, check=True
+            ).stdout
             assert "TLP:" in text
             assert re.search(r"[А-ЩЬЮЯҐЄІЇа-щьюяґєії]{5,}", text), text[:500]
             assert "Таллінський механізм" in text  # Ukrainian, embedded font, real text
@@ -235,8 +281,9 @@ def demo_report_plugins_and_serve(exe: Path, tmp_path: Path) -> str | None:
     # a partner's plugin file dropped into the plugins folder appears after a restart
     (data / "plugins").mkdir(exist_ok=True)
     (data / "plugins" / "exe_drop_in.py").write_text(PLUGIN_FILE, encoding="utf-8")
-    listed = subprocess.run([str(exe), "plugins"], env=env, capture_output=True, text=True,
-                            timeout=120)
+    listed = subprocess.run(
+        [str(exe), "plugins"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert "exe-drop-in" in listed.stdout, listed.stdout + listed.stderr
     proc, base = start(exe, env, *serve_args, pattern=serving)
     try:
@@ -246,8 +293,9 @@ def demo_report_plugins_and_serve(exe: Path, tmp_path: Path) -> str | None:
         status, _url, html = browser.get(f"{base}/reports/plugins")
         assert status == 200 and "exe-drop-in" in html
         status, _url, html = browser.get(f"{base}/reports/exe-drop-in")
-        body = _post_bytes(browser, f"{base}/reports/exe-drop-in",
-                           {"csrf_token": form_token(html), "lang": "en"}).decode()
+        body = _post_bytes(
+            browser, f"{base}/reports/exe-drop-in", {"csrf_token": form_token(html), "lang": "en"}
+        ).decode()
         assert body.startswith("ref,tlp") and "TM-" in body
     finally:
         assert stop(proc) == 0

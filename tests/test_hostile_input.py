@@ -80,9 +80,13 @@ class Run:
     def check(self, label: str, method: str, url: str, data=None, files=False, raw=None):
         if raw is not None:
             client = self.caller.client(self.role)
-            response = client.open(url, method=method, data=raw, content_type="application/json",
-                                   headers={"Authorization":
-                                            f"Bearer {self.caller.world.tokens[self.role]}"})
+            response = client.open(
+                url,
+                method=method,
+                data=raw,
+                content_type="application/json",
+                headers={"Authorization": f"Bearer {self.caller.world.tokens[self.role]}"},
+            )
         else:
             response = self.caller.send(self.role, method, url, data, files)
         changed = fingerprint() != self.clean
@@ -108,16 +112,21 @@ def test_forms_survive_hostile_input(rule, method, wapp, world, data_dir):
     url = build_url(rule, policy.args(world))
     valid = policy.data(world, role)
     for name, text in payloads.HOSTILE_TEXT.items():
-        run.check(name, method, url, {k: text for k in valid} if valid else {"x": text},
-                  policy.files)
+        run.check(
+            name, method, url, {k: text for k in valid} if valid else {"x": text}, policy.files
+        )
         for key in valid:  # one field at a time: the others valid
             if name in ("one_megabyte", "nul_bytes", "script", "right_to_left"):
                 run.check(f"{name} in {key}", method, url, valid | {key: text}, policy.files)
     run.check("missing fields", method, url, {}, policy.files)
     run.check("extra fields", method, url, valid | payloads.EXTRA_FIELDS, policy.files)
-    run.check("repeated fields", method, url,
-              {k: [v, v + "2"] if isinstance(v, str) else v for k, v in valid.items()},
-              policy.files)
+    run.check(
+        "repeated fields",
+        method,
+        url,
+        {k: [v, v + "2"] if isinstance(v, str) else v for k, v in valid.items()},
+        policy.files,
+    )
     assert not run.problems, "\n".join(run.problems)
 
 
@@ -135,10 +144,10 @@ def test_api_survives_hostile_input(rule, method, wapp, world, data_dir):
             response = run.check(f"{name} in {key}", method, url, valid | {key: wrong})
             if response.status_code in (400, 422):
                 fields = (response.get_json() or {}).get("fields", {})
-                if not any(f == key or f.startswith(key + ".") or f == "body"
-                           for f in fields):
-                    run.problems.append(f"{name} in {key}: {response.status_code} does not "
-                                        f"name the field: {fields}")
+                if not any(f == key or f.startswith(key + ".") or f == "body" for f in fields):
+                    run.problems.append(
+                        f"{name} in {key}: {response.status_code} does not name the field: {fields}"
+                    )
     for name, raw in payloads.BROKEN_BODIES.items():
         response = run.check(f"body {name}", method, url, raw=raw)
         if response.status_code != 400:
@@ -158,7 +167,10 @@ def test_extra_fields_are_never_stored(wapp, world):
     assert project.status == "draft" and project.recipient.code == "SSSCIP"
     assert project.published_at is None
     body = ACCESS["/api/v1/projects"].data(world, "recipient") | {
-        "status": "published", "recipient": "MDT", "ref": "TM-1999-0001"}
+        "status": "published",
+        "recipient": "MDT",
+        "ref": "TM-1999-0001",
+    }
     response = caller.send("recipient", "POST", "/api/v1/projects", body)
     assert response.status_code == 201
     assert response.json["status"] == "draft" and response.json["recipient"] == "SSSCIP"
@@ -171,12 +183,22 @@ def test_hostile_file_names_are_made_safe(wapp, world):
 
     caller = Caller(wapp, world)
     url = f"/projects/{world.refs['pub']}/documents"
-    for name in ("../../etc/passwd.txt", "a\x00b.txt", "\u202etxt.exe.txt",
-                 "<script>x</script>.txt", "C:\\Windows\\evil.txt"):
+    for name in (
+        "../../etc/passwd.txt",
+        "a\x00b.txt",
+        "\u202etxt.exe.txt",
+        "<script>x</script>.txt",
+        "C:\\Windows\\evil.txt",
+    ):
         client = caller.client("recipient")
-        response = client.post(url, data={"csrf_token": caller.tokens["recipient"],
-                                          "file": (io.BytesIO(b"plain text\n"), name)},
-                               content_type="multipart/form-data")
+        response = client.post(
+            url,
+            data={
+                "csrf_token": caller.tokens["recipient"],
+                "file": (io.BytesIO(b"plain text\n"), name),
+            },
+            content_type="multipart/form-data",
+        )
         assert response.status_code in (303, 400), (name, response.status_code)
         if response.status_code == 303:
             doc = Document.select().order_by(Document.id.desc()).get()
@@ -196,11 +218,19 @@ HOSTILE_TITLE = payloads.SCRIPT + payloads.ATTRIBUTE_BREAK
 def hostile_project(wapp, world):
     """A published project whose every text field is hostile."""
     owner = User.get(User.email == "recipient@example.org")
-    project = projects.create_draft(owner, {
-        "title_en": HOSTILE_TITLE, "title_uk": payloads.FORMULAS[0],
-        "summary_en": payloads.SCRIPT + " grid " + payloads.SQL, "category": "training",
-        "budget_amount": "1000", "budget_currency": "EUR", "tlp": "GREEN",
-        "beneficiaries": payloads.ATTRIBUTE_BREAK})
+    project = projects.create_draft(
+        owner,
+        {
+            "title_en": HOSTILE_TITLE,
+            "title_uk": payloads.FORMULAS[0],
+            "summary_en": payloads.SCRIPT + " grid " + payloads.SQL,
+            "category": "training",
+            "budget_amount": "1000",
+            "budget_currency": "EUR",
+            "tlp": "GREEN",
+            "beneficiaries": payloads.ATTRIBUTE_BREAK,
+        },
+    )
     projects.transition(owner, project, "submit")
     projects.transition(User.get(User.email == "back_office@example.org"), project, "publish")
     return Project.get_by_id(project.id)
@@ -210,8 +240,14 @@ def test_stored_text_is_escaped_in_pages(wapp, world, hostile_project):
     caller = Caller(wapp, world)
     ref = hostile_project.ref
     for role in ("donor", "recipient", "back_office"):
-        for url in (f"/projects/{ref}", "/catalogue", "/", "/search?q=grid",
-                    "/dashboard", f"/projects/{ref}/pledges/new"):
+        for url in (
+            f"/projects/{ref}",
+            "/catalogue",
+            "/",
+            "/search?q=grid",
+            "/dashboard",
+            f"/projects/{ref}/pledges/new",
+        ):
             response = caller.send(role, "GET", url)
             html = response.get_data(as_text=True)
             if response.status_code != 200:
@@ -238,8 +274,12 @@ def test_exports_neutralise_formulas_and_escape_markup(wapp, world, hostile_proj
     assert out.status_code == 200
     rows = list(csv.reader(io.StringIO(out.get_data(as_text=True).lstrip("\ufeff"))))
     cells = [c for row in rows for c in row]
-    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")
-                and not c.lstrip("-").replace(".", "", 1).isdigit()], "formula cell in csv"
+    assert not [
+        c
+        for c in cells
+        if c[:1] in ("=", "+", "-", "@", "\t", "\r")
+        and not c.lstrip("-").replace(".", "", 1).isdigit()
+    ], "formula cell in csv"
     assert any(payloads.FORMULAS[0] in c for c in cells)  # kept, only made inert
 
     out = caller.send("back_office", "POST", "/reports/xlsx", base)
@@ -254,8 +294,12 @@ def test_exports_neutralise_formulas_and_escape_markup(wapp, world, hostile_proj
             for cell in row:
                 assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
 
-    out = caller.send("back_office", "POST", "/reports/iati",
-                      base | {"donor": "GB", "lang": "en", "opt_max_tlp": "GREEN"})
+    out = caller.send(
+        "back_office",
+        "POST",
+        "/reports/iati",
+        base | {"donor": "GB", "lang": "en", "opt_max_tlp": "GREEN"},
+    )
     if out.status_code == 200:  # IATI lists only projects with this donor's pledges
         root = etree.fromstring(out.data)
         assert root is not None  # well-formed: the text did not break the XML

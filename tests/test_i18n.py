@@ -30,8 +30,26 @@ PO = ROOT / "tmdesk" / "translations" / "uk" / "LC_MESSAGES" / "messages.po"
 # --- (a) templates: no visible text outside _() / trans --------------------
 
 #: Text that is the same in every language: names, codes and symbols.
-ALLOWED = {"TLP", "API", "tmdesk", "TM", "Українська", "English", "IATI", "EUR", "UTC",
-           "CSV", "XLSX", "PDF", "XML", "JSON", "ID", "SOC", "TLP:", "OK"}
+ALLOWED = {
+    "TLP",
+    "API",
+    "tmdesk",
+    "TM",
+    "Українська",
+    "English",
+    "IATI",
+    "EUR",
+    "UTC",
+    "CSV",
+    "XLSX",
+    "PDF",
+    "XML",
+    "JSON",
+    "ID",
+    "SOC",
+    "TLP:",
+    "OK",
+}
 #: Attributes whose values people read (or hear, through a screen reader).
 READ_ATTRS = {"title", "alt", "placeholder", "aria-label", "aria-description", "summary"}
 HOLE = " "  # stands for a Jinja expression or tag (a space also keeps tags parseable)
@@ -49,8 +67,12 @@ class _VisibleText(HTMLParser):
         for name, value in attrs:
             if name in READ_ATTRS and value:
                 self.found.append(value)
-            if tag == "input" and name == "value" and value and dict(attrs).get("type") in (
-                    "submit", "button", "reset"):
+            if (
+                tag == "input"
+                and name == "value"
+                and value
+                and dict(attrs).get("type") in ("submit", "button", "reset")
+            ):
                 self.found.append(value)
 
     def handle_endtag(self, tag):
@@ -97,17 +119,25 @@ def test_the_checker_finds_unmarked_text():
     assert unmarked_text("{# a comment #}<p>{{ x }} (EUR)</p>") == []
 
 
-@pytest.mark.parametrize("path", sorted(TEMPLATES.rglob("*.html")),
-                         ids=lambda p: str(p.relative_to(TEMPLATES)))
+@pytest.mark.parametrize(
+    "path", sorted(TEMPLATES.rglob("*.html")), ids=lambda p: str(p.relative_to(TEMPLATES))
+)
 def test_template_text_is_marked_for_translation(path):
     assert unmarked_text(path.read_text(encoding="utf-8")) == []
 
 
 # --- (b) every message has a Ukrainian translation ------------------------
 
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "lazy_gettext": None,
-            "ngettext": (1, 2), "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2),
-            "npgettext": ((1, "c"), 2, 3)}
+KEYWORDS = {
+    "_": None,
+    "N_": None,
+    "gettext": None,
+    "lazy_gettext": None,
+    "ngettext": (1, 2),
+    "lazy_ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+}
 METHOD_MAP = [("tmdesk/**.py", "python"), ("tmdesk/templates/**.html", "jinja2")]
 
 
@@ -116,7 +146,8 @@ def extracted_messages() -> set[str]:
     found = set()
     options = {"tmdesk/templates/**.html": {"extensions": "jinja2.ext.do"}}
     for _file, _line, message, _comments, context in extract_from_dir(
-            str(ROOT), METHOD_MAP, options_map=options, keywords=KEYWORDS):
+        str(ROOT), METHOD_MAP, options_map=options, keywords=KEYWORDS
+    ):
         msgid = message[0] if isinstance(message, tuple) else message
         found.add((context or "") + "\x04" + msgid)
     return found
@@ -140,7 +171,8 @@ def test_every_message_has_a_ukrainian_translation():
     missing = sorted(m.split("\x04", 1)[1] for m in extracted_messages() - translated)
     assert not missing, (
         f"{len(missing)} message(s) lack a Ukrainian translation; run scripts/i18n and "
-        f"translate them in {PO.relative_to(ROOT)}:\n" + "\n".join(missing[:40]))
+        f"translate them in {PO.relative_to(ROOT)}:\n" + "\n".join(missing[:40])
+    )
 
 
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdfr]|%[sdf]|%%")
@@ -170,7 +202,8 @@ def test_catalogue_header_has_ukrainian_plural_forms():
     catalogue = ukrainian_catalogue()
     assert catalogue.num_plurals == 3
     assert catalogue.plural_expr.replace(" ", "") == (
-        "(n%10==1&&n%100!=11?0:n%10>=2&&n%10<=4&&(n%100<10||n%100>=20)?1:2)")
+        "(n%10==1&&n%100!=11?0:n%10>=2&&n%10<=4&&(n%100<10||n%100>=20)?1:2)"
+    )
 
 
 # --- the app in Ukrainian -------------------------------------------------
@@ -191,9 +224,20 @@ def uk_client(app):
 # --- (c) plural forms -----------------------------------------------------
 
 
-@pytest.mark.parametrize("n, word", [(1, "проєкт"), (2, "проєкти"), (5, "проєктів"),
-                                     (11, "проєктів"), (21, "проєкт"), (22, "проєкти"),
-                                     (0, "проєктів"), (14, "проєктів"), (104, "проєкти")])
+@pytest.mark.parametrize(
+    "n, word",
+    [
+        (1, "проєкт"),
+        (2, "проєкти"),
+        (5, "проєктів"),
+        (11, "проєктів"),
+        (21, "проєкт"),
+        (22, "проєкти"),
+        (0, "проєктів"),
+        (14, "проєктів"),
+        (104, "проєкти"),
+    ],
+)
 def test_ukrainian_plural_forms(app, n, word):
     from flask_babel import ngettext
 
@@ -249,8 +293,18 @@ def test_money_and_dates_follow_the_locale(app):
 
 # --- (d) the main pages in each language, the remembered choice ----------
 
-MAIN_PAGES = ["/", "/catalogue", "/review", "/offers", "/pledges", "/dashboard", "/search",
-              "/reports", "/admin", "/profile"]
+MAIN_PAGES = [
+    "/",
+    "/catalogue",
+    "/review",
+    "/offers",
+    "/pledges",
+    "/dashboard",
+    "/search",
+    "/reports",
+    "/admin",
+    "/profile",
+]
 
 
 def _pages_served(app) -> list[str]:
@@ -258,10 +312,13 @@ def _pages_served(app) -> list[str]:
     return [p for p in MAIN_PAGES if p in rules]
 
 
-@pytest.mark.parametrize("lang, words, foreign", [
-    ("uk", ["Каталог", "Вийти", "Пошук"], ["Catalogue", "Log out"]),
-    ("en", ["Catalogue", "Log out", "Search"], ["Каталог", "Вийти"]),
-])
+@pytest.mark.parametrize(
+    "lang, words, foreign",
+    [
+        ("uk", ["Каталог", "Вийти", "Пошук"], ["Catalogue", "Log out"]),
+        ("en", ["Catalogue", "Log out", "Search"], ["Каталог", "Вийти"]),
+    ],
+)
 def test_main_pages_speak_the_language(desk, app, lang, words, foreign):
     desk.published(title_en="SOC analyst training", title_uk="Навчання аналітиків SOC")
     client = app.test_client()
@@ -297,8 +354,9 @@ def test_language_choice_is_remembered_for_the_user(desk, app):
     first.environ_base["HTTP_ACCEPT_LANGUAGE"] = "uk"
     login(first, user)
     assert "Каталог" in first.get("/catalogue").get_data(as_text=True)
-    response = post(first, "/language", {"lang": "en", "next": "/catalogue"},
-                    form_page="/catalogue")
+    response = post(
+        first, "/language", {"lang": "en", "next": "/catalogue"}, form_page="/catalogue"
+    )
     assert response.status_code == 302
     assert "Catalogue" in first.get("/catalogue").get_data(as_text=True)
 
@@ -358,7 +416,11 @@ def test_refused_step_names_statuses_in_ukrainian(desk, app):
     project = desk.published()
     client = uk_client(app)
     login(client, desk.user("back_office"))
-    post(client, f"/projects/{project.ref}/transition", {"action": "publish"},
-         form_page=f"/projects/{project.ref}")
+    post(
+        client,
+        f"/projects/{project.ref}/transition",
+        {"action": "publish"},
+        form_page=f"/projects/{project.ref}",
+    )
     html = client.get(f"/projects/{project.ref}").get_data(as_text=True)
     assert "Проєкт зі статусом «Опубліковано» не можна перевести в статус «Опубліковано»" in html

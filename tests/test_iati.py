@@ -20,7 +20,8 @@ SHARED = Path(os.environ.get("TMDESK_SHARED_DIR", Path(__file__).resolve().paren
 SCHEMA = SHARED / "iati" / "schema" / "iati-activities-schema.xsd"
 CODELISTS = SHARED / "iati" / "codelists"
 needs_shared = pytest.mark.skipif(
-    not SCHEMA.exists(), reason=f"IATI reference data not found at {SHARED} (set TMDESK_SHARED_DIR)")
+    not SCHEMA.exists(), reason=f"IATI reference data not found at {SHARED} (set TMDESK_SHARED_DIR)"
+)
 
 
 def codelist(name: str) -> set[str]:
@@ -39,24 +40,44 @@ def funded(desk):
     """Three GB-funded projects (one AMBER), with every pledge state and an engagement."""
     Organisation.update(iati_id="GB-GOV-1").where(Organisation.code == "GB").execute()
     gb, bo = desk.user("donor"), desk.user("back_office")
-    a = desk.published(title_uk="Навчання аналітиків SOC для обласних адміністрацій",
-                       planned_start="2026-01-15", planned_end="2027-06-30",
-                       category="training", tlp="GREEN")
-    b = desk.published(title_en="Backup data centre for Ukrenergo", title_uk="",
-                       category="connectivity", tlp="CLEAR", budget_currency="USD")
-    c = desk.published(title_en="Incident response retainer", category="incident-response",
-                       tlp="AMBER")
-    for project, amount, steps in ((a, "30000", ["confirm", "disburse"]),
-                                   (a, "10000", []),
-                                   (b, "50000", ["confirm"]),
-                                   (c, "20000", ["confirm"])):
-        pledge = pledges.create_pledge(gb, project, {"amount": amount, "currency": "GBP",
-                                                     "date": "2026-02-01"})
+    a = desk.published(
+        title_uk="Навчання аналітиків SOC для обласних адміністрацій",
+        planned_start="2026-01-15",
+        planned_end="2027-06-30",
+        category="training",
+        tlp="GREEN",
+    )
+    b = desk.published(
+        title_en="Backup data centre for Ukrenergo",
+        title_uk="",
+        category="connectivity",
+        tlp="CLEAR",
+        budget_currency="USD",
+    )
+    c = desk.published(
+        title_en="Incident response retainer", category="incident-response", tlp="AMBER"
+    )
+    for project, amount, steps in (
+        (a, "30000", ["confirm", "disburse"]),
+        (a, "10000", []),
+        (b, "50000", ["confirm"]),
+        (c, "20000", ["confirm"]),
+    ):
+        pledge = pledges.create_pledge(
+            gb, project, {"amount": amount, "currency": "GBP", "date": "2026-02-01"}
+        )
         for step in steps:
             pledges.transition_pledge(gb, pledge, step)
-    kind = pledges.create_pledge(gb, b, {"amount": "12000", "currency": "EUR",
-                                         "in_kind": "Starlink terminals",
-                                         "in_kind_quantity": "40"})
+    kind = pledges.create_pledge(
+        gb,
+        b,
+        {
+            "amount": "12000",
+            "currency": "EUR",
+            "in_kind": "Starlink terminals",
+            "in_kind_quantity": "40",
+        },
+    )
     pledges.transition_pledge(gb, kind, "confirm")
     pledges.transition_pledge(gb, kind, "deliver")
     offers.create_engagement(bo, a, "CYBERCO", {"role": "Trainer"})
@@ -79,14 +100,19 @@ def test_export_is_valid_against_the_xsd_and_codelists(desk, funded):
         "TransactionType": [e.get("code") for e in doc.iter("transaction-type")],
         "ActivityStatus": [e.get("code") for e in doc.iter("activity-status")],
         "OrganisationRole": [e.get("role") for e in doc.iter("participating-org")],
-        "OrganisationType": [e.get("type") for e in doc.iter(
-            "participating-org", "reporting-org", "provider-org", "receiver-org")],
+        "OrganisationType": [
+            e.get("type")
+            for e in doc.iter("participating-org", "reporting-org", "provider-org", "receiver-org")
+        ],
         "ActivityDateType": [e.get("type") for e in doc.iter("activity-date")],
         "BudgetType": [e.get("type") for e in doc.iter("budget")],
         "BudgetStatus": [e.get("status") for e in doc.iter("budget")],
         "AidType": [e.get("code") for e in doc.iter("aid-type", "default-aid-type")],
-        "Language": [lang for e in doc.iter("narrative")
-                     if (lang := e.get("{http://www.w3.org/XML/1998/namespace}lang"))],
+        "Language": [
+            lang
+            for e in doc.iter("narrative")
+            if (lang := e.get("{http://www.w3.org/XML/1998/namespace}lang"))
+        ],
     }
     for name, used in checks.items():
         assert used, f"nothing checked for {name}"
@@ -122,10 +148,12 @@ def test_amber_only_when_asked_and_identifiers_stable(desk, funded):
     context = build_context(desk.user("donor"), CatalogueFilters(donor="GB"))
     with_amber = etree.fromstring(render(context, max_tlp="AMBER"))
     assert len(with_amber.findall("iati-activity")) == 3
-    again = etree.fromstring(render(build_context(desk.user("donor"),
-                                                  CatalogueFilters(donor="GB")), max_tlp="AMBER"))
+    again = etree.fromstring(
+        render(build_context(desk.user("donor"), CatalogueFilters(donor="GB")), max_tlp="AMBER")
+    )
     assert [e.findtext("iati-identifier") for e in with_amber.iter("iati-activity")] == [
-        e.findtext("iati-identifier") for e in again.iter("iati-activity")]
+        e.findtext("iati-identifier") for e in again.iter("iati-activity")
+    ]
 
 
 def test_respects_visibility_of_the_requesting_user(desk, funded):
@@ -147,9 +175,13 @@ def test_clear_errors(desk, funded):
 
 
 def test_budget_periods_split_pro_rata():
-    periods = iati.budget_periods(dt.date(2024, 2, 29), dt.date(2026, 3, 1),
-                                  iati.Decimal("1000.00"))
-    assert [p[0] for p in periods] == [dt.date(2024, 2, 29), dt.date(2025, 2, 28),
-                                       dt.date(2026, 2, 28)]
+    periods = iati.budget_periods(
+        dt.date(2024, 2, 29), dt.date(2026, 3, 1), iati.Decimal("1000.00")
+    )
+    assert [p[0] for p in periods] == [
+        dt.date(2024, 2, 29),
+        dt.date(2025, 2, 28),
+        dt.date(2026, 2, 28),
+    ]
     assert sum(p[2] for p in periods) == iati.Decimal("1000.00")
     assert all((end - start).days < 366 for start, end, _ in periods)

@@ -10,19 +10,31 @@ from tmdesk.core.models import AuditEvent, Offer, OfferLink, Pledge
 
 
 def _offer(desk, key="donor", **fields):
-    data = {"category": "connectivity",
-            "description": "150 Starlink terminals with power banks for Kharkiv administrations",
-            "quantity": "150", "value_amount": "90000", "value_currency": "EUR"} | fields
+    data = {
+        "category": "connectivity",
+        "description": "150 Starlink terminals with power banks for Kharkiv administrations",
+        "quantity": "150",
+        "value_amount": "90000",
+        "value_currency": "EUR",
+    } | fields
     return offers.create_offer(desk.user(key), data)
 
 
 def test_matches_ranked_with_reasons(desk):
-    good = desk.published(title_en="Starlink terminals for Kharkiv district administrations",
-                          summary_en="Provide 150 Starlink terminals with power banks.",
-                          category="connectivity", oblast="UA-63", budget_amount="100000",
-                          priority="critical")
-    weak = desk.published(title_en="Fibre backbone repair", category="connectivity",
-                          summary_en="Repair fibre links.", priority="low")
+    good = desk.published(
+        title_en="Starlink terminals for Kharkiv district administrations",
+        summary_en="Provide 150 Starlink terminals with power banks.",
+        category="connectivity",
+        oblast="UA-63",
+        budget_amount="100000",
+        priority="critical",
+    )
+    weak = desk.published(
+        title_en="Fibre backbone repair",
+        category="connectivity",
+        summary_en="Repair fibre links.",
+        priority="low",
+    )
     desk.published(title_en="SOC analyst training")
     offer = _offer(desk)
     found = matching.matches_for_offer(desk.user("back_office"), offer)
@@ -35,13 +47,15 @@ def test_matches_ranked_with_reasons(desk):
 
 
 def test_fully_funded_and_hidden_projects_are_not_matched(desk):
-    funded = desk.published(title_en="Starlink terminals", category="connectivity",
-                            budget_amount="1000")
+    funded = desk.published(
+        title_en="Starlink terminals", category="connectivity", budget_amount="1000"
+    )
     donor = desk.user("donor")
     pledge = pledges.create_pledge(donor, funded, {"amount": "1000", "currency": "EUR"})
     pledges.transition_pledge(donor, pledge, "confirm")
-    hidden = desk.published(title_en="Starlink terminals for a secret site",
-                            category="connectivity", tlp="AMBER+STRICT")
+    hidden = desk.published(
+        title_en="Starlink terminals for a secret site", category="connectivity", tlp="AMBER+STRICT"
+    )
     offer = _offer(desk)
     donor_refs = {m.ref for m in matching.matches_for_offer(donor, offer)}
     assert funded.ref not in donor_refs and hidden.ref not in donor_refs
@@ -50,11 +64,21 @@ def test_fully_funded_and_hidden_projects_are_not_matched(desk):
 
 
 def test_offers_for_project(desk):
-    project = desk.published(title_en="Starlink terminals for Kharkiv", category="connectivity",
-                             summary_en="150 terminals needed.")
+    project = desk.published(
+        title_en="Starlink terminals for Kharkiv",
+        category="connectivity",
+        summary_en="150 terminals needed.",
+    )
     offer = _offer(desk)
-    other = _offer(desk, "donor2", category="training", description="Course on law",
-                   quantity="", value_amount="", value_currency="")
+    other = _offer(
+        desk,
+        "donor2",
+        category="training",
+        description="Course on law",
+        quantity="",
+        value_amount="",
+        value_currency="",
+    )
     found = matching.offers_for_project(desk.user("back_office"), project)
     assert [m.offer.id for m in found] == [offer.id]
     assert other.id not in [m.offer.id for m in found]
@@ -88,9 +112,11 @@ def test_company_offer_cannot_become_pledge(desk):
 
 def test_pledge_warnings(desk):
     donor = desk.user("donor")
-    project = desk.published(title_en="SOC analyst training programme",
-                             summary_en="Train 40 SOC analysts in threat hunting.",
-                             budget_amount="100000")
+    project = desk.published(
+        title_en="SOC analyst training programme",
+        summary_en="Train 40 SOC analysts in threat hunting.",
+        budget_amount="100000",
+    )
     assert matching.pledge_warnings(project, "50000", "EUR", user=donor) == []
     over = matching.pledge_warnings(project, "150000", "EUR", user=donor)
     assert len(over) == 1 and "over-fund" in over[0] and over[0].params["budget"] == "100,000"
@@ -98,8 +124,10 @@ def test_pledge_warnings(desk):
     pledges.transition_pledge(donor, first, "confirm")
     full = matching.pledge_warnings(project, "10", "EUR", user=donor)
     assert "already fully funded" in full[0]
-    twin = desk.published(title_en="Training for SOC analysts",
-                          summary_en="A course for 40 SOC analysts in threat hunting.")
+    twin = desk.published(
+        title_en="Training for SOC analysts",
+        summary_en="A course for 40 SOC analysts in threat hunting.",
+    )
     double = matching.pledge_warnings(twin, "1000", "EUR", user=donor)
     assert any(project.ref in w and "double funding" in w for w in double)
     # Without a user only projects everyone may see are compared (this one is GREEN).

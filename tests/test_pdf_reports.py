@@ -21,57 +21,99 @@ from tmdesk.core.models import Pledge
 from tmdesk.core.reporting import build_context
 from tmdesk.plugins.builtin import briefing_pack, ministry_report, pdfkit
 
-pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
-                                reason="poppler-utils (pdfinfo, pdftotext, pdffonts) needed")
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdftotext") is None, reason="poppler-utils (pdfinfo, pdftotext, pdffonts) needed"
+)
 
 HOSTILE = "<b>bold</b> & ]]> <script>x</script> 🚀 שלום مرحبا \x07end"
 
 
 def make_world(desk) -> dict:
     """Published projects with pledges, updates, contacts; one hostile; one draft."""
-    soc = desk.published(title_en="SOC analyst training",
-                         title_uk="Навчання аналітиків SOC для Держспецзв'язку",
-                         summary_en="Train 40 analysts.", summary_uk="Навчити 40 аналітиків.",
-                         tlp="GREEN", planned_start="2026-03-01", planned_end="2026-12-31")
-    mdc = desk.published(owner="recipient2", title_en="Mobile data centre",
-                         title_uk="Мобільний центр обробки даних", category="equipment",
-                         budget_amount="500000", budget_currency="USD", tlp="AMBER",
-                         priority="critical", oblast="UA-63")
-    hostile = desk.published(title_en=HOSTILE, title_uk="", summary_en=HOSTILE,
-                             category="incident-response", tlp="GREEN")
+    soc = desk.published(
+        title_en="SOC analyst training",
+        title_uk="Навчання аналітиків SOC для Держспецзв'язку",
+        summary_en="Train 40 analysts.",
+        summary_uk="Навчити 40 аналітиків.",
+        tlp="GREEN",
+        planned_start="2026-03-01",
+        planned_end="2026-12-31",
+    )
+    mdc = desk.published(
+        owner="recipient2",
+        title_en="Mobile data centre",
+        title_uk="Мобільний центр обробки даних",
+        category="equipment",
+        budget_amount="500000",
+        budget_currency="USD",
+        tlp="AMBER",
+        priority="critical",
+        oblast="UA-63",
+    )
+    hostile = desk.published(
+        title_en=HOSTILE, title_uk="", summary_en=HOSTILE, category="incident-response", tlp="GREEN"
+    )
     draft = desk.draft(title_en="Unsubmitted idea", title_uk="Чернетка ідеї")
 
     gb, ee = desk.user("donor"), desk.user("donor2")
-    p1 = pledges.create_pledge(gb, soc, {"amount": "60000", "currency": "EUR",
-                                         "date": "2026-02-01"})
+    p1 = pledges.create_pledge(
+        gb, soc, {"amount": "60000", "currency": "EUR", "date": "2026-02-01"}
+    )
     pledges.transition_pledge(gb, p1, "confirm")
     pledges.create_pledge(ee, soc, {"amount": "20000", "currency": "EUR", "date": "2026-02-03"})
-    p3 = pledges.create_pledge(gb, mdc, {"amount": "150000", "currency": "GBP",
-                                         "in_kind": "Generator", "in_kind_quantity": "2",
-                                         "date": "2026-02-10"})
+    p3 = pledges.create_pledge(
+        gb,
+        mdc,
+        {
+            "amount": "150000",
+            "currency": "GBP",
+            "in_kind": "Generator",
+            "in_kind_quantity": "2",
+            "date": "2026-02-10",
+        },
+    )
     pledges.transition_pledge(gb, p3, "confirm")
-    pledges.create_pledge(ee, hostile, {"amount": "1000", "currency": "EUR",
-                                        "in_kind": HOSTILE, "date": "2026-02-11"})
-    updates.post_update(desk.user("recipient"), soc, {
-        "title": "Перший курс завершено", "date": "2026-04-02", "progress": "40",
-        "body": "Двадцять аналітиків склали іспит.\nНаступна група — у травні."})
+    pledges.create_pledge(
+        ee, hostile, {"amount": "1000", "currency": "EUR", "in_kind": HOSTILE, "date": "2026-02-11"}
+    )
+    updates.post_update(
+        desk.user("recipient"),
+        soc,
+        {
+            "title": "Перший курс завершено",
+            "date": "2026-04-02",
+            "progress": "40",
+            "body": "Двадцять аналітиків склали іспит.\nНаступна група — у травні.",
+        },
+    )
     hostile_pledge = Pledge.get(Pledge.project == hostile.id)
     pledges.transition_pledge(ee, hostile_pledge, "confirm")
-    updates.post_update(desk.user("recipient"), hostile, {"title": HOSTILE, "body": HOSTILE,
-                                                          "date": "2026-04-05"})
-    projects.set_members(desk.user("recipient"), soc, ["recipient@example.org",
-                                                       "project_office@example.org"])
-    offers.create_engagement(desk.user("back_office"), soc, "CYBERCO",
-                             {"role": "Тренінги та оцінювання"})
-    offers.create_offer(desk.user("donor2"), {"category": "connectivity",
-                                              "description": "200 Starlink terminals",
-                                              "quantity": "200"})
+    updates.post_update(
+        desk.user("recipient"), hostile, {"title": HOSTILE, "body": HOSTILE, "date": "2026-04-05"}
+    )
+    projects.set_members(
+        desk.user("recipient"), soc, ["recipient@example.org", "project_office@example.org"]
+    )
+    offers.create_engagement(
+        desk.user("back_office"), soc, "CYBERCO", {"role": "Тренінги та оцінювання"}
+    )
+    offers.create_offer(
+        desk.user("donor2"),
+        {"category": "connectivity", "description": "200 Starlink terminals", "quantity": "200"},
+    )
     return {"soc": soc, "mdc": mdc, "hostile": hostile, "draft": draft}
 
 
-def render(fmt, desk, tmp_path: Path, user: str = "project_office", locale: str = "en",
-           filters: CatalogueFilters | None = None, options: dict | None = None,
-           name: str = "out.pdf") -> Path:
+def render(
+    fmt,
+    desk,
+    tmp_path: Path,
+    user: str = "project_office",
+    locale: str = "en",
+    filters: CatalogueFilters | None = None,
+    options: dict | None = None,
+    name: str = "out.pdf",
+) -> Path:
     ctx = build_context(desk.user(user), filters, locale=locale)
     out = tmp_path / name
     with out.open("wb") as stream:
@@ -86,15 +128,17 @@ def pdfinfo(path: Path) -> dict[str, str]:
 
 
 def page_texts(path: Path) -> list[str]:
-    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
     pages = out.split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
 
 def fonts(path: Path) -> list[list[str]]:
-    out = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True,
-                         check=True).stdout.splitlines()
+    out = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     return [line.split() for line in out[2:] if line.strip()]
 
 
@@ -158,8 +202,10 @@ def test_briefing_pack_in_ukrainian(desk, world, tmp_path):
     info, texts = check_pdf(path, "AMBER")
     assert catalog_lang(path) == "uk-UA"
     whole = "\n".join(texts)
-    assert "Навчання аналітиків SOC для Держспецзв'язку" in whole.replace("\n", " ") or \
-        "Навчання аналітиків SOC" in whole
+    assert (
+        "Навчання аналітиків SOC для Держспецзв'язку" in whole.replace("\n", " ")
+        or "Навчання аналітиків SOC" in whole
+    )
     assert f"сторінка 1 з {len(texts)}" in texts[0]
     assert "Виконавче резюме" in whole or "Executive summary" not in whole
     assert "Підтверджено" in whole
@@ -178,8 +224,7 @@ def test_hostile_text_is_escaped_not_interpreted(desk, world, tmp_path):
 
 
 def test_a_donor_sees_only_what_it_may(desk, world, tmp_path):
-    path = render(briefing_pack, desk, tmp_path, user="donor",
-                  filters=CatalogueFilters(donor="GB"))
+    path = render(briefing_pack, desk, tmp_path, user="donor", filters=CatalogueFilters(donor="GB"))
     whole = "\n".join(page_texts(path))
     assert "SOC analyst training" in whole and "Mobile data centre" in whole
     assert HOSTILE[:10] not in whole  # GB pledged nothing to it
@@ -194,9 +239,13 @@ def test_briefing_pack_without_projects(desk, tmp_path):
 
 def test_briefing_pack_options(desk, world, tmp_path):
     with_annex = render(briefing_pack, desk, tmp_path, name="a.pdf")
-    without = render(briefing_pack, desk, tmp_path, options={"annex": "no",
-                                                           "title": "Meeting <12 March>"},
-                     name="b.pdf")
+    without = render(
+        briefing_pack,
+        desk,
+        tmp_path,
+        options={"annex": "no", "title": "Meeting <12 March>"},
+        name="b.pdf",
+    )
     assert "Annex" in "\n".join(page_texts(with_annex))
     texts = page_texts(without)
     assert "Annex" not in "\n".join(texts)
@@ -224,8 +273,14 @@ def test_ministry_report_for_an_officer_names_the_recipient(desk, world, tmp_pat
     whole = "\n".join(texts)
     assert "Мобільний центр обробки даних" in whole
     assert "SOC" not in whole
-    english = render(ministry_report, desk, tmp_path, name="en.pdf",
-                     filters=CatalogueFilters(recipient=["MDT"]), options={"language": "en"})
+    english = render(
+        ministry_report,
+        desk,
+        tmp_path,
+        name="en.pdf",
+        filters=CatalogueFilters(recipient=["MDT"]),
+        options={"language": "en"},
+    )
     info, texts = check_pdf(english, "AMBER")
     assert "Mobile data centre" in "\n".join(texts)
     assert catalog_lang(english) == "en-GB"
@@ -262,13 +317,27 @@ def _pdf_labels() -> list[str]:
     labels: list[str] = []
     for module in (pdfkit, briefing_pack, ministry_report):
         tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
-        skip = {id(n) for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)
-                and f.name == "tmdesk_report_formats" for n in ast.walk(f)}
-        labels += [node.args[0].value for node in ast.walk(tree)
-                   if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "N_"
-                   and id(node) not in skip]
-    for table in (vocab.CATEGORIES, vocab.PROJECT_STATUSES, vocab.FUNDING_STATES,
-                  vocab.PLEDGE_STATUSES, vocab.PRIORITIES, vocab.TLP_DESCRIPTIONS):
+        skip = {
+            id(n)
+            for f in ast.walk(tree)
+            if isinstance(f, ast.FunctionDef) and f.name == "tmdesk_report_formats"
+            for n in ast.walk(f)
+        }
+        labels += [
+            node.args[0].value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and getattr(node.func, "id", None) == "N_"
+            and id(node) not in skip
+        ]
+    for table in (
+        vocab.CATEGORIES,
+        vocab.PROJECT_STATUSES,
+        vocab.FUNDING_STATES,
+        vocab.PLEDGE_STATUSES,
+        vocab.PRIORITIES,
+        vocab.TLP_DESCRIPTIONS,
+    ):
         labels += list(table.values())
     return labels
 
@@ -298,8 +367,11 @@ def test_two_passes_suffice_and_the_page_count_is_right(tmp_path):
         doc = pdfkit.ReportDoc(stream, title="T", subtitle="S", tlp="RED", locale="en")
         story = [pdfkit.heading("Contents", 0, toc=False), pdfkit.toc("en")]
         for i in range(60):
-            story += [PageBreak(), pdfkit.heading(f"Section {i} <x>", 0),
-                      pdfkit.para(pdfkit.esc("Body & text"))]
+            story += [
+                PageBreak(),
+                pdfkit.heading(f"Section {i} <x>", 0),
+                pdfkit.para(pdfkit.esc("Body & text")),
+            ]
         passes = doc.render(story)
     assert passes == 2
     texts = page_texts(out)

@@ -18,13 +18,17 @@ GUIDE = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
 
 def hook_names() -> list[str]:
     marker = "tmdesk_spec"
-    return sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
-                  if hasattr(fn, marker))
+    return sorted(
+        name
+        for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(fn, marker)
+    )
 
 
 def test_there_are_hooks_to_document():
-    assert {"tmdesk_report_formats", "tmdesk_export_columns",
-            "tmdesk_validate_project"} <= set(hook_names())
+    assert {"tmdesk_report_formats", "tmdesk_export_columns", "tmdesk_validate_project"} <= set(
+        hook_names()
+    )
 
 
 @pytest.mark.parametrize("hook", hook_names())
@@ -42,12 +46,20 @@ def test_every_field_is_documented(cls):
         if field.name == "plugin":  # set by the manager, not by authors
             continue
         assert f"`{field.name}`" in text or re.search(rf"\b{field.name}\b", text), (
-            f"{cls.__name__}.{field.name} is not in docs/plugins.md")
+            f"{cls.__name__}.{field.name} is not in docs/plugins.md"
+        )
 
 
 def test_guide_covers_the_promises():
     text = GUIDE.read_text(encoding="utf-8").lower()
-    for topic in ("load order", "failure isolation", "tmdesk.plugins.testing",
-                  "render_with_demo", "visibility promise", ".whl", "plugins folder",
-                  "[project.entry-points.tmdesk]"):
+    for topic in (
+        "load order",
+        "failure isolation",
+        "tmdesk.plugins.testing",
+        "render_with_demo",
+        "visibility promise",
+        ".whl",
+        "plugins folder",
+        "[project.entry-points.tmdesk]",
+    ):
         assert topic in text, topic

@@ -92,12 +92,21 @@ def test_cybil_shares_only_clear_unless_asked(cybil, desk, tmp_path):
 
 
 def test_ee_return_layout_checks_and_column(ee, desk, tmp_path):
-    project = desk.published(title_en="SOC training", summary_en="",
-                             summary_uk="Навчання 40 аналітиків.")
+    project = desk.published(
+        title_en="SOC training", summary_en="", summary_uk="Навчання 40 аналітиків."
+    )
     other = desk.published(title_en="Not Estonian")
-    pledge = pledges.create_pledge(desk.user("back_office"), project, {
-        "amount": "12500", "currency": "EUR", "date": "2026-02-01",
-        "in_kind": "=cmd|' /C calc'!A0"}, donor_code="EE")
+    pledge = pledges.create_pledge(
+        desk.user("back_office"),
+        project,
+        {
+            "amount": "12500",
+            "currency": "EUR",
+            "date": "2026-02-01",
+            "in_kind": "=cmd|' /C calc'!A0",
+        },
+        donor_code="EE",
+    )
     pledges.transition_pledge(desk.user("back_office"), pledge, "confirm")
     pm = make_plugin_manager(None, extra_plugins=[ee])
     out = tmp_path / "ee.csv"
@@ -134,6 +143,11 @@ def test_cybil_against_the_demo_data(cybil):
 @pytest.mark.slow
 @pytest.mark.parametrize("package", sorted(PACKAGES))
 def test_packages_own_tests_pass(package):
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                            cwd=CONTRIB / package, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=CONTRIB / package,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -25,7 +25,7 @@ from tmdesk.plugins.manager import (
     render_report,
 )
 
-GOOD_PLUGIN = '''
+GOOD_PLUGIN = """
 from tmdesk import hookimpl
 from tmdesk.plugins.contract import ReportFormat, ReportOption
 
@@ -41,13 +41,16 @@ def tmdesk_report_formats():
                          media_type="text/plain", render=render, roles={roles},
                          options=(ReportOption("size", "Size", choices=(("a4", "A4"),
                                   ("letter", "Letter")), default="a4"),))]
-'''
+"""
 
 
-def plugin_source(name: str, label: str = "Good", roles: str = "frozenset({'donor', "
-                  "'project_office', 'back_office', 'recipient', 'observer', 'company'})") -> str:
-    return GOOD_PLUGIN.replace("{name}", name).replace("{label}", label).replace(
-        "{roles}", roles)
+def plugin_source(
+    name: str,
+    label: str = "Good",
+    roles: str = "frozenset({'donor', "
+    "'project_office', 'back_office', 'recipient', 'observer', 'company'})",
+) -> str:
+    return GOOD_PLUGIN.replace("{name}", name).replace("{label}", label).replace("{roles}", roles)
 
 
 def write_plugin(data_dir: Path, filename: str, source: str) -> Path:
@@ -58,15 +61,17 @@ def write_plugin(data_dir: Path, filename: str, source: str) -> Path:
     return path
 
 
-def make_wheel(folder: Path, module: str, source: str, entry_points: str | None,
-               version: str = "0.4.0") -> Path:
+def make_wheel(
+    folder: Path, module: str, source: str, entry_points: str | None, version: str = "0.4.0"
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     dist = f"{module}-{version}.dist-info"
     path = folder / f"{module}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as wheel:
         wheel.writestr(f"{module}/__init__.py", source)
-        wheel.writestr(f"{dist}/METADATA",
-                       f"Metadata-Version: 2.1\nName: {module}\nVersion: {version}\n")
+        wheel.writestr(
+            f"{dist}/METADATA", f"Metadata-Version: 2.1\nName: {module}\nVersion: {version}\n"
+        )
         if entry_points is not None:
             wheel.writestr(f"{dist}/entry_points.txt", entry_points)
         wheel.writestr(f"{dist}/RECORD", "")
@@ -80,7 +85,7 @@ def test_builtins_load_first_in_their_order(tmp_path):
     pm = make_plugin_manager(tmp_path)
     builtin = [i for i in pm.infos if i.source == "builtin"]
     assert [i.path for i in builtin] == list(BUILTIN_MODULES)
-    assert pm.infos[:len(builtin)] == builtin
+    assert pm.infos[: len(builtin)] == builtin
     tabular = pm.info("tabular")
     assert tabular.ok and tabular.formats == ["csv", "xlsx"]
     assert {"csv", "xlsx"} <= set(pm.formats)
@@ -88,8 +93,10 @@ def test_builtins_load_first_in_their_order(tmp_path):
 
 
 def test_missing_builtin_is_reported_not_fatal(tmp_path):
-    pm = make_plugin_manager(tmp_path, builtins=("tmdesk.plugins.builtin.tabular",
-                                                 "tmdesk.plugins.builtin.no_such_module"))
+    pm = make_plugin_manager(
+        tmp_path,
+        builtins=("tmdesk.plugins.builtin.tabular", "tmdesk.plugins.builtin.no_such_module"),
+    )
     missing = pm.info("no-such-module")
     assert missing.status == "failed" and "ModuleNotFoundError" in missing.error
     assert pm.info("tabular").ok and "csv" in pm.formats
@@ -103,8 +110,12 @@ def test_broken_file_is_isolated_and_files_load_in_name_order(data_dir):
     write_plugin(data_dir, "notes.txt", "not a plugin")
     pm = make_plugin_manager(data_dir, builtins=())
     files = [(i.name, i.status) for i in pm.infos if i.source == "file"]
-    assert files == [("a_broken.py", "failed"), ("b_good.py", "ok"),
-                     ("c_raises_on_import.py", "failed"), ("d_good.py", "ok")]
+    assert files == [
+        ("a_broken.py", "failed"),
+        ("b_good.py", "ok"),
+        ("c_raises_on_import.py", "failed"),
+        ("d_good.py", "ok"),
+    ]
     assert "SyntaxError" in pm.info("a_broken.py").error
     assert "no licence key" in pm.info("c_raises_on_import.py").error
     assert pm.info("c_raises_on_import.py").traceback
@@ -113,7 +124,10 @@ def test_broken_file_is_isolated_and_files_load_in_name_order(data_dir):
 
 
 def test_raising_hook_marks_only_that_plugin_failed(data_dir):
-    write_plugin(data_dir, "a_raises.py", """
+    write_plugin(
+        data_dir,
+        "a_raises.py",
+        """
         from tmdesk import hookimpl
 
         @hookimpl
@@ -123,7 +137,8 @@ def test_raising_hook_marks_only_that_plugin_failed(data_dir):
         @hookimpl
         def tmdesk_export_columns():
             return []
-    """)
+    """,
+    )
     write_plugin(data_dir, "b_good.py", plugin_source("b-format"))
     pm = make_plugin_manager(data_dir)
     failed = pm.info("a_raises.py")
@@ -134,13 +149,17 @@ def test_raising_hook_marks_only_that_plugin_failed(data_dir):
 
 
 def test_hook_with_unknown_argument_fails_at_registration(data_dir):
-    write_plugin(data_dir, "a_bad_signature.py", """
+    write_plugin(
+        data_dir,
+        "a_bad_signature.py",
+        """
         from tmdesk import hookimpl
 
         @hookimpl
         def tmdesk_validate_project(project, context, colour):
             return []
-    """)
+    """,
+    )
     pm = make_plugin_manager(data_dir, builtins=())
     info = pm.info("a_bad_signature.py")
     assert info.status == "failed" and "register" in info.error
@@ -160,7 +179,10 @@ def test_duplicate_format_names_first_wins(data_dir):
 
 
 def test_invalid_formats_are_ignored_with_a_warning(data_dir):
-    write_plugin(data_dir, "odd.py", """
+    write_plugin(
+        data_dir,
+        "odd.py",
+        """
         from tmdesk import hookimpl
         from tmdesk.plugins.contract import ReportFormat
 
@@ -173,7 +195,8 @@ def test_invalid_formats_are_ignored_with_a_warning(data_dir):
                              render=print, roles=frozenset({"minister"})),
                 {"name": "a-dict"},
             ]
-    """)
+    """,
+    )
     pm = make_plugin_manager(data_dir, builtins=())
     info = pm.info("odd.py")
     assert info.ok and info.formats == [] and len(info.warnings) == 3
@@ -182,16 +205,19 @@ def test_invalid_formats_are_ignored_with_a_warning(data_dir):
 
 def test_wheels_in_the_plugins_folder_load(data_dir):
     module = f"tmdesk_wheel_{uuid.uuid4().hex[:8]}"
-    make_wheel(data_dir / "plugins", module, plugin_source("wheel-format", "From a wheel"),
-               f"[tmdesk]\nwheel_plugin = {module}\n")
+    make_wheel(
+        data_dir / "plugins",
+        module,
+        plugin_source("wheel-format", "From a wheel"),
+        f"[tmdesk]\nwheel_plugin = {module}\n",
+    )
     make_wheel(data_dir / "plugins", module + "_noep", "", None)
     try:
         pm = make_plugin_manager(data_dir, builtins=())
         info = pm.info("wheel_plugin")
         assert info.ok and info.source == "file" and info.version == "0.4.0"
         assert info.formats == ["wheel-format"]
-        assert "no [tmdesk] entry point" in pm.info(
-            f"{module}_noep-0.4.0-py3-none-any.whl").error
+        assert "no [tmdesk] entry point" in pm.info(f"{module}_noep-0.4.0-py3-none-any.whl").error
         # A second manager (another app) loads it again, and does not see it twice.
         pm2 = make_plugin_manager(data_dir, builtins=())
         assert [i.name for i in pm2.infos].count("wheel_plugin") == 1
@@ -210,12 +236,18 @@ def test_entry_points_are_isolated_and_sorted(tmp_path, monkeypatch):
         importlib.metadata.EntryPoint("zz_good", module, "tmdesk"),
         importlib.metadata.EntryPoint("aa_broken", "tmdesk_no_such_module_xyz", "tmdesk"),
     ]
-    monkeypatch.setattr(manager_mod.importlib.metadata, "entry_points",
-                        lambda group=None: eps if group == "tmdesk" else [])
+    monkeypatch.setattr(
+        manager_mod.importlib.metadata,
+        "entry_points",
+        lambda group=None: eps if group == "tmdesk" else [],
+    )
     pm = make_plugin_manager(None, builtins=("tmdesk.plugins.builtin.tabular",))
     names = [(i.name, i.source, i.status) for i in pm.infos]
-    assert names == [("tabular", "builtin", "ok"), ("aa_broken", "entry point", "failed"),
-                     ("zz_good", "entry point", "ok")]
+    assert names == [
+        ("tabular", "builtin", "ok"),
+        ("aa_broken", "entry point", "failed"),
+        ("zz_good", "entry point", "ok"),
+    ]
     assert "ep-format" in pm.formats
 
 
@@ -225,7 +257,10 @@ def test_entry_points_are_isolated_and_sorted(tmp_path, monkeypatch):
 @pytest.fixture
 def plugin_pm(data_dir, desk):
     write_plugin(data_dir, "good.py", plugin_source("good", roles="frozenset({'project_office'})"))
-    write_plugin(data_dir, "explodes.py", """
+    write_plugin(
+        data_dir,
+        "explodes.py",
+        """
         from tmdesk import hookimpl
         from tmdesk.plugins.contract import ReportFormat
 
@@ -237,8 +272,12 @@ def plugin_pm(data_dir, desk):
         def tmdesk_report_formats():
             return [ReportFormat(name="explodes", label="Explodes", extension="txt",
                                  media_type="text/plain", render=render)]
-    """)
-    write_plugin(data_dir, "donorish.py", """
+    """,
+    )
+    write_plugin(
+        data_dir,
+        "donorish.py",
+        """
         from tmdesk import hookimpl
         from tmdesk.plugins.contract import ReportFormat
 
@@ -247,7 +286,8 @@ def plugin_pm(data_dir, desk):
             return [ReportFormat(name="donorish", label="D", extension="txt",
                                  media_type="text/plain", needs_donor=True,
                                  render=lambda c, o, opts: o.write(b"ok"))]
-    """)
+    """,
+    )
     return make_plugin_manager(data_dir)
 
 
@@ -291,8 +331,13 @@ def test_render_checks_options_role_and_donor(plugin_pm, desk, tmp_path):
         render_report(plugin_pm, "good", build_context(desk.user("donor")), {}, tmp_path / "x")
     with pytest.raises(ReportError, match="one donor"):
         render_report(plugin_pm, "donorish", officer, {}, tmp_path / "x")
-    render_report(plugin_pm, "donorish", build_context(
-        desk.user("project_office"), CatalogueFilters(donor="GB")), {}, tmp_path / "x")
+    render_report(
+        plugin_pm,
+        "donorish",
+        build_context(desk.user("project_office"), CatalogueFilters(donor="GB")),
+        {},
+        tmp_path / "x",
+    )
     with pytest.raises(ReportError, match="no report format"):
         render_report(plugin_pm, "nope", officer, {}, tmp_path / "x")
     assert not list(tmp_path.glob("*.part"))
@@ -307,20 +352,28 @@ def test_formats_for_filters_by_role(plugin_pm, desk):
 
 
 def test_validate_hook_failure_is_isolated(data_dir, desk, tmp_path):
-    write_plugin(data_dir, "a_checks.py", """
+    write_plugin(
+        data_dir,
+        "a_checks.py",
+        """
         from tmdesk import hookimpl
 
         @hookimpl
         def tmdesk_validate_project(project, context):
             return [] if project.planned_start else ["no start date"]
-    """)
-    write_plugin(data_dir, "b_crashes.py", """
+    """,
+    )
+    write_plugin(
+        data_dir,
+        "b_crashes.py",
+        """
         from tmdesk import hookimpl
 
         @hookimpl
         def tmdesk_validate_project(project):
             raise KeyError("oops")
-    """)
+    """,
+    )
     pm = make_plugin_manager(data_dir)
     project = desk.published()
     render_report(pm, "csv", build_context(desk.user("donor")), {}, tmp_path / "a.csv")
@@ -361,35 +414,91 @@ def test_cli_report_writes_the_file(data_dir, desk, tmp_path):
     green = desk.published(tlp="GREEN", title_en="Open training")
     strict = desk.published(tlp="AMBER+STRICT", title_en="Strict project")
     out = tmp_path / "catalogue.csv"
-    result = run(data_dir, "report", "csv", "--out", str(out), "--as", "donor@example.org",
-                 "--lang", "en", "--option", "delimiter=semicolon")
+    result = run(
+        data_dir,
+        "report",
+        "csv",
+        "--out",
+        str(out),
+        "--as",
+        "donor@example.org",
+        "--lang",
+        "en",
+        "--option",
+        "delimiter=semicolon",
+    )
     assert result.exit_code == 0, result.output
     text = out.read_text("utf-8-sig")
     assert green.ref in text and strict.ref not in text
     assert text.splitlines()[1].startswith("ref;title_en;")
     out2 = tmp_path / "strict.csv"
-    result = run(data_dir, "report", "csv", "--out", str(out2), "--as", "back_office@example.org",
-                 "--category", "training", "--status", "published", "--tlp-max", "amber+strict")
+    result = run(
+        data_dir,
+        "report",
+        "csv",
+        "--out",
+        str(out2),
+        "--as",
+        "back_office@example.org",
+        "--category",
+        "training",
+        "--status",
+        "published",
+        "--tlp-max",
+        "amber+strict",
+    )
     assert result.exit_code == 0, result.output
     assert strict.ref in out2.read_text("utf-8-sig")
 
 
-@pytest.mark.parametrize("args, message", [
-    (["report", "csv", "--out", "{out}"], "--as"),
-    (["report", "nope", "--out", "{out}", "--as", "donor@example.org"], "no report format"),
-    (["report", "csv", "--out", "{out}", "--as", "nobody@example.org"], "no active user"),
-    (["report", "csv", "--out", "{out}", "--as", "donor@example.org", "--category", "cakes"],
-     "--category"),
-    (["report", "csv", "--out", "{out}", "--as", "donor@example.org", "--since", "yesterday"],
-     "--since"),
-    (["report", "csv", "--out", "{out}", "--as", "donor@example.org", "--option", "delimiter=|"],
-     "delimiter"),
-    (["report", "csv", "--out", "{out}", "--as", "donor@example.org", "--option", "oops"],
-     "name=value"),
-    (["report", "explodes", "--out", "{out}", "--as", "donor@example.org"], "ran out of ink"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["report", "csv", "--out", "{out}"], "--as"),
+        (["report", "nope", "--out", "{out}", "--as", "donor@example.org"], "no report format"),
+        (["report", "csv", "--out", "{out}", "--as", "nobody@example.org"], "no active user"),
+        (
+            ["report", "csv", "--out", "{out}", "--as", "donor@example.org", "--category", "cakes"],
+            "--category",
+        ),
+        (
+            [
+                "report",
+                "csv",
+                "--out",
+                "{out}",
+                "--as",
+                "donor@example.org",
+                "--since",
+                "yesterday",
+            ],
+            "--since",
+        ),
+        (
+            [
+                "report",
+                "csv",
+                "--out",
+                "{out}",
+                "--as",
+                "donor@example.org",
+                "--option",
+                "delimiter=|",
+            ],
+            "delimiter",
+        ),
+        (
+            ["report", "csv", "--out", "{out}", "--as", "donor@example.org", "--option", "oops"],
+            "name=value",
+        ),
+        (["report", "explodes", "--out", "{out}", "--as", "donor@example.org"], "ran out of ink"),
+    ],
+)
 def test_cli_report_errors_exit_nonzero_without_a_file(data_dir, desk, tmp_path, args, message):
-    write_plugin(data_dir, "explodes.py", """
+    write_plugin(
+        data_dir,
+        "explodes.py",
+        """
         from tmdesk import hookimpl
         from tmdesk.plugins.contract import ReportFormat
 
@@ -401,7 +510,8 @@ def test_cli_report_errors_exit_nonzero_without_a_file(data_dir, desk, tmp_path,
         def tmdesk_report_formats():
             return [ReportFormat(name="explodes", label="Explodes", extension="txt",
                                  media_type="text/plain", render=render)]
-    """)
+    """,
+    )
     out = tmp_path / "out" / "report.bin"
     out.parent.mkdir()
     result = run(data_dir, *[a.replace("{out}", str(out)) for a in args])

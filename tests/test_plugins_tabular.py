@@ -17,20 +17,23 @@ from tmdesk.plugins.contract import neutralise
 from tmdesk.plugins.manager import ReportError, make_plugin_manager, render_report
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"),
-    ("+31 20 123", "'+31 20 123"),
-    ("-2+3", "'-2+3"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tcmd", "'\tcmd"),
-    ("\rcmd", "'\rcmd"),
-    ("Навчання", "Навчання"),
-    ("a=b", "a=b"),
-    ("", ""),
-    (-5, -5),
-    (Decimal("-1.50"), Decimal("-1.50")),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
+        ("+31 20 123", "'+31 20 123"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("Навчання", "Навчання"),
+        ("a=b", "a=b"),
+        ("", ""),
+        (-5, -5),
+        (Decimal("-1.50"), Decimal("-1.50")),
+        (None, None),
+    ],
+)
 def test_neutralise(value, expected):
     assert neutralise(value) == expected
 
@@ -38,19 +41,33 @@ def test_neutralise(value, expected):
 @pytest.fixture
 def world(desk):
     """Projects with hostile titles, pledges and a project donors may not see."""
-    evil = desk.published(tlp="GREEN", title_en="=HYPERLINK(\"http://evil.example\",\"x\")",
-                          title_uk="@Навчання аналітиків", category="training")
-    plain = desk.published(tlp="AMBER", title_en="Incident response kits",
-                           title_uk="Набори реагування", category="incident-response",
-                           budget_amount="250000", budget_currency="USD")
-    strict = desk.published(tlp="AMBER+STRICT", title_en="Strictly internal",
-                            category="governance")
-    pledge = pledges.create_pledge(desk.user("donor"), plain, {
-        "amount": "50000", "currency": "EUR", "date": "2026-02-01",
-        "in_kind": "-10 laptops"})
+    evil = desk.published(
+        tlp="GREEN",
+        title_en='=HYPERLINK("http://evil.example","x")',
+        title_uk="@Навчання аналітиків",
+        category="training",
+    )
+    plain = desk.published(
+        tlp="AMBER",
+        title_en="Incident response kits",
+        title_uk="Набори реагування",
+        category="incident-response",
+        budget_amount="250000",
+        budget_currency="USD",
+    )
+    strict = desk.published(tlp="AMBER+STRICT", title_en="Strictly internal", category="governance")
+    pledge = pledges.create_pledge(
+        desk.user("donor"),
+        plain,
+        {"amount": "50000", "currency": "EUR", "date": "2026-02-01", "in_kind": "-10 laptops"},
+    )
     pledges.transition_pledge(desk.user("back_office"), pledge, "confirm")
-    pledges.create_pledge(desk.user("back_office"), strict, {
-        "amount": "70000", "currency": "EUR", "date": "2026-02-02"}, donor_code="EE")
+    pledges.create_pledge(
+        desk.user("back_office"),
+        strict,
+        {"amount": "70000", "currency": "EUR", "date": "2026-02-02"},
+        donor_code="EE",
+    )
     return {"evil": evil, "plain": plain, "strict": strict}
 
 
@@ -68,8 +85,17 @@ def test_csv_has_bom_tlp_first_and_neutralised_cells(world, desk, tmp_path):
     assert rows[0] == ["TLP:AMBER"]
     header = rows[1]
     assert header[:3] == ["ref", "title_en", "title_uk"]
-    for name in ("budget_eur", "pledged_eur", "confirmed_eur", "gap_eur", "funding_state",
-                 "donors", "tlp", "oblast", "priority"):
+    for name in (
+        "budget_eur",
+        "pledged_eur",
+        "confirmed_eur",
+        "gap_eur",
+        "funding_state",
+        "donors",
+        "tlp",
+        "oblast",
+        "priority",
+    ):
         assert name in header
     by_ref = {r[0]: dict(zip(header, r, strict=True)) for r in rows[2:]}
     evil = by_ref[world["evil"].ref]
@@ -126,9 +152,14 @@ def test_xlsx_opens_with_projects_pledges_and_tlp(world, desk, tmp_path):
 
 def test_filters_and_semicolon_option(world, desk, tmp_path):
     pm = make_plugin_manager(None)
-    data = render(pm, "csv", desk.user("project_office"), tmp_path,
-                  options={"delimiter": "semicolon"},
-                  filters=CatalogueFilters(category=["training"]))
+    data = render(
+        pm,
+        "csv",
+        desk.user("project_office"),
+        tmp_path,
+        options={"delimiter": "semicolon"},
+        filters=CatalogueFilters(category=["training"]),
+    )
     lines = data.decode("utf-8-sig").splitlines()
     assert lines[0] == "TLP:GREEN"
     assert lines[1].startswith("ref;title_en;title_uk;")
@@ -142,7 +173,10 @@ def _write(data_dir, name, source):
 
 
 def test_extra_columns_from_plugins(world, desk, data_dir, tmp_path):
-    _write(data_dir, "crs.py", """
+    _write(
+        data_dir,
+        "crs.py",
+        """
         from tmdesk import hookimpl
         from tmdesk.plugins.contract import ExportColumn
 
@@ -150,10 +184,16 @@ def test_extra_columns_from_plugins(world, desk, data_dir, tmp_path):
         def tmdesk_export_columns():
             return [ExportColumn("crs", "dac_crs_code",
                                  lambda p, c: "=1+1" if p.category == "training" else 22040)]
-    """)
+    """,
+    )
     pm = make_plugin_manager(data_dir)
-    rows = list(csv.reader(io.StringIO(
-        render(pm, "csv", desk.user("project_office"), tmp_path).decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                render(pm, "csv", desk.user("project_office"), tmp_path).decode("utf-8-sig")
+            )
+        )
+    )
     header = rows[1]
     assert header[-2:] == ["dac_crs_code", "problems"]
     values = {r[0]: r[header.index("dac_crs_code")] for r in rows[2:]}
@@ -164,14 +204,18 @@ def test_extra_columns_from_plugins(world, desk, data_dir, tmp_path):
 
 
 def test_failing_extra_column_fails_the_export_cleanly(world, desk, data_dir, tmp_path):
-    _write(data_dir, "bad_column.py", """
+    _write(
+        data_dir,
+        "bad_column.py",
+        """
         from tmdesk import hookimpl
         from tmdesk.plugins.contract import ExportColumn
 
         @hookimpl
         def tmdesk_export_columns():
             return [ExportColumn("bad", "bad", lambda p, c: 1 / 0)]
-    """)
+    """,
+    )
     pm = make_plugin_manager(data_dir)
     out_dir = tmp_path / "out"
     out_dir.mkdir()

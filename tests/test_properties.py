@@ -32,19 +32,43 @@ from tmdesk.core.models import (
 from tmdesk.core.visibility import visible_projects
 
 USERS = [key for key in ORGS]
-ACTIONS = ["draft", "submit", "publish", "return", "reject", "withdraw", "start", "deliver",
-           "close", "pledge", "confirm", "disburse", "unpledge", "engage", "name", "retag"]
+ACTIONS = [
+    "draft",
+    "submit",
+    "publish",
+    "return",
+    "reject",
+    "withdraw",
+    "start",
+    "deliver",
+    "close",
+    "pledge",
+    "confirm",
+    "disburse",
+    "unpledge",
+    "engage",
+    "name",
+    "retag",
+]
 
 #: Who would normally take each action; steps mostly use one of these (so the
 #: workflow really advances) and sometimes anybody (so refusals are exercised).
 ACTORS = {
-    "draft": ["recipient", "recipient2"], "submit": ["recipient", "recipient2"],
-    "retag": ["recipient", "recipient2"], "name": ["recipient", "recipient2", "back_office"],
-    "publish": ["back_office", "project_office"], "return": ["back_office"],
-    "reject": ["project_office"], "close": ["back_office"], "engage": ["project_office"],
-    "withdraw": ["recipient", "back_office"], "start": ["recipient", "project_office"],
-    "deliver": ["recipient2", "back_office"], "pledge": ["donor", "donor2", "back_office"],
-    "confirm": ["donor", "back_office"], "disburse": ["donor", "back_office"],
+    "draft": ["recipient", "recipient2"],
+    "submit": ["recipient", "recipient2"],
+    "retag": ["recipient", "recipient2"],
+    "name": ["recipient", "recipient2", "back_office"],
+    "publish": ["back_office", "project_office"],
+    "return": ["back_office"],
+    "reject": ["project_office"],
+    "close": ["back_office"],
+    "engage": ["project_office"],
+    "withdraw": ["recipient", "back_office"],
+    "start": ["recipient", "project_office"],
+    "deliver": ["recipient2", "back_office"],
+    "pledge": ["donor", "donor2", "back_office"],
+    "confirm": ["donor", "back_office"],
+    "disburse": ["donor", "back_office"],
     "unpledge": ["donor", "donor2"],
 }
 
@@ -56,14 +80,16 @@ def actor_for(draw, name: str) -> str:
     return draw(st.sampled_from(ACTORS[name]))
 
 
-action = st.sampled_from(ACTIONS).flatmap(lambda name: st.tuples(
-    st.just(name),
-    actor_for(name),
-    st.integers(min_value=0, max_value=3),  # which project / pledge (0: any)
-    st.sampled_from(["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]),
-    st.sampled_from(["EUR", "USD", "GBP"]),
-    st.integers(min_value=1, max_value=200_000),
-))
+action = st.sampled_from(ACTIONS).flatmap(
+    lambda name: st.tuples(
+        st.just(name),
+        actor_for(name),
+        st.integers(min_value=0, max_value=3),  # which project / pledge (0: any)
+        st.sampled_from(["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"]),
+        st.sampled_from(["EUR", "USD", "GBP"]),
+        st.integers(min_value=1, max_value=200_000),
+    )
+)
 
 
 def expected_visible(user: User, project: Project) -> bool:
@@ -71,21 +97,30 @@ def expected_visible(user: User, project: Project) -> bool:
     kind = user.organisation.kind
     own = project.recipient_id == user.organisation_id
     officer = kind in ("back_office", "project_office")
-    named = ProjectMember.select().where(
-        (ProjectMember.project == project.id) & (ProjectMember.user == user.id)).exists()
+    named = (
+        ProjectMember.select()
+        .where((ProjectMember.project == project.id) & (ProjectMember.user == user.id))
+        .exists()
+    )
     published = project.status in ("published", "in_implementation", "delivered", "closed") or (
-        project.status == "withdrawn" and project.published_at is not None)
+        project.status == "withdrawn" and project.published_at is not None
+    )
     if not published:
         draft_like = project.status == "draft" or (
-            project.status == "withdrawn" and project.submitted_at is None)
+            project.status == "withdrawn" and project.submitted_at is None
+        )
         allowed = own if draft_like else (own or officer)
         return allowed and (project.tlp != "RED" or named)
     if project.tlp in ("CLEAR", "GREEN"):
         return True
     if project.tlp == "AMBER":
-        engaged = Engagement.select().where(
-            (Engagement.project == project.id)
-            & (Engagement.company == user.organisation_id)).exists()
+        engaged = (
+            Engagement.select()
+            .where(
+                (Engagement.project == project.id) & (Engagement.company == user.organisation_id)
+            )
+            .exists()
+        )
         return kind == "donor" or officer or own or (kind == "company" and engaged)
     if project.tlp == "AMBER+STRICT":
         return own or officer
@@ -97,15 +132,19 @@ def _world(tmp: Path) -> dict[str, User]:
     database.connect(reuse_if_open=True)
     users = {}
     for key, (code, kind, country, name) in ORGS.items():
-        accounts.create_organisation(None, {"code": code, "kind": kind, "country": country,
-                                            "name_en": name})
+        accounts.create_organisation(
+            None, {"code": code, "kind": kind, "country": country, "name_en": name}
+        )
         users[key] = accounts.create_user(None, f"{key}@example.org", code, PASSWORD)
     return users
 
 
 #: Which pledges each pledge action normally applies to.
-PLEDGE_SOURCES = {"confirm": ("offered",), "disburse": ("confirmed",),
-                  "unpledge": ("offered", "confirmed")}
+PLEDGE_SOURCES = {
+    "confirm": ("offered",),
+    "disburse": ("confirmed",),
+    "unpledge": ("offered", "confirmed"),
+}
 
 
 def _pick(items: list, index: int):
@@ -133,13 +172,22 @@ def _apply(users, step) -> None:
     name, who, index, tlp, currency, amount = step
     user = User.get_by_id(users[who].id)
     if name == "draft":
-        projects.create_draft(user, {"title_en": f"P {amount}", "summary_en": "Need",
-                                     "category": "training", "budget_amount": str(amount),
-                                     "budget_currency": currency, "tlp": tlp})
+        projects.create_draft(
+            user,
+            {
+                "title_en": f"P {amount}",
+                "summary_en": "Need",
+                "category": "training",
+                "budget_amount": str(amount),
+                "budget_currency": currency,
+                "tlp": tlp,
+            },
+        )
         return
     if name in PLEDGE_SOURCES:
-        candidates = list(Pledge.select().where(Pledge.status.in_(PLEDGE_SOURCES[name]))
-                          .order_by(Pledge.id)) or list(Pledge.select().order_by(Pledge.id))
+        candidates = list(
+            Pledge.select().where(Pledge.status.in_(PLEDGE_SOURCES[name])).order_by(Pledge.id)
+        ) or list(Pledge.select().order_by(Pledge.id))
         pledge = _pick(candidates, index)
         if pledge is not None:
             pledges.transition_pledge(user, pledge, "withdraw" if name == "unpledge" else name)
@@ -150,8 +198,12 @@ def _apply(users, step) -> None:
     if name in projects.TRANSITIONS:
         projects.transition(user, project, name, comment="because")
     elif name == "pledge":
-        pledges.create_pledge(user, project, {"amount": str(amount), "currency": currency},
-                              donor_code="GB" if user.organisation.kind != "donor" else None)
+        pledges.create_pledge(
+            user,
+            project,
+            {"amount": str(amount), "currency": currency},
+            donor_code="GB" if user.organisation.kind != "donor" else None,
+        )
     elif name == "engage":
         offers.create_engagement(user, project, "CYBERCO", {"role": "Implementer"})
     elif name == "name":
@@ -171,8 +223,11 @@ scenario = st.tuples(
 ).map(lambda parts: parts[0] + parts[1] + parts[2])
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(scenario)
 def test_random_desk_actions_keep_the_invariants(steps):
     with tempfile.TemporaryDirectory() as tmp:
@@ -189,16 +244,23 @@ def test_random_desk_actions_keep_the_invariants(steps):
             rates = exchange_rates()
             for project in Project.select():
                 confirmed = sum(
-                    (p.amount * rates[p.currency] for p in project.pledges
-                     if p.status in ("confirmed", "disbursed", "delivered")),
-                    Decimal("0"))
+                    (
+                        p.amount * rates[p.currency]
+                        for p in project.pledges
+                        if p.status in ("confirmed", "disbursed", "delivered")
+                    ),
+                    Decimal("0"),
+                )
                 assert project_funding(project, rates).confirmed_eur == confirmed
             for key in users:
                 user = User.get_by_id(users[key].id)
                 seen = {p.id for p in visible_projects(user)}
                 for project in Project.select():
                     assert (project.id in seen) == expected_visible(user, project), (
-                        key, project.status, project.tlp)
+                        key,
+                        project.status,
+                        project.tlp,
+                    )
             assert audit.verify_chain().ok
         finally:
             database.close()

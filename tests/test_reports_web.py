@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from tests.conftest import csrf_token, login, post
 from tmdesk.core.db import database
 
-OFFICE_ONLY = '''
+OFFICE_ONLY = """
 from tmdesk import hookimpl
 from tmdesk.plugins.contract import ReportFormat, ReportOption
 
@@ -36,7 +36,7 @@ def tmdesk_report_formats():
                      media_type="text/plain", needs_donor=True,
                      render=lambda c, o, opts: o.write(c.filters.donor.encode())),
     ]
-'''
+"""
 
 
 @pytest.fixture
@@ -55,8 +55,7 @@ def app(data_dir, db):
 
 def download(client, name: str, data: dict | None = None):
     token = csrf_token(client, f"/reports/{name}")
-    return client.post(f"/reports/{name}", data={"csrf_token": token, "lang": "en",
-                                                 **(data or {})})
+    return client.post(f"/reports/{name}", data={"csrf_token": token, "lang": "en", **(data or {})})
 
 
 def test_reports_in_menu_and_index_lists_allowed_formats(client, desk):
@@ -124,8 +123,11 @@ def test_office_format_with_option(client, desk):
 
 def test_failed_render_shows_message_and_keeps_values(client, desk):
     login(client, desk.users["project_office"])
-    response = download(client, "explodes", {"category": ["training", "equipment"],
-                                             "since": "2026-01-15", "tlp_max": "AMBER"})
+    response = download(
+        client,
+        "explodes",
+        {"category": ["training", "equipment"], "since": "2026-01-15", "tlp_max": "AMBER"},
+    )
     assert response.status_code == 500
     assert response.headers.get("Content-Disposition") is None
     html = response.get_data(as_text=True)

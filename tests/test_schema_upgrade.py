@@ -49,7 +49,8 @@ def upgraded(request, tmp_path):
 def test_every_schema_version_has_a_fixture():
     assert list(range(1, CURRENT_VERSION + 1)) == VERSIONS, (
         "keep one database file per released schema version in tests/fixtures/ "
-        "(python tests/fixtures/make_schema_fixture.py writes the current one)")
+        "(python tests/fixtures/make_schema_fixture.py writes the current one)"
+    )
 
 
 def test_old_database_opens_at_the_current_version(upgraded):
@@ -68,34 +69,56 @@ def test_nothing_is_lost(upgraded):
     assert orgs["GB"].iati_id == "GB-GOV-1" and orgs["GB"].kind == "donor"
 
     users = {u.email: u for u in User.select()}
-    assert set(users) == {"admin@tmpo.fixture", "officer@backoffice.fixture",
-                          "recipient@ssscip.fixture", "donor@gb.fixture", "donor@ee.fixture"}
+    assert set(users) == {
+        "admin@tmpo.fixture",
+        "officer@backoffice.fixture",
+        "recipient@ssscip.fixture",
+        "donor@gb.fixture",
+        "donor@ee.fixture",
+    }
     assert users["admin@tmpo.fixture"].is_admin
     assert users["recipient@ssscip.fixture"].name == "Оксана Реципієнт"
     assert accounts.authenticate("donor@gb.fixture", FIXTURE_PASSWORD) is not None
 
     by_title = {(p.title_en or p.title_uk): p for p in Project.select()}
     assert set(by_title) == {"SOC analyst training", "Мережа сенсорів", "Draft only"}
-    soc, red, draft = (by_title["SOC analyst training"], by_title["Мережа сенсорів"],
-                       by_title["Draft only"])
+    soc, red, draft = (
+        by_title["SOC analyst training"],
+        by_title["Мережа сенсорів"],
+        by_title["Draft only"],
+    )
     assert soc.title_uk == "Навчання фахівців SOC" and soc.summary_uk == "Навчити 40 аналітиків."
     assert soc.budget_amount == Decimal("120000.50") and soc.budget_currency == "EUR"
-    assert (soc.status, soc.tlp, soc.oblast, soc.priority) == ("published", "GREEN", "UA-30",
-                                                              "high")
+    assert (soc.status, soc.tlp, soc.oblast, soc.priority) == (
+        "published",
+        "GREEN",
+        "UA-30",
+        "high",
+    )
     assert str(soc.planned_start) == "2026-03-01" and str(soc.planned_end) == "2026-12-31"
     assert soc.published_at is not None and soc.submitted_at is not None
     assert (red.status, red.tlp, red.budget_currency) == ("returned", "RED", "USD")
     assert draft.status == "draft" and draft.budget_currency == "UAH"
     assert [h.action for h in red.history.order_by(red.history.model.id)] == [
-        "create", "submit", "return"]
+        "create",
+        "submit",
+        "return",
+    ]
     assert red.history.order_by(red.history.model.id.desc()).first().comment == (
-        "Додайте технічне завдання.")
-    assert {m.user.email for m in red.members} == {"recipient@ssscip.fixture",
-                                                   "officer@backoffice.fixture"}
+        "Додайте технічне завдання."
+    )
+    assert {m.user.email for m in red.members} == {
+        "recipient@ssscip.fixture",
+        "officer@backoffice.fixture",
+    }
 
     money = Pledge.get(Pledge.amount.is_null(False))
     assert (money.amount, money.currency, money.status, money.donor.code) == (
-        Decimal("50000.00"), "GBP", "confirmed", "GB")
+        Decimal("50000.00"),
+        "GBP",
+        "confirmed",
+        "GB",
+    )
     in_kind = Pledge.get(Pledge.amount.is_null(True))
     assert (in_kind.in_kind_quantity, in_kind.status) == (10, "offered")
     assert project_funding(soc).state == "partly"
@@ -115,13 +138,15 @@ def test_current_models_match_the_current_fixture(tmp_path):
             assert db.table_exists(table), (
                 f"table {table} is missing from a schema v{CURRENT_VERSION} database: add an "
                 "upgrade step and bump CURRENT_VERSION (or, while this version is unreleased, "
-                "regenerate the fixture with python tests/fixtures/make_schema_fixture.py)")
+                "regenerate the fixture with python tests/fixtures/make_schema_fixture.py)"
+            )
             columns = {c.name for c in db.get_columns(table)}
             missing = {f.column_name for f in model._meta.sorted_fields} - columns
             assert not missing, (
                 f"columns {sorted(missing)} of {table} are missing from a schema "
                 f"v{CURRENT_VERSION} database: add an upgrade step (or regenerate the "
-                "unreleased fixture)")
+                "unreleased fixture)"
+            )
 
 
 def _bump_version(path: Path, version: int) -> None:
@@ -143,7 +168,8 @@ def test_newer_database_is_refused(tmp_path):
     con = sqlite3.connect(path)
     try:  # left exactly as it was
         assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
-            str(CURRENT_VERSION + 1),)
+            str(CURRENT_VERSION + 1),
+        )
         assert con.execute("SELECT count(*) FROM project").fetchone() == (3,)
     finally:
         con.close()

@@ -30,8 +30,10 @@ def test_query_terms_are_safe_fts():
 
 
 def test_search_ukrainian_prefix_and_apostrophes(desk):
-    p = desk.published(title_uk="Навчання аналітиків SOC",
-                       summary_uk="Навчанням охоплено 40 фахівців обʼєкта критичної інфраструктури")
+    p = desk.published(
+        title_uk="Навчання аналітиків SOC",
+        summary_uk="Навчанням охоплено 40 фахівців обʼєкта критичної інфраструктури",
+    )
     user = desk.user("donor")
     for q in ("навчанн", "НАВЧАННЯ", "навчанням", "об'єкт", "об’єкта", "soc analyst"):
         refs = [r.key for r in search.search(user, q)]
@@ -83,15 +85,24 @@ def test_hidden_projects_never_found(desk):
     officer_refs = {r.key for r in search.search(desk.user("back_office"), "secret")}
     assert officer_refs == {hidden.ref}  # officers never see drafts
     assert {r.key for r in search.search(desk.user("recipient"), "secret")} == {
-        hidden.ref, draft.ref}
+        hidden.ref,
+        draft.ref,
+    }
 
 
 def test_offers_and_updates(desk):
     p = desk.published(title_en="Radio network", tlp="AMBER+STRICT")
-    offer = offers.create_offer(desk.user("donor"), {
-        "category": "connectivity", "description": "200 Starlink terminals with power banks"})
-    Update.create(project=p, author=desk.user("back_office"), date=dt.date(2026, 3, 1),
-                  title="Starlink terminals arrived", body="All 200 delivered.")
+    offer = offers.create_offer(
+        desk.user("donor"),
+        {"category": "connectivity", "description": "200 Starlink terminals with power banks"},
+    )
+    Update.create(
+        project=p,
+        author=desk.user("back_office"),
+        date=dt.date(2026, 3, 1),
+        title="Starlink terminals arrived",
+        body="All 200 delivered.",
+    )
     officer = desk.user("back_office")
     kinds = {(r.type, r.key) for r in search.search(officer, "starlink")}
     assert ("offer", offer.id) in kinds and any(k == "update" for k, _ in kinds)

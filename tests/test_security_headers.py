@@ -38,8 +38,9 @@ def check_headers(response, what: str) -> list[str]:
         return [f"{what}: no Content-Security-Policy"]
     d = csp_directives(csp)
     script = d.get("script-src", d.get("default-src"))
-    if script is None or any(s in ("'unsafe-inline'", "'unsafe-eval'", "*", "data:")
-                             for s in script):
+    if script is None or any(
+        s in ("'unsafe-inline'", "'unsafe-eval'", "*", "data:") for s in script
+    ):
         problems.append(f"{what}: script-src allows inline or foreign script: {csp}")
     if d.get("frame-ancestors") != ["'none'"]:
         problems.append(f"{what}: frame-ancestors is not 'none': {csp}")
@@ -77,18 +78,22 @@ def test_every_route_sends_the_security_headers(world_app):
                 if method != "GET" and role == "admin":
                     continue  # no need to change anything to see the headers
                 response = caller.send(role, method, url, {})
-                problems += check_headers(response, f"{method} {url} as {role} "
-                                                    f"({response.status_code})")
+                problems += check_headers(
+                    response, f"{method} {url} as {role} ({response.status_code})"
+                )
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("url, method, status", [
-    ("/no/such/page", "GET", 404),
-    ("/api/v1/nothing-here", "GET", 404),
-    ("/logout", "GET", 405),
-    ("/login", "POST", 400),  # no CSRF token
-    ("/api/v1/me", "GET", 401),
-])
+@pytest.mark.parametrize(
+    "url, method, status",
+    [
+        ("/no/such/page", "GET", 404),
+        ("/api/v1/nothing-here", "GET", 404),
+        ("/logout", "GET", 405),
+        ("/login", "POST", 400),  # no CSRF token
+        ("/api/v1/me", "GET", 401),
+    ],
+)
 def test_error_answers_send_the_headers_too(client, desk, url, method, status):
     response = client.open(url, method=method)
     assert response.status_code == status
@@ -102,8 +107,9 @@ def test_downloads_are_attachments_with_nosniff(world_app):
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert not check_headers(response, "document")
-    response = caller.send("donor", "POST", "/reports/csv", {"lang": "en",
-                                                             "opt_delimiter": "comma"})
+    response = caller.send(
+        "donor", "POST", "/reports/csv", {"lang": "en", "opt_delimiter": "comma"}
+    )
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert not check_headers(response, "report")
 
@@ -132,10 +138,12 @@ def template_files() -> list[Path]:
 def scan(text: str) -> list[str]:
     text = re.sub(r"{#.*?#}", "", text, flags=re.S)  # Jinja comments
     found = []
-    for name, pattern in (("inline <script> body", INLINE_SCRIPT),
-                          ("on*= event attribute", EVENT_ATTRIBUTE),
-                          ("style= attribute", STYLE_ATTRIBUTE),
-                          ("javascript: URL", JS_URL)):
+    for name, pattern in (
+        ("inline <script> body", INLINE_SCRIPT),
+        ("on*= event attribute", EVENT_ATTRIBUTE),
+        ("style= attribute", STYLE_ATTRIBUTE),
+        ("javascript: URL", JS_URL),
+    ):
         for match in pattern.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
             found.append(f"line {line}: {name}: {match.group(0)[:80]!r}")
@@ -148,21 +156,27 @@ def test_template_has_no_inline_script_or_style(path):
     assert not problems, f"{path}:\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("snippet", [
-    "<script>alert(1)</script>",
-    '<a href="#" onclick="go()">x</a>',
-    '<div style="color:red">x</div>',
-    '<a href="javascript:go()">x</a>',
-    "<script type=\"module\">\n import x from './x.js'\n</script>",
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "<script>alert(1)</script>",
+        '<a href="#" onclick="go()">x</a>',
+        '<div style="color:red">x</div>',
+        '<a href="javascript:go()">x</a>',
+        "<script type=\"module\">\n import x from './x.js'\n</script>",
+    ],
+)
 def test_the_scan_finds_what_it_looks_for(snippet):
     assert scan(snippet)
 
 
-@pytest.mark.parametrize("snippet", [
-    '<script src="{{ url_for(\'static\', filename=\'tmdesk.js\') }}" defer></script>',
-    '<p class="onboarding">styled by class</p>',
-    '<input name="stylename">',
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "<script src=\"{{ url_for('static', filename='tmdesk.js') }}\" defer></script>",
+        '<p class="onboarding">styled by class</p>',
+        '<input name="stylename">',
+    ],
+)
 def test_the_scan_lets_the_right_things_pass(snippet):
     assert not scan(snippet)

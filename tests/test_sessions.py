@@ -33,8 +33,10 @@ def clock(monkeypatch) -> Clock:
 
 
 def test_session_minutes_is_configurable(data_dir, db):
-    assert create_app(data_dir, {"TESTING": True}).config[
-        "PERMANENT_SESSION_LIFETIME"].total_seconds() == 60 * 60
+    assert (
+        create_app(data_dir, {"TESTING": True}).config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+        == 60 * 60
+    )
     app = create_app(data_dir, {"TESTING": True, "TMDESK_SESSION_MINUTES": 5})
     assert app.config["PERMANENT_SESSION_LIFETIME"].total_seconds() == 5 * 60
 
@@ -60,15 +62,15 @@ def test_session_ends_after_inactivity_not_while_active(data_dir, db, desk, cloc
 
 def test_session_cookie_flags(client, desk):
     response = login(client, desk.users["donor"])
-    cookies = [h for h in response.headers.getlist("Set-Cookie")
-               if h.startswith("tmdesk_session=")]
+    cookies = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("tmdesk_session=")]
     assert cookies, response.headers
     flags = cookies[-1].lower()
     assert "httponly" in flags
     assert "samesite=strict" in flags
     assert "expires=" in flags  # a permanent session: it carries its own end
-    assert not [h for h in response.headers.getlist("Set-Cookie")
-                if h.startswith("remember_token")], "no remember-me cookie"
+    assert not [
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token")
+    ], "no remember-me cookie"
 
 
 def test_session_protection_strong(app, client, desk):
@@ -102,10 +104,16 @@ def test_admin_changes_need_a_recent_password(app, client, desk, clock):
     response = client.get("/admin/users/new")
     assert response.status_code == 302 and "/confirm" in response.location
     users = User.select().count()
-    response = client.post("/admin/users/new", data={
-        "csrf_token": csrf_token(client, "/"), "email": "x@example.org",
-        "organisation": "GB", "password": "a long enough passphrase"},
-        headers={"Referer": "http://localhost/admin/users/new"})
+    response = client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": csrf_token(client, "/"),
+            "email": "x@example.org",
+            "organisation": "GB",
+            "password": "a long enough passphrase",
+        },
+        headers={"Referer": "http://localhost/admin/users/new"},
+    )
     assert response.status_code == 302 and "/confirm" in response.location
     assert "next=/admin/users/new" in response.location.replace("%2F", "/")
     assert User.select().count() == users
@@ -115,11 +123,16 @@ def test_admin_changes_need_a_recent_password(app, client, desk, clock):
 
     page = client.get("/confirm?next=/admin/users/new")
     assert page.status_code == 200 and "password" in page.get_data(as_text=True).lower()
-    wrong = post(client, "/confirm?next=/admin/users/new", {"password": "not it at all"},
-                 form_page="/confirm")
+    wrong = post(
+        client,
+        "/confirm?next=/admin/users/new",
+        {"password": "not it at all"},
+        form_page="/confirm",
+    )
     assert wrong.status_code == 400
-    right = post(client, "/confirm?next=/admin/users/new", {"password": PASSWORD},
-                 form_page="/confirm")
+    right = post(
+        client, "/confirm?next=/admin/users/new", {"password": PASSWORD}, form_page="/confirm"
+    )
     assert right.status_code == 302 and right.location.endswith("/admin/users/new")
     assert client.get("/admin/users/new").status_code == 200
     response = post(client, deactivate, form_page="/")
@@ -128,8 +141,9 @@ def test_admin_changes_need_a_recent_password(app, client, desk, clock):
 
 def test_confirm_page_does_not_redirect_away(client, desk):
     login(client, desk.users["admin"])
-    response = post(client, "/confirm?next=https://evil.example/", {"password": PASSWORD},
-                    form_page="/confirm")
+    response = post(
+        client, "/confirm?next=https://evil.example/", {"password": PASSWORD}, form_page="/confirm"
+    )
     assert response.status_code == 302 and "evil.example" not in response.location
 
 
@@ -147,8 +161,9 @@ def test_confirm_counts_failed_attempts(client, desk):
 
 
 def _login_message(client, email: str, password: str) -> tuple[int, str]:
-    response = client.post("/login", data={"email": email, "password": password,
-                                           "csrf_token": csrf_token(client)})
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)}
+    )
     html = response.get_data(as_text=True)
     start = html.index("<main") if "<main" in html else 0
     html = re.sub(r'name="csrf_token"[^>]*>', "", html[start:], flags=re.S)
@@ -177,25 +192,35 @@ def test_failed_logins_are_audited_without_the_password(app, desk):
 # --- password rules ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("password, ok", [
-    ("short", False),
-    ("elevenchars", False),                     # 11
-    ("twelve chars", True),                     # 12
-    ("donor@example.org", False),               # the e-mail
-    ("DONOR@EXAMPLE.ORG", False),
-    ("password1234", False),                    # on the common list
-    ("Password1234", False),
-    ("aaaaaaaaaaaaaaaa", False),                # too few different characters
-    ("correct horse battery staple", True),
-])
+@pytest.mark.parametrize(
+    "password, ok",
+    [
+        ("short", False),
+        ("elevenchars", False),  # 11
+        ("twelve chars", True),  # 12
+        ("donor@example.org", False),  # the e-mail
+        ("DONOR@EXAMPLE.ORG", False),
+        ("password1234", False),  # on the common list
+        ("Password1234", False),
+        ("aaaaaaaaaaaaaaaa", False),  # too few different characters
+        ("correct horse battery staple", True),
+    ],
+)
 def test_password_rules(password, ok):
     assert (accounts.check_password_rules(password, "donor@example.org") is None) == ok
 
 
 def test_password_rules_apply_to_the_profile_form(client, desk):
     login(client, desk.users["donor"])
-    response = post(client, "/profile", {"pw-current": PASSWORD, "pw-new": "password1234",
-                                         "pw-csrf_token": csrf_token(client, "/")},
-                    form_page="/")
+    response = post(
+        client,
+        "/profile",
+        {
+            "pw-current": PASSWORD,
+            "pw-new": "password1234",
+            "pw-csrf_token": csrf_token(client, "/"),
+        },
+        form_page="/",
+    )
     assert response.status_code == 400
     assert accounts.authenticate("donor@example.org", PASSWORD) is not None

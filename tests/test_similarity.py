@@ -16,20 +16,34 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _pair(desk, **other):
-    a = desk.published(title_en="SOC analyst training programme",
-                       summary_en="Train 40 security operations centre analysts in threat hunting.",
-                       planned_start="2026-03-01", planned_end="2026-09-30")
-    b = desk.published(**({"title_en": "Training for SOC analysts",
-                           "summary_en": "A course for forty analysts of the security operations "
-                                         "centre covering threat hunting.",
-                           "planned_start": "2026-05-01", "planned_end": "2026-12-31"} | other))
+    a = desk.published(
+        title_en="SOC analyst training programme",
+        summary_en="Train 40 security operations centre analysts in threat hunting.",
+        planned_start="2026-03-01",
+        planned_end="2026-09-30",
+    )
+    b = desk.published(
+        **(
+            {
+                "title_en": "Training for SOC analysts",
+                "summary_en": "A course for forty analysts of the security operations "
+                "centre covering threat hunting.",
+                "planned_start": "2026-05-01",
+                "planned_end": "2026-12-31",
+            }
+            | other
+        )
+    )
     return a, b
 
 
 def test_paraphrase_found_with_reasons(desk):
     a, b = _pair(desk)
-    desk.published(title_en="Firewalls for ministries", category="equipment",
-                   summary_en="Buy perimeter firewalls.")
+    desk.published(
+        title_en="Firewalls for ministries",
+        category="equipment",
+        summary_en="Buy perimeter firewalls.",
+    )
     found = similarity.similar_projects(desk.user("back_office"), a)
     assert found[0].project.id == b.id
     assert found[0].score >= similarity.ALARM_THRESHOLD
@@ -39,18 +53,27 @@ def test_paraphrase_found_with_reasons(desk):
 
 
 def test_cross_language(desk):
-    a = desk.published(title_en="SOC analyst training", title_uk="",
-                       summary_en="Train forty analysts of the security operations centre.")
-    b = desk.published(title_en="", title_uk="Навчання аналітиків SOC",
-                       summary_uk="Навчання сорока аналітиків центру операцій безпеки.")
+    a = desk.published(
+        title_en="SOC analyst training",
+        title_uk="",
+        summary_en="Train forty analysts of the security operations centre.",
+    )
+    b = desk.published(
+        title_en="",
+        title_uk="Навчання аналітиків SOC",
+        summary_uk="Навчання сорока аналітиків центру операцій безпеки.",
+    )
     found = similarity.similar_projects(desk.user("back_office"), a)
     assert found and found[0].project.id == b.id
 
 
 def test_recipient_sees_only_its_own(desk):
     a, _b = _pair(desk)
-    other = desk.published("recipient2", title_en="SOC analyst training programme",
-                           summary_en="Train 40 security operations centre analysts.")
+    other = desk.published(
+        "recipient2",
+        title_en="SOC analyst training programme",
+        summary_en="Train 40 security operations centre analysts.",
+    )
     refs = {c.ref for c in similarity.similar_projects(desk.user("recipient"), a)}
     assert other.ref not in refs
     officer_refs = {c.ref for c in similarity.similar_projects(desk.user("back_office"), a)}
@@ -120,8 +143,9 @@ def test_labelled_set_meets_the_targets(db):
     assert len(data["pairs"]) >= 100
     kinds = {p["kind"] for p in data["pairs"]}
     assert {"paraphrase_en", "paraphrase_uk", "cross_language", "other_department"} <= kinds
-    spec = importlib.util.spec_from_file_location("eval_duplicates",
-                                                  ROOT / "scripts" / "eval_duplicates.py")
+    spec = importlib.util.spec_from_file_location(
+        "eval_duplicates", ROOT / "scripts" / "eval_duplicates.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     result = module.evaluate(data)
@@ -138,9 +162,12 @@ def test_project_page_panel_and_decision_buttons(client, desk):
     html = client.get(page).get_data(as_text=True)
     assert 'id="overlaps"' in html and b.ref in html and "same recipient" in html
     assert 'value="not_duplicate"' in html
-    response = post(client, f"/projects/{a.ref}/duplicate-decisions",
-                    {"other": b.ref, "kind": "not_duplicate", "note": "two cohorts"},
-                    form_page=page)
+    response = post(
+        client,
+        f"/projects/{a.ref}/duplicate-decisions",
+        {"other": b.ref, "kind": "not_duplicate", "note": "two cohorts"},
+        form_page=page,
+    )
     assert response.status_code == 302
     assert ProjectLink.get().kind == "not_duplicate"
     # The donor sees the project but not the overlaps panel.
@@ -158,8 +185,10 @@ def test_quick_duplicates_answers_as_the_quick_check_does(desk):
     gives for each project: same pool, same IDF, same scores, decided pairs left out."""
     officer = desk.user("back_office")
     a, b = _pair(desk)
-    c = desk.published(title_en="SOC analysts: threat hunting course",
-                       summary_en="Forty analysts of the security operations centre.")
+    c = desk.published(
+        title_en="SOC analysts: threat hunting course",
+        summary_en="Forty analysts of the security operations centre.",
+    )
     d = desk.published(title_en="Firewall licences", summary_en="Perimeter firewalls.")
     e = desk.published("recipient2", title_en="SOC analyst training programme")
     f = desk.published(title_en="SOC analyst training programme", category="equipment")
@@ -169,11 +198,16 @@ def test_quick_duplicates_answers_as_the_quick_check_does(desk):
     donor = desk.user("donor")
     for user in (officer, donor, desk.user("recipient")):
         for min_score in (0.0, similarity.MIN_SCORE, 0.5, similarity.ALARM_THRESHOLD):
-            expected = _answers((p, cand) for p in projects for cand in
-                                similarity.similar_projects(user, p, limit=3, use_index=False,
-                                                            min_score=min_score))
-            got = _answers(similarity.quick_duplicates(user, projects, limit=3,
-                                                       min_score=min_score))
+            expected = _answers(
+                (p, cand)
+                for p in projects
+                for cand in similarity.similar_projects(
+                    user, p, limit=3, use_index=False, min_score=min_score
+                )
+            )
+            got = _answers(
+                similarity.quick_duplicates(user, projects, limit=3, min_score=min_score)
+            )
             assert got == expected, (user.email, min_score)
             if user is donor:  # AMBER+STRICT: the offices and the recipient only
                 assert hidden.id not in {cand for _p, cand, _s, _r in got}
@@ -183,8 +217,11 @@ def test_quick_duplicates_answers_as_the_quick_check_does(desk):
 def test_text_bound_never_below_the_score(desk):
     """could_reach is an upper bound: a candidate it rules out never scores min_score."""
     a, b = _pair(desk)
-    others = [b, desk.published(title_en="Firewall licences", summary_en="Perimeter firewalls."),
-              desk.published(title_en="Training", category="equipment", oblast="UA-63")]
+    others = [
+        b,
+        desk.published(title_en="Firewall licences", summary_en="Perimeter firewalls."),
+        desk.published(title_en="Training", category="equipment", oblast="UA-63"),
+    ]
     for cand in similarity.similar_projects(desk.user("back_office"), a, min_score=0.0):
         assert similarity.could_reach(cand.text, cand.score)
     assert not similarity.could_reach(0.1, 0.46)

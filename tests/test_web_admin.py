@@ -10,8 +10,16 @@ from tests.conftest import PASSWORD, csrf_token, login, post
 from tmdesk.core import funding, pledges
 from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, User
 
-ADMIN_PAGES = ["/admin/", "/admin/organisations", "/admin/organisations/new", "/admin/users",
-               "/admin/users/new", "/admin/audit", "/admin/rates", "/admin/rates/USD"]
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/organisations",
+    "/admin/organisations/new",
+    "/admin/users",
+    "/admin/users/new",
+    "/admin/audit",
+    "/admin/rates",
+    "/admin/rates/USD",
+]
 
 
 @pytest.mark.parametrize("path", ADMIN_PAGES)
@@ -23,15 +31,17 @@ def test_admin_pages_answer_admins(client, desk, path):
     assert "<h1>" in html
 
 
-@pytest.mark.parametrize("role", ["recipient", "back_office", "project_office", "donor",
-                                  "observer", "company"])
+@pytest.mark.parametrize(
+    "role", ["recipient", "back_office", "project_office", "donor", "observer", "company"]
+)
 def test_admin_pages_forbidden_to_others(client, desk, role):
     login(client, desk.users[role])
     for path in ADMIN_PAGES:
         assert client.get(path).status_code == 403, path
     user = desk.user("donor2")
-    response = client.post(f"/admin/users/{user.id}/deactivate",
-                           data={"csrf_token": csrf_token(client, "/")})
+    response = client.post(
+        f"/admin/users/{user.id}/deactivate", data={"csrf_token": csrf_token(client, "/")}
+    )
     assert response.status_code == 403
     assert User.get_by_id(user.id).active
 
@@ -48,23 +58,37 @@ def test_admin_nav_entry_only_for_admins(client, desk):
 
 def test_create_organisation_and_errors_keep_input(client, desk):
     login(client, desk.users["admin"])
-    response = post(client, "/admin/organisations/new", {
-        "code": "CERT-X", "kind": "company", "country": "UKR", "name_en": "Cert X Ltd",
-        "name_uk": "Серт Ікс"})
+    response = post(
+        client,
+        "/admin/organisations/new",
+        {
+            "code": "CERT-X",
+            "kind": "company",
+            "country": "UKR",
+            "name_en": "Cert X Ltd",
+            "name_uk": "Серт Ікс",
+        },
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Cert X Ltd" in html and "Серт Ікс" in html
     assert "two-letter country code" in html
-    response = post(client, "/admin/organisations/new", {
-        "code": "cert-x", "kind": "company", "country": "ua", "name_en": "Cert X Ltd"})
+    response = post(
+        client,
+        "/admin/organisations/new",
+        {"code": "cert-x", "kind": "company", "country": "ua", "name_en": "Cert X Ltd"},
+    )
     assert response.status_code == 302
     org = Organisation.get(Organisation.code == "CERT-X")
     assert org.kind == "company" and org.country == "UA"
     assert "CERT-X" in client.get("/admin/organisations").get_data(as_text=True)
     # The same code again is refused on the code field.
-    response = post(client, "/admin/organisations/new", {
-        "code": "CERT-X", "kind": "company", "country": "UA", "name_en": "Other"},
-        form_page="/admin/organisations/new")
+    response = post(
+        client,
+        "/admin/organisations/new",
+        {"code": "CERT-X", "kind": "company", "country": "UA", "name_en": "Other"},
+        form_page="/admin/organisations/new",
+    )
     assert response.status_code == 400
     assert "already used" in response.get_data(as_text=True)
 
@@ -74,8 +98,17 @@ def test_edit_organisation_keeps_code(client, desk):
     org = desk.orgs["company"]
     path = f"/admin/organisations/{org.id}/edit"
     assert "CyberCo LLC" in client.get(path).get_data(as_text=True)
-    response = post(client, path, {"code": "HACKED", "kind": "company", "country": "UA",
-                                   "name_en": "CyberCo Group", "iati_id": "UA-EDR-123"})
+    response = post(
+        client,
+        path,
+        {
+            "code": "HACKED",
+            "kind": "company",
+            "country": "UA",
+            "name_en": "CyberCo Group",
+            "iati_id": "UA-EDR-123",
+        },
+    )
     assert response.status_code == 302
     org = Organisation.get_by_id(org.id)
     assert org.code == "CYBERCO" and org.name_en == "CyberCo Group"
@@ -93,17 +126,32 @@ def test_users_list_shows_organisation_and_status(client, desk):
 
 def test_create_user_requires_password_rules(client, desk):
     login(client, desk.users["admin"])
-    response = post(client, "/admin/users/new", {
-        "email": "new.officer@example.org", "name": "New Officer", "organisation": "BACKOFFICE",
-        "password": "short"})
+    response = post(
+        client,
+        "/admin/users/new",
+        {
+            "email": "new.officer@example.org",
+            "name": "New Officer",
+            "organisation": "BACKOFFICE",
+            "password": "short",
+        },
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "new.officer@example.org" in html and "New Officer" in html
     assert "at least 12 characters" in html
     assert not User.select().where(User.email == "new.officer@example.org").exists()
-    response = post(client, "/admin/users/new", {
-        "email": "new.officer@example.org", "name": "New Officer", "organisation": "BACKOFFICE",
-        "password": "a sound passphrase"}, form_page="/admin/users/new")
+    response = post(
+        client,
+        "/admin/users/new",
+        {
+            "email": "new.officer@example.org",
+            "name": "New Officer",
+            "organisation": "BACKOFFICE",
+            "password": "a sound passphrase",
+        },
+        form_page="/admin/users/new",
+    )
     assert response.status_code == 302
     user = User.get(User.email == "new.officer@example.org")
     assert user.organisation.code == "BACKOFFICE" and not user.is_admin
@@ -125,8 +173,9 @@ def test_deactivated_user_cannot_log_in_and_is_logged_out(app, desk):
     assert donor_client.get("/").status_code == 302
     # and the right password no longer logs in
     fresh = app.test_client()
-    response = fresh.post("/login", data={"email": donor.email, "password": PASSWORD,
-                                          "csrf_token": csrf_token(fresh)})
+    response = fresh.post(
+        "/login", data={"email": donor.email, "password": PASSWORD, "csrf_token": csrf_token(fresh)}
+    )
     assert response.status_code == 400
     assert "Deactivated" in admin_client.get("/admin/users").get_data(as_text=True)
     event = AuditEvent.select().where(AuditEvent.action == "user.deactivate").get()
@@ -140,8 +189,12 @@ def test_deactivated_user_cannot_log_in_and_is_logged_out(app, desk):
 def test_admin_cannot_deactivate_self(client, desk):
     login(client, desk.users["admin"])
     admin = desk.user("admin")
-    response = post(client, f"/admin/users/{admin.id}/deactivate", form_page="/admin/users",
-                    follow_redirects=True)
+    response = post(
+        client,
+        f"/admin/users/{admin.id}/deactivate",
+        form_page="/admin/users",
+        follow_redirects=True,
+    )
     assert "cannot deactivate your own account" in response.get_data(as_text=True)
     assert User.get_by_id(admin.id).active
 
@@ -164,8 +217,9 @@ def test_audit_log_newest_first_filters_and_readable_changes(client, desk):
     from tmdesk.core import accounts
 
     org = desk.orgs["company"]
-    accounts.update_organisation(desk.user("admin"), org,
-                                 {"kind": "company", "country": "UA", "name_en": "CyberCo 2"})
+    accounts.update_organisation(
+        desk.user("admin"), org, {"kind": "company", "country": "UA", "name_en": "CyberCo 2"}
+    )
     login(client, desk.users["admin"])
     html = client.get("/admin/audit").get_data(as_text=True)
     assert html.index("organisation.update") < html.index("organisation.create")
@@ -198,8 +252,9 @@ def test_audit_log_paginates(client, desk):
 
 def test_rate_change_moves_funding_in_eur(client, desk):
     project = desk.published(budget_amount="100000", budget_currency="EUR")
-    pledge = pledges.create_pledge(desk.user("donor"), project,
-                                   {"amount": "50000", "currency": "USD"})
+    pledge = pledges.create_pledge(
+        desk.user("donor"), project, {"amount": "50000", "currency": "USD"}
+    )
     pledges.transition_pledge(desk.user("donor"), pledge, "confirm")
     before = funding.project_funding(project)
     assert before.confirmed_eur == Decimal("46000.00")
@@ -237,10 +292,14 @@ def test_readable_changes():
     from tmdesk.core.models import AuditEvent
     from tmdesk.web.admin import readable_changes
 
-    update = AuditEvent(before='{"a": 1, "b": "x", "at": "2026-01-02T03:04:05"}',
-                        after='{"a": 1, "b": "y", "at": "2026-01-02T03:04:06"}')
-    assert readable_changes(update) == [("at", "2026-01-02 03:04:05", "2026-01-02 03:04:06"),
-                                        ("b", "x", "y")]
+    update = AuditEvent(
+        before='{"a": 1, "b": "x", "at": "2026-01-02T03:04:05"}',
+        after='{"a": 1, "b": "y", "at": "2026-01-02T03:04:06"}',
+    )
+    assert readable_changes(update) == [
+        ("at", "2026-01-02 03:04:05", "2026-01-02 03:04:06"),
+        ("b", "x", "y"),
+    ]
     create = AuditEvent(before=None, after='{"note": "", "n": null, "ok": true}')
     assert readable_changes(create) == [("ok", "", "yes")]
     delete = AuditEvent(before='{"role": "SOC"}', after=None)

@@ -22,8 +22,11 @@ def client(app):
 
 
 def _offer(desk, who="donor", **data) -> Offer:
-    data = {"category": "equipment", "description": "200 Starlink terminals",
-            "quantity": "200"} | data
+    data = {
+        "category": "equipment",
+        "description": "200 Starlink terminals",
+        "quantity": "200",
+    } | data
     return offers.create_offer(desk.user(who), data)
 
 
@@ -75,8 +78,11 @@ def test_offers_visible_to_their_organisation_and_the_offices(client, app, desk)
 def test_offers_filter_by_status_and_category(client, desk):
     _offer(desk, description="Terminals", category="connectivity")
     training = _offer(desk, description="SOC analyst training", category="training")
-    offers.update_offer(desk.user("donor"), training, {
-        "category": "training", "description": "SOC analyst training", "status": "closed"})
+    offers.update_offer(
+        desk.user("donor"),
+        training,
+        {"category": "training", "description": "SOC analyst training", "status": "closed"},
+    )
     login(client, desk.users["donor"])
     html = client.get("/offers?category=connectivity").get_data(as_text=True)
     assert "Terminals" in html and "SOC analyst training" not in html
@@ -89,16 +95,28 @@ def test_donor_records_an_offer_and_errors_keep_input(client, desk):
     login(client, desk.users["donor"])
     html = client.get("/offers/new").get_data(as_text=True)
     assert 'name="organisation"' not in html
-    response = post(client, "/offers/new", {"category": "", "description": "SOC training",
-                                            "quantity": "forty", "value_amount": "100"})
+    response = post(
+        client,
+        "/offers/new",
+        {"category": "", "description": "SOC training", "quantity": "forty", "value_amount": "100"},
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "SOC training" in html and 'value="forty"' in html and 'value="100"' in html
     assert "Give the currency of the value." in html
-    response = post(client, "/offers/new", {
-        "category": "training", "description": "SOC training for 40 analysts",
-        "quantity": "40", "value_amount": "80000", "value_currency": "GBP",
-        "valid_until": "2026-12-31"}, form_page="/offers/new")
+    response = post(
+        client,
+        "/offers/new",
+        {
+            "category": "training",
+            "description": "SOC training for 40 analysts",
+            "quantity": "40",
+            "value_amount": "80000",
+            "value_currency": "GBP",
+            "valid_until": "2026-12-31",
+        },
+        form_page="/offers/new",
+    )
     assert response.status_code == 302
     offer = Offer.get(Offer.description == "SOC training for 40 analysts")
     assert offer.organisation.code == "GB" and offer.value_amount == Decimal("80000.00")
@@ -108,13 +126,17 @@ def test_donor_records_an_offer_and_errors_keep_input(client, desk):
 
 def test_officer_records_offer_for_a_company(client, desk):
     login(client, desk.users["project_office"])
-    response = post(client, "/offers/new", {"category": "incident-response",
-                                            "description": "IR retainer"})
+    response = post(
+        client, "/offers/new", {"category": "incident-response", "description": "IR retainer"}
+    )
     assert response.status_code == 400
     assert "Choose the donor or company" in response.get_data(as_text=True)
-    response = post(client, "/offers/new", {"organisation": "SECURA",
-                                            "category": "incident-response",
-                                            "description": "IR retainer"}, form_page="/offers/new")
+    response = post(
+        client,
+        "/offers/new",
+        {"organisation": "SECURA", "category": "incident-response", "description": "IR retainer"},
+        form_page="/offers/new",
+    )
     assert response.status_code == 302
     assert Offer.get(Offer.description == "IR retainer").organisation.code == "SECURA"
 
@@ -124,8 +146,16 @@ def test_edit_offer(client, app, desk):
     login(client, desk.users["donor"])
     path = f"/offers/{offer.id}/edit"
     assert "200 Starlink terminals" in client.get(path).get_data(as_text=True)
-    response = post(client, path, {"category": "connectivity", "description": "150 terminals",
-                                   "quantity": "150", "status": "open"})
+    response = post(
+        client,
+        path,
+        {
+            "category": "connectivity",
+            "description": "150 terminals",
+            "quantity": "150",
+            "status": "open",
+        },
+    )
     assert response.status_code == 302
     offer = Offer.get_by_id(offer.id)
     assert offer.quantity == 150 and offer.category == "connectivity"
@@ -143,16 +173,24 @@ def test_officer_links_offer_by_reference_and_unlinks(client, desk):
     offer = _offer(desk)
     login(client, desk.users["back_office"])
     path = f"/offers/{offer.id}/links"
-    response = post(client, path, {"ref": project.ref.lower(), "note": "fits the need"},
-                    form_page=f"/offers/{offer.id}")
+    response = post(
+        client,
+        path,
+        {"ref": project.ref.lower(), "note": "fits the need"},
+        form_page=f"/offers/{offer.id}",
+    )
     assert response.status_code == 302
     link = OfferLink.get(OfferLink.offer == offer.id)
     assert link.project_id == project.id and link.note == "fits the need"
     assert Offer.get_by_id(offer.id).status == "matched"
     html = client.get(f"/offers/{offer.id}").get_data(as_text=True)
     assert project.ref in html and f"/offer-links/{link.id}/delete" in html
-    response = post(client, f"/offer-links/{link.id}/delete", {"next": f"/offers/{offer.id}"},
-                    form_page=f"/offers/{offer.id}")
+    response = post(
+        client,
+        f"/offer-links/{link.id}/delete",
+        {"next": f"/offers/{offer.id}"},
+        form_page=f"/offers/{offer.id}",
+    )
     assert response.status_code == 302
     assert not OfferLink.select().exists()
 
@@ -165,8 +203,9 @@ def test_linking_to_hidden_or_missing_project_is_not_found(client, desk):
     login(client, desk.users["back_office"])
     page = f"/offers/{offer.id}"
     for ref in (hidden.ref, draft.ref, "TM-2099-9999"):
-        response = post(client, f"/offers/{offer.id}/links", {"ref": ref, "note": "x"},
-                        form_page=page)
+        response = post(
+            client, f"/offers/{offer.id}/links", {"ref": ref, "note": "x"}, form_page=page
+        )
         assert response.status_code == 404, ref
         html = response.get_data(as_text=True)
         assert "No project with this reference was found." in html
@@ -180,8 +219,9 @@ def test_only_officers_link_and_unlink(client, desk):
     login(client, desk.users["donor"])
     html = client.get(f"/offers/{offer.id}").get_data(as_text=True)
     assert "Link to a project" not in html
-    response = post(client, f"/offers/{offer.id}/links", {"ref": project.ref},
-                    form_page=f"/offers/{offer.id}")
+    response = post(
+        client, f"/offers/{offer.id}/links", {"ref": project.ref}, form_page=f"/offers/{offer.id}"
+    )
     assert response.status_code == 403
     link = offers.link_offer(desk.user("back_office"), offer, project)
     response = post(client, f"/offer-links/{link.id}/delete", form_page=f"/offers/{offer.id}")
@@ -210,15 +250,22 @@ def test_link_from_the_project_page(client, desk):
     project = desk.published()
     offer = _offer(desk)
     login(client, desk.users["project_office"])
-    response = post(client, f"/projects/{project.ref}/offer-links",
-                    {"olink-offer": str(offer.id), "olink-note": "from the project page"},
-                    form_page="/offers")
+    response = post(
+        client,
+        f"/projects/{project.ref}/offer-links",
+        {"olink-offer": str(offer.id), "olink-note": "from the project page"},
+        form_page="/offers",
+    )
     assert response.status_code == 302
     assert OfferLink.get(OfferLink.project == project.id).note == "from the project page"
     hidden = desk.published()
     _hide(hidden)
-    response = post(client, f"/projects/{hidden.ref}/offer-links",
-                    {"olink-offer": str(offer.id)}, form_page="/offers")
+    response = post(
+        client,
+        f"/projects/{hidden.ref}/offer-links",
+        {"olink-offer": str(offer.id)},
+        form_page="/offers",
+    )
     assert response.status_code == 404
 
 
@@ -230,27 +277,50 @@ def test_officer_adds_edits_and_removes_an_engagement(client, desk):
     login(client, desk.users["back_office"])
     assert client.get(f"/projects/{project.ref}/engagements/new").status_code == 200
     path = f"/projects/{project.ref}/engagements"
-    response = post(client, path, {"eng-company": "CYBERCO", "eng-role": "SOC deployment",
-                                   "eng-contract_amount": "120000",
-                                   "eng-start_date": "2026-05-01", "eng-end_date": "2026-04-01"},
-                    form_page=f"{path}/new")
+    response = post(
+        client,
+        path,
+        {
+            "eng-company": "CYBERCO",
+            "eng-role": "SOC deployment",
+            "eng-contract_amount": "120000",
+            "eng-start_date": "2026-05-01",
+            "eng-end_date": "2026-04-01",
+        },
+        form_page=f"{path}/new",
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert 'value="SOC deployment"' in html and 'value="120000"' in html
     assert "Give the currency of the contract value." in html
     assert "The end date is before the start date." in html
-    response = post(client, path, {"eng-company": "CYBERCO", "eng-role": "SOC deployment",
-                                   "eng-contract_amount": "120000",
-                                   "eng-contract_currency": "EUR",
-                                   "eng-start_date": "2026-05-01"}, form_page=f"{path}/new")
+    response = post(
+        client,
+        path,
+        {
+            "eng-company": "CYBERCO",
+            "eng-role": "SOC deployment",
+            "eng-contract_amount": "120000",
+            "eng-contract_currency": "EUR",
+            "eng-start_date": "2026-05-01",
+        },
+        form_page=f"{path}/new",
+    )
     assert response.status_code == 302
     engagement = Engagement.get(Engagement.project == project.id)
     assert engagement.company.code == "CYBERCO"
     assert engagement.contract_amount == Decimal("120000.00")
     edit = f"/engagements/{engagement.id}/edit"
     assert 'value="SOC deployment"' in client.get(edit).get_data(as_text=True)
-    response = post(client, edit, {"eng-role": "SOC deployment and training",
-                                   "eng-contract_amount": "", "eng-start_date": "2026-05-01"})
+    response = post(
+        client,
+        edit,
+        {
+            "eng-role": "SOC deployment and training",
+            "eng-contract_amount": "",
+            "eng-start_date": "2026-05-01",
+        },
+    )
     assert response.status_code == 302
     engagement = Engagement.get_by_id(engagement.id)
     assert engagement.role == "SOC deployment and training"
@@ -264,29 +334,34 @@ def test_officer_adds_edits_and_removes_an_engagement(client, desk):
 @pytest.mark.parametrize("role", ["donor", "recipient", "company", "observer"])
 def test_others_cannot_manage_engagements(client, desk, role):
     project = desk.published()
-    engagement = offers.create_engagement(desk.user("back_office"), project, "CYBERCO",
-                                          {"role": "Training"})
+    engagement = offers.create_engagement(
+        desk.user("back_office"), project, "CYBERCO", {"role": "Training"}
+    )
     login(client, desk.users[role])
     assert client.get(f"/projects/{project.ref}/engagements/new").status_code == 403
     assert client.get(f"/engagements/{engagement.id}/edit").status_code == 403
     response = post(client, f"/engagements/{engagement.id}/delete", form_page="/")
     assert response.status_code == 403
-    response = post(client, f"/projects/{project.ref}/engagements",
-                    {"eng-company": "SECURA", "eng-role": "x"}, form_page="/")
+    response = post(
+        client,
+        f"/projects/{project.ref}/engagements",
+        {"eng-company": "SECURA", "eng-role": "x"},
+        form_page="/",
+    )
     assert response.status_code == 403
     assert Engagement.select().count() == 1
 
 
 def test_engagement_on_hidden_project_is_404(client, desk):
     project = desk.published()
-    engagement = offers.create_engagement(desk.user("back_office"), project, "CYBERCO",
-                                          {"role": "Training"})
+    engagement = offers.create_engagement(
+        desk.user("back_office"), project, "CYBERCO", {"role": "Training"}
+    )
     _hide(project)
     login(client, desk.users["back_office"])
     assert client.get(f"/projects/{project.ref}/engagements/new").status_code == 404
     assert client.get(f"/engagements/{engagement.id}/edit").status_code == 404
-    assert post(client, f"/engagements/{engagement.id}/delete",
-                form_page="/").status_code == 404
+    assert post(client, f"/engagements/{engagement.id}/delete", form_page="/").status_code == 404
 
 
 # --- the project page partials --------------------------------------------------------
@@ -302,44 +377,80 @@ def test_offers_partial(app, desk):
     project = desk.published()
     offer = _offer(desk)
     other = _offer(desk, "company", description="Pentest for 3 sites")
-    empty = _render(app, desk.user("donor"), "offers/_project_offers.html", project=project,
-                    offer_links=[])
+    empty = _render(
+        app, desk.user("donor"), "offers/_project_offers.html", project=project, offer_links=[]
+    )
     assert "<h2" in empty and "No offers linked" in empty
     assert "olink-offer" not in empty  # donors do not link offers
-    officer_empty = _render(app, desk.user("back_office"), "offers/_project_offers.html",
-                            project=project, offer_links=[])
+    officer_empty = _render(
+        app,
+        desk.user("back_office"),
+        "offers/_project_offers.html",
+        project=project,
+        offer_links=[],
+    )
     assert "olink-offer" in officer_empty and "Pentest for 3 sites" in officer_empty
     link = offers.link_offer(desk.user("back_office"), offer, project)
     links = list(OfferLink.select().where(OfferLink.project == project.id))
-    officer = _render(app, desk.user("back_office"), "offers/_project_offers.html",
-                      project=project, offer_links=links)
+    officer = _render(
+        app,
+        desk.user("back_office"),
+        "offers/_project_offers.html",
+        project=project,
+        offer_links=links,
+    )
     assert "200 Starlink terminals" in officer and f"/offer-links/{link.id}/delete" in officer
     # a linked offer is no longer offered in the form; the other one still is
     assert f'value="{offer.id}"' not in officer and f'value="{other.id}"' in officer
-    donor = _render(app, desk.user("donor"), "offers/_project_offers.html", project=project,
-                    offer_links=links)
+    donor = _render(
+        app, desk.user("donor"), "offers/_project_offers.html", project=project, offer_links=links
+    )
     assert f"/offers/{offer.id}" in donor and "/delete" not in donor
-    donor2 = _render(app, desk.user("donor2"), "offers/_project_offers.html", project=project,
-                     offer_links=links)
+    donor2 = _render(
+        app, desk.user("donor2"), "offers/_project_offers.html", project=project, offer_links=links
+    )
     assert "200 Starlink terminals" in donor2 and f'href="/offers/{offer.id}"' not in donor2
 
 
 def test_engagements_partial(app, desk):
     project = desk.published()
-    empty = _render(app, desk.user("back_office"), "offers/_project_engagements.html",
-                    project=project, engagements=[])
+    empty = _render(
+        app,
+        desk.user("back_office"),
+        "offers/_project_engagements.html",
+        project=project,
+        engagements=[],
+    )
     assert "<h2" in empty and "No company is engaged" in empty and "eng-company" in empty
-    engagement = offers.create_engagement(desk.user("back_office"), project, "CYBERCO", {
-        "role": "SOC deployment", "contract_amount": "1000", "contract_currency": "EUR",
-        "start_date": "2026-01-05"})
+    engagement = offers.create_engagement(
+        desk.user("back_office"),
+        project,
+        "CYBERCO",
+        {
+            "role": "SOC deployment",
+            "contract_amount": "1000",
+            "contract_currency": "EUR",
+            "start_date": "2026-01-05",
+        },
+    )
     items = list(Engagement.select().where(Engagement.project == project.id))
-    officer = _render(app, desk.user("back_office"), "offers/_project_engagements.html",
-                      project=project, engagements=items)
+    officer = _render(
+        app,
+        desk.user("back_office"),
+        "offers/_project_engagements.html",
+        project=project,
+        engagements=items,
+    )
     assert "CyberCo LLC" in officer and "SOC deployment" in officer and "1,000.00 EUR" in officer
     assert f"/engagements/{engagement.id}/edit" in officer
     assert f"/engagements/{engagement.id}/delete" in officer
-    donor = _render(app, desk.user("donor"), "offers/_project_engagements.html",
-                    project=project, engagements=items)
+    donor = _render(
+        app,
+        desk.user("donor"),
+        "offers/_project_engagements.html",
+        project=project,
+        engagements=items,
+    )
     assert "CyberCo LLC" in donor and "/edit" not in donor and "eng-company" not in donor
 
 

@@ -40,9 +40,17 @@ def test_donor_pledges_money_and_in_kind(client, desk):
     html = page.get_data(as_text=True)
     assert 'name="donor"' not in html  # donors pledge for their own organisation
     assert 'for="amount"' in html and 'for="in_kind"' in html
-    response = post(client, path, {"amount": "25 000,50", "currency": "GBP",
-                                   "date": "2026-03-01", "in_kind": "Laptops",
-                                   "in_kind_quantity": "40"})
+    response = post(
+        client,
+        path,
+        {
+            "amount": "25 000,50",
+            "currency": "GBP",
+            "date": "2026-03-01",
+            "in_kind": "Laptops",
+            "in_kind_quantity": "40",
+        },
+    )
     assert response.status_code == 302
     pledge = Pledge.get(Pledge.project == project.id)
     assert pledge.donor.code == "GB" and pledge.amount == Decimal("25000.50")
@@ -54,9 +62,17 @@ def test_donor_pledges_money_and_in_kind(client, desk):
 def test_pledge_form_errors_keep_what_was_typed(client, desk):
     project = desk.published()
     login(client, desk.users["donor"])
-    response = post(client, f"/projects/{project.ref}/pledges/new", {
-        "amount": "12abc", "currency": "USD", "in_kind": "Starlink terminals",
-        "in_kind_quantity": "many", "note": "via embassy"})
+    response = post(
+        client,
+        f"/projects/{project.ref}/pledges/new",
+        {
+            "amount": "12abc",
+            "currency": "USD",
+            "in_kind": "Starlink terminals",
+            "in_kind_quantity": "many",
+            "note": "via embassy",
+        },
+    )
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert 'value="12abc"' in html and "Starlink terminals" in html
@@ -112,8 +128,9 @@ def test_pledge_on_hidden_project_is_404(client, desk):
     login(client, desk.users["donor"])
     assert client.get(f"/projects/{project.ref}/pledges/new").status_code == 404
     assert client.get(f"/pledges/{pledge.id}/edit").status_code == 404
-    response = post(client, f"/pledges/{pledge.id}/transition", {"action": "confirm"},
-                    form_page="/pledges")
+    response = post(
+        client, f"/pledges/{pledge.id}/transition", {"action": "confirm"}, form_page="/pledges"
+    )
     assert response.status_code == 404
     assert Pledge.get_by_id(pledge.id).status == "offered"
     assert client.get("/pledges/999999/edit").status_code == 404
@@ -125,11 +142,16 @@ def test_donor_cannot_act_on_another_donors_pledge(client, desk):
     login(client, desk.users["donor2"])
     assert client.get(f"/pledges/{pledge.id}/edit").status_code == 403
     for action in ("confirm", "withdraw"):
-        response = post(client, f"/pledges/{pledge.id}/transition", {"action": action},
-                        form_page="/pledges")
+        response = post(
+            client, f"/pledges/{pledge.id}/transition", {"action": action}, form_page="/pledges"
+        )
         assert response.status_code == 403
-    response = post(client, f"/pledges/{pledge.id}/edit", {"amount": "1", "currency": "EUR"},
-                    form_page="/pledges")
+    response = post(
+        client,
+        f"/pledges/{pledge.id}/edit",
+        {"amount": "1", "currency": "EUR"},
+        form_page="/pledges",
+    )
     assert response.status_code == 403
     pledge = Pledge.get_by_id(pledge.id)
     assert pledge.status == "offered" and pledge.amount == Decimal("1000.00")
@@ -158,8 +180,13 @@ def test_lifecycle_through_the_page(client, desk):
     login(client, desk.users["donor"])
     path = f"/pledges/{pledge.id}/transition"
     # an illegal step is refused with a message, nothing changes
-    response = post(client, path, {"action": "disburse", "next": "/pledges"},
-                    form_page="/pledges", follow_redirects=True)
+    response = post(
+        client,
+        path,
+        {"action": "disburse", "next": "/pledges"},
+        form_page="/pledges",
+        follow_redirects=True,
+    )
     assert "cannot be sent to" in response.get_data(as_text=True)
     assert Pledge.get_by_id(pledge.id).status == "offered"
     response = post(client, path, {"action": "confirm", "next": "/pledges"}, form_page="/pledges")
@@ -169,8 +196,12 @@ def test_lifecycle_through_the_page(client, desk):
     assert Pledge.get_by_id(pledge.id).status == "disbursed"
     # an outside "next" is not followed
     pledge2 = _pledge(desk, project)
-    response = post(client, f"/pledges/{pledge2.id}/transition",
-                    {"action": "withdraw", "next": "https://evil.example/"}, form_page="/pledges")
+    response = post(
+        client,
+        f"/pledges/{pledge2.id}/transition",
+        {"action": "withdraw", "next": "https://evil.example/"},
+        form_page="/pledges",
+    )
     assert "evil" not in response.location
     assert Pledge.get_by_id(pledge2.id).status == "withdrawn"
 
@@ -252,8 +283,10 @@ def test_pledges_list_paginates(client, desk, monkeypatch):
 
 def test_offer_turned_into_pledge(client, desk):
     project = desk.published()
-    offer = offers.create_offer(desk.user("donor"), {
-        "category": "equipment", "description": "200 Starlink terminals", "quantity": "200"})
+    offer = offers.create_offer(
+        desk.user("donor"),
+        {"category": "equipment", "description": "200 Starlink terminals", "quantity": "200"},
+    )
     login(client, desk.users["donor"])
     path = f"/projects/{project.ref}/pledges/new?offer={offer.id}"
     html = client.get(path).get_data(as_text=True)
@@ -264,11 +297,13 @@ def test_offer_turned_into_pledge(client, desk):
 
 
 def _render_partial(app, user, project):
-    with app.test_request_context(f"/projects/{project.ref}",
-                                  headers={"Accept-Language": "en"}):
+    with app.test_request_context(f"/projects/{project.ref}", headers={"Accept-Language": "en"}):
         login_user(user)
-        items = list(Pledge.select().where(Pledge.project == project.id)
-                     .order_by(Pledge.created_at.desc(), Pledge.id.desc()))
+        items = list(
+            Pledge.select()
+            .where(Pledge.project == project.id)
+            .order_by(Pledge.created_at.desc(), Pledge.id.desc())
+        )
         return render_template("pledges/_project_pledges.html", project=project, pledges=items)
 
 
@@ -311,5 +346,9 @@ def test_pledge_warnings_shown_and_must_be_acknowledged(app, desk):
     assert Pledge.select().count() == 1
     # A modest pledge on a project with room left needs no acknowledgement.
     other = desk.published(budget_amount="100000", title_en="Other need")
-    assert post(client, f"/projects/{other.ref}/pledges/new",
-                {"amount": "100", "currency": "EUR"}).status_code == 302
+    assert (
+        post(
+            client, f"/projects/{other.ref}/pledges/new", {"amount": "100", "currency": "EUR"}
+        ).status_code
+        == 302
+    )

@@ -39,20 +39,32 @@ def published_with_pledges(desk, **fields) -> Project:
 def test_whole_story(app, desk):
     recipient = client_for(app, desk, "recipient")
     # The recipient drafts …
-    response = post(recipient, "/projects/new", {
-        "title_en": "Incident response kit", "title_uk": "Набір реагування на інциденти",
-        "summary_en": "Forensic laptops and licences for the regional CERT.",
-        "category": "incident-response", "oblast": "UA-46", "budget_amount": "50 000",
-        "budget_currency": "EUR", "priority": "high", "tlp": "GREEN",
-        "planned_start": "2026-03-01", "planned_end": "2026-09-30",
-        "beneficiaries": "Lviv regional CERT"})
+    response = post(
+        recipient,
+        "/projects/new",
+        {
+            "title_en": "Incident response kit",
+            "title_uk": "Набір реагування на інциденти",
+            "summary_en": "Forensic laptops and licences for the regional CERT.",
+            "category": "incident-response",
+            "oblast": "UA-46",
+            "budget_amount": "50 000",
+            "budget_currency": "EUR",
+            "priority": "high",
+            "tlp": "GREEN",
+            "planned_start": "2026-03-01",
+            "planned_end": "2026-09-30",
+            "beneficiaries": "Lviv regional CERT",
+        },
+    )
     assert response.status_code == 303, html(response)[:3000]
     ref = response.location.rsplit("/", 1)[1]
     page = html(recipient.get(f"/projects/{ref}"))
     assert "Incident response kit" in page and "Submit for review" in page
     # … and submits.
-    response = post(recipient, f"/projects/{ref}/transition", {"action": "submit"},
-                    form_page=f"/projects/{ref}")
+    response = post(
+        recipient, f"/projects/{ref}/transition", {"action": "submit"}, form_page=f"/projects/{ref}"
+    )
     assert response.status_code == 303
     assert Project.get(Project.ref == ref).status == "submitted"
     # A donor does not see it yet.
@@ -61,16 +73,18 @@ def test_whole_story(app, desk):
     # The Back Office finds it in the queue and publishes it.
     office = client_for(app, desk, "back_office")
     assert ref in html(office.get("/review"))
-    response = post(office, f"/projects/{ref}/transition", {"action": "publish"},
-                    form_page=f"/projects/{ref}")
+    response = post(
+        office, f"/projects/{ref}/transition", {"action": "publish"}, form_page=f"/projects/{ref}"
+    )
     assert response.status_code == 303
     assert Project.get(Project.ref == ref).status == "published"
     # Now donors see it in the Catalogue.
     assert ref in html(donor.get("/catalogue"))
     # Two donors pledge; one confirms (core pledge functions: B's pages own the forms).
     project = Project.get(Project.ref == ref)
-    first = pledges.create_pledge(desk.user("donor"), project,
-                                  {"amount": "30000", "currency": "EUR"})
+    first = pledges.create_pledge(
+        desk.user("donor"), project, {"amount": "30000", "currency": "EUR"}
+    )
     pledges.create_pledge(desk.user("donor2"), project, {"amount": "10000", "currency": "GBP"})
     page = html(donor.get(f"/projects/{ref}"))
     assert "Unfunded" in page  # nothing confirmed yet
@@ -108,8 +122,9 @@ def test_home_recipient_lists_own_projects_and_returns(app, desk):
     mine = desk.draft(title_en="My own draft")
     returned = desk.draft(title_en="Needs work")
     projects.transition(desk.user("recipient"), returned, "submit")
-    projects.transition(desk.user("back_office"), returned, "return",
-                        comment="Add the licence count, please.")
+    projects.transition(
+        desk.user("back_office"), returned, "return", comment="Add the licence count, please."
+    )
     desk.draft(owner="recipient2", title_en="Someone else's draft")
     page = html(client_for(app, desk, "recipient").get("/"))
     assert "My own draft" in page and mine.ref in page
@@ -123,8 +138,9 @@ def test_home_officer_shows_queue_and_activity(app, desk):
     projects.transition(desk.user("recipient"), first, "submit")
     second = desk.draft(title_en="Second in queue")
     projects.transition(desk.user("recipient"), second, "submit")
-    Project.update(submitted_at=first.submitted_at.replace(year=first.submitted_at.year - 1)
-                   ).where(Project.id == first.id).execute()
+    Project.update(submitted_at=first.submitted_at.replace(year=first.submitted_at.year - 1)).where(
+        Project.id == first.id
+    ).execute()
     desk.draft(title_en="Hidden draft")
     page = html(client_for(app, desk, "project_office").get("/"))
     assert re.search(r'<span class="big">2</span>\s*<a href="/review">', page)
@@ -164,10 +180,16 @@ def test_home_needs_login(client):
 
 
 def test_catalogue_row_content_and_fallback_title(app, desk):
-    project = desk.published(title_en="", title_uk="Лише українська назва", oblast="UA-63",
-                             budget_amount="75000", budget_currency="USD", tlp="CLEAR")
+    project = desk.published(
+        title_en="",
+        title_uk="Лише українська назва",
+        oblast="UA-63",
+        budget_amount="75000",
+        budget_currency="USD",
+        tlp="CLEAR",
+    )
     page = html(client_for(app, desk, "donor").get("/catalogue"))
-    row = page[page.index(project.ref):]
+    row = page[page.index(project.ref) :]
     row = row[: row.index("</tr>")]
     assert "Лише українська назва" in row and 'class="fallback"' in row
     assert "SSSCIP" in row and "Training and skills" in row and "Kharkiv Oblast" in row
@@ -192,8 +214,14 @@ def test_catalogue_filters_keep_their_values_and_filter(app, desk):
 
 def test_catalogue_bad_filter_is_400_with_message(app, desk):
     c = client_for(app, desk, "donor")
-    for query in ("category=nonsense", "page=-1", "sort=sideways", "funding=rich",
-                  "oblast=UA-99", "per_page=100000"):
+    for query in (
+        "category=nonsense",
+        "page=-1",
+        "sort=sideways",
+        "funding=rich",
+        "oblast=UA-99",
+        "per_page=100000",
+    ):
         response = c.get(f"/catalogue?{query}")
         assert response.status_code == 400, query
         assert "error-summary" in html(response)
@@ -227,9 +255,21 @@ def test_catalogue_never_shows_hidden_projects(app, desk):
 
 def test_new_project_form_shows_every_field_and_tlp_hints(app, desk):
     page = html(client_for(app, desk, "recipient").get("/projects/new"))
-    for name in ("title_en", "title_uk", "summary_en", "summary_uk", "category", "oblast",
-                 "budget_amount", "budget_currency", "priority", "tlp", "planned_start",
-                 "planned_end", "beneficiaries"):
+    for name in (
+        "title_en",
+        "title_uk",
+        "summary_en",
+        "summary_uk",
+        "category",
+        "oblast",
+        "budget_amount",
+        "budget_currency",
+        "priority",
+        "tlp",
+        "planned_start",
+        "planned_end",
+        "beneficiaries",
+    ):
         assert f'name="{name}"' in page, name
     assert "only the people named on the project" in page  # a TLP description as a hint
     assert re.search(r'<label for="title_en">', page)
@@ -237,12 +277,24 @@ def test_new_project_form_shows_every_field_and_tlp_hints(app, desk):
 
 def test_new_project_errors_keep_everything_typed(app, desk):
     c = client_for(app, desk, "recipient")
-    response = post(c, "/projects/new", {
-        "title_en": "", "title_uk": "", "summary_en": "Keep this summary",
-        "category": "training", "oblast": "UA-30", "budget_amount": "twelve",
-        "budget_currency": "GBP", "priority": "critical", "tlp": "RED",
-        "planned_start": "2026-05-01", "planned_end": "2026-01-01",
-        "beneficiaries": "Kyiv city administration"})
+    response = post(
+        c,
+        "/projects/new",
+        {
+            "title_en": "",
+            "title_uk": "",
+            "summary_en": "Keep this summary",
+            "category": "training",
+            "oblast": "UA-30",
+            "budget_amount": "twelve",
+            "budget_currency": "GBP",
+            "priority": "critical",
+            "tlp": "RED",
+            "planned_start": "2026-05-01",
+            "planned_end": "2026-01-01",
+            "beneficiaries": "Kyiv city administration",
+        },
+    )
     assert response.status_code == 400
     page = html(response)
     assert "Keep this summary" in page and "Kyiv city administration" in page
@@ -266,18 +318,32 @@ def test_edit_draft_and_refuse_after_submission(app, desk):
     c = client_for(app, desk, "recipient")
     page = html(c.get(f"/projects/{project.ref}/edit"))
     assert 'value="SOC analyst training"' in page and 'value="100000.00"' in page
-    response = post(c, f"/projects/{project.ref}/edit", {
-        "title_en": "SOC analyst training, second wave", "title_uk": "",
-        "summary_en": "Train 60 analysts.", "category": "training", "oblast": "UA",
-        "budget_amount": "150000", "budget_currency": "EUR", "priority": "high",
-        "tlp": "GREEN"})
+    response = post(
+        c,
+        f"/projects/{project.ref}/edit",
+        {
+            "title_en": "SOC analyst training, second wave",
+            "title_uk": "",
+            "summary_en": "Train 60 analysts.",
+            "category": "training",
+            "oblast": "UA",
+            "budget_amount": "150000",
+            "budget_currency": "EUR",
+            "priority": "high",
+            "tlp": "GREEN",
+        },
+    )
     assert response.status_code == 303
     project = Project.get_by_id(project.id)
     assert project.title_en == "SOC analyst training, second wave"
     projects.transition(desk.user("recipient"), project, "submit")
     assert c.get(f"/projects/{project.ref}/edit").status_code == 403
-    response = post(c, f"/projects/{project.ref}/edit", {"title_en": "Sneaky"},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        c,
+        f"/projects/{project.ref}/edit",
+        {"title_en": "Sneaky"},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 403
     assert Project.get_by_id(project.id).title_en == "SOC analyst training, second wave"
     assert "Edit the project" not in html(c.get(f"/projects/{project.ref}"))
@@ -286,9 +352,17 @@ def test_edit_draft_and_refuse_after_submission(app, desk):
 def test_edit_errors_keep_input(app, desk):
     project = desk.draft()
     c = client_for(app, desk, "recipient")
-    response = post(c, f"/projects/{project.ref}/edit", {
-        "title_en": "Changed title", "category": "bogus", "budget_amount": "100",
-        "budget_currency": "EUR", "tlp": "GREEN"})
+    response = post(
+        c,
+        f"/projects/{project.ref}/edit",
+        {
+            "title_en": "Changed title",
+            "category": "bogus",
+            "budget_amount": "100",
+            "budget_currency": "EUR",
+            "tlp": "GREEN",
+        },
+    )
     assert response.status_code == 400
     assert 'value="Changed title"' in html(response)
     assert Project.get_by_id(project.id).title_en == "SOC analyst training"
@@ -303,12 +377,10 @@ def test_project_page_tells_the_whole_story(app, desk):
     projects.transition(desk.user("back_office"), project, "return", comment="Add dates.")
     projects.transition(desk.user("recipient"), project, "submit")
     projects.transition(desk.user("project_office"), project, "publish", comment="Looks good")
-    p = pledges.create_pledge(desk.user("donor"), project, {"amount": "60000",
-                                                            "currency": "EUR"})
+    p = pledges.create_pledge(desk.user("donor"), project, {"amount": "60000", "currency": "EUR"})
     pledges.transition_pledge(desk.user("donor"), p, "confirm")
     pledges.create_pledge(desk.user("donor2"), project, {"amount": "10000", "currency": "GBP"})
-    offers.create_engagement(desk.user("back_office"), project, "CYBERCO",
-                             {"role": "Trainer"})
+    offers.create_engagement(desk.user("back_office"), project, "CYBERCO", {"role": "Trainer"})
     page = html(client_for(app, desk, "project_office").get(f"/projects/{project.ref}"))
     assert "Story project" in page and "TLP:GREEN" in page
     assert "Add dates." in page and "Looks good" in page  # history comments
@@ -332,8 +404,12 @@ def test_project_page_actions_by_role(app, desk):
 def test_illegal_step_is_flashed_and_changes_nothing(app, desk):
     project = desk.published()
     c = client_for(app, desk, "back_office")
-    response = post(c, f"/projects/{project.ref}/transition", {"action": "publish"},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        c,
+        f"/projects/{project.ref}/transition",
+        {"action": "publish"},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 303
     page = html(c.get(f"/projects/{project.ref}"))
     assert "cannot be sent to" in page and "flash-error" in page
@@ -342,10 +418,15 @@ def test_illegal_step_is_flashed_and_changes_nothing(app, desk):
     draft = desk.draft()
     projects.transition(desk.user("recipient"), draft, "submit")
     r = client_for(app, desk, "recipient")
-    post(r, f"/projects/{draft.ref}/transition", {"action": "publish"},
-         form_page=f"/projects/{draft.ref}")
+    post(
+        r,
+        f"/projects/{draft.ref}/transition",
+        {"action": "publish"},
+        form_page=f"/projects/{draft.ref}",
+    )
     assert "You may not take the step “Publish in the Catalogue”" in html(
-        r.get(f"/projects/{draft.ref}"))
+        r.get(f"/projects/{draft.ref}")
+    )
     assert Project.get_by_id(draft.id).status == "submitted"
 
 
@@ -353,17 +434,25 @@ def test_return_without_comment_keeps_the_page(app, desk):
     project = desk.draft()
     projects.transition(desk.user("recipient"), project, "submit")
     c = client_for(app, desk, "back_office")
-    response = post(c, f"/projects/{project.ref}/transition",
-                    {"action": "return", "comment": "  "}, form_page=f"/projects/{project.ref}")
+    response = post(
+        c,
+        f"/projects/{project.ref}/transition",
+        {"action": "return", "comment": "  "},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 400
     assert "a comment is required" in html(response)
     assert Project.get_by_id(project.id).status == "submitted"
-    response = post(c, f"/projects/{project.ref}/transition",
-                    {"action": "return", "comment": "Split the budget by oblast."},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        c,
+        f"/projects/{project.ref}/transition",
+        {"action": "return", "comment": "Split the budget by oblast."},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 303
-    assert StatusChange.select().where(StatusChange.comment == "Split the budget by oblast."
-                                       ).exists()
+    assert (
+        StatusChange.select().where(StatusChange.comment == "Split the budget by oblast.").exists()
+    )
 
 
 def test_hidden_project_is_404_everywhere(app, desk):
@@ -391,19 +480,30 @@ def test_members_open_a_red_project(app, desk):
     c = client_for(app, desk, "recipient")
     page = html(c.get(f"/projects/{project.ref}"))
     assert "People named on the project" in page and "recipient@example.org" in page
-    response = post(c, f"/projects/{project.ref}/members",
-                    {"members": "donor@example.org, nobody@example.org"},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        c,
+        f"/projects/{project.ref}/members",
+        {"members": "donor@example.org, nobody@example.org"},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 400
     assert "nobody@example.org" in html(response) and "Unknown accounts" in html(response)
-    response = post(c, f"/projects/{project.ref}/members",
-                    {"members": "donor@example.org\n"}, form_page=f"/projects/{project.ref}")
+    response = post(
+        c,
+        f"/projects/{project.ref}/members",
+        {"members": "donor@example.org\n"},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 303
     assert donor.get(f"/projects/{project.ref}").status_code == 200
     # The donor sees the project but may not manage who is named.
     assert "People named on the project" not in html(donor.get(f"/projects/{project.ref}"))
-    response = post(donor, f"/projects/{project.ref}/members", {"members": ""},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        donor,
+        f"/projects/{project.ref}/members",
+        {"members": ""},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 403
 
 
@@ -414,8 +514,13 @@ def _attach(app, desk, project, name="plan.pdf", content=b"%PDF-1.4 test"):
     from tmdesk import paths
     from tmdesk.core.updates import store_document
 
-    return store_document(desk.user("recipient"), paths.documents_dir(app.config["DATA_DIR"]),
-                          project, name, io.BytesIO(content))
+    return store_document(
+        desk.user("recipient"),
+        paths.documents_dir(app.config["DATA_DIR"]),
+        project,
+        name,
+        io.BytesIO(content),
+    )
 
 
 def test_update_with_file_on_funded_project(app, desk):
@@ -423,11 +528,19 @@ def test_update_with_file_on_funded_project(app, desk):
     c = client_for(app, desk, "recipient")
     page = html(c.get(f"/projects/{project.ref}"))
     assert "Post an update" in page
-    response = post(c, f"/projects/{project.ref}/updates", {
-        "title": "Laptops delivered", "date": "2026-04-02", "progress": "40",
-        "body": "12 of 30 laptops arrived.",
-        "file": (io.BytesIO(b"%PDF-1.4 delivery note"), "delivery.pdf")},
-        form_page=f"/projects/{project.ref}", content_type="multipart/form-data")
+    response = post(
+        c,
+        f"/projects/{project.ref}/updates",
+        {
+            "title": "Laptops delivered",
+            "date": "2026-04-02",
+            "progress": "40",
+            "body": "12 of 30 laptops arrived.",
+            "file": (io.BytesIO(b"%PDF-1.4 delivery note"), "delivery.pdf"),
+        },
+        form_page=f"/projects/{project.ref}",
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303, html(response)[:2000]
     update = Update.get(Update.title == "Laptops delivered")
     doc = Document.get(Document.update == update.id)
@@ -439,14 +552,21 @@ def test_update_with_file_on_funded_project(app, desk):
 def test_update_errors_keep_input_and_bad_file_undoes_update(app, desk):
     project = published_with_pledges(desk)
     c = client_for(app, desk, "recipient")
-    response = post(c, f"/projects/{project.ref}/updates",
-                    {"title": "", "body": "Body kept", "progress": "140"},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        c,
+        f"/projects/{project.ref}/updates",
+        {"title": "", "body": "Body kept", "progress": "140"},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 400
     assert "Body kept" in html(response) and 'value="140"' in html(response)
-    response = post(c, f"/projects/{project.ref}/updates", {
-        "title": "With a bad file", "file": (io.BytesIO(b"MZ\x90\x00"), "tool.exe")},
-        form_page=f"/projects/{project.ref}", content_type="multipart/form-data")
+    response = post(
+        c,
+        f"/projects/{project.ref}/updates",
+        {"title": "With a bad file", "file": (io.BytesIO(b"MZ\x90\x00"), "tool.exe")},
+        form_page=f"/projects/{project.ref}",
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     assert "not accepted" in html(response)
     assert not Update.select().where(Update.title == "With a bad file").exists()
@@ -456,8 +576,12 @@ def test_no_updates_on_unfunded_project(app, desk):
     project = desk.published()
     c = client_for(app, desk, "recipient")
     assert "Post an update" not in html(c.get(f"/projects/{project.ref}"))
-    response = post(c, f"/projects/{project.ref}/updates", {"title": "Too early"},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        c,
+        f"/projects/{project.ref}/updates",
+        {"title": "Too early"},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 303
     assert "Updates are posted on funded projects" in html(c.get(f"/projects/{project.ref}"))
     assert Update.select().count() == 0
@@ -467,8 +591,12 @@ def test_company_engaged_posts_update(app, desk):
     project = published_with_pledges(desk, tlp="AMBER")
     offers.create_engagement(desk.user("back_office"), project, "CYBERCO", {"role": "Vendor"})
     c = client_for(app, desk, "company")
-    response = post(c, f"/projects/{project.ref}/updates", {"title": "Kick-off held"},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        c,
+        f"/projects/{project.ref}/updates",
+        {"title": "Kick-off held"},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 303
     assert Update.select().where(Update.title == "Kick-off held").exists()
 
@@ -476,9 +604,13 @@ def test_company_engaged_posts_update(app, desk):
 def test_document_upload_and_download(app, desk):
     project = desk.published(tlp="GREEN")
     c = client_for(app, desk, "recipient")
-    response = post(c, f"/projects/{project.ref}/documents",
-                    {"file": (io.BytesIO(b"%PDF-1.7 budget"), "Budget plan.pdf")},
-                    form_page=f"/projects/{project.ref}", content_type="multipart/form-data")
+    response = post(
+        c,
+        f"/projects/{project.ref}/documents",
+        {"file": (io.BytesIO(b"%PDF-1.7 budget"), "Budget plan.pdf")},
+        form_page=f"/projects/{project.ref}",
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303
     doc = Document.get(Document.project == project.id)
     page = html(c.get(f"/projects/{project.ref}"))
@@ -490,18 +622,27 @@ def test_document_upload_and_download(app, desk):
     assert "Budget plan.pdf" in response.headers["Content-Disposition"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     # Bad type and empty upload: 400 with the message on the field.
-    response = post(c, f"/projects/{project.ref}/documents",
-                    {"file": (io.BytesIO(b"<script>"), "evil.html")},
-                    form_page=f"/projects/{project.ref}", content_type="multipart/form-data")
+    response = post(
+        c,
+        f"/projects/{project.ref}/documents",
+        {"file": (io.BytesIO(b"<script>"), "evil.html")},
+        form_page=f"/projects/{project.ref}",
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400 and "not accepted" in html(response)
-    response = post(c, f"/projects/{project.ref}/documents", {},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        c, f"/projects/{project.ref}/documents", {}, form_page=f"/projects/{project.ref}"
+    )
     assert response.status_code == 400 and "Choose a file" in html(response)
     # A donor may see but not attach.
     donor = client_for(app, desk, "donor")
-    response = post(donor, f"/projects/{project.ref}/documents",
-                    {"file": (io.BytesIO(b"%PDF-1.7"), "x.pdf")},
-                    form_page=f"/projects/{project.ref}", content_type="multipart/form-data")
+    response = post(
+        donor,
+        f"/projects/{project.ref}/documents",
+        {"file": (io.BytesIO(b"%PDF-1.7"), "x.pdf")},
+        form_page=f"/projects/{project.ref}",
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 303
     assert Document.select().count() == 1
 

@@ -73,8 +73,12 @@ def test_publish_from_the_project_page(app, desk):
     page = html(office.get(f"/projects/{project.ref}"))
     assert "Publish in the Catalogue" in page and "Return to the recipient" in page
     assert "Reject" in page and 'name="comment"' in page
-    response = post(office, f"/projects/{project.ref}/transition", {"action": "publish"},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        office,
+        f"/projects/{project.ref}/transition",
+        {"action": "publish"},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 303
     assert Project.get_by_id(project.id).status == "published"
     assert "Done: Publish in the Catalogue." in html(office.get(response.location))
@@ -84,9 +88,12 @@ def test_publish_from_the_project_page(app, desk):
 def test_return_shows_the_comment_to_the_recipient(app, desk):
     project = submitted(desk, title_en="Please review me")
     office = client_for(app, desk, "project_office")
-    response = post(office, f"/projects/{project.ref}/transition",
-                    {"action": "return", "comment": "Add a line per oblast."},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        office,
+        f"/projects/{project.ref}/transition",
+        {"action": "return", "comment": "Add a line per oblast."},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 303
     recipient = client_for(app, desk, "recipient")
     assert "Add a line per oblast." in html(recipient.get("/"))
@@ -99,12 +106,16 @@ def test_return_shows_the_comment_to_the_recipient(app, desk):
 def test_reject_records_why_and_stays_visible_to_offices(app, desk):
     project = submitted(desk)
     office = client_for(app, desk, "back_office")
-    response = post(office, f"/projects/{project.ref}/transition",
-                    {"action": "reject", "comment": "Duplicate of an earlier request."},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        office,
+        f"/projects/{project.ref}/transition",
+        {"action": "reject", "comment": "Duplicate of an earlier request."},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 303
-    change = StatusChange.get((StatusChange.project == project.id)
-                              & (StatusChange.action == "reject"))
+    change = StatusChange.get(
+        (StatusChange.project == project.id) & (StatusChange.action == "reject")
+    )
     assert change.comment == "Duplicate of an earlier request."
     assert change.user_id == desk.users["back_office"].id
     page = html(office.get(f"/projects/{project.ref}"))
@@ -115,8 +126,12 @@ def test_reject_records_why_and_stays_visible_to_offices(app, desk):
 def test_reject_without_comment_is_refused(app, desk):
     project = submitted(desk)
     office = client_for(app, desk, "back_office")
-    response = post(office, f"/projects/{project.ref}/transition", {"action": "reject"},
-                    form_page=f"/projects/{project.ref}")
+    response = post(
+        office,
+        f"/projects/{project.ref}/transition",
+        {"action": "reject"},
+        form_page=f"/projects/{project.ref}",
+    )
     assert response.status_code == 400
     assert 'id="comment-error"' in html(response)
     assert Project.get_by_id(project.id).status == "submitted"

@@ -26,8 +26,12 @@ def _fail(message: str) -> None:
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--data-dir", type=click.Path(file_okay=False), envvar="TMDESK_DATA_DIR",
-              help="Folder holding the database, documents, plugins and backups.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="TMDESK_DATA_DIR",
+    help="Folder holding the database, documents, plugins and backups.",
+)
 @click.version_option(__version__, "--version", prog_name="tmdesk")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None) -> None:
@@ -50,9 +54,14 @@ def _data_dir_option(f):
             ctx.ensure_object(dict)["data_dir"] = paths.data_dir(value)
         return value
 
-    return click.option("--data-dir", type=click.Path(file_okay=False), expose_value=False,
-                        callback=callback, is_eager=True,
-                        help="Folder holding the database (overrides the global option).")(f)
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False),
+        expose_value=False,
+        callback=callback,
+        is_eager=True,
+        help="Folder holding the database (overrides the global option).",
+    )(f)
 
 
 @cli.command()
@@ -66,8 +75,9 @@ def serve(obj, host: str, port: int, threads: int, no_browser: bool) -> None:
     """Serve tmdesk in the foreground (Ctrl+C stops it)."""
     from tmdesk import server
 
-    server.serve(obj["data_dir"], host=host, port=port, threads=threads,
-                 open_browser=not no_browser)
+    server.serve(
+        obj["data_dir"], host=host, port=port, threads=threads, open_browser=not no_browser
+    )
 
 
 @cli.command()
@@ -99,16 +109,28 @@ def user() -> None:
 @click.option("--name", default="", help="The person's name.")
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.option("--org-kind", type=click.Choice(["recipient", "donor", "observer", "back_office",
-                                                "project_office", "company"]),
-              help="Create the organisation first, of this kind, if CODE does not exist yet "
-                   "(the first administrator on a fresh data dir).")
+@click.option(
+    "--org-kind",
+    type=click.Choice(
+        ["recipient", "donor", "observer", "back_office", "project_office", "company"]
+    ),
+    help="Create the organisation first, of this kind, if CODE does not exist yet "
+    "(the first administrator on a fresh data dir).",
+)
 @click.option("--org-name", default="", help="With --org-kind: the organisation's English name.")
 @click.option("--org-country", default="", help="With --org-kind: its country, e.g. UA.")
 @click.pass_obj
-def user_create(obj, email: str, org_code: str, name: str, admin: bool,
-                password_stdin: bool, org_kind: str | None, org_name: str,
-                org_country: str) -> None:
+def user_create(
+    obj,
+    email: str,
+    org_code: str,
+    name: str,
+    admin: bool,
+    password_stdin: bool,
+    org_kind: str | None,
+    org_name: str,
+    org_country: str,
+) -> None:
     """Create a user in an organisation (with --org-kind, create the organisation too)."""
     from tmdesk.core import accounts
     from tmdesk.core.db import database
@@ -123,20 +145,29 @@ def user_create(obj, email: str, org_code: str, name: str, admin: bool,
     try:
         with database.atomic():
             if org_kind and not Organisation.get_or_none(
-                    Organisation.code == org_code.strip().upper()):
-                accounts.create_organisation(None, {
-                    "code": org_code, "kind": org_kind, "country": org_country,
-                    "name_en": org_name or org_code})
-            created = accounts.create_user(None, email, org_code, password, name=name,
-                                           is_admin=admin)
+                Organisation.code == org_code.strip().upper()
+            ):
+                accounts.create_organisation(
+                    None,
+                    {
+                        "code": org_code,
+                        "kind": org_kind,
+                        "country": org_country,
+                        "name_en": org_name or org_code,
+                    },
+                )
+            created = accounts.create_user(
+                None, email, org_code, password, name=name, is_admin=admin
+            )
     except ValidationError as exc:
         hint = ""
         if "organisation" in exc.fields and not org_kind:
-            hint = (" (to create it, add --org-kind KIND --org-name NAME "
-                    "--org-country CC)")
+            hint = " (to create it, add --org-kind KIND --org-name NAME --org-country CC)"
         _fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()) + hint)
-    click.echo(f"Created {created.email} in {created.organisation.code}"
-               + (" (administrator)" if admin else ""))
+    click.echo(
+        f"Created {created.email} in {created.organisation.code}"
+        + (" (administrator)" if admin else "")
+    )
 
 
 @cli.group()
@@ -214,8 +245,10 @@ def audit_verify(obj) -> None:
     if report.ok:
         click.echo(f"Audit log intact: {report.checked} events verified.")
     else:
-        _fail(f"audit log broken at event {report.broken_at}: {report.reason} "
-              f"({report.checked} events before it verified)")
+        _fail(
+            f"audit log broken at event {report.broken_at}: {report.reason} "
+            f"({report.checked} events before it verified)"
+        )
 
 
 def _register_plugin_commands() -> None:

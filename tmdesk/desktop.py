@@ -91,8 +91,9 @@ class LaunchTokens:
         if not token or token.count(".") != 2:
             return False
         stamp, nonce, mac = token.split(".")
-        expected = hmac.new(self.secret.encode(), f"{stamp}.{nonce}".encode(),
-                            hashlib.sha256).hexdigest()
+        expected = hmac.new(
+            self.secret.encode(), f"{stamp}.{nonce}".encode(), hashlib.sha256
+        ).hexdigest()
         if not hmac.compare_digest(mac, expected):
             return False
         now = now if now is not None else time.time()
@@ -166,8 +167,7 @@ class InstanceLock:
             fh.close()
             return False
         except OSError as exc:  # no locking on this file system (some network drives)
-            log.warning("cannot lock %s (%s); relying on the instance file alone",
-                        self.path, exc)
+            log.warning("cannot lock %s (%s); relying on the instance file alone", self.path, exc)
             self.unsupported = True
         self._fh = fh
         return True
@@ -312,13 +312,17 @@ def clear_stale(data_dir: Path, lock: InstanceLock) -> None:
     old_pid = lock.previous_pid()
     stale = read_info(data_dir)
     if stale is not None or old_pid:
-        log.warning("cleared a stale lock left by a previous run (pid %s)",
-                    (stale.pid if stale else old_pid))
+        log.warning(
+            "cleared a stale lock left by a previous run (pid %s)",
+            (stale.pid if stale else old_pid),
+        )
     remove_info(data_dir)
 
 
-def claim_or_find(data_dir: Path, wait: float = STARTUP_WAIT,
-                  ) -> tuple[InstanceLock | None, InstanceInfo | None]:
+def claim_or_find(
+    data_dir: Path,
+    wait: float = STARTUP_WAIT,
+) -> tuple[InstanceLock | None, InstanceInfo | None]:
     """Take the instance lock, or find the running instance that holds it.
 
     Returns ``(lock, None)`` when this process may serve (stale leftovers are
@@ -346,14 +350,16 @@ def claim_or_find(data_dir: Path, wait: float = STARTUP_WAIT,
                     raise LaunchError(
                         f"Another version of tmdesk ({health.get('version')}) is already "
                         f"running on this data folder at {info.base_url}/ (process "
-                        f"{info.pid}). Quit it first, then start this one again.")
+                        f"{info.pid}). Quit it first, then start this one again."
+                    )
                 return None, info
         if time.monotonic() >= deadline:
             pid = info.pid if info else lock.previous_pid()
             raise LaunchError(
                 f"tmdesk is already running on this data folder (process {pid or '?'}) "
                 "but does not answer. Wait a moment and try again; if it stays so, end "
-                "that process (or restart the computer) and start tmdesk again.")
+                "that process (or restart the computer) and start tmdesk again."
+            )
         time.sleep(0.2)
 
 
@@ -419,8 +425,9 @@ def show_fatal_error(message: str, log_file: Path | None, browser: bool) -> Path
     say(f"tmdesk could not start: {message}")
     if log_file:
         say(f"Details are in {log_file}")
-    page = ERROR_PAGE.format(message=html.escape(message),
-                             log_file=html.escape(str(log_file or "(no log file)")))
+    page = ERROR_PAGE.format(
+        message=html.escape(message), log_file=html.escape(str(log_file or "(no log file)"))
+    )
     target: Path | None = None
     for folder in (log_dir(), Path(tempfile.gettempdir())):
         try:
@@ -460,8 +467,7 @@ def _launch(data_dir: Path, want_browser: bool) -> int:
     lock, running = claim_or_find(data_dir)
     if running is not None:
         url = running.launch_url()
-        log.info("tmdesk already runs at %s/ (pid %s); reusing it", running.base_url,
-                 running.pid)
+        log.info("tmdesk already runs at %s/ (pid %s); reusing it", running.base_url, running.pid)
         if want_browser:
             say(f"tmdesk is already running at {running.base_url}/: opening the browser.")
             open_browser(url)
@@ -473,7 +479,14 @@ def _launch(data_dir: Path, want_browser: bool) -> int:
     from tmdesk.server import run_instance
 
     try:
-        return run_instance(data_dir, lock, host=LOOPBACK, port=0, threads=8,
-                            browser=want_browser, desktop_mode=True)
+        return run_instance(
+            data_dir,
+            lock,
+            host=LOOPBACK,
+            port=0,
+            threads=8,
+            browser=want_browser,
+            desktop_mode=True,
+        )
     finally:
         lock.release()

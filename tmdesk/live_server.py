@@ -71,16 +71,27 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
-def start_server(data_dir: Path, threads: int = 8, command: list[str] | None = None
-                 ) -> LiveServer:
+def start_server(data_dir: Path, threads: int = 8, command: list[str] | None = None) -> LiveServer:
     """Start ``tmdesk serve`` on ``data_dir`` and wait until it is ready."""
     port = free_port()
     cmd = (command or [sys.executable, "-m", "tmdesk"]) + [
-        "serve", "--data-dir", str(data_dir), "--port", str(port), "--threads", str(threads),
-        "--no-browser"]
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,  # nosec B603: a fixed argument list: this Python running tmdesk serve
-                               env=dict(os.environ, TMDESK_NO_BROWSER="1"),
-                               preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(port),
+        "--threads",
+        str(threads),
+        "--no-browser",
+    ]
+    process = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,  # nosec B603: a fixed argument list: this Python running tmdesk serve
+        env=dict(os.environ, TMDESK_NO_BROWSER="1"),
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+    )
     server = LiveServer(process, port)
     try:
         wait_ready(server.url, process)
@@ -113,15 +124,21 @@ def concurrent_writers(url: str, tokens: list[str], seconds: float) -> WriteLoad
         n = 0
         while time.monotonic() < deadline:
             n += 1
-            body = json.dumps({
-                "title": {"en": f"Load {index}-{n}", "uk": f"Навантаження {index}-{n}"},
-                "summary": {"en": "Concurrent writer."}, "category": "training",
-                "budget": {"amount": "5000.00", "currency": "EUR"}, "tlp": "GREEN",
-            }).encode()
+            body = json.dumps(
+                {
+                    "title": {"en": f"Load {index}-{n}", "uk": f"Навантаження {index}-{n}"},
+                    "summary": {"en": "Concurrent writer."},
+                    "category": "training",
+                    "budget": {"amount": "5000.00", "currency": "EUR"},
+                    "tlp": "GREEN",
+                }
+            ).encode()
             request = urllib.request.Request(
-                f"{url}/api/v1/projects", data=body, method="POST",
-                headers={"Authorization": f"Bearer {token}",
-                         "Content-Type": "application/json"})
+                f"{url}/api/v1/projects",
+                data=body,
+                method="POST",
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
             started = time.monotonic()
             try:
                 with urllib.request.urlopen(request, timeout=30) as response:  # nosec B310: the URL is http://127.0.0.1:<port> built here
@@ -136,8 +153,7 @@ def concurrent_writers(url: str, tokens: list[str], seconds: float) -> WriteLoad
                     load.failures[key] = load.failures.get(key, 0) + 1
             except OSError as exc:
                 with lock:
-                    load.failures[type(exc).__name__] = load.failures.get(
-                        type(exc).__name__, 0) + 1
+                    load.failures[type(exc).__name__] = load.failures.get(type(exc).__name__, 0) + 1
 
     threads = [threading.Thread(target=work, args=(i, t)) for i, t in enumerate(tokens)]
     for t in threads:
@@ -155,12 +171,14 @@ def make_writer_accounts(data_dir: Path, count: int) -> list[str]:
     open_database(data_dir)
     database.connect(reuse_if_open=True)
     try:
-        accounts.create_organisation(None, {"code": "LOADTEST", "kind": "recipient",
-                                            "country": "UA", "name_en": "Load test"})
+        accounts.create_organisation(
+            None, {"code": "LOADTEST", "kind": "recipient", "country": "UA", "name_en": "Load test"}
+        )
         tokens = []
         for i in range(count):
-            user = accounts.create_user(None, f"writer{i}@load.example", "LOADTEST",
-                                        "load test password 2026")
+            user = accounts.create_user(
+                None, f"writer{i}@load.example", "LOADTEST", "load test password 2026"
+            )
             tokens.append(accounts.create_token(None, user, "load")[1])
         return tokens
     finally:

@@ -48,8 +48,9 @@ def ensure_std_streams() -> None:
             setattr(sys, name, null)
 
 
-def setup_logging(level: int = logging.INFO, console: bool | None = None,
-                  directory: Path | None = None) -> Path | None:
+def setup_logging(
+    level: int = logging.INFO, console: bool | None = None, directory: Path | None = None
+) -> Path | None:
     """Log to a rotating file (and the console when there is one).
 
     Returns the log file's path, or None when the log folder cannot be
@@ -70,12 +71,16 @@ def setup_logging(level: int = logging.INFO, console: bool | None = None,
         stream.setFormatter(formatter)
         stream._tmdesk = True  # type: ignore[attr-defined]
         root.addHandler(stream)
-    target = (directory or log_dir())
+    target = directory or log_dir()
     try:
         target.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
-            target / LOG_FILENAME, maxBytes=MAX_BYTES, backupCount=BACKUP_COUNT,
-            encoding="utf-8", delay=False)
+            target / LOG_FILENAME,
+            maxBytes=MAX_BYTES,
+            backupCount=BACKUP_COUNT,
+            encoding="utf-8",
+            delay=False,
+        )
     except OSError as exc:
         logging.getLogger(__name__).warning("cannot write logs to %s: %s", target, exc)
         return None

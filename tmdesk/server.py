@@ -39,8 +39,14 @@ class WaitressRunner:
     def __init__(self, app: Any, host: str, port: int, threads: int) -> None:
         from waitress import create_server
 
-        self.server = create_server(app, host=host, port=port, threads=threads,
-                                    ident="tmdesk", clear_untrusted_proxy_headers=True)
+        self.server = create_server(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="tmdesk",
+            clear_untrusted_proxy_headers=True,
+        )
         listen = getattr(self.server, "effective_listen", None)
         self.port: int = listen[0][1] if listen else self.server.effective_port
         self._map: dict = getattr(self.server, "_map", None) or self.server.map
@@ -87,9 +93,16 @@ def _stop_on_sigterm(runner: WaitressRunner) -> None:
         signal.signal(signal.SIGTERM, lambda _signo, _frame: runner.stop(delay=0))
 
 
-def run_instance(data_dir: Path, lock: Any, host: str, port: int, threads: int,
-                 browser: bool, desktop_mode: bool,
-                 on_ready: Callable[[str], None] | None = None) -> int:
+def run_instance(
+    data_dir: Path,
+    lock: Any,
+    host: str,
+    port: int,
+    threads: int,
+    browser: bool,
+    desktop_mode: bool,
+    on_ready: Callable[[str], None] | None = None,
+) -> int:
     """Serve ``data_dir`` while holding ``lock``; returns the exit code.
 
     ``desktop_mode``: open (or print) the one-time launch URL; otherwise open the
@@ -103,19 +116,26 @@ def run_instance(data_dir: Path, lock: Any, host: str, port: int, threads: int,
     secret = secrets.token_urlsafe(32)
     setup_token = secrets.token_urlsafe(24)
     state = desktop.DesktopState(tokens=desktop.LaunchTokens(secret))
-    app = create_app(data_dir, {
-        "TMDESK_DESKTOP": state,
-        "TMDESK_SETUP_TOKEN": setup_token,
-    })
+    app = create_app(
+        data_dir,
+        {
+            "TMDESK_DESKTOP": state,
+            "TMDESK_SETUP_TOKEN": setup_token,
+        },
+    )
     runner = WaitressRunner(app, host, port, threads)
     state.request_quit = runner.stop
     app.config["TMDESK_ALLOWED_HOSTS"] = allowed_hosts(host, runner.port)
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # nosec B104: compares the host asked for; binds nothing
     if ":" in url_host:
         url_host = f"[{url_host}]"
-    info = desktop.InstanceInfo(pid=os.getpid(), port=runner.port, version=__version__,
-                                secret=secret,
-                                host="127.0.0.1" if host in ("0.0.0.0", "::") else url_host)  # nosec B104: compares the host asked for; binds nothing
+    info = desktop.InstanceInfo(
+        pid=os.getpid(),
+        port=runner.port,
+        version=__version__,
+        secret=secret,
+        host="127.0.0.1" if host in ("0.0.0.0", "::") else url_host,  # nosec B104: compares the host asked for; binds nothing
+    )
     desktop.write_info(data_dir, info)
     base = f"http://{url_host}:{runner.port}"
     log.info("tmdesk %s serving %s at %s/ (pid %s)", __version__, data_dir, base, os.getpid())
@@ -126,8 +146,10 @@ def run_instance(data_dir: Path, lock: Any, host: str, port: int, threads: int,
         needs_setup = not accounts.has_any_admin()
     if desktop_mode:
         target = info.launch_url()
-        desktop.say(f"tmdesk is running at {base}/ (data: {data_dir}). "
-                    "Quit it from the app's menu or with Ctrl+C.")
+        desktop.say(
+            f"tmdesk is running at {base}/ (data: {data_dir}). "
+            "Quit it from the app's menu or with Ctrl+C."
+        )
     else:
         target = f"{base}/setup?token={setup_token}" if needs_setup else f"{base}/"
         desktop.say(f"tmdesk is serving {data_dir} at {base}/ (Ctrl+C stops it)")
@@ -151,8 +173,13 @@ def run_instance(data_dir: Path, lock: Any, host: str, port: int, threads: int,
     return 0
 
 
-def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8750, threads: int = 8,
-          open_browser: bool = True) -> None:
+def serve(
+    data_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = 8750,
+    threads: int = 8,
+    open_browser: bool = True,
+) -> None:
     """Serve in the foreground until interrupted (``tmdesk serve``)."""
     from tmdesk import desktop
     from tmdesk.logging_setup import setup_logging
@@ -168,18 +195,29 @@ def serve(data_dir: Path, host: str = "127.0.0.1", port: int = 8750, threads: in
         desktop.say(f"tmdesk: {exc}")
         raise SystemExit(1) from exc
     if running is not None:
-        message = (f"tmdesk is already serving {data_dir} at {running.base_url}/ "
-                   f"(process {running.pid}); not starting a second server on it.")
+        message = (
+            f"tmdesk is already serving {data_dir} at {running.base_url}/ "
+            f"(process {running.pid}); not starting a second server on it."
+        )
         log.error(message)
         desktop.say(f"tmdesk: {message}")
         raise SystemExit(1)
     try:
-        code = run_instance(data_dir, lock, host=host, port=port, threads=threads,
-                            browser=browser, desktop_mode=False)
+        code = run_instance(
+            data_dir,
+            lock,
+            host=host,
+            port=port,
+            threads=threads,
+            browser=browser,
+            desktop_mode=False,
+        )
     except OSError as exc:  # the port is taken, the address does not exist...
         log.exception("tmdesk serve could not start")
-        desktop.say(f"tmdesk: cannot serve on {host}:{port}: {exc}"
-                    + (f" (log: {log_file})" if log_file else ""))
+        desktop.say(
+            f"tmdesk: cannot serve on {host}:{port}: {exc}"
+            + (f" (log: {log_file})" if log_file else "")
+        )
         raise SystemExit(1) from exc
     finally:
         lock.release()

@@ -26,6 +26,7 @@ CHROMIUM = os.environ.get("TMDESK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
+
 def _sync_playwright():
     try:
         from playwright.sync_api import sync_playwright
@@ -108,8 +109,7 @@ def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium is not at {CHROMIUM} (scripts/test installs it with apt)")
     with _sync_playwright()() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                      args=CHROMIUM_ARGS)
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
@@ -123,12 +123,21 @@ def new_context(browser, live_server) -> Iterator:
     """
     made = []
 
-    def make(js: bool = True, bypass_csp: bool = False, width: int = 1280, height: int = 900,
-             base_url: str | None = None):
+    def make(
+        js: bool = True,
+        bypass_csp: bool = False,
+        width: int = 1280,
+        height: int = 900,
+        base_url: str | None = None,
+    ):
         context = browser.new_context(
-            base_url=base_url or live_server.url, java_script_enabled=js,
-            bypass_csp=bypass_csp, viewport={"width": width, "height": height},
-            accept_downloads=True, locale="en-GB")
+            base_url=base_url or live_server.url,
+            java_script_enabled=js,
+            bypass_csp=bypass_csp,
+            viewport={"width": width, "height": height},
+            accept_downloads=True,
+            locale="en-GB",
+        )
         context.set_default_timeout(15_000)
         made.append(context)
         return context

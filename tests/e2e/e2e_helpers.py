@@ -9,7 +9,7 @@ OUTPUT = REPO / "test-output" / "e2e"
 
 #: The demo accounts, by the role the tests speak of (the password is DEMO_PASSWORD).
 ACCOUNTS = {
-    "admin": "admin@tmpo.demo",                 # Project Office officer + administrator
+    "admin": "admin@tmpo.demo",  # Project Office officer + administrator
     "project_office": "oleh.shevchuk@tmpo.demo",
     "back_office": "officer@backoffice.demo",
     "recipient": "recipient@ssscip.demo",
@@ -68,7 +68,9 @@ def axe_violations(page, axe_js: Path) -> list[dict]:
                 nodes: v.nodes.map(n => ({target: n.target.join(' '),
                                           html: n.html.slice(0, 200),
                                           summary: n.failureSummary}))}));
-        }""", AXE_TAGS)
+        }""",
+        AXE_TAGS,
+    )
 
 
 def describe_violations(where: str, violations: list[dict]) -> str:

@@ -30,41 +30,94 @@ LANGS = ("en", "uk")
 #: (see ``_discover``); a page whose placeholder has nothing to fill is an error.
 PAGES: dict[str, list[str]] = {
     "recipient": [
-        "/", "/catalogue", "/catalogue?status=published&category=training&sort=title",
-        "/projects/new", "POST /projects/new", "{draft}", "{draft}/edit", "{returned}",
-        "{submitted}", "{published}", "{in_implementation}", "{delivered}",
-        "/search?q=SOC", "/reports", "/profile", "/admin/", "/no-such-page",
+        "/",
+        "/catalogue",
+        "/catalogue?status=published&category=training&sort=title",
+        "/projects/new",
+        "POST /projects/new",
+        "{draft}",
+        "{draft}/edit",
+        "{returned}",
+        "{submitted}",
+        "{published}",
+        "{in_implementation}",
+        "{delivered}",
+        "/search?q=SOC",
+        "/reports",
+        "/profile",
+        "/admin/",
+        "/no-such-page",
     ],
     "back_office": [
-        "/", "/review", "{submitted}", "{published}",
-        "/offers", "/offers/new", "POST /offers/new", "{offer}", "{offer}/matches",
-        "/pledges", "/dashboard", "/search?q=training", "/reports/iati",
-        "{published}/pledges/new", "POST {published}/pledges/new",
+        "/",
+        "/review",
+        "{submitted}",
+        "{published}",
+        "/offers",
+        "/offers/new",
+        "POST /offers/new",
+        "{offer}",
+        "{offer}/matches",
+        "/pledges",
+        "/dashboard",
+        "/search?q=training",
+        "/reports/iati",
+        "{published}/pledges/new",
+        "POST {published}/pledges/new",
     ],
     "admin": [
-        "/", "/catalogue?funding=unfunded&priority=high", "{in_implementation}",
-        "{withdrawn}", "/reports", "/reports/briefing-pack", "/reports/plugins",
-        "/admin/", "/admin/users", "/admin/users/new", "POST /admin/users/new",
-        "/admin/organisations", "/admin/organisations/new", "/admin/audit", "/admin/rates",
+        "/",
+        "/catalogue?funding=unfunded&priority=high",
+        "{in_implementation}",
+        "{withdrawn}",
+        "/reports",
+        "/reports/briefing-pack",
+        "/reports/plugins",
+        "/admin/",
+        "/admin/users",
+        "/admin/users/new",
+        "POST /admin/users/new",
+        "/admin/organisations",
+        "/admin/organisations/new",
+        "/admin/audit",
+        "/admin/rates",
     ],
     "donor": [
-        "/", "/catalogue", "/catalogue?status=published&funding=unfunded", "{published}",
-        "{published}/pledges/new", "POST {published}/pledges/new", "/pledges",
-        "/offers", "/offers/new", "/reports", "/reports/iati", "/review",
+        "/",
+        "/catalogue",
+        "/catalogue?status=published&funding=unfunded",
+        "{published}",
+        "{published}/pledges/new",
+        "POST {published}/pledges/new",
+        "/pledges",
+        "/offers",
+        "/offers/new",
+        "/reports",
+        "/reports/iati",
+        "/review",
     ],
     "observer": ["/", "/catalogue", "{published}", "/dashboard", "/reports", "/profile"],
-    "company": ["/", "/catalogue", "{in_implementation}", "/offers", "/offers/new",
-                "/profile"],
+    "company": ["/", "/catalogue", "{in_implementation}", "/offers", "/offers/new", "/profile"],
 }
 
-STATUSES = ("draft", "returned", "submitted", "published", "in_implementation",
-            "delivered", "withdrawn", "rejected")
+STATUSES = (
+    "draft",
+    "returned",
+    "submitted",
+    "published",
+    "in_implementation",
+    "delivered",
+    "withdrawn",
+    "rejected",
+)
 REF_LINK = re.compile(r"^/projects/(TM-\d{4}-\d{4})$")
 
 
 def _first_link(page, url: str, pattern: re.Pattern) -> str | None:
     page.goto(url)
-    for href in page.eval_on_selector_all("main a[href]", "els => els.map(e => e.getAttribute('href'))"):
+    for href in page.eval_on_selector_all(
+        "main a[href]", "els => els.map(e => e.getAttribute('href'))"
+    ):
         if pattern.match(href):
             return href
     return None
@@ -139,7 +192,8 @@ def _structure_problems(page) -> list[str]:
             }
         }
         return out;
-    }""")
+    }"""
+    )
 
 
 def _visit(page, target: str) -> int:
@@ -149,13 +203,16 @@ def _visit(page, target: str) -> int:
         page.goto(url)
         form = page.locator("main form[method=post]").last
         # Clear what the form pre-fills so the submission is an error state.
-        for field in form.locator("input[type=text], input[type=email], input:not([type]), "
-                                  "textarea").all():
+        for field in form.locator(
+            "input[type=text], input[type=email], input:not([type]), textarea"
+        ).all():
             if field.is_editable():
                 field.fill("")
         with page.expect_navigation():
             form.locator("button:not([name]), button[type=submit]").last.click()
-        status = page.evaluate("document.querySelector('.error-summary, .error-message') ? 400 : 200")
+        status = page.evaluate(
+            "document.querySelector('.error-summary, .error-message') ? 400 : 200"
+        )
         assert status == 400, f"{target}: expected the form back with errors"
         return status
     response = page.goto(target)
@@ -295,18 +352,35 @@ def test_project_form_by_keyboard(new_context):
     page = new_context().new_page()
     login_as(page, "recipient")
     page.goto("/projects/new")
-    order = [r["id"] for r in _tab_until(
-        page, lambda r: r["tag"] == "button" and r["text"] in ("Save the draft", "Зберегти чернетку"))]
+    order = [
+        r["id"]
+        for r in _tab_until(
+            page,
+            lambda r: r["tag"] == "button" and r["text"] in ("Save the draft", "Зберегти чернетку"),
+        )
+    ]
     fields = page.eval_on_selector_all(
         "main form input:not([type=hidden]), main form select, main form textarea",
-        "els => els.map(e => e.id)")
+        "els => els.map(e => e.id)",
+    )
     # Every field is reached, in the order it is shown (radio groups are one stop).
     reached = [i for i in order if i in fields]
     assert reached[0] == "title_uk", reached
     assert reached == sorted(reached, key=fields.index), reached
-    for name in ("title_uk", "title_en", "summary_uk", "summary_en", "category", "oblast",
-                 "priority", "budget_amount", "budget_currency", "planned_start",
-                 "planned_end", "beneficiaries"):
+    for name in (
+        "title_uk",
+        "title_en",
+        "summary_uk",
+        "summary_en",
+        "category",
+        "oblast",
+        "priority",
+        "budget_amount",
+        "budget_currency",
+        "planned_start",
+        "planned_end",
+        "beneficiaries",
+    ):
         assert name in reached, f"{name} is not reachable by Tab: {reached}"
     assert any(i.startswith("tlp") for i in reached), reached
     # Enter on the button submits; the empty form comes back with the summary focused.
@@ -332,8 +406,15 @@ def test_focus_is_visible_on_every_kind_of_control(new_context):
     login_as(page, "donor")
     page.goto("/catalogue")
     problems = []
-    selectors = ["header a", ".lang-switch button", "nav.main-nav a", "main a",
-                 "main button", "main select", "main input[type=search], main input[type=text]"]
+    selectors = [
+        "header a",
+        ".lang-switch button",
+        "nav.main-nav a",
+        "main a",
+        "main button",
+        "main select",
+        "main input[type=search], main input[type=text]",
+    ]
     for selector in selectors:
         locator = page.locator(selector).first
         if locator.count() == 0:

@@ -110,10 +110,14 @@ def test_story_from_draft_to_donor_files(js, new_context, live_server, tmp_path)
     story.shot(recipient, "recipient-sees-comment")
     recipient.goto(f"/projects/{ref}/edit")
     assert recipient.input_value("#title_uk") == title
-    recipient.fill("#summary_uk", "Поштові шлюзи з фільтрацією фішингу для 12 адміністрацій: "
-                                  "24 сервери, ліцензії на 3 роки.")
-    recipient.fill("#summary_en", "Phishing-filtering mail gateways for 12 administrations: "
-                                  "24 servers, 3-year licences.")
+    recipient.fill(
+        "#summary_uk",
+        "Поштові шлюзи з фільтрацією фішингу для 12 адміністрацій: 24 сервери, ліцензії на 3 роки.",
+    )
+    recipient.fill(
+        "#summary_en",
+        "Phishing-filtering mail gateways for 12 administrations: 24 servers, 3-year licences.",
+    )
     story.submit(recipient, recipient.locator("main form.project-form button"))
     story.submit(recipient, _action(recipient, "submit"))
     assert "tag-submitted" in recipient.inner_html(".project-meta")
@@ -139,8 +143,9 @@ def test_story_from_draft_to_donor_files(js, new_context, live_server, tmp_path)
         assert f"/projects/{ref}" in donor.url
     gb = story.as_("donor")
     gb.goto(f"/projects/{ref}")
-    story.submit(gb, gb.locator(".project-pledges form:has(input[name=action][value=confirm]) "
-                                "button").first)
+    story.submit(
+        gb, gb.locator(".project-pledges form:has(input[name=action][value=confirm]) button").first
+    )
     pledges = gb.inner_text(".project-pledges")
     assert "tag-confirmed" in gb.inner_html(".project-pledges")
     assert "tag-offered" in gb.inner_html(".project-pledges"), pledges
@@ -150,7 +155,8 @@ def test_story_from_draft_to_donor_files(js, new_context, live_server, tmp_path)
     admin = story.as_("admin")
     response = admin.goto("/reports/briefing-pack")
     assert response.status == 200, (
-        "/reports/briefing-pack is not there: the briefing pack plugin (helper P) is missing")
+        "/reports/briefing-pack is not there: the briefing pack plugin (helper P) is missing"
+    )
     admin.select_option("#recipient", "SSSCIP")
     admin.select_option("#status", "published")
     admin.select_option("#lang", "uk")
@@ -161,8 +167,9 @@ def test_story_from_draft_to_donor_files(js, new_context, live_server, tmp_path)
     download_info.value.save_as(pdf)
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is needed"
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     assert ref in text, f"{ref} is not in the briefing pack"
     flat = " ".join(text.split())
     assert "Захист поштових серверів" in flat, "the project's Ukrainian title is not in the PDF"
@@ -179,8 +186,9 @@ def test_story_from_draft_to_donor_files(js, new_context, live_server, tmp_path)
     identifiers = [e.text for e in tree.iter("iati-identifier")]
     ours = [i for i in identifiers if i.endswith(f"-{ref}")]
     assert ours, f"no activity for {ref} among {identifiers[:10]}…"
-    activity = next(a for a in tree.iter("iati-activity")
-                    if a.findtext("iati-identifier") == ours[0])
+    activity = next(
+        a for a in tree.iter("iati-activity") if a.findtext("iati-identifier") == ours[0]
+    )
     assert activity.find("reporting-org").get("ref") in ours[0]
     gb.goto(f"/projects/{ref}")
     story.shot(gb, "donor-project-after")

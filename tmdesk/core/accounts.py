@@ -18,12 +18,30 @@ from tmdesk.core.vocab import ORG_KINDS
 
 MIN_PASSWORD_LENGTH = 12
 #: A short list of passwords people really use (lower-cased); longer ones too.
-COMMON_PASSWORDS = frozenset({
-    "password1234", "123456789012", "qwertyuiopas", "passwordpassword", "iloveyou1234",
-    "administrator", "adminadmin123", "welcome12345", "letmein12345", "qwerty123456",
-    "1234567890ab", "password123!", "changeme1234", "tallinn12345", "ukraine12345",
-    "slavaukraini1", "111111111111", "000000000000", "abcdefghijkl", "qwertyqwerty",
-})
+COMMON_PASSWORDS = frozenset(
+    {
+        "password1234",
+        "123456789012",
+        "qwertyuiopas",
+        "passwordpassword",
+        "iloveyou1234",
+        "administrator",
+        "adminadmin123",
+        "welcome12345",
+        "letmein12345",
+        "qwerty123456",
+        "1234567890ab",
+        "password123!",
+        "changeme1234",
+        "tallinn12345",
+        "ukraine12345",
+        "slavaukraini1",
+        "111111111111",
+        "000000000000",
+        "abcdefghijkl",
+        "qwertyqwerty",
+    }
+)
 #: Failed logins allowed before the account waits; the wait doubles after each.
 FREE_ATTEMPTS = 3
 MAX_LOCK_SECONDS = 15 * 60
@@ -105,8 +123,14 @@ def update_organisation(actor: User, org: Organisation, data: dict[str, Any]) ->
     return org
 
 
-def create_user(actor: User | None, email: str, org_code: str, password: str,
-                name: str = "", is_admin: bool = False) -> User:
+def create_user(
+    actor: User | None,
+    email: str,
+    org_code: str,
+    password: str,
+    name: str = "",
+    is_admin: bool = False,
+) -> User:
     """Create an account; the password must pass :func:`check_password_rules`."""
     _require_admin(actor)
     errors = validation.Errors()
@@ -114,8 +138,7 @@ def create_user(actor: User | None, email: str, org_code: str, password: str,
     name = validation.text(errors, {"name": name}, "name", max_length=200)
     org = Organisation.get_or_none(Organisation.code == (org_code or "").upper())
     if org is None:
-        errors["organisation"] = N_("No organisation has the code %(code)s.") % {
-            "code": org_code}
+        errors["organisation"] = N_("No organisation has the code %(code)s.") % {"code": org_code}
     problem = check_password_rules(password, email)
     if problem:
         errors["password"] = problem
@@ -123,9 +146,14 @@ def create_user(actor: User | None, email: str, org_code: str, password: str,
         errors["email"] = N_("An account with this e-mail already exists.")
     errors.raise_if_any()
     with database.atomic():
-        user = User.create(email=email, name=name, organisation=org, is_admin=is_admin,
-                           password_hash=hash_password(password),
-                           session_nonce=secrets.token_hex(8))
+        user = User.create(
+            email=email,
+            name=name,
+            organisation=org,
+            is_admin=is_admin,
+            password_hash=hash_password(password),
+            session_nonce=secrets.token_hex(8),
+        )
         audit.record(actor, "user.create", user, None, _user_snapshot(user))
     return user
 
@@ -155,8 +183,13 @@ def set_active(actor: User, user: User, active: bool) -> None:
         user.active = active
         user.session_nonce = secrets.token_hex(8)
         user.save()
-        audit.record(actor, "user.activate" if active else "user.deactivate", user, before,
-                     _user_snapshot(user))
+        audit.record(
+            actor,
+            "user.activate" if active else "user.deactivate",
+            user,
+            before,
+            _user_snapshot(user),
+        )
 
 
 def has_any_admin() -> bool:
@@ -215,8 +248,9 @@ def create_token(actor: User | None, user: User, name: str = "") -> tuple[ApiTok
     errors.raise_if_any()
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with database.atomic():
-        token = ApiToken.create(user=user, name=name, token_hash=_token_digest(plain),
-                                prefix=plain[:10])
+        token = ApiToken.create(
+            user=user, name=name, token_hash=_token_digest(plain), prefix=plain[:10]
+        )
         audit.record(actor, "token.create", token, None, {"user": user.email, "name": name})
     return token, plain
 
@@ -235,7 +269,8 @@ def user_for_token(plain: str) -> User | None:
     if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
         return None
     token = ApiToken.get_or_none(
-        (ApiToken.token_hash == _token_digest(plain)) & ApiToken.revoked_at.is_null(True))
+        (ApiToken.token_hash == _token_digest(plain)) & ApiToken.revoked_at.is_null(True)
+    )
     if token is None or not token.user.active:
         return None
     now = utcnow()

@@ -45,8 +45,16 @@ def _dump(data: dict[str, Any] | None) -> str | None:
     return None if data is None else json.dumps(data, sort_keys=True, ensure_ascii=False)
 
 
-def _event_hash(prev_hash: str, at: dt.datetime, user_email: str, action: str,
-                entity_type: str, entity_id: str, before: str | None, after: str | None) -> str:
+def _event_hash(
+    prev_hash: str,
+    at: dt.datetime,
+    user_email: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: str | None,
+    after: str | None,
+) -> str:
     payload = json.dumps(
         [prev_hash, at.isoformat(), user_email, action, entity_type, entity_id, before, after],
         ensure_ascii=False,
@@ -72,12 +80,20 @@ def record(
     at = utcnow()
     email = user.email if user is not None else ""
     before_s, after_s = _dump(before), _dump(after)
-    digest = _event_hash(prev_hash, at, email, action, entity_type, str(entity_id),
-                         before_s, after_s)
+    digest = _event_hash(
+        prev_hash, at, email, action, entity_type, str(entity_id), before_s, after_s
+    )
     return AuditEvent.create(
-        at=at, user=user, user_email=email, action=action, entity_type=entity_type,
-        entity_id=str(entity_id), before=before_s, after=after_s,
-        prev_hash=prev_hash, hash=digest,
+        at=at,
+        user=user,
+        user_email=email,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=before_s,
+        after=after_s,
+        prev_hash=prev_hash,
+        hash=digest,
     )
 
 
@@ -97,8 +113,16 @@ def verify_chain() -> ChainReport:
     for event in query.iterator():
         if event.prev_hash != prev_hash:
             return ChainReport(False, checked, event.id, "previous-hash link does not match")
-        expected = _event_hash(prev_hash, event.at, event.user_email, event.action,
-                               event.entity_type, event.entity_id, event.before, event.after)
+        expected = _event_hash(
+            prev_hash,
+            event.at,
+            event.user_email,
+            event.action,
+            event.entity_type,
+            event.entity_id,
+            event.before,
+            event.after,
+        )
         if event.hash != expected:
             return ChainReport(False, checked, event.id, "event content was altered")
         prev_hash = event.hash

@@ -109,16 +109,20 @@ def parse_filters(getlist, get) -> CatalogueFilters:
     f.oblast = _multi(errors, getlist("oblast"), "oblast", OBLASTS)
     f.priority = _multi(errors, getlist("priority"), "priority", PRIORITIES)
     f.recipient = [c.upper() for v in getlist("recipient") for c in str(v).split(",") if c.strip()]
-    raw = {name: get(name) for name in ("tlp_max", "donor", "since", "until", "sort",
-                                        "page", "per_page")}
+    raw = {
+        name: get(name)
+        for name in ("tlp_max", "donor", "since", "until", "sort", "page", "per_page")
+    }
     f.tlp_max = validation.choice(errors, raw, "tlp_max", TLP_LABELS, required=False)
     f.donor = (raw["donor"] or "").strip().upper() or None
     f.since = validation.date(errors, raw, "since")
     f.until = validation.date(errors, raw, "until")
     f.sort = validation.choice(errors, raw, "sort", SORTS, required=False, default="newest")
     f.page = validation.integer(errors, raw, "page", minimum=1) or 1
-    f.per_page = validation.integer(errors, raw, "per_page", minimum=1,
-                                    maximum=MAX_PER_PAGE) or DEFAULT_PER_PAGE
+    f.per_page = (
+        validation.integer(errors, raw, "per_page", minimum=1, maximum=MAX_PER_PAGE)
+        or DEFAULT_PER_PAGE
+    )
     errors.raise_if_any()
     return f
 
@@ -138,8 +142,12 @@ class CataloguePage:
 
 def filtered_query(user: User | None, f: CatalogueFilters) -> pw.ModelSelect:
     """Visible projects matching every filter except funding state, unsorted."""
-    query = visible_projects(user, Project.select(Project, Organisation).join(
-        Organisation, on=(Project.recipient == Organisation.id)))
+    query = visible_projects(
+        user,
+        Project.select(Project, Organisation).join(
+            Organisation, on=(Project.recipient == Organisation.id)
+        ),
+    )
     if f.category:
         query = query.where(Project.category.in_(f.category))
     if f.status:
@@ -168,8 +176,9 @@ def filtered_query(user: User | None, f: CatalogueFilters) -> pw.ModelSelect:
 
 
 def _order(query: pw.ModelSelect, sort: str) -> pw.ModelSelect:
-    priority_rank = pw.Case(Project.priority, [(code, rank) for rank, code in
-                                                enumerate(PRIORITIES)], len(PRIORITIES))
+    priority_rank = pw.Case(
+        Project.priority, [(code, rank) for rank, code in enumerate(PRIORITIES)], len(PRIORITIES)
+    )
     orders = {
         "newest": (Project.created_at.desc(), Project.id.desc()),
         "oldest": (Project.created_at.asc(), Project.id.asc()),
@@ -199,6 +208,7 @@ def search_catalogue(user: User | None, f: CatalogueFilters) -> CataloguePage:
     candidates = list(query)
     funding = funding_for(candidates, rates)
     matching = [p for p in candidates if funding[p.id].state in f.funding]
-    items = matching[offset:offset + f.per_page]
-    return CataloguePage(items, {p.id: funding[p.id] for p in items}, len(matching), f.page,
-                         f.per_page)
+    items = matching[offset : offset + f.per_page]
+    return CataloguePage(
+        items, {p.id: funding[p.id] for p in items}, len(matching), f.page, f.per_page
+    )

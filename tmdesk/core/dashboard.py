@@ -95,13 +95,18 @@ _CONFIRMED = pw.Table(SCRATCH, ("project_id", "eur"))
 def _fill_confirmed(rates) -> pw.Table:
     """Refill the scratch table from the pledges; return it for joining."""
     db = Pledge._meta.database
-    db.execute_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {SCRATCH} "
-                   "(project_id INTEGER PRIMARY KEY, eur REAL NOT NULL)")
+    db.execute_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {SCRATCH} "
+        "(project_id INTEGER PRIMARY KEY, eur REAL NOT NULL)"
+    )
     db.execute_sql(f"DELETE FROM {SCRATCH}")  # nosec B608: SCRATCH is this module's constant table name
-    sums = (Pledge.select(Pledge.project_id,
-                          pw.fn.SUM(_cents_in_eur(Pledge.amount, Pledge.currency, rates)))
-            .where(Pledge.status.in_(CONFIRMED_STATUSES) & Pledge.amount.is_null(False))
-            .group_by(Pledge.project_id))
+    sums = (
+        Pledge.select(
+            Pledge.project_id, pw.fn.SUM(_cents_in_eur(Pledge.amount, Pledge.currency, rates))
+        )
+        .where(Pledge.status.in_(CONFIRMED_STATUSES) & Pledge.amount.is_null(False))
+        .group_by(Pledge.project_id)
+    )
     sql, params = sums.sql()
     db.execute_sql(f"INSERT INTO {SCRATCH} (project_id, eur) {sql}", params)
     return _CONFIRMED
@@ -113,8 +118,9 @@ def _gap(budget: pw.Node, confirmed: pw.Node) -> pw.Node:
     return pw.Case(None, [(budget > confirmed, budget - confirmed)], 0.0)
 
 
-def _project_figures(user: User, rates, with_recipients: bool
-                     ) -> tuple[dict[str, int], dict[str, dict], dict[str, float]]:
+def _project_figures(
+    user: User, rates, with_recipients: bool
+) -> tuple[dict[str, int], dict[str, dict], dict[str, float]]:
     """Pipeline counts, and the unfunded gap of open (pledgeable) projects by category,
     priority, oblast and (``with_recipients``) recipient, with the budget and gap totals.
 
@@ -128,18 +134,25 @@ def _project_figures(user: User, rates, with_recipients: bool
     confirmed = _fill_confirmed(rates)
     gap = _gap(budget, confirmed.eur)
     rows = (
-        visible_projects(user, Project.select(
-            Project.status, Project.category, Project.priority, Project.oblast,
-            pw.fn.COUNT(Project.id),
-            _raw(pw.fn.SUM(pw.Case(None, [(open_, budget)], 0.0))),
-            _raw(pw.fn.SUM(pw.Case(None, [(open_, gap)], 0.0))))
-            .join(confirmed, pw.JOIN.LEFT_OUTER, on=(confirmed.project_id == Project.id)))
+        visible_projects(
+            user,
+            Project.select(
+                Project.status,
+                Project.category,
+                Project.priority,
+                Project.oblast,
+                pw.fn.COUNT(Project.id),
+                _raw(pw.fn.SUM(pw.Case(None, [(open_, budget)], 0.0))),
+                _raw(pw.fn.SUM(pw.Case(None, [(open_, gap)], 0.0))),
+            ).join(confirmed, pw.JOIN.LEFT_OUTER, on=(confirmed.project_id == Project.id)),
+        )
         .group_by(Project.status, Project.category, Project.priority, Project.oblast)
         .tuples()
     )
     pipeline: dict[str, int] = defaultdict(int)
-    groups: dict[str, dict] = {k: defaultdict(float) for k in
-                               ("category", "priority", "oblast", "recipient")}
+    groups: dict[str, dict] = {
+        k: defaultdict(float) for k in ("category", "priority", "oblast", "recipient")
+    }
     by_cat, by_pri, by_obl = groups["category"], groups["priority"], groups["oblast"]
     total_budget = total_gap = 0.0
     for status, cat, pri, obl, count, bud, gap_sum in rows:
@@ -152,9 +165,12 @@ def _project_figures(user: User, rates, with_recipients: bool
             by_obl[obl] += gap_sum or 0.0
     if with_recipients:
         rows = (
-            visible_projects(user, Project.select(Project.recipient_id, _raw(pw.fn.SUM(gap)))
-                             .join(confirmed, pw.JOIN.LEFT_OUTER,
-                                   on=(confirmed.project_id == Project.id)))
+            visible_projects(
+                user,
+                Project.select(Project.recipient_id, _raw(pw.fn.SUM(gap))).join(
+                    confirmed, pw.JOIN.LEFT_OUTER, on=(confirmed.project_id == Project.id)
+                ),
+            )
             .where(open_)
             .group_by(Project.recipient_id)
             .tuples()
@@ -172,9 +188,13 @@ def _pledge_figures(user: User, rates) -> tuple[list[DonorRow], Decimal]:
     """
     open_ = Project.status.in_(PLEDGEABLE_STATUSES)
     rows = (
-        Pledge.select(Pledge.donor_id, Pledge.status, Pledge.currency,
-                      _raw(pw.fn.SUM(Pledge.amount)),
-                      _raw(pw.fn.SUM(pw.Case(None, [(open_, Pledge.amount)], 0))))
+        Pledge.select(
+            Pledge.donor_id,
+            Pledge.status,
+            Pledge.currency,
+            _raw(pw.fn.SUM(Pledge.amount)),
+            _raw(pw.fn.SUM(pw.Case(None, [(open_, Pledge.amount)], 0))),
+        )
         .join(Project, on=(Pledge.project == Project.id))
         .where(visibility_condition(user) & Pledge.amount.is_null(False))
         .group_by(Pledge.donor_id, Pledge.status, Pledge.currency)
@@ -194,11 +214,20 @@ def _pledge_figures(user: User, rates) -> tuple[list[DonorRow], Decimal]:
             sums[donor_id]["disbursed"] += eur
     if not sums:
         return [], confirmed_open
-    orgs = {i: (code, name) for i, code, name in Organisation.select(
-        Organisation.id, Organisation.code, Organisation.name_en)
-        .where(Organisation.id.in_(list(sums))).tuples()}
-    out = [DonorRow(orgs[d][0], orgs[d][1], _eur(s["pledged"]), _eur(s["confirmed"]),
-                    _eur(s["disbursed"])) for d, s in sums.items()]
+    orgs = {
+        i: (code, name)
+        for i, code, name in Organisation.select(
+            Organisation.id, Organisation.code, Organisation.name_en
+        )
+        .where(Organisation.id.in_(list(sums)))
+        .tuples()
+    }
+    out = [
+        DonorRow(
+            orgs[d][0], orgs[d][1], _eur(s["pledged"]), _eur(s["confirmed"]), _eur(s["disbursed"])
+        )
+        for d, s in sums.items()
+    ]
     out.sort(key=lambda r: (-r.pledged, r.code))
     return out, confirmed_open
 
@@ -216,8 +245,11 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
     rates = exchange_rates()
     counts, groups, totals = _project_figures(user, rates, with_recipients=full)
     board.by_donor, confirmed = _pledge_figures(user, rates)
-    board.totals = {"budget": _eur(totals["budget"]), "confirmed": _eur(confirmed),
-                    "gap": _eur(totals["gap"])}
+    board.totals = {
+        "budget": _eur(totals["budget"]),
+        "confirmed": _eur(confirmed),
+        "gap": _eur(totals["gap"]),
+    }
     board.gap_by_category = _sorted(groups["category"], CATEGORIES)
     board.gap_by_priority = _sorted(groups["priority"], PRIORITIES)
     board.gap_by_oblast = sorted(_sorted(groups["oblast"], OBLASTS), key=lambda r: -r[1])
@@ -229,7 +261,8 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
         orgs = {o.id: o for o in Organisation.select().where(Organisation.id.in_(list(rec)))}
         board.gap_by_recipient = sorted(
             ((orgs[i].code, orgs[i].name(locale), _eur(v)) for i, v in rec.items() if v),
-            key=lambda r: -r[2])
+            key=lambda r: -r[2],
+        )
     queue = review_queue(visible_projects(user))
     board.review_count = queue.count()
     now = now or utcnow()
@@ -237,10 +270,14 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
     unmatched = visible_offers(user, Offer.select()).where(
         (Offer.status == "open")
         & Offer.id.not_in(OfferLink.select(OfferLink.offer))
-        & Offer.id.not_in(Pledge.select(Pledge.offer).where(Pledge.offer.is_null(False))))
+        & Offer.id.not_in(Pledge.select(Pledge.offer).where(Pledge.offer.is_null(False)))
+    )
     board.offers_unmatched_count = unmatched.count()
     board.offers_unmatched = list(unmatched.order_by(Offer.created_at, Offer.id).limit(10))
     board.duplicates = similarity.quick_duplicates(
-        user, [p for p, _days in board.review_waiting[:DUPLICATE_SCAN]], limit=3,
-        min_score=similarity.ALARM_THRESHOLD)
+        user,
+        [p for p, _days in board.review_waiting[:DUPLICATE_SCAN]],
+        limit=3,
+        min_score=similarity.ALARM_THRESHOLD,
+    )
     return board

@@ -119,8 +119,7 @@ class DemoSummary:
 # --- loading ------------------------------------------------------------------
 
 
-def load_demo(force: bool = False, data_dir: Path | None = None,
-              seed: int = SEED) -> DemoSummary:
+def load_demo(force: bool = False, data_dir: Path | None = None, seed: int = SEED) -> DemoSummary:
     """Fill the (already opened) database with the demo data set.
 
     Refuses when the database already holds organisations, users or
@@ -135,8 +134,10 @@ def load_demo(force: bool = False, data_dir: Path | None = None,
         data_dir = Path(data_dir) if data_dir else _data_dir_of_database()
         if _holds_data():
             if not force:
-                raise DemoError("the data dir already holds data; use --force to replace "
-                                "it with the demo data set")
+                raise DemoError(
+                    "the data dir already holds data; use --force to replace "
+                    "it with the demo data set"
+                )
             _wipe(data_dir)
         elif force and data_dir is not None:
             shutil.rmtree(paths.documents_dir(data_dir), ignore_errors=True)
@@ -163,8 +164,7 @@ def _data_dir_of_database() -> Path | None:
 
 
 def _holds_data() -> bool:
-    return (Organisation.select().exists() or User.select().exists()
-            or Project.select().exists())
+    return Organisation.select().exists() or User.select().exists() or Project.select().exists()
 
 
 def _wipe(data_dir: Path | None) -> None:
@@ -253,10 +253,17 @@ class _Builder:
     def _organisations(self) -> None:
         created = self.now - dt.timedelta(days=340)
         for spec in ORGANISATIONS:
-            org = accounts.create_organisation(None, {
-                "code": spec.code, "kind": spec.kind, "country": spec.country,
-                "iati_id": spec.iati_id, "name_en": spec.name_en, "name_uk": spec.name_uk,
-            })
+            org = accounts.create_organisation(
+                None,
+                {
+                    "code": spec.code,
+                    "kind": spec.kind,
+                    "country": spec.country,
+                    "iati_id": spec.iati_id,
+                    "name_en": spec.name_en,
+                    "name_uk": spec.name_uk,
+                },
+            )
             _backdate(org, created_at=created)
             self.orgs[spec.code] = org
 
@@ -269,13 +276,19 @@ class _Builder:
         accounts.PASSWORD_METHOD = "pbkdf2:sha256:1"  # nosec B105: a hashing method name, not a password
         try:
             admin_spec = USERS[0]
-            admin = accounts.create_user(None, admin_spec.email, admin_spec.org,
-                                         DEMO_PASSWORD, name=admin_spec.name,
-                                         is_admin=admin_spec.admin)
+            admin = accounts.create_user(
+                None,
+                admin_spec.email,
+                admin_spec.org,
+                DEMO_PASSWORD,
+                name=admin_spec.name,
+                is_admin=admin_spec.admin,
+            )
             self.users[admin.email] = admin
             for spec in USERS[1:]:
-                user = accounts.create_user(admin, spec.email, spec.org, DEMO_PASSWORD,
-                                            name=spec.name, is_admin=spec.admin)
+                user = accounts.create_user(
+                    admin, spec.email, spec.org, DEMO_PASSWORD, name=spec.name, is_admin=spec.admin
+                )
                 self.users[user.email] = user
                 if ORG_BY_CODE[spec.org].kind == "recipient":
                     self.staff.setdefault(spec.org, user)
@@ -283,7 +296,8 @@ class _Builder:
             accounts.PASSWORD_METHOD = real_method
         real_hash = accounts.hash_password(DEMO_PASSWORD)
         User.update(password_hash=real_hash).where(
-            User.id.in_([u.id for u in self.users.values()])).execute()
+            User.id.in_([u.id for u in self.users.values()])
+        ).execute()
         for user in self.users.values():
             user.password_hash = real_hash
             _backdate(user, created_at=created)
@@ -307,16 +321,20 @@ class _Builder:
     def _offers(self) -> None:
         for spec in OFFERS:
             actor = self._acting_for(spec.org)
-            data: dict = {"category": spec.category, "description": spec.description,
-                          "quantity": spec.quantity, "status": spec.status,
-                          "valid_until": (self.now + dt.timedelta(
-                              days=self.rng.randint(60, 400))).date()}
+            data: dict = {
+                "category": spec.category,
+                "description": spec.description,
+                "quantity": spec.quantity,
+                "status": spec.status,
+                "valid_until": (self.now + dt.timedelta(days=self.rng.randint(60, 400))).date(),
+            }
             if spec.value:
                 data["value_amount"] = Decimal(spec.value[0])
                 data["value_currency"] = spec.value[1]
             offer = offers.create_offer(actor, data, org_code=spec.org)
-            created = self.now - dt.timedelta(days=self.rng.randint(330, 338),
-                                              hours=self.rng.randint(0, 9))
+            created = self.now - dt.timedelta(
+                days=self.rng.randint(330, 338), hours=self.rng.randint(0, 9)
+            )
             _backdate(offer, created_at=created, updated_at=created)
             self.offers.append((spec, offer))
 
@@ -343,8 +361,9 @@ class _Builder:
             plan.status = forced.get("status") or statuses.pop()
             plan.tlp = forced.get("tlp") or tlps.pop()
             plan.company = forced.get("company")
-            plan.language = ("both" if plan.recipient == "SSSCIP"
-                             else _weighted(rng, LANGUAGE_WEIGHTS))
+            plan.language = (
+                "both" if plan.recipient == "SSSCIP" else _weighted(rng, LANGUAGE_WEIGHTS)
+            )
             plan.priority = _weighted(rng, PRIORITY_WEIGHTS)
             plan.currency = _weighted(rng, CURRENCY_WEIGHTS)
             low, high = plan.theme.budget_k
@@ -352,8 +371,9 @@ class _Builder:
             step = 50_000 if plan.currency == "UAH" else 5_000
             plan.budget = _round_to(eur / self.rates[plan.currency], step)
             if plan.status == "withdrawn":
-                plan.withdrawn_from = withdrawn_sources[len(
-                    [p for p in plans if p.withdrawn_from]) % len(withdrawn_sources)]
+                plan.withdrawn_from = withdrawn_sources[
+                    len([p for p in plans if p.withdrawn_from]) % len(withdrawn_sources)
+                ]
             final = plan.withdrawn_from or plan.status
             weights = FUNDING_WEIGHTS.get(plan.status)
             if plan.status == "withdrawn" and final not in ("published", "in_implementation"):
@@ -363,9 +383,11 @@ class _Builder:
                 if plan.funding == "fully" and plan.currency == "UAH":
                     plan.funding = "partly"  # donors pledge hard currency
             low_age, high_age = AGE_DAYS[plan.status]
-            plan.created = self.now - dt.timedelta(days=rng.randint(low_age, high_age),
-                                                   hours=rng.randint(0, 23),
-                                                   minutes=rng.randint(0, 59))
+            plan.created = self.now - dt.timedelta(
+                days=rng.randint(low_age, high_age),
+                hours=rng.randint(0, 23),
+                minutes=rng.randint(0, 59),
+            )
         return plans
 
     # one project's story
@@ -390,8 +412,9 @@ class _Builder:
             "budget_currency": plan.currency,
             "priority": plan.priority,
             "tlp": plan.tlp,
-            "beneficiaries": (theme.beneficiaries_en if plan.language == "en"
-                              else theme.beneficiaries_uk).format(n=n),
+            "beneficiaries": (
+                theme.beneficiaries_en if plan.language == "en" else theme.beneficiaries_uk
+            ).format(n=n),
         }
         start = (plan.created + dt.timedelta(days=rng.randint(20, 120))).date()
         end = min(start + dt.timedelta(days=rng.randint(120, 540)), dt.date(2027, 12, 31))
@@ -418,8 +441,9 @@ class _Builder:
 
         events.append(create)
         path = self._path(plan)
-        reviewer = rng.choice((self.back_office, self.back_office, self.back_office2,
-                               self.tmpo_officer))
+        reviewer = rng.choice(
+            (self.back_office, self.back_office, self.back_office2, self.tmpo_officer)
+        )
         for step in path:
             events.extend(self._step_events(plan, step, owner, reviewer, state))
         times = self._times(plan, len(events))
@@ -466,8 +490,9 @@ class _Builder:
             out.append(plan.created + span * (fill * acc / total))
         return [t.replace(microsecond=0) for t in out]
 
-    def _step_events(self, plan: _Plan, step: str, owner: User, reviewer: User,
-                     state: dict) -> list[Callable[[dt.datetime], None]]:
+    def _step_events(
+        self, plan: _Plan, step: str, owner: User, reviewer: User, state: dict
+    ) -> list[Callable[[dt.datetime], None]]:
         rng = self.rng
         recipient_actions = {"submit", "start", "deliver", "withdraw"}
         if step in projects.TRANSITIONS:
@@ -482,11 +507,17 @@ class _Builder:
                 comment = rng.choice(REJECT_COMMENTS)
             elif step == "withdraw":
                 comment = WITHDRAW_COMMENTS[plan.withdrawn_from or "draft"]
-            return [lambda when, a=actor, s=step, c=comment: self._transition(
-                a, state["project"], s, c, when)]
+            return [
+                lambda when, a=actor, s=step, c=comment: self._transition(
+                    a, state["project"], s, c, when
+                )
+            ]
         if step == "offers":
-            return [lambda when, spec=spec, offer=offer: self._link(spec, offer, state, when)
-                    for spec, offer in self.offers if plan.theme.key in spec.themes]
+            return [
+                lambda when, spec=spec, offer=offer: self._link(spec, offer, state, when)
+                for spec, offer in self.offers
+                if plan.theme.key in spec.themes
+            ]
         if step == "pledges":
             return self._pledge_events(plan, state)
         if step == "confirm":
@@ -502,11 +533,16 @@ class _Builder:
 
     # workflow helpers (each backdates what the service just wrote)
 
-    def _transition(self, actor: User, project: Project, action: str, comment: str,
-                    when: dt.datetime) -> None:
+    def _transition(
+        self, actor: User, project: Project, action: str, comment: str, when: dt.datetime
+    ) -> None:
         projects.transition(actor, project, action, comment)
-        change = (StatusChange.select().where(StatusChange.project == project.id)
-                  .order_by(StatusChange.id.desc()).first())
+        change = (
+            StatusChange.select()
+            .where(StatusChange.project == project.id)
+            .order_by(StatusChange.id.desc())
+            .first()
+        )
         _backdate(change, at=when)
         fields: dict = {"updated_at": when}
         if action == "submit":
@@ -517,8 +553,9 @@ class _Builder:
 
     def _link(self, spec: OfferSpec, offer: Offer, state: dict, when: dt.datetime) -> None:
         project = state["project"]
-        link = offers.link_offer(self.back_office, offer, project,
-                                 note="Matched at the monthly coordination meeting.")
+        link = offers.link_offer(
+            self.back_office, offer, project, note="Matched at the monthly coordination meeting."
+        )
         _backdate(link, created_at=when)
         _backdate(offer, updated_at=max(offer.created_at, when))
         if spec.in_kind:
@@ -544,8 +581,9 @@ class _Builder:
                 remaining -= amount
                 money.append((donor, amount, plan.currency))
         elif funding in ("partly", "over"):
-            share = Decimal(str(rng.uniform(0.2, 0.8) if funding == "partly"
-                                else rng.uniform(1.08, 1.35)))
+            share = Decimal(
+                str(rng.uniform(0.2, 0.8) if funding == "partly" else rng.uniform(1.08, 1.35))
+            )
             weights = [rng.uniform(1, 3) for _ in donors]
             for donor, weight in zip(donors, weights, strict=True):
                 currency = ORG_BY_CODE[donor].currency
@@ -560,11 +598,17 @@ class _Builder:
             extra.append((donor, _round_to(eur / self.rates[currency], 1000), currency, status))
         events = []
         for donor, amount, currency in money:
-            events.append(lambda when, d=donor, a=amount, c=currency: self._pledge(
-                state, d, {"amount": a, "currency": c}, "confirm", when))
+            events.append(
+                lambda when, d=donor, a=amount, c=currency: self._pledge(
+                    state, d, {"amount": a, "currency": c}, "confirm", when
+                )
+            )
         for donor, amount, currency, status in extra:
-            events.append(lambda when, d=donor, a=amount, c=currency, s=status: self._pledge(
-                state, d, {"amount": a, "currency": c}, s, when))
+            events.append(
+                lambda when, d=donor, a=amount, c=currency, s=status: self._pledge(
+                    state, d, {"amount": a, "currency": c}, s, when
+                )
+            )
         if plan.tlp != "RED":
             events.append(lambda when: self._in_kind_pledges(state, when))
         return events
@@ -577,15 +621,26 @@ class _Builder:
                 chosen.append(donor)
         return chosen
 
-    def _pledge(self, state: dict, donor: str, data: dict, then: str,
-                when: dt.datetime, offer: Offer | None = None) -> Pledge:
+    def _pledge(
+        self,
+        state: dict,
+        donor: str,
+        data: dict,
+        then: str,
+        when: dt.datetime,
+        offer: Offer | None = None,
+    ) -> Pledge:
         """Record a pledge; ``then`` is "confirm" (confirmed later), "offered" or "withdrawn"."""
         project = state["project"]
         actor = self._acting_for(donor, project.tlp)
         note = "" if actor.organisation.code == donor else "Recorded by the Back Office."
-        pledge = pledges.create_pledge(actor, project, {**data, "date": when.date(),
-                                                        "note": note},
-                                       donor_code=donor, offer=offer)
+        pledge = pledges.create_pledge(
+            actor,
+            project,
+            {**data, "date": when.date(), "note": note},
+            donor_code=donor,
+            offer=offer,
+        )
         _backdate(pledge, created_at=when, updated_at=when)
         if then == "withdrawn":
             pledges.transition_pledge(actor, pledge, "withdraw")
@@ -596,9 +651,17 @@ class _Builder:
 
     def _in_kind_pledges(self, state: dict, when: dt.datetime) -> None:
         for spec, offer in state.get("in_kind", []):
-            pledge = self._pledge(state, spec.org, {
-                "in_kind": spec.in_kind, "in_kind_quantity": spec.in_kind_quantity,
-            }, "confirm", when, offer=offer)
+            pledge = self._pledge(
+                state,
+                spec.org,
+                {
+                    "in_kind": spec.in_kind,
+                    "in_kind_quantity": spec.in_kind_quantity,
+                },
+                "confirm",
+                when,
+                offer=offer,
+            )
             state.setdefault("in_kind_pledges", []).append(pledge)
 
     def _confirm(self, state: dict, when: dt.datetime) -> None:
@@ -621,28 +684,36 @@ class _Builder:
         share = Decimal(str(self.rng.uniform(0.4, 0.9)))
         amount = _round_to(plan.budget * share, 1000)
         start = when.date() + dt.timedelta(days=self.rng.randint(3, 20))
-        engagement = offers.create_engagement(self.tmpo_officer, project, company, {
-            "role": ENGAGEMENT_ROLES[plan.theme.category],
-            "contract_amount": amount, "contract_currency": plan.currency,
-            "start_date": start,
-            "end_date": max(project.planned_end or start, start + dt.timedelta(days=60)),
-        })
+        engagement = offers.create_engagement(
+            self.tmpo_officer,
+            project,
+            company,
+            {
+                "role": ENGAGEMENT_ROLES[plan.theme.category],
+                "contract_amount": amount,
+                "contract_currency": plan.currency,
+                "start_date": start,
+                "end_date": max(project.planned_end or start, start + dt.timedelta(days=60)),
+            },
+        )
         _backdate(engagement, created_at=when)
 
-    def _update(self, plan: _Plan, owner: User, state: dict, index: int,
-                when: dt.datetime) -> None:
+    def _update(self, plan: _Plan, owner: User, state: dict, index: int, when: dt.datetime) -> None:
         project = state["project"]
         family = UPDATE_FAMILY.get(plan.theme.category, "services")
         ukrainian, english = UPDATE_STEPS[family]
-        company_user = (self.users["company@bereh.demo"] if plan.company == "BEREH" else None)
+        company_user = self.users["company@bereh.demo"] if plan.company == "BEREH" else None
         if company_user is not None and index % 2 == 1:
             author, (title, body, progress) = company_user, english[index]
         elif plan.language == "en":
             author, (title, body, progress) = owner, english[index]
         else:
             author, (title, body, progress) = owner, ukrainian[index]
-        update = updates.post_update(author, project, {
-            "title": title, "body": body, "progress": progress, "date": when.date()})
+        update = updates.post_update(
+            author,
+            project,
+            {"title": title, "body": body, "progress": progress, "date": when.date()},
+        )
         _backdate(update, created_at=when)
         _backdate(project, updated_at=when)
 
@@ -650,14 +721,23 @@ class _Builder:
         """A small terms-of-reference file, as recipients attach to their requests."""
         if plan.language == "en":
             name = "terms-of-reference.txt"
-            text = (f"{project.title('en')}\n\nTerms of reference\n\n{project.summary('en')}\n"
-                    f"\nBudget: {project.budget_amount} {project.budget_currency}\n")
+            text = (
+                f"{project.title('en')}\n\nTerms of reference\n\n{project.summary('en')}\n"
+                f"\nBudget: {project.budget_amount} {project.budget_currency}\n"
+            )
         else:
             name = "технічне-завдання.txt"
-            text = (f"{project.title('uk')}\n\nТехнічне завдання\n\n{project.summary('uk')}\n"
-                    f"\nБюджет: {project.budget_amount} {project.budget_currency}\n")
-        doc = updates.store_document(owner, paths.documents_dir(self.data_dir), project, name,
-                                     io.BytesIO(text.encode("utf-8")))
+            text = (
+                f"{project.title('uk')}\n\nТехнічне завдання\n\n{project.summary('uk')}\n"
+                f"\nБюджет: {project.budget_amount} {project.budget_currency}\n"
+            )
+        doc = updates.store_document(
+            owner,
+            paths.documents_dir(self.data_dir),
+            project,
+            name,
+            io.BytesIO(text.encode("utf-8")),
+        )
         self.stored_files.append(paths.documents_dir(self.data_dir) / doc.stored_name)
         _backdate(doc, uploaded_at=when)
 
@@ -681,6 +761,5 @@ class _Builder:
 
 #: The demo logins, for the README and the tests.
 DEMO_LOGINS: tuple[DemoLogin, ...] = tuple(
-    DemoLogin(spec.role, spec.email, spec.org) for spec in USERS if spec.role)
-
-
+    DemoLogin(spec.role, spec.email, spec.org) for spec in USERS if spec.role
+)

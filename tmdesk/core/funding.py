@@ -89,8 +89,9 @@ def funding_state(confirmed_eur: Decimal, budget_eur: Decimal) -> str:
     return "over"
 
 
-def funding_for(projects: Iterable[Project], rates: dict[str, Decimal] | None = None
-                ) -> dict[int, Funding]:
+def funding_for(
+    projects: Iterable[Project], rates: dict[str, Decimal] | None = None
+) -> dict[int, Funding]:
     """Funding of each project, keyed by project id, in two queries at most."""
     rates = rates if rates is not None else exchange_rates()
     projects = list(projects)
@@ -102,7 +103,7 @@ def funding_for(projects: Iterable[Project], rates: dict[str, Decimal] | None = 
     ids = list(result)
     # Sum exactly in SQL (integer cents), convert in Python with Decimal rates.
     for chunk_start in range(0, len(ids), 900):
-        chunk = ids[chunk_start:chunk_start + 900]
+        chunk = ids[chunk_start : chunk_start + 900]
         rows = (
             Pledge.select(
                 Pledge.project_id.alias("pid"),
@@ -115,8 +116,13 @@ def funding_for(projects: Iterable[Project], rates: dict[str, Decimal] | None = 
             .dicts()
         )
         for row in rows:
-            _add(result[row["pid"]], row["currency"], row["status"],
-                 Decimal(int(row["total"])) / 100, rates)
+            _add(
+                result[row["pid"]],
+                row["currency"],
+                row["status"],
+                Decimal(int(row["total"])) / 100,
+                rates,
+            )
     return result
 
 

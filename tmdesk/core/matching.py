@@ -70,8 +70,22 @@ def _bag(text: str) -> Counter:
 
 
 def _project_bag(p: Project) -> Counter:
-    return _bag(" ".join(filter(None, (p.title_en, p.title_en, p.title_uk, p.title_uk,
-                                       p.summary_en, p.summary_uk, p.beneficiaries))))
+    return _bag(
+        " ".join(
+            filter(
+                None,
+                (
+                    p.title_en,
+                    p.title_en,
+                    p.title_uk,
+                    p.title_uk,
+                    p.summary_en,
+                    p.summary_uk,
+                    p.beneficiaries,
+                ),
+            )
+        )
+    )
 
 
 def _numbers(text: str) -> list[int]:
@@ -126,10 +140,17 @@ def _value_eur(offer: Offer, rates: dict[str, Decimal]) -> Decimal | None:
 # --- scoring one offer against one project -------------------------------------------------
 
 
-def score_match(offer: Offer, project: Project, funding: Funding, offer_bag: Counter,
-                project_bag: Counter, idf: dict[str, float], rates: dict[str, Decimal],
-                offer_vector: tuple[dict[str, float], float] | None = None,
-                project_vector: tuple[dict[str, float], float] | None = None) -> Match:
+def score_match(
+    offer: Offer,
+    project: Project,
+    funding: Funding,
+    offer_bag: Counter,
+    project_bag: Counter,
+    idf: dict[str, float],
+    rates: dict[str, Decimal],
+    offer_vector: tuple[dict[str, float], float] | None = None,
+    project_vector: tuple[dict[str, float], float] | None = None,
+) -> Match:
     """How well ``offer`` could serve ``project``, with the reasons in words.
 
     ``offer_vector`` / ``project_vector``: the bags weighted by ``idf``
@@ -140,20 +161,30 @@ def score_match(offer: Offer, project: Project, funding: Funding, offer_bag: Cou
     if offer.category == project.category:
         score += 0.3
         reasons.append(Reason(N_("same category")))
-    text = similarity._cosine_w(offer_vector or similarity._weighted(offer_bag, idf),
-                                project_vector or similarity._weighted(project_bag, idf))
+    text = similarity._cosine_w(
+        offer_vector or similarity._weighted(offer_bag, idf),
+        project_vector or similarity._weighted(project_bag, idf),
+    )
     score += 0.35 * min(1.0, text * 1.5)
     if text >= 0.1:
-        reasons.append(Reason(N_("%(pct)d%% of what is offered matches what is needed"),
-                              pct=round(min(1.0, text * 1.5) * 100)))
+        reasons.append(
+            Reason(
+                N_("%(pct)d%% of what is offered matches what is needed"),
+                pct=round(min(1.0, text * 1.5) * 100),
+            )
+        )
     gap = funding.gap_eur
     if funding.budget_eur > 0:
         share = float(gap / funding.budget_eur)
         score += 0.12 * share
         if gap > 0:
-            reasons.append(Reason(N_("unfunded gap %(gap)s EUR (%(pct)d%% of the estimate)"),
-                                  gap=f"{gap.quantize(Decimal('1')):,}",
-                                  pct=round(share * 100)))
+            reasons.append(
+                Reason(
+                    N_("unfunded gap %(gap)s EUR (%(pct)d%% of the estimate)"),
+                    gap=f"{gap.quantize(Decimal('1')):,}",
+                    pct=round(share * 100),
+                )
+            )
     value = _value_eur(offer, rates)
     if value and gap > 0:
         fit = float(min(value, gap) / max(value, gap))
@@ -161,20 +192,37 @@ def score_match(offer: Offer, project: Project, funding: Funding, offer_bag: Cou
         if fit >= 0.5:
             reasons.append(Reason(N_("the offer's value fits the gap")))
     if offer.quantity:
-        wanted = _numbers(" ".join(filter(None, (project.title_en, project.summary_en,
-                                                 project.title_uk, project.summary_uk,
-                                                 project.beneficiaries))))
+        wanted = _numbers(
+            " ".join(
+                filter(
+                    None,
+                    (
+                        project.title_en,
+                        project.summary_en,
+                        project.title_uk,
+                        project.summary_uk,
+                        project.beneficiaries,
+                    ),
+                )
+            )
+        )
         close = [n for n in wanted if n > 1 and 0.5 <= offer.quantity / n <= 2.0]
         if close:
             score += 0.05
-            reasons.append(Reason(N_("quantity fits (%(needed)d needed, %(offered)d offered)"),
-                                  needed=close[0], offered=offer.quantity))
+            reasons.append(
+                Reason(
+                    N_("quantity fits (%(needed)d needed, %(offered)d offered)"),
+                    needed=close[0],
+                    offered=offer.quantity,
+                )
+            )
     bonus = _PRIORITY_BONUS.get(project.priority, 0.0)
     score += 0.05 * bonus
     if project.priority in ("critical", "high"):
         reasons.append(Reason(N_("priority: %(priority)s"), priority=project.priority))
-    if project.oblast != "UA" and _mentions_oblast(_offer_words(offer.description or ""),
-                                                   project.oblast):
+    if project.oblast != "UA" and _mentions_oblast(
+        _offer_words(offer.description or ""), project.oblast
+    ):
         score += 0.05
         reasons.append(Reason(N_("the offer names the project's region")))
     return Match(project, offer, round(min(score, 1.0), 3), reasons, funding)
@@ -196,8 +244,15 @@ def _terms(text: str, limit: int = 14) -> list[str]:
         s = textnorm.stem(w)
         if s not in terms:
             terms.append(s)
-    extra = sorted({textnorm.fold(p) for f in similarity.features(text) if f.startswith("~")
-                    for p in similarity.GLOSSARY[f[1:]] if " " not in p and len(p) >= 3})
+    extra = sorted(
+        {
+            textnorm.fold(p)
+            for f in similarity.features(text)
+            if f.startswith("~")
+            for p in similarity.GLOSSARY[f[1:]]
+            if " " not in p and len(p) >= 3
+        }
+    )
     return terms[:limit] + [t for t in extra if t not in terms][:10]
 
 
@@ -212,8 +267,13 @@ def _pair_groups(text: str, limit: int = 6) -> list[list[list[str]]]:
     concepts: list[list[str]] = []
     for f in similarity.features(text):
         if f.startswith("~"):
-            alts = sorted({textnorm.fold(x) for x in similarity.GLOSSARY[f[1:]]
-                           if " " not in x and len(x) >= 3})
+            alts = sorted(
+                {
+                    textnorm.fold(x)
+                    for x in similarity.GLOSSARY[f[1:]]
+                    if " " not in x and len(x) >= 3
+                }
+            )
             if alts not in concepts:
                 concepts.append(alts)
     groups = []
@@ -236,15 +296,17 @@ def matches_for_offer(user: User | None, offer: Offer, limit: int = 20) -> list[
     """
     if user is None:
         return []
-    pool = visible_projects(user, Project.select()).where(
-        Project.status.in_(PLEDGEABLE_STATUSES))
+    pool = visible_projects(user, Project.select()).where(Project.status.in_(PLEDGEABLE_STATUSES))
     ids: set[int] = set()
     groups = _pair_groups(offer.description)
     if groups:
         ids.update(pid for pid, _ in search.rank_any("project", pool, groups, limit=150))
     priority_rank = Project.priority  # text; order by id within category for stability
-    same = pool.where(Project.category == offer.category).order_by(
-        priority_rank, Project.id.desc()).limit(80)
+    same = (
+        pool.where(Project.category == offer.category)
+        .order_by(priority_rank, Project.id.desc())
+        .limit(80)
+    )
     ids.update(pid for (pid,) in same.select(Project.id).tuples())
     if not ids:
         return []
@@ -256,24 +318,27 @@ def matches_for_offer(user: User | None, offer: Offer, limit: int = 20) -> list[
     idf = _idf([offer_bag, *bags.values()])
     offer_vector = similarity._weighted(offer_bag, idf)
     found = [
-        score_match(offer, p, funding[p.id], offer_bag, bags[p.id], idf, rates,
-                    offer_vector=offer_vector)
-        for p in projects if funding[p.id].gap_eur > 0
+        score_match(
+            offer, p, funding[p.id], offer_bag, bags[p.id], idf, rates, offer_vector=offer_vector
+        )
+        for p in projects
+        if funding[p.id].gap_eur > 0
     ]
-    found.sort(key=lambda m: (-m.score, PRIORITY_RANK.get(m.project.priority, 9),
-                              m.project.id))
+    found.sort(key=lambda m: (-m.score, PRIORITY_RANK.get(m.project.priority, 9), m.project.id))
     return found[:limit]
 
 
-def offers_for_project(user: User | None, project: Project, limit: int = 10,
-                       min_score: float = 0.35) -> list[Match]:
+def offers_for_project(
+    user: User | None, project: Project, limit: int = 10, min_score: float = 0.35
+) -> list[Match]:
     """Open offers ``user`` may see that could serve ``project``, best first."""
     if user is None or project.status not in PLEDGEABLE_STATUSES:
         return []
     pool = visible_offers(user, Offer.select()).where(Offer.status.in_(OPEN_OFFER_STATUSES))
     ids: set[int] = set()
-    text = " ".join(filter(None, (project.title_en, project.title_uk, project.summary_en,
-                                  project.summary_uk)))
+    text = " ".join(
+        filter(None, (project.title_en, project.title_uk, project.summary_en, project.summary_uk))
+    )
     terms = _terms(text)
     if terms:
         ids.update(oid for oid, _ in search.rank("offer", pool, terms, "OR", limit=100))
@@ -281,17 +346,21 @@ def offers_for_project(user: User | None, project: Project, limit: int = 10,
     ids.update(oid for (oid,) in same.select(Offer.id).tuples())
     if not ids:
         return []
-    offers = list(Offer.select(Offer, Organisation).join(Organisation).where(
-        Offer.id.in_(list(ids))))
+    offers = list(
+        Offer.select(Offer, Organisation).join(Organisation).where(Offer.id.in_(list(ids)))
+    )
     rates = exchange_rates()
     funding = project_funding(project, rates)
     project_bag = _project_bag(project)
     bags = {o.id: _bag(o.description) for o in offers}
     idf = _idf([project_bag, *bags.values()])
     project_vector = similarity._weighted(project_bag, idf)
-    found = [score_match(o, project, funding, bags[o.id], project_bag, idf, rates,
-                         project_vector=project_vector)
-             for o in offers]
+    found = [
+        score_match(
+            o, project, funding, bags[o.id], project_bag, idf, rates, project_vector=project_vector
+        )
+        for o in offers
+    ]
     found = [m for m in found if m.score >= min_score]
     found.sort(key=lambda m: (-m.score, m.offer.id))
     return found[:limit]
@@ -300,8 +369,9 @@ def offers_for_project(user: User | None, project: Project, limit: int = 10,
 # --- a match becomes a proposed pledge ------------------------------------------------------
 
 
-def propose_pledge(user: User, offer: Offer, project: Project,
-                   data: dict[str, Any] | None = None) -> Pledge:
+def propose_pledge(
+    user: User, offer: Offer, project: Project, data: dict[str, Any] | None = None
+) -> Pledge:
     """Turn a match into a pledge (status ``offered``) for the offering donor.
 
     The offer is linked to the project (and marked matched). ``data``
@@ -314,8 +384,13 @@ def propose_pledge(user: User, offer: Offer, project: Project,
     if offer.status not in OPEN_OFFER_STATUSES:
         raise TransitionError(N_("Only an open or matched offer can become a pledge."))
     if offer.organisation.kind != "donor":
-        raise ValidationError({"offer": N_(
-            "Only a donor's offer becomes a pledge; record a company's offer as an engagement.")})
+        raise ValidationError(
+            {
+                "offer": N_(
+                    "Only a donor's offer becomes a pledge; record a company's offer as an engagement."
+                )
+            }
+        )
     if project.status not in PLEDGEABLE_STATUSES:
         raise TransitionError(N_("Only published projects take pledges."))
     fields: dict[str, Any] = {
@@ -331,18 +406,21 @@ def propose_pledge(user: User, offer: Offer, project: Project,
             fields["in_kind_quantity"] = str(offer.quantity)
     fields.update(data or {})
     with database.atomic():
-        pledge = pledge_service.create_pledge(user, project, fields,
-                                              donor_code=offer.organisation.code, offer=offer)
-        offer_service.link_offer(user, offer, project,
-                                 note=N_("Proposed as pledge #%(id)d") % {"id": pledge.id})
+        pledge = pledge_service.create_pledge(
+            user, project, fields, donor_code=offer.organisation.code, offer=offer
+        )
+        offer_service.link_offer(
+            user, offer, project, note=N_("Proposed as pledge #%(id)d") % {"id": pledge.id}
+        )
     return pledge
 
 
 # --- donor-side warnings ----------------------------------------------------------------------
 
 
-def pledge_warnings(project: Project, amount: Decimal | str | None, currency: str | None,
-                    user: User | None = None) -> list[Reason]:
+def pledge_warnings(
+    project: Project, amount: Decimal | str | None, currency: str | None, user: User | None = None
+) -> list[Reason]:
     """What a donor should know before pledging ``amount`` ``currency`` to ``project``.
 
     * the project is already fully funded;
@@ -358,22 +436,37 @@ def pledge_warnings(project: Project, amount: Decimal | str | None, currency: st
     rates = exchange_rates()
     funding = project_funding(project, rates)
     if funding.budget_eur > 0 and funding.state in ("fully", "over"):
-        warnings.append(Reason(N_("This project is already fully funded (confirmed %(confirmed)s "
-                                  "EUR of an estimate of %(budget)s EUR)."),
-                               confirmed=_whole(funding.confirmed_eur),
-                               budget=_whole(funding.budget_eur)))
+        warnings.append(
+            Reason(
+                N_(
+                    "This project is already fully funded (confirmed %(confirmed)s "
+                    "EUR of an estimate of %(budget)s EUR)."
+                ),
+                confirmed=_whole(funding.confirmed_eur),
+                budget=_whole(funding.budget_eur),
+            )
+        )
     elif amount not in (None, "") and currency:
         try:
             eur = to_eur(Decimal(str(amount)), currency, rates)
         except (UnknownCurrency, ArithmeticError, ValueError):
             eur = None
-        if eur is not None and funding.budget_eur > 0 and \
-                funding.pledged_eur + eur > funding.budget_eur:
-            warnings.append(Reason(
-                N_("This pledge would over-fund the project: %(pledged)s EUR already pledged "
-                   "plus %(amount)s EUR is more than the estimate of %(budget)s EUR."),
-                pledged=_whole(funding.pledged_eur), amount=_whole(eur),
-                budget=_whole(funding.budget_eur)))
+        if (
+            eur is not None
+            and funding.budget_eur > 0
+            and funding.pledged_eur + eur > funding.budget_eur
+        ):
+            warnings.append(
+                Reason(
+                    N_(
+                        "This pledge would over-fund the project: %(pledged)s EUR already pledged "
+                        "plus %(amount)s EUR is more than the estimate of %(budget)s EUR."
+                    ),
+                    pledged=_whole(funding.pledged_eur),
+                    amount=_whole(eur),
+                    budget=_whole(funding.budget_eur),
+                )
+            )
     warnings.extend(_double_funding(project, user, rates))
     return warnings
 
@@ -386,13 +479,17 @@ def _double_funding(project: Project, user: User | None, rates) -> list[Reason]:
     if user is not None:
         pool = visible_projects(user, Project.select())
     else:
-        pool = Project.select().where(Project.published_at.is_null(False)
-                                      & Project.tlp.in_(("CLEAR", "GREEN")))
-    pool = pool.where((Project.recipient == project.recipient_id)
-                      & (Project.id != project.id)
-                      & Project.status.not_in(similarity.INACTIVE))
-    found = similarity.similar_projects(user, project, limit=10,
-                                        min_score=similarity.ALARM_THRESHOLD, pool=pool)
+        pool = Project.select().where(
+            Project.published_at.is_null(False) & Project.tlp.in_(("CLEAR", "GREEN"))
+        )
+    pool = pool.where(
+        (Project.recipient == project.recipient_id)
+        & (Project.id != project.id)
+        & Project.status.not_in(similarity.INACTIVE)
+    )
+    found = similarity.similar_projects(
+        user, project, limit=10, min_score=similarity.ALARM_THRESHOLD, pool=pool
+    )
     if not found:
         return []
     funding = funding_for([c.project for c in found], rates)
@@ -400,9 +497,23 @@ def _double_funding(project: Project, user: User | None, rates) -> list[Reason]:
     for c in found:
         other = c.project
         if other.status in ("delivered", "closed"):
-            out.append(Reason(N_("A similar project of the same recipient, %(ref)s, is already "
-                                 "delivered: possible double funding."), ref=other.ref))
+            out.append(
+                Reason(
+                    N_(
+                        "A similar project of the same recipient, %(ref)s, is already "
+                        "delivered: possible double funding."
+                    ),
+                    ref=other.ref,
+                )
+            )
         elif funding[other.id].state in ("fully", "over"):
-            out.append(Reason(N_("A similar project of the same recipient, %(ref)s, is already "
-                                 "fully funded: possible double funding."), ref=other.ref))
+            out.append(
+                Reason(
+                    N_(
+                        "A similar project of the same recipient, %(ref)s, is already "
+                        "fully funded: possible double funding."
+                    ),
+                    ref=other.ref,
+                )
+            )
     return out

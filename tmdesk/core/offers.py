@@ -32,12 +32,14 @@ def clean_offer_data(data: dict[str, Any]) -> dict[str, Any]:
     errors = validation.Errors()
     out = {
         "category": validation.choice(errors, data, "category", CATEGORIES),
-        "description": validation.text(errors, data, "description", required=True,
-                                        max_length=validation.MAX_TEXT),
+        "description": validation.text(
+            errors, data, "description", required=True, max_length=validation.MAX_TEXT
+        ),
         "quantity": validation.integer(errors, data, "quantity", minimum=1),
         "value_amount": validation.amount(errors, data, "value_amount"),
-        "value_currency": validation.choice(errors, data, "value_currency", CURRENCIES,
-                                            required=False),
+        "value_currency": validation.choice(
+            errors, data, "value_currency", CURRENCIES, required=False
+        ),
         "valid_until": validation.date(errors, data, "valid_until"),
         "status": validation.choice(errors, data, "status", OFFER_STATUSES, default="open"),
     }
@@ -58,7 +60,8 @@ def resolve_offering_org(user: User, code: str | None) -> Organisation:
     if not is_officer(user):
         raise PermissionDenied(N_("Only donors, companies and the offices record offers."))
     org = Organisation.get_or_none(
-        (Organisation.code == (code or "")) & Organisation.kind.in_(("donor", "company")))
+        (Organisation.code == (code or "")) & Organisation.kind.in_(("donor", "company"))
+    )
     if org is None:
         raise ValidationError({"organisation": N_("Choose the donor or company making the offer.")})
     return org
@@ -67,12 +70,14 @@ def resolve_offering_org(user: User, code: str | None) -> Organisation:
 def create_offer(user: User, data: dict[str, Any], org_code: str | None = None) -> Offer:
     if not can_record_offer(user):
         raise PermissionDenied(N_("You may not record offers."))
-    org, fields = validate_together(lambda: resolve_offering_org(user, org_code),
-                                    lambda: clean_offer_data(data))
+    org, fields = validate_together(
+        lambda: resolve_offering_org(user, org_code), lambda: clean_offer_data(data)
+    )
     with database.atomic():
         now = utcnow()
-        offer = Offer.create(organisation=org, created_by=user, created_at=now,
-                             updated_at=now, **fields)
+        offer = Offer.create(
+            organisation=org, created_by=user, created_at=now, updated_at=now, **fields
+        )
         audit.record(user, "offer.create", offer, None, audit.snapshot(offer))
     return offer
 
@@ -124,8 +129,9 @@ def clean_engagement_data(data: dict[str, Any]) -> dict[str, Any]:
     out = {
         "role": validation.text(errors, data, "role", required=True, max_length=200),
         "contract_amount": validation.amount(errors, data, "contract_amount"),
-        "contract_currency": validation.choice(errors, data, "contract_currency", CURRENCIES,
-                                               required=False),
+        "contract_currency": validation.choice(
+            errors, data, "contract_currency", CURRENCIES, required=False
+        ),
         "start_date": validation.date(errors, data, "start_date"),
         "end_date": validation.date(errors, data, "end_date"),
     }
@@ -137,23 +143,24 @@ def clean_engagement_data(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def create_engagement(user: User, project: Project, company_code: str,
-                      data: dict[str, Any]) -> Engagement:
+def create_engagement(
+    user: User, project: Project, company_code: str, data: dict[str, Any]
+) -> Engagement:
     """Record that a company implements (part of) a project."""
     if not can_manage_engagements(user):
         raise PermissionDenied(N_("Only the coordinating offices record engagements."))
 
     def find_company() -> Organisation:
         company = Organisation.get_or_none(
-            (Organisation.code == (company_code or "")) & (Organisation.kind == "company"))
+            (Organisation.code == (company_code or "")) & (Organisation.kind == "company")
+        )
         if company is None:
             raise ValidationError({"company": N_("Choose the company.")})
         return company
 
     company, fields = validate_together(find_company, lambda: clean_engagement_data(data))
     with database.atomic():
-        engagement = Engagement.create(project=project, company=company, created_by=user,
-                                       **fields)
+        engagement = Engagement.create(project=project, company=company, created_by=user, **fields)
         audit.record(user, "engagement.create", engagement, None, audit.snapshot(engagement))
     return engagement
 

@@ -77,26 +77,41 @@ def resolve_donor(user: User, donor_code: str | None) -> Organisation:
     if not is_officer(user):
         raise PermissionDenied(N_("Only donors and the coordinating offices record pledges."))
     donor = Organisation.get_or_none(
-        (Organisation.code == (donor_code or "")) & (Organisation.kind == "donor"))
+        (Organisation.code == (donor_code or "")) & (Organisation.kind == "donor")
+    )
     if donor is None:
         raise ValidationError({"donor": N_("Choose the donor organisation.")})
     return donor
 
 
-def create_pledge(user: User, project: Project, data: dict[str, Any],
-                  donor_code: str | None = None, offer: Offer | None = None) -> Pledge:
+def create_pledge(
+    user: User,
+    project: Project,
+    data: dict[str, Any],
+    donor_code: str | None = None,
+    offer: Offer | None = None,
+) -> Pledge:
     """Record a pledge (status ``offered``) for a published project."""
     if not can_pledge(user, project):
         if project.status not in ("published", "in_implementation"):
             raise TransitionError(N_("Only published projects take pledges."))
         raise PermissionDenied(N_("You may not pledge for this project."))
     # Report a missing donor and bad values together, not one after the other.
-    donor, fields = validate_together(lambda: resolve_donor(user, donor_code),
-                                        lambda: clean_pledge_data(data))
+    donor, fields = validate_together(
+        lambda: resolve_donor(user, donor_code), lambda: clean_pledge_data(data)
+    )
     with database.atomic():
         now = utcnow()
-        pledge = Pledge.create(project=project, donor=donor, status="offered", offer=offer,
-                               created_by=user, created_at=now, updated_at=now, **fields)
+        pledge = Pledge.create(
+            project=project,
+            donor=donor,
+            status="offered",
+            offer=offer,
+            created_by=user,
+            created_at=now,
+            updated_at=now,
+            **fields,
+        )
         audit.record(user, "pledge.create", pledge, None, audit.snapshot(pledge))
     return pledge
 
@@ -122,8 +137,11 @@ def available_pledge_actions(user: User, pledge: Pledge) -> list[tuple[str, str]
     """``(action, label)`` pairs the user may take on the pledge now."""
     if not can_manage_pledge(user, pledge):
         return []
-    return [(action, label) for action, (_s, _t, label) in PLEDGE_TRANSITIONS.items()
-            if _step_applies(action, pledge)]
+    return [
+        (action, label)
+        for action, (_s, _t, label) in PLEDGE_TRANSITIONS.items()
+        if _step_applies(action, pledge)
+    ]
 
 
 def _step_applies(action: str, pledge: Pledge) -> bool:
@@ -149,11 +167,13 @@ def transition_pledge(user: User, pledge: Pledge, action: str) -> Pledge:
     _sources, target, _label = step
     if not _step_applies(action, pledge):
         if pledge.status in _sources:
-            raise TransitionError(N_("Only money is disbursed and only in-kind support is "
-                                     "delivered."))
+            raise TransitionError(
+                N_("Only money is disbursed and only in-kind support is delivered.")
+            )
         raise TransitionError(
             N_("A pledge that is “%(status)s” cannot be sent to “%(target)s”."),
-            status=pledge.status, target=target,
+            status=pledge.status,
+            target=target,
         )
     with database.atomic():
         before = audit.snapshot(pledge)

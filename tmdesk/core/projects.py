@@ -33,9 +33,19 @@ from tmdesk.core.vocab import CATEGORIES, CURRENCIES, OBLASTS, PRIORITIES, TLP_L
 
 #: Fields a recipient edits on a draft, in form order.
 EDITABLE_FIELDS = (
-    "title_en", "title_uk", "summary_en", "summary_uk", "category", "oblast",
-    "budget_amount", "budget_currency", "priority", "tlp", "planned_start",
-    "planned_end", "beneficiaries",
+    "title_en",
+    "title_uk",
+    "summary_en",
+    "summary_uk",
+    "category",
+    "oblast",
+    "budget_amount",
+    "budget_currency",
+    "priority",
+    "tlp",
+    "planned_start",
+    "planned_end",
+    "beneficiaries",
 )
 
 
@@ -53,7 +63,8 @@ def clean_project_data(data: dict[str, Any], partial: bool = False) -> dict[str,
             out[f"title_{lang}"] = validation.text(errors, data, f"title_{lang}")
         if f"summary_{lang}" in present:
             out[f"summary_{lang}"] = validation.text(
-                errors, data, f"summary_{lang}", max_length=validation.MAX_TEXT)
+                errors, data, f"summary_{lang}", max_length=validation.MAX_TEXT
+            )
     if not partial and not (out.get("title_en") or out.get("title_uk")):
         errors.setdefault("title_en", N_("Give a title in English or Ukrainian."))
     if "category" in present:
@@ -64,7 +75,8 @@ def clean_project_data(data: dict[str, Any], partial: bool = False) -> dict[str,
         out["budget_amount"] = validation.amount(errors, data, "budget_amount", required=True)
     if "budget_currency" in present:
         out["budget_currency"] = validation.choice(
-            errors, data, "budget_currency", CURRENCIES, default="EUR")
+            errors, data, "budget_currency", CURRENCIES, default="EUR"
+        )
     if "priority" in present:
         out["priority"] = validation.choice(errors, data, "priority", PRIORITIES, default="medium")
     if "tlp" in present:
@@ -78,7 +90,8 @@ def clean_project_data(data: dict[str, Any], partial: bool = False) -> dict[str,
         errors["planned_end"] = N_("The end date is before the start date.")
     if "beneficiaries" in present:
         out["beneficiaries"] = validation.text(
-            errors, data, "beneficiaries", max_length=validation.MAX_TEXT)
+            errors, data, "beneficiaries", max_length=validation.MAX_TEXT
+        )
     errors.raise_if_any()
     return out
 
@@ -113,14 +126,16 @@ def create_draft(user: User, data: dict[str, Any]) -> Project:
             **fields,
         )
         ProjectMember.create(project=project, user=user)
-        StatusChange.create(project=project, from_status=None, to_status="draft",
-                            action="create", user=user, at=now)
+        StatusChange.create(
+            project=project, from_status=None, to_status="draft", action="create", user=user, at=now
+        )
         audit.record(user, "project.create", project, None, audit.snapshot(project))
     return project
 
 
-def update_draft(user: User, project: Project, data: dict[str, Any],
-                 partial: bool = False) -> Project:
+def update_draft(
+    user: User, project: Project, data: dict[str, Any], partial: bool = False
+) -> Project:
     """Edit a draft or returned project."""
     if not can_edit_project(user, project):
         raise PermissionDenied(N_("Only the recipient may edit a draft or returned project."))
@@ -129,8 +144,11 @@ def update_draft(user: User, project: Project, data: dict[str, Any],
         merged = {f: getattr(project, f) for f in EDITABLE_FIELDS} | fields
         if not (merged["title_en"] or merged["title_uk"]):
             raise ValidationError({"title_en": N_("Give a title in English or Ukrainian.")})
-        if merged["planned_start"] and merged["planned_end"] and (
-                merged["planned_end"] < merged["planned_start"]):
+        if (
+            merged["planned_start"]
+            and merged["planned_end"]
+            and (merged["planned_end"] < merged["planned_start"])
+        ):
             raise ValidationError({"planned_end": N_("The end date is before the start date.")})
     with database.atomic():
         before = audit.snapshot(project)
@@ -153,19 +171,23 @@ def set_members(user: User, project: Project, emails: list[str]) -> list[User]:
     users = list(User.select().where(User.email.in_(wanted))) if wanted else []
     unknown = wanted - {u.email for u in users}
     if unknown:
-        raise ValidationError({"members": N_("Unknown accounts: %(emails)s")
-                               % {"emails": ", ".join(sorted(unknown))}})
+        raise ValidationError(
+            {"members": N_("Unknown accounts: %(emails)s") % {"emails": ", ".join(sorted(unknown))}}
+        )
     keep = {u.id for u in users} | {project.created_by_id}
     with database.atomic():
         before = sorted(m.user.email for m in project.members)
         ProjectMember.delete().where(
             (ProjectMember.project == project.id) & ProjectMember.user.not_in(keep)
         ).execute()
-        existing = {m.user_id for m in ProjectMember.select().where(ProjectMember.project == project.id)}
+        existing = {
+            m.user_id for m in ProjectMember.select().where(ProjectMember.project == project.id)
+        }
         for user_id in keep - existing:
             ProjectMember.create(project=project, user=user_id)
-        after = sorted(m.user.email for m in ProjectMember.select().where(
-            ProjectMember.project == project.id))
+        after = sorted(
+            m.user.email for m in ProjectMember.select().where(ProjectMember.project == project.id)
+        )
         audit.record(user, "project.members", project, {"members": before}, {"members": after})
     return [m.user for m in project.members]
 
@@ -218,7 +240,8 @@ def _may_act(user: User, project: Project, action: str) -> bool:
 def available_actions(user: User, project: Project) -> list[Transition]:
     """The transitions ``user`` may take on ``project`` now, in workflow order."""
     return [
-        t for t in TRANSITIONS.values()
+        t
+        for t in TRANSITIONS.values()
         if project.status in t.sources and _may_act(user, project, t.action)
     ]
 
@@ -242,14 +265,17 @@ def transition(user: User, project: Project, action: str, comment: str = "") -> 
     if project.status not in step.sources:
         raise TransitionError(
             N_("A project that is “%(status)s” cannot be sent to “%(target)s”."),
-            status=project.status, target=step.target,
+            status=project.status,
+            target=step.target,
         )
     if not _may_act(user, project, action):
-        raise PermissionDenied(N_("You may not take the step “%(action)s” on this project."),
-                               action=action)
+        raise PermissionDenied(
+            N_("You may not take the step “%(action)s” on this project."), action=action
+        )
     errors = validation.Errors()
-    comment = validation.text(errors, {"comment": comment}, "comment",
-                              max_length=validation.MAX_TEXT)
+    comment = validation.text(
+        errors, {"comment": comment}, "comment", max_length=validation.MAX_TEXT
+    )
     errors.raise_if_any()
     if step.needs_comment and not comment:
         raise ValidationError({"comment": N_("Say why: a comment is required for this step.")})
@@ -266,8 +292,15 @@ def transition(user: User, project: Project, action: str, comment: str = "") -> 
         if action == "publish" and project.published_at is None:
             project.published_at = now
         project.save()
-        StatusChange.create(project=project, from_status=source, to_status=step.target,
-                            action=action, user=user, at=now, comment=comment)
+        StatusChange.create(
+            project=project,
+            from_status=source,
+            to_status=step.target,
+            action=action,
+            user=user,
+            at=now,
+            comment=comment,
+        )
         audit.record(user, f"project.{action}", project, before, audit.snapshot(project))
     return project
 
@@ -276,7 +309,8 @@ def review_queue(query=None):
     """Submitted projects, oldest submission first (callers narrow by visibility)."""
     base = query if query is not None else Project.select()
     return base.where(Project.status == "submitted").order_by(
-        Project.submitted_at.asc(), Project.id.asc())
+        Project.submitted_at.asc(), Project.id.asc()
+    )
 
 
 def age_in_days(since: dt.datetime | None, now: dt.datetime | None = None) -> int:

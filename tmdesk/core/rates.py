@@ -65,14 +65,17 @@ def set_exchange_rate(actor: User, currency: str, rate: Any) -> ExchangeRate:
     if currency not in CURRENCIES:
         raise ValidationError({"currency": N_("Not one of the allowed values.")})
     if currency == BASE_CURRENCY:
-        raise ValidationError({"currency": N_("The euro is the base currency: its rate is always 1.")})
+        raise ValidationError(
+            {"currency": N_("The euro is the base currency: its rate is always 1.")}
+        )
     value = clean_rate(rate)
     with database.atomic():
         existing = ExchangeRate.get_or_none(ExchangeRate.currency == currency)
         before = audit.snapshot(existing) if existing else None
         if existing is None:
-            existing = ExchangeRate.create(currency=currency, eur_per_unit=value,
-                                           updated_at=utcnow())
+            existing = ExchangeRate.create(
+                currency=currency, eur_per_unit=value, updated_at=utcnow()
+            )
         else:
             existing.eur_per_unit = value
             existing.updated_at = utcnow()

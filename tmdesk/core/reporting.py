@@ -235,11 +235,12 @@ def org_view(org: Organisation) -> OrgView:
 
 def _chunks(items: list, size: int = CHUNK):
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-def build_context(user: User | None, filters: CatalogueFilters | None = None,
-                  locale: str = "en") -> ReportContext:
+def build_context(
+    user: User | None, filters: CatalogueFilters | None = None, locale: str = "en"
+) -> ReportContext:
     """The report context for ``user`` with ``filters`` (the Catalogue's), in ``locale``."""
     filters = filters or CatalogueFilters()
     rates = exchange_rates()
@@ -262,55 +263,125 @@ def build_context(user: User | None, filters: CatalogueFilters | None = None,
     contacts_by: dict[int, list[ContactView]] = defaultdict(list)
     refs = {p.id: p.ref for p in models}
     for chunk in _chunks(list(refs)):
-        for pl in (Pledge.select(Pledge, Organisation)
-                   .join(Organisation, on=(Pledge.donor == Organisation.id))
-                   .where(Pledge.project_id.in_(chunk)).order_by(Pledge.date, Pledge.id)):
+        for pl in (
+            Pledge.select(Pledge, Organisation)
+            .join(Organisation, on=(Pledge.donor == Organisation.id))
+            .where(Pledge.project_id.in_(chunk))
+            .order_by(Pledge.date, Pledge.id)
+        ):
             eur = to_eur(pl.amount, pl.currency, rates) if pl.amount is not None else None
-            pledges_by[pl.project_id].append(PledgeView(
-                pl.id, refs[pl.project_id], org_of(pl.donor), pl.amount, pl.currency, eur,
-                pl.in_kind, pl.in_kind_quantity, pl.status, pl.date, pl.created_at,
-                pl.updated_at))
-        for en in (Engagement.select(Engagement, Organisation)
-                   .join(Organisation, on=(Engagement.company == Organisation.id))
-                   .where(Engagement.project_id.in_(chunk)).order_by(Engagement.id)):
-            engagements_by[en.project_id].append(EngagementView(
-                org_of(en.company), en.role, en.contract_amount, en.contract_currency,
-                en.start_date, en.end_date))
-        for up in (Update.select(Update, User).join(User, on=(Update.author == User.id))
-                   .where(Update.project_id.in_(chunk))
-                   .order_by(Update.date.asc(), Update.id.asc())):
-            latest_by[up.project_id] = UpdateView(up.date, up.title, up.body, up.progress,
-                                                  up.author.name or up.author.email)
+            pledges_by[pl.project_id].append(
+                PledgeView(
+                    pl.id,
+                    refs[pl.project_id],
+                    org_of(pl.donor),
+                    pl.amount,
+                    pl.currency,
+                    eur,
+                    pl.in_kind,
+                    pl.in_kind_quantity,
+                    pl.status,
+                    pl.date,
+                    pl.created_at,
+                    pl.updated_at,
+                )
+            )
+        for en in (
+            Engagement.select(Engagement, Organisation)
+            .join(Organisation, on=(Engagement.company == Organisation.id))
+            .where(Engagement.project_id.in_(chunk))
+            .order_by(Engagement.id)
+        ):
+            engagements_by[en.project_id].append(
+                EngagementView(
+                    org_of(en.company),
+                    en.role,
+                    en.contract_amount,
+                    en.contract_currency,
+                    en.start_date,
+                    en.end_date,
+                )
+            )
+        for up in (
+            Update.select(Update, User)
+            .join(User, on=(Update.author == User.id))
+            .where(Update.project_id.in_(chunk))
+            .order_by(Update.date.asc(), Update.id.asc())
+        ):
+            latest_by[up.project_id] = UpdateView(
+                up.date, up.title, up.body, up.progress, up.author.name or up.author.email
+            )
         for link in OfferLink.select().where(OfferLink.project_id.in_(chunk)):
             offers_by[link.project_id].append(link.offer_id)
-        for member in (ProjectMember.select(ProjectMember, User, Organisation)
-                       .join(User).join(Organisation)
-                       .where(ProjectMember.project_id.in_(chunk))):
-            contacts_by[member.project_id].append(ContactView(
-                member.user.name, member.user.email, member.user.organisation.code))
+        for member in (
+            ProjectMember.select(ProjectMember, User, Organisation)
+            .join(User)
+            .join(Organisation)
+            .where(ProjectMember.project_id.in_(chunk))
+        ):
+            contacts_by[member.project_id].append(
+                ContactView(member.user.name, member.user.email, member.user.organisation.code)
+            )
 
     views = []
     for p in models:
         f = funding[p.id]
-        views.append(ProjectView(
-            ref=p.ref, title_en=p.title_en, title_uk=p.title_uk, summary_en=p.summary_en,
-            summary_uk=p.summary_uk, category=p.category, recipient=org_of(p.recipient),
-            oblast=p.oblast, budget_amount=p.budget_amount, budget_currency=p.budget_currency,
-            priority=p.priority, tlp=p.tlp, status=p.status, planned_start=p.planned_start,
-            planned_end=p.planned_end, beneficiaries=p.beneficiaries, created_at=p.created_at,
-            updated_at=p.updated_at, submitted_at=p.submitted_at, published_at=p.published_at,
-            funding=FundingView(f.state, f.budget_eur, f.pledged_eur, f.confirmed_eur,
-                                f.disbursed_eur, f.gap_eur),
-            pledges=tuple(pledges_by[p.id]), engagements=tuple(engagements_by[p.id]),
-            latest_update=latest_by.get(p.id), offer_ids=tuple(offers_by[p.id]),
-            contacts=tuple(contacts_by[p.id]),
-        ))
+        views.append(
+            ProjectView(
+                ref=p.ref,
+                title_en=p.title_en,
+                title_uk=p.title_uk,
+                summary_en=p.summary_en,
+                summary_uk=p.summary_uk,
+                category=p.category,
+                recipient=org_of(p.recipient),
+                oblast=p.oblast,
+                budget_amount=p.budget_amount,
+                budget_currency=p.budget_currency,
+                priority=p.priority,
+                tlp=p.tlp,
+                status=p.status,
+                planned_start=p.planned_start,
+                planned_end=p.planned_end,
+                beneficiaries=p.beneficiaries,
+                created_at=p.created_at,
+                updated_at=p.updated_at,
+                submitted_at=p.submitted_at,
+                published_at=p.published_at,
+                funding=FundingView(
+                    f.state,
+                    f.budget_eur,
+                    f.pledged_eur,
+                    f.confirmed_eur,
+                    f.disbursed_eur,
+                    f.gap_eur,
+                ),
+                pledges=tuple(pledges_by[p.id]),
+                engagements=tuple(engagements_by[p.id]),
+                latest_update=latest_by.get(p.id),
+                offer_ids=tuple(offers_by[p.id]),
+                contacts=tuple(contacts_by[p.id]),
+            )
+        )
 
     offers = tuple(
-        OfferView(o.id, org_of(o.organisation), o.category, o.description, o.quantity,
-                  o.value_amount, o.value_currency, o.status, o.valid_until)
-        for o in visible_offers(user, Offer.select(Offer, Organisation).join(
-            Organisation, on=(Offer.organisation == Organisation.id))).order_by(Offer.id)
+        OfferView(
+            o.id,
+            org_of(o.organisation),
+            o.category,
+            o.description,
+            o.quantity,
+            o.value_amount,
+            o.value_currency,
+            o.status,
+            o.valid_until,
+        )
+        for o in visible_offers(
+            user,
+            Offer.select(Offer, Organisation).join(
+                Organisation, on=(Offer.organisation == Organisation.id)
+            ),
+        ).order_by(Offer.id)
     )
     requester = None
     if user is not None:
@@ -368,8 +439,14 @@ def compute_totals(projects: list[ProjectView]) -> Totals:
         for d in sorted(donors.values(), key=lambda d: (-d[1], d[0].code))
     )
     return Totals(
-        projects=len(projects), budget_eur=budget, pledged_eur=pledged,
-        confirmed_eur=confirmed, disbursed_eur=disbursed, gap_eur=gap, by_donor=by_donor,
+        projects=len(projects),
+        budget_eur=budget,
+        pledged_eur=pledged,
+        confirmed_eur=confirmed,
+        disbursed_eur=disbursed,
+        gap_eur=gap,
+        by_donor=by_donor,
         by_category={k: (v[0], v[1], v[2]) for k, v in by_category.items()},
-        by_status=dict(by_status), by_funding_state=dict(by_state),
+        by_status=dict(by_status),
+        by_funding_state=dict(by_state),
     )

@@ -54,11 +54,13 @@ class SearchBackend(Protocol):
 
     def rebuild(self, db: pw.Database) -> None: ...
 
-    def rank(self, kind: str, query: pw.ModelSelect, terms: list[str], operator: str,
-             limit: int) -> list[tuple[int, float]]: ...
+    def rank(
+        self, kind: str, query: pw.ModelSelect, terms: list[str], operator: str, limit: int
+    ) -> list[tuple[int, float]]: ...
 
-    def rank_any(self, kind: str, query: pw.ModelSelect, groups: list[list[list[str]]],
-                 limit: int) -> list[tuple[int, float]]: ...
+    def rank_any(
+        self, kind: str, query: pw.ModelSelect, groups: list[list[list[str]]], limit: int
+    ) -> list[tuple[int, float]]: ...
 
 
 class SqliteSearch:
@@ -164,8 +166,14 @@ _TABLES = {
     "update": ("update_fts", Update.id),
 }
 _TEXT_COLUMNS = {
-    "project": (Project.ref, Project.title_en, Project.title_uk, Project.summary_en,
-                Project.summary_uk, Project.beneficiaries),
+    "project": (
+        Project.ref,
+        Project.title_en,
+        Project.title_uk,
+        Project.summary_en,
+        Project.summary_uk,
+        Project.beneficiaries,
+    ),
     "offer": (Offer.description,),
     "update": (Update.title, Update.body),
 }
@@ -187,8 +195,9 @@ def rebuild_search(db: pw.Database | None = None) -> None:
     backend(db).rebuild(db)
 
 
-def rank(kind: str, query: pw.ModelSelect, terms: list[str], operator: str = "AND",
-         limit: int = 50) -> list[tuple[int, float]]:
+def rank(
+    kind: str, query: pw.ModelSelect, terms: list[str], operator: str = "AND", limit: int = 50
+) -> list[tuple[int, float]]:
     """``(id, score)`` of rows of ``query`` (already narrowed) matching ``terms``, best first.
 
     ``terms`` are prefixes from :func:`textnorm.query_terms`; ``operator`` is
@@ -197,8 +206,9 @@ def rank(kind: str, query: pw.ModelSelect, terms: list[str], operator: str = "AN
     return backend().rank(kind, query, terms, operator, limit)
 
 
-def rank_any(kind: str, query: pw.ModelSelect, groups: list[list[list[str]]],
-             limit: int = 50) -> list[tuple[int, float]]:
+def rank_any(
+    kind: str, query: pw.ModelSelect, groups: list[list[list[str]]], limit: int = 50
+) -> list[tuple[int, float]]:
     """Like :func:`rank`, for "any of these groups of words" (see :func:`textnorm.fts_any_of`)."""
     return backend().rank_any(kind, query, groups, limit)
 
@@ -228,7 +238,7 @@ def highlight(text: str, terms: list[str]) -> str:
     for m in _TOKEN_RE.finditer(text or ""):
         if not _is_hit(m.group(), terms):
             continue
-        out.append(html.escape(text[pos:m.start()]))
+        out.append(html.escape(text[pos : m.start()]))
         out.append("<mark>" + html.escape(m.group()) + "</mark>")
         pos = m.end()
     out.append(html.escape((text or "")[pos:]))
@@ -240,8 +250,7 @@ def snippet(text: str, terms: list[str], width: int = 200) -> str:
     text = " ".join((text or "").split())
     if len(text) <= width:
         return highlight(text, terms)
-    first = next((m.start() for m in _TOKEN_RE.finditer(text) if _is_hit(m.group(), terms)),
-                 0)
+    first = next((m.start() for m in _TOKEN_RE.finditer(text) if _is_hit(m.group(), terms)), 0)
     start = max(0, first - width // 3)
     if start:
         space = text.find(" ", start)
@@ -273,8 +282,17 @@ def _project_results(user, terms, limit, locale) -> list[SearchResult]:
         title_lang = locale if (p.title_uk if locale == "uk" else p.title_en) else other
         if not _has_hit(title, terms) and _has_hit(p.title(other), terms):
             title, title_lang = p.title(other), other
-        out.append(SearchResult("project", p.ref, title, snippet(body, terms), score,
-                                highlight(title, terms), title_lang=title_lang))
+        out.append(
+            SearchResult(
+                "project",
+                p.ref,
+                title,
+                snippet(body, terms),
+                score,
+                highlight(title, terms),
+                title_lang=title_lang,
+            )
+        )
     return out
 
 
@@ -288,40 +306,58 @@ def _offer_results(user, terms, limit, locale) -> list[SearchResult]:
     hits = rank("offer", visible_offers(user, Offer.select()), terms, "AND", limit)
     if not hits:
         return []
-    rows = Offer.select(Offer, Organisation).join(Organisation).where(
-        Offer.id.in_([i for i, _ in hits]))
+    rows = (
+        Offer.select(Offer, Organisation)
+        .join(Organisation)
+        .where(Offer.id.in_([i for i, _ in hits]))
+    )
     by_id = {o.id: o for o in rows}
     out = []
     for oid, score in hits:
         o = by_id[oid]
         title = _offer_title(o, o.organisation, locale)
-        out.append(SearchResult("offer", o.id, title, snippet(o.description, terms), score,
-                                highlight(title, terms)))
+        out.append(
+            SearchResult(
+                "offer", o.id, title, snippet(o.description, terms), score, highlight(title, terms)
+            )
+        )
     return out
 
 
 def _update_results(user, terms, limit, locale) -> list[SearchResult]:
-    query = Update.select().join(Project, on=(Update.project == Project.id)).where(
-        visibility_condition(user))
+    query = (
+        Update.select()
+        .join(Project, on=(Update.project == Project.id))
+        .where(visibility_condition(user))
+    )
     hits = rank("update", query, terms, "AND", limit)
     if not hits:
         return []
-    rows = Update.select(Update, Project).join(Project).where(
-        Update.id.in_([i for i, _ in hits]))
+    rows = Update.select(Update, Project).join(Project).where(Update.id.in_([i for i, _ in hits]))
     by_id = {u.id: u for u in rows}
     out = []
     for uid, score in hits:
         u = by_id[uid]
-        out.append(SearchResult("update", u.id, u.title, snippet(u.body or u.title, terms),
-                                score, highlight(u.title, terms), project_ref=u.project.ref))
+        out.append(
+            SearchResult(
+                "update",
+                u.id,
+                u.title,
+                snippet(u.body or u.title, terms),
+                score,
+                highlight(u.title, terms),
+                project_ref=u.project.ref,
+            )
+        )
     return out
 
 
 _FINDERS = {"project": _project_results, "offer": _offer_results, "update": _update_results}
 
 
-def search(user: User | None, q: str, type: str | None = None, limit: int = 20,
-           locale: str = "en") -> list[SearchResult]:
+def search(
+    user: User | None, q: str, type: str | None = None, limit: int = 20, locale: str = "en"
+) -> list[SearchResult]:
     """Ranked results for ``q`` among what ``user`` may see; ``type`` narrows to one kind.
 
     Every word of the query must match (as a prefix of a word form); results

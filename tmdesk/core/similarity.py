@@ -217,14 +217,12 @@ def _text_of(title_en: str, title_uk: str, summary_en: str, summary_uk: str) -> 
         bag = Counter(features(title or ""))
         bags.append(bag + bag + Counter(features(summary or "")))
     both = bags[0] + bags[1]
-    return ProjectText(bags[0], bags[1], both, (_log_tf(bags[0]), _log_tf(bags[1]),
-                                                _log_tf(both)))
+    return ProjectText(bags[0], bags[1], both, (_log_tf(bags[0]), _log_tf(bags[1]), _log_tf(both)))
 
 
 def project_text(p: Project) -> ProjectText:
     """The project's features (cached by content, so repeated comparisons are cheap)."""
-    return _text_of(p.title_en or "", p.title_uk or "", p.summary_en or "",
-                    p.summary_uk or "")
+    return _text_of(p.title_en or "", p.title_uk or "", p.summary_en or "", p.summary_uk or "")
 
 
 def _cosine(a: Counter, b: Counter, idf: dict[str, float]) -> float:
@@ -238,8 +236,7 @@ def _weighted(bag: Counter, idf: dict[str, float]) -> tuple[dict[str, float], fl
     return _weighted_tf(_log_tf(bag), idf)
 
 
-def _weighted_tf(tf: dict[str, float], idf: dict[str, float]
-                 ) -> tuple[dict[str, float], float]:
+def _weighted_tf(tf: dict[str, float], idf: dict[str, float]) -> tuple[dict[str, float], float]:
     get = idf.get
     w = {f: t * get(f, 1.0) for f, t in tf.items()}
     return w, math.sqrt(sum(v * v for v in w.values()))
@@ -265,8 +262,13 @@ def vectors(t: ProjectText, idf: dict[str, float]) -> Vectors:
     return tuple(_weighted_tf(tf, idf) for tf in t.tf)
 
 
-def text_similarity(a: ProjectText, b: ProjectText, idf: dict[str, float],
-                    va: Vectors | None = None, vb: Vectors | None = None) -> float:
+def text_similarity(
+    a: ProjectText,
+    b: ProjectText,
+    idf: dict[str, float],
+    va: Vectors | None = None,
+    vb: Vectors | None = None,
+) -> float:
     """The best of: English with English, Ukrainian with Ukrainian, everything with everything.
 
     ``va`` / ``vb``: the two texts' :func:`vectors` under ``idf``, when the caller has them.
@@ -327,13 +329,26 @@ class Candidate:
         return self.score >= ALARM_THRESHOLD
 
 
-WEIGHTS = {"text": 0.6, "recipient": 0.12, "category": 0.1, "oblast": 0.04, "dates": 0.08,
-           "budget": 0.06}
+WEIGHTS = {
+    "text": 0.6,
+    "recipient": 0.12,
+    "category": 0.1,
+    "oblast": 0.04,
+    "dates": 0.08,
+    "budget": 0.06,
+}
 
 
-def compare(a: Project, b: Project, ta: ProjectText, tb: ProjectText, idf: dict[str, float],
-            rates: dict[str, Decimal], va: Vectors | None = None, vb: Vectors | None = None
-            ) -> Candidate:
+def compare(
+    a: Project,
+    b: Project,
+    ta: ProjectText,
+    tb: ProjectText,
+    idf: dict[str, float],
+    rates: dict[str, Decimal],
+    va: Vectors | None = None,
+    vb: Vectors | None = None,
+) -> Candidate:
     """Score how likely ``b`` duplicates or overlaps ``a``, with the reasons in words.
 
     ``va`` / ``vb``: the texts' :func:`vectors` under ``idf``, when the caller has them.
@@ -361,8 +376,11 @@ def compare(a: Project, b: Project, ta: ProjectText, tb: ProjectText, idf: dict[
         ratio = min(ea, eb) / max(ea, eb)
         if ratio >= 0.7:
             score += WEIGHTS["budget"] * (ratio - 0.7) / 0.3
-            reasons.append(Reason(N_("similar budget (within %(pct)d%%)"),
-                                  pct=max(1, round((1 - ratio) * 100))))
+            reasons.append(
+                Reason(
+                    N_("similar budget (within %(pct)d%%)"), pct=max(1, round((1 - ratio) * 100))
+                )
+            )
     # Shared words without a shared need are weak evidence: unrelated text caps the score.
     if text < 0.2:
         score = min(score, 0.45)
@@ -402,8 +420,9 @@ def _candidate_groups(p: Project) -> list[list[list[str]]]:
     concepts: list[list[str]] = []
     for f in features(" ".join(filter(None, (p.title_en, p.title_uk)))):
         if f.startswith("~"):
-            alts = sorted({textnorm.fold(x) for x in GLOSSARY[f[1:]]
-                           if " " not in x and len(x) >= 3})
+            alts = sorted(
+                {textnorm.fold(x) for x in GLOSSARY[f[1:]] if " " not in x and len(x) >= 3}
+            )
             if alts and alts not in concepts:
                 concepts.append(alts)
     groups: list[list[list[str]]] = []
@@ -416,24 +435,33 @@ def _candidate_groups(p: Project) -> list[list[list[str]]]:
 
 def decided_ids(project: Project) -> set[int]:
     """Projects already decided about together with ``project`` (never raised again)."""
-    rows = ProjectLink.select(ProjectLink.project_a, ProjectLink.project_b).where(
-        (ProjectLink.project_a == project.id) | (ProjectLink.project_b == project.id)).tuples()
+    rows = (
+        ProjectLink.select(ProjectLink.project_a, ProjectLink.project_b)
+        .where((ProjectLink.project_a == project.id) | (ProjectLink.project_b == project.id))
+        .tuples()
+    )
     return {b if a == project.id else a for a, b in rows}
 
 
 def candidate_pool(user: User | None, project: Project) -> pw.ModelSelect:
     """The projects ``user`` may compare ``project`` with (recipients: their own only)."""
     query = visible_projects(user, Project.select()).where(
-        (Project.id != project.id) & Project.status.not_in(INACTIVE))
+        (Project.id != project.id) & Project.status.not_in(INACTIVE)
+    )
     if user is not None and user.organisation.kind == "recipient":
         query = query.where(Project.recipient == user.organisation_id)
     return query
 
 
-def similar_projects(user: User | None, project: Project, limit: int = 10,
-                     min_score: float = MIN_SCORE, include_decided: bool = False,
-                     pool: pw.ModelSelect | None = None, use_index: bool = True
-                     ) -> list[Candidate]:
+def similar_projects(
+    user: User | None,
+    project: Project,
+    limit: int = 10,
+    min_score: float = MIN_SCORE,
+    include_decided: bool = False,
+    pool: pw.ModelSelect | None = None,
+    use_index: bool = True,
+) -> list[Candidate]:
     """Likely duplicates and overlaps of ``project`` that ``user`` may see, best first.
 
     The caller has checked that ``user`` may see ``project`` itself. ``pool``
@@ -451,9 +479,13 @@ def similar_projects(user: User | None, project: Project, limit: int = 10,
         if groups:
             for pid, _score in search.rank_any("project", pool, groups, limit=80):
                 ids.setdefault(pid, 0.0)
-    same = pool.where((Project.recipient == project.recipient_id)
-                      & (Project.category == project.category)).order_by(
-        Project.id.desc()).limit(40)
+    same = (
+        pool.where(
+            (Project.recipient == project.recipient_id) & (Project.category == project.category)
+        )
+        .order_by(Project.id.desc())
+        .limit(40)
+    )
     for (pid,) in same.select(Project.id).tuples():
         ids.setdefault(pid, 0.0)
     if not include_decided:
@@ -465,15 +497,18 @@ def similar_projects(user: User | None, project: Project, limit: int = 10,
     return _scored(project, others, exchange_rates(), limit, min_score)
 
 
-def _scored(project: Project, others: list[Project], rates: dict[str, Decimal], limit: int,
-            min_score: float) -> list[Candidate]:
+def _scored(
+    project: Project, others: list[Project], rates: dict[str, Decimal], limit: int, min_score: float
+) -> list[Candidate]:
     """``others`` compared with ``project`` (IDF over them and the project), best first."""
     texts = {p.id: project_text(p) for p in others}
     mine = project_text(project)
     idf = pool_idf([mine, *texts.values()])
     va = vectors(mine, idf)
-    found = [compare(project, p, mine, texts[p.id], idf, rates, va, vectors(texts[p.id], idf))
-             for p in others]
+    found = [
+        compare(project, p, mine, texts[p.id], idf, rates, va, vectors(texts[p.id], idf))
+        for p in others
+    ]
     found = [c for c in found if c.score >= min_score]
     found.sort(key=lambda c: (-c.score, c.project.id))
     return found[:limit]
@@ -483,8 +518,9 @@ def _scored(project: Project, others: list[Project], rates: dict[str, Decimal], 
 QUICK_POOL = 40
 
 
-def quick_duplicates(user: User | None, projects: list[Project], limit: int = 3,
-                     min_score: float = ALARM_THRESHOLD) -> list[tuple[Project, Candidate]]:
+def quick_duplicates(
+    user: User | None, projects: list[Project], limit: int = 3, min_score: float = ALARM_THRESHOLD
+) -> list[tuple[Project, Candidate]]:
     """Likely duplicates of each of ``projects`` among the same recipient's latest projects
     in the same category, undecided: the answer of ``similar_projects(user, p,
     use_index=False)`` for every ``p``, in four queries for all of them.
@@ -498,9 +534,9 @@ def quick_duplicates(user: User | None, projects: list[Project], limit: int = 3,
     for recipient, category in sorted(pairs):
         cond = (Project.recipient == recipient) & (Project.category == category)
         same = cond if same is None else (same | cond)
-    pool = visible_projects(user, Project.select(
-        Project.id, Project.recipient_id, Project.category)).where(
-        Project.status.not_in(INACTIVE) & same)
+    pool = visible_projects(
+        user, Project.select(Project.id, Project.recipient_id, Project.category)
+    ).where(Project.status.not_in(INACTIVE) & same)
     if user.organisation.kind == "recipient":
         pool = pool.where(Project.recipient == user.organisation_id)
     latest: dict[tuple[int, str], list[int]] = {}
@@ -508,9 +544,11 @@ def quick_duplicates(user: User | None, projects: list[Project], limit: int = 3,
         latest.setdefault((recipient, category), []).append(pid)
     ids = {p.id for p in projects}
     decided: dict[int, set[int]] = {i: set() for i in ids}
-    for a, b in ProjectLink.select(ProjectLink.project_a, ProjectLink.project_b).where(
-            ProjectLink.project_a.in_(list(ids)) | ProjectLink.project_b.in_(list(ids))
-    ).tuples():
+    for a, b in (
+        ProjectLink.select(ProjectLink.project_a, ProjectLink.project_b)
+        .where(ProjectLink.project_a.in_(list(ids)) | ProjectLink.project_b.in_(list(ids)))
+        .tuples()
+    ):
         for mine, other in ((a, b), (b, a)):
             if mine in decided:
                 decided[mine].add(other)
@@ -523,10 +561,14 @@ def quick_duplicates(user: User | None, projects: list[Project], limit: int = 3,
         return []
     # Text first, from the texts alone: only a candidate whose text similarity could
     # still lift it to ``min_score`` is loaded whole and compared on everything else.
-    texts = {pid: _text_of(te or "", tu or "", se or "", su or "")
-             for pid, te, tu, se, su in Project.select(
-                 Project.id, Project.title_en, Project.title_uk, Project.summary_en,
-                 Project.summary_uk).where(Project.id.in_(list(every))).tuples()}
+    texts = {
+        pid: _text_of(te or "", tu or "", se or "", su or "")
+        for pid, te, tu, se, su in Project.select(
+            Project.id, Project.title_en, Project.title_uk, Project.summary_en, Project.summary_uk
+        )
+        .where(Project.id.in_(list(every)))
+        .tuples()
+    }
     kept: dict[int, tuple[dict[str, float], Vectors, list[tuple[int, Vectors]]]] = {}
     for p in projects:
         mine = project_text(p)
@@ -539,8 +581,11 @@ def quick_duplicates(user: User | None, projects: list[Project], limit: int = 3,
                 close.append((i, vb))
         kept[p.id] = (idf, va, close)
     survivors = {i for _idf, _va, close in kept.values() for i, _vb in close}
-    loaded = {o.id: o for o in Project.select().where(Project.id.in_(list(survivors)))} \
-        if survivors else {}
+    loaded = (
+        {o.id: o for o in Project.select().where(Project.id.in_(list(survivors)))}
+        if survivors
+        else {}
+    )
     rates = exchange_rates()
     out: list[tuple[Project, Candidate]] = []
     for p in projects:
@@ -583,12 +628,20 @@ def _ordered(a: Project, b: Project) -> tuple[Project, Project]:
 
 def link_for(a: Project, b: Project) -> ProjectLink | None:
     first, second = _ordered(a, b)
-    return ProjectLink.get_or_none((ProjectLink.project_a == first.id)
-                                   & (ProjectLink.project_b == second.id))
+    return ProjectLink.get_or_none(
+        (ProjectLink.project_a == first.id) & (ProjectLink.project_b == second.id)
+    )
 
 
-_PROGRESS = ("draft", "returned", "submitted", "published", "in_implementation", "delivered",
-             "closed")
+_PROGRESS = (
+    "draft",
+    "returned",
+    "submitted",
+    "published",
+    "in_implementation",
+    "delivered",
+    "closed",
+)
 
 
 def which_to_close(a: Project, b: Project) -> tuple[Project, Project]:
@@ -600,8 +653,9 @@ def which_to_close(a: Project, b: Project) -> tuple[Project, Project]:
     return (a, b) if a.id < b.id else (b, a)
 
 
-def record_decision(user: User, project: Project, other: Project, kind: str,
-                    note: str = "") -> ProjectLink:
+def record_decision(
+    user: User, project: Project, other: Project, kind: str, note: str = ""
+) -> ProjectLink:
     """Record an officer's decision about a pair; ``duplicate`` also closes one of them."""
     from tmdesk.core import projects as project_service
 
@@ -640,8 +694,9 @@ def _close_as_duplicate(user: User, keep: Project, close: Project, project_servi
     elif close.status in ("draft", "returned", "published", "in_implementation"):
         project_service.transition(user, close, "withdraw", comment)
     # delivered, closed, withdrawn or rejected: the record of duplication is enough.
-    for pledge in Pledge.select().where((Pledge.project == close.id)
-                                        & (Pledge.status != "withdrawn")):
+    for pledge in Pledge.select().where(
+        (Pledge.project == close.id) & (Pledge.status != "withdrawn")
+    ):
         before = audit.snapshot(pledge)
         if pledge.status == "offered" and keep.status in PLEDGEABLE_STATUSES:
             pledge.project = keep
@@ -665,12 +720,19 @@ def remove_decision(user: User, link: ProjectLink) -> None:
 
 def decisions_for(user: User | None, project: Project) -> list[tuple[ProjectLink, Project]]:
     """Recorded decisions about ``project`` with the other project, when ``user`` may see it."""
-    links = list(ProjectLink.select().where((ProjectLink.project_a == project.id)
-                                            | (ProjectLink.project_b == project.id)))
-    other_ids = [lk.project_b_id if lk.project_a_id == project.id else lk.project_a_id
-                 for lk in links]
-    visible = {p.id: p for p in visible_projects(user).where(Project.id.in_(other_ids))} \
-        if other_ids else {}
+    links = list(
+        ProjectLink.select().where(
+            (ProjectLink.project_a == project.id) | (ProjectLink.project_b == project.id)
+        )
+    )
+    other_ids = [
+        lk.project_b_id if lk.project_a_id == project.id else lk.project_a_id for lk in links
+    ]
+    visible = (
+        {p.id: p for p in visible_projects(user).where(Project.id.in_(other_ids))}
+        if other_ids
+        else {}
+    )
     out = []
     for link, oid in zip(links, other_ids, strict=True):
         if oid in visible:
@@ -682,5 +744,6 @@ def may_see_duplicates(user: User | None, project: Project) -> bool:
     """Officers, and the recipient organisation for its own project."""
     if user is None:
         return False
-    return is_officer(user) or (user.organisation.kind == "recipient"
-                                and project.recipient_id == user.organisation_id)
+    return is_officer(user) or (
+        user.organisation.kind == "recipient" and project.recipient_id == user.organisation_id
+    )

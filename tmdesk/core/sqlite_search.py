@@ -42,10 +42,12 @@ def _norm(expr: str) -> str:
 
 
 def _project_values(row: str) -> str:
-    return (f"{row}.id, {row}.ref, "
-            f"{_norm(f'{row}.title_en')} || ' ' || {_norm(f'{row}.title_uk')}, "
-            f"{_norm(f'{row}.summary_en')} || ' ' || {_norm(f'{row}.summary_uk')} || ' ' || "
-            f"{_norm(f'{row}.beneficiaries')}")
+    return (
+        f"{row}.id, {row}.ref, "
+        f"{_norm(f'{row}.title_en')} || ' ' || {_norm(f'{row}.title_uk')}, "
+        f"{_norm(f'{row}.summary_en')} || ' ' || {_norm(f'{row}.summary_uk')} || ' ' || "
+        f"{_norm(f'{row}.beneficiaries')}"
+    )
 
 
 def _offer_values(row: str) -> str:
@@ -58,8 +60,12 @@ def _update_values(row: str) -> str:
 
 _SPECS = {
     # fts table: (source table, fts columns, value builder, columns watched by UPDATE)
-    "project_fts": ("project", "ref, title, body", _project_values,
-                    "ref, title_en, title_uk, summary_en, summary_uk, beneficiaries"),
+    "project_fts": (
+        "project",
+        "ref, title, body",
+        _project_values,
+        "ref, title_en, title_uk, summary_en, summary_uk, beneficiaries",
+    ),
     "offer_fts": ("offer", "body", _offer_values, "description"),
     "update_fts": ("update", "title, body", _update_values, "title, body"),
 }
@@ -87,27 +93,35 @@ def statements() -> list[str]:
             f"BEGIN DELETE FROM {fts} WHERE rowid = old.id; "
             f"INSERT INTO {fts}(rowid, {cols}) VALUES ({values('new')}); END"
         )
-    out.append("CREATE VIRTUAL TABLE IF NOT EXISTS project_fts_vocab "
-               "USING fts5vocab(project_fts, row)")
+    out.append(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS project_fts_vocab USING fts5vocab(project_fts, row)"
+    )
     # Covering indexes for the coordination figures (tmdesk.core.dashboard, funding):
     # a scan of these reads narrow index pages instead of whole project rows with their
     # texts, and each is in the order its query groups by, so nothing is sorted.
     # Projects by status, category, priority, oblast: the pipeline and the gaps.
-    out.append("CREATE INDEX IF NOT EXISTS project_dashboard ON project(status, category, "
-               "priority, oblast, recipient_id, budget_currency, budget_amount, tlp, "
-               "published_at, submitted_at)")
+    out.append(
+        "CREATE INDEX IF NOT EXISTS project_dashboard ON project(status, category, "
+        "priority, oblast, recipient_id, budget_currency, budget_amount, tlp, "
+        "published_at, submitted_at)"
+    )
     # Projects by recipient (and category): the gap by recipient, and the same
     # recipient's projects in a category (tmdesk.core.similarity's quick check).
-    out.append("CREATE INDEX IF NOT EXISTS project_by_recipient ON project(recipient_id, "
-               "category, status, budget_currency, budget_amount, tlp, published_at, "
-               "submitted_at)")
+    out.append(
+        "CREATE INDEX IF NOT EXISTS project_by_recipient ON project(recipient_id, "
+        "category, status, budget_currency, budget_amount, tlp, published_at, "
+        "submitted_at)"
+    )
     # A project's pledges (one seek per project; status last so that a status filter
     # does not split the seek): confirmed money per project, funding_for.
-    out.append("CREATE INDEX IF NOT EXISTS pledge_funding ON pledge(project_id, currency, "
-               "amount, status)")
+    out.append(
+        "CREATE INDEX IF NOT EXISTS pledge_funding ON pledge(project_id, currency, amount, status)"
+    )
     # Pledges by donor, status and currency: the donors' table.
-    out.append("CREATE INDEX IF NOT EXISTS pledge_by_donor ON pledge(donor_id, status, "
-               "currency, amount, project_id)")
+    out.append(
+        "CREATE INDEX IF NOT EXISTS pledge_by_donor ON pledge(donor_id, status, "
+        "currency, amount, project_id)"
+    )
     return out
 
 
@@ -125,8 +139,8 @@ def rebuild(db: pw.Database) -> None:
         for fts, (source, columns, values, _watched) in _SPECS.items():
             cols = ", ".join(c.strip() for c in columns.split(","))
             db.execute_sql(f"DELETE FROM {fts}")  # nosec B608: table and column names are this module's constants; values are bound parameters
-            db.execute_sql(
-                f'INSERT INTO {fts}(rowid, {cols}) SELECT {values("s")} FROM "{source}" AS s')  # nosec B608: table and column names are this module's constants; values are bound parameters
+            copy = f'INSERT INTO {fts}(rowid, {cols}) SELECT {values("s")} FROM "{source}" AS s'  # nosec B608: table and column names are this module's constants; values are bound parameters
+            db.execute_sql(copy)
             db.execute_sql(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")  # nosec B608: table and column names are this module's constants; values are bound parameters
 
 
@@ -143,10 +157,10 @@ def document_frequencies(db: pw.Database, terms: list[str]) -> tuple[int, dict[s
     out: dict[str, int] = {}
     unique = sorted(set(terms))
     for start in range(0, len(unique), 500):
-        chunk = unique[start:start + 500]
+        chunk = unique[start : start + 500]
         marks = ", ".join("?" * len(chunk))
-        for term, doc in db.execute_sql(
-                f"SELECT term, doc FROM project_fts_vocab WHERE term IN ({marks})", chunk):  # nosec B608: table and column names are this module's constants; values are bound parameters
+        sql = f"SELECT term, doc FROM project_fts_vocab WHERE term IN ({marks})"  # nosec B608: table and column names are this module's constants; values are bound parameters
+        for term, doc in db.execute_sql(sql, chunk):
             out[term] = int(doc)
     return int(total), out
 
@@ -197,8 +211,9 @@ WEIGHTS = {
 _MODELS = {"project_fts": ProjectFTS, "offer_fts": OfferFTS, "update_fts": UpdateFTS}
 
 
-def ranked(query: pw.ModelSelect, key: pw.Field, table: str, match: str,
-           limit: int) -> list[tuple[int, float]]:
+def ranked(
+    query: pw.ModelSelect, key: pw.Field, table: str, match: str, limit: int
+) -> list[tuple[int, float]]:
     """``(id, score)`` of the rows of ``query`` whose text matches, best first.
 
     ``query`` is already narrowed (visibility, status…); ``key`` is its id
@@ -210,8 +225,10 @@ def ranked(query: pw.ModelSelect, key: pw.Field, table: str, match: str,
     rounds, and after that the exact join.
     """
     weights = ", ".join(str(w) for w in WEIGHTS[table])
-    sql = (f"SELECT rowid, 0 - bm25({table}, {weights}) AS score FROM {table} "  # nosec B608: table and column names are this module's constants; values are bound parameters
-           f"WHERE {table} MATCH ? ORDER BY score DESC LIMIT ? OFFSET ?")
+    sql = (
+        f"SELECT rowid, 0 - bm25({table}, {weights}) AS score FROM {table} "  # nosec B608: table and column names are this module's constants; values are bound parameters
+        f"WHERE {table} MATCH ? ORDER BY score DESC LIMIT ? OFFSET ?"
+    )
     db = query.model._meta.database
     out: list[tuple[int, float]] = []
     batch, offset = max(limit * 3, 60), 0
@@ -229,8 +246,9 @@ def ranked(query: pw.ModelSelect, key: pw.Field, table: str, match: str,
     return _ranked_join(query, key, table, match, limit)
 
 
-def _ranked_join(query: pw.ModelSelect, key: pw.Field, table: str, match: str,
-                 limit: int) -> list[tuple[int, float]]:
+def _ranked_join(
+    query: pw.ModelSelect, key: pw.Field, table: str, match: str, limit: int
+) -> list[tuple[int, float]]:
     """The exact ranking: every match joined to ``query``."""
     fts = _MODELS[table]
     alias = fts.alias(table)  # MATCH and bm25 name the table, so the alias must be its name

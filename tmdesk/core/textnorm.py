@@ -31,20 +31,30 @@ def _listed(text: str) -> list[str]:
 
 
 #: Words too common to say anything about a need (both languages).
-STOPWORDS = frozenset(_listed("""
+STOPWORDS = frozenset(
+    _listed("""
 a an and are as at be by for from has have in into is it its of on or our the their this
 to with will within all per via new other such these those which who we us also more than
 up over under including include includes based
 і й та а але в у на до з із зі за для по від про як що це цей ця ці також щодо через при
 їх його її без між під над або чи які який яка яке де усіх всіх усі всі буде бути має
-"""))
+""")
+)
 
 # Ukrainian endings, longest first; English ones after.
-_UK_SUFFIXES = tuple(sorted(set(_listed("""
+_UK_SUFFIXES = tuple(
+    sorted(
+        set(
+            _listed("""
 ання ання ення ування ювання ами ями ові еві ого ому ими іми ими ій ий ої ою ею ею ах ях ів їв
 ам ям ом ем им ім их іх ує ують ити ати ять ить ють уть ний на не ні ну ного ному ним них
 ість ості ості а я і ї у ю е о и є
-""")), key=len, reverse=True))
+""")
+        ),
+        key=len,
+        reverse=True,
+    )
+)
 _EN_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ers", "er", "es", "ed", "s")
 _CYRILLIC_RE = re.compile("[\u0400-\u04ff]")
 

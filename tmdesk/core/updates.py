@@ -30,10 +30,14 @@ ALLOWED_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
     ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
     ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
     ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-              (b"PK\x03\x04",)),
-    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-              (b"PK\x03\x04",)),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+    ".xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        (b"PK\x03\x04",),
+    ),
     ".odt": ("application/vnd.oasis.opendocument.text", (b"PK\x03\x04",)),
     ".ods": ("application/vnd.oasis.opendocument.spreadsheet", (b"PK\x03\x04",)),
     ".zip": ("application/zip", (b"PK\x03\x04",)),
@@ -58,8 +62,12 @@ def clean_update_data(data: dict[str, Any]) -> dict[str, Any]:
 def post_update(user: User, project: Project, data: dict[str, Any]) -> Update:
     state = project_funding(project).state
     if not can_post_update(user, project, state):
-        raise PermissionDenied(N_("Updates are posted on funded projects by the recipient, "
-                                  "engaged companies and the coordinating offices."))
+        raise PermissionDenied(
+            N_(
+                "Updates are posted on funded projects by the recipient, "
+                "engaged companies and the coordinating offices."
+            )
+        )
     fields = clean_update_data(data)
     with database.atomic():
         update = Update.create(project=project, author=user, **fields)
@@ -110,8 +118,12 @@ def store_document(
     clean_name = safe_filename(filename or "")
     ext = Path(clean_name).suffix.lower()
     if ext not in ALLOWED_TYPES:
-        raise ValidationError({"file": N_("This type of file is not accepted. Allowed: %(types)s")
-                               % {"types": ", ".join(sorted(ALLOWED_TYPES))}})
+        raise ValidationError(
+            {
+                "file": N_("This type of file is not accepted. Allowed: %(types)s")
+                % {"types": ", ".join(sorted(ALLOWED_TYPES))}
+            }
+        )
     content_type, magic = ALLOWED_TYPES[ext]
     documents_dir.mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(16)
@@ -127,8 +139,12 @@ def store_document(
                     head += chunk[: 512 - len(head)]
                 size += len(chunk)
                 if size > MAX_DOCUMENT_BYTES:
-                    raise ValidationError({"file": N_("The file is larger than %(mb)d MB.")
-                                           % {"mb": MAX_DOCUMENT_BYTES // (1024 * 1024)}})
+                    raise ValidationError(
+                        {
+                            "file": N_("The file is larger than %(mb)d MB.")
+                            % {"mb": MAX_DOCUMENT_BYTES // (1024 * 1024)}
+                        }
+                    )
                 digest.update(chunk)
                 out.write(chunk)
         if size == 0:
@@ -138,9 +154,15 @@ def store_document(
         tmp.replace(target)
         with database.atomic():
             doc = Document.create(
-                project=project, update=update, pledge=pledge, filename=clean_name,
-                stored_name=stored_name, content_type=content_type, size=size,
-                sha256=digest.hexdigest(), uploaded_by=user,
+                project=project,
+                update=update,
+                pledge=pledge,
+                filename=clean_name,
+                stored_name=stored_name,
+                content_type=content_type,
+                size=size,
+                sha256=digest.hexdigest(),
+                uploaded_by=user,
             )
             audit.record(user, "document.create", doc, None, audit.snapshot(doc))
     except BaseException:

@@ -41,8 +41,15 @@ def _clean_str(value: Any) -> str:
     return unicodedata.normalize("NFC", value).strip()
 
 
-def text(errors: Errors, data: dict, name: str, *, required: bool = False,
-         max_length: int = MAX_LINE, default: str = "") -> str:
+def text(
+    errors: Errors,
+    data: dict,
+    name: str,
+    *,
+    required: bool = False,
+    max_length: int = MAX_LINE,
+    default: str = "",
+) -> str:
     """A text field; ``max_length`` in characters."""
     if name not in data:
         if required:
@@ -60,8 +67,15 @@ def text(errors: Errors, data: dict, name: str, *, required: bool = False,
     return value
 
 
-def choice(errors: Errors, data: dict, name: str, choices, *, required: bool = True,
-           default: str | None = None) -> str | None:
+def choice(
+    errors: Errors,
+    data: dict,
+    name: str,
+    choices,
+    *,
+    required: bool = True,
+    default: str | None = None,
+) -> str | None:
     """One of ``choices`` (a dict or sequence of codes)."""
     raw = data.get(name)
     if raw in (None, ""):
@@ -74,8 +88,9 @@ def choice(errors: Errors, data: dict, name: str, choices, *, required: bool = T
     return raw
 
 
-def amount(errors: Errors, data: dict, name: str, *, required: bool = False,
-           allow_zero: bool = False) -> Decimal | None:
+def amount(
+    errors: Errors, data: dict, name: str, *, required: bool = False, allow_zero: bool = False
+) -> Decimal | None:
     """A money amount with at most two decimal places."""
     raw = data.get(name)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -113,8 +128,15 @@ def _normalise_number(raw: str) -> str:
     return value.replace(",", "")
 
 
-def integer(errors: Errors, data: dict, name: str, *, required: bool = False,
-            minimum: int = 0, maximum: int = 10**9) -> int | None:
+def integer(
+    errors: Errors,
+    data: dict,
+    name: str,
+    *,
+    required: bool = False,
+    minimum: int = 0,
+    maximum: int = 10**9,
+) -> int | None:
     raw = data.get(name)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         if required:
@@ -161,7 +183,11 @@ def date(errors: Errors, data: dict, name: str, *, required: bool = False) -> dt
 
 def email(errors: Errors, data: dict, name: str = "email") -> str:
     value = text(errors, data, name, required=True, max_length=254).lower()
-    if value and ("@" not in value or value.startswith("@") or value.endswith("@")
-                  or any(c.isspace() for c in value)):
+    if value and (
+        "@" not in value
+        or value.startswith("@")
+        or value.endswith("@")
+        or any(c.isspace() for c in value)
+    ):
         errors[name] = N_("Must be an e-mail address.")
     return value

@@ -98,7 +98,17 @@ ORG_KINDS: dict[str, str] = {
 
 #: Currencies accepted for budgets and pledges (ISO 4217).
 CURRENCIES: tuple[str, ...] = (
-    "EUR", "USD", "GBP", "UAH", "CAD", "DKK", "PLN", "SEK", "CHF", "NOK", "JPY",
+    "EUR",
+    "USD",
+    "GBP",
+    "UAH",
+    "CAD",
+    "DKK",
+    "PLN",
+    "SEK",
+    "CHF",
+    "NOK",
+    "JPY",
 )
 
 #: Ukraine's regions by ISO 3166-2:UA code, plus ``UA`` for nationwide projects.

@@ -40,9 +40,14 @@ def _data_dir_option(f):
             root.ensure_object(dict)["data_dir"] = paths.data_dir(value)
         return value
 
-    return click.option("--data-dir", type=click.Path(file_okay=False), expose_value=False,
-                        callback=callback, is_eager=True,
-                        help="Folder holding the database (overrides the global option).")(f)
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False),
+        expose_value=False,
+        callback=callback,
+        is_eager=True,
+        help="Folder holding the database (overrides the global option).",
+    )(f)
 
 
 @click.command("plugins")
@@ -52,12 +57,12 @@ def plugins_command(ctx: click.Context) -> None:
     """List every plugin: name, version, where from, formats, status and error."""
     infos = plugin_infos(make_plugin_manager(_data_dir(ctx)))
     rows = [("NAME", "VERSION", "SOURCE", "FORMATS", "STATUS")]
-    rows += [(i.name, i.version or "-", i.source, ", ".join(i.formats) or "-", i.status)
-             for i in infos]
+    rows += [
+        (i.name, i.version or "-", i.source, ", ".join(i.formats) or "-", i.status) for i in infos
+    ]
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     for row in rows:
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
-                   .rstrip())
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     for info in infos:
         if info.error:
             click.echo(f"{info.name}: FAILED: {info.error}")
@@ -78,29 +83,63 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.command("report")
 @_data_dir_option
 @click.argument("format_name", metavar="FORMAT")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="The file to write (replaced only when the report is complete).")
-@click.option("--as", "as_email", required=True, metavar="EMAIL",
-              help="Whose visibility applies: the report holds what this user may see.")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The file to write (replaced only when the report is complete).",
+)
+@click.option(
+    "--as",
+    "as_email",
+    required=True,
+    metavar="EMAIL",
+    help="Whose visibility applies: the report holds what this user may see.",
+)
 @click.option("--donor", metavar="CODE", help="Only projects this donor supports.")
-@click.option("--recipient", metavar="CODE", multiple=True,
-              help="Only this recipient's projects (repeat or comma-separate).")
+@click.option(
+    "--recipient",
+    metavar="CODE",
+    multiple=True,
+    help="Only this recipient's projects (repeat or comma-separate).",
+)
 @click.option("--category", multiple=True, help="Category code (repeat or comma-separate).")
 @click.option("--status", multiple=True, help="Project status (repeat or comma-separate).")
 @click.option("--since", metavar="YYYY-MM-DD", help="Updated on or after this date.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Created on or before this date.")
-@click.option("--tlp-max", metavar="LABEL",
-              help="Leave out projects above this TLP label (e.g. GREEN).")
-@click.option("--lang", type=click.Choice(["uk", "en"]), default=None,
-              help="Language of the report (default: the user's, else Ukrainian).")
-@click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE",
-              help="A format option (see the format's options on the Reports page).")
+@click.option(
+    "--tlp-max", metavar="LABEL", help="Leave out projects above this TLP label (e.g. GREEN)."
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["uk", "en"]),
+    default=None,
+    help="Language of the report (default: the user's, else Ukrainian).",
+)
+@click.option(
+    "--option",
+    "option_pairs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A format option (see the format's options on the Reports page).",
+)
 @click.pass_context
-def report_command(ctx: click.Context, format_name: str, out: str, as_email: str,
-                   donor: str | None, recipient: tuple[str, ...], category: tuple[str, ...],
-                   status: tuple[str, ...], since: str | None, until: str | None,
-                   tlp_max: str | None, lang: str | None,
-                   option_pairs: tuple[str, ...]) -> None:
+def report_command(
+    ctx: click.Context,
+    format_name: str,
+    out: str,
+    as_email: str,
+    donor: str | None,
+    recipient: tuple[str, ...],
+    category: tuple[str, ...],
+    status: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    tlp_max: str | None,
+    lang: str | None,
+    option_pairs: tuple[str, ...],
+) -> None:
     """Write the FORMAT report to --out, as the user --as may see it."""
     from tmdesk.core.catalogue import parse_filters
     from tmdesk.core.db import database, open_database
@@ -113,8 +152,10 @@ def report_command(ctx: click.Context, format_name: str, out: str, as_email: str
     pm = make_plugin_manager(data_dir)
     if format_name not in pm.formats:
         known = ", ".join(sorted(pm.formats)) or "none"
-        _fail(f"there is no report format {format_name!r} (available: {known}; "
-              "`tmdesk plugins` shows what failed to load)")
+        _fail(
+            f"there is no report format {format_name!r} (available: {known}; "
+            "`tmdesk plugins` shows what failed to load)"
+        )
     if not data_dir.exists():
         _fail(f"the data dir {data_dir} does not exist")
     open_database(data_dir)
@@ -123,10 +164,13 @@ def report_command(ctx: click.Context, format_name: str, out: str, as_email: str
         user = User.get_or_none(User.email == as_email.strip().lower())
         if user is None or not user.active:
             _fail(f"no active user {as_email} (--as names whose visibility applies)")
-        raw = {"donor": donor, "since": since, "until": until,
-               "tlp_max": tlp_max.upper() if tlp_max else None}
-        lists = {"recipient": list(recipient), "category": list(category),
-                 "status": list(status)}
+        raw = {
+            "donor": donor,
+            "since": since,
+            "until": until,
+            "tlp_max": tlp_max.upper() if tlp_max else None,
+        }
+        lists = {"recipient": list(recipient), "category": list(category), "status": list(status)}
         try:
             filters = parse_filters(lambda name: lists.get(name, []), raw.get)
         except ValidationError as exc:
@@ -140,5 +184,6 @@ def report_command(ctx: click.Context, format_name: str, out: str, as_email: str
     finally:
         if not database.is_closed():
             database.close()
-    click.echo(f"{format_name}: {context.totals.projects} projects, TLP:{context.tlp}, "
-               f"written to {path}")
+    click.echo(
+        f"{format_name}: {context.totals.projects} projects, TLP:{context.tlp}, written to {path}"
+    )

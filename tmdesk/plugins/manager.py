@@ -74,8 +74,10 @@ class OptionError(ReportError):
     """An option value was not accepted; ``fields`` maps option names to messages."""
 
     def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__(N_("Some report options are not valid: %(details)s"),
-                         details="; ".join(f"{k}: {v}" for k, v in fields.items()))
+        super().__init__(
+            N_("Some report options are not valid: %(details)s"),
+            details="; ".join(f"{k}: {v}" for k, v in fields.items()),
+        )
         self.fields = fields
 
 
@@ -124,8 +126,7 @@ class TmdeskPluginManager(pluggy.PluginManager):
 
     def info(self, name: str) -> PluginInfo | None:
         """The record of the registered plugin called ``name`` (else the first so named)."""
-        return self._registered.get(name) or next((i for i in self.infos if i.name == name),
-                                                  None)
+        return self._registered.get(name) or next((i for i in self.infos if i.name == name), None)
 
     def fail(self, info: PluginInfo, exc: BaseException, during: str) -> None:
         """Record that a plugin failed ``during`` a step; unregister it if it was registered."""
@@ -174,10 +175,12 @@ class TmdeskPluginManager(pluggy.PluginManager):
 # --- loading ------------------------------------------------------------------------------
 
 
-def make_plugin_manager(data_dir: Path | None,
-                        extra_plugins: Iterable[ModuleType | object] = (),
-                        builtins: Iterable[str] = BUILTIN_MODULES,
-                        entry_points: bool = True) -> TmdeskPluginManager:
+def make_plugin_manager(
+    data_dir: Path | None,
+    extra_plugins: Iterable[ModuleType | object] = (),
+    builtins: Iterable[str] = BUILTIN_MODULES,
+    entry_points: bool = True,
+) -> TmdeskPluginManager:
     """A new plugin manager with every plugin loaded (see the module docstring).
 
     ``extra_plugins`` (modules or objects with hook implementations) are
@@ -203,8 +206,13 @@ def make_plugin_manager(data_dir: Path | None,
                     _load_wheel(pm, path)
     for plugin in extra_plugins:
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
-        _register(pm, plugin, PluginInfo(name, _module_version(plugin), "file",
-                                         getattr(plugin, "__file__", "") or ""))
+        _register(
+            pm,
+            plugin,
+            PluginInfo(
+                name, _module_version(plugin), "file", getattr(plugin, "__file__", "") or ""
+            ),
+        )
     _collect(pm)
     return pm
 
@@ -217,12 +225,14 @@ def _register(pm: TmdeskPluginManager, plugin: object, info: PluginInfo) -> None
     """Register ``plugin`` under ``info.name`` (taken names and re-registrations fail)."""
     pm.infos.append(info)
     if pm.has_plugin(info.name):
-        pm.fail(info, ValueError(f"a plugin named {info.name!r} is already loaded"),
-                "register")
+        pm.fail(info, ValueError(f"a plugin named {info.name!r} is already loaded"), "register")
         return
     if pm.is_registered(plugin):
-        pm.fail(info, ValueError(
-            f"the same module is already loaded as {pm.get_name(plugin)!r}"), "register")
+        pm.fail(
+            info,
+            ValueError(f"the same module is already loaded as {pm.get_name(plugin)!r}"),
+            "register",
+        )
         return
     try:
         pm.register(plugin, name=info.name)
@@ -330,8 +340,7 @@ def _wheel_metadata(path: Path) -> tuple[str, list[tuple[str, str]]]:
                 parser.optionxform = str  # keep the names' case
                 parser.read_string(wheel.read(name).decode("utf-8"))
                 if parser.has_section(ENTRY_POINT_GROUP):
-                    entries = [(k.strip(), v.strip())
-                               for k, v in parser.items(ENTRY_POINT_GROUP)]
+                    entries = [(k.strip(), v.strip()) for k, v in parser.items(ENTRY_POINT_GROUP)]
     return version, entries
 
 
@@ -392,8 +401,10 @@ def _collect(pm: TmdeskPluginManager) -> None:
                 continue
             taken = pm.formats.get(fmt.name)
             if taken is not None:
-                message = (f"format {fmt.name!r} is already provided by plugin "
-                           f"{taken.plugin!r}; this one is ignored")
+                message = (
+                    f"format {fmt.name!r} is already provided by plugin "
+                    f"{taken.plugin!r}; this one is ignored"
+                )
                 info.warnings.append(message)
                 log.warning("tmdesk plugin %s: %s", plugin_name, message)
                 continue
@@ -407,8 +418,9 @@ def _collect(pm: TmdeskPluginManager) -> None:
                 info.warnings.append(f"{column!r} is not an ExportColumn; ignored")
                 continue
             if column.name in names:
-                info.warnings.append(f"export column {column.name!r} is already provided; "
-                                     "this one is ignored")
+                info.warnings.append(
+                    f"export column {column.name!r} is already provided; this one is ignored"
+                )
                 continue
             names.add(column.name)
             pm._columns.append((plugin_name, column))
@@ -424,8 +436,9 @@ def formats_for(pm: TmdeskPluginManager, user) -> list[ReportFormat]:
     if user is None or not getattr(user, "active", True):
         return []
     role = user.role
-    return sorted((f for f in pm.formats.values() if role in f.roles),
-                  key=lambda f: (f.label.lower(), f.name))
+    return sorted(
+        (f for f in pm.formats.values() if role in f.roles), key=lambda f: (f.label.lower(), f.name)
+    )
 
 
 def get_format(pm: TmdeskPluginManager, name: str) -> ReportFormat:
@@ -447,8 +460,10 @@ def validate_options(fmt: ReportFormat, given: dict[str, str] | None) -> dict[st
     for name in given:
         if name not in known:
             errors[name] = "unknown option" + (
-                f" (this format takes: {', '.join(known)})" if known else
-                " (this format takes none)")
+                f" (this format takes: {', '.join(known)})"
+                if known
+                else " (this format takes none)"
+            )
     for name, opt in known.items():
         value = given.get(name)
         if value is None or value == "":
@@ -473,8 +488,9 @@ def project_checker(pm: TmdeskPluginManager) -> Callable:
 
     def check(project, context) -> list[str]:
         problems: list[str] = []
-        for _plugin, result in pm.call_each("tmdesk_validate_project", project=project,
-                                            context=context):
+        for _plugin, result in pm.call_each(
+            "tmdesk_validate_project", project=project, context=context
+        ):
             if isinstance(result, str):
                 problems.append(result)
             elif result:
@@ -491,12 +507,18 @@ def validate_project(pm: TmdeskPluginManager, project, context) -> list[str]:
 
 def attach(pm: TmdeskPluginManager, context):
     """``context`` with this manager's export columns and project checks attached."""
-    return dataclasses.replace(context, export_columns=pm.export_columns,
-                               project_checker=project_checker(pm))
+    return dataclasses.replace(
+        context, export_columns=pm.export_columns, project_checker=project_checker(pm)
+    )
 
 
-def render_report(pm: TmdeskPluginManager, format_name: str, context,
-                  options: dict[str, str] | None, out_path: str | os.PathLike) -> Path:
+def render_report(
+    pm: TmdeskPluginManager,
+    format_name: str,
+    context,
+    options: dict[str, str] | None,
+    out_path: str | os.PathLike,
+) -> Path:
     """Render ``format_name`` for ``context`` into ``out_path``, all or nothing.
 
     The options are validated first; the format writes to a temporary file in
@@ -510,8 +532,9 @@ def render_report(pm: TmdeskPluginManager, format_name: str, context,
     if requester is not None and requester.role not in fmt.roles:
         raise ReportError(N_("Your role may not use the “%(name)s” format."), name=fmt.name)
     if fmt.needs_donor and not context.filters.donor:
-        raise ReportError(N_("The “%(name)s” format is about one donor: choose the donor."),
-                          name=fmt.name)
+        raise ReportError(
+            N_("The “%(name)s” format is about one donor: choose the donor."), name=fmt.name
+        )
     values = validate_options(fmt, options)
     out = Path(out_path)
     folder = out.parent if str(out.parent) else Path(".")
@@ -531,7 +554,9 @@ def render_report(pm: TmdeskPluginManager, format_name: str, context,
         log.exception("report %s (plugin %s) failed", fmt.name, fmt.plugin)
         if isinstance(exc, ReportError):
             raise
-        raise RenderFailed(N_("The “%(name)s” report could not be made (%(error)s). "
-                             "No file was written."),
-                          name=fmt.name, error=f"{type(exc).__name__}: {exc}"[:300]) from exc
+        raise RenderFailed(
+            N_("The “%(name)s” report could not be made (%(error)s). No file was written."),
+            name=fmt.name,
+            error=f"{type(exc).__name__}: {exc}"[:300],
+        ) from exc
     return out

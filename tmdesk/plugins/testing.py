@@ -39,8 +39,10 @@ from typing import Any
 from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.reporting import ReportContext, build_context
 
-FIXTURE_NOTE = ("tmdesk.core.demo is not available: tmdesk.plugins.testing uses its small "
-                "built-in fixture set (a few organisations, users and projects) instead.")
+FIXTURE_NOTE = (
+    "tmdesk.core.demo is not available: tmdesk.plugins.testing uses its small "
+    "built-in fixture set (a few organisations, users and projects) instead."
+)
 FIXTURE_PASSWORD = "fixture password 2026"  # nosec B105: the password of throw-away fixture accounts in plugin tests
 
 _LIST_FILTERS = ("category", "status", "funding", "recipient", "oblast", "priority")
@@ -130,8 +132,11 @@ def make_filters(**filters: Any) -> CatalogueFilters:
     f = CatalogueFilters()
     for name, value in filters.items():
         if name in _LIST_FILTERS:
-            setattr(f, name, [v.upper() for v in _as_list(value)] if name == "recipient"
-                    else _as_list(value))
+            setattr(
+                f,
+                name,
+                [v.upper() for v in _as_list(value)] if name == "recipient" else _as_list(value),
+            )
         elif name in ("since", "until"):
             setattr(f, name, _as_date(value))
         elif name in ("donor", "tlp_max"):
@@ -150,16 +155,25 @@ def user_for(role: str | None = None, email: str | None = None):
         if user is None:
             raise LookupError(f"no user {email} in the test data")
         return user
-    user = (User.select(User, Organisation).join(Organisation)
-            .where((Organisation.kind == (role or "project_office")) & User.active)
-            .order_by(User.is_admin.desc(), User.id).first())
+    user = (
+        User.select(User, Organisation)
+        .join(Organisation)
+        .where((Organisation.kind == (role or "project_office")) & User.active)
+        .order_by(User.is_admin.desc(), User.id)
+        .first()
+    )
     if user is None:
         raise LookupError(f"no active user with the role {role!r} in the test data")
     return user
 
 
-def make_context(role: str | None = "project_office", *, as_email: str | None = None,
-                 locale: str = "en", **filters: Any) -> ReportContext:
+def make_context(
+    role: str | None = "project_office",
+    *,
+    as_email: str | None = None,
+    locale: str = "en",
+    **filters: Any,
+) -> ReportContext:
     """A report context from the open database, as a user of ``role`` (or ``as_email``).
 
     Call it inside :func:`demo_database` (or with your own database open).
@@ -168,8 +182,13 @@ def make_context(role: str | None = "project_office", *, as_email: str | None = 
     return build_context(user_for(role, as_email), make_filters(**filters), locale)
 
 
-def render(format_name: str, context: ReportContext, options: dict[str, str] | None = None,
-           plugins: Iterable[ModuleType | object] = (), data_dir: Path | None = None) -> bytes:
+def render(
+    format_name: str,
+    context: ReportContext,
+    options: dict[str, str] | None = None,
+    plugins: Iterable[ModuleType | object] = (),
+    data_dir: Path | None = None,
+) -> bytes:
     """Render ``format_name`` for ``context`` through a real plugin manager; the bytes.
 
     ``plugins`` are registered after the built-ins (your plugin, loaded from
@@ -184,10 +203,16 @@ def render(format_name: str, context: ReportContext, options: dict[str, str] | N
         return out.read_bytes()
 
 
-def render_with_demo(format_name: str, *, role: str | None = "project_office",
-                     as_email: str | None = None, locale: str = "en",
-                     options: dict[str, str] | None = None,
-                     plugins: Iterable[ModuleType | object] = (), **filters: Any) -> bytes:
+def render_with_demo(
+    format_name: str,
+    *,
+    role: str | None = "project_office",
+    as_email: str | None = None,
+    locale: str = "en",
+    options: dict[str, str] | None = None,
+    plugins: Iterable[ModuleType | object] = (),
+    **filters: Any,
+) -> bytes:
     """Render ``format_name`` against the demo data as ``role`` (or ``as_email``).
 
     ``filters`` as for :func:`make_filters`, e.g. ``donor="EE"``. Returns the
@@ -202,13 +227,28 @@ def render_with_demo(format_name: str, *, role: str | None = "project_office",
 
 FIXTURE_ORGS = (
     # code, kind, country, name_en, name_uk
-    ("SSSCIP", "recipient", "UA", "State Service of Special Communications",
-     "Державна служба спеціального зв'язку та захисту інформації"),
-    ("MDT", "recipient", "UA", "Ministry of Digital Transformation",
-     "Міністерство цифрової трансформації"),
+    (
+        "SSSCIP",
+        "recipient",
+        "UA",
+        "State Service of Special Communications",
+        "Державна служба спеціального зв'язку та захисту інформації",
+    ),
+    (
+        "MDT",
+        "recipient",
+        "UA",
+        "Ministry of Digital Transformation",
+        "Міністерство цифрової трансформації",
+    ),
     ("BACKOFFICE", "back_office", "PL", "Tallinn Mechanism Back Office", ""),
-    ("TMPO", "project_office", "UA", "Tallinn Mechanism Project Office",
-     "Проєктний офіс Таллінського механізму"),
+    (
+        "TMPO",
+        "project_office",
+        "UA",
+        "Tallinn Mechanism Project Office",
+        "Проєктний офіс Таллінського механізму",
+    ),
     ("GB", "donor", "GB", "United Kingdom", "Сполучене Королівство"),
     ("EE", "donor", "EE", "Estonia", "Естонія"),
     ("EU", "observer", "BE", "European Union", "Європейський Союз"),
@@ -217,16 +257,61 @@ FIXTURE_ORGS = (
 
 FIXTURE_PROJECTS = (
     # owner, title_en, title_uk, category, oblast, budget, currency, tlp, pledges
-    ("SSSCIP", "SOC analyst training", "Навчання аналітиків SOC", "training", "UA-30",
-     "120000", "EUR", "GREEN", (("GB", "80000", "EUR", True), ("EE", "20000", "EUR", False))),
-    ("SSSCIP", "Incident response kits", "Набори реагування на інциденти",
-     "incident-response", "UA-46", "250000", "USD", "AMBER", (("GB", "100000", "GBP", True),)),
-    ("MDT", "Security audit of e-services", "Аудит безпеки електронних послуг",
-     "assessment", "UA", "90000", "EUR", "CLEAR", (("EE", "90000", "EUR", True),)),
-    ("MDT", "Starlink terminals for hromadas", "Термінали Starlink для громад", "connectivity",
-     "UA-63", "400000", "EUR", "AMBER+STRICT", ()),
-    ("SSSCIP", "Threat detection sensors", "Сенсори виявлення загроз", "detection", "UA-12",
-     "300000", "UAH", "GREEN", ()),
+    (
+        "SSSCIP",
+        "SOC analyst training",
+        "Навчання аналітиків SOC",
+        "training",
+        "UA-30",
+        "120000",
+        "EUR",
+        "GREEN",
+        (("GB", "80000", "EUR", True), ("EE", "20000", "EUR", False)),
+    ),
+    (
+        "SSSCIP",
+        "Incident response kits",
+        "Набори реагування на інциденти",
+        "incident-response",
+        "UA-46",
+        "250000",
+        "USD",
+        "AMBER",
+        (("GB", "100000", "GBP", True),),
+    ),
+    (
+        "MDT",
+        "Security audit of e-services",
+        "Аудит безпеки електронних послуг",
+        "assessment",
+        "UA",
+        "90000",
+        "EUR",
+        "CLEAR",
+        (("EE", "90000", "EUR", True),),
+    ),
+    (
+        "MDT",
+        "Starlink terminals for hromadas",
+        "Термінали Starlink для громад",
+        "connectivity",
+        "UA-63",
+        "400000",
+        "EUR",
+        "AMBER+STRICT",
+        (),
+    ),
+    (
+        "SSSCIP",
+        "Threat detection sensors",
+        "Сенсори виявлення загроз",
+        "detection",
+        "UA-12",
+        "300000",
+        "UAH",
+        "GREEN",
+        (),
+    ),
 )
 
 
@@ -236,39 +321,77 @@ def load_fixture_data() -> None:
     from tmdesk.core.models import User
 
     for code, kind, country, name_en, name_uk in FIXTURE_ORGS:
-        accounts.create_organisation(None, {"code": code, "kind": kind, "country": country,
-                                            "name_en": name_en, "name_uk": name_uk})
-        accounts.create_user(None, f"{code.lower()}@fixture.example", code, FIXTURE_PASSWORD,
-                             name=f"{name_en} officer", is_admin=(code == "TMPO"))
+        accounts.create_organisation(
+            None,
+            {
+                "code": code,
+                "kind": kind,
+                "country": country,
+                "name_en": name_en,
+                "name_uk": name_uk,
+            },
+        )
+        accounts.create_user(
+            None,
+            f"{code.lower()}@fixture.example",
+            code,
+            FIXTURE_PASSWORD,
+            name=f"{name_en} officer",
+            is_admin=(code == "TMPO"),
+        )
 
     def user(code: str) -> User:
         return User.get(User.email == f"{code.lower()}@fixture.example")
 
     officer = user("BACKOFFICE")
-    for owner, title_en, title_uk, category, oblast, budget, currency, tlp, pls in \
-            FIXTURE_PROJECTS:
-        project = projects.create_draft(user(owner), {
-            "title_en": title_en, "title_uk": title_uk, "category": category,
-            "oblast": oblast, "budget_amount": budget, "budget_currency": currency,
-            "tlp": tlp, "priority": "high", "planned_start": "2026-03-01",
-            "planned_end": "2026-12-31",
-            "summary_en": f"{title_en} for {owner}.", "summary_uk": f"{title_uk}.",
-        })
+    for owner, title_en, title_uk, category, oblast, budget, currency, tlp, pls in FIXTURE_PROJECTS:
+        project = projects.create_draft(
+            user(owner),
+            {
+                "title_en": title_en,
+                "title_uk": title_uk,
+                "category": category,
+                "oblast": oblast,
+                "budget_amount": budget,
+                "budget_currency": currency,
+                "tlp": tlp,
+                "priority": "high",
+                "planned_start": "2026-03-01",
+                "planned_end": "2026-12-31",
+                "summary_en": f"{title_en} for {owner}.",
+                "summary_uk": f"{title_uk}.",
+            },
+        )
         projects.transition(user(owner), project, "submit")
         projects.transition(officer, project, "publish")
         for donor, amount, pl_currency, confirm in pls:
-            pledge = pledges.create_pledge(officer, project, {
-                "amount": amount, "currency": pl_currency, "date": "2026-02-01"},
-                donor_code=donor)
+            pledge = pledges.create_pledge(
+                officer,
+                project,
+                {"amount": amount, "currency": pl_currency, "date": "2026-02-01"},
+                donor_code=donor,
+            )
             if confirm:
                 pledges.transition_pledge(officer, pledge, "confirm")
         if category == "incident-response":
             offers.create_engagement(officer, project, "CYBERCO", {"role": "Implementer"})
     # One draft that only its recipient sees.
-    projects.create_draft(user("MDT"), {
-        "title_en": "Draft: backup data centre", "title_uk": "Чернетка: резервний ЦОД",
-        "category": "equipment", "budget_amount": "1000000", "budget_currency": "EUR",
-        "tlp": "AMBER"})
-    offers.create_offer(user("GB"), {"category": "training",
-                                     "description": "SOC analyst training for 40 people",
-                                     "quantity": "40"})
+    projects.create_draft(
+        user("MDT"),
+        {
+            "title_en": "Draft: backup data centre",
+            "title_uk": "Чернетка: резервний ЦОД",
+            "category": "equipment",
+            "budget_amount": "1000000",
+            "budget_currency": "EUR",
+            "tlp": "AMBER",
+        },
+    )
+    offers.create_offer(
+        user("GB"),
+        {
+            "category": "training",
+            "description": "SOC analyst training for 40 people",
+            "quantity": "40",
+        },
+    )

@@ -57,8 +57,9 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES, default="uk") if request else "uk"
 
 
-def create_app(data_dir: str | os.PathLike | None = None,
-               config: dict[str, Any] | None = None) -> Flask:
+def create_app(
+    data_dir: str | os.PathLike | None = None, config: dict[str, Any] | None = None
+) -> Flask:
     """Build the app for the data folder ``data_dir`` (see :mod:`tmdesk.paths`)."""
     base = paths.data_dir(data_dir)
     base.mkdir(parents=True, exist_ok=True)
@@ -105,7 +106,8 @@ def create_app(data_dir: str | os.PathLike | None = None,
     # (tmdesk.web.auth.fresh_enough, tmdesk.web.admin).
     login_manager.refresh_view = "auth.confirm_password"
     login_manager.needs_refresh_message = lazy_gettext(
-        "Confirm your password to continue with administration.")
+        "Confirm your password to continue with administration."
+    )
     login_manager.needs_refresh_message_category = "info"
 
     _register_request_hooks(app)
@@ -135,12 +137,15 @@ def _minutes(app: Flask, key: str, default: float) -> float:
 def _session_settings(app: Flask) -> None:
     """Sessions end after ``TMDESK_SESSION_MINUTES`` of inactivity (the signed cookie
     is re-issued on every request, and Flask refuses one older than the lifetime)."""
-    app.config["TMDESK_SESSION_MINUTES"] = _minutes(app, "TMDESK_SESSION_MINUTES",
-                                                    DEFAULT_SESSION_MINUTES)
-    app.config["TMDESK_FRESH_MINUTES"] = _minutes(app, "TMDESK_FRESH_MINUTES",
-                                                  DEFAULT_FRESH_MINUTES)
+    app.config["TMDESK_SESSION_MINUTES"] = _minutes(
+        app, "TMDESK_SESSION_MINUTES", DEFAULT_SESSION_MINUTES
+    )
+    app.config["TMDESK_FRESH_MINUTES"] = _minutes(
+        app, "TMDESK_FRESH_MINUTES", DEFAULT_FRESH_MINUTES
+    )
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
-        minutes=app.config["TMDESK_SESSION_MINUTES"])
+        minutes=app.config["TMDESK_SESSION_MINUTES"]
+    )
 
 
 @login_manager.user_loader

@@ -52,7 +52,8 @@ def _changes_state() -> bool:
     (asking before the form is filled in, so nothing typed is lost)."""
     rule = request.url_rule
     return request.method not in ("GET", "HEAD", "OPTIONS") or (
-        rule is not None and "POST" in (rule.methods or ()))
+        rule is not None and "POST" in (rule.methods or ())
+    )
 
 
 def _confirm_password_first():
@@ -61,8 +62,11 @@ def _confirm_password_first():
         return login_manager.needs_refresh()
     flash(str(login_manager.needs_refresh_message), login_manager.needs_refresh_message_category)
     back = urlsplit(request.referrer or "")
-    target = back.path if back.netloc == request.host and back.path.startswith("/admin") \
+    target = (
+        back.path
+        if back.netloc == request.host and back.path.startswith("/admin")
         else url_for("admin.index")
+    )
     return redirect(url_for(login_manager.refresh_view, next=target))
 
 
@@ -86,7 +90,8 @@ class OrganisationForm(FlaskForm):
 def _organisation_form(**kwargs) -> OrganisationForm:
     form = OrganisationForm(**kwargs)
     form.kind.choices = [("", gettext("— choose —"))] + [
-        (code, gettext(text)) for code, text in ORG_KINDS.items()]
+        (code, gettext(text)) for code, text in ORG_KINDS.items()
+    ]
     return form
 
 
@@ -106,15 +111,18 @@ class RateForm(FlaskForm):
     rate = StringField(lazy_gettext("Euros per unit"), render_kw={"inputmode": "decimal"})
 
 
-PASSWORD_HINT = lazy_gettext("At least 12 characters; not the e-mail address; not a common "
-                             "password. Tell the person through a separate channel.")
+PASSWORD_HINT = lazy_gettext(
+    "At least 12 characters; not the e-mail address; not a common "
+    "password. Tell the person through a separate channel."
+)
 
 
 def _organisation_choices() -> list[tuple[str, str]]:
     orgs = Organisation.select().order_by(Organisation.kind, Organisation.name_en)
     return [("", gettext("— choose —"))] + [
         (o.code, f"{o.name(locale_code())} ({o.code}, {gettext(ORG_KINDS.get(o.kind, o.kind))})")
-        for o in orgs]
+        for o in orgs
+    ]
 
 
 def _page_arg() -> int:
@@ -149,11 +157,13 @@ def organisations():
     user_counts = {o.id: 0 for o in orgs}
     from peewee import fn
 
-    for row in (User.select(User.organisation, fn.COUNT(User.id).alias("n"))
-                .group_by(User.organisation).dicts()):
+    for row in (
+        User.select(User.organisation, fn.COUNT(User.id).alias("n"))
+        .group_by(User.organisation)
+        .dicts()
+    ):
         user_counts[row["organisation"]] = row["n"]
-    return render_template("admin/organisations.html", organisations=orgs,
-                           user_counts=user_counts)
+    return render_template("admin/organisations.html", organisations=orgs, user_counts=user_counts)
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
@@ -177,8 +187,9 @@ def organisation_edit(org_id: int):
     if org is None:
         abort(404)
     if request.method == "GET":
-        form = _organisation_form(data={name: getattr(org, name) or ""
-                                        for name in OrganisationForm.FIELDS})
+        form = _organisation_form(
+            data={name: getattr(org, name) or "" for name in OrganisationForm.FIELDS}
+        )
     else:
         form = _organisation_form()
     # The code is an organisation's handle in the CLI, reports and the API: it stays.
@@ -201,8 +212,9 @@ def organisation_edit(org_id: int):
 
 @bp.get("/users")
 def users():
-    query = (User.select(User, Organisation)
-             .join(Organisation, on=(User.organisation == Organisation.id)))
+    query = User.select(User, Organisation).join(
+        Organisation, on=(User.organisation == Organisation.id)
+    )
     org_code = (request.args.get("organisation") or "").strip().upper()
     state = request.args.get("state") or ""
     q = (request.args.get("q") or "").strip()[:100]
@@ -219,9 +231,18 @@ def users():
     page = min(_page_arg(), pages)
     items = list(query.order_by(Organisation.code, User.email).paginate(page, USERS_PER_PAGE))
     args = {k: v for k, v in (("organisation", org_code), ("state", state), ("q", q)) if v}
-    return render_template("admin/users.html", users=items, total=total, page=page,
-                           pages=pages, args=args, org_code=org_code, state=state, q=q,
-                           organisations=_organisation_choices()[1:])
+    return render_template(
+        "admin/users.html",
+        users=items,
+        total=total,
+        page=page,
+        pages=pages,
+        args=args,
+        org_code=org_code,
+        state=state,
+        q=q,
+        organisations=_organisation_choices()[1:],
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -232,18 +253,21 @@ def user_new():
         form.organisation.data = request.args["organisation"]
     if form.validate_on_submit():
         try:
-            user = accounts.create_user(acting_user(), form.email.data or "",
-                                        form.organisation.data or "", form.password.data or "",
-                                        name=form.name.data or "",
-                                        is_admin=bool(form.is_admin.data))
+            user = accounts.create_user(
+                acting_user(),
+                form.email.data or "",
+                form.organisation.data or "",
+                form.password.data or "",
+                name=form.name.data or "",
+                is_admin=bool(form.is_admin.data),
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             flash(gettext("The account %(email)s is created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/user_form.html", form=form,
-                           password_hint=PASSWORD_HINT), status
+    return render_template("admin/user_form.html", form=form, password_hint=PASSWORD_HINT), status
 
 
 def _user_or_404(user_id: int) -> User:
@@ -272,8 +296,10 @@ def _set_active(user: User, active: bool):
         if active:
             flash(gettext("%(email)s can log in again.", email=user.email), "success")
         else:
-            flash(gettext("%(email)s is deactivated and logged out everywhere.",
-                          email=user.email), "success")
+            flash(
+                gettext("%(email)s is deactivated and logged out everywhere.", email=user.email),
+                "success",
+            )
     return redirect(url_for("admin.users"))
 
 
@@ -287,12 +313,18 @@ def user_password(user_id: int):
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            flash(gettext("The password of %(email)s is reset; their sessions have ended.",
-                          email=user.email), "success")
+            flash(
+                gettext(
+                    "The password of %(email)s is reset; their sessions have ended.",
+                    email=user.email,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.users"))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/password_form.html", form=form, user=user,
-                           password_hint=PASSWORD_HINT), status
+    return render_template(
+        "admin/password_form.html", form=form, user=user, password_hint=PASSWORD_HINT
+    ), status
 
 
 # --- the audit log ----------------------------------------------------------
@@ -312,8 +344,11 @@ def readable_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
         old, new = before.get(key), after.get(key)
         if event.before is not None and event.after is not None and old == new:
             continue
-        if (event.before is None or event.after is None) and old in (None, "") and new in (
-                None, ""):
+        if (
+            (event.before is None or event.after is None)
+            and old in (None, "")
+            and new in (None, "")
+        ):
             continue  # a creation or deletion: empty values say nothing
         rows.append((key, _show(old) if key in before else "", _show(new) if key in after else ""))
     return rows
@@ -366,8 +401,10 @@ def hidden_project_ids(user: User, events: list[AuditEvent]) -> set[int]:
     ids = set().union(*(_project_ids(e) for e in events)) if events else set()
     if not ids:
         return set()
-    seen = {p.id for p in visible_projects(user, Project.select(Project.id))
-            .where(Project.id.in_(list(ids)))}
+    seen = {
+        p.id
+        for p in visible_projects(user, Project.select(Project.id)).where(Project.id.in_(list(ids)))
+    }
     return ids - seen
 
 
@@ -387,22 +424,40 @@ def audit_log():
     pages = max(1, -(-total // AUDIT_PER_PAGE))
     page = min(_page_arg(), pages)
     events = list(query.order_by(AuditEvent.id.desc()).paginate(page, AUDIT_PER_PAGE))
-    entity_types = [row.entity_type for row in
-                    AuditEvent.select(AuditEvent.entity_type).distinct()
-                    .order_by(AuditEvent.entity_type)]
-    args = {k: v for k, v in (("entity_type", entity_type), ("user", user_email),
-                              ("no_logins", "1" if no_logins else "")) if v}
+    entity_types = [
+        row.entity_type
+        for row in AuditEvent.select(AuditEvent.entity_type)
+        .distinct()
+        .order_by(AuditEvent.entity_type)
+    ]
+    args = {
+        k: v
+        for k, v in (
+            ("entity_type", entity_type),
+            ("user", user_email),
+            ("no_logins", "1" if no_logins else ""),
+        )
+        if v
+    }
     hidden = hidden_project_ids(acting_user(), events)
-    withheld = [("—", "", gettext("Not shown: this project's TLP label does not let you "
-                                  "see it."))]
+    withheld = [("—", "", gettext("Not shown: this project's TLP label does not let you see it."))]
 
     def changes(event: AuditEvent) -> list[tuple[str, str, str]]:
         return withheld if _project_ids(event) & hidden else readable_changes(event)
 
-    return render_template("admin/audit.html", no_logins=no_logins, events=events, total=total, page=page,
-                           pages=pages, args=args, entity_type=entity_type,
-                           user_email=user_email, entity_types=entity_types,
-                           changes=changes)
+    return render_template(
+        "admin/audit.html",
+        no_logins=no_logins,
+        events=events,
+        total=total,
+        page=page,
+        pages=pages,
+        args=args,
+        entity_type=entity_type,
+        user_email=user_email,
+        entity_types=entity_types,
+        changes=changes,
+    )
 
 
 # --- exchange rates -----------------------------------------------------------
@@ -410,10 +465,12 @@ def audit_log():
 
 @bp.get("/rates")
 def rates_list():
-    return render_template("admin/rates.html", rates=rates.all_rates(),
-                           missing=[c for c in CURRENCIES if not ExchangeRate.get_or_none(
-                               ExchangeRate.currency == c)],
-                           base=rates.BASE_CURRENCY)
+    return render_template(
+        "admin/rates.html",
+        rates=rates.all_rates(),
+        missing=[c for c in CURRENCIES if not ExchangeRate.get_or_none(ExchangeRate.currency == c)],
+        base=rates.BASE_CURRENCY,
+    )
 
 
 @bp.route("/rates/<currency>", methods=["GET", "POST"])
@@ -432,10 +489,17 @@ def rate_edit(currency: str):
         except ValidationError as exc:
             _apply_errors(form, exc, {"currency": "rate"})
         else:
-            flash(gettext("1 %(currency)s is now %(rate)s EUR. Funding in euros uses the new "
-                          "rate from now on.", currency=currency, rate=saved.eur_per_unit),
-                  "success")
+            flash(
+                gettext(
+                    "1 %(currency)s is now %(rate)s EUR. Funding in euros uses the new "
+                    "rate from now on.",
+                    currency=currency,
+                    rate=saved.eur_per_unit,
+                ),
+                "success",
+            )
             return redirect(url_for("admin.rates_list"))
     status = 400 if request.method == "POST" else 200
-    return render_template("admin/rate_form.html", form=form, currency=currency,
-                           existing=existing), status
+    return render_template(
+        "admin/rate_form.html", form=form, currency=currency, existing=existing
+    ), status

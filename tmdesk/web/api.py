@@ -72,8 +72,10 @@ class BadRequest(ValidationError):
 @bp.errorhandler(401)
 def _unauthorised(_exc):
     """Say what is missing: the API never looks at the login cookie."""
-    return json_error(401, gettext("A valid API token is required: send the header "
-                                   "“Authorization: Bearer TOKEN”."))
+    return json_error(
+        401,
+        gettext("A valid API token is required: send the header “Authorization: Bearer TOKEN”."),
+    )
 
 
 @bp.after_request
@@ -98,8 +100,10 @@ def _body() -> dict[str, Any]:
     except RecursionError:
         data = None
     if not isinstance(data, dict):
-        raise BadRequest({"body": N_("Send a JSON object, such as {\"action\": \"submit\"}.")},
-                         N_("The request body must be a JSON object."))
+        raise BadRequest(
+            {"body": N_('Send a JSON object, such as {"action": "submit"}.')},
+            N_("The request body must be a JSON object."),
+        )
     return data
 
 
@@ -108,16 +112,22 @@ def _paging() -> tuple[int, int]:
     errors = validation.Errors()
     raw = {"page": request.args.get("page"), "per_page": request.args.get("per_page")}
     page = validation.integer(errors, raw, "page", minimum=1) or 1
-    per_page = validation.integer(errors, raw, "per_page", minimum=1,
-                                  maximum=MAX_PER_PAGE) or DEFAULT_PER_PAGE
+    per_page = (
+        validation.integer(errors, raw, "per_page", minimum=1, maximum=MAX_PER_PAGE)
+        or DEFAULT_PER_PAGE
+    )
     errors.raise_if_any()
     return page, per_page
 
 
 def _arg_choice(name: str, allowed) -> list[str]:
     """A multi-valued filter (repeated or comma-separated); 422 on unknown values."""
-    values = [part.strip() for raw in request.args.getlist(name)
-              for part in raw.split(",") if part.strip()]
+    values = [
+        part.strip()
+        for raw in request.args.getlist(name)
+        for part in raw.split(",")
+        if part.strip()
+    ]
     unknown = [v for v in values if v not in allowed]
     if unknown:
         raise ValidationError({name: N_("Not one of the allowed values.")})
@@ -170,8 +180,15 @@ PROJECT_GROUPS: dict[str, dict[str, str]] = {
     "summary": {"en": "summary_en", "uk": "summary_uk"},
     "budget": {"amount": "budget_amount", "currency": "budget_currency"},
 }
-PROJECT_PLAIN = ("category", "oblast", "priority", "tlp", "planned_start", "planned_end",
-                 "beneficiaries")
+PROJECT_PLAIN = (
+    "category",
+    "oblast",
+    "priority",
+    "tlp",
+    "planned_start",
+    "planned_end",
+    "beneficiaries",
+)
 OFFER_GROUPS: dict[str, dict[str, str]] = {
     "value": {"amount": "value_amount", "currency": "value_currency"},
 }
@@ -181,12 +198,15 @@ PLEDGE_PLAIN = ("amount", "currency", "in_kind", "in_kind_quantity", "date", "no
 
 def _api_names(groups: dict[str, dict[str, str]]) -> dict[str, str]:
     """Core field name to API name (``title_en`` → ``title.en``)."""
-    return {core: f"{group}.{key}" for group, keys in groups.items()
-            for key, core in keys.items()}
+    return {core: f"{group}.{key}" for group, keys in groups.items() for key, core in keys.items()}
 
 
-def _flatten(body: dict[str, Any], groups: dict[str, dict[str, str]],
-             plain: tuple[str, ...], clean: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+def _flatten(
+    body: dict[str, Any],
+    groups: dict[str, dict[str, str]],
+    plain: tuple[str, ...],
+    clean: Callable[[dict[str, Any]], Any],
+) -> dict[str, Any]:
     """The core's flat data from an API body; only keys present in the body.
 
     Unknown keys are ignored. A nested group that is not an object is a 422
@@ -216,8 +236,11 @@ def _flatten(body: dict[str, Any], groups: dict[str, dict[str, str]],
         except ValidationError as exc:
             fields = dict(exc.fields)
         names = _api_names(groups)
-        merged = {names.get(k, k): v for k, v in fields.items()
-                  if names.get(k, k).split(".")[0] not in shape}
+        merged = {
+            names.get(k, k): v
+            for k, v in fields.items()
+            if names.get(k, k).split(".")[0] not in shape
+        }
         raise ValidationError(merged | shape)
     return data
 
@@ -239,11 +262,13 @@ def _history_json(change: StatusChange) -> dict[str, Any]:
 def _project_detail(project: Project) -> dict[str, Any]:
     """A project with its funding and its status history (oldest step first)."""
     project = Project.get_by_id(project.id)  # fresh: transitions change it
-    history = (StatusChange.select(StatusChange, User, Organisation)
-               .join(User, on=(StatusChange.user == User.id))
-               .join(Organisation, on=(User.organisation == Organisation.id))
-               .where(StatusChange.project == project.id)
-               .order_by(StatusChange.at, StatusChange.id))
+    history = (
+        StatusChange.select(StatusChange, User, Organisation)
+        .join(User, on=(StatusChange.user == User.id))
+        .join(Organisation, on=(User.organisation == Organisation.id))
+        .where(StatusChange.project == project.id)
+        .order_by(StatusChange.at, StatusChange.id)
+    )
     return project_json(project, project_funding(project)) | {
         "history": [_history_json(c) for c in history],
     }
@@ -307,10 +332,18 @@ def project_update(ref: str):
     body = _body()
     if is_recipient_of(user, project) and project.status not in EDITABLE_STATUSES:
         raise TransitionError(
-            N_("A project that is “%(status)s” can no longer be edited; only drafts and "
-               "returned projects can."), status=project.status)
-    data = _flatten(body, PROJECT_GROUPS, PROJECT_PLAIN,
-                    lambda d: project_service.clean_project_data(d, partial=True))
+            N_(
+                "A project that is “%(status)s” can no longer be edited; only drafts and "
+                "returned projects can."
+            ),
+            status=project.status,
+        )
+    data = _flatten(
+        body,
+        PROJECT_GROUPS,
+        PROJECT_PLAIN,
+        lambda d: project_service.clean_project_data(d, partial=True),
+    )
     try:
         project_service.update_draft(user, project, data, partial=True)
     except ValidationError as exc:
@@ -336,7 +369,8 @@ def project_transition(ref: str):
 
 def _pledges_query():
     return Pledge.select(Pledge, Organisation).join(
-        Organisation, on=(Pledge.donor == Organisation.id))
+        Organisation, on=(Pledge.donor == Organisation.id)
+    )
 
 
 @bp.get("/projects/<ref>/pledges")
@@ -349,8 +383,9 @@ def pledge_list(ref: str):
     if statuses:
         query = query.where(Pledge.status.in_(statuses))
     total = query.count()
-    pledges = list(query.order_by(Pledge.date, Pledge.id)
-                   .offset((page - 1) * per_page).limit(per_page))
+    pledges = list(
+        query.order_by(Pledge.date, Pledge.id).offset((page - 1) * per_page).limit(per_page)
+    )
     for pledge in pledges:
         pledge.project = project
     return jsonify(page_of([pledge_json(p) for p in pledges], page, per_page, total))
@@ -408,8 +443,12 @@ def pledge_transition(pledge_id: int):
 
 
 def _offers_query(user: User):
-    return visible_offers(user, Offer.select(Offer, Organisation).join(
-        Organisation, on=(Offer.organisation == Organisation.id)))
+    return visible_offers(
+        user,
+        Offer.select(Offer, Organisation).join(
+            Organisation, on=(Offer.organisation == Organisation.id)
+        ),
+    )
 
 
 def _offers_json(user: User, offers: list[Offer]) -> list[dict[str, Any]]:
@@ -419,11 +458,13 @@ def _offers_json(user: User, offers: list[Offer]) -> list[dict[str, Any]]:
     """
     linked: dict[int, list[str]] = {o.id: [] for o in offers}
     if linked:
-        links = (OfferLink.select(OfferLink.offer, Project.ref)
-                 .join(Project, on=(OfferLink.project == Project.id))
-                 .where(OfferLink.offer.in_(list(linked)) & visibility_condition(user))
-                 .order_by(Project.ref)
-                 .tuples())
+        links = (
+            OfferLink.select(OfferLink.offer, Project.ref)
+            .join(Project, on=(OfferLink.project == Project.id))
+            .where(OfferLink.offer.in_(list(linked)) & visibility_condition(user))
+            .order_by(Project.ref)
+            .tuples()
+        )
         for offer_id, ref in links:
             linked[offer_id].append(ref)
     return [offer_json(o) | {"projects": linked[o.id]} for o in offers]
@@ -437,8 +478,12 @@ def offer_list():
     query = _offers_query(user)
     statuses = _arg_choice("status", OFFER_STATUSES)
     categories = _arg_choice("category", CATEGORIES)
-    orgs = [c.strip().upper() for raw in request.args.getlist("organisation")
-            for c in raw.split(",") if c.strip()]
+    orgs = [
+        c.strip().upper()
+        for raw in request.args.getlist("organisation")
+        for c in raw.split(",")
+        if c.strip()
+    ]
     if statuses:
         query = query.where(Offer.status.in_(statuses))
     if categories:
@@ -446,8 +491,11 @@ def offer_list():
     if orgs:
         query = query.where(Organisation.code.in_(orgs))
     total = query.count()
-    offers = list(query.order_by(Offer.created_at.desc(), Offer.id.desc()).offset(
-        (page - 1) * per_page).limit(per_page))
+    offers = list(
+        query.order_by(Offer.created_at.desc(), Offer.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
     return jsonify(page_of(_offers_json(user, offers), page, per_page, total))
 
 
@@ -471,8 +519,9 @@ def offer_create():
         offer = offer_service.create_offer(acting_user(), data, org_code)
     except ValidationError as exc:
         raise _rename(exc, _api_names(OFFER_GROUPS)) from None
-    return _created(offer_json(offer) | {"projects": []},
-                    url_for("api.offer_detail", offer_id=offer.id))
+    return _created(
+        offer_json(offer) | {"projects": []}, url_for("api.offer_detail", offer_id=offer.id)
+    )
 
 
 # --- organisations ----------------------------------------------------------
@@ -488,6 +537,9 @@ def organisation_list():
     if kinds:
         query = query.where(Organisation.kind.in_(kinds))
     total = query.count()
-    orgs = query.order_by(Organisation.kind, Organisation.code).offset(
-        (page - 1) * per_page).limit(per_page)
+    orgs = (
+        query.order_by(Organisation.kind, Organisation.code)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
     return jsonify(page_of([organisation_json(o) for o in orgs], page, per_page, total))

@@ -51,8 +51,10 @@ def json_body() -> dict[str, Any]:
     except RecursionError:  # nested too deeply to parse: not a body we want
         data = None
     if not isinstance(data, dict):
-        raise BadBody({"body": "Send a JSON object with Content-Type: application/json."},
-                      "The request body must be a JSON object.")
+        raise BadBody(
+            {"body": "Send a JSON object with Content-Type: application/json."},
+            "The request body must be a JSON object.",
+        )
     return data
 
 
@@ -94,8 +96,7 @@ def project_json(project: Project, funding: Funding) -> dict[str, Any]:
         "category": project.category,
         "recipient": project.recipient.code,
         "oblast": project.oblast,
-        "budget": {"amount": money_str(project.budget_amount),
-                   "currency": project.budget_currency},
+        "budget": {"amount": money_str(project.budget_amount), "currency": project.budget_currency},
         "priority": project.priority,
         "tlp": project.tlp,
         "status": project.status,
@@ -136,7 +137,8 @@ def offer_json(offer: Offer) -> dict[str, Any]:
         "description": offer.description,
         "quantity": offer.quantity,
         "value": {"amount": money_str(offer.value_amount), "currency": offer.value_currency}
-        if offer.value_amount is not None else None,
+        if offer.value_amount is not None
+        else None,
         "status": offer.status,
         "valid_until": iso(offer.valid_until),
     }

@@ -58,12 +58,12 @@ def search_api():
         raise ValidationError({"type": "One of: project, offer, update."})
     if len(q) > 200:
         raise ValidationError({"q": "At most 200 characters."})
-    results = search.search(acting_user(), q, type=kind, limit=_limit(),
-                            locale=request.args.get("lang", "en"))
+    results = search.search(
+        acting_user(), q, type=kind, limit=_limit(), locale=request.args.get("lang", "en")
+    )
     out = []
     for r in results:
-        item = {"type": r.type, "title": r.title, "snippet": r.snippet,
-                "score": round(r.score, 4)}
+        item = {"type": r.type, "title": r.title, "snippet": r.snippet, "score": round(r.score, 4)}
         item["ref" if r.type == "project" else "id"] = r.key
         if r.project_ref:
             item["project"] = r.project_ref
@@ -72,8 +72,12 @@ def search_api():
 
 
 def _candidate_json(c: similarity.Candidate) -> dict:
-    return {"ref": c.ref, "score": c.score, "reasons": [str(r) for r in c.reasons],
-            "likely_duplicate": c.alarming}
+    return {
+        "ref": c.ref,
+        "score": c.score,
+        "reasons": [str(r) for r in c.reasons],
+        "likely_duplicate": c.alarming,
+    }
 
 
 @bp.get("/projects/<ref>/similar")
@@ -100,10 +104,15 @@ def link(ref: str):
     note = data.get("note") or ""
     if not isinstance(note, str):
         raise ValidationError({"note": "Must be text."})
-    decision = similarity.record_decision(user, project, other, str(data.get("kind") or ""),
-                                          note)
-    return jsonify(link={"project": project.ref, "other": other.ref, "kind": decision.kind,
-                         "note": decision.note}), 201
+    decision = similarity.record_decision(user, project, other, str(data.get("kind") or ""), note)
+    return jsonify(
+        link={
+            "project": project.ref,
+            "other": other.ref,
+            "kind": decision.kind,
+            "note": decision.note,
+        }
+    ), 201
 
 
 def _match_json(m: matching.Match, key: str) -> dict:
@@ -161,18 +170,26 @@ def dashboard_api():
         "gap_by_category": pairs(board.gap_by_category),
         "gap_by_priority": pairs(board.gap_by_priority),
         "gap_by_oblast": pairs(board.gap_by_oblast),
-        "by_donor": [{"code": r.code, "pledged_eur": money_str(r.pledged),
-                      "confirmed_eur": money_str(r.confirmed),
-                      "disbursed_eur": money_str(r.disbursed)} for r in board.by_donor],
+        "by_donor": [
+            {
+                "code": r.code,
+                "pledged_eur": money_str(r.pledged),
+                "confirmed_eur": money_str(r.confirmed),
+                "disbursed_eur": money_str(r.disbursed),
+            }
+            for r in board.by_donor
+        ],
         "pipeline": [{"status": s, "count": n} for s, n in board.pipeline],
     }
     if board.full:
-        out["gap_by_recipient"] = [{"code": c, "gap_eur": money_str(v)}
-                                   for c, _name, v in board.gap_by_recipient]
+        out["gap_by_recipient"] = [
+            {"code": c, "gap_eur": money_str(v)} for c, _name, v in board.gap_by_recipient
+        ]
         out["review_waiting"] = [{"ref": p.ref, "days": d} for p, d in board.review_waiting]
         out["review_count"] = board.review_count
         out["offers_unmatched"] = [o.id for o in board.offers_unmatched]
         out["offers_unmatched_count"] = board.offers_unmatched_count
-        out["possible_duplicates"] = [{"ref": p.ref, "other": c.ref, "score": c.score}
-                                      for p, c in board.duplicates]
+        out["possible_duplicates"] = [
+            {"ref": p.ref, "other": c.ref, "score": c.score} for p, c in board.duplicates
+        ]
     return jsonify(out)

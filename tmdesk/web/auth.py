@@ -50,27 +50,39 @@ class ConfirmPasswordForm(FlaskForm):
 
 
 class SetupForm(FlaskForm):
-    org_code = StringField(lazy_gettext("Organisation code"), default="TMPO",
-                           validators=[DataRequired(), Length(max=32)])
-    org_name_en = StringField(lazy_gettext("Organisation name (English)"),
-                              default="Tallinn Mechanism Project Office",
-                              validators=[DataRequired(), Length(max=200)])
-    org_name_uk = StringField(lazy_gettext("Organisation name (Ukrainian)"),
-                              default="Проєктний офіс Таллінського механізму",
-                              validators=[Length(max=200)])
+    org_code = StringField(
+        lazy_gettext("Organisation code"),
+        default="TMPO",
+        validators=[DataRequired(), Length(max=32)],
+    )
+    org_name_en = StringField(
+        lazy_gettext("Organisation name (English)"),
+        default="Tallinn Mechanism Project Office",
+        validators=[DataRequired(), Length(max=200)],
+    )
+    org_name_uk = StringField(
+        lazy_gettext("Organisation name (Ukrainian)"),
+        default="Проєктний офіс Таллінського механізму",
+        validators=[Length(max=200)],
+    )
     org_kind = SelectField(lazy_gettext("Organisation kind"), default="project_office")
-    org_country = StringField(lazy_gettext("Country (two letters)"), default="UA",
-                              validators=[DataRequired(), Length(min=2, max=2)])
+    org_country = StringField(
+        lazy_gettext("Country (two letters)"),
+        default="UA",
+        validators=[DataRequired(), Length(min=2, max=2)],
+    )
     name = StringField(lazy_gettext("Your name"), validators=[Length(max=200)])
     email = EmailField(lazy_gettext("E-mail"), validators=[DataRequired()])
-    password = PasswordField(lazy_gettext("Password (at least 12 characters)"),
-                             validators=[DataRequired()])
+    password = PasswordField(
+        lazy_gettext("Password (at least 12 characters)"), validators=[DataRequired()]
+    )
 
 
 class PasswordForm(FlaskForm):
     current = PasswordField(lazy_gettext("Current password"), validators=[DataRequired()])
-    new = PasswordField(lazy_gettext("New password (at least 12 characters)"),
-                        validators=[DataRequired()])
+    new = PasswordField(
+        lazy_gettext("New password (at least 12 characters)"), validators=[DataRequired()]
+    )
 
 
 class TokenForm(FlaskForm):
@@ -139,9 +151,12 @@ def login():
             login_user(user)
             mark_fresh()
             return redirect(_safe_next(request.args.get("next")))
-        form.password.errors = [gettext(
-            "That e-mail and password do not match an active account, or the account "
-            "must wait a moment after several failed attempts.")]
+        form.password.errors = [
+            gettext(
+                "That e-mail and password do not match an active account, or the account "
+                "must wait a moment after several failed attempts."
+            )
+        ]
     return render_template("auth/login.html", form=form), (400 if form.errors else 200)
 
 
@@ -157,9 +172,12 @@ def confirm_password():
             confirm_login()
             mark_fresh()
             return redirect(_safe_next(request.args.get("next")))
-        form.password.errors = [gettext(
-            "That password is not right, or the account must wait a moment after several "
-            "failed attempts.")]
+        form.password.errors = [
+            gettext(
+                "That password is not right, or the account must wait a moment after several "
+                "failed attempts."
+            )
+        ]
     return render_template("auth/confirm.html", form=form), (400 if form.errors else 200)
 
 
@@ -201,17 +219,35 @@ def setup():
             with database.atomic():
                 org = Organisation.get_or_none(Organisation.code == form.org_code.data.upper())
                 if org is None:
-                    org = accounts.create_organisation(None, {
-                        "code": form.org_code.data, "kind": form.org_kind.data,
-                        "country": form.org_country.data, "name_en": form.org_name_en.data,
-                        "name_uk": form.org_name_uk.data,
-                    })
-                user = accounts.create_user(None, form.email.data, org.code,
-                                            form.password.data, name=form.name.data,
-                                            is_admin=True)
+                    org = accounts.create_organisation(
+                        None,
+                        {
+                            "code": form.org_code.data,
+                            "kind": form.org_kind.data,
+                            "country": form.org_country.data,
+                            "name_en": form.org_name_en.data,
+                            "name_uk": form.org_name_uk.data,
+                        },
+                    )
+                user = accounts.create_user(
+                    None,
+                    form.email.data,
+                    org.code,
+                    form.password.data,
+                    name=form.name.data,
+                    is_admin=True,
+                )
         except ValidationError as exc:
-            _apply_errors(form, exc, {"code": "org_code", "country": "org_country",
-                                      "name_en": "org_name_en", "organisation": "org_code"})
+            _apply_errors(
+                form,
+                exc,
+                {
+                    "code": "org_code",
+                    "country": "org_country",
+                    "name_en": "org_name_en",
+                    "organisation": "org_code",
+                },
+            )
         else:
             session.pop("setup_ok", None)
             login_user(user)
@@ -256,11 +292,19 @@ def profile():
         elif "tok-name" in request.form and token_form.validate_on_submit():
             _token, new_token = accounts.create_token(user, user, token_form.name.data or "")
             token_form = TokenForm(prefix="tok", formdata=None)
-    tokens = (ApiToken.select().where((ApiToken.user == user.id) & ApiToken.revoked_at.is_null())
-              .order_by(ApiToken.created_at.desc()))
+    tokens = (
+        ApiToken.select()
+        .where((ApiToken.user == user.id) & ApiToken.revoked_at.is_null())
+        .order_by(ApiToken.created_at.desc())
+    )
     status = 400 if (password_form.errors or token_form.errors) else 200
-    return render_template("auth/profile.html", password_form=password_form,
-                           token_form=token_form, tokens=tokens, new_token=new_token), status
+    return render_template(
+        "auth/profile.html",
+        password_form=password_form,
+        token_form=token_form,
+        tokens=tokens,
+        new_token=new_token,
+    ), status
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")

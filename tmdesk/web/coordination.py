@@ -50,8 +50,15 @@ def reasons_text(reasons) -> list[str]:
 def project_panel(project):
     """What the project page shows about overlaps and offers, for the acting user."""
     user = acting_user()
-    panel = {"duplicates": [], "offers": [], "decisions": [], "show_duplicates": False,
-             "show_offers": False, "can_decide": False, "kinds": similarity.LINK_KINDS}
+    panel = {
+        "duplicates": [],
+        "offers": [],
+        "decisions": [],
+        "show_duplicates": False,
+        "show_offers": False,
+        "can_decide": False,
+        "kinds": similarity.LINK_KINDS,
+    }
     if user is None:
         return panel
     if similarity.may_see_duplicates(user, project):
@@ -73,8 +80,11 @@ def search_page():
     kind = request.args.get("type") or ""
     if kind not in search.TYPES:
         kind = ""
-    results = search.search(acting_user(), q, type=kind or None, limit=50,
-                            locale=locale_code()) if q else []
+    results = (
+        search.search(acting_user(), q, type=kind or None, limit=50, locale=locale_code())
+        if q
+        else []
+    )
     items = []
     for r in results:
         if r.type == "project":
@@ -83,13 +93,21 @@ def search_page():
             url = url_for("coordination.offer_matches", offer_id=r.key)
         else:
             url = url_for("projects.detail", ref=r.project_ref) + f"#update-{r.key}"
-        items.append({"result": r, "url": url, "title": Markup(r.title_html),  # nosec B704: search.highlight escapes every piece of text before adding <mark>
-                      "snippet": Markup(r.snippet)})  # nosec B704: search.snippet escapes every piece of text before adding <mark>
-    types = [("", _("Everything")), ("project", _("Projects")), ("offer", _("Offers")),
-             ("update", _("Progress updates"))]
-    return render_template("coordination/search.html", q=q, kind=kind, types=types,
-                           items=items)
-
+        items.append(
+            {
+                "result": r,
+                "url": url,
+                "title": Markup(r.title_html),  # nosec B704: search.highlight escapes every piece of text before adding <mark>
+                "snippet": Markup(r.snippet),  # nosec B704: search.snippet escapes every piece of text before adding <mark>
+            }
+        )
+    types = [
+        ("", _("Everything")),
+        ("project", _("Projects")),
+        ("offer", _("Offers")),
+        ("update", _("Progress updates")),
+    ]
+    return render_template("coordination/search.html", q=q, kind=kind, types=types, items=items)
 
 
 @bp.get("/dashboard", endpoint="dashboard")
@@ -99,17 +117,24 @@ def dashboard_page():
     return render_template("coordination/dashboard.html", board=board)
 
 
-
 @bp.get("/offers/<int:offer_id>/matches")
 @login_required
 def offer_matches(offer_id: int):
     user = acting_user()
     offer = offer_or_404(offer_id)
     found = matching.matches_for_offer(user, offer, limit=20)
-    can_propose = is_officer(user) and offer.organisation.kind == "donor" and \
-        offer.status in matching.OPEN_OFFER_STATUSES
-    return render_template("coordination/offer_matches.html", offer=offer, matches=found,
-                           can_propose=can_propose, form=ProposeForm())
+    can_propose = (
+        is_officer(user)
+        and offer.organisation.kind == "donor"
+        and offer.status in matching.OPEN_OFFER_STATUSES
+    )
+    return render_template(
+        "coordination/offer_matches.html",
+        offer=offer,
+        matches=found,
+        can_propose=can_propose,
+        form=ProposeForm(),
+    )
 
 
 @bp.post("/offers/<int:offer_id>/matches/<ref>/propose")
@@ -127,8 +152,15 @@ def propose(offer_id: int, ref: str):
     except DomainError as exc:
         flash_error(exc)
     else:
-        flash(_("Pledge #%(id)d proposed to %(donor)s for %(ref)s; the donor confirms it.",
-                id=pledge.id, donor=offer.organisation.code, ref=project.ref), "success")
+        flash(
+            _(
+                "Pledge #%(id)d proposed to %(donor)s for %(ref)s; the donor confirms it.",
+                id=pledge.id,
+                donor=offer.organisation.code,
+                ref=project.ref,
+            ),
+            "success",
+        )
     return redirect(url_for("coordination.offer_matches", offer_id=offer.id))
 
 
@@ -152,7 +184,13 @@ def decide(ref: str):
         flash_error(exc)
     else:
         label = tr(similarity.LINK_KINDS[kind])
-        flash(_("Recorded: %(other)s is “%(kind)s” for %(ref)s.", other=other.ref, kind=label,
-                ref=project.ref), "success")
+        flash(
+            _(
+                "Recorded: %(other)s is “%(kind)s” for %(ref)s.",
+                other=other.ref,
+                kind=label,
+                ref=project.ref,
+            ),
+            "success",
+        )
     return redirect(url_for("projects.detail", ref=project.ref) + "#overlaps")
-

@@ -83,8 +83,10 @@ def launch():
     if state is None:
         abort(404)
     if not state.tokens.redeem(request.args.get("token")):
-        message = gettext("This start link has already been used or is too old. "
-                          "Start tmdesk again to open it in your browser.")
+        message = gettext(
+            "This start link has already been used or is too old. "
+            "Start tmdesk again to open it in your browser."
+        )
         return render_template("error.html", code=403, message=message), 403
     if not accounts.has_any_admin():
         session["setup_ok"] = True  # what auth.setup_allowed looks for
@@ -94,8 +96,14 @@ def launch():
     else:
         target = url_for("auth.login")
     response = redirect(target)
-    response.set_cookie(DESKTOP_COOKIE, _serializer().dumps(state.run_id), httponly=True,
-                        samesite="Strict", secure=False, path="/")
+    response.set_cookie(
+        DESKTOP_COOKIE,
+        _serializer().dumps(state.run_id),
+        httponly=True,
+        samesite="Strict",
+        secure=False,
+        path="/",
+    )
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 

@@ -31,13 +31,16 @@ def register(app: Flask) -> None:
         fields = field_errors(exc) if isinstance(exc, ValidationError) else {}
         if wants_json():
             return json_error(exc.http_status, error_text(exc), fields)
-        return render_template("error.html", code=exc.http_status, message=error_text(exc),
-                               fields=fields), exc.http_status
+        return render_template(
+            "error.html", code=exc.http_status, message=error_text(exc), fields=fields
+        ), exc.http_status
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
-        message = gettext("The form had expired or did not come from this app. "
-                          "Go back, reload the page and try again.")
+        message = gettext(
+            "The form had expired or did not come from this app. "
+            "Go back, reload the page and try again."
+        )
         return render_template("error.html", code=400, message=message), 400
 
     @app.errorhandler(HTTPException)
@@ -58,8 +61,10 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unexpected error on %s %s", request.method, request.path)
-        message = gettext("Something went wrong on our side. Nothing was half-saved; "
-                          "please try again. The details are in the log.")
+        message = gettext(
+            "Something went wrong on our side. Nothing was half-saved; "
+            "please try again. The details are in the log."
+        )
         if wants_json():
             return json_error(500, message)
         return render_template("error.html", code=500, message=message), 500

@@ -47,8 +47,11 @@ PER_PAGE = 25
 
 
 def _org_choices(kinds: tuple[str, ...], prompt: str) -> list[tuple[str, str]]:
-    orgs = (Organisation.select().where(Organisation.kind.in_(kinds) & Organisation.active)
-            .order_by(Organisation.name_en))
+    orgs = (
+        Organisation.select()
+        .where(Organisation.kind.in_(kinds) & Organisation.active)
+        .order_by(Organisation.name_en)
+    )
     return [("", prompt)] + [(o.code, f"{o.name(locale_code())} ({o.code})") for o in orgs]
 
 
@@ -68,8 +71,15 @@ class OfferForm(FlaskForm):
     valid_until = StringField(lazy_gettext("Valid until"), render_kw={"type": "date"})
     status = SelectField(lazy_gettext("Status"), validate_choice=False)
 
-    FIELDS = ("category", "description", "quantity", "value_amount", "value_currency",
-              "valid_until", "status")
+    FIELDS = (
+        "category",
+        "description",
+        "quantity",
+        "value_amount",
+        "value_currency",
+        "valid_until",
+        "status",
+    )
 
     def data_for_core(self) -> dict[str, Any]:
         return {name: getattr(self, name).data or "" for name in self.FIELDS}
@@ -82,7 +92,8 @@ def _offer_form(officer: bool, **kwargs) -> OfferForm:
     form.status.choices = _vocab_choices(OFFER_STATUSES, None)
     if officer:
         form.organisation.choices = _org_choices(
-            ("donor", "company"), gettext("— choose the donor or company —"))
+            ("donor", "company"), gettext("— choose the donor or company —")
+        )
     else:
         del form.organisation
     return form
@@ -100,9 +111,13 @@ class ProjectLinkForm(FlaskForm):
 
 class EngagementForm(FlaskForm):
     company = SelectField(lazy_gettext("Company"), validate_choice=False)
-    role = StringField(lazy_gettext("Role"), render_kw={"placeholder": lazy_gettext(
-        "e.g. SOC deployment, training provider")})
-    contract_amount = StringField(lazy_gettext("Contract value"), render_kw={"inputmode": "decimal"})
+    role = StringField(
+        lazy_gettext("Role"),
+        render_kw={"placeholder": lazy_gettext("e.g. SOC deployment, training provider")},
+    )
+    contract_amount = StringField(
+        lazy_gettext("Contract value"), render_kw={"inputmode": "decimal"}
+    )
     contract_currency = SelectField(lazy_gettext("Currency"), validate_choice=False)
     start_date = StringField(lazy_gettext("Start"), render_kw={"type": "date"})
     end_date = StringField(lazy_gettext("End"), render_kw={"type": "date"})
@@ -142,9 +157,11 @@ def engagement_or_404(engagement_id: int) -> Engagement:
 
 def visible_links(offer: Offer) -> list[OfferLink]:
     """The offer's links to projects the user may see."""
-    query = (OfferLink.select(OfferLink, Project)
-             .join(Project, on=(OfferLink.project == Project.id))
-             .where(OfferLink.offer == offer.id))
+    query = (
+        OfferLink.select(OfferLink, Project)
+        .join(Project, on=(OfferLink.project == Project.id))
+        .where(OfferLink.offer == offer.id)
+    )
     return list(visible_projects(acting_user(), query).order_by(OfferLink.created_at.desc()))
 
 
@@ -162,8 +179,12 @@ def index():
     category = args.get("category") if args.get("category") in CATEGORIES else None
     org_code = (args.get("organisation") or "").strip().upper() or None if officer else None
     q = (args.get("q") or "").strip()[:100]
-    query = visible_offers(user, Offer.select(Offer, Organisation).join(
-        Organisation, on=(Offer.organisation == Organisation.id)))
+    query = visible_offers(
+        user,
+        Offer.select(Offer, Organisation).join(
+            Organisation, on=(Offer.organisation == Organisation.id)
+        ),
+    )
     if status:
         query = query.where(Offer.status == status)
     if category:
@@ -183,16 +204,35 @@ def index():
     # Linked projects the user may see, counted in one query for the page.
     counts: dict[int, int] = {}
     if items:
-        link_query = (OfferLink.select(OfferLink.offer, pw.fn.COUNT(OfferLink.id).alias("n"))
-                      .join(Project, on=(OfferLink.project == Project.id))
-                      .where(OfferLink.offer.in_([o.id for o in items])))
+        link_query = (
+            OfferLink.select(OfferLink.offer, pw.fn.COUNT(OfferLink.id).alias("n"))
+            .join(Project, on=(OfferLink.project == Project.id))
+            .where(OfferLink.offer.in_([o.id for o in items]))
+        )
         for row in visible_projects(user, link_query).group_by(OfferLink.offer).dicts():
             counts[row["offer"]] = row["n"]
-    filter_args = {k: v for k, v in (("status", status), ("category", category),
-                                     ("organisation", org_code), ("q", q)) if v}
+    filter_args = {
+        k: v
+        for k, v in (
+            ("status", status),
+            ("category", category),
+            ("organisation", org_code),
+            ("q", q),
+        )
+        if v
+    }
     return render_template(
-        "offers/index.html", items=items, counts=counts, total=total, page=page, pages=pages,
-        args=filter_args, status=status, category=category, org_code=org_code, q=q,
+        "offers/index.html",
+        items=items,
+        counts=counts,
+        total=total,
+        page=page,
+        pages=pages,
+        args=filter_args,
+        status=status,
+        category=category,
+        org_code=org_code,
+        q=q,
         officer=officer,
         organisations=_org_choices(("donor", "company"), "")[1:] if officer else [],
     )
@@ -208,7 +248,8 @@ def new():
     if form.validate_on_submit():
         try:
             offer = core_offers.create_offer(
-                user, form.data_for_core(), org_code=form.organisation.data if officer else None)
+                user, form.data_for_core(), org_code=form.organisation.data if officer else None
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -228,8 +269,12 @@ def detail(offer_id: int):
 def _render_detail(offer: Offer, link_form: LinkForm, status: int = 200):
     user = acting_user()
     return render_template(
-        "offers/detail.html", offer=offer, links=visible_links(offer), link_form=link_form,
-        can_edit=can_manage_offer(user, offer), can_link=can_link_offers(user),
+        "offers/detail.html",
+        offer=offer,
+        links=visible_links(offer),
+        link_form=link_form,
+        can_edit=can_manage_offer(user, offer),
+        can_link=can_link_offers(user),
     ), status
 
 
@@ -241,13 +286,18 @@ def edit(offer_id: int):
     if not can_manage_offer(user, offer):
         abort(403)
     if request.method == "GET":
-        form = _offer_form(False, data={
-            "category": offer.category, "description": offer.description,
-            "quantity": offer.quantity or "",
-            "value_amount": offer.value_amount if offer.value_amount is not None else "",
-            "value_currency": offer.value_currency or "",
-            "valid_until": offer.valid_until.isoformat() if offer.valid_until else "",
-            "status": offer.status})
+        form = _offer_form(
+            False,
+            data={
+                "category": offer.category,
+                "description": offer.description,
+                "quantity": offer.quantity or "",
+                "value_amount": offer.value_amount if offer.value_amount is not None else "",
+                "value_currency": offer.value_currency or "",
+                "valid_until": offer.valid_until.isoformat() if offer.valid_until else "",
+                "status": offer.status,
+            },
+        )
     else:
         form = _offer_form(False)
     if form.validate_on_submit():
@@ -277,8 +327,11 @@ def link(offer_id: int):
     project = get_visible_project(user, ref) if ref else None
     if project is None:
         # A hidden project reads exactly like a missing one.
-        form.ref.errors = [gettext("No project with this reference was found.") if ref
-                           else gettext("Give the project's reference.")]
+        form.ref.errors = [
+            gettext("No project with this reference was found.")
+            if ref
+            else gettext("Give the project's reference.")
+        ]
         return _render_detail(offer, form, 404 if ref else 400)
     try:
         core_offers.link_offer(user, offer, project, form.note.data or "")
@@ -300,8 +353,7 @@ def link_to_project(ref: str):
     form = ProjectLinkForm(prefix="olink")
     if form.validate_on_submit():
         raw = form.offer.data or ""
-        offer = (visible_offers(user).where(Offer.id == int(raw)).first()
-                 if raw.isdigit() else None)
+        offer = visible_offers(user).where(Offer.id == int(raw)).first() if raw.isdigit() else None
         if offer is None:
             flash(gettext("Choose an offer to link."), "error")
         else:
@@ -344,16 +396,18 @@ def engagement_new(ref: str):
     form = _engagement_form(True)
     if form.validate_on_submit():
         try:
-            core_offers.create_engagement(user, project, form.company.data or "",
-                                          form.data_for_core())
+            core_offers.create_engagement(
+                user, project, form.company.data or "", form.data_for_core()
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
             flash(gettext("The engagement is recorded."), "success")
             return redirect(project_url(project))
     status = 400 if request.method == "POST" else 200
-    return render_template("offers/engagement_form.html", form=form, project=project,
-                           engagement=None), status
+    return render_template(
+        "offers/engagement_form.html", form=form, project=project, engagement=None
+    ), status
 
 
 @bp.route("/engagements/<int:engagement_id>/edit", methods=["GET", "POST"])
@@ -365,12 +419,16 @@ def engagement_edit(engagement_id: int):
         abort(403)
     if request.method == "GET":
         e = engagement
-        form = _engagement_form(False, data={
-            "role": e.role,
-            "contract_amount": e.contract_amount if e.contract_amount is not None else "",
-            "contract_currency": e.contract_currency or "",
-            "start_date": e.start_date.isoformat() if e.start_date else "",
-            "end_date": e.end_date.isoformat() if e.end_date else ""})
+        form = _engagement_form(
+            False,
+            data={
+                "role": e.role,
+                "contract_amount": e.contract_amount if e.contract_amount is not None else "",
+                "contract_currency": e.contract_currency or "",
+                "start_date": e.start_date.isoformat() if e.start_date else "",
+                "end_date": e.end_date.isoformat() if e.end_date else "",
+            },
+        )
     else:
         form = _engagement_form(False)
     if form.validate_on_submit():
@@ -382,8 +440,9 @@ def engagement_edit(engagement_id: int):
             flash(gettext("The engagement is saved."), "success")
             return redirect(project_url(engagement.project))
     status = 400 if request.method == "POST" else 200
-    return render_template("offers/engagement_form.html", form=form,
-                           project=engagement.project, engagement=engagement), status
+    return render_template(
+        "offers/engagement_form.html", form=form, project=engagement.project, engagement=engagement
+    ), status
 
 
 @bp.post("/engagements/<int:engagement_id>/delete")
@@ -417,13 +476,20 @@ def _offer_helpers() -> dict[str, Any]:
         if user is None or not can_link_offers(user):
             return None
         linked = OfferLink.select(OfferLink.offer).where(OfferLink.project == project.id)
-        offers = (visible_offers(user, Offer.select(Offer, Organisation).join(
-            Organisation, on=(Offer.organisation == Organisation.id)))
+        offers = (
+            visible_offers(
+                user,
+                Offer.select(Offer, Organisation).join(
+                    Organisation, on=(Offer.organisation == Organisation.id)
+                ),
+            )
             .where(Offer.status.in_(("open", "matched")) & Offer.id.not_in(linked))
-            .order_by(Organisation.code, Offer.id))
+            .order_by(Organisation.code, Offer.id)
+        )
         form = ProjectLinkForm(prefix="olink", formdata=None)
         form.offer.choices = [("", gettext("— choose an offer —"))] + [
-            (str(o.id), f"{o.organisation.code}: {_short(o.description)}") for o in offers]
+            (str(o.id), f"{o.organisation.code}: {_short(o.description)}") for o in offers
+        ]
         return form
 
     def engagement_add_form() -> EngagementForm | None:
@@ -432,8 +498,11 @@ def _offer_helpers() -> dict[str, Any]:
             return None
         return _engagement_form(True, formdata=None)
 
-    return {"offer_visible": offer_visible, "linkable_offers_form": linkable_offers_form,
-            "engagement_add_form": engagement_add_form}
+    return {
+        "offer_visible": offer_visible,
+        "linkable_offers_form": linkable_offers_form,
+        "engagement_add_form": engagement_add_form,
+    }
 
 
 def _short(text: str, length: int = 80) -> str:

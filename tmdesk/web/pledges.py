@@ -69,10 +69,14 @@ def currency_choices(blank: bool = True) -> list[tuple[str, str]]:
 def donor_choices() -> list[tuple[str, str]]:
     from tmdesk.web.common import locale_code
 
-    donors = (Organisation.select().where((Organisation.kind == "donor") & Organisation.active)
-              .order_by(Organisation.name_en))
+    donors = (
+        Organisation.select()
+        .where((Organisation.kind == "donor") & Organisation.active)
+        .order_by(Organisation.name_en)
+    )
     return [("", gettext("— choose the donor —"))] + [
-        (o.code, f"{o.name(locale_code())} ({o.code})") for o in donors]
+        (o.code, f"{o.name(locale_code())} ({o.code})") for o in donors
+    ]
 
 
 class PledgeForm(FlaskForm):
@@ -85,12 +89,15 @@ class PledgeForm(FlaskForm):
     in_kind = TextAreaField(lazy_gettext("What is given in kind"), render_kw={"rows": 3})
     in_kind_quantity = StringField(lazy_gettext("How many"), render_kw={"inputmode": "numeric"})
     note = TextAreaField(lazy_gettext("Note"), render_kw={"rows": 3})
-    acknowledge = BooleanField(lazy_gettext("I have read the warnings above; record the "
-                                            "pledge anyway"))
+    acknowledge = BooleanField(
+        lazy_gettext("I have read the warnings above; record the pledge anyway")
+    )
 
     def data_for_core(self) -> dict[str, Any]:
-        return {name: getattr(self, name).data or "" for name in
-                ("amount", "currency", "date", "in_kind", "in_kind_quantity", "note")}
+        return {
+            name: getattr(self, name).data or ""
+            for name in ("amount", "currency", "date", "in_kind", "in_kind_quantity", "note")
+        }
 
 
 def _pledge_form(officer: bool, **kwargs) -> PledgeForm:
@@ -115,9 +122,13 @@ def _offer_for(project: Project, offer_id: str | None) -> Offer | None:
     """A donor offer the user may see, to turn into a pledge on ``project``."""
     if not offer_id or not offer_id.isdigit():
         return None
-    return visible_offers(acting_user()).where(
-        Offer.id == int(offer_id)).join(Organisation).where(
-        Organisation.kind == "donor").first()
+    return (
+        visible_offers(acting_user())
+        .where(Offer.id == int(offer_id))
+        .join(Organisation)
+        .where(Organisation.kind == "donor")
+        .first()
+    )
 
 
 # --- views ----------------------------------------------------------------
@@ -134,22 +145,31 @@ def new(ref: str):
     offer = _offer_for(project, request.values.get("offer"))
     defaults: dict[str, Any] = {}
     if offer is not None and request.method == "GET":
-        defaults = {"donor": offer.organisation.code, "in_kind": offer.description,
-                    "in_kind_quantity": offer.quantity or "",
-                    "amount": offer.value_amount or "", "currency": offer.value_currency or ""}
+        defaults = {
+            "donor": offer.organisation.code,
+            "in_kind": offer.description,
+            "in_kind_quantity": offer.quantity or "",
+            "amount": offer.value_amount or "",
+            "currency": offer.value_currency or "",
+        }
     form = _pledge_form(officer, data=defaults or None)
     # Donor-side warnings (already funded, would over-fund, possible double
     # funding): shown before anything is saved, and a pledge that raises any
     # is recorded only once the user says they have read them.
     warnings = pledge_warnings(project, form.amount.data, form.currency.data, user=user)
     if form.validate_on_submit() and warnings and not form.acknowledge.data:
-        form.acknowledge.errors = [gettext("Read the warnings, then tick this box to record "
-                                           "the pledge anyway.")]
+        form.acknowledge.errors = [
+            gettext("Read the warnings, then tick this box to record the pledge anyway.")
+        ]
     elif form.is_submitted() and not form.errors:
         try:
-            core_pledges.create_pledge(user, project, form.data_for_core(),
-                                       donor_code=form.donor.data if officer else None,
-                                       offer=offer)
+            core_pledges.create_pledge(
+                user,
+                project,
+                form.data_for_core(),
+                donor_code=form.donor.data if officer else None,
+                offer=offer,
+            )
         except ValidationError as exc:
             _apply_errors(form, exc)
         except TransitionError as exc:
@@ -158,9 +178,14 @@ def new(ref: str):
             flash(gettext("The pledge is recorded."), "success")
             return redirect(project_url(project))
     status = 400 if request.method == "POST" else 200
-    return render_template("pledges/form.html", form=form, project=project, pledge=None,
-                           offer=offer,
-                           warnings=[tr(w.message, **w.params) for w in warnings]), status
+    return render_template(
+        "pledges/form.html",
+        form=form,
+        project=project,
+        pledge=None,
+        offer=offer,
+        warnings=[tr(w.message, **w.params) for w in warnings],
+    ), status
 
 
 @bp.route("/pledges/<int:pledge_id>/edit", methods=["GET", "POST"])
@@ -174,11 +199,17 @@ def edit(pledge_id: int):
         raise TransitionError(N_("Only an offered pledge can be edited."))
     project = pledge.project
     if request.method == "GET":
-        form = _pledge_form(False, data={
-            "amount": pledge.amount if pledge.amount is not None else "",
-            "currency": pledge.currency or "", "date": pledge.date.isoformat(),
-            "in_kind": pledge.in_kind, "in_kind_quantity": pledge.in_kind_quantity or "",
-            "note": pledge.note})
+        form = _pledge_form(
+            False,
+            data={
+                "amount": pledge.amount if pledge.amount is not None else "",
+                "currency": pledge.currency or "",
+                "date": pledge.date.isoformat(),
+                "in_kind": pledge.in_kind,
+                "in_kind_quantity": pledge.in_kind_quantity or "",
+                "note": pledge.note,
+            },
+        )
     else:
         form = _pledge_form(False)
     if form.validate_on_submit():
@@ -190,8 +221,9 @@ def edit(pledge_id: int):
             flash(gettext("The pledge is saved."), "success")
             return redirect(project_url(project))
     status = 400 if request.method == "POST" else 200
-    return render_template("pledges/form.html", form=form, project=project, pledge=pledge,
-                           offer=None), status
+    return render_template(
+        "pledges/form.html", form=form, project=project, pledge=pledge, offer=None
+    ), status
 
 
 @bp.post("/pledges/<int:pledge_id>/transition")
@@ -219,10 +251,12 @@ def transition(pledge_id: int):
 
 def _pledge_query(user, donor_code: str | None, status: str | None) -> pw.ModelSelect:
     """Pledges on projects the user may see; donors only their organisation's."""
-    query = (Pledge.select(Pledge, Project, Organisation)
-             .join(Project, on=(Pledge.project == Project.id))
-             .switch(Pledge)
-             .join(Organisation, on=(Pledge.donor == Organisation.id)))
+    query = (
+        Pledge.select(Pledge, Project, Organisation)
+        .join(Project, on=(Pledge.project == Project.id))
+        .switch(Pledge)
+        .join(Organisation, on=(Pledge.donor == Organisation.id))
+    )
     query = visible_projects(user, query)
     if not is_officer(user):
         query = query.where(Pledge.donor == user.organisation_id)
@@ -259,9 +293,10 @@ def pledge_totals(rows: Iterable[tuple[str | None, str, Decimal | None]]) -> dic
         except UnknownCurrency:
             unknown.append(currency)
     return {
-        "rows": [(c, pledged.get(c, Decimal(0)), confirmed.get(c, Decimal(0)))
-                 for c in currencies],
-        "pledged_eur": pledged_eur, "confirmed_eur": confirmed_eur, "unknown": unknown,
+        "rows": [(c, pledged.get(c, Decimal(0)), confirmed.get(c, Decimal(0))) for c in currencies],
+        "pledged_eur": pledged_eur,
+        "confirmed_eur": confirmed_eur,
+        "unknown": unknown,
     }
 
 
@@ -282,24 +317,44 @@ def mine():
         page = 1
     # One query under the visibility policy gives the count, the totals and
     # the order; the page's rows are then fetched by id.
-    rows = list(_pledge_query(user, donor_code, status)
-                .select(Pledge.id, Pledge.currency, Pledge.status, Pledge.amount)
-                .order_by(Pledge.date.desc(), Pledge.id.desc()).tuples())
+    rows = list(
+        _pledge_query(user, donor_code, status)
+        .select(Pledge.id, Pledge.currency, Pledge.status, Pledge.amount)
+        .order_by(Pledge.date.desc(), Pledge.id.desc())
+        .tuples()
+    )
     total = len(rows)
     pages = max(1, -(-total // PER_PAGE))
     page = min(page, pages)
-    page_ids = [row[0] for row in rows[(page - 1) * PER_PAGE:page * PER_PAGE]]
-    by_id = {p.id: p for p in (
-        Pledge.select(Pledge, Project, Organisation)
-        .join(Project, on=(Pledge.project == Project.id)).switch(Pledge)
-        .join(Organisation, on=(Pledge.donor == Organisation.id))
-        .where(Pledge.id.in_(page_ids)))} if page_ids else {}
+    page_ids = [row[0] for row in rows[(page - 1) * PER_PAGE : page * PER_PAGE]]
+    by_id = (
+        {
+            p.id: p
+            for p in (
+                Pledge.select(Pledge, Project, Organisation)
+                .join(Project, on=(Pledge.project == Project.id))
+                .switch(Pledge)
+                .join(Organisation, on=(Pledge.donor == Organisation.id))
+                .where(Pledge.id.in_(page_ids))
+            )
+        }
+        if page_ids
+        else {}
+    )
     items = [by_id[i] for i in page_ids]
     totals = pledge_totals(row[1:] for row in rows)
     args = {k: v for k, v in (("status", status), ("donor", donor_code)) if v}
     return render_template(
-        "pledges/mine.html", items=items, total=total, page=page, pages=pages,
-        totals=totals, officer=officer, status=status, donor_code=donor_code, args=args,
+        "pledges/mine.html",
+        items=items,
+        total=total,
+        page=page,
+        pages=pages,
+        totals=totals,
+        officer=officer,
+        status=status,
+        donor_code=donor_code,
+        args=args,
         donors=donor_choices()[1:] if officer else [],
     )
 
@@ -325,5 +380,8 @@ def _pledge_helpers() -> dict[str, Any]:
         user = _user()
         return bool(user) and pledge.status == "offered" and can_manage_pledge(user, pledge)
 
-    return {"pledge_actions": pledge_actions, "pledge_editable": pledge_editable,
-            "project_url": project_url}
+    return {
+        "pledge_actions": pledge_actions,
+        "pledge_editable": pledge_editable,
+        "project_url": project_url,
+    }

@@ -79,22 +79,27 @@ class ProjectForm(FlaskForm):
     summary_uk = TextAreaField(lazy_gettext("Summary in Ukrainian"))
     category = SelectField(lazy_gettext("Category"), validate_choice=False)
     oblast = SelectField(lazy_gettext("Oblast"), validate_choice=False, default="UA")
-    budget_amount = StringField(lazy_gettext("Estimated budget"),
-                                render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    budget_currency = SelectField(lazy_gettext("Currency"), validate_choice=False,
-                                  default="EUR")
+    budget_amount = StringField(
+        lazy_gettext("Estimated budget"), render_kw={"inputmode": "decimal", "autocomplete": "off"}
+    )
+    budget_currency = SelectField(lazy_gettext("Currency"), validate_choice=False, default="EUR")
     priority = SelectField(lazy_gettext("Priority"), validate_choice=False, default="medium")
-    tlp = RadioField(lazy_gettext("TLP label: who may see the project once published"),
-                     validate_choice=False, default="AMBER")
+    tlp = RadioField(
+        lazy_gettext("TLP label: who may see the project once published"),
+        validate_choice=False,
+        default="AMBER",
+    )
     planned_start = StringField(lazy_gettext("Planned start"), render_kw={"type": "date"})
     planned_end = StringField(lazy_gettext("Planned end"), render_kw={"type": "date"})
     beneficiaries = TextAreaField(lazy_gettext("Beneficiaries"))
 
     def fill_choices(self, locale: str) -> None:
         self.category.choices = [("", gettext("Choose a category"))] + [
-            (code, gettext(text)) for code, text in CATEGORIES.items()]
-        self.oblast.choices = [(code, names[1] if locale == "uk" else names[0])
-                               for code, names in OBLASTS.items()]
+            (code, gettext(text)) for code, text in CATEGORIES.items()
+        ]
+        self.oblast.choices = [
+            (code, names[1] if locale == "uk" else names[0]) for code, names in OBLASTS.items()
+        ]
         self.budget_currency.choices = [(c, c) for c in CURRENCIES]
         self.priority.choices = [(code, gettext(text)) for code, text in PRIORITIES.items()]
         self.tlp.choices = [(label, f"TLP:{label}") for label in TLP_LABELS]
@@ -115,12 +120,14 @@ class MembersForm(FlaskForm):
 class UpdateForm(FlaskForm):
     title = StringField(lazy_gettext("Title"))
     date = StringField(lazy_gettext("Date"), render_kw={"type": "date"})
-    progress = StringField(lazy_gettext("Progress in percent (optional)"),
-                           render_kw={"inputmode": "numeric"})
+    progress = StringField(
+        lazy_gettext("Progress in percent (optional)"), render_kw={"inputmode": "numeric"}
+    )
     body = TextAreaField(lazy_gettext("What happened"))
     # Own ids: the update and document forms share the project page, both name it "file".
-    file = FileField(lazy_gettext("Attach a file (optional)"), validators=[Optional()],
-                     id="update-file")
+    file = FileField(
+        lazy_gettext("Attach a file (optional)"), validators=[Optional()], id="update-file"
+    )
 
 
 class DocumentForm(FlaskForm):
@@ -142,8 +149,9 @@ def list_labels() -> dict[str, Any]:
     }
 
 
-def apply_errors(form: FlaskForm, exc: ValidationError,
-                 mapping: dict[str, str] | None = None) -> None:
+def apply_errors(
+    form: FlaskForm, exc: ValidationError, mapping: dict[str, str] | None = None
+) -> None:
     """Tie the core's messages to the form's fields (others are flashed)."""
     for name, message in field_errors(exc).items():
         field = getattr(form, (mapping or {}).get(name, name), None)
@@ -169,19 +177,26 @@ def home_context(user: User) -> dict[str, Any]:
     kind = user.role
     ctx: dict[str, Any] = {"kind": kind}
     if kind == "recipient":
-        own = list(visible_projects(user, _with_recipient()).where(
-            Project.recipient == user.organisation_id).order_by(Project.updated_at.desc()))
+        own = list(
+            visible_projects(user, _with_recipient())
+            .where(Project.recipient == user.organisation_id)
+            .order_by(Project.updated_at.desc())
+        )
         ctx["own_by_status"] = [
-            (status, [p for p in own if p.status == status]) for status in PROJECT_STATUSES
-            if any(p.status == status for p in own)]
+            (status, [p for p in own if p.status == status])
+            for status in PROJECT_STATUSES
+            if any(p.status == status for p in own)
+        ]
         ctx["own_funding"] = funding_for(own)
         returned = [p.id for p in own if p.status == "returned"]
         comments: dict[int, StatusChange] = {}
         if returned:
-            for change in (StatusChange.select(StatusChange, User).join(User)
-                           .where(StatusChange.project.in_(returned)
-                                  & (StatusChange.action == "return"))
-                           .order_by(StatusChange.at, StatusChange.id)):
+            for change in (
+                StatusChange.select(StatusChange, User)
+                .join(User)
+                .where(StatusChange.project.in_(returned) & (StatusChange.action == "return"))
+                .order_by(StatusChange.at, StatusChange.id)
+            ):
                 comments[change.project_id] = change  # the latest wins
         ctx["returned"] = [(p, comments.get(p.id)) for p in own if p.status == "returned"]
         ctx["may_create"] = permissions.can_create_project(user)
@@ -192,24 +207,36 @@ def home_context(user: User) -> dict[str, Any]:
         ctx["queue_oldest_age"] = projects.age_in_days(queue[0].submitted_at) if queue else 0
         ctx["activity"] = list(
             StatusChange.select(StatusChange, Project, User)
-            .join(Project).switch(StatusChange).join(User)
+            .join(Project)
+            .switch(StatusChange)
+            .join(User)
             .where(visibility_condition(user))
-            .order_by(StatusChange.at.desc(), StatusChange.id.desc()).limit(10))
+            .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+            .limit(10)
+        )
     if kind == "donor":
-        newest = list(visible_projects(user, _with_recipient()).where(
-            Project.status.in_(PLEDGEABLE_STATUSES))
-            .order_by(Project.published_at.desc(), Project.id.desc()).limit(HOME_LIST_LIMIT))
+        newest = list(
+            visible_projects(user, _with_recipient())
+            .where(Project.status.in_(PLEDGEABLE_STATUSES))
+            .order_by(Project.published_at.desc(), Project.id.desc())
+            .limit(HOME_LIST_LIMIT)
+        )
         ctx["newest"] = newest
         ctx["newest_funding"] = funding_for(newest)
         ctx["my_pledges"] = list(
-            Pledge.select(Pledge, Project).join(Project)
+            Pledge.select(Pledge, Project)
+            .join(Project)
             .where((Pledge.donor == user.organisation_id) & visibility_condition(user))
-            .order_by(Pledge.created_at.desc(), Pledge.id.desc()).limit(20))
+            .order_by(Pledge.created_at.desc(), Pledge.id.desc())
+            .limit(20)
+        )
     if kind == "company":
         ctx["engagements"] = list(
-            Engagement.select(Engagement, Project).join(Project)
+            Engagement.select(Engagement, Project)
+            .join(Project)
             .where((Engagement.company == user.organisation_id) & visibility_condition(user))
-            .order_by(Project.updated_at.desc()))
+            .order_by(Project.updated_at.desc())
+        )
     if kind not in ("recipient", "donor", "company") and not is_officer(user):
         ctx["totals"] = catalogue_totals(user)  # observers (and any other read-only kind)
     return ctx
@@ -217,18 +244,21 @@ def home_context(user: User) -> dict[str, Any]:
 
 def catalogue_totals(user: User) -> dict[str, Any]:
     """Counts and money of the published Catalogue this user may see."""
-    published = list(visible_projects(user, Project.select()).where(
-        Project.status.in_(PUBLISHED_AND_LATER)))
+    published = list(
+        visible_projects(user, Project.select()).where(Project.status.in_(PUBLISHED_AND_LATER))
+    )
     per = funding_for(published)
     by_state = {state: 0 for state in FUNDING_STATES}
     by_category = {code: 0 for code in CATEGORIES}
     for p in published:
         by_state[per[p.id].state] += 1
         by_category[p.category] = by_category.get(p.category, 0) + 1
-    return {"count": len(published), "money": totals(per.values()), "by_state": by_state,
-            "by_category": by_category}
-
-
+    return {
+        "count": len(published),
+        "money": totals(per.values()),
+        "by_state": by_state,
+        "by_category": by_category,
+    }
 
 
 @bp.get("/")
@@ -254,15 +284,25 @@ def catalogue():
         result = cat.CataloguePage([], {}, 0, 1, filters.per_page)
     else:
         result = cat.search_catalogue(user, filters)
-    recipients = (Organisation.select(Organisation.code, Organisation.name_en,
-                                      Organisation.name_uk)
-                  .where(Organisation.kind == "recipient").order_by(Organisation.code))
-    chosen = {name: request.args.getlist(name) for name in
-              ("category", "status", "funding", "recipient", "oblast", "priority")}
-    return render_template("projects/catalogue.html", L=list_labels(), result=result,
-                           filters=filters,
-                           errors=errors, recipients=list(recipients), chosen=chosen,
-                           sorts=cat.SORTS), (400 if errors else 200)
+    recipients = (
+        Organisation.select(Organisation.code, Organisation.name_en, Organisation.name_uk)
+        .where(Organisation.kind == "recipient")
+        .order_by(Organisation.code)
+    )
+    chosen = {
+        name: request.args.getlist(name)
+        for name in ("category", "status", "funding", "recipient", "oblast", "priority")
+    }
+    return render_template(
+        "projects/catalogue.html",
+        L=list_labels(),
+        result=result,
+        filters=filters,
+        errors=errors,
+        recipients=list(recipients),
+        chosen=chosen,
+        sorts=cat.SORTS,
+    ), (400 if errors else 200)
 
 
 # --- drafting -----------------------------------------------------------------
@@ -282,11 +322,17 @@ def new():
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            flash(gettext("Draft %(ref)s is saved. Submit it for review when it is ready.",
-                          ref=project.ref), "success")
+            flash(
+                gettext(
+                    "Draft %(ref)s is saved. Submit it for review when it is ready.",
+                    ref=project.ref,
+                ),
+                "success",
+            )
             return redirect(url_for("projects.detail", ref=project.ref), 303)
     return render_template("projects/form.html", form=form, project=None), (
-        400 if request.method == "POST" else 200)
+        400 if request.method == "POST" else 200
+    )
 
 
 @bp.route("/projects/<ref>/edit", methods=["GET", "POST"])
@@ -312,7 +358,8 @@ def edit(ref: str):
             flash(gettext("Your changes are saved."), "success")
             return redirect(url_for("projects.detail", ref=project.ref), 303)
     return render_template("projects/form.html", form=form, project=project), (
-        400 if request.method == "POST" else 200)
+        400 if request.method == "POST" else 200
+    )
 
 
 # --- the project page ---------------------------------------------------------
@@ -322,27 +369,41 @@ def story(user: User, project: Project) -> dict[str, Any]:
     """Everything the project page shows, each list in a single query."""
     funding: Funding = project_funding(project)
     pledges = list(
-        Pledge.select(Pledge, Organisation).join(Organisation, on=(Pledge.donor == Organisation.id))
+        Pledge.select(Pledge, Organisation)
+        .join(Organisation, on=(Pledge.donor == Organisation.id))
         .where(Pledge.project == project.id)
-        .order_by(Pledge.created_at.desc(), Pledge.id.desc()))
+        .order_by(Pledge.created_at.desc(), Pledge.id.desc())
+    )
     offer_links = list(
         OfferLink.select(OfferLink, Offer, Organisation)
-        .join(Offer).join(Organisation, on=(Offer.organisation == Organisation.id))
-        .where(OfferLink.project == project.id).order_by(OfferLink.created_at.desc()))
+        .join(Offer)
+        .join(Organisation, on=(Offer.organisation == Organisation.id))
+        .where(OfferLink.project == project.id)
+        .order_by(OfferLink.created_at.desc())
+    )
     engagements = list(
         Engagement.select(Engagement, Organisation)
         .join(Organisation, on=(Engagement.company == Organisation.id))
-        .where(Engagement.project == project.id).order_by(Engagement.id))
+        .where(Engagement.project == project.id)
+        .order_by(Engagement.id)
+    )
     history = list(
-        StatusChange.select(StatusChange, User).join(User)
+        StatusChange.select(StatusChange, User)
+        .join(User)
         .where(StatusChange.project == project.id)
-        .order_by(StatusChange.at.desc(), StatusChange.id.desc()))
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+    )
     update_list = list(
-        Update.select(Update, User).join(User, on=(Update.author == User.id))
-        .where(Update.project == project.id).order_by(Update.date.desc(), Update.id.desc()))
+        Update.select(Update, User)
+        .join(User, on=(Update.author == User.id))
+        .where(Update.project == project.id)
+        .order_by(Update.date.desc(), Update.id.desc())
+    )
     documents = list(
-        Document.select().where(Document.project == project.id)
-        .order_by(Document.uploaded_at.desc(), Document.id.desc()))
+        Document.select()
+        .where(Document.project == project.id)
+        .order_by(Document.uploaded_at.desc(), Document.id.desc())
+    )
     update_docs: dict[int, list[Document]] = {}
     for doc in documents:
         if doc.update_id:
@@ -350,8 +411,12 @@ def story(user: User, project: Project) -> dict[str, Any]:
     may_members = permissions.can_manage_members(user, project)
     members = []
     if may_members:
-        members = list(User.select(User).join(ProjectMember)
-                       .where(ProjectMember.project == project.id).order_by(User.email))
+        members = list(
+            User.select(User)
+            .join(ProjectMember)
+            .where(ProjectMember.project == project.id)
+            .order_by(User.email)
+        )
     return {
         "project": project,
         "funding": funding,
@@ -369,7 +434,8 @@ def story(user: User, project: Project) -> dict[str, Any]:
         "may_attach": permissions.can_attach_document(user, project),
         "actions": projects.available_actions(user, project),
         "return_comment": next((h for h in history if h.action == "return"), None)
-        if project.status == "returned" else None,
+        if project.status == "returned"
+        else None,
     }
 
 
@@ -383,8 +449,13 @@ def render_detail(project: Project, status: int = 200, **forms: FlaskForm):
     update_form = forms.get("update_form") or UpdateForm(formdata=None)
     document_form = forms.get("document_form") or DocumentForm(formdata=None)
     return render_template(
-        "projects/detail.html", transition_form=transition_form, members_form=members_form,
-        update_form=update_form, document_form=document_form, **context), status
+        "projects/detail.html",
+        transition_form=transition_form,
+        members_form=members_form,
+        update_form=update_form,
+        document_form=document_form,
+        **context,
+    ), status
 
 
 @bp.get("/projects/<ref>")
@@ -433,8 +504,11 @@ def members(ref: str):
     form = MembersForm()
     if not form.validate_on_submit():
         abort(400)
-    emails = [e for line in (form.members.data or "").replace(";", ",").splitlines()
-              for e in line.split(",")]
+    emails = [
+        e
+        for line in (form.members.data or "").replace(";", ",").splitlines()
+        for e in line.split(",")
+    ]
     try:
         projects.set_members(user, project, emails)
     except ValidationError as exc:
@@ -460,16 +534,26 @@ def post_update(ref: str):
     form = UpdateForm()
     if not form.validate_on_submit():
         return render_detail(project, 400, update_form=form)
-    data = {"title": form.title.data or "", "date": form.date.data or "",
-            "progress": form.progress.data or "", "body": form.body.data or ""}
+    data = {
+        "title": form.title.data or "",
+        "date": form.date.data or "",
+        "progress": form.progress.data or "",
+        "body": form.body.data or "",
+    }
     file = _uploaded(form.file)
     try:
         # The update and its file are one change: a refused file undoes the update.
         with database.atomic():
             update = updates.post_update(user, project, data)
             if file is not None:
-                updates.store_document(user, paths.documents_dir(current_app.config["DATA_DIR"]),
-                                       project, file.filename, file.stream, update=update)
+                updates.store_document(
+                    user,
+                    paths.documents_dir(current_app.config["DATA_DIR"]),
+                    project,
+                    file.filename,
+                    file.stream,
+                    update=update,
+                )
     except ValidationError as exc:
         apply_errors(form, exc)
         return render_detail(project, 400, update_form=form)
@@ -493,8 +577,13 @@ def upload_document(ref: str):
         form.file.errors = [gettext("Choose a file to upload.")]
         return render_detail(project, 400, document_form=form)
     try:
-        updates.store_document(user, paths.documents_dir(current_app.config["DATA_DIR"]),
-                               project, file.filename, file.stream)
+        updates.store_document(
+            user,
+            paths.documents_dir(current_app.config["DATA_DIR"]),
+            project,
+            file.filename,
+            file.stream,
+        )
     except ValidationError as exc:
         apply_errors(form, exc)
         return render_detail(project, 400, document_form=form)
@@ -516,7 +605,8 @@ def document(doc_id: int):
     path = paths.documents_dir(current_app.config["DATA_DIR"]) / doc.stored_name
     if not path.is_file():
         abort(404)
-    response = send_file(path, as_attachment=True, download_name=doc.filename,
-                         mimetype=doc.content_type, max_age=0)
+    response = send_file(
+        path, as_attachment=True, download_name=doc.filename, mimetype=doc.content_type, max_age=0
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -65,8 +65,7 @@ class ReportForm(FlaskForm):
     status = SelectMultipleField(lazy_gettext("Project statuses"), validators=[Optional()])
     since = DateField(lazy_gettext("Updated on or after"), validators=[Optional()])
     until = DateField(lazy_gettext("Created on or before"), validators=[Optional()])
-    tlp_max = SelectField(lazy_gettext("Highest TLP label to include"),
-                          validators=[Optional()])
+    tlp_max = SelectField(lazy_gettext("Highest TLP label to include"), validators=[Optional()])
     lang = SelectField(lazy_gettext("Language of the report"))
 
 
@@ -79,11 +78,19 @@ def _form_for(fmt: ReportFormat) -> ReportForm:
     for opt in fmt.options:
         label = plugin_text(opt.label)
         if opt.choices is not None:
-            field = SelectField(label, choices=[(v, plugin_text(t)) for v, t in opt.choices],
-                                default=opt.default, description=plugin_text(opt.help))
+            field = SelectField(
+                label,
+                choices=[(v, plugin_text(t)) for v, t in opt.choices],
+                default=opt.default,
+                description=plugin_text(opt.help),
+            )
         else:
-            field = StringField(label, default=opt.default, description=plugin_text(opt.help),
-                                validators=[Length(max=200)])
+            field = StringField(
+                label,
+                default=opt.default,
+                description=plugin_text(opt.help),
+                validators=[Length(max=200)],
+            )
         setattr(FormatForm, OPTION_PREFIX + opt.name, field)
     form = FormatForm()
     user = acting_user()
@@ -91,15 +98,18 @@ def _form_for(fmt: ReportFormat) -> ReportForm:
     donors = Organisation.select().where((Organisation.kind == "donor") & Organisation.active)
     form.donor.choices = ([] if fmt.needs_donor else [any_]) + sorted(
         ((o.code, f"{o.name(locale_code())} ({o.code})") for o in donors),
-        key=lambda c: c[1].lower())
+        key=lambda c: c[1].lower(),
+    )
     if fmt.needs_donor:
         form.donor.validators = [DataRequired()]
         form.donor.flags.required = True
     recipients = Organisation.select().where(
-        (Organisation.kind == "recipient") & Organisation.active)
+        (Organisation.kind == "recipient") & Organisation.active
+    )
     form.recipient.choices = sorted(
         ((o.code, f"{o.name(locale_code())} ({o.code})") for o in recipients),
-        key=lambda c: c[1].lower())
+        key=lambda c: c[1].lower(),
+    )
     form.category.choices = [(k, gettext(v)) for k, v in CATEGORIES.items()]
     form.status.choices = [(k, gettext(v)) for k, v in PROJECT_STATUSES.items()]
     form.tlp_max.choices = [any_] + [(t, f"TLP:{t}") for t in TLP_LABELS]
@@ -124,8 +134,7 @@ def _filters(form: ReportForm) -> CatalogueFilters:
 
 
 def _options(form: ReportForm, fmt: ReportFormat) -> dict[str, str]:
-    return {opt.name: getattr(form, OPTION_PREFIX + opt.name).data or ""
-            for opt in fmt.options}
+    return {opt.name: getattr(form, OPTION_PREFIX + opt.name).data or "" for opt in fmt.options}
 
 
 def _usable_format(name: str) -> ReportFormat:
@@ -150,8 +159,12 @@ def index():
     user = acting_user()
     pm = plugin_manager()
     failed = [i for i in plugin_infos(pm) if not i.ok]
-    return render_template("reports/index.html", formats=formats_for(pm, user),
-                           failed=failed, is_admin=can_administer(user))
+    return render_template(
+        "reports/index.html",
+        formats=formats_for(pm, user),
+        failed=failed,
+        is_admin=can_administer(user),
+    )
 
 
 @bp.route("/<name>", methods=["GET", "POST"])
@@ -169,9 +182,13 @@ def make(name: str):
             problem, status = response
         else:
             status = 400
-    return render_template("reports/form.html", fmt=fmt, form=form, problem=problem,
-                           option_fields=[getattr(form, OPTION_PREFIX + o.name)
-                                          for o in fmt.options]), status
+    return render_template(
+        "reports/form.html",
+        fmt=fmt,
+        form=form,
+        problem=problem,
+        option_fields=[getattr(form, OPTION_PREFIX + o.name) for o in fmt.options],
+    ), status
 
 
 def _download(fmt: ReportFormat, form: ReportForm):
@@ -182,8 +199,9 @@ def _download(fmt: ReportFormat, form: ReportForm):
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     filename = f"tmdesk-{fmt.name}-{stamp}.{fmt.extension}"
     try:
-        path = render_report(plugin_manager(), fmt.name, context, _options(form, fmt),
-                             folder / filename)
+        path = render_report(
+            plugin_manager(), fmt.name, context, _options(form, fmt), folder / filename
+        )
         stream = path.open("rb")
     except ReportError as exc:
         shutil.rmtree(folder, ignore_errors=True)
@@ -196,8 +214,9 @@ def _download(fmt: ReportFormat, form: ReportForm):
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    response = send_file(stream, mimetype=fmt.media_type, as_attachment=True,
-                         download_name=filename, max_age=0)
+    response = send_file(
+        stream, mimetype=fmt.media_type, as_attachment=True, download_name=filename, max_age=0
+    )
     response.call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
     return response
 
@@ -207,6 +226,10 @@ def _download(fmt: ReportFormat, form: ReportForm):
 @require(can_administer)
 def plugins():
     pm = plugin_manager()
-    return render_template("reports/plugins.html", infos=plugin_infos(pm),
-                           formats=pm.formats, columns=pm.export_columns,
-                           plugins_dir=Path(current_app.config["DATA_DIR"]) / "plugins")
+    return render_template(
+        "reports/plugins.html",
+        infos=plugin_infos(pm),
+        formats=pm.formats,
+        columns=pm.export_columns,
+        plugins_dir=Path(current_app.config["DATA_DIR"]) / "plugins",
+    )

@@ -22,7 +22,8 @@ def queue():
     each project's page."""
     user = acting_user()
     base = Project.select(Project, Organisation).join(
-        Organisation, on=(Project.recipient == Organisation.id))
+        Organisation, on=(Project.recipient == Organisation.id)
+    )
     waiting = list(visible_projects(user, projects.review_queue(base)))
     rows = [(p, projects.age_in_days(p.submitted_at)) for p in waiting]
     return render_template("projects/review_queue.html", rows=rows, L=list_labels())

@@ -91,7 +91,11 @@ NAV = (
     ("projects.home", N_("Start"), lambda u: True),
     ("projects.catalogue", N_("Catalogue"), lambda u: True),
     ("review.queue", N_("Review queue"), lambda u: u.role in ("back_office", "project_office")),
-    ("offers.index", N_("Offers"), lambda u: u.role in ("back_office", "project_office", "donor", "company")),
+    (
+        "offers.index",
+        N_("Offers"),
+        lambda u: u.role in ("back_office", "project_office", "donor", "company"),
+    ),
     ("pledges.mine", N_("Pledges"), lambda u: u.role in ("donor", "back_office", "project_office")),
     ("coordination.dashboard", N_("Dashboard"), lambda u: True),
     ("coordination.search", N_("Search"), lambda u: True),
@@ -112,7 +116,8 @@ def nav_items() -> list[dict]:
             continue
         blueprint = endpoint.split(".")[0]
         current = request.endpoint == endpoint or (
-            endpoint != "projects.home" and request.blueprint == blueprint
+            endpoint != "projects.home"
+            and request.blueprint == blueprint
             # Blueprints holding several menu entries mark only the page itself.
             and blueprint not in ("projects", "coordination")
         )

@@ -18,7 +18,8 @@ def test_cybil_submission_only_shares_clear_projects():
 
 
 def test_cybil_can_include_green_for_the_community():
-    data = json.loads(render_with_demo("cybil", plugins=[tmdesk_cybil],
-                                       options={"include_green": "yes"}))
+    data = json.loads(
+        render_with_demo("cybil", plugins=[tmdesk_cybil], options={"include_green": "yes"})
+    )
     assert {p["tlp"] for p in data["projects"]} <= {"CLEAR", "GREEN"}
     assert data["tlp"] in ("CLEAR", "GREEN")

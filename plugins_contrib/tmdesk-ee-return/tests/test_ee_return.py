@@ -31,8 +31,11 @@ def test_return_needs_a_donor():
 
 
 def test_crs_column_added_to_the_csv_export():
-    table = list(csv.reader(io.StringIO(
-        render_with_demo("csv", plugins=[tmdesk_ee_return]).decode("utf-8-sig"))))
+    table = list(
+        csv.reader(
+            io.StringIO(render_with_demo("csv", plugins=[tmdesk_ee_return]).decode("utf-8-sig"))
+        )
+    )
     header = table[1]
     assert "dac_crs_code" in header
     codes = {row[header.index("dac_crs_code")] for row in table[2:]}

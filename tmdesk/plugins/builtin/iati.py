@@ -66,20 +66,27 @@ def _narratives(parent: etree._Element, texts: dict[str, str]) -> None:
 
 
 def _org(parent: etree._Element, tag: str, org: OrgView, **attrs: str) -> etree._Element:
-    element = etree.SubElement(parent, tag, ref=org_identifier(org),
-                               type=codes.ORGANISATION_TYPE.get(org.kind, "90"), **attrs)
+    element = etree.SubElement(
+        parent,
+        tag,
+        ref=org_identifier(org),
+        type=codes.ORGANISATION_TYPE.get(org.kind, "90"),
+        **attrs,
+    )
     _narratives(element, {"en": org.name_en, "uk": org.name_uk})
     return element
 
 
 def _value(parent: etree._Element, amount: Decimal, currency: str, value_date: dt.date) -> None:
-    value = etree.SubElement(parent, "value", currency=currency,
-                             **{"value-date": value_date.isoformat()})
+    value = etree.SubElement(
+        parent, "value", currency=currency, **{"value-date": value_date.isoformat()}
+    )
     value.text = str(amount.quantize(Decimal("0.01")))
 
 
-def budget_periods(start: dt.date, end: dt.date, amount: Decimal
-                   ) -> list[tuple[dt.date, dt.date, Decimal]]:
+def budget_periods(
+    start: dt.date, end: dt.date, amount: Decimal
+) -> list[tuple[dt.date, dt.date, Decimal]]:
     """Split a budget into periods of at most one year (an IATI rule), pro rata by days."""
     periods = []
     cursor = start
@@ -104,8 +111,9 @@ def budget_periods(start: dt.date, end: dt.date, amount: Decimal
     return out
 
 
-def _transactions(activity: etree._Element, ident: str, project: ProjectView,
-                  pledge: PledgeView) -> None:
+def _transactions(
+    activity: etree._Element, ident: str, project: ProjectView, pledge: PledgeView
+) -> None:
     """A pledge's IATI transactions: offered → Outgoing Pledge; confirmed →
     Outgoing Commitment; disbursed/delivered → commitment and Disbursement."""
     if pledge.amount is None or pledge.currency is None:
@@ -119,8 +127,7 @@ def _transactions(activity: etree._Element, ident: str, project: ProjectView,
             paid = max(pledge.updated_at.date(), pledge.date)
             steps.append(("D", codes.TRANSACTION_DISBURSEMENT, paid))
     for suffix, type_code, when in steps:
-        transaction = etree.SubElement(activity, "transaction",
-                                       ref=f"{ident}-{pledge.id}-{suffix}")
+        transaction = etree.SubElement(activity, "transaction", ref=f"{ident}-{pledge.id}-{suffix}")
         etree.SubElement(transaction, "transaction-type", code=type_code)
         etree.SubElement(transaction, "transaction-date", **{"iso-date": when.isoformat()})
         _value(transaction, pledge.amount, pledge.currency, pledge.date)
@@ -131,24 +138,35 @@ def _transactions(activity: etree._Element, ident: str, project: ProjectView,
         _org(transaction, "provider-org", pledge.donor)
         _org(transaction, "receiver-org", project.recipient)
         if pledge.in_kind:
-            etree.SubElement(transaction, "aid-type", code=codes.AID_TYPE_IN_KIND,
-                             vocabulary=codes.AID_TYPE_VOCABULARY_OECD)
+            etree.SubElement(
+                transaction,
+                "aid-type",
+                code=codes.AID_TYPE_IN_KIND,
+                vocabulary=codes.AID_TYPE_VOCABULARY_OECD,
+            )
 
 
-def build_activity(project: ProjectView, donor: OrgView, pledges: list[PledgeView]
-                   ) -> etree._Element:
+def build_activity(
+    project: ProjectView, donor: OrgView, pledges: list[PledgeView]
+) -> etree._Element:
     """One ``iati-activity`` element for ``project`` as funded by ``donor``."""
     ident = activity_identifier(donor, project)
-    activity = etree.Element("iati-activity", **{
-        "last-updated-datetime": project.updated_at.replace(microsecond=0).isoformat() + "Z",
-        XML_LANG: "en",
-        "default-currency": project.budget_currency,
-    })
+    activity = etree.Element(
+        "iati-activity",
+        **{
+            "last-updated-datetime": project.updated_at.replace(microsecond=0).isoformat() + "Z",
+            XML_LANG: "en",
+            "default-currency": project.budget_currency,
+        },
+    )
     etree.SubElement(activity, "iati-identifier").text = ident
     _org(activity, "reporting-org", donor)
-    _narratives(etree.SubElement(activity, "title"),
-                {"en": project.title_en, "uk": project.title_uk}
-                if (project.title_en or project.title_uk) else {"en": project.ref})
+    _narratives(
+        etree.SubElement(activity, "title"),
+        {"en": project.title_en, "uk": project.title_uk}
+        if (project.title_en or project.title_uk)
+        else {"en": project.ref},
+    )
     description = etree.SubElement(activity, "description", type="1")
     summary = {"en": project.summary_en, "uk": project.summary_uk}
     _narratives(description, summary if any(summary.values()) else {"en": project.title()})
@@ -161,28 +179,47 @@ def build_activity(project: ProjectView, donor: OrgView, pledges: list[PledgeVie
     if not implementers:
         _org(activity, "participating-org", project.recipient, role=codes.ROLE_IMPLEMENTING)
 
-    etree.SubElement(activity, "activity-status",
-                     code=codes.ACTIVITY_STATUS.get(project.status, "1"))
+    etree.SubElement(
+        activity, "activity-status", code=codes.ACTIVITY_STATUS.get(project.status, "1")
+    )
     start = project.planned_start or (project.published_at or project.created_at).date()
-    etree.SubElement(activity, "activity-date", type=codes.DATE_PLANNED_START,
-                     **{"iso-date": start.isoformat()})
+    etree.SubElement(
+        activity, "activity-date", type=codes.DATE_PLANNED_START, **{"iso-date": start.isoformat()}
+    )
     if project.planned_end:
-        etree.SubElement(activity, "activity-date", type=codes.DATE_PLANNED_END,
-                         **{"iso-date": project.planned_end.isoformat()})
+        etree.SubElement(
+            activity,
+            "activity-date",
+            type=codes.DATE_PLANNED_END,
+            **{"iso-date": project.planned_end.isoformat()},
+        )
     etree.SubElement(activity, "recipient-country", code="UA", percentage="100")
-    etree.SubElement(activity, "sector", vocabulary=codes.SECTOR_DAC5,
-                           code=codes.DAC_SECTOR[project.category], percentage="100")
-    tm = etree.SubElement(activity, "sector", vocabulary=codes.TM_VOCABULARY,
-                          **{"vocabulary-uri": codes.TM_VOCABULARY_URI},
-                          code=project.category, percentage="100")
+    etree.SubElement(
+        activity,
+        "sector",
+        vocabulary=codes.SECTOR_DAC5,
+        code=codes.DAC_SECTOR[project.category],
+        percentage="100",
+    )
+    tm = etree.SubElement(
+        activity,
+        "sector",
+        vocabulary=codes.TM_VOCABULARY,
+        **{"vocabulary-uri": codes.TM_VOCABULARY_URI},
+        code=project.category,
+        percentage="100",
+    )
     _narratives(tm, {"en": CATEGORIES[project.category]})
-    etree.SubElement(activity, "default-aid-type", code="C01",
-                     vocabulary=codes.AID_TYPE_VOCABULARY_OECD)
+    etree.SubElement(
+        activity, "default-aid-type", code="C01", vocabulary=codes.AID_TYPE_VOCABULARY_OECD
+    )
     if project.planned_start and project.planned_end and project.budget_amount:
-        for p_start, p_end, share in budget_periods(project.planned_start, project.planned_end,
-                                                    project.budget_amount):
-            budget = etree.SubElement(activity, "budget", type=codes.BUDGET_ORIGINAL,
-                                      status=codes.BUDGET_INDICATIVE)
+        for p_start, p_end, share in budget_periods(
+            project.planned_start, project.planned_end, project.budget_amount
+        ):
+            budget = etree.SubElement(
+                activity, "budget", type=codes.BUDGET_ORIGINAL, status=codes.BUDGET_INDICATIVE
+            )
             etree.SubElement(budget, "period-start", **{"iso-date": p_start.isoformat()})
             etree.SubElement(budget, "period-end", **{"iso-date": p_end.isoformat()})
             _value(budget, share, project.budget_currency, p_start)
@@ -197,8 +234,9 @@ def select_activities(context: ReportContext, donor_code: str, max_tlp: str):
     for project in context.projects:
         if TLP_RANK[project.tlp] > limit or project.status not in codes.ACTIVITY_STATUS:
             continue
-        pledges = [p for p in project.pledges
-                   if p.donor.code == donor_code and p.status != "withdrawn"]
+        pledges = [
+            p for p in project.pledges if p.donor.code == donor_code and p.status != "withdrawn"
+        ]
         if pledges:
             yield project, pledges
 
@@ -216,14 +254,19 @@ def render(context: ReportContext, out: BinaryIO, options: dict[str, Any]) -> No
     if first is None:
         raise IatiExportError(
             f"Nothing to export: {donor_code} supports no project you may see "
-            f"at TLP:{max_tlp} or below.")
+            f"at TLP:{max_tlp} or below."
+        )
     generated = context.generated_at.replace(microsecond=0).isoformat() + "Z"
     with etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
-        with xf.element("iati-activities", version=IATI_VERSION,
-                        **{"generated-datetime": generated}):
-            xf.write(etree.Comment(
-                f" Exported by tmdesk for {donor_code}; TLP:{max_tlp} and below only. "))
+        with xf.element(
+            "iati-activities", version=IATI_VERSION, **{"generated-datetime": generated}
+        ):
+            xf.write(
+                etree.Comment(
+                    f" Exported by tmdesk for {donor_code}; TLP:{max_tlp} and below only. "
+                )
+            )
             project, pledges = first
             xf.write(build_activity(project, donor, pledges), pretty_print=True)
             for project, pledges in activities:
@@ -239,15 +282,23 @@ def tmdesk_report_formats():
             extension="xml",
             media_type="application/xml",
             render=render,
-            description=N_("The projects one donor supports, with its pledges as commitments "
-                           "and disbursements, in the IATI Activity Standard 2.03 for "
-                           "publication. Only TLP:GREEN and below unless you choose AMBER."),
+            description=N_(
+                "The projects one donor supports, with its pledges as commitments "
+                "and disbursements, in the IATI Activity Standard 2.03 for "
+                "publication. Only TLP:GREEN and below unless you choose AMBER."
+            ),
             roles=frozenset({"donor", "back_office", "project_office"}),
             options=(
-                ReportOption("max_tlp", N_("Highest TLP label to include"), TLP_CHOICES,
-                             DEFAULT_MAX_TLP,
-                             N_("IATI files are meant to be published: keep GREEN unless the "
-                                "file stays inside your ministry.")),
+                ReportOption(
+                    "max_tlp",
+                    N_("Highest TLP label to include"),
+                    TLP_CHOICES,
+                    DEFAULT_MAX_TLP,
+                    N_(
+                        "IATI files are meant to be published: keep GREEN unless the "
+                        "file stays inside your ministry."
+                    ),
+                ),
             ),
             needs_donor=True,
         )

@@ -97,8 +97,9 @@ def register_fonts() -> None:
     """
     pdfmetrics.registerFont(TTFont(FONT, str(FONT_DIR / "DejaVuSans.ttf")))
     pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT,
-                                  boldItalic=FONT_BOLD)
+    pdfmetrics.registerFontFamily(
+        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD
+    )
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
@@ -173,19 +174,15 @@ _UK_FALLBACK: dict[str, str] = {
     "Updated since": "Оновлено з",
     "Created until": "Створено до",
     "Highest TLP label": "Найвища мітка TLP",
-    "Confirmed %(confirmed)s of %(budget)s (%(percent)s%%)":
-        "Підтверджено %(confirmed)s з %(budget)s (%(percent)s%%)",
-    "pledged %(pledged)s · disbursed %(disbursed)s · gap %(gap)s":
-        "заявлено %(pledged)s · виплачено %(disbursed)s · дефіцит %(gap)s",
+    "Confirmed %(confirmed)s of %(budget)s (%(percent)s%%)": "Підтверджено %(confirmed)s з %(budget)s (%(percent)s%%)",
+    "pledged %(pledged)s · disbursed %(disbursed)s · gap %(gap)s": "заявлено %(pledged)s · виплачено %(disbursed)s · дефіцит %(gap)s",
     "Offered": "Запропоновано",
     "Total budget": "Загальний бюджет",
-    "Support to Ukraine's cyber resilience: projects, funding and gaps":
-        "Підтримка кіберстійкості України: проєкти, фінансування та потреби",
+    "Support to Ukraine's cyber resilience: projects, funding and gaps": "Підтримка кіберстійкості України: проєкти, фінансування та потреби",
     "Amounts are in euros at the desk's exchange rates. Funding counts confirmed, "
-    "disbursed and delivered pledges; the gap is what the budget still lacks.":
-        "Суми наведено в євро за курсами, встановленими в системі. Фінансування враховує "
-        "підтверджені, виплачені та поставлені внески; дефіцит — це те, чого ще бракує "
-        "бюджету.",
+    "disbursed and delivered pledges; the gap is what the budget still lacks.": "Суми наведено в євро за курсами, встановленими в системі. Фінансування враховує "
+    "підтверджені, виплачені та поставлені внески; дефіцит — це те, чого ще бракує "
+    "бюджету.",
     # briefing pack
     "Briefing pack": "Довідкові матеріали",
     "Executive summary": "Стислий огляд",
@@ -193,10 +190,8 @@ _UK_FALLBACK: dict[str, str] = {
     "Funding by category": "Фінансування за категоріями",
     "Pipeline by status": "Проєкти за статусом",
     "Biggest gaps": "Найбільші дефіцити",
-    "Every project in this selection is funded.":
-        "Усі проєкти цієї вибірки профінансовано.",
-    "The %(shown)d largest donors; every donor is in the annex.":
-        "Найбільші донори (%(shown)d); усі донори — у додатку.",
+    "Every project in this selection is funded.": "Усі проєкти цієї вибірки профінансовано.",
+    "The %(shown)d largest donors; every donor is in the annex.": "Найбільші донори (%(shown)d); усі донори — у додатку.",
     "Annex": "Додаток",
     "A. Projects": "А. Проєкти",
     "B. Pledges": "Б. Внески",
@@ -207,9 +202,8 @@ _UK_FALLBACK: dict[str, str] = {
     "Status of the projects": "Стан проєктів",
     "Support received per donor": "Отримана підтримка за донорами",
     "Still unfunded": "Ще не профінансовано",
-    "Projects with a gap: %(count)d; total gap: %(gap)s (most urgent first).":
-        "Проєктів із дефіцитом: %(count)d; загальний дефіцит: %(gap)s "
-        "(найтерміновіші першими).",
+    "Projects with a gap: %(count)d; total gap: %(gap)s (most urgent first).": "Проєктів із дефіцитом: %(count)d; загальний дефіцит: %(gap)s "
+    "(найтерміновіші першими).",
     "Every open project is funded.": "Усі відкриті проєкти профінансовано.",
     "Recent updates": "Останні оновлення",
     # vocabularies (tmdesk.core.vocab)
@@ -240,16 +234,11 @@ _UK_FALLBACK: dict[str, str] = {
     "Over-pledged": "Понад потребу",
     "Open": "Відкрита",
     "Matched": "Зіставлена",
-    "TLP:CLEAR: may be shared without restriction":
-        "TLP:CLEAR: можна поширювати без обмежень",
-    "TLP:GREEN: every account in the community may see it":
-        "TLP:GREEN: доступно всім обліковим записам спільноти",
-    "TLP:AMBER: donors, coordinators, the recipient and engaged companies":
-        "TLP:AMBER: донори, координатори, отримувач і залучені компанії",
-    "TLP:AMBER+STRICT: the recipient and the coordinators only":
-        "TLP:AMBER+STRICT: лише отримувач і координатори",
-    "TLP:RED: only the people named on the project":
-        "TLP:RED: лише особи, названі в проєкті",
+    "TLP:CLEAR: may be shared without restriction": "TLP:CLEAR: можна поширювати без обмежень",
+    "TLP:GREEN: every account in the community may see it": "TLP:GREEN: доступно всім обліковим записам спільноти",
+    "TLP:AMBER: donors, coordinators, the recipient and engaged companies": "TLP:AMBER: донори, координатори, отримувач і залучені компанії",
+    "TLP:AMBER+STRICT: the recipient and the coordinators only": "TLP:AMBER+STRICT: лише отримувач і координатори",
+    "TLP:RED: only the people named on the project": "TLP:RED: лише особи, названі в проєкті",
 }
 
 
@@ -368,8 +357,9 @@ def percent(part: Decimal, whole: Decimal) -> int:
 def styles() -> dict[str, ParagraphStyle]:
     """The paragraph styles; every one uses DejaVu Sans."""
     register_fonts()
-    base = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13, textColor=INK,
-                          spaceAfter=4)
+    base = ParagraphStyle(
+        "body", fontName=FONT, fontSize=9.5, leading=13, textColor=INK, spaceAfter=4
+    )
 
     def make(name: str, **kw: Any) -> ParagraphStyle:
         return ParagraphStyle(name, parent=base, **kw)
@@ -378,33 +368,93 @@ def styles() -> dict[str, ParagraphStyle]:
         "body": base,
         "small": make("small", fontSize=8, leading=10.5, textColor=MUTED),
         "cell": make("cell", fontSize=8, leading=10, spaceAfter=0),
-        "cell_bold": make("cell_bold", fontName=FONT_BOLD, fontSize=8, leading=10,
-                          spaceAfter=0),
-        "cell_right": make("cell_right", fontSize=8, leading=10, spaceAfter=0,
-                           alignment=TA_RIGHT),
-        "head_cell": make("head_cell", fontName=FONT_BOLD, fontSize=7.5, leading=9.5,
-                          spaceAfter=0, textColor=colors.white, splitLongWords=0),
-        "head_cell_right": make("head_cell_right", fontName=FONT_BOLD, fontSize=7.5,
-                                leading=9.5, spaceAfter=0, textColor=colors.white,
-                                alignment=TA_RIGHT, splitLongWords=0),
-        "cover_kicker": make("cover_kicker", fontName=FONT_BOLD, fontSize=11, leading=14,
-                             textColor=MUTED, spaceAfter=6),
-        "cover_title": make("cover_title", fontName=FONT_BOLD, fontSize=28, leading=34,
-                            textColor=ACCENT, spaceAfter=10),
-        "cover_subtitle": make("cover_subtitle", fontSize=14, leading=19, textColor=INK,
-                               spaceAfter=18),
-        "h1": make("h1", fontName=FONT_BOLD, fontSize=18, leading=23, textColor=ACCENT,
-                   spaceBefore=0, spaceAfter=10),
-        "h2": make("h2", fontName=FONT_BOLD, fontSize=13, leading=17, textColor=ACCENT,
-                   spaceBefore=10, spaceAfter=6),
-        "h3": make("h3", fontName=FONT_BOLD, fontSize=10.5, leading=14, textColor=INK,
-                   spaceBefore=8, spaceAfter=4),
-        "project_ref": make("project_ref", fontName=FONT_BOLD, fontSize=10, leading=13,
-                            textColor=MUTED, spaceAfter=2),
-        "figure": make("figure", fontName=FONT_BOLD, fontSize=15, leading=19,
-                       textColor=ACCENT, alignment=TA_LEFT, spaceAfter=0),
-        "figure_label": make("figure_label", fontSize=7.5, leading=9.5, textColor=MUTED,
-                             spaceAfter=0),
+        "cell_bold": make("cell_bold", fontName=FONT_BOLD, fontSize=8, leading=10, spaceAfter=0),
+        "cell_right": make("cell_right", fontSize=8, leading=10, spaceAfter=0, alignment=TA_RIGHT),
+        "head_cell": make(
+            "head_cell",
+            fontName=FONT_BOLD,
+            fontSize=7.5,
+            leading=9.5,
+            spaceAfter=0,
+            textColor=colors.white,
+            splitLongWords=0,
+        ),
+        "head_cell_right": make(
+            "head_cell_right",
+            fontName=FONT_BOLD,
+            fontSize=7.5,
+            leading=9.5,
+            spaceAfter=0,
+            textColor=colors.white,
+            alignment=TA_RIGHT,
+            splitLongWords=0,
+        ),
+        "cover_kicker": make(
+            "cover_kicker",
+            fontName=FONT_BOLD,
+            fontSize=11,
+            leading=14,
+            textColor=MUTED,
+            spaceAfter=6,
+        ),
+        "cover_title": make(
+            "cover_title",
+            fontName=FONT_BOLD,
+            fontSize=28,
+            leading=34,
+            textColor=ACCENT,
+            spaceAfter=10,
+        ),
+        "cover_subtitle": make(
+            "cover_subtitle", fontSize=14, leading=19, textColor=INK, spaceAfter=18
+        ),
+        "h1": make(
+            "h1",
+            fontName=FONT_BOLD,
+            fontSize=18,
+            leading=23,
+            textColor=ACCENT,
+            spaceBefore=0,
+            spaceAfter=10,
+        ),
+        "h2": make(
+            "h2",
+            fontName=FONT_BOLD,
+            fontSize=13,
+            leading=17,
+            textColor=ACCENT,
+            spaceBefore=10,
+            spaceAfter=6,
+        ),
+        "h3": make(
+            "h3",
+            fontName=FONT_BOLD,
+            fontSize=10.5,
+            leading=14,
+            textColor=INK,
+            spaceBefore=8,
+            spaceAfter=4,
+        ),
+        "project_ref": make(
+            "project_ref",
+            fontName=FONT_BOLD,
+            fontSize=10,
+            leading=13,
+            textColor=MUTED,
+            spaceAfter=2,
+        ),
+        "figure": make(
+            "figure",
+            fontName=FONT_BOLD,
+            fontSize=15,
+            leading=19,
+            textColor=ACCENT,
+            alignment=TA_LEFT,
+            spaceAfter=0,
+        ),
+        "figure_label": make(
+            "figure_label", fontSize=7.5, leading=9.5, textColor=MUTED, spaceAfter=0
+        ),
         "toc0": make("toc0", fontName=FONT_BOLD, fontSize=10.5, leading=15, spaceBefore=4),
         "toc1": make("toc1", fontSize=8.5, leading=11, leftIndent=14, firstLineIndent=0),
         "centre": make("centre", alignment=TA_CENTER),
@@ -462,8 +512,11 @@ class KitTable(Table):
         cached = self._kit_wrap
         # only while the measurements inside are still the ones for this size
         # (split() measures again, for its own height)
-        if (cached is not None and cached[0] == (availWidth, availHeight)
-                and self._kit_measured == cached[0]):
+        if (
+            cached is not None
+            and cached[0] == (availWidth, availHeight)
+            and self._kit_measured == cached[0]
+        ):
             return cached[1]
         result = super().wrap(availWidth, availHeight)
         self._kit_wrap = ((availWidth, availHeight), result)
@@ -522,9 +575,13 @@ def para(text_markup: str, style: str = "body") -> Flowable:
     Text without markup that fits on one line becomes a :class:`Label`.
     """
     st = styles()[style]
-    if ("<" not in text_markup and "&" not in text_markup and st.alignment == TA_LEFT
-            and pdfmetrics.stringWidth(text_markup, st.fontName, st.fontSize)
-            <= CONTENT_WIDTH - st.leftIndent - st.firstLineIndent):
+    if (
+        "<" not in text_markup
+        and "&" not in text_markup
+        and st.alignment == TA_LEFT
+        and pdfmetrics.stringWidth(text_markup, st.fontName, st.fontSize)
+        <= CONTENT_WIDTH - st.leftIndent - st.firstLineIndent
+    ):
         return Label(text_markup, st)
     return KitParagraph(text_markup, st)
 
@@ -543,15 +600,24 @@ class Bookmark(Flowable):
         pass
 
 
-def heading(plain_text: str, level: int, style: str | None = None, *, toc: bool = True,
-            outline_text: str | None = None, markup: str | None = None) -> Paragraph:
+def heading(
+    plain_text: str,
+    level: int,
+    style: str | None = None,
+    *,
+    toc: bool = True,
+    outline_text: str | None = None,
+    markup: str | None = None,
+) -> Paragraph:
     """A heading that becomes a PDF bookmark (and a ToC entry when ``toc``).
 
     ``plain_text`` is user or label text, escaped here; ``outline_text`` (plain)
     overrides what the bookmark and the ToC show.
     """
-    p = KitParagraph(markup if markup is not None else esc(plain_text),
-                  styles()[style or ("h1" if level == 0 else "h2")])
+    p = KitParagraph(
+        markup if markup is not None else esc(plain_text),
+        styles()[style or ("h1" if level == 0 else "h2")],
+    )
     p.outline = (level, clean(outline_text or plain_text), toc)  # type: ignore[attr-defined]
     return p
 
@@ -559,9 +625,15 @@ def heading(plain_text: str, level: int, style: str | None = None, *, toc: bool 
 # --- tables -----------------------------------------------------------------
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[float],
-          *, right: Sequence[int] = (), bold_first: bool = False,
-          repeat_header: bool = True) -> Table:
+def table(
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    widths: Sequence[float],
+    *,
+    right: Sequence[int] = (),
+    bold_first: bool = False,
+    repeat_header: bool = True,
+) -> Table:
     """A house-style table: dark header row, zebra rows, DejaVu everywhere.
 
     ``header`` holds plain labels; each row cell is a plain string (escaped
@@ -570,11 +642,18 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence
     st = styles()
     right_set = set(right)
     room = [w - 2 * CELL_PAD for w in widths]
-    data: list[list[Any]] = [[
-        _cell(h, room[i], HEAD_SIZE, True,
-              st["head_cell_right" if i in right_set else "head_cell"])
-        for i, h in enumerate(header)
-    ]]
+    data: list[list[Any]] = [
+        [
+            _cell(
+                h,
+                room[i],
+                HEAD_SIZE,
+                True,
+                st["head_cell_right" if i in right_set else "head_cell"],
+            )
+            for i, h in enumerate(header)
+        ]
+    ]
     for row in rows:
         cells = []
         for i, value in enumerate(row):
@@ -585,8 +664,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence
             style = "cell_right" if i in right_set else ("cell_bold" if bold else "cell")
             cells.append(_cell(value, room[i], CELL_SIZE, bold, st[style]))
         data.append(cells)
-    t = KitTable(data, colWidths=list(widths), repeatRows=1 if repeat_header else 0,
-                 hAlign="LEFT")
+    t = KitTable(data, colWidths=list(widths), repeatRows=1 if repeat_header else 0, hAlign="LEFT")
     t.setStyle(_table_style(tuple(sorted(right_set)), bold_first, len(data) > 2))
     return t
 
@@ -627,8 +705,7 @@ def _cell(value: Any, room: float, size: float, bold: bool, style: ParagraphStyl
     """A table cell: a plain string when it fits on one line (much cheaper to lay
     out and draw), else a wrapping Paragraph of the escaped text."""
     text = clean(value)
-    if "\n" not in text and pdfmetrics.stringWidth(
-            text, FONT_BOLD if bold else FONT, size) <= room:
+    if "\n" not in text and pdfmetrics.stringWidth(text, FONT_BOLD if bold else FONT, size) <= room:
         return text
     return KitParagraph(esc(text), style)
 
@@ -656,8 +733,9 @@ class KeyValues(Flowable):
     LEADING = 10
     PAD = 1.5
 
-    def __init__(self, pairs: Sequence[tuple[str, str]], label_width: float,
-                 value_width: float | None = None) -> None:
+    def __init__(
+        self, pairs: Sequence[tuple[str, str]], label_width: float, value_width: float | None = None
+    ) -> None:
         super().__init__()
         self.pairs = [(clean(k), clean(v)) for k, v in pairs]
         self.label_width = label_width
@@ -684,8 +762,10 @@ class KeyValues(Flowable):
         c.setStrokeColor(RULE)
         c.setLineWidth(0.25)
         for keys, values, height in self.rows:
-            for column, lines, size, colour in ((0, keys, 8, MUTED),
-                                                (self.label_width, values, CELL_SIZE, INK)):
+            for column, lines, size, colour in (
+                (0, keys, 8, MUTED),
+                (self.label_width, values, CELL_SIZE, INK),
+            ):
                 c.setFont(FONT, size)
                 c.setFillColor(colour)
                 for i, line in enumerate(lines):
@@ -694,8 +774,9 @@ class KeyValues(Flowable):
             c.line(0, y, self.width, y)
 
 
-def key_values(pairs: Sequence[tuple[str, str]], widths: tuple[float, float | None] = (
-        38 * mm, None)) -> Flowable:
+def key_values(
+    pairs: Sequence[tuple[str, str]], widths: tuple[float, float | None] = (38 * mm, None)
+) -> Flowable:
     """A two-column label/value block (plain text; no markup is interpreted)."""
     return KeyValues(pairs, widths[0], widths[1])
 
@@ -703,26 +784,31 @@ def key_values(pairs: Sequence[tuple[str, str]], widths: tuple[float, float | No
 def figures(items: Sequence[tuple[str, str]], columns: int = 3) -> Table:
     """Key figures as a grid of big numbers with small captions (both plain text)."""
     st = styles()
-    cells = [[KitParagraph(esc(value), st["figure"]),
-              KitParagraph(esc(label), st["figure_label"])]
-             for label, value in items]
+    cells = [
+        [KitParagraph(esc(value), st["figure"]), KitParagraph(esc(label), st["figure_label"])]
+        for label, value in items
+    ]
     rows = []
     for start in range(0, len(cells), columns):
-        chunk = cells[start:start + columns]
+        chunk = cells[start : start + columns]
         chunk += [""] * (columns - len(chunk))
         rows.append(chunk)
     width = CONTENT_WIDTH / columns
     t = KitTable(rows, colWidths=[width] * columns, hAlign="LEFT")
-    t.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), FONT),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("BOX", (0, 0), (-1, -1), 0.5, RULE),
-        ("INNERGRID", (0, 0), (-1, -1), 0.5, RULE),
-        ("BACKGROUND", (0, 0), (-1, -1), ZEBRA),
-        ("TOPPADDING", (0, 0), (-1, -1), 6),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
-        ("LEFTPADDING", (0, 0), (-1, -1), 8),
-    ]))
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), FONT),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BOX", (0, 0), (-1, -1), 0.5, RULE),
+                ("INNERGRID", (0, 0), (-1, -1), 0.5, RULE),
+                ("BACKGROUND", (0, 0), (-1, -1), ZEBRA),
+                ("TOPPADDING", (0, 0), (-1, -1), 6),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
     return t
 
 
@@ -733,8 +819,9 @@ def tlp_text(label: str) -> str:
     return f"TLP:{label}"
 
 
-def draw_tlp(canvas, x: float, y: float, label: str, size: float = TLP_TEXT_SIZE,
-             anchor: str = "left") -> float:
+def draw_tlp(
+    canvas, x: float, y: float, label: str, size: float = TLP_TEXT_SIZE, anchor: str = "left"
+) -> float:
     """Draw ``TLP:LABEL`` as FIRST TLP 2.0 asks: coloured text on a black box.
 
     ``y`` is the box's bottom; returns the box width.
@@ -809,8 +896,11 @@ class FundingBar(Flowable):
         c.saveState()
         c.setFillColor(BAR_BACK)
         c.rect(0, top - self.HEIGHT + 12, seg(budget), self.HEIGHT, stroke=0, fill=1)
-        for value, colour in ((f.pledged_eur, OFFERED), (f.confirmed_eur, CONFIRMED),
-                              (f.disbursed_eur, DISBURSED)):
+        for value, colour in (
+            (f.pledged_eur, OFFERED),
+            (f.confirmed_eur, CONFIRMED),
+            (f.disbursed_eur, DISBURSED),
+        ):
             if value > 0:
                 c.setFillColor(colour)
                 c.rect(0, top - self.HEIGHT + 12, seg(value), self.HEIGHT, stroke=0, fill=1)
@@ -821,23 +911,43 @@ class FundingBar(Flowable):
             c.line(x, top - self.HEIGHT + 10, x, top + 14)
         c.setFillColor(INK)
         c.setFont(FONT_BOLD, 8.5)
-        c.drawString(0, 11, t(N_("Confirmed %(confirmed)s of %(budget)s (%(percent)s%%)")) % {
-            "confirmed": money(f.confirmed_eur, self.locale),
-            "budget": money(f.budget_eur, self.locale),
-            "percent": percent(f.confirmed_eur, f.budget_eur)})
+        c.drawString(
+            0,
+            11,
+            t(N_("Confirmed %(confirmed)s of %(budget)s (%(percent)s%%)"))
+            % {
+                "confirmed": money(f.confirmed_eur, self.locale),
+                "budget": money(f.budget_eur, self.locale),
+                "percent": percent(f.confirmed_eur, f.budget_eur),
+            },
+        )
         c.setFont(FONT, 8)
         c.setFillColor(MUTED)
-        c.drawString(0, 1, t(N_("pledged %(pledged)s · disbursed %(disbursed)s · gap %(gap)s"))
-                     % {"pledged": money(f.pledged_eur, self.locale),
-                        "disbursed": money(f.disbursed_eur, self.locale),
-                        "gap": money(f.gap_eur, self.locale)})
+        c.drawString(
+            0,
+            1,
+            t(N_("pledged %(pledged)s · disbursed %(disbursed)s · gap %(gap)s"))
+            % {
+                "pledged": money(f.pledged_eur, self.locale),
+                "disbursed": money(f.disbursed_eur, self.locale),
+                "gap": money(f.gap_eur, self.locale),
+            },
+        )
         c.restoreState()
 
 
-def bar_chart(labels: Sequence[str], series: Sequence[Sequence[float]],
-              series_names: Sequence[str], locale: str, *, money_axis: bool = True,
-              width: float = CONTENT_WIDTH, bar_height: float = 13,
-              series_colours: Sequence[Any] | None = None, title: str = "") -> Drawing:
+def bar_chart(
+    labels: Sequence[str],
+    series: Sequence[Sequence[float]],
+    series_names: Sequence[str],
+    locale: str,
+    *,
+    money_axis: bool = True,
+    width: float = CONTENT_WIDTH,
+    bar_height: float = 13,
+    series_colours: Sequence[Any] | None = None,
+    title: str = "",
+) -> Drawing:
     """A horizontal bar chart, one row per label, with a legend when several series.
 
     Every string in it (axis labels, legend, title) is set in DejaVu Sans.
@@ -860,8 +970,11 @@ def bar_chart(labels: Sequence[str], series: Sequence[Sequence[float]],
     drawing.initialFontName = FONT
     drawing.initialFontSize = label_size
     if title:
-        drawing.add(String(0, height - 12, shorten(title, 90), fontName=FONT_BOLD,
-                           fontSize=9.5, fillColor=INK))
+        drawing.add(
+            String(
+                0, height - 12, shorten(title, 90), fontName=FONT_BOLD, fontSize=9.5, fillColor=INK
+            )
+        )
     chart = HorizontalBarChart()
     chart.x = label_width
     chart.y = axis_height + legend_height
@@ -908,8 +1021,10 @@ def bar_chart(labels: Sequence[str], series: Sequence[Sequence[float]],
     chart.barLabels.boxAnchor = "w"
     chart.barLabels.dx = 3
     chart.barLabelFormat = (  # no label on an empty bar
-        (lambda v: compact_money(v, locale) if v else "") if money_axis
-        else (lambda v: number(int(v), locale) if v else ""))
+        (lambda v: compact_money(v, locale) if v else "")
+        if money_axis
+        else (lambda v: number(int(v), locale) if v else "")
+    )
     drawing.add(chart)
     if len(series) > 1:
         legend = Legend()
@@ -924,8 +1039,9 @@ def bar_chart(labels: Sequence[str], series: Sequence[Sequence[float]],
         legend.columnMaximum = 1
         legend.boxAnchor = "w"
         legend.strokeWidth = 0
-        legend.colorNamePairs = [(palette[i % len(palette)], shorten(name, 40))
-                                 for i, name in enumerate(series_names)]
+        legend.colorNamePairs = [
+            (palette[i % len(palette)], shorten(name, 40)) for i, name in enumerate(series_names)
+        ]
         drawing.add(legend)
     return drawing
 
@@ -975,15 +1091,34 @@ class ReportDoc(BaseDocTemplate):
     Put :attr:`page_count` somewhere in the story (``build`` does it for you).
     """
 
-    def __init__(self, out: BinaryIO, *, title: str, subtitle: str, tlp: str, locale: str,
-                 author: str = "", subject: str = "") -> None:
+    def __init__(
+        self,
+        out: BinaryIO,
+        *,
+        title: str,
+        subtitle: str,
+        tlp: str,
+        locale: str,
+        author: str = "",
+        subject: str = "",
+    ) -> None:
         register_fonts()
         super().__init__(
-            out, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X,
-            topMargin=MARGIN_TOP, bottomMargin=MARGIN_BOTTOM, title=clean(title),
-            author=clean(author), subject=clean(subject), creator="tmdesk",
-            lang="uk-UA" if locale == "uk" else "en-GB", displayDocTitle=1,
-            initialFontName=FONT, initialFontSize=10, initialLeading=12,
+            out,
+            pagesize=A4,
+            leftMargin=MARGIN_X,
+            rightMargin=MARGIN_X,
+            topMargin=MARGIN_TOP,
+            bottomMargin=MARGIN_BOTTOM,
+            title=clean(title),
+            author=clean(author),
+            subject=clean(subject),
+            creator="tmdesk",
+            lang="uk-UA" if locale == "uk" else "en-GB",
+            displayDocTitle=1,
+            initialFontName=FONT,
+            initialFontSize=10,
+            initialLeading=12,
         )
         self.doc_title = clean(title)
         self.doc_subtitle = clean(subtitle)
@@ -991,11 +1126,18 @@ class ReportDoc(BaseDocTemplate):
         self.locale = locale
         self.t = translator(locale)
         self.page_count = PageCount()
-        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height,
-                      id="body", leftPadding=0, rightPadding=0, topPadding=0,
-                      bottomPadding=0)
-        self.addPageTemplates([PageTemplate(id="page", frames=[frame],
-                                            onPage=self._decorate)])
+        frame = Frame(
+            self.leftMargin,
+            self.bottomMargin,
+            self.width,
+            self.height,
+            id="body",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
+        self.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self._decorate)])
 
     def _decorate(self, canvas, doc) -> None:
         """Header and footer: the TLP label (both), title, page X of Y."""
@@ -1020,8 +1162,11 @@ class ReportDoc(BaseDocTemplate):
         pages = self.page_count.printed
         canvas.setFont(FONT, 9)
         canvas.setFillColor(INK)
-        canvas.drawRightString(PAGE_WIDTH - MARGIN_X, bottom + 5, self.t(
-            N_("page %(page)d of %(pages)d")) % {"page": doc.page, "pages": pages or 0})
+        canvas.drawRightString(
+            PAGE_WIDTH - MARGIN_X,
+            bottom + 5,
+            self.t(N_("page %(page)d of %(pages)d")) % {"page": doc.page, "pages": pages or 0},
+        )
         canvas.restoreState()
 
     def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802 - reportlab's name
@@ -1053,8 +1198,11 @@ class ReportDoc(BaseDocTemplate):
         the layout pass already gives it its final length and two passes do.
         """
         story = [self.page_count, *story]
-        seed = [(f.outline[0], f.outline[1], 0, f"bm{id(f)}") for f in story
-                if getattr(f, "outline", None) and f.outline[2]]
+        seed = [
+            (f.outline[0], f.outline[1], 0, f"bm{id(f)}")
+            for f in story
+            if getattr(f, "outline", None) and f.outline[2]
+        ]
         for flowable in story:
             if isinstance(flowable, Contents):
                 flowable._entries = list(seed)
@@ -1170,8 +1318,9 @@ class Contents(Flowable):
                     c.setFillColor(MUTED)
                     c.drawRightString(self.width - number_width - 4, baseline, " ." * count)
             if key:
-                c.linkRect("", key, (indent, y, self.width, y + st.leading), relative=1,
-                           thickness=0)
+                c.linkRect(
+                    "", key, (indent, y, self.width, y + st.leading), relative=1, thickness=0
+                )
 
 
 def toc(locale: str) -> Contents:
@@ -1180,9 +1329,36 @@ def toc(locale: str) -> Contents:
 
 
 __all__ = [
-    "CONTENT_WIDTH", "FONT", "FONT_BOLD", "Bookmark", "Contents", "FundingBar", "KeyValues",
-    "Label", "ReportDoc", "TLPBox", "bar_chart", "clean", "compact_money", "date", "esc",
-    "figures", "heading", "key_values", "money", "number", "para", "percent",
-    "register_fonts", "shorten", "styles", "table", "timestamp", "tlp_text", "toc",
-    "translate", "translator", "wrap_text",
+    "CONTENT_WIDTH",
+    "FONT",
+    "FONT_BOLD",
+    "Bookmark",
+    "Contents",
+    "FundingBar",
+    "KeyValues",
+    "Label",
+    "ReportDoc",
+    "TLPBox",
+    "bar_chart",
+    "clean",
+    "compact_money",
+    "date",
+    "esc",
+    "figures",
+    "heading",
+    "key_values",
+    "money",
+    "number",
+    "para",
+    "percent",
+    "register_fonts",
+    "shorten",
+    "styles",
+    "table",
+    "timestamp",
+    "tlp_text",
+    "toc",
+    "translate",
+    "translator",
+    "wrap_text",
 ]

@@ -36,8 +36,13 @@ from tmdesk.plugins.contract import (
 )
 
 #: FIRST TLP 2.0 colours (text on black).
-TLP_COLOURS = {"CLEAR": "FFFFFF", "GREEN": "33FF00", "AMBER": "FFC000",
-               "AMBER+STRICT": "FFC000", "RED": "FF2B2B"}
+TLP_COLOURS = {
+    "CLEAR": "FFFFFF",
+    "GREEN": "33FF00",
+    "AMBER": "FFC000",
+    "AMBER+STRICT": "FFC000",
+    "RED": "FF2B2B",
+}
 
 DELIMITERS = {"comma": ",", "semicolon": ";", "tab": "\t"}
 
@@ -125,8 +130,10 @@ def project_rows(context: ReportContext) -> Iterable[list[Any]]:
             try:
                 row.append(column.value(project, context))
             except Exception as exc:  # noqa: BLE001 - name the culprit for the user
-                raise ColumnError(f"the export column {column.name!r} failed on "
-                                  f"{project.ref}: {type(exc).__name__}: {exc}") from exc
+                raise ColumnError(
+                    f"the export column {column.name!r} failed on "
+                    f"{project.ref}: {type(exc).__name__}: {exc}"
+                ) from exc
         row.append("; ".join(context.validate(project)))
         yield row
 
@@ -172,8 +179,9 @@ def render_xlsx(context: ReportContext, out: BinaryIO, options: dict[str, Any]) 
         for part in (ws.oddHeader.right, ws.oddFooter.right):
             part.text = label
             part.size = 12
-            part.color = TLP_COLOURS.get(context.tlp, "000000") if context.tlp != "CLEAR" \
-                else "000000"
+            part.color = (
+                TLP_COLOURS.get(context.tlp, "000000") if context.tlp != "CLEAR" else "000000"
+            )
         ws.oddFooter.center.text = "&P / &N"
         ws.freeze_panes = "B3"
         for index, width in (widths or {}).items():
@@ -247,12 +255,19 @@ def tmdesk_report_formats() -> list[ReportFormat]:
             media_type="text/csv; charset=utf-8",
             render=render_csv,
             description=N_("One row per project with funding and donors; UTF-8 with BOM."),
-            options=(ReportOption(
-                name="delimiter", label=N_("Column separator"),
-                choices=(("comma", "comma (,)"), ("semicolon", "semicolon (;)"),
-                         ("tab", "tab")),
-                default="comma",
-                help=N_("Excel in many European locales expects a semicolon.")),),
+            options=(
+                ReportOption(
+                    name="delimiter",
+                    label=N_("Column separator"),
+                    choices=(
+                        ("comma", "comma (,)"),
+                        ("semicolon", "semicolon (;)"),
+                        ("tab", "tab"),
+                    ),
+                    default="comma",
+                    help=N_("Excel in many European locales expects a semicolon."),
+                ),
+            ),
         ),
         ReportFormat(
             name="xlsx",

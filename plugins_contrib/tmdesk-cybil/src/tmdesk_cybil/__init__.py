@@ -27,8 +27,12 @@ THEMES: dict[str, list[str]] = {
 }
 
 #: tmdesk project statuses → Cybil project status.
-STATUSES = {"published": "planned", "in_implementation": "ongoing",
-            "delivered": "completed", "closed": "completed"}
+STATUSES = {
+    "published": "planned",
+    "in_implementation": "ongoing",
+    "delivered": "completed",
+    "closed": "completed",
+}
 
 SHAREABLE = {"no": ("CLEAR",), "yes": ("CLEAR", "GREEN")}
 
@@ -59,8 +63,7 @@ def project_entry(project: ProjectView, context: ReportContext) -> dict[str, Any
 
 def render(context: ReportContext, out: BinaryIO, options: dict[str, Any]) -> None:
     allowed = SHAREABLE[options.get("include_green") or "no"]
-    projects = [p for p in context.projects
-                if p.tlp in allowed and p.status in STATUSES]
+    projects = [p for p in context.projects if p.tlp in allowed and p.status in STATUSES]
     requester = context.requested_by
     document = {
         "schema": "tmdesk-cybil/1",
@@ -77,18 +80,26 @@ def render(context: ReportContext, out: BinaryIO, options: dict[str, Any]) -> No
 
 @hookimpl
 def tmdesk_report_formats() -> list[ReportFormat]:
-    return [ReportFormat(
-        name="cybil",
-        label="GFCE Cybil portal submission (JSON)",
-        extension="json",
-        media_type="application/json",
-        render=render,
-        description="Published projects for the public Cybil portal of the GFCE; "
-                    "TLP:CLEAR only unless you include TLP:GREEN.",
-        roles=frozenset({"project_office", "back_office", "donor"}),
-        options=(ReportOption(
-            name="include_green", label="Include TLP:GREEN projects",
-            choices=(("no", "No: public portal, TLP:CLEAR only"),
-                     ("yes", "Yes: the GFCE community only")),
-            default="no"),),
-    )]
+    return [
+        ReportFormat(
+            name="cybil",
+            label="GFCE Cybil portal submission (JSON)",
+            extension="json",
+            media_type="application/json",
+            render=render,
+            description="Published projects for the public Cybil portal of the GFCE; "
+            "TLP:CLEAR only unless you include TLP:GREEN.",
+            roles=frozenset({"project_office", "back_office", "donor"}),
+            options=(
+                ReportOption(
+                    name="include_green",
+                    label="Include TLP:GREEN projects",
+                    choices=(
+                        ("no", "No: public portal, TLP:CLEAR only"),
+                        ("yes", "Yes: the GFCE community only"),
+                    ),
+                    default="no",
+                ),
+            ),
+        )
+    ]

@@ -25,22 +25,40 @@ __version__ = "1.0.0"
 
 #: tmdesk categories → OECD DAC CRS purpose codes.
 CRS_CODES: dict[str, int] = {
-    "assessment": 15210,          # security system management and reform
-    "training": 11430,            # advanced technical and managerial training
+    "assessment": 15210,  # security system management and reform
+    "training": 11430,  # advanced technical and managerial training
     "detection": 15210,
     "incident-response": 15210,
-    "equipment": 22040,           # information and communication technology
+    "equipment": 22040,  # information and communication technology
     "connectivity": 22040,
     "information-sharing": 15210,
-    "governance": 15110,          # public sector policy and administrative management
+    "governance": 15110,  # public sector policy and administrative management
 }
 
-HEADER = ["Viide", "Projekti nimi", "Partner", "Sektor (DAC CRS)", "Eelarve (EUR)",
-          "Lubatud (EUR)", "Kinnitatud (EUR)", "Välja makstud (EUR)", "Mitterahaline abi",
-          "Staatus", "Algus", "Lõpp", "TLP", "Märkused"]
+HEADER = [
+    "Viide",
+    "Projekti nimi",
+    "Partner",
+    "Sektor (DAC CRS)",
+    "Eelarve (EUR)",
+    "Lubatud (EUR)",
+    "Kinnitatud (EUR)",
+    "Välja makstud (EUR)",
+    "Mitterahaline abi",
+    "Staatus",
+    "Algus",
+    "Lõpp",
+    "TLP",
+    "Märkused",
+]
 
-STATUS_ET = {"published": "avaldatud", "in_implementation": "elluviimisel",
-             "delivered": "tarnitud", "closed": "suletud", "withdrawn": "tagasi võetud"}
+STATUS_ET = {
+    "published": "avaldatud",
+    "in_implementation": "elluviimisel",
+    "delivered": "tarnitud",
+    "closed": "suletud",
+    "withdrawn": "tagasi võetud",
+}
 
 
 def crs_code(project: ProjectView, context: ReportContext) -> int | None:
@@ -64,18 +82,35 @@ def render(context: ReportContext, out: BinaryIO, options: dict[str, Any]) -> No
         if not own:
             continue
         pledged = sum((p.amount_eur or Decimal(0) for p in own), Decimal(0))
-        confirmed = sum((p.amount_eur or Decimal(0) for p in own
-                         if p.status in ("confirmed", "disbursed", "delivered")), Decimal(0))
-        disbursed = sum((p.amount_eur or Decimal(0) for p in own
-                         if p.status in ("disbursed", "delivered")), Decimal(0))
+        confirmed = sum(
+            (
+                p.amount_eur or Decimal(0)
+                for p in own
+                if p.status in ("confirmed", "disbursed", "delivered")
+            ),
+            Decimal(0),
+        )
+        disbursed = sum(
+            (p.amount_eur or Decimal(0) for p in own if p.status in ("disbursed", "delivered")),
+            Decimal(0),
+        )
         in_kind = "; ".join(p.in_kind for p in own if p.in_kind)
-        row = [project.ref, project.title("en"), project.recipient.name("en"),
-               crs_code(project, context) or "", _money(project.funding.budget_eur, comma),
-               _money(pledged, comma), _money(confirmed, comma), _money(disbursed, comma),
-               in_kind, STATUS_ET.get(project.status, project.status),
-               project.planned_start.isoformat() if project.planned_start else "",
-               project.planned_end.isoformat() if project.planned_end else "",
-               project.tlp, "; ".join(context.validate(project))]
+        row = [
+            project.ref,
+            project.title("en"),
+            project.recipient.name("en"),
+            crs_code(project, context) or "",
+            _money(project.funding.budget_eur, comma),
+            _money(pledged, comma),
+            _money(confirmed, comma),
+            _money(disbursed, comma),
+            in_kind,
+            STATUS_ET.get(project.status, project.status),
+            project.planned_start.isoformat() if project.planned_start else "",
+            project.planned_end.isoformat() if project.planned_end else "",
+            project.tlp,
+            "; ".join(context.validate(project)),
+        ]
         writer.writerow([neutralise(v) for v in row])
     text.flush()
     text.detach()
@@ -83,20 +118,26 @@ def render(context: ReportContext, out: BinaryIO, options: dict[str, Any]) -> No
 
 @hookimpl
 def tmdesk_report_formats() -> list[ReportFormat]:
-    return [ReportFormat(
-        name="ee-return",
-        label="Estonia: donor return (CSV)",
-        extension="csv",
-        media_type="text/csv; charset=utf-8",
-        render=render,
-        description="The projects one donor supports in the Estonian return's layout.",
-        roles=frozenset({"donor", "back_office", "project_office"}),
-        needs_donor=True,
-        options=(ReportOption(
-            name="decimal", label="Decimal separator",
-            choices=(("comma", "comma (12 500,00)"), ("point", "point (12500.00)")),
-            default="comma"),),
-    )]
+    return [
+        ReportFormat(
+            name="ee-return",
+            label="Estonia: donor return (CSV)",
+            extension="csv",
+            media_type="text/csv; charset=utf-8",
+            render=render,
+            description="The projects one donor supports in the Estonian return's layout.",
+            roles=frozenset({"donor", "back_office", "project_office"}),
+            needs_donor=True,
+            options=(
+                ReportOption(
+                    name="decimal",
+                    label="Decimal separator",
+                    choices=(("comma", "comma (12 500,00)"), ("point", "point (12500.00)")),
+                    default="comma",
+                ),
+            ),
+        )
+    ]
 
 
 @hookimpl
@@ -114,7 +155,6 @@ def tmdesk_validate_project(project: ProjectView, context: ReportContext) -> lis
         problems.append("EE: planned start and end dates are required")
     if not project.summary_en.strip():
         problems.append("EE: an English summary is required")
-    if any(p.donor.code == "EE" and p.in_kind and not p.in_kind_quantity
-           for p in project.pledges):
+    if any(p.donor.code == "EE" and p.in_kind and not p.in_kind_quantity for p in project.pledges):
         problems.append("EE: in-kind support needs a quantity")
     return problems
