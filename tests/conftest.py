@@ -159,3 +159,32 @@ class EnglishClient(FlaskClient):
 
 
 Flask.test_client_class = EnglishClient
+
+
+#: How to bring a fresh draft to each status: (action, who) steps.
+WORKFLOW_PATHS: dict[str, list[tuple[str, str]]] = {
+    "draft": [],
+    "submitted": [("submit", "recipient")],
+    "returned": [("submit", "recipient"), ("return", "back_office")],
+    "rejected": [("submit", "recipient"), ("reject", "back_office")],
+    "published": [("submit", "recipient"), ("publish", "back_office")],
+    "in_implementation": [
+        ("submit", "recipient"),
+        ("publish", "back_office"),
+        ("start", "recipient"),
+    ],
+    "delivered": [
+        ("submit", "recipient"),
+        ("publish", "back_office"),
+        ("start", "recipient"),
+        ("deliver", "recipient"),
+    ],
+    "closed": [
+        ("submit", "recipient"),
+        ("publish", "back_office"),
+        ("start", "recipient"),
+        ("deliver", "recipient"),
+        ("close", "project_office"),
+    ],
+    "withdrawn": [("withdraw", "recipient")],
+}

@@ -11,37 +11,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, WORKFLOW_PATHS
 from tmdesk.core import accounts, catalogue, offers, projects
 from tmdesk.core.models import Project
 from tmdesk.core.visibility import can_see, get_visible_project, visible_projects
 from tmdesk.core.vocab import TLP_LABELS
 
-#: Lifecycle positions, as (name, [(action, who)], status it ends in).
-POSITIONS = {
-    "draft": [],
-    "submitted": [("submit", "recipient")],
-    "returned": [("submit", "recipient"), ("return", "back_office")],
-    "rejected": [("submit", "recipient"), ("reject", "back_office")],
-    "published": [("submit", "recipient"), ("publish", "back_office")],
-    "in_implementation": [
-        ("submit", "recipient"),
-        ("publish", "back_office"),
-        ("start", "recipient"),
-    ],
-    "delivered": [
-        ("submit", "recipient"),
-        ("publish", "back_office"),
-        ("start", "recipient"),
-        ("deliver", "recipient"),
-    ],
-    "closed": [
-        ("submit", "recipient"),
-        ("publish", "back_office"),
-        ("start", "recipient"),
-        ("deliver", "recipient"),
-        ("close", "back_office"),
-    ],
+#: Lifecycle positions: every workflow status, and "withdrawn" reached three ways
+#: (the rule depends on whether the project was ever submitted or published).
+POSITIONS = {k: v for k, v in WORKFLOW_PATHS.items() if k != "withdrawn"} | {
     "withdrawn_draft": [("withdraw", "recipient")],
     "withdrawn_submitted": [("submit", "recipient"), ("withdraw", "recipient")],
     "withdrawn_published": [

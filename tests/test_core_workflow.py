@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.conftest import WORKFLOW_PATHS
 from tmdesk.core import catalogue, funding, pledges, projects
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.models import AuditEvent, ExchangeRate, Pledge, Project, StatusChange
@@ -18,33 +19,9 @@ from tmdesk.core.vocab import PROJECT_STATUSES
 
 ALL_ACTIONS = tuple(projects.TRANSITIONS)
 
-#: How to bring a fresh draft to each status: (action, who) steps.
-PATHS: dict[str, list[tuple[str, str]]] = {
-    "draft": [],
-    "submitted": [("submit", "recipient")],
-    "returned": [("submit", "recipient"), ("return", "back_office")],
-    "rejected": [("submit", "recipient"), ("reject", "back_office")],
-    "published": [("submit", "recipient"), ("publish", "back_office")],
-    "in_implementation": [
-        ("submit", "recipient"),
-        ("publish", "back_office"),
-        ("start", "recipient"),
-    ],
-    "delivered": [
-        ("submit", "recipient"),
-        ("publish", "back_office"),
-        ("start", "recipient"),
-        ("deliver", "recipient"),
-    ],
-    "closed": [
-        ("submit", "recipient"),
-        ("publish", "back_office"),
-        ("start", "recipient"),
-        ("deliver", "recipient"),
-        ("close", "project_office"),
-    ],
-    "withdrawn": [("withdraw", "recipient")],
-}
+#: How to bring a fresh draft to each status (shared with the visibility tests).
+PATHS = WORKFLOW_PATHS
+
 
 #: Who may take each step (someone allowed, so only the status decides).
 ACTOR = {
