@@ -5,6 +5,9 @@ two servers never run on one database, and both write the user-only info
 file a later double-click uses to find them. On a loopback address the Host
 header is restricted to that address and port (against DNS rebinding); on an
 office server (``--host 0.0.0.0``) it is not, as the machine's names vary.
+
+While serving, automatic backups run in a thread (:mod:`tmdesk.backup_schedule`):
+one at start, then daily; stopped with the server.
 """
 
 from __future__ import annotations
@@ -93,6 +96,19 @@ def _stop_on_sigterm(runner: WaitressRunner) -> None:
         signal.signal(signal.SIGTERM, lambda _signo, _frame: runner.stop(delay=0))
 
 
+def _start_backups(data_dir: Path) -> Any:
+    """Start the automatic backups (see :mod:`tmdesk.backup_schedule`) for the open
+    database; a problem here is logged and the app serves anyway."""
+    from tmdesk.backup_schedule import start_automatic_backups
+    from tmdesk.core.db import database
+
+    try:
+        return start_automatic_backups(database.obj, data_dir)
+    except Exception:  # noqa: BLE001 - backups must never keep the app from serving
+        log.exception("automatic backups could not be started")
+        return None
+
+
 def run_instance(
     data_dir: Path,
     lock: Any,
@@ -161,12 +177,15 @@ def run_instance(
         desktop.say(f"Open: {target}")
     if on_ready is not None:
         on_ready(target)
+    backups = _start_backups(data_dir)
     _stop_on_sigterm(runner)
     try:
         runner.run()
     except KeyboardInterrupt:  # pragma: no cover - waitress catches it itself
         pass
     finally:
+        if backups is not None:
+            backups.stop()
         desktop.remove_info(data_dir)
         log.info("tmdesk stopped")
     desktop.say("tmdesk has stopped.")

@@ -3,18 +3,42 @@
 SQLite's online backup API copies a live database page by page, so a backup
 taken while the app serves is consistent. Every copy is checked with
 ``PRAGMA integrity_check`` before it is trusted.
+
+The ``backups/`` folder of the data dir holds three kinds of copies, told
+apart by their names (see :func:`list_backups`):
+
+* ``auto-YYYYMMDD-HHMMSS.sqlite3``: automatic backups (:func:`automatic_backup`,
+  run by :mod:`tmdesk.backup_schedule`); only these are ever deleted, and only
+  beyond the newest ``keep`` of them (``TMDESK_BACKUP_KEEP``);
+* ``manual-YYYYMMDD-HHMMSS.sqlite3``: "Back up now" on the administration page
+  (:func:`backup_now`); kept until someone deletes them;
+* ``before-upgrade-vN-YYYYMMDD-HHMMSS.sqlite3``: the copy taken before a
+  schema upgrade; kept.
+
+Anything else in the folder is the user's and is left alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import re
 import shutil
 import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import peewee
 
 from tmdesk.core.db import DATABASE_FILENAME
+
+if TYPE_CHECKING:
+    from tmdesk.core.models import User
+
+log = logging.getLogger(__name__)
 
 
 class BackupError(RuntimeError):
@@ -80,9 +104,287 @@ def backup_before_upgrade(db: peewee.Database, data_dir: Path, version: int) -> 
     """Keep a copy of the database as it was before a schema upgrade."""
     if not isinstance(db, peewee.SqliteDatabase):
         return None
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = dt.datetime.now().strftime(STAMP_FORMAT)
     out = data_dir / "backups" / f"before-upgrade-v{version}-{stamp}.sqlite3"
     return backup_database(db, out)
+
+
+# --- the backups folder: automatic copies, their rotation, what is there -------------
+
+#: How many automatic backups are kept when ``TMDESK_BACKUP_KEEP`` is not set: ten
+#: days of daily copies (more when the app is restarted often), a few megabytes
+#: each for a desk's database; enough to go back past a long weekend or a holiday.
+DEFAULT_KEEP = 10
+KEEP_ENV = "TMDESK_BACKUP_KEEP"
+#: "Daily": a new automatic backup once the newest one is this old.
+DAILY = dt.timedelta(hours=24)
+#: A start-up backup is skipped when the newest automatic one is younger than this,
+#: so quitting and restarting the app many times in a day does not rotate away the
+#: older daily copies.
+START_GAP = dt.timedelta(hours=1)
+
+STAMP_FORMAT = "%Y%m%d-%H%M%S"
+AUTO_PREFIX = "auto-"
+MANUAL_PREFIX = "manual-"
+_STAMP = r"(?P<stamp>\d{8}-\d{6})(?:-(?P<n>\d{1,3}))?"
+#: ``auto-20260301-093000.sqlite3`` (``-2``… when two are made in one second).
+AUTO_NAME = re.compile(rf"^auto-{_STAMP}\.sqlite3$")
+MANUAL_NAME = re.compile(rf"^manual-{_STAMP}\.sqlite3$")
+UPGRADE_NAME = re.compile(rf"^before-upgrade-v\d+-{_STAMP}\.sqlite3$")
+
+#: The kinds :func:`list_backups` reports (English codes; the web layer labels them).
+KIND_AUTOMATIC = "automatic"
+KIND_MANUAL = "manual"
+KIND_UPGRADE = "before-upgrade"
+KIND_OTHER = "other"
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """One file in the backups folder."""
+
+    path: Path
+    kind: str
+    #: When the copy was made: from its name for tmdesk's own copies (local
+    #: time, like the name), else the file's modification time.
+    time: dt.datetime
+    size: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def keep_setting(env: Mapping[str, str] | None = None) -> int:
+    """How many automatic backups to keep (``TMDESK_BACKUP_KEEP``); 0 turns them off.
+
+    A value that is not a whole number ≥ 0 is logged and the default used, so
+    a typo never silently switches backups off.
+    """
+    raw = (os.environ if env is None else env).get(KEEP_ENV, "").strip()
+    if not raw:
+        return DEFAULT_KEEP
+    try:
+        keep = int(raw)
+    except ValueError:
+        keep = -1
+    if keep < 0:
+        log.warning("%s=%r is not a whole number >= 0; keeping %s", KEEP_ENV, raw, DEFAULT_KEEP)
+        return DEFAULT_KEEP
+    return keep
+
+
+def _stamp_time(match: re.Match[str]) -> dt.datetime:
+    return dt.datetime.strptime(match.group("stamp"), STAMP_FORMAT)
+
+
+def _order_key(match: re.Match[str]) -> tuple[str, int]:
+    return match.group("stamp"), int(match.group("n") or 1)
+
+
+def _describe(path: Path) -> BackupInfo | None:
+    try:
+        st = path.lstat()
+    except OSError:
+        return None
+    if not path.is_file() or path.is_symlink():
+        return None
+    for pattern, kind in (
+        (AUTO_NAME, KIND_AUTOMATIC),
+        (MANUAL_NAME, KIND_MANUAL),
+        (UPGRADE_NAME, KIND_UPGRADE),
+    ):
+        match = pattern.match(path.name)
+        if match:
+            try:
+                return BackupInfo(path, kind, _stamp_time(match), st.st_size)
+            except ValueError:  # 20261399-…: looks like ours, is not a time
+                break
+    return BackupInfo(path, KIND_OTHER, dt.datetime.fromtimestamp(st.st_mtime), st.st_size)
+
+
+def list_backups(data_dir: Path) -> list[BackupInfo]:
+    """Every file in ``<data dir>/backups``, newest first (empty when there is none)."""
+    from tmdesk.paths import backups_dir
+
+    folder = backups_dir(Path(data_dir))
+    if not folder.is_dir():
+        return []
+    found = [info for p in folder.iterdir() if (info := _describe(p)) is not None]
+    return sorted(found, key=lambda b: (b.time, b.name), reverse=True)
+
+
+def _automatic(folder: Path) -> list[tuple[tuple[str, int], Path]]:
+    """The automatic backups in ``folder``, newest first, with their sort keys."""
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        match = AUTO_NAME.match(path.name)
+        if match and path.is_file() and not path.is_symlink():
+            try:
+                _stamp_time(match)
+            except ValueError:
+                continue
+            found.append((_order_key(match), path))
+    return sorted(found, reverse=True)
+
+
+def latest_automatic_backup(data_dir: Path) -> BackupInfo | None:
+    """The newest automatic backup, or None."""
+    from tmdesk.paths import backups_dir
+
+    found = _automatic(backups_dir(Path(data_dir)))
+    return _describe(found[0][1]) if found else None
+
+
+def latest_automatic_backup_age(
+    data_dir: Path, now: dt.datetime | None = None
+) -> dt.timedelta | None:
+    """How old the newest automatic backup is (by the time in its name); None if none."""
+    latest = latest_automatic_backup(data_dir)
+    if latest is None:
+        return None
+    return (now or dt.datetime.now()) - latest.time
+
+
+def automatic_backup_due(
+    data_dir: Path,
+    now: dt.datetime | None = None,
+    at_start: bool = False,
+) -> bool:
+    """Whether an automatic backup should be made now.
+
+    At start: unless the newest is younger than :data:`START_GAP`. Later: once
+    the newest is :data:`DAILY` old. A newest copy "from the future" (the clock
+    was set back) counts as fresh: the start-up copy still comes at each start.
+    """
+    age = latest_automatic_backup_age(data_dir, now)
+    if age is None:
+        return True
+    return age >= (START_GAP if at_start else DAILY)
+
+
+def _unique_name(folder: Path, prefix: str, now: dt.datetime) -> Path:
+    stamp = now.strftime(STAMP_FORMAT)
+    out = folder / f"{prefix}{stamp}.sqlite3"
+    n = 2
+    while out.exists() or out.with_name(out.name + ".part").exists():
+        if n > 999:
+            raise BackupError(f"too many backups named {prefix}{stamp}… in {folder}")
+        out = folder / f"{prefix}{stamp}-{n}.sqlite3"
+        n += 1
+    return out
+
+
+def _source_path(db_or_path: peewee.Database | Path | str) -> Path:
+    if isinstance(db_or_path, peewee.Database):
+        if not isinstance(db_or_path, peewee.SqliteDatabase):
+            raise BackupError("tmdesk backs up SQLite databases; use pg_dump for PostgreSQL")
+        return Path(db_or_path.database)
+    return Path(db_or_path)
+
+
+def _checked_copy(source: Path, out: Path) -> Path:
+    """:func:`backup_file`, with every failure a :class:`BackupError` and no
+    half-written file left behind."""
+    try:
+        return backup_file(source, out)
+    except BackupError:
+        out.with_name(out.name + ".part").unlink(missing_ok=True)
+        raise
+    except (sqlite3.Error, OSError) as exc:
+        out.with_name(out.name + ".part").unlink(missing_ok=True)
+        raise BackupError(f"backing up {source} to {out} failed: {exc}") from exc
+
+
+def prune_automatic(data_dir: Path, keep: int, spare: Path | None = None) -> list[Path]:
+    """Delete the automatic backups beyond the newest ``keep``; returns what went.
+
+    Only ``auto-…`` files are considered (never before-upgrade copies, manual
+    ones or anything else in the folder), and ``spare`` (the copy just made)
+    is never deleted. ``keep`` below 1 deletes nothing: turning automatic
+    backups off does not throw the old ones away.
+    """
+    from tmdesk.paths import backups_dir
+
+    if keep < 1:
+        return []
+    deleted = []
+    for _key, path in _automatic(backups_dir(Path(data_dir)))[keep:]:
+        if spare is not None and path.resolve() == Path(spare).resolve():
+            continue
+        try:
+            path.unlink()
+        except OSError as exc:
+            log.warning("could not delete the old automatic backup %s: %s", path, exc)
+            continue
+        deleted.append(path)
+    return deleted
+
+
+def automatic_backup(
+    db_or_path: peewee.Database | Path | str,
+    data_dir: Path,
+    keep: int | None = None,
+    now: dt.datetime | None = None,
+) -> Path | None:
+    """Write ``backups/auto-YYYYMMDD-HHMMSS.sqlite3`` (checked), then rotate.
+
+    ``keep`` (default :func:`keep_setting`) automatic backups stay, the new
+    one included; 0 means automatic backups are off and nothing is written or
+    deleted (returns None). The rotation only runs after the new copy has
+    passed its integrity check: a failed backup raises :class:`BackupError`
+    and deletes nothing.
+    """
+    from tmdesk.paths import backups_dir
+
+    keep = keep_setting() if keep is None else keep
+    if keep < 1:
+        return None
+    source = _source_path(db_or_path)
+    if not source.is_file():
+        raise BackupError(f"there is no database at {source} to back up")
+    folder = backups_dir(Path(data_dir))
+    folder.mkdir(parents=True, exist_ok=True)
+    out = _checked_copy(source, _unique_name(folder, AUTO_PREFIX, now or dt.datetime.now()))
+    deleted = prune_automatic(data_dir, keep, spare=out)
+    log.info(
+        "automatic backup written to %s%s",
+        out,
+        f" ({len(deleted)} older automatic backup(s) removed)" if deleted else "",
+    )
+    return out
+
+
+def backup_now(
+    user: User | None, db: peewee.Database, data_dir: Path, now: dt.datetime | None = None
+) -> Path:
+    """An administrator's "Back up now": a checked ``manual-…`` copy, audited.
+
+    Manual copies are not part of the rotation (the person asked for this
+    one: it stays until someone deletes it).
+    """
+    from tmdesk.core import audit
+    from tmdesk.core.errors import PermissionDenied
+    from tmdesk.core.i18n import N_
+    from tmdesk.core.permissions import can_administer
+    from tmdesk.paths import backups_dir
+
+    if user is None or not can_administer(user):
+        raise PermissionDenied(N_("Only administrators make backups."))
+    source = _source_path(db)
+    folder = backups_dir(Path(data_dir))
+    folder.mkdir(parents=True, exist_ok=True)
+    out = _checked_copy(source, _unique_name(folder, MANUAL_PREFIX, now or dt.datetime.now()))
+    with db.atomic():
+        audit.record(
+            user,
+            "backup",
+            ("backup", out.name),
+            after={"file": out.name, "size": out.stat().st_size},
+        )
+    return out
 
 
 def restore(data_dir: Path, backup: Path, known_version: int) -> Path:
