@@ -284,6 +284,9 @@ ACCESS: dict[str, Rule] = {
         data=lambda w, r: {"kind": "donor", "country": "GB", "name_en": "The UK"},
     ),
     "/admin/rates": Rule({"GET": ADMIN}),
+    "/admin/backups": Rule({"GET": ADMIN}),
+    # An allowed POST writes a backup file and its audit event ("backup").
+    "/admin/backups/now": Rule({"POST": ADMIN}),
     "/admin/rates/<currency>": Rule(
         {"GET": ADMIN, "POST": ADMIN},
         args=lambda w: {"currency": "USD"},

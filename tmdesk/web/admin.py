@@ -1,4 +1,4 @@
-"""Administration: organisations, user accounts, the audit log and exchange rates.
+"""Administration: organisations, user accounts, the audit log, exchange rates, backups.
 
 Administrators only: every view of this blueprint answers 403 to anyone else
 (and sends anonymous visitors to the login page). Changes go through the core
@@ -7,25 +7,41 @@ Administrators only: every view of this blueprint answers 403 to anyone else
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import logging
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import format_decimal, gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 
 from tmdesk.core import accounts, rates
+from tmdesk.core import backup as backups
+from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, Project, User
 from tmdesk.core.permissions import can_administer
 from tmdesk.core.visibility import visible_projects
 from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
+from tmdesk.paths import backups_dir
 from tmdesk.web import login_manager
 from tmdesk.web.auth import _apply_errors, fresh_enough
 from tmdesk.web.common import acting_user, flash_error, locale_code
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -503,3 +519,68 @@ def rate_edit(currency: str):
     return render_template(
         "admin/rate_form.html", form=form, currency=currency, existing=existing
     ), status
+
+
+# --- backups ------------------------------------------------------------------
+
+
+#: How the kinds of :func:`tmdesk.core.backup.list_backups` read on the page.
+BACKUP_KINDS = {
+    backups.KIND_AUTOMATIC: lazy_gettext("Automatic"),
+    backups.KIND_MANUAL: lazy_gettext("Made with “Back up now”"),
+    backups.KIND_UPGRADE: lazy_gettext("Before a schema upgrade"),
+    backups.KIND_OTHER: lazy_gettext("Other file"),
+}
+
+
+def size_text(size: int) -> str:
+    """A file size for people: ``850 KB``, ``12.4 MB`` (decimal units, by locale)."""
+    if size < 1_000_000:
+        return gettext("%(size)s KB", size=format_decimal(max(size / 1000, 0.1), "#,##0.#"))
+    return gettext("%(size)s MB", size=format_decimal(size / 1_000_000, "#,##0.#"))
+
+
+@bp.get("/backups")
+def backups_list():
+    data_dir = current_app.config["DATA_DIR"]
+    found = backups.list_backups(data_dir)
+    latest = backups.latest_automatic_backup(data_dir)
+    keep = backups.keep_setting()
+    sqlite = is_sqlite()
+    # The scheduler looks every hour: a copy more than a day and two hours old
+    # means it is not running or keeps failing (the log says which).
+    overdue = (
+        sqlite
+        and keep > 0
+        and latest is not None
+        and dt.datetime.now() - latest.time > backups.DAILY + dt.timedelta(hours=2)
+    )
+    return render_template(
+        "admin/backups.html",
+        backups=found,
+        automatic=sum(1 for b in found if b.kind == backups.KIND_AUTOMATIC),
+        latest=latest,
+        overdue=overdue,
+        keep=keep,
+        keep_env=backups.KEEP_ENV,
+        kinds=BACKUP_KINDS,
+        folder=backups_dir(data_dir),
+        sqlite=sqlite,
+        size_text=size_text,
+    )
+
+
+@bp.post("/backups/now")
+def backup_now():
+    try:
+        made = backups.backup_now(acting_user(), database.obj, current_app.config["DATA_DIR"])
+    except PermissionDenied as exc:
+        flash_error(exc)
+    except backups.BackupError as exc:
+        log.error("Back up now failed: %s", exc)
+        flash(
+            gettext("The backup failed, nothing was deleted: %(reason)s", reason=str(exc)), "error"
+        )
+    else:
+        flash(gettext("Backup written and checked: %(file)s", file=made.name), "success")
+    return redirect(url_for("admin.backups_list"))
