@@ -33,7 +33,6 @@ from tmdesk.core.vocab import (
     PLEDGE_STATUSES,
     PRIORITIES,
     PROJECT_STATUSES,
-    TLP_DESCRIPTIONS,
     oblast_name,
 )
 from tmdesk.plugins.builtin import pdfkit as kit
@@ -85,11 +84,7 @@ def describe_selection(ctx: ReportContext, t) -> list[tuple[str, str]]:
 
 
 def requester_text(ctx: ReportContext) -> str:
-    r = ctx.requested_by
-    if r is None:
-        return "tmdesk"
-    name = r.name or r.email
-    return f"{name} ({r.organisation.name(report_locale(ctx))}) · {r.email}"
+    return kit.requester_text(ctx.requested_by, report_locale(ctx))
 
 
 def _title(ctx: ReportContext, options: dict[str, Any], t) -> str:
@@ -107,13 +102,12 @@ def cover(ctx: ReportContext, title: str, t) -> list:
     ]
     story: list = [
         Spacer(1, 38 * mm),
-        kit.para(kit.esc(t(N_("Tallinn Mechanism"))), "cover_kicker"),
-        kit.heading(title, 0, "cover_title", toc=False),
-        kit.para(
-            kit.esc(t(N_("Support to Ukraine's cyber resilience: projects, funding and gaps"))),
-            "cover_subtitle",
+        *kit.cover_head(
+            t,
+            title,
+            t(N_("Support to Ukraine's cyber resilience: projects, funding and gaps")),
+            ctx.tlp,
         ),
-        kit.TLPBox(ctx.tlp, t(TLP_DESCRIPTIONS.get(ctx.tlp, ""))),
         Spacer(1, 14 * mm),
         kit.key_values(
             [(label, value) for label, value in selection]
@@ -125,41 +119,20 @@ def cover(ctx: ReportContext, title: str, t) -> list:
             widths=(45 * mm, None),
         ),
         Spacer(1, 10 * mm),
-        kit.para(
-            kit.esc(
-                t(
-                    N_(
-                        "Amounts are in euros at the desk's exchange rates. Funding counts confirmed, "
-                        "disbursed and delivered pledges; the gap is what the budget still lacks."
-                    )
-                )
-            ),
-            "small",
-        ),
+        kit.plain(t(kit.AMOUNTS_NOTE), "small"),
         PageBreak(),
     ]
     return story
 
 
 def contents(ctx: ReportContext, t) -> list:
-    return [kit.para(kit.esc(t(N_("Contents"))), "h1"), kit.toc(report_locale(ctx)), PageBreak()]
+    return [kit.plain(t(N_("Contents")), "h1"), kit.toc(report_locale(ctx)), PageBreak()]
 
 
 def executive_summary(ctx: ReportContext, t) -> list:
     locale, totals = report_locale(ctx), ctx.totals
     story: list = [kit.heading(t(N_("Executive summary")), 0)]
-    story.append(
-        kit.figures(
-            [
-                (t(N_("Projects")), kit.number(totals.projects, locale)),
-                (t(N_("Total budget")), kit.money(totals.budget_eur, locale)),
-                (t(N_("Pledged")), kit.money(totals.pledged_eur, locale)),
-                (t(N_("Confirmed")), kit.money(totals.confirmed_eur, locale)),
-                (t(N_("Disbursed")), kit.money(totals.disbursed_eur, locale)),
-                (t(N_("Gap")), kit.money(totals.gap_eur, locale)),
-            ]
-        )
-    )
+    story.append(kit.totals_figures(totals, locale, t))
     story.append(Spacer(1, 5 * mm))
     states = [
         (t(label), kit.number(totals.by_funding_state.get(code, 0), locale))
@@ -172,34 +145,24 @@ def executive_summary(ctx: ReportContext, t) -> list:
     )
     if not ctx.projects:
         story.append(Spacer(1, 6 * mm))
-        story.append(kit.para(kit.esc(t(N_("No projects in this selection."))), "body"))
+        story.append(kit.plain(t(N_("No projects in this selection."))))
         return story
 
     donors = totals.by_donor[:MAX_CHART_ROWS]
     story.append(CondPageBreak(80 * mm))
     story.append(kit.heading(t(N_("Funding by donor")), 1, "h2"))
     if donors:
-        story.append(
-            kit.bar_chart(
-                [d.donor.name(locale) for d in donors],
-                [[d.pledged_eur for d in donors], [d.confirmed_eur for d in donors]],
-                [t(N_("Pledged")), t(N_("Confirmed"))],
-                locale,
-                bar_height=8,
-            )
-        )
+        story.append(kit.donor_chart(donors, ("pledged", "confirmed"), locale, t))
         if len(totals.by_donor) > MAX_CHART_ROWS:
             story.append(
-                kit.para(
-                    kit.esc(
-                        t(N_("The %(shown)d largest donors; every donor is in the annex."))
-                        % {"shown": MAX_CHART_ROWS}
-                    ),
+                kit.plain(
+                    t(N_("The %(shown)d largest donors; every donor is in the annex."))
+                    % {"shown": MAX_CHART_ROWS},
                     "small",
                 )
             )
     else:
-        story.append(kit.para(kit.esc(t(N_("No pledges yet."))), "body"))
+        story.append(kit.plain(t(N_("No pledges yet."))))
 
     cats = [(code, totals.by_category[code]) for code in CATEGORIES if code in totals.by_category]
     story.append(CondPageBreak(80 * mm))
@@ -246,33 +209,16 @@ def executive_summary(ctx: ReportContext, t) -> list:
         )
         story.append(Spacer(1, 3 * mm))
         story.append(
-            kit.table(
-                [
-                    t(N_("Reference")),
-                    t(N_("Title")),
-                    t(N_("Recipient")),
-                    t(N_("Budget")),
-                    t(N_("Confirmed")),
-                    t(N_("Gap")),
-                ],
-                [
-                    (
-                        p.ref,
-                        p.title(locale),
-                        p.recipient.code,
-                        kit.money(p.funding.budget_eur, locale),
-                        kit.money(p.funding.confirmed_eur, locale),
-                        kit.money(p.funding.gap_eur, locale),
-                    )
-                    for p in gaps
-                ],
+            kit.project_table(
+                gaps,
+                ("ref", "title", "recipient", "budget", "confirmed", "gap"),
                 [W * 0.15, W * 0.30, W * 0.14, W * 0.13, W * 0.14, W * 0.14],
-                right=(3, 4, 5),
-                bold_first=True,
+                locale,
+                t,
             )
         )
     else:
-        story.append(kit.para(kit.esc(t(N_("Every project in this selection is funded."))), "body"))
+        story.append(kit.plain(t(N_("Every project in this selection is funded."))))
     return story
 
 
@@ -287,16 +233,15 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
     other = "en" if locale == "uk" else "uk"
     title = p.title(locale)
     story: list = [
-        kit.para(
-            f"{kit.esc(p.ref)} · TLP:{kit.esc(p.tlp)} · "
-            f"{kit.esc(t(PROJECT_STATUSES.get(p.status, p.status)))}",
+        kit.plain(
+            f"{p.ref} · TLP:{p.tlp} · {kit.label_of(t, PROJECT_STATUSES, p.status)}",
             "project_ref",
         ),
         kit.heading(title, 1, "h1", outline_text=f"{p.ref} — {title}"),
     ]
     other_title = p.title(other)
     if other_title and other_title != title:
-        story.append(kit.para(kit.esc(other_title), "small"))
+        story.append(kit.plain(other_title, "small"))
     budget = kit.money(p.budget_amount, locale, p.budget_currency)
     if p.budget_currency != "EUR":
         budget += f" ({kit.money(p.funding.budget_eur, locale)})"
@@ -305,12 +250,12 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
         kit.key_values(
             [
                 (t(N_("Recipient")), f"{p.recipient.name(locale)} ({p.recipient.code})"),
-                (t(N_("Category")), t(CATEGORIES.get(p.category, p.category))),
+                (t(N_("Category")), kit.label_of(t, CATEGORIES, p.category)),
                 (t(N_("Region")), oblast_name(p.oblast, locale)),
-                (t(N_("Status")), t(PROJECT_STATUSES.get(p.status, p.status))),
-                (t(N_("Priority")), t(PRIORITIES.get(p.priority, p.priority))),
+                (t(N_("Status")), kit.label_of(t, PROJECT_STATUSES, p.status)),
+                (t(N_("Priority")), kit.label_of(t, PRIORITIES, p.priority)),
                 (t(N_("Budget")), budget),
-                (t(N_("Funding state")), t(FUNDING_STATES.get(p.funding.state, p.funding.state))),
+                (t(N_("Funding state")), kit.label_of(t, FUNDING_STATES, p.funding.state)),
                 (t(N_("Planned dates")), dates),
             ]
         )
@@ -319,10 +264,10 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
     story.append(kit.FundingBar(p.funding, locale))
     summary = p.summary(locale)
     if summary:
-        story.append(kit.para(kit.esc(t(N_("Summary"))), "h3"))
+        story.append(kit.plain(t(N_("Summary")), "h3"))
         story.append(kit.para(kit.esc(summary, 1500), "body"))
 
-    story.append(kit.para(kit.esc(t(N_("Pledges"))), "h3"))
+    story.append(kit.plain(t(N_("Pledges")), "h3"))
     if p.pledges:
         story.append(
             kit.table(
@@ -340,23 +285,20 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
             )
         )
     else:
-        story.append(kit.para(kit.esc(t(N_("No pledges yet."))), "small"))
+        story.append(kit.plain(t(N_("No pledges yet.")), "small"))
 
-    story.append(kit.para(kit.esc(t(N_("Latest update"))), "h3"))
+    story.append(kit.plain(t(N_("Latest update")), "h3"))
     up = p.latest_update
     if up is not None:
         head = f"<b>{kit.esc(kit.date(up.date, locale))} · {kit.esc(up.title)}</b>"
-        if up.progress is not None:
-            head += f" · {kit.esc(t(N_('Progress')))} {up.progress}%"
-        head += f" · {kit.esc(up.author)}"
-        story.append(kit.para(head, "body"))
+        story.append(kit.para(head + kit.update_byline(up, t), "body"))
         if up.body:
             story.append(kit.para(kit.esc(up.body, 1200), "body"))
     else:
-        story.append(kit.para(kit.esc(t(N_("No updates yet."))), "small"))
+        story.append(kit.plain(t(N_("No updates yet.")), "small"))
 
     if p.engagements:
-        story.append(kit.para(kit.esc(t(N_("Implementers"))), "h3"))
+        story.append(kit.plain(t(N_("Implementers")), "h3"))
         story.append(
             kit.table(
                 [t(N_("Organisation")), t(N_("Role")), t(N_("Planned dates"))],
@@ -368,7 +310,7 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
             )
         )
 
-    story.append(kit.para(kit.esc(t(N_("Contacts"))), "h3"))
+    story.append(kit.plain(t(N_("Contacts")), "h3"))
     if p.contacts:
         story.append(
             kit.table(
@@ -378,7 +320,7 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
             )
         )
     else:
-        story.append(kit.para(kit.esc(t(N_("None recorded."))), "small"))
+        story.append(kit.plain(t(N_("None recorded.")), "small"))
     return story
 
 
@@ -389,18 +331,17 @@ def _period(start, end, locale: str) -> str:
 
 
 def pledge_row(pl, locale: str, t) -> tuple:
-    amount = kit.money(pl.amount, locale, pl.currency or "EUR") if pl.amount is not None else "–"
-    eur = kit.money(pl.amount_eur, locale) if pl.amount_eur is not None else "–"
-    in_kind = pl.in_kind or ""
-    if in_kind and pl.in_kind_quantity:
-        in_kind = f"{pl.in_kind_quantity} × {in_kind}"
+    return (*_pledge_cells(pl, locale, t), kit.shorten(kit.in_kind_text(pl), 120) or "–")
+
+
+def _pledge_cells(pl, locale: str, t, no_amount: str = "–") -> tuple:
+    """Donor, date, status, amount (``no_amount`` when in kind only), amount in EUR."""
     return (
         pl.donor.name(locale),
         kit.date(pl.date, locale),
-        t(PLEDGE_STATUSES.get(pl.status, pl.status)),
-        amount,
-        eur,
-        kit.shorten(in_kind, 120) or "–",
+        kit.label_of(t, PLEDGE_STATUSES, pl.status),
+        kit.money(pl.amount, locale, pl.currency or "EUR") if pl.amount is not None else no_amount,
+        kit.money(pl.amount_eur, locale),
     )
 
 
@@ -409,31 +350,13 @@ def annex(ctx: ReportContext, t) -> list:
     story: list = [kit.heading(t(N_("Annex")), 0)]
     story.append(kit.heading(t(N_("A. Projects")), 1, "h2"))
     story.append(
-        kit.table(
-            [
-                t(N_("Reference")),
-                t(N_("Title")),
-                t(N_("Recipient")),
-                t(N_("Status")),
-                t(N_("Budget")),
-                t(N_("Confirmed")),
-                t(N_("Gap")),
-            ],
-            [
-                (
-                    p.ref,
-                    kit.shorten(p.title(locale), 110),
-                    p.recipient.code,
-                    t(PROJECT_STATUSES.get(p.status, p.status)),
-                    kit.money(p.funding.budget_eur, locale),
-                    kit.money(p.funding.confirmed_eur, locale),
-                    kit.money(p.funding.gap_eur, locale),
-                )
-                for p in ctx.projects
-            ],
+        kit.project_table(
+            ctx.projects,
+            ("ref", "title", "recipient", "status", "budget", "confirmed", "gap"),
             [W * 0.15, W * 0.18, W * 0.13, W * 0.14, W * 0.13, W * 0.14, W * 0.13],
-            right=(4, 5, 6),
-            bold_first=True,
+            locale,
+            t,
+            title_length=110,
         )
     )
 
@@ -451,43 +374,35 @@ def annex(ctx: ReportContext, t) -> list:
                     t(N_("Amount")),
                     t(N_("In EUR")),
                 ],
-                [(pl.project_ref, *_annex_pledge(pl, locale, t)) for pl in pledges],
+                [
+                    (
+                        pl.project_ref,
+                        *_pledge_cells(pl, locale, t, kit.shorten(pl.in_kind, 40) or "–"),
+                    )
+                    for pl in pledges
+                ],
                 [W * 0.15, W * 0.24, W * 0.13, W * 0.16, W * 0.17, W * 0.15],
                 right=(4, 5),
                 bold_first=True,
             )
         )
     else:
-        story.append(kit.para(kit.esc(t(N_("No pledges yet."))), "small"))
+        story.append(kit.plain(t(N_("No pledges yet.")), "small"))
 
     story.append(CondPageBreak(40 * mm))
     story.append(kit.heading(t(N_("C. Donors")), 1, "h2"))
     if ctx.totals.by_donor:
         story.append(
-            kit.table(
-                [
-                    t(N_("Donor")),
-                    t(N_("Projects")),
-                    t(N_("Pledged")),
-                    t(N_("Confirmed")),
-                    t(N_("Disbursed")),
-                ],
-                [
-                    (
-                        f"{d.donor.name(locale)} ({d.donor.code})",
-                        kit.number(d.projects, locale),
-                        kit.money(d.pledged_eur, locale),
-                        kit.money(d.confirmed_eur, locale),
-                        kit.money(d.disbursed_eur, locale),
-                    )
-                    for d in ctx.totals.by_donor
-                ],
+            kit.donor_table(
+                ctx.totals.by_donor,
                 [W * 0.40, W * 0.12, W * 0.16, W * 0.16, W * 0.16],
-                right=(1, 2, 3, 4),
+                locale,
+                t,
+                with_code=True,
             )
         )
     else:
-        story.append(kit.para(kit.esc(t(N_("No pledges yet."))), "small"))
+        story.append(kit.plain(t(N_("No pledges yet.")), "small"))
 
     offers = [o for o in ctx.offers if o.status in ("open", "matched")]
     story.append(CondPageBreak(40 * mm))
@@ -506,13 +421,11 @@ def annex(ctx: ReportContext, t) -> list:
                 [
                     (
                         o.organisation.name(locale),
-                        t(CATEGORIES.get(o.category, o.category)),
+                        kit.label_of(t, CATEGORIES, o.category),
                         kit.shorten(o.description, 200)
                         + (f" ({kit.number(o.quantity, locale)})" if o.quantity else ""),
-                        t(OFFER_STATUSES.get(o.status, o.status)),
-                        kit.money(o.value_amount, locale, o.value_currency or "EUR")
-                        if o.value_amount is not None
-                        else "–",
+                        kit.label_of(t, OFFER_STATUSES, o.status),
+                        kit.money(o.value_amount, locale, o.value_currency or "EUR"),
                         kit.date(o.valid_until, locale),
                     )
                     for o in offers
@@ -522,24 +435,8 @@ def annex(ctx: ReportContext, t) -> list:
             )
         )
     else:
-        story.append(kit.para(kit.esc(t(N_("None recorded."))), "small"))
+        story.append(kit.plain(t(N_("None recorded.")), "small"))
     return story
-
-
-def _annex_pledge(pl, locale: str, t) -> tuple:
-    amount = (
-        kit.money(pl.amount, locale, pl.currency or "EUR")
-        if pl.amount is not None
-        else (kit.shorten(pl.in_kind, 40) or "–")
-    )
-    eur = kit.money(pl.amount_eur, locale) if pl.amount_eur is not None else "–"
-    return (
-        pl.donor.name(locale),
-        kit.date(pl.date, locale),
-        t(PLEDGE_STATUSES.get(pl.status, pl.status)),
-        amount,
-        eur,
-    )
 
 
 # --- the format --------------------------------------------------------------
@@ -553,7 +450,7 @@ def render(ctx: ReportContext, out: BinaryIO, options: dict[str, Any]) -> None:
     doc = kit.ReportDoc(
         out,
         title=title,
-        subtitle=f"{t(N_('Tallinn Mechanism'))} · {kit.timestamp(ctx.generated_at, locale)}",
+        subtitle=kit.report_subtitle(t, ctx.generated_at, locale),
         tlp=ctx.tlp,
         locale=locale,
         author=requester_text(ctx),

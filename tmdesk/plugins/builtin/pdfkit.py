@@ -55,8 +55,22 @@ from reportlab.platypus import (
 )
 
 from tmdesk.core.i18n import N_
-from tmdesk.core.reporting import FundingView
-from tmdesk.core.vocab import TLP_COLOURS
+from tmdesk.core.reporting import (
+    DonorTotals,
+    FundingView,
+    PledgeView,
+    ProjectView,
+    Requester,
+    Totals,
+    UpdateView,
+)
+from tmdesk.core.vocab import (
+    FUNDING_STATES,
+    PRIORITIES,
+    PROJECT_STATUSES,
+    TLP_COLOURS,
+    TLP_DESCRIPTIONS,
+)
 
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
@@ -361,103 +375,39 @@ def styles() -> dict[str, ParagraphStyle]:
         "body", fontName=FONT, fontSize=9.5, leading=13, textColor=INK, spaceAfter=4
     )
 
-    def make(name: str, **kw: Any) -> ParagraphStyle:
-        return ParagraphStyle(name, parent=base, **kw)
+    def bold(size: float, leading: float, colour: Any = INK, **kw: Any) -> dict[str, Any]:
+        return {
+            "fontName": FONT_BOLD,
+            "fontSize": size,
+            "leading": leading,
+            "textColor": colour,
+            **kw,
+        }
 
+    head = bold(7.5, 9.5, colors.white, spaceAfter=0, splitLongWords=0)
+    derived: dict[str, dict[str, Any]] = {
+        "small": {"fontSize": 8, "leading": 10.5, "textColor": MUTED},
+        "cell": {"fontSize": 8, "leading": 10, "spaceAfter": 0},
+        "cell_bold": bold(8, 10, spaceAfter=0),
+        "cell_right": {"fontSize": 8, "leading": 10, "spaceAfter": 0, "alignment": TA_RIGHT},
+        "head_cell": head,
+        "head_cell_right": {**head, "alignment": TA_RIGHT},
+        "cover_kicker": bold(11, 14, MUTED, spaceAfter=6),
+        "cover_title": bold(28, 34, ACCENT, spaceAfter=10),
+        "cover_subtitle": {"fontSize": 14, "leading": 19, "textColor": INK, "spaceAfter": 18},
+        "h1": bold(18, 23, ACCENT, spaceBefore=0, spaceAfter=10),
+        "h2": bold(13, 17, ACCENT, spaceBefore=10, spaceAfter=6),
+        "h3": bold(10.5, 14, INK, spaceBefore=8, spaceAfter=4),
+        "project_ref": bold(10, 13, MUTED, spaceAfter=2),
+        "figure": bold(15, 19, ACCENT, alignment=TA_LEFT, spaceAfter=0),
+        "figure_label": {"fontSize": 7.5, "leading": 9.5, "textColor": MUTED, "spaceAfter": 0},
+        "toc0": bold(10.5, 15, spaceBefore=4),
+        "toc1": {"fontSize": 8.5, "leading": 11, "leftIndent": 14, "firstLineIndent": 0},
+        "centre": {"alignment": TA_CENTER},
+    }
     return {
         "body": base,
-        "small": make("small", fontSize=8, leading=10.5, textColor=MUTED),
-        "cell": make("cell", fontSize=8, leading=10, spaceAfter=0),
-        "cell_bold": make("cell_bold", fontName=FONT_BOLD, fontSize=8, leading=10, spaceAfter=0),
-        "cell_right": make("cell_right", fontSize=8, leading=10, spaceAfter=0, alignment=TA_RIGHT),
-        "head_cell": make(
-            "head_cell",
-            fontName=FONT_BOLD,
-            fontSize=7.5,
-            leading=9.5,
-            spaceAfter=0,
-            textColor=colors.white,
-            splitLongWords=0,
-        ),
-        "head_cell_right": make(
-            "head_cell_right",
-            fontName=FONT_BOLD,
-            fontSize=7.5,
-            leading=9.5,
-            spaceAfter=0,
-            textColor=colors.white,
-            alignment=TA_RIGHT,
-            splitLongWords=0,
-        ),
-        "cover_kicker": make(
-            "cover_kicker",
-            fontName=FONT_BOLD,
-            fontSize=11,
-            leading=14,
-            textColor=MUTED,
-            spaceAfter=6,
-        ),
-        "cover_title": make(
-            "cover_title",
-            fontName=FONT_BOLD,
-            fontSize=28,
-            leading=34,
-            textColor=ACCENT,
-            spaceAfter=10,
-        ),
-        "cover_subtitle": make(
-            "cover_subtitle", fontSize=14, leading=19, textColor=INK, spaceAfter=18
-        ),
-        "h1": make(
-            "h1",
-            fontName=FONT_BOLD,
-            fontSize=18,
-            leading=23,
-            textColor=ACCENT,
-            spaceBefore=0,
-            spaceAfter=10,
-        ),
-        "h2": make(
-            "h2",
-            fontName=FONT_BOLD,
-            fontSize=13,
-            leading=17,
-            textColor=ACCENT,
-            spaceBefore=10,
-            spaceAfter=6,
-        ),
-        "h3": make(
-            "h3",
-            fontName=FONT_BOLD,
-            fontSize=10.5,
-            leading=14,
-            textColor=INK,
-            spaceBefore=8,
-            spaceAfter=4,
-        ),
-        "project_ref": make(
-            "project_ref",
-            fontName=FONT_BOLD,
-            fontSize=10,
-            leading=13,
-            textColor=MUTED,
-            spaceAfter=2,
-        ),
-        "figure": make(
-            "figure",
-            fontName=FONT_BOLD,
-            fontSize=15,
-            leading=19,
-            textColor=ACCENT,
-            alignment=TA_LEFT,
-            spaceAfter=0,
-        ),
-        "figure_label": make(
-            "figure_label", fontSize=7.5, leading=9.5, textColor=MUTED, spaceAfter=0
-        ),
-        "toc0": make("toc0", fontName=FONT_BOLD, fontSize=10.5, leading=15, spaceBefore=4),
-        "toc1": make("toc1", fontSize=8.5, leading=11, leftIndent=14, firstLineIndent=0),
-        "centre": make("centre", alignment=TA_CENTER),
+        **{name: ParagraphStyle(name, parent=base, **kw) for name, kw in derived.items()},
     }
 
 
@@ -474,7 +424,15 @@ def _layout_only(canvas) -> bool:
     return getattr(canvas, "layout_only", False)
 
 
-class KitParagraph(Paragraph):
+class _SkipsLayoutPass:
+    """Mixin for a reportlab flowable: ``drawOn`` does nothing in the layout pass."""
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 - reportlab's name
+        if not _layout_only(canvas):
+            super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+
+
+class KitParagraph(_SkipsLayoutPass, Paragraph):
     """A Paragraph that is not drawn in the layout pass (splits keep the class).
 
     It also remembers its last wrap: the same paragraph is wrapped again and
@@ -494,12 +452,8 @@ class KitParagraph(Paragraph):
         self._kit_wrap = (availWidth, result)
         return result
 
-    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 - reportlab's name
-        if not _layout_only(canvas):
-            super().drawOn(canvas, x, y, _sW)
 
-
-class KitTable(Table):
+class KitTable(_SkipsLayoutPass, Table):
     """A Table that is not drawn in the layout pass (splits keep the class).
 
     Like :class:`KitParagraph` it remembers its last wrap. A long table only
@@ -528,17 +482,9 @@ class KitTable(Table):
         super()._calc(availWidth, availHeight)
         self._kit_measured = (availWidth, availHeight)
 
-    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802
-        if not _layout_only(canvas):
-            super().drawOn(canvas, x, y, _sW)
 
-
-class KitDrawing(Drawing):
+class KitDrawing(_SkipsLayoutPass, Drawing):
     """A chart that is not drawn in the layout pass."""
-
-    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802
-        if not _layout_only(canvas):
-            super().drawOn(canvas, x, y, _sW)
 
 
 class Label(Flowable):
@@ -586,18 +532,22 @@ def para(text_markup: str, style: str = "body") -> Flowable:
     return KitParagraph(text_markup, st)
 
 
-class Bookmark(Flowable):
-    """An invisible outline (and ToC) entry: a section that has no printed heading."""
-
-    def __init__(self, text: str, level: int = 0, toc: bool = True) -> None:
-        super().__init__()
-        self.outline = (level, clean(text), toc)
+class Invisible(Flowable):
+    """A flowable that takes no room and draws nothing (it marks a place in the story)."""
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         return 0, 0
 
     def draw(self) -> None:
         pass
+
+
+class Bookmark(Invisible):
+    """An invisible outline (and ToC) entry: a section that has no printed heading."""
+
+    def __init__(self, text: str, level: int = 0, toc: bool = True) -> None:
+        super().__init__()
+        self.outline = (level, clean(text), toc)
 
 
 def heading(
@@ -1049,7 +999,7 @@ def bar_chart(
 # --- the document -----------------------------------------------------------
 
 
-class PageCount(Flowable):
+class PageCount(Invisible):
     """Counts the pages of a build so the next pass can print "page X of Y".
 
     It is an *indexing* flowable: ``multiBuild`` keeps building until it is
@@ -1076,12 +1026,6 @@ class PageCount(Flowable):
         pass
 
     def notify(self, kind: str, stuff: Any) -> None:
-        pass
-
-    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        return 0, 0
-
-    def draw(self) -> None:
         pass
 
 
@@ -1326,6 +1270,192 @@ class Contents(Flowable):
 def toc(locale: str) -> Contents:
     """A table of contents in the house style (levels 0 and 1)."""
     return Contents()
+
+
+# --- blocks the built-in reports share ----------------------------------------
+
+#: What the amounts of a report mean (printed under its figures).
+AMOUNTS_NOTE = N_(
+    "Amounts are in euros at the desk's exchange rates. Funding counts confirmed, "
+    "disbursed and delivered pledges; the gap is what the budget still lacks."
+)
+
+
+def plain(text: str, style: str = "body") -> Flowable:
+    """A paragraph of plain (user or label) text: :func:`para` of :func:`esc`."""
+    return para(esc(text), style)
+
+
+def label_of(t: Callable[[str], str], vocabulary: dict[str, str], code: str) -> str:
+    """The translated label of ``code`` in a vocabulary (the code itself if unknown)."""
+    return t(vocabulary.get(code, code))
+
+
+def cover_head(
+    t: Callable[[str], str], title: str, subtitle: str, tlp: str, tlp_size: float = 16
+) -> list[Flowable]:
+    """The top of a cover: "Tallinn Mechanism", the title, a subtitle (all plain
+    text) and the TLP label with its meaning."""
+    return [
+        plain(t(N_("Tallinn Mechanism")), "cover_kicker"),
+        heading(title, 0, "cover_title", toc=False),
+        plain(subtitle, "cover_subtitle"),
+        TLPBox(tlp, t(TLP_DESCRIPTIONS.get(tlp, "")), size=tlp_size),
+    ]
+
+
+def report_subtitle(t: Callable[[str], str], generated_at: dt.datetime, locale: str) -> str:
+    """The page header's second line: "Tallinn Mechanism · 22 Nov 2026, 19:12 UTC"."""
+    return f"{t(N_('Tallinn Mechanism'))} · {timestamp(generated_at, locale)}"
+
+
+def requester_text(requester: Requester | None, locale: str) -> str:
+    """Who asked for the report: "name (organisation) · email", or "tmdesk"."""
+    if requester is None:
+        return "tmdesk"
+    name = requester.name or requester.email
+    return f"{name} ({requester.organisation.name(locale)}) · {requester.email}"
+
+
+def totals_figures(totals: Totals, locale: str, t: Callable[[str], str]) -> Table:
+    """The six key figures of a selection: projects, budget, pledged, confirmed,
+    disbursed, gap."""
+    return figures(
+        [
+            (t(N_("Projects")), number(totals.projects, locale)),
+            (t(N_("Total budget")), money(totals.budget_eur, locale)),
+            (t(N_("Pledged")), money(totals.pledged_eur, locale)),
+            (t(N_("Confirmed")), money(totals.confirmed_eur, locale)),
+            (t(N_("Disbursed")), money(totals.disbursed_eur, locale)),
+            (t(N_("Gap")), money(totals.gap_eur, locale)),
+        ]
+    )
+
+
+def in_kind_text(pledge: PledgeView) -> str:
+    """What a pledge gives in kind, with its quantity: "200 × Starlink terminal"."""
+    what = pledge.in_kind or ""
+    return f"{pledge.in_kind_quantity} × {what}" if what and pledge.in_kind_quantity else what
+
+
+def update_byline(update: UpdateView, t: Callable[[str], str]) -> str:
+    """Markup that follows an update's heading: " · Progress 40% · author"."""
+    line = ""
+    if update.progress is not None:
+        line += f" · {esc(t(N_('Progress')))} {update.progress}%"
+    return line + f" · {esc(update.author)}"
+
+
+#: The columns :func:`project_table` can show: header label, the cell of a
+#: project (given the locale and the translator), right-aligned or not.
+PROJECT_COLUMNS: dict[str, tuple[str, Callable[..., str], bool]] = {
+    "ref": (N_("Reference"), lambda p, locale, t: p.ref, False),
+    "recipient": (N_("Recipient"), lambda p, locale, t: p.recipient.code, False),
+    "status": (
+        N_("Status"),
+        lambda p, locale, t: label_of(t, PROJECT_STATUSES, p.status),
+        False,
+    ),
+    "funding_state": (
+        N_("Funding state"),
+        lambda p, locale, t: label_of(t, FUNDING_STATES, p.funding.state),
+        False,
+    ),
+    "priority": (N_("Priority"), lambda p, locale, t: label_of(t, PRIORITIES, p.priority), False),
+    "budget": (N_("Budget"), lambda p, locale, t: money(p.funding.budget_eur, locale), True),
+    "confirmed": (
+        N_("Confirmed"),
+        lambda p, locale, t: money(p.funding.confirmed_eur, locale),
+        True,
+    ),
+    "gap": (N_("Gap"), lambda p, locale, t: money(p.funding.gap_eur, locale), True),
+}
+
+
+#: The money series :func:`donor_chart` can show, by name.
+DONOR_SERIES: dict[str, str] = {
+    "pledged": N_("Pledged"),
+    "confirmed": N_("Confirmed"),
+    "disbursed": N_("Disbursed"),
+}
+
+
+def donor_chart(
+    donors: Sequence[DonorTotals],
+    series: Sequence[str],
+    locale: str,
+    t: Callable[[str], str],
+    **chart_options: Any,
+) -> Drawing:
+    """A bar chart of money per donor, one bar per :data:`DONOR_SERIES` name in
+    ``series`` (``chart_options`` go to :func:`bar_chart`)."""
+    return bar_chart(
+        [d.donor.name(locale) for d in donors],
+        [[getattr(d, f"{name}_eur") for d in donors] for name in series],
+        [t(DONOR_SERIES[name]) for name in series],
+        locale,
+        bar_height=8,
+        **chart_options,
+    )
+
+
+def project_table(
+    projects: Iterable[ProjectView],
+    columns: Sequence[str],
+    widths: Sequence[float],
+    locale: str,
+    t: Callable[[str], str],
+    *,
+    title_length: int | None = None,
+) -> Table:
+    """A table of projects, one row each, reference in bold and money right-aligned.
+
+    ``columns`` names :data:`PROJECT_COLUMNS` plus ``"title"`` (in ``locale``,
+    shortened to ``title_length`` characters when given).
+    """
+
+    def title(p: ProjectView, locale: str, t: Callable[[str], str]) -> str:
+        text = p.title(locale)
+        return text if title_length is None else shorten(text, title_length)
+
+    chosen = [(N_("Title"), title, False) if c == "title" else PROJECT_COLUMNS[c] for c in columns]
+    return table(
+        [t(label) for label, _, _ in chosen],
+        [tuple(cell(p, locale, t) for _, cell, _ in chosen) for p in projects],
+        widths,
+        right=tuple(i for i, (_, _, right) in enumerate(chosen) if right),
+        bold_first=True,
+    )
+
+
+def donor_table(
+    donors: Iterable[DonorTotals],
+    widths: Sequence[float],
+    locale: str,
+    t: Callable[[str], str],
+    *,
+    with_code: bool = False,
+    extra: tuple[str, Callable[[DonorTotals], str]] | None = None,
+) -> Table:
+    """Money per donor: projects, pledged, confirmed, disbursed, and an ``extra``
+    column when given (its header label, translated here, and the cell of a donor)."""
+    header = [N_("Donor"), N_("Projects"), N_("Pledged"), N_("Confirmed"), N_("Disbursed")]
+    if extra is not None:
+        header.append(extra[0])
+    rows = []
+    for d in donors:
+        name = d.donor.name(locale)
+        row = [
+            f"{name} ({d.donor.code})" if with_code else name,
+            number(d.projects, locale),
+            money(d.pledged_eur, locale),
+            money(d.confirmed_eur, locale),
+            money(d.disbursed_eur, locale),
+        ]
+        if extra is not None:
+            row.append(extra[1](d))
+        rows.append(tuple(row))
+    return table([t(h) for h in header], rows, widths, right=(1, 2, 3, 4))
 
 
 __all__ = [
