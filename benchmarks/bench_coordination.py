@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _bigdata import CATEGORIES
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -75,16 +77,6 @@ SECTORS = [
     ("for defence", "для оборони"),
     ("for courts", "для судів"),
     ("for schools", "для шкіл"),
-]
-CATEGORIES = [
-    "assessment",
-    "training",
-    "detection",
-    "incident-response",
-    "equipment",
-    "connectivity",
-    "information-sharing",
-    "governance",
 ]
 OBLASTS = ["UA", "UA-63", "UA-46", "UA-51", "UA-30", "UA-32", "UA-12", "UA-23", "UA-65"]
 STATUSES = (

@@ -12,123 +12,64 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import resource
-import subprocess
-import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
-CATEGORIES = [
-    "assessment",
-    "training",
-    "detection",
-    "incident-response",
-    "equipment",
-    "connectivity",
-    "information-sharing",
-    "governance",
-]
+import _bigdata as big
 
 
 def populate(data_dir: Path, count: int) -> None:
-    from tmdesk.core import accounts
-    from tmdesk.core.db import database, open_database
-    from tmdesk.core.models import Pledge, Project, ProjectMember
+    from tmdesk.core.db import database
+    from tmdesk.core.models import Pledge
 
-    accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
-    open_database(data_dir)
-    database.connect(reuse_if_open=True)
+    big.open_data_dir(data_dir, fresh=True)
     rng = random.Random(7)
-    donor_org = accounts.create_organisation(
-        None,
-        {
-            "code": "GB",
-            "kind": "donor",
-            "country": "GB",
-            "name_en": "United Kingdom",
-            "iati_id": "GB-GOV-1",
-        },
-    )
-    recipients = [
-        accounts.create_organisation(
-            None,
-            {
-                "code": f"REC{i}",
-                "kind": "recipient",
-                "country": "UA",
-                "name_en": f"Recipient {i}",
-                "name_uk": f"Отримувач {i}",
-            },
-        )
-        for i in range(20)
-    ]
-    accounts.create_user(None, "donor@bench.example", "GB", "benchmark password 1")
-    author = accounts.create_user(None, "rec@bench.example", "REC0", "benchmark password 1")
-    now = dt.datetime(2026, 6, 1, 12, 0, 0)
+    donor_org = big.organisation("GB", "donor", "GB", "United Kingdom", iati_id="GB-GOV-1")
+    recipients = big.recipients(20, "Recipient {i}", "Отримувач {i}")
+    big.user("donor@bench.example", "GB")
+    author = big.user("rec@bench.example", "REC0")
     with database.atomic():
-        rows = []
-        for i in range(count):
-            start = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(365))
-            rows.append(
-                {
-                    "ref": f"TM-2026-{i + 1:05d}",
-                    "title_en": f"Cyber resilience project {i}",
-                    "title_uk": f"Проєкт кіберстійкості {i}",
-                    "summary_en": "Security operations centre equipment and analyst training. " * 3,
-                    "summary_uk": "Обладнання центру кібербезпеки та навчання аналітиків. " * 3,
-                    "category": rng.choice(CATEGORIES),
-                    "recipient": rng.choice(recipients).id,
-                    "oblast": "UA",
-                    "budget_amount": Decimal(rng.randrange(40_000, 3_000_000)),
-                    "budget_currency": "EUR",
-                    "priority": "high",
-                    "tlp": rng.choice(["CLEAR", "GREEN"]),
-                    "status": rng.choice(["published", "in_implementation", "delivered"]),
-                    "planned_start": start,
-                    "planned_end": start + dt.timedelta(days=rng.randrange(90, 900)),
-                    "created_by": author.id,
-                    "created_at": now,
-                    "updated_at": now,
-                    "submitted_at": now,
-                    "published_at": now,
-                }
-            )
-        for start in range(0, len(rows), 500):
-            Project.insert_many(rows[start : start + 500]).execute()
-        ids = [p.id for p in Project.select(Project.id)]
-        ProjectMember.insert_many([{"project": i, "user": author.id} for i in ids]).execute()
+        rows = big.project_rows(
+            rng,
+            count,
+            [r.id for r in recipients],
+            author.id,
+            titles=lambda i: (f"Cyber resilience project {i}", f"Проєкт кіберстійкості {i}"),
+            summary=(
+                "Security operations centre equipment and analyst training. " * 3,
+                "Обладнання центру кібербезпеки та навчання аналітиків. " * 3,
+            ),
+            ref_digits=5,
+            statuses=["published", "in_implementation", "delivered"],
+            tlps=["CLEAR", "GREEN"],
+        )
+        ids = big.insert_projects(rows, author.id)
         pledges = []
         for pid in ids:
             for _ in range(rng.randrange(1, 3)):
                 pledges.append(
-                    {
-                        "project": pid,
-                        "donor": donor_org.id,
-                        "amount": Decimal(rng.randrange(10_000, 500_000)),
-                        "currency": "GBP",
-                        "status": rng.choice(["offered", "confirmed", "disbursed"]),
-                        "date": dt.date(2026, 3, 1),
-                        "created_by": author.id,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
+                    big.pledge_row(
+                        pid,
+                        donor_org.id,
+                        author.id,
+                        amount=Decimal(rng.randrange(10_000, 500_000)),
+                        currency="GBP",
+                        status=rng.choice(["offered", "confirmed", "disbursed"]),
+                        date=dt.date(2026, 3, 1),
+                    )
                 )
-        for start in range(0, len(pledges), 500):
-            Pledge.insert_many(pledges[start : start + 500]).execute()
+        big.insert(Pledge, pledges)
     database.close()
 
 
 def export(data_dir: Path, out: Path) -> None:
     from tmdesk.core.catalogue import CatalogueFilters
-    from tmdesk.core.db import database, open_database
     from tmdesk.core.models import User
     from tmdesk.core.reporting import build_context
     from tmdesk.plugins.builtin import iati
 
-    open_database(data_dir)
-    database.connect(reuse_if_open=True)
+    big.open_data_dir(data_dir)
     user = User.get(User.email == "donor@bench.example")
     started = time.perf_counter()
     context = build_context(user, CatalogueFilters(donor="GB"))
@@ -136,7 +77,7 @@ def export(data_dir: Path, out: Path) -> None:
     with out.open("wb") as fh:
         iati.render(context, fh, {"max_tlp": "GREEN"})
     done = time.perf_counter()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = big.peak_rss_mb()
     print(f"activities: {len(context.projects)}")
     print(
         f"context: {built - started:.2f} s, render: {done - built:.2f} s, "
@@ -155,14 +96,7 @@ def main() -> int:
     if args.phase == "export":
         export(args.data_dir, args.data_dir / "iati.xml")
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp)
-        started = time.perf_counter()
-        populate(data_dir, args.projects)
-        print(f"populated {args.projects} projects in {time.perf_counter() - started:.1f} s")
-        return subprocess.call(
-            [sys.executable, __file__, "--phase", "export", "--data-dir", str(data_dir)]
-        )
+    return big.populate_and_run(__file__, "export", args.projects, populate)
 
 
 if __name__ == "__main__":

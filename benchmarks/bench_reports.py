@@ -13,25 +13,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import resource
 import shutil
 import subprocess
-import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
-CATEGORIES = [
-    "assessment",
-    "training",
-    "detection",
-    "incident-response",
-    "equipment",
-    "connectivity",
-    "information-sharing",
-    "governance",
-]
+import _bigdata as big
+
 DONORS = [
     ("CA", "Canada", "Канада"),
     ("DK", "Denmark", "Данія"),
@@ -64,111 +53,53 @@ TITLES = [
 
 
 def populate(data_dir: Path, count: int) -> None:
-    from tmdesk.core import accounts
-    from tmdesk.core.db import database, open_database
-    from tmdesk.core.models import (
-        Engagement,
-        Pledge,
-        Project,
-        ProjectMember,
-        Update,
-    )
+    from tmdesk.core.db import database
+    from tmdesk.core.models import Engagement, Pledge, Update
 
-    accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
-    open_database(data_dir)
-    database.connect(reuse_if_open=True)
+    big.open_data_dir(data_dir, fresh=True)
     rng = random.Random(11)
-    donors = [
-        accounts.create_organisation(
-            None, {"code": code, "kind": "donor", "country": code, "name_en": en, "name_uk": uk}
-        )
-        for code, en, uk in DONORS
-    ]
-    recipients = [
-        accounts.create_organisation(
-            None,
-            {
-                "code": f"REC{i}",
-                "kind": "recipient",
-                "country": "UA",
-                "name_en": f"Recipient ministry {i}",
-                "name_uk": f"Міністерство-отримувач {i}",
-            },
-        )
-        for i in range(12)
-    ]
-    company = accounts.create_organisation(
-        None, {"code": "CYBERCO", "kind": "company", "country": "UA", "name_en": "CyberCo LLC"}
+    donors = [big.organisation(code, "donor", code, en, name_uk=uk) for code, en, uk in DONORS]
+    recipients = big.recipients(12, "Recipient ministry {i}", "Міністерство-отримувач {i}")
+    company = big.organisation("CYBERCO", "company", "UA", "CyberCo LLC")
+    big.organisation(
+        "TMPO", "project_office", "UA", "TM Project Office", name_uk="Проєктний офіс ТМ"
     )
-    accounts.create_organisation(
-        None,
-        {
-            "code": "TMPO",
-            "kind": "project_office",
-            "country": "UA",
-            "name_en": "TM Project Office",
-            "name_uk": "Проєктний офіс ТМ",
-        },
-    )
-    accounts.create_user(
-        None, "officer@bench.example", "TMPO", "benchmark password 1", name="Olena Officer"
-    )
-    author = accounts.create_user(
-        None, "rec@bench.example", "REC0", "benchmark password 1", name="Андрій Коваленко"
-    )
-    now = dt.datetime(2026, 6, 1, 12, 0, 0)
+    big.user("officer@bench.example", "TMPO", name="Olena Officer")
+    author = big.user("rec@bench.example", "REC0", name="Андрій Коваленко")
+    now = big.NOW
     with database.atomic():
-        rows = []
-        for i in range(count):
-            start = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(365))
-            en, uk = TITLES[i % len(TITLES)]
-            rows.append(
-                {
-                    "ref": f"TM-2026-{i + 1:04d}",
-                    "title_en": f"{en} ({i + 1})",
-                    "title_uk": f"{uk} ({i + 1})",
-                    "summary_en": "Security operations centre equipment and analyst training "
-                    "for the recipient's regional offices. " * 4,
-                    "summary_uk": "Обладнання центру кібербезпеки та навчання аналітиків "
-                    "для регіональних підрозділів отримувача. " * 4,
-                    "category": rng.choice(CATEGORIES),
-                    "recipient": rng.choice(recipients).id,
-                    "oblast": rng.choice(["UA", "UA-30", "UA-46", "UA-63", "UA-51"]),
-                    "budget_amount": Decimal(rng.randrange(40_000, 3_000_000)),
-                    "budget_currency": "EUR",
-                    "priority": rng.choice(["critical", "high", "medium", "low"]),
-                    "tlp": rng.choice(["CLEAR", "GREEN", "GREEN", "AMBER"]),
-                    "status": rng.choice(
-                        ["published", "published", "in_implementation", "delivered"]
-                    ),
-                    "planned_start": start,
-                    "planned_end": start + dt.timedelta(days=rng.randrange(90, 900)),
-                    "created_by": author.id,
-                    "created_at": now,
-                    "updated_at": now,
-                    "submitted_at": now,
-                    "published_at": now,
-                }
-            )
-        for start in range(0, len(rows), 500):
-            Project.insert_many(rows[start : start + 500]).execute()
-        ids = [p.id for p in Project.select(Project.id)]
-        ProjectMember.insert_many([{"project": i, "user": author.id} for i in ids]).execute()
+        rows = big.project_rows(
+            rng,
+            count,
+            [r.id for r in recipients],
+            author.id,
+            titles=lambda i: tuple(f"{text} ({i + 1})" for text in TITLES[i % len(TITLES)]),
+            summary=(
+                "Security operations centre equipment and analyst training "
+                "for the recipient's regional offices. " * 4,
+                "Обладнання центру кібербезпеки та навчання аналітиків "
+                "для регіональних підрозділів отримувача. " * 4,
+            ),
+            ref_digits=4,
+            statuses=["published", "published", "in_implementation", "delivered"],
+            tlps=["CLEAR", "GREEN", "GREEN", "AMBER"],
+            oblast=["UA", "UA-30", "UA-46", "UA-63", "UA-51"],
+            priority=["critical", "high", "medium", "low"],
+        )
+        ids = big.insert_projects(rows, author.id)
         pledges, updates, engagements = [], [], []
         for pid in ids:
             for donor in rng.sample(donors, rng.randrange(0, 4)):
                 pledges.append(
-                    {
-                        "project": pid,
-                        "donor": donor.id,
-                        "amount": Decimal(rng.randrange(10_000, 900_000)),
-                        "currency": "EUR",
-                        "status": rng.choice(["offered", "confirmed", "disbursed"]),
-                        "date": dt.date(2026, 3, 1) + dt.timedelta(days=rng.randrange(90)),
-                        "created_by": author.id,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
+                    big.pledge_row(
+                        pid,
+                        donor.id,
+                        author.id,
+                        amount=Decimal(rng.randrange(10_000, 900_000)),
+                        currency="EUR",
+                        status=rng.choice(["offered", "confirmed", "disbursed"]),
+                        date=dt.date(2026, 3, 1) + dt.timedelta(days=rng.randrange(90)),
+                    )
                 )
             if rng.random() < 0.6:
                 updates.append(
@@ -194,19 +125,16 @@ def populate(data_dir: Path, count: int) -> None:
                     }
                 )
         for table, data in ((Pledge, pledges), (Update, updates), (Engagement, engagements)):
-            for start in range(0, len(data), 500):
-                table.insert_many(data[start : start + 500]).execute()
+            big.insert(table, data)
     database.close()
 
 
 def render(data_dir: Path, out: Path) -> None:
-    from tmdesk.core.db import database, open_database
     from tmdesk.core.models import User
     from tmdesk.core.reporting import build_context
     from tmdesk.plugins.builtin import briefing_pack
 
-    open_database(data_dir)
-    database.connect(reuse_if_open=True)
+    big.open_data_dir(data_dir)
     user = User.get(User.email == "officer@bench.example")
     started, cpu = time.perf_counter(), time.process_time()
     context = build_context(user, locale="uk")
@@ -214,7 +142,7 @@ def render(data_dir: Path, out: Path) -> None:
     with out.open("wb") as fh:
         briefing_pack.render(context, fh, {})
     done = time.perf_counter()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = big.peak_rss_mb()
     print(f"projects: {len(context.projects)}, pledges: {sum(1 for _ in context.pledges())}")
     print(
         f"context: {built - started:.2f} s, render: {done - built:.2f} s, "
@@ -241,17 +169,12 @@ def main() -> int:
     if args.phase == "render":
         render(args.data_dir, args.data_dir / "briefing-pack.pdf")
         return 0
-    with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp)
-        started = time.perf_counter()
-        populate(data_dir, args.projects)
-        print(f"populated {args.projects} projects in {time.perf_counter() - started:.1f} s")
-        code = subprocess.call(
-            [sys.executable, __file__, "--phase", "render", "--data-dir", str(data_dir)]
-        )
-        if args.keep and code == 0:
+
+    def keep(data_dir: Path) -> None:
+        if args.keep:
             shutil.copy(data_dir / "briefing-pack.pdf", args.keep)
-        return code
+
+    return big.populate_and_run(__file__, "render", args.projects, populate, keep=keep)
 
 
 if __name__ == "__main__":
