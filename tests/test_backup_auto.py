@@ -245,7 +245,7 @@ class StepClock:
             return now
 
 
-def wait_for(predicate, timeout: float = 10.0) -> bool:
+def wait_for(predicate, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -268,7 +268,7 @@ def test_scheduler_makes_one_at_start_and_stops_cleanly(data_dir, source):
         started = time.monotonic()
         scheduler.stop()
     assert not scheduler.running
-    assert time.monotonic() - started < 2  # the hourly wait is cut short by the Event
+    assert time.monotonic() - started < 10  # the hourly wait is cut short by the Event
     assert scheduler.last_backup is not None and scheduler.last_error is None
     assert not list((data_dir / "backups").glob("*.part"))
 
@@ -357,7 +357,7 @@ def test_serve_and_desktop_launch_make_a_backup_at_start(tmp_path, args):
     data = Path(env["TMDESK_DATA_DIR"])
     proc, _url = start_desktop(env, args)
     try:
-        assert wait_for(lambda: len(auto_names(data)) == 1, timeout=20), os.listdir(data)
+        assert wait_for(lambda: len(auto_names(data)) == 1, timeout=60), os.listdir(data)
     finally:
         stop(proc)
     assert proc.returncode == 0
