@@ -38,8 +38,8 @@ from tmdesk.core.visibility import visible_projects
 from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
 from tmdesk.paths import backups_dir
 from tmdesk.web import login_manager
-from tmdesk.web.auth import _apply_errors, fresh_enough
-from tmdesk.web.common import acting_user, flash_error, locale_code
+from tmdesk.web.auth import fresh_enough
+from tmdesk.web.common import acting_user, apply_errors, flash_error, locale_code
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ def organisation_new():
         try:
             org = accounts.create_organisation(acting_user(), form.data_for_core())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             flash(gettext("The organisation %(code)s is created.", code=org.code), "success")
             return redirect(url_for("admin.organisations"))
@@ -215,7 +215,7 @@ def organisation_edit(org_id: int):
         try:
             accounts.update_organisation(acting_user(), org, form.data_for_core())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             flash(gettext("The organisation %(code)s is saved.", code=org.code), "success")
             return redirect(url_for("admin.organisations"))
@@ -278,7 +278,7 @@ def user_new():
                 is_admin=bool(form.is_admin.data),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             flash(gettext("The account %(email)s is created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
@@ -327,7 +327,7 @@ def user_password(user_id: int):
         try:
             accounts.set_password(acting_user(), user, form.password.data or "")
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             flash(
                 gettext(
@@ -503,7 +503,7 @@ def rate_edit(currency: str):
         try:
             saved = rates.set_exchange_rate(acting_user(), currency, form.rate.data or "")
         except ValidationError as exc:
-            _apply_errors(form, exc, {"currency": "rate"})
+            apply_errors(form, exc, {"currency": "rate"})
         else:
             flash(
                 gettext(

@@ -35,7 +35,7 @@ from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import ApiToken, Organisation
 from tmdesk.core.vocab import ORG_KINDS
 from tmdesk.web import LANGUAGES
-from tmdesk.web.common import acting_user, field_errors
+from tmdesk.web.common import acting_user, apply_errors, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -94,23 +94,6 @@ class LanguageForm(FlaskForm):
     remember = BooleanField(default=True)
 
 
-def _apply_errors(form: FlaskForm, exc: ValidationError, mapping: dict[str, str] | None = None):
-    """Attach core validation messages to the form's fields (unknown ones to the form)."""
-    for name, message in field_errors(exc).items():
-        field = getattr(form, (mapping or {}).get(name, name), None)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            flash(message, "error")
-
-
-def _safe_next(target: str | None) -> str:
-    """Only local paths are followed after login (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("projects.home")
-
-
 def _now() -> float:
     """The clock freshness is measured with (tests move it)."""
     return time.time()
@@ -150,7 +133,7 @@ def login():
             session.permanent = True  # cleared above; the cookie carries its expiry
             login_user(user)
             mark_fresh()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         form.password.errors = [
             gettext(
                 "That e-mail and password do not match an active account, or the account "
@@ -171,7 +154,7 @@ def confirm_password():
         if accounts.authenticate(user.email, form.password.data) is not None:
             confirm_login()
             mark_fresh()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         form.password.errors = [
             gettext(
                 "That password is not right, or the account must wait a moment after several "
@@ -238,7 +221,7 @@ def setup():
                     is_admin=True,
                 )
         except ValidationError as exc:
-            _apply_errors(
+            apply_errors(
                 form,
                 exc,
                 {
@@ -266,7 +249,7 @@ def language():
         if user is not None:
             user.locale = form.lang.data
             user.save(only=["locale"])
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -284,7 +267,7 @@ def profile():
                 try:
                     accounts.set_password(user, user, password_form.new.data)
                 except ValidationError as exc:
-                    _apply_errors(password_form, exc, {"password": "new"})  # nosec B105: maps the core's field name to the form's, not a password
+                    apply_errors(password_form, exc, {"password": "new"})  # nosec B105: maps the core's field name to the form's, not a password
                 else:
                     login_user(user)  # the session id changed with the password
                     flash(gettext("Your password is changed."), "success")

@@ -1,14 +1,17 @@
-"""Small helpers every blueprint uses: the acting user, 404-for-hidden, core messages."""
+"""Small helpers every blueprint uses: the acting user, 404-for-hidden, core
+messages, and the house way of handling a form's POST."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import abort, flash, g, request
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from tmdesk.core.errors import DomainError, ValidationError
 from tmdesk.core.models import Project, User
@@ -78,6 +81,65 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
 
 def flash_error(exc: DomainError) -> None:
     flash(error_text(exc), "error")
+
+
+def apply_errors(
+    form: FlaskForm, exc: ValidationError, mapping: dict[str, str] | None = None
+) -> None:
+    """Tie the core's messages to the form's fields (``mapping``: core field name
+    to form field name where they differ); a message for no field is flashed."""
+    for name, message in field_errors(exc).items():
+        field = getattr(form, (mapping or {}).get(name, name), None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a local path, else the start page (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("projects.home")
+
+
+def form_status() -> int:
+    """The status of a page that shows a form: 400 when a POST comes back to it
+    (the form did not go through), 200 on a GET."""
+    return 400 if request.method == "POST" else 200
+
+
+T = TypeVar("T")
+
+
+def form_page(
+    form: FlaskForm,
+    action: Callable[[], T],
+    success: str | Callable[[T], str],
+    target: str | Callable[[T], str],
+    template: str,
+    *,
+    mapping: dict[str, str] | None = None,
+    code: int = 302,
+    **context: Any,
+) -> Response | tuple[str, int]:
+    """A page with one form, the house way.
+
+    When the form is posted and valid, run the core write ``action()``; on
+    success flash ``success`` and redirect to ``target`` (each may be computed
+    from the action's result). Otherwise show ``template`` with ``form`` and
+    ``context``: on a GET with 200, after a refused POST with 400 and the
+    core's ValidationError tied to the form's fields (see :func:`apply_errors`).
+    """
+    if form.validate_on_submit():
+        try:
+            result = action()
+        except ValidationError as exc:
+            apply_errors(form, exc, mapping)
+        else:
+            flash(success(result) if callable(success) else success, "success")
+            return redirect(target(result) if callable(target) else target, code)
+    return render_template(template, form=form, **context), form_status()
 
 
 def require(predicate: Callable[[User], bool]) -> Callable:

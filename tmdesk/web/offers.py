@@ -34,8 +34,15 @@ from tmdesk.core.visibility import (
     visible_projects,
 )
 from tmdesk.core.vocab import CATEGORIES, OFFER_STATUSES
-from tmdesk.web.auth import _apply_errors
-from tmdesk.web.common import acting_user, flash_error, locale_code, project_or_404, require
+from tmdesk.web.common import (
+    acting_user,
+    apply_errors,
+    flash_error,
+    form_page,
+    locale_code,
+    project_or_404,
+    require,
+)
 from tmdesk.web.pledges import back_to, currency_choices, project_url
 
 bp = Blueprint("offers", __name__)
@@ -245,18 +252,16 @@ def new():
     user = acting_user()
     officer = is_officer(user)
     form = _offer_form(officer)
-    if form.validate_on_submit():
-        try:
-            offer = core_offers.create_offer(
-                user, form.data_for_core(), org_code=form.organisation.data if officer else None
-            )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            flash(gettext("The offer is recorded."), "success")
-            return redirect(url_for("offers.detail", offer_id=offer.id))
-    status = 400 if request.method == "POST" else 200
-    return render_template("offers/form.html", form=form, offer=None), status
+    return form_page(
+        form,
+        lambda: core_offers.create_offer(
+            user, form.data_for_core(), org_code=form.organisation.data if officer else None
+        ),
+        gettext("The offer is recorded."),
+        lambda offer: url_for("offers.detail", offer_id=offer.id),
+        "offers/form.html",
+        offer=None,
+    )
 
 
 @bp.get("/offers/<int:offer_id>")
@@ -300,16 +305,14 @@ def edit(offer_id: int):
         )
     else:
         form = _offer_form(False)
-    if form.validate_on_submit():
-        try:
-            core_offers.update_offer(user, offer, form.data_for_core())
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            flash(gettext("The offer is saved."), "success")
-            return redirect(url_for("offers.detail", offer_id=offer.id))
-    status = 400 if request.method == "POST" else 200
-    return render_template("offers/form.html", form=form, offer=offer), status
+    return form_page(
+        form,
+        lambda: core_offers.update_offer(user, offer, form.data_for_core()),
+        gettext("The offer is saved."),
+        url_for("offers.detail", offer_id=offer.id),
+        "offers/form.html",
+        offer=offer,
+    )
 
 
 @bp.post("/offers/<int:offer_id>/links")
@@ -336,7 +339,7 @@ def link(offer_id: int):
     try:
         core_offers.link_offer(user, offer, project, form.note.data or "")
     except ValidationError as exc:
-        _apply_errors(form, exc)
+        apply_errors(form, exc)
         return _render_detail(offer, form, 400)
     flash(gettext("The offer is linked to %(ref)s.", ref=project.ref), "success")
     return redirect(back_to(url_for("offers.detail", offer_id=offer.id)))
@@ -394,20 +397,17 @@ def engagement_new(ref: str):
     if not can_manage_engagements(user):
         abort(403)
     form = _engagement_form(True)
-    if form.validate_on_submit():
-        try:
-            core_offers.create_engagement(
-                user, project, form.company.data or "", form.data_for_core()
-            )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            flash(gettext("The engagement is recorded."), "success")
-            return redirect(project_url(project))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "offers/engagement_form.html", form=form, project=project, engagement=None
-    ), status
+    return form_page(
+        form,
+        lambda: core_offers.create_engagement(
+            user, project, form.company.data or "", form.data_for_core()
+        ),
+        gettext("The engagement is recorded."),
+        project_url(project),
+        "offers/engagement_form.html",
+        project=project,
+        engagement=None,
+    )
 
 
 @bp.route("/engagements/<int:engagement_id>/edit", methods=["GET", "POST"])
@@ -431,18 +431,15 @@ def engagement_edit(engagement_id: int):
         )
     else:
         form = _engagement_form(False)
-    if form.validate_on_submit():
-        try:
-            core_offers.update_engagement(user, engagement, form.data_for_core())
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            flash(gettext("The engagement is saved."), "success")
-            return redirect(project_url(engagement.project))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "offers/engagement_form.html", form=form, project=engagement.project, engagement=engagement
-    ), status
+    return form_page(
+        form,
+        lambda: core_offers.update_engagement(user, engagement, form.data_for_core()),
+        gettext("The engagement is saved."),
+        project_url(engagement.project),
+        "offers/engagement_form.html",
+        project=engagement.project,
+        engagement=engagement,
+    )
 
 
 @bp.post("/engagements/<int:engagement_id>/delete")

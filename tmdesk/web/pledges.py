@@ -36,8 +36,17 @@ from tmdesk.core.models import Offer, Organisation, Pledge, Project
 from tmdesk.core.permissions import can_manage_pledge, can_pledge
 from tmdesk.core.visibility import can_see, is_officer, visible_offers, visible_projects
 from tmdesk.core.vocab import CURRENCIES, PLEDGE_STATUSES
-from tmdesk.web.auth import _apply_errors, _safe_next
-from tmdesk.web.common import acting_user, flash_error, project_or_404, require, tr
+from tmdesk.web.common import (
+    acting_user,
+    apply_errors,
+    flash_error,
+    form_page,
+    form_status,
+    project_or_404,
+    require,
+    safe_next,
+    tr,
+)
 
 bp = Blueprint("pledges", __name__)
 
@@ -55,7 +64,7 @@ def project_url(project: Project) -> str:
 def back_to(default: str) -> str:
     """Where to go after a POST: a local ``next`` from the form, else ``default``."""
     target = request.form.get("next") or request.args.get("next")
-    return _safe_next(target) if target else default
+    return safe_next(target) if target else default
 
 
 # --- forms ----------------------------------------------------------------
@@ -171,13 +180,12 @@ def new(ref: str):
                 offer=offer,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except TransitionError as exc:
             flash_error(exc)
         else:
             flash(gettext("The pledge is recorded."), "success")
             return redirect(project_url(project))
-    status = 400 if request.method == "POST" else 200
     return render_template(
         "pledges/form.html",
         form=form,
@@ -185,7 +193,7 @@ def new(ref: str):
         pledge=None,
         offer=offer,
         warnings=[tr(w.message, **w.params) for w in warnings],
-    ), status
+    ), form_status()
 
 
 @bp.route("/pledges/<int:pledge_id>/edit", methods=["GET", "POST"])
@@ -212,18 +220,16 @@ def edit(pledge_id: int):
         )
     else:
         form = _pledge_form(False)
-    if form.validate_on_submit():
-        try:
-            core_pledges.update_pledge(user, pledge, form.data_for_core())
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            flash(gettext("The pledge is saved."), "success")
-            return redirect(project_url(project))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "pledges/form.html", form=form, project=project, pledge=pledge, offer=None
-    ), status
+    return form_page(
+        form,
+        lambda: core_pledges.update_pledge(user, pledge, form.data_for_core()),
+        gettext("The pledge is saved."),
+        project_url(project),
+        "pledges/form.html",
+        project=project,
+        pledge=pledge,
+        offer=None,
+    )
 
 
 @bp.post("/pledges/<int:pledge_id>/transition")
