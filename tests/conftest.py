@@ -188,3 +188,15 @@ WORKFLOW_PATHS: dict[str, list[tuple[str, str]]] = {
     ],
     "withdrawn": [("withdraw", "recipient")],
 }
+
+
+def approve_plugin_files(data_dir) -> dict[str, str]:
+    """Approve every file now in ``data_dir/plugins`` (as an administrator at the
+    command line would), so the app and the CLI run them; the database must be open."""
+    from tmdesk.core.plugin_approvals import approve
+    from tmdesk.plugins.manager import current_hashes
+
+    hashes = current_hashes(data_dir)
+    for name, digest in hashes.items():
+        approve(None, name, digest)
+    return hashes

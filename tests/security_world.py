@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tmdesk import paths
-from tmdesk.core import accounts, offers, pledges, projects, updates
+from tmdesk.core import accounts, offers, pledges, plugin_approvals, projects, updates
 from tmdesk.core.db import DATABASE_FILENAME, database, open_database
 from tmdesk.core.models import (
     ALL_MODELS,
@@ -164,6 +164,12 @@ def _walk(users: dict[str, User], project: Project, state: str) -> Project:
     return Project.get_by_id(project.id)
 
 
+#: Harmless plugin files (no hooks) for the Plugins page's approve and revoke.
+PENDING_PLUGIN = "# a partner's plugin, not yet approved\n"
+APPROVED_PLUGIN = "# a partner's plugin, approved\n"
+PENDING_SHA256 = hashlib.sha256(PENDING_PLUGIN.encode()).hexdigest()
+
+
 def _build(data_dir: Path, with_matrix: bool) -> World:
     world = World()
     users: dict[str, User] = {}
@@ -179,6 +185,14 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
         world.users[role] = user.id
         world.tokens[role] = accounts.create_token(None, user, "tests")[1]
     docs = paths.documents_dir(data_dir)
+    # Plugin files: one awaiting approval, one approved (the Plugins page's actions).
+    plugins_dir = paths.plugins_dir(data_dir)
+    plugins_dir.mkdir(parents=True, exist_ok=True)
+    (plugins_dir / "pending.py").write_text(PENDING_PLUGIN, encoding="utf-8")
+    (plugins_dir / "approved.py").write_text(APPROVED_PLUGIN, encoding="utf-8")
+    plugin_approvals.approve(
+        users["admin"], "approved.py", hashlib.sha256(APPROVED_PLUGIN.encode()).hexdigest()
+    )
 
     # The project every role may see: published, TLP:GREEN, with one of everything.
     pub = _walk(users, _draft(users["recipient"], title_en="Public grid monitoring"), "published")

@@ -37,6 +37,7 @@ from tests.security_world import (
     LOGGED_IN,
     ORGS,
     PASSWORD,
+    PENDING_SHA256,
     ROLES,
     STATES,
     TLPS,
@@ -150,6 +151,14 @@ ACCESS: dict[str, Rule] = {
         effect="status",
     ),
     "/reports/plugins": Rule({"GET": ADMIN}),
+    "/reports/plugins/approve": Rule(
+        {"POST": ADMIN}, data=lambda w, r: {"file_name": "pending.py", "sha256": PENDING_SHA256}
+    ),
+    "/reports/plugins/revoke": Rule(
+        {"POST": ADMIN}, data=lambda w, r: {"file_name": "approved.py"}
+    ),
+    # Loading the plugins again changes what runs, not the database.
+    "/reports/plugins/reload": Rule({"POST": ADMIN}, effect="status"),
     # --- projects
     "/projects/new": Rule({"GET": RECIPIENTS, "POST": RECIPIENTS}, data=lambda w, r: PROJECT_FORM),
     "/projects/<ref>": Rule({"GET": ALL}, args=_pub, scope="project"),

@@ -278,9 +278,25 @@ def demo_report_plugins_and_serve(exe: Path, tmp_path: Path) -> str | None:
     finally:
         assert stop(proc) == 0
 
-    # a partner's plugin file dropped into the plugins folder appears after a restart
+    # a partner's plugin file dropped into the plugins folder waits for approval, then
+    # runs after a restart
     (data / "plugins").mkdir(exist_ok=True)
     (data / "plugins" / "exe_drop_in.py").write_text(PLUGIN_FILE, encoding="utf-8")
+    listed = subprocess.run(
+        [str(exe), "plugins"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert "exe_drop_in.py" in listed.stdout and "pending" in listed.stdout, (
+        listed.stdout + listed.stderr
+    )
+    assert "exe-drop-in" not in listed.stdout
+    approved = subprocess.run(
+        [str(exe), "plugins", "approve", "exe_drop_in.py"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert approved.returncode == 0, approved.stdout + approved.stderr
     listed = subprocess.run(
         [str(exe), "plugins"], env=env, capture_output=True, text=True, timeout=120
     )

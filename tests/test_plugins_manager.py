@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.conftest import approve_plugin_files
 from tmdesk.cli import cli
 from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.reporting import build_context
@@ -20,6 +21,8 @@ from tmdesk.plugins.manager import (
     BUILTIN_MODULES,
     OptionError,
     ReportError,
+    TmdeskPluginManager,
+    current_hashes,
     formats_for,
     make_plugin_manager,
     render_report,
@@ -78,6 +81,11 @@ def make_wheel(
     return path
 
 
+def load(data_dir: Path, **kwargs) -> TmdeskPluginManager:
+    """A manager with every file now in the plugins folder approved."""
+    return make_plugin_manager(data_dir, approvals=current_hashes(data_dir), **kwargs)
+
+
 # --- loading --------------------------------------------------------------------------------
 
 
@@ -108,7 +116,7 @@ def test_broken_file_is_isolated_and_files_load_in_name_order(data_dir):
     write_plugin(data_dir, "c_raises_on_import.py", "raise RuntimeError('no licence key')\n")
     write_plugin(data_dir, "d_good.py", plugin_source("d-format", "D"))
     write_plugin(data_dir, "notes.txt", "not a plugin")
-    pm = make_plugin_manager(data_dir, builtins=())
+    pm = load(data_dir, builtins=())
     files = [(i.name, i.status) for i in pm.infos if i.source == "file"]
     assert files == [
         ("a_broken.py", "failed"),
@@ -140,7 +148,7 @@ def test_raising_hook_marks_only_that_plugin_failed(data_dir):
     """,
     )
     write_plugin(data_dir, "b_good.py", plugin_source("b-format"))
-    pm = make_plugin_manager(data_dir)
+    pm = load(data_dir)
     failed = pm.info("a_raises.py")
     assert failed.status == "failed"
     assert "tmdesk_report_formats: ValueError: the partner's bug" in failed.error
@@ -160,7 +168,7 @@ def test_hook_with_unknown_argument_fails_at_registration(data_dir):
             return []
     """,
     )
-    pm = make_plugin_manager(data_dir, builtins=())
+    pm = load(data_dir, builtins=())
     info = pm.info("a_bad_signature.py")
     assert info.status == "failed" and "register" in info.error
 
@@ -169,7 +177,7 @@ def test_duplicate_format_names_first_wins(data_dir):
     write_plugin(data_dir, "a_first.py", plugin_source("shared-name", "First"))
     write_plugin(data_dir, "b_second.py", plugin_source("shared-name", "Second"))
     write_plugin(data_dir, "c_takes_csv.py", plugin_source("csv", "Not the real csv"))
-    pm = make_plugin_manager(data_dir)
+    pm = load(data_dir)
     assert pm.formats["shared-name"].label == "First"
     assert pm.formats["csv"].plugin == "tabular"
     second = pm.info("b_second.py")
@@ -197,7 +205,7 @@ def test_invalid_formats_are_ignored_with_a_warning(data_dir):
             ]
     """,
     )
-    pm = make_plugin_manager(data_dir, builtins=())
+    pm = load(data_dir, builtins=())
     info = pm.info("odd.py")
     assert info.ok and info.formats == [] and len(info.warnings) == 3
     assert pm.formats == {}
@@ -213,13 +221,13 @@ def test_wheels_in_the_plugins_folder_load(data_dir):
     )
     make_wheel(data_dir / "plugins", module + "_noep", "", None)
     try:
-        pm = make_plugin_manager(data_dir, builtins=())
+        pm = load(data_dir, builtins=())
         info = pm.info("wheel_plugin")
         assert info.ok and info.source == "file" and info.version == "0.4.0"
         assert info.formats == ["wheel-format"]
         assert "no [tmdesk] entry point" in pm.info(f"{module}_noep-0.4.0-py3-none-any.whl").error
         # A second manager (another app) loads it again, and does not see it twice.
-        pm2 = make_plugin_manager(data_dir, builtins=())
+        pm2 = load(data_dir, builtins=())
         assert [i.name for i in pm2.infos].count("wheel_plugin") == 1
     finally:
         sys.path[:] = [p for p in sys.path if module not in p]
@@ -288,7 +296,7 @@ def plugin_pm(data_dir, desk):
                                  render=lambda c, o, opts: o.write(b"ok"))]
     """,
     )
-    return make_plugin_manager(data_dir)
+    return load(data_dir)
 
 
 def test_render_report_writes_whole_file(plugin_pm, desk, tmp_path):
@@ -374,7 +382,7 @@ def test_validate_hook_failure_is_isolated(data_dir, desk, tmp_path):
             raise KeyError("oops")
     """,
     )
-    pm = make_plugin_manager(data_dir)
+    pm = load(data_dir)
     project = desk.published()
     render_report(pm, "csv", build_context(desk.user("donor")), {}, tmp_path / "a.csv")
     text = (tmp_path / "a.csv").read_text("utf-8-sig")
@@ -388,6 +396,7 @@ def test_app_keeps_running_with_a_broken_plugin(data_dir, db):
     from tmdesk.web import create_app
 
     write_plugin(data_dir, "broken.py", "import does_not_exist_anywhere\n")
+    approve_plugin_files(data_dir)
     app = create_app(data_dir, {"TESTING": True})
     pm = app.extensions["tmdesk_plugins"]
     assert pm.info("broken.py").status == "failed"
@@ -403,6 +412,7 @@ def run(data_dir: Path, *args: str):
 
 def test_cli_plugins_lists_every_plugin(data_dir, db):
     write_plugin(data_dir, "broken.py", "raise ImportError('needs requests')\n")
+    approve_plugin_files(data_dir)
     result = run(data_dir, "plugins")
     assert result.exit_code == 0, result.output
     assert "tabular" in result.output and "csv, xlsx" in result.output
@@ -512,6 +522,7 @@ def test_cli_report_errors_exit_nonzero_without_a_file(data_dir, desk, tmp_path,
                                  media_type="text/plain", render=render)]
     """,
     )
+    approve_plugin_files(data_dir)
     out = tmp_path / "out" / "report.bin"
     out.parent.mkdir()
     result = run(data_dir, *[a.replace("{out}", str(out)) for a in args])

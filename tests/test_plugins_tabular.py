@@ -14,7 +14,7 @@ from tmdesk.core import pledges
 from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.reporting import build_context
 from tmdesk.plugins.contract import neutralise
-from tmdesk.plugins.manager import ReportError, make_plugin_manager, render_report
+from tmdesk.plugins.manager import ReportError, current_hashes, make_plugin_manager, render_report
 
 
 @pytest.mark.parametrize(
@@ -186,7 +186,7 @@ def test_extra_columns_from_plugins(world, desk, data_dir, tmp_path):
                                  lambda p, c: "=1+1" if p.category == "training" else 22040)]
     """,
     )
-    pm = make_plugin_manager(data_dir)
+    pm = make_plugin_manager(data_dir, approvals=current_hashes(data_dir))
     rows = list(
         csv.reader(
             io.StringIO(
@@ -216,7 +216,7 @@ def test_failing_extra_column_fails_the_export_cleanly(world, desk, data_dir, tm
             return [ExportColumn("bad", "bad", lambda p, c: 1 / 0)]
     """,
     )
-    pm = make_plugin_manager(data_dir)
+    pm = make_plugin_manager(data_dir, approvals=current_hashes(data_dir))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     with pytest.raises(ReportError, match="export column 'bad'"):

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import csrf_token, login, post
+from tests.conftest import approve_plugin_files, csrf_token, login, post
 from tmdesk.core.db import database
 
 OFFICE_ONLY = """
@@ -48,6 +48,7 @@ def app(data_dir, db):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "office.py").write_text(textwrap.dedent(OFFICE_ONLY))
     (folder / "broken.py").write_text("raise RuntimeError('missing licence file')\n")
+    approve_plugin_files(data_dir)
     app = create_app(data_dir, {"TESTING": True})
     database.connect(reuse_if_open=True)
     return app

@@ -21,6 +21,7 @@ from tmdesk.core.backup import BackupError, restore
 from tmdesk.core.db import DATABASE_FILENAME, database, open_database
 from tmdesk.core.funding import project_funding
 from tmdesk.core.models import ALL_MODELS, Organisation, Pledge, Project, User
+from tmdesk.core.plugin_approvals import approved_files
 from tmdesk.core.schema import CURRENT_VERSION, SchemaError, read_version
 from tmdesk.core.visibility import can_see
 
@@ -126,6 +127,10 @@ def test_nothing_is_lost(upgraded):
     gb = users["donor@gb.fixture"]
     assert can_see(gb, soc) and not can_see(gb, red) and not can_see(gb, draft)
     assert verify_chain().ok
+
+    # Schema 2 added plugin approvals: none before, the fixture's one after.
+    expected = {"partner_export.py": "ab" * 32} if version >= 2 else {}
+    assert approved_files() == expected
 
 
 def test_current_models_match_the_current_fixture(tmp_path):

@@ -318,6 +318,20 @@ class ProjectLink(BaseModel):
         indexes = ((("project_a", "project_b"), True),)
 
 
+class PluginApproval(BaseModel):
+    """An administrator's approval of one plugin file in ``<data dir>/plugins/``.
+
+    The file runs only while its SHA-256 equals the pinned ``sha256``: a
+    changed file is held back until it is approved again (schema version 2).
+    """
+
+    file_name = pw.CharField(primary_key=True, max_length=255)
+    sha256 = pw.CharField(max_length=64)
+    approved_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    approved_by_email = pw.CharField(max_length=254, default="")
+    approved_at = pw.DateTimeField(default=utcnow)
+
+
 #: Every table, in creation order (foreign keys point backwards).
 ALL_MODELS: list[type[BaseModel]] = [
     Meta,
@@ -336,4 +350,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     ExchangeRate,
     AuditEvent,
     ProjectLink,
+    PluginApproval,
 ]

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import peewee
 
-from tmdesk.core.models import ALL_MODELS, ExchangeRate, Meta
+from tmdesk.core.models import ALL_MODELS, ExchangeRate, Meta, PluginApproval
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -42,8 +42,13 @@ class SchemaError(RuntimeError):
     """The database cannot be used by this version of tmdesk."""
 
 
+def _v1_to_v2(db: peewee.Database) -> None:
+    """Version 2: administrators' approvals of plugin files (issue #5)."""
+    db.create_tables([PluginApproval])
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
-STEPS: dict[int, Callable[[peewee.Database], None]] = {}
+STEPS: dict[int, Callable[[peewee.Database], None]] = {1: _v1_to_v2}
 
 
 def read_version(db: peewee.Database) -> int | None:

@@ -1,18 +1,24 @@
 """``tmdesk plugins`` and ``tmdesk report``: the plugin machinery on the command line.
 
 Both commands build their own plugin manager for the data dir, exactly as
-the app does, so what the command line lists is what the Reports page offers.
+the app does (plugins-folder files run only when approved), so what the
+command line lists is what the Reports page offers. ``tmdesk plugins approve``
+and ``revoke`` are for the person at the machine, who can read and change
+the data folder anyway; each decision is audited as taken at the command line.
 """
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import click
 
 from tmdesk.plugins.manager import (
     ReportError,
+    TmdeskPluginManager,
     make_plugin_manager,
+    plugin_files,
     plugin_infos,
     render_report,
 )
@@ -50,12 +56,54 @@ def _data_dir_option(f):
     )(f)
 
 
-@click.command("plugins")
+def _open(data_dir: Path) -> None:
+    from tmdesk.core.db import database, open_database
+
+    if not data_dir.exists():
+        _fail(f"the data dir {data_dir} does not exist")
+    open_database(data_dir)
+    database.connect(reuse_if_open=True)
+
+
+def _close() -> None:
+    from tmdesk.core.db import database
+
+    if not database.is_closed():
+        database.close()
+
+
+def _plugin_manager(data_dir: Path) -> TmdeskPluginManager:
+    """The manager the app would build: folder files run only as approved in the database."""
+    from tmdesk.core.plugin_approvals import approved_files
+
+    _open(data_dir)
+    try:
+        approvals = approved_files()
+    finally:
+        _close()
+    return make_plugin_manager(data_dir, approvals=approvals)
+
+
+def _operator() -> str:
+    try:
+        who = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name is not a reason to refuse
+        who = "unknown"
+    return f"command line (operating-system user {who})"
+
+
+@click.group("plugins", invoke_without_command=True)
 @_data_dir_option
 @click.pass_context
 def plugins_command(ctx: click.Context) -> None:
-    """List every plugin: name, version, where from, formats, status and error."""
-    infos = plugin_infos(make_plugin_manager(_data_dir(ctx)))
+    """List every plugin: name, version, where from, formats, status and error.
+
+    A .py or .whl file in the plugins folder runs only once approved
+    (`tmdesk plugins approve FILE`), and stops running if it changes.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    infos = plugin_infos(_plugin_manager(_data_dir(ctx)))
     rows = [("NAME", "VERSION", "SOURCE", "FORMATS", "STATUS")]
     rows += [
         (i.name, i.version or "-", i.source, ", ".join(i.formats) or "-", i.status) for i in infos
@@ -64,10 +112,94 @@ def plugins_command(ctx: click.Context) -> None:
     for row in rows:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     for info in infos:
-        if info.error:
+        if info.awaiting_approval:
+            click.echo(f"{info.name}: NOT RUNNING: {info.error}")
+            click.echo(f"{info.name}: sha256 {info.sha256}")
+            if info.approved_sha256:
+                click.echo(f"{info.name}: approved sha256 {info.approved_sha256}")
+            click.echo(
+                f"{info.name}: to run it, check the sha256 with its author, then: "
+                f"tmdesk plugins approve {info.file_name} --sha256 {info.sha256}"
+            )
+        elif info.error:
             click.echo(f"{info.name}: FAILED: {info.error}")
         for warning in info.warnings:
             click.echo(f"{info.name}: warning: {warning}")
+
+
+def _folder_file(data_dir: Path, name: str) -> Path:
+    """``name`` (a file name or a path to it) as a file in the plugins folder."""
+    wanted = Path(name).name
+    for path in plugin_files(data_dir):
+        if path.name == wanted:
+            return path
+    _fail(
+        f"there is no plugin file {wanted!r} in {Path(data_dir) / 'plugins'} "
+        "(copy the .py or .whl file there first)"
+    )
+    raise AssertionError  # _fail exits
+
+
+@plugins_command.command("approve")
+@_data_dir_option
+@click.argument("file_name", metavar="FILE")
+@click.option(
+    "--sha256",
+    "expected",
+    metavar="HEX",
+    help="The SHA-256 the plugin's author gave you: approval is refused if the file differs.",
+)
+@click.pass_context
+def approve_command(ctx: click.Context, file_name: str, expected: str | None) -> None:
+    """Let FILE in the plugins folder run, pinned to its current SHA-256."""
+    from tmdesk.core.errors import ValidationError
+    from tmdesk.core.plugin_approvals import approve, sha256_of
+
+    data_dir = _data_dir(ctx)
+    path = _folder_file(data_dir, file_name)
+    digest = sha256_of(path)
+    if expected is not None and expected.strip().lower() != digest:
+        _fail(
+            f"{path.name} has sha256 {digest}, not {expected.strip().lower()}: "
+            "it is not the file you were sent; nothing approved"
+        )
+    _open(data_dir)
+    try:
+        approve(None, path.name, digest, via=_operator())
+    except ValidationError as exc:
+        _fail("; ".join(exc.fields.values()))
+    finally:
+        _close()
+    click.echo(f"approved {path.name} (sha256 {digest})")
+    click.echo(
+        "It runs from the next start of tmdesk, or at once after "
+        "“Load the plugins again” on the Plugins page."
+    )
+
+
+@plugins_command.command("revoke")
+@_data_dir_option
+@click.argument("file_name", metavar="FILE")
+@click.pass_context
+def revoke_command(ctx: click.Context, file_name: str) -> None:
+    """Withdraw FILE's approval: it no longer runs (the file itself is left alone)."""
+    from tmdesk.core.errors import ValidationError
+    from tmdesk.core.plugin_approvals import revoke
+
+    data_dir = _data_dir(ctx)
+    _open(data_dir)
+    try:
+        revoked = revoke(None, Path(file_name).name, via=_operator())
+    except ValidationError as exc:
+        _fail("; ".join(exc.fields.values()))
+    finally:
+        _close()
+    if not revoked:
+        _fail(f"{Path(file_name).name} was not approved")
+    click.echo(
+        f"revoked {Path(file_name).name}: it stops at the next start of tmdesk, or at once "
+        "after “Load the plugins again” on the Plugins page"
+    )
 
 
 def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -142,24 +274,20 @@ def report_command(
 ) -> None:
     """Write the FORMAT report to --out, as the user --as may see it."""
     from tmdesk.core.catalogue import parse_filters
-    from tmdesk.core.db import database, open_database
     from tmdesk.core.errors import ValidationError
     from tmdesk.core.models import User
     from tmdesk.core.reporting import build_context
 
     data_dir = _data_dir(ctx)
     options = _parse_options(option_pairs)
-    pm = make_plugin_manager(data_dir)
+    pm = _plugin_manager(data_dir)
     if format_name not in pm.formats:
         known = ", ".join(sorted(pm.formats)) or "none"
         _fail(
             f"there is no report format {format_name!r} (available: {known}; "
             "`tmdesk plugins` shows what failed to load)"
         )
-    if not data_dir.exists():
-        _fail(f"the data dir {data_dir} does not exist")
-    open_database(data_dir)
-    database.connect(reuse_if_open=True)
+    _open(data_dir)
     try:
         user = User.get_or_none(User.email == as_email.strip().lower())
         if user is None or not user.active:
@@ -182,8 +310,7 @@ def report_command(
         except ReportError as exc:
             _fail(str(exc))
     finally:
-        if not database.is_closed():
-            database.close()
+        _close()
     click.echo(
         f"{format_name}: {context.totals.projects} projects, TLP:{context.tlp}, written to {path}"
     )

@@ -12,6 +12,15 @@ asked and their export columns appear:
    file name (a wheel contributes the modules named in its
    ``entry_points.txt`` ``[tmdesk]`` section, in the order written there).
 
+A file in the plugins folder is code someone copied onto the machine, so it
+runs only when an administrator has approved that exact file: ``approvals``
+maps file names to the SHA-256 pinned at approval
+(:mod:`tmdesk.core.plugin_approvals`). A file never approved is recorded as
+``pending``, an approved file whose bytes changed as ``changed``; neither is
+imported. An approved ``.py`` file is executed from the very bytes that were
+hashed, and an approved wheel is imported from a copy named by its hash, so
+the file cannot be swapped between the check and the import.
+
 Every step is isolated: a plugin that fails to import, or whose hook raises,
 is logged, recorded in :attr:`TmdeskPluginManager.infos` as ``failed`` with
 its error, unregistered, and skipped; the others carry on. A format whose
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -33,7 +43,7 @@ import sys
 import tempfile
 import traceback
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -44,6 +54,7 @@ import pluggy
 from tmdesk import __version__
 from tmdesk.core.errors import DomainError
 from tmdesk.core.i18n import N_
+from tmdesk.core.plugin_approvals import sha256_of
 from tmdesk.plugins import hookspecs
 from tmdesk.plugins.contract import ALL_ROLES, ExportColumn, ReportFormat
 
@@ -59,6 +70,9 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "tmdesk.plugins.builtin.briefing_pack",
     "tmdesk.plugins.builtin.ministry_report",
 )
+
+#: Inside the plugins folder: approved wheels, copied under their SHA-256.
+APPROVED_WHEELS = ".approved"
 
 FORMAT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 MAX_OPTION_LENGTH = 200
@@ -96,8 +110,13 @@ class PluginInfo:
     source: str  # "builtin" | "entry point" | "file"
     path: str
     formats: list[str] = field(default_factory=list)
-    status: str = "ok"  # "ok" | "failed"
+    #: "ok" | "failed" | "pending" (never approved) | "changed" (differs from the pin)
+    status: str = "ok"
     error: str = ""
+    #: For a file in the plugins folder: its name, its SHA-256 now, and the one approved.
+    file_name: str = ""
+    sha256: str = ""
+    approved_sha256: str = ""
     #: Non-fatal findings, e.g. a format ignored because its name was taken.
     warnings: list[str] = field(default_factory=list)
     #: The last failure's traceback, for the plugin's author.
@@ -106,6 +125,11 @@ class PluginInfo:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def awaiting_approval(self) -> bool:
+        """A plugins-folder file held back until an administrator approves it."""
+        return self.status in ("pending", "changed")
 
 
 class TmdeskPluginManager(pluggy.PluginManager):
@@ -180,13 +204,16 @@ def make_plugin_manager(
     extra_plugins: Iterable[ModuleType | object] = (),
     builtins: Iterable[str] = BUILTIN_MODULES,
     entry_points: bool = True,
+    approvals: Mapping[str, str] | None = None,
 ) -> TmdeskPluginManager:
     """A new plugin manager with every plugin loaded (see the module docstring).
 
-    ``extra_plugins`` (modules or objects with hook implementations) are
-    registered last, as source ``file``; tests and :mod:`tmdesk.plugins.testing`
-    use it to load a plugin from source. ``builtins`` and ``entry_points``
-    exist for tests.
+    ``approvals`` maps plugins-folder file names to their approved SHA-256
+    (:func:`tmdesk.core.plugin_approvals.approved_files`); without it no
+    folder file runs. ``extra_plugins`` (modules or objects with hook
+    implementations) are registered last, as source ``file``; tests and
+    :mod:`tmdesk.plugins.testing` use it to load a plugin from source.
+    ``builtins`` and ``entry_points`` exist for tests.
     """
     pm = TmdeskPluginManager()
     for module_name in builtins:
@@ -195,15 +222,16 @@ def make_plugin_manager(
         for ep in _tmdesk_entry_points():
             _load_entry_point(pm, ep)
     if data_dir is not None:
-        folder = Path(data_dir) / "plugins"
-        if folder.is_dir():
-            for path in sorted(folder.iterdir(), key=lambda p: p.name):
-                if path.name.startswith((".", "_")):
-                    continue
-                if path.suffix == ".py" and path.is_file():
-                    _load_py_file(pm, path)
-                elif path.suffix == ".whl" and path.is_file():
-                    _load_wheel(pm, path)
+        approvals = approvals or {}
+        for path in plugin_files(data_dir):
+            content = path.read_bytes()
+            digest = hashlib.sha256(content).hexdigest()
+            if approvals.get(path.name) != digest:
+                _hold_back(pm, path, digest, approvals.get(path.name, ""))
+            elif path.suffix == ".py":
+                _load_py_file(pm, path, content, digest)
+            else:
+                _load_wheel(pm, path, content, digest)
     for plugin in extra_plugins:
         name = getattr(plugin, "__name__", None) or type(plugin).__name__
         _register(
@@ -215,6 +243,52 @@ def make_plugin_manager(
         )
     _collect(pm)
     return pm
+
+
+def plugin_files(data_dir: Path) -> list[Path]:
+    """The ``.py`` and ``.whl`` files in ``<data_dir>/plugins/``, by name.
+
+    Names starting with "." or "_" are left out (editor and cache files).
+    """
+    folder = Path(data_dir) / "plugins"
+    if not folder.is_dir():
+        return []
+    return [
+        path
+        for path in sorted(folder.iterdir(), key=lambda p: p.name)
+        if not path.name.startswith((".", "_"))
+        and path.suffix in (".py", ".whl")
+        and path.is_file()
+    ]
+
+
+def current_hashes(data_dir: Path) -> dict[str, str]:
+    """File name → SHA-256 of every plugins-folder file as it is now."""
+    return {path.name: sha256_of(path) for path in plugin_files(data_dir)}
+
+
+def _hold_back(pm: TmdeskPluginManager, path: Path, digest: str, approved: str) -> None:
+    """Record a plugins-folder file that may not run (yet), without importing it."""
+    info = PluginInfo(
+        path.name,
+        "",
+        "file",
+        str(path),
+        file_name=path.name,
+        sha256=digest,
+        approved_sha256=approved,
+    )
+    if approved:
+        info.status = "changed"
+        info.error = (
+            "the file changed since it was approved; it stays off until an "
+            "administrator approves it again"
+        )
+    else:
+        info.status = "pending"
+        info.error = "new file: it runs only after an administrator approves it"
+    log.warning("tmdesk plugin file %s not loaded: %s (sha256 %s)", path.name, info.error, digest)
+    pm.infos.append(info)
 
 
 def _module_version(module: object) -> str:
@@ -297,18 +371,20 @@ def _module_name_for_file(path: Path) -> str:
     return f"tmdesk_plugin_file_{stem}"
 
 
-def _load_py_file(pm: TmdeskPluginManager, path: Path) -> None:
+def _load_py_file(pm: TmdeskPluginManager, path: Path, content: bytes, digest: str) -> None:
+    """Run the approved ``content`` of ``path`` (the bytes hashed, not a re-read file)."""
     module_name = _module_name_for_file(path)
-    info = PluginInfo(path.name, "", "file", str(path))
+    info = PluginInfo(
+        path.name, "", "file", str(path), file_name=path.name, sha256=digest, approved_sha256=digest
+    )
     try:
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load {path.name}")
-        module = importlib.util.module_from_spec(spec)
+        module = ModuleType(module_name)
+        module.__file__ = str(path)
+        code = compile(content, str(path), "exec")
         # In sys.modules while it runs, so dataclasses and pickling find it.
         sys.modules[module_name] = module
         try:
-            spec.loader.exec_module(module)
+            exec(code, module.__dict__)  # noqa: S102  # nosec B102: an administrator approved these exact bytes
         except BaseException:
             sys.modules.pop(module_name, None)
             raise
@@ -344,22 +420,75 @@ def _wheel_metadata(path: Path) -> tuple[str, list[tuple[str, str]]]:
     return version, entries
 
 
-def _load_wheel(pm: TmdeskPluginManager, path: Path) -> None:
-    """Put a (pure-Python) wheel on ``sys.path`` and load its ``tmdesk`` entry points."""
+def _approved_copy(path: Path, content: bytes, digest: str) -> Path:
+    """The approved wheel's bytes, kept as ``plugins/.approved/<sha256>.whl``.
+
+    zipimport reads a wheel lazily, at every import from it; importing from a
+    copy named by its hash means later changes to the original cannot reach
+    the running code.
+    """
+    folder = path.parent / APPROVED_WHEELS
+    folder.mkdir(exist_ok=True)
+    copy = folder / f"{digest}.whl"
+    if not copy.is_file() or hashlib.sha256(copy.read_bytes()).hexdigest() != digest:
+        tmp = copy.with_name(copy.name + ".part")
+        tmp.write_bytes(content)
+        tmp.replace(copy)
+    return copy
+
+
+def _forget_other_copies(package: str, copy: Path) -> None:
+    """Drop ``package`` from ``sys.modules`` if it was imported from another wheel copy.
+
+    After a wheel is changed and approved again, the new copy must be the one
+    imported, not the modules an earlier approval left behind.
+    """
+    loaded = sys.modules.get(package)
+    where = str(getattr(loaded, "__file__", "") or "")
+    if loaded is None or APPROVED_WHEELS not in where or where.startswith(str(copy)):
+        return
+    for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+        del sys.modules[name]
+    old_copy = where[: where.find(".whl") + len(".whl")]
+    if old_copy in sys.path:
+        sys.path.remove(old_copy)
+
+
+def _load_wheel(pm: TmdeskPluginManager, path: Path, content: bytes, digest: str) -> None:
+    """Put an approved (pure-Python) wheel on ``sys.path`` and load its ``tmdesk`` entry points."""
     try:
-        version, entries = _wheel_metadata(path)
+        copy = _approved_copy(path, content, digest)
+        version, entries = _wheel_metadata(copy)
         if not entries:
             raise ImportError("the wheel declares no [tmdesk] entry point")
     except Exception as exc:  # noqa: BLE001 - a broken zip is one plugin's problem
-        info = PluginInfo(path.name, "", "file", str(path))
+        info = PluginInfo(
+            path.name,
+            "",
+            "file",
+            str(path),
+            file_name=path.name,
+            sha256=digest,
+            approved_sha256=digest,
+        )
         pm.infos.append(info)
         pm.fail(info, exc, "import")
         return
-    if str(path) not in sys.path:
-        sys.path.append(str(path))  # zipimport reads the wheel in place
+    if str(copy) not in sys.path:
+        sys.path.append(str(copy))  # zipimport reads the wheel in place
     importlib.invalidate_caches()
+    for _ep_name, value in entries:
+        _forget_other_copies(value.partition(":")[0].strip().split(".")[0], copy)
     for ep_name, value in entries:
-        info = PluginInfo(ep_name, version, "file", f"{path} ({value})")
+        info = PluginInfo(
+            ep_name,
+            version,
+            "file",
+            f"{path} ({value})",
+            file_name=path.name,
+            sha256=digest,
+            approved_sha256=digest,
+        )
         try:
             module_name, _, attr = value.partition(":")
             plugin: object = importlib.import_module(module_name.strip())

@@ -92,9 +92,7 @@ def create_app(
 
     open_database(base, app.config["TMDESK_DATABASE_URL"])
 
-    from tmdesk.plugins.manager import make_plugin_manager
-
-    app.extensions["tmdesk_plugins"] = make_plugin_manager(base)
+    load_plugins(app)
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -115,6 +113,25 @@ def create_app(
     _register_template_helpers(app)
     _register_error_handlers(app)
     return app
+
+
+def load_plugins(app: Flask):
+    """(Re)build ``app``'s plugin manager: built-ins, installed packages, and the
+    plugins-folder files whose approval in the database matches their SHA-256."""
+    from tmdesk.core.plugin_approvals import approved_files
+    from tmdesk.plugins.manager import make_plugin_manager
+
+    was_closed = database.is_closed()
+    if was_closed:
+        database.connect()
+    try:
+        approvals = approved_files()
+    finally:
+        if was_closed:
+            database.close()
+    pm = make_plugin_manager(app.config["DATA_DIR"], approvals=approvals)
+    app.extensions["tmdesk_plugins"] = pm
+    return pm
 
 
 #: Minutes of inactivity after which a session ends (TMDESK_SESSION_MINUTES).

@@ -17,16 +17,21 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
+    redirect,
     render_template,
     send_file,
+    url_for,
 )
 from flask_babel import gettext, lazy_gettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, StringField
+from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from tmdesk.core import plugin_approvals
 from tmdesk.core.catalogue import CatalogueFilters
+from tmdesk.core.errors import DomainError
 from tmdesk.core.models import Organisation, utcnow
 from tmdesk.core.permissions import can_administer
 from tmdesk.core.reporting import build_context
@@ -36,11 +41,15 @@ from tmdesk.plugins.manager import (
     OptionError,
     ReportError,
     TmdeskPluginManager,
+    current_hashes,
     formats_for,
+    plugin_files,
     plugin_infos,
     render_report,
 )
-from tmdesk.web.common import acting_user, error_text, locale_code, require
+from tmdesk.web import load_plugins
+from tmdesk.web.auth import fresh_enough
+from tmdesk.web.common import acting_user, error_text, flash_error, locale_code, require
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -221,15 +230,142 @@ def _download(fmt: ReportFormat, form: ReportForm):
     return response
 
 
+class PluginDecisionForm(FlaskForm):
+    """Approve or revoke one plugins-folder file; ``sha256`` is the hash the
+    administrator was shown, so a file swapped since is not approved unseen."""
+
+    file_name = HiddenField(validators=[DataRequired(), Length(max=255)])
+    sha256 = HiddenField(validators=[Optional(), Length(max=64)])
+
+
+def _plugins_folder() -> Path:
+    return Path(current_app.config["DATA_DIR"]) / "plugins"
+
+
 @bp.get("/plugins")
 @login_required
 @require(can_administer)
 def plugins():
     pm = plugin_manager()
+    infos = plugin_infos(pm)
+    approved = plugin_approvals.approved_files()
+    present = {info.file_name for info in infos if info.file_name}
     return render_template(
         "reports/plugins.html",
-        infos=plugin_infos(pm),
+        infos=infos,
         formats=pm.formats,
         columns=pm.export_columns,
-        plugins_dir=Path(current_app.config["DATA_DIR"]) / "plugins",
+        plugins_dir=_plugins_folder(),
+        approved=approved,
+        missing=sorted(name for name in approved if name not in present),
+        folder_changed=_out_of_date(infos, approved),
     )
+
+
+def _out_of_date(infos, approved: dict[str, str]) -> bool:
+    """Whether what runs differs from what the folder and the approvals say should run
+    (files added, removed or edited, or approvals given at the command line)."""
+    current = current_hashes(current_app.config["DATA_DIR"])
+    loaded = {info.file_name: info.sha256 for info in infos if info.file_name}
+    running = {info.file_name for info in infos if info.file_name and not info.awaiting_approval}
+    should_run = {name for name, digest in current.items() if approved.get(name) == digest}
+    return loaded != current or running != should_run
+
+
+def _fresh_login_first():
+    """Approving code is an administrator's action: the password must be fresh."""
+    from tmdesk.web import login_manager
+
+    flash(str(login_manager.needs_refresh_message), login_manager.needs_refresh_message_category)
+    return redirect(url_for(login_manager.refresh_view, next=url_for("reports.plugins")))
+
+
+@bp.post("/plugins/approve")
+@login_required
+@require(can_administer)
+def plugin_approve():
+    if not fresh_enough():
+        return _fresh_login_first()
+    form = PluginDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    name = form.file_name.data
+    path = _plugins_folder() / Path(name).name
+    if Path(name).name != name or path not in plugin_files(current_app.config["DATA_DIR"]):
+        flash(
+            gettext("There is no plugin file “%(name)s” in the plugins folder.", name=name), "error"
+        )
+        return redirect(url_for("reports.plugins"))
+    now = plugin_approvals.sha256_of(path)
+    if now != (form.sha256.data or "").lower():
+        flash(
+            gettext(
+                "“%(name)s” changed after this page was shown (its SHA-256 is now %(sha)s). "
+                "Check the new file and approve it again.",
+                name=name,
+                sha=now,
+            ),
+            "error",
+        )
+        return redirect(url_for("reports.plugins"))
+    try:
+        plugin_approvals.approve(acting_user(), name, now)
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for("reports.plugins"))
+    pm = load_plugins(current_app)
+    loaded = [i for i in plugin_infos(pm) if i.file_name == name]
+    if loaded and all(i.ok for i in loaded):
+        formats = [f for i in loaded for f in i.formats]
+        flash(
+            gettext(
+                "“%(name)s” is approved and running. Formats: %(formats)s.",
+                name=name,
+                formats=", ".join(formats) or "–",
+            ),
+            "success",
+        )
+    else:
+        flash(
+            gettext("“%(name)s” is approved but failed to load: see its error below.", name=name),
+            "error",
+        )
+    return redirect(url_for("reports.plugins"))
+
+
+@bp.post("/plugins/reload")
+@login_required
+@require(can_administer)
+def plugin_reload():
+    """Load the plugins again: new files appear (awaiting approval), removed ones go."""
+    if not fresh_enough():
+        return _fresh_login_first()
+    load_plugins(current_app)
+    flash(gettext("The plugins are loaded again from the plugins folder."), "success")
+    return redirect(url_for("reports.plugins"))
+
+
+@bp.post("/plugins/revoke")
+@login_required
+@require(can_administer)
+def plugin_revoke():
+    if not fresh_enough():
+        return _fresh_login_first()
+    form = PluginDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    name = form.file_name.data
+    try:
+        revoked = plugin_approvals.revoke(acting_user(), name)
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for("reports.plugins"))
+    if revoked:
+        load_plugins(current_app)
+        flash(
+            gettext("The approval of “%(name)s” is withdrawn: it no longer runs.", name=name),
+            "success",
+        )
+    else:
+        flash(gettext("“%(name)s” was not approved.", name=name), "info")
+    return redirect(url_for("reports.plugins"))
