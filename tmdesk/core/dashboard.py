@@ -179,7 +179,7 @@ def _project_figures(
     return pipeline, groups, {"budget": total_budget, "gap": total_gap}
 
 
-def _pledge_figures(user: User, rates) -> tuple[list[DonorRow], Decimal]:
+def _pledge_figures(user: User, rates, locale: str = "en") -> tuple[list[DonorRow], Decimal]:
     """Pledged, confirmed and disbursed money by donor, and the confirmed money of
     open projects, over the pledges of projects ``user`` may see.
 
@@ -215,9 +215,9 @@ def _pledge_figures(user: User, rates) -> tuple[list[DonorRow], Decimal]:
     if not sums:
         return [], confirmed_open
     orgs = {
-        i: (code, name)
-        for i, code, name in Organisation.select(
-            Organisation.id, Organisation.code, Organisation.name_en
+        i: (code, (name_uk or name_en) if locale == "uk" else (name_en or name_uk))
+        for i, code, name_en, name_uk in Organisation.select(
+            Organisation.id, Organisation.code, Organisation.name_en, Organisation.name_uk
         )
         .where(Organisation.id.in_(list(sums)))
         .tuples()
@@ -244,7 +244,7 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
         return board
     rates = exchange_rates()
     counts, groups, totals = _project_figures(user, rates, with_recipients=full)
-    board.by_donor, confirmed = _pledge_figures(user, rates)
+    board.by_donor, confirmed = _pledge_figures(user, rates, locale)
     board.totals = {
         "budget": _eur(totals["budget"]),
         "confirmed": _eur(confirmed),
@@ -281,3 +281,88 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
         min_score=similarity.ALARM_THRESHOLD,
     )
     return board
+
+
+# --- bar chart geometry ------------------------------------------------------
+#
+# The dashboard's charts are inline SVG drawn at the page's own text size (no
+# viewBox, so nothing shrinks on a phone): each row is its label, on one or two
+# lines above the bar, then the bar and its value right after the bar's end. The
+# longest bar takes BAR_SHARE of the width, so the value always has room beside it.
+
+#: The longest bar's share of the chart's width, in per cent.
+BAR_SHARE = 64
+#: Characters per label line (a phone's width at the chart's text size).
+LABEL_CHARS = 42
+LINE_HEIGHT = 17
+BAR_HEIGHT = 14
+ROW_GAP = 10
+
+
+@dataclass
+class BarRow:
+    """One bar: its label's lines, its value, and where it goes (y in px, width in %)."""
+
+    label: str
+    lines: list[str]
+    value: Decimal | int
+    label_y: list[int]
+    bar_y: int
+    value_y: int
+    width: float
+
+
+@dataclass
+class BarLayout:
+    rows: list[BarRow]
+    height: int
+    bar_height: int = BAR_HEIGHT
+
+
+def wrap_label(text: str, width: int = LABEL_CHARS, max_lines: int = 2) -> list[str]:
+    """``text`` in at most ``max_lines`` lines of at most ``width`` characters, broken
+    between words; a line that still does not fit (a very long word, or the rest of
+    the text on the last line) is cut and ends in "…"."""
+    words = text.split()
+    lines: list[str] = []
+    while words and len(lines) < max_lines:
+        if len(lines) == max_lines - 1:
+            line, words = " ".join(words), []
+        else:
+            line = words.pop(0)
+            while words and len(line) + 1 + len(words[0]) <= width:
+                line += " " + words.pop(0)
+        if len(line) > width:
+            cut = line[: width - 1]
+            if " " in cut.strip():
+                cut = cut.rsplit(" ", 1)[0]  # end on a whole word where there is one
+            line = cut.rstrip(" ,;:-–(") + "…"
+        lines.append(line)
+    return lines or [""]
+
+
+def bar_layout(rows: list[tuple[str, Decimal | int]], label_chars: int = LABEL_CHARS) -> BarLayout:
+    """Where each bar of a horizontal bar chart goes; ``rows`` are (label, value)."""
+    top = max((v for _, v in rows), default=0) or 0
+    out: list[BarRow] = []
+    y = 0
+    for text, value in rows:
+        lines = wrap_label(str(text), label_chars)
+        label_y = [y + LINE_HEIGHT * (i + 1) - 4 for i in range(len(lines))]
+        bar_y = y + LINE_HEIGHT * len(lines) + 2
+        width = float(value) / float(top) * BAR_SHARE if top > 0 and value > 0 else 0.0
+        if 0 < width < 0.5:
+            width = 0.5  # a sliver, so that a small value still shows a bar
+        out.append(
+            BarRow(
+                label=str(text),
+                lines=lines,
+                value=value,
+                label_y=label_y,
+                bar_y=bar_y,
+                value_y=bar_y + BAR_HEIGHT - 2,
+                width=round(width, 2),
+            )
+        )
+        y = bar_y + BAR_HEIGHT + ROW_GAP
+    return BarLayout(rows=out, height=max(y - ROW_GAP + 2, 0))

@@ -40,6 +40,12 @@ def offer_or_404(offer_id: int) -> Offer:
     return offer
 
 
+@bp.app_template_global("bar_layout")
+def bar_layout(rows) -> dashboard.BarLayout:
+    """Where the bars, labels and values of a dashboard chart go (see the core)."""
+    return dashboard.bar_layout(list(rows))
+
+
 @bp.app_template_global("reason_texts")
 def reasons_text(reasons) -> list[str]:
     """Translated reasons (core :class:`~tmdesk.core.similarity.Reason` objects)."""

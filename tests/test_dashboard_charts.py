@@ -1,0 +1,89 @@
+"""The dashboard's bar charts: each bar carries its label and value as SVG text,
+escaped and translated, and the geometry keeps labels, bars and values apart."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from tests.conftest import login
+from tmdesk.core import dashboard
+from tmdesk.core.models import Organisation
+
+
+def test_wrap_label_breaks_between_words_and_marks_a_cut():
+    assert dashboard.wrap_label("Training and skills", 42) == ["Training and skills"]
+    lines = dashboard.wrap_label("Dnipropetrovsk Regional Military Administration (DNIPRO-OVA)", 42)
+    assert lines == ["Dnipropetrovsk Regional Military", "Administration (DNIPRO-OVA)"]
+    long = "Державна служба спеціального зв’язку та захисту інформації України (SSSCIP)"
+    lines = dashboard.wrap_label(long, 30)
+    assert len(lines) == 2 and all(len(line) <= 30 for line in lines)
+    assert lines[-1].endswith("…") and not lines[-1].endswith(" …")
+    assert dashboard.wrap_label("x" * 80, 20) == ["x" * 19 + "…"]
+    assert dashboard.wrap_label("", 20) == [""]
+
+
+def test_bar_layout_scales_bars_and_keeps_rows_apart():
+    rows = [("A", Decimal("200")), ("B " * 40, Decimal("50")), ("C", Decimal("0"))]
+    chart = dashboard.bar_layout(rows)
+    a, b, c = chart.rows
+    assert a.width == dashboard.BAR_SHARE  # the longest bar leaves room for its value
+    assert b.width == dashboard.BAR_SHARE / 4
+    assert c.width == 0
+    assert len(b.lines) == 2
+    for row in chart.rows:
+        # label lines, then the bar below them, then the value on the bar's line
+        assert row.label_y == sorted(row.label_y) and row.label_y[-1] < row.bar_y
+        assert row.bar_y < row.value_y <= row.bar_y + dashboard.BAR_HEIGHT
+    assert a.bar_y + dashboard.BAR_HEIGHT < b.label_y[0] - 10  # no overlap between rows
+    assert chart.height >= c.bar_y + dashboard.BAR_HEIGHT
+    tiny = dashboard.bar_layout([("big", 100000), ("tiny", 1)]).rows[1]
+    assert tiny.width > 0  # a small value still shows a sliver
+    assert dashboard.bar_layout([]).rows == []
+
+
+def _svg_texts(html: str, chart_id: str) -> list[str]:
+    figure = html.split(f'id="{chart_id}-caption"', 1)[1].split("</figure>", 1)[0]
+    svg = figure.split("<svg", 1)[1].split("</svg>", 1)[0]
+    return [re.sub(r"<[^>]+>", " ", t).strip() for t in re.findall(r"<text[^>]*>(.*?)</text>", svg)]
+
+
+def test_each_bar_has_its_label_and_value_in_both_languages(client, desk, app):
+    desk.published(category="training", budget_amount="100000", priority="high")
+    desk.published(category="equipment", budget_amount="25000", priority="low")
+    login(client, desk.users["back_office"])
+    html = client.get("/dashboard").get_data(as_text=True)
+    texts = _svg_texts(html, "gap-category")
+    assert texts == ["Training and skills", "100,000 EUR", "Equipment and software", "25,000 EUR"]
+    assert _svg_texts(html, "pipeline") == ["Published", "2"]
+    # The numbers table is still there for screen readers, inside the figure.
+    figure = html.split('id="gap-category-caption"', 1)[1].split("</figure>", 1)[0]
+    assert '<th scope="row">Training and skills</th>' in figure
+
+    uk = app.test_client()
+    uk.environ_base["HTTP_ACCEPT_LANGUAGE"] = "uk"
+    login(uk, desk.users["back_office"])
+    html = uk.get("/dashboard").get_data(as_text=True)
+    texts = _svg_texts(html, "gap-category")
+    assert texts[0] == "Навчання та розвиток навичок"
+    assert texts[1].replace("\xa0", " ").replace("\u202f", " ") == "100 000 EUR"
+    assert _svg_texts(html, "pipeline")[0] == "Опубліковано"
+
+
+def test_chart_labels_are_escaped(client, desk):
+    org = Organisation.get(Organisation.code == "SSSCIP")
+    org.name_en = '<script>alert("x")</script> & Co'
+    org.save()
+    desk.published(budget_amount="1000")
+    login(client, desk.users["back_office"])
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "<script>alert" not in html
+    texts = _svg_texts(html, "gap-recipient")
+    assert texts[0].startswith("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co")
+
+
+def test_empty_charts_say_why(client, desk):
+    login(client, desk.users["back_office"])
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "No open project has an unfunded gap." in html
+    assert "No projects yet." in html
