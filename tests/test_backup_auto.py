@@ -407,6 +407,7 @@ def test_backups_page_lists_the_folder(app, client, desk, data_dir):
     assert "2 KB" in html  # 2048 bytes, in decimal kilobytes
     assert "keeps the newest 10" in html
     assert 'action="/admin/backups/now"' in html
+    assert f"<code>tmdesk restore {made}</code>" in html  # how to restore the newest
     assert 'href="/admin/backups"' in client.get("/admin/").get_data(as_text=True)  # in the nav
 
 

@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -567,7 +568,16 @@ def backups_list():
         folder=backups_dir(data_dir),
         sqlite=sqlite,
         size_text=size_text,
+        restore_command=_restore_command(
+            found[0].path if found else backups_dir(data_dir) / "FILE"
+        ),
     )
+
+
+def _restore_command(path: Path) -> str:
+    """``tmdesk restore <path>``, quoted when the path has spaces (Windows profiles)."""
+    text = str(path)
+    return f'tmdesk restore "{text}"' if " " in text else f"tmdesk restore {text}"
 
 
 @bp.post("/backups/now")
