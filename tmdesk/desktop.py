@@ -15,6 +15,8 @@ What happens, in order:
 3. Otherwise the app is served with waitress on 127.0.0.1, on a free port the
    OS picks (port 0), with the Host header restricted to that address (against
    DNS rebinding), and the browser opens ``/desktop/launch?token=…``.
+4. While it serves, automatic backups run in a thread (one at start, then
+   daily; see :mod:`tmdesk.backup_schedule`), stopped when the server stops.
 
 The launch token is the only way in that does not need a password: it proves
 "this is the person who double-clicked" (only a process of the same OS user
