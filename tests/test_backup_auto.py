@@ -396,6 +396,10 @@ def test_backups_page_lists_the_folder(app, client, desk, data_dir):
     source = data_dir / DATABASE_FILENAME
     made = backup.automatic_backup(source, data_dir, keep=5)
     (data_dir / "backups" / "before-upgrade-v1-20250101-120000.sqlite3").write_bytes(b"x" * 2048)
+    later = time.time() + 60
+    notes = data_dir / "backups" / "notes.txt"  # the newest file, but not a backup
+    notes.write_text("my notes")
+    os.utime(notes, (later, later))
     login(client, desk.users["admin"])
     page = client.get("/admin/backups")
     assert page.status_code == 200
@@ -407,7 +411,8 @@ def test_backups_page_lists_the_folder(app, client, desk, data_dir):
     assert "2 KB" in html  # 2048 bytes, in decimal kilobytes
     assert "keeps the newest 10" in html
     assert 'action="/admin/backups/now"' in html
-    assert f"<code>tmdesk restore {made}</code>" in html  # how to restore the newest
+    assert f"<code>tmdesk restore {made}</code>" in html  # how to restore the newest copy
+    assert "notes.txt" in html and "Other file" in html
     assert 'href="/admin/backups"' in client.get("/admin/").get_data(as_text=True)  # in the nav
 
 

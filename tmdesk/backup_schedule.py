@@ -81,6 +81,11 @@ class BackupScheduler:
         try:
             now = self.clock()
             if not backup.automatic_backup_due(self.data_dir, now, at_start=at_start):
+                if at_start:
+                    log.info(
+                        "no automatic backup at start: the newest is younger than %s",
+                        backup.START_GAP,
+                    )
                 return None
             made = backup.automatic_backup(self.source, self.data_dir, keep=self.keep, now=now)
         except Exception as exc:  # noqa: BLE001 - a failed backup must never stop the app

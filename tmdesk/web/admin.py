@@ -569,7 +569,10 @@ def backups_list():
         sqlite=sqlite,
         size_text=size_text,
         restore_command=_restore_command(
-            found[0].path if found else backups_dir(data_dir) / "FILE"
+            next(
+                (b.path for b in found if b.kind != backups.KIND_OTHER),
+                backups_dir(data_dir) / "FILE",
+            )
         ),
     )
 
