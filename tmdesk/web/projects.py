@@ -7,6 +7,7 @@ comes from the core (``visible_projects``, ``search_catalogue``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -55,9 +56,10 @@ from tmdesk.core.vocab import (
 )
 from tmdesk.web.common import (
     acting_user,
-    error_text,
+    apply_errors,
     field_errors,
     flash_error,
+    form_page,
     locale_code,
     project_or_404,
     tr,
@@ -147,18 +149,6 @@ def list_labels() -> dict[str, Any]:
         "fallback": gettext("in English") if loc == "uk" else gettext("in Ukrainian"),
         "confirmed_pct": gettext("%(pct)d%% confirmed"),
     }
-
-
-def apply_errors(
-    form: FlaskForm, exc: ValidationError, mapping: dict[str, str] | None = None
-) -> None:
-    """Tie the core's messages to the form's fields (others are flashed)."""
-    for name, message in field_errors(exc).items():
-        field = getattr(form, (mapping or {}).get(name, name), None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = [*field.errors, message]
-        else:
-            flash(message, "error")
 
 
 # --- start page -------------------------------------------------------------
@@ -316,22 +306,16 @@ def new():
         abort(403)
     form = ProjectForm()
     form.fill_choices(locale_code())
-    if form.validate_on_submit():
-        try:
-            project = projects.create_draft(user, form.core_data())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            flash(
-                gettext(
-                    "Draft %(ref)s is saved. Submit it for review when it is ready.",
-                    ref=project.ref,
-                ),
-                "success",
-            )
-            return redirect(url_for("projects.detail", ref=project.ref), 303)
-    return render_template("projects/form.html", form=form, project=None), (
-        400 if request.method == "POST" else 200
+    return form_page(
+        form,
+        lambda: projects.create_draft(user, form.core_data()),
+        lambda project: gettext(
+            "Draft %(ref)s is saved. Submit it for review when it is ready.", ref=project.ref
+        ),
+        lambda project: url_for("projects.detail", ref=project.ref),
+        "projects/form.html",
+        code=303,
+        project=None,
     )
 
 
@@ -349,16 +333,14 @@ def edit(ref: str):
         for name in ("planned_start", "planned_end"):
             value = getattr(project, name)
             getattr(form, name).data = value.isoformat() if value else ""
-    if form.validate_on_submit():
-        try:
-            projects.update_draft(user, project, form.core_data())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            flash(gettext("Your changes are saved."), "success")
-            return redirect(url_for("projects.detail", ref=project.ref), 303)
-    return render_template("projects/form.html", form=form, project=project), (
-        400 if request.method == "POST" else 200
+    return form_page(
+        form,
+        lambda: projects.update_draft(user, project, form.core_data()),
+        gettext("Your changes are saved."),
+        url_for("projects.detail", ref=project.ref),
+        "projects/form.html",
+        code=303,
+        project=project,
     )
 
 
@@ -526,6 +508,43 @@ def _uploaded(form_field) -> Any:
     return file
 
 
+def _store(user: User, project: Project, file: Any, update: Update | None = None) -> None:
+    """Store an uploaded file in the data dir's documents folder (the core checks it)."""
+    updates.store_document(
+        user,
+        paths.documents_dir(current_app.config["DATA_DIR"]),
+        project,
+        file.filename,
+        file.stream,
+        update=update,
+    )
+
+
+def _page_form_write(
+    ref: str,
+    project: Project,
+    form_name: str,
+    form: FlaskForm,
+    write: Callable[[], Any],
+    success: str,
+    anchor: str,
+):
+    """Answer a POST of one of the project page's forms (``form_name``: its name
+    in :func:`render_detail`) by running the core write ``write()``: on a
+    ValidationError the page again with 400 and the messages by the fields; on
+    another refusal a flashed message; else ``success`` and back to ``anchor``."""
+    try:
+        write()
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return render_detail(project, 400, **{form_name: form})
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for("projects.detail", ref=ref), 303)
+    flash(success, "success")
+    return redirect(url_for("projects.detail", ref=ref, _anchor=anchor), 303)
+
+
 @bp.post("/projects/<ref>/updates")
 @login_required
 def post_update(ref: str):
@@ -541,27 +560,17 @@ def post_update(ref: str):
         "body": form.body.data or "",
     }
     file = _uploaded(form.file)
-    try:
+
+    def write() -> None:
         # The update and its file are one change: a refused file undoes the update.
         with database.atomic():
             update = updates.post_update(user, project, data)
             if file is not None:
-                updates.store_document(
-                    user,
-                    paths.documents_dir(current_app.config["DATA_DIR"]),
-                    project,
-                    file.filename,
-                    file.stream,
-                    update=update,
-                )
-    except ValidationError as exc:
-        apply_errors(form, exc)
-        return render_detail(project, 400, update_form=form)
-    except DomainError as exc:
-        flash_error(exc)
-        return redirect(url_for("projects.detail", ref=ref), 303)
-    flash(gettext("The update is posted."), "success")
-    return redirect(url_for("projects.detail", ref=ref, _anchor="updates"), 303)
+                _store(user, project, file, update=update)
+
+    return _page_form_write(
+        ref, project, "update_form", form, write, gettext("The update is posted."), "updates"
+    )
 
 
 @bp.post("/projects/<ref>/documents")
@@ -576,22 +585,15 @@ def upload_document(ref: str):
     if file is None:
         form.file.errors = [gettext("Choose a file to upload.")]
         return render_detail(project, 400, document_form=form)
-    try:
-        updates.store_document(
-            user,
-            paths.documents_dir(current_app.config["DATA_DIR"]),
-            project,
-            file.filename,
-            file.stream,
-        )
-    except ValidationError as exc:
-        apply_errors(form, exc)
-        return render_detail(project, 400, document_form=form)
-    except DomainError as exc:
-        flash(error_text(exc), "error")
-        return redirect(url_for("projects.detail", ref=ref), 303)
-    flash(gettext("The document is attached."), "success")
-    return redirect(url_for("projects.detail", ref=ref, _anchor="documents"), 303)
+    return _page_form_write(
+        ref,
+        project,
+        "document_form",
+        form,
+        lambda: _store(user, project, file),
+        gettext("The document is attached."),
+        "documents",
+    )
 
 
 @bp.get("/documents/<int:doc_id>")
