@@ -114,12 +114,7 @@ def update_organisation(actor: User, org: Organisation, data: dict[str, Any]) ->
     _require_admin(actor)
     fields = clean_organisation_data(data | {"code": org.code})
     fields.pop("code")
-    with database.atomic():
-        before = audit.snapshot(org)
-        for name, value in fields.items():
-            setattr(org, name, value)
-        org.save()
-        audit.record(actor, "organisation.update", org, before, audit.snapshot(org))
+    audit.update(actor, org, fields, "organisation.update")
     return org
 
 

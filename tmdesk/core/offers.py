@@ -23,8 +23,7 @@ from tmdesk.core.permissions import (
     can_manage_offer,
     can_record_offer,
 )
-from tmdesk.core.pledges import validate_together
-from tmdesk.core.visibility import is_officer
+from tmdesk.core.pledges import acting_organisation, validate_together
 from tmdesk.core.vocab import CATEGORIES, CURRENCIES, OFFER_STATUSES
 
 
@@ -53,18 +52,15 @@ def clean_offer_data(data: dict[str, Any]) -> dict[str, Any]:
 
 def resolve_offering_org(user: User, code: str | None) -> Organisation:
     """The offering organisation: the user's own, or (for officers) a donor or company."""
-    if user.organisation.kind in ("donor", "company"):
-        if code and code != user.organisation.code:
-            raise PermissionDenied(N_("You record offers for your own organisation only."))
-        return user.organisation
-    if not is_officer(user):
-        raise PermissionDenied(N_("Only donors, companies and the offices record offers."))
-    org = Organisation.get_or_none(
-        (Organisation.code == (code or "")) & Organisation.kind.in_(("donor", "company"))
+    return acting_organisation(
+        user,
+        code,
+        ("donor", "company"),
+        field="organisation",
+        own_only=N_("You record offers for your own organisation only."),
+        outsider=N_("Only donors, companies and the offices record offers."),
+        choose=N_("Choose the donor or company making the offer."),
     )
-    if org is None:
-        raise ValidationError({"organisation": N_("Choose the donor or company making the offer.")})
-    return org
 
 
 def create_offer(user: User, data: dict[str, Any], org_code: str | None = None) -> Offer:
@@ -85,14 +81,7 @@ def create_offer(user: User, data: dict[str, Any], org_code: str | None = None) 
 def update_offer(user: User, offer: Offer, data: dict[str, Any]) -> Offer:
     if not can_manage_offer(user, offer):
         raise PermissionDenied(N_("You may not change this offer."))
-    fields = clean_offer_data(data)
-    with database.atomic():
-        before = audit.snapshot(offer)
-        for name, value in fields.items():
-            setattr(offer, name, value)
-        offer.updated_at = utcnow()
-        offer.save()
-        audit.record(user, "offer.update", offer, before, audit.snapshot(offer))
+    audit.update(user, offer, clean_offer_data(data), "offer.update")
     return offer
 
 
@@ -168,13 +157,7 @@ def create_engagement(
 def update_engagement(user: User, engagement: Engagement, data: dict[str, Any]) -> Engagement:
     if not can_manage_engagements(user):
         raise PermissionDenied(N_("Only the coordinating offices record engagements."))
-    fields = clean_engagement_data(data)
-    with database.atomic():
-        before = audit.snapshot(engagement)
-        for name, value in fields.items():
-            setattr(engagement, name, value)
-        engagement.save()
-        audit.record(user, "engagement.update", engagement, before, audit.snapshot(engagement))
+    audit.update(user, engagement, clean_engagement_data(data), "engagement.update")
     return engagement
 
 

@@ -68,20 +68,48 @@ def clean_pledge_data(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def resolve_donor(user: User, donor_code: str | None) -> Organisation:
-    """The pledging organisation: the user's own, or (for officers) the one named."""
-    if user.organisation.kind == "donor":
-        if donor_code and donor_code != user.organisation.code:
-            raise PermissionDenied(N_("Donors pledge for their own organisation only."))
+def acting_organisation(
+    user: User,
+    code: str | None,
+    kinds: tuple[str, ...],
+    *,
+    field: str,
+    own_only: str,
+    outsider: str,
+    choose: str,
+) -> Organisation:
+    """The organisation a donor-side record (pledge, offer) is for.
+
+    A user of one of ``kinds`` acts for their own organisation (naming another:
+    PermissionDenied ``own_only``); an officer names one of ``kinds`` by ``code``
+    (none such: ValidationError ``choose`` on ``field``); anyone else is refused
+    with ``outsider``.
+    """
+    if user.organisation.kind in kinds:
+        if code and code != user.organisation.code:
+            raise PermissionDenied(own_only)
         return user.organisation
     if not is_officer(user):
-        raise PermissionDenied(N_("Only donors and the coordinating offices record pledges."))
-    donor = Organisation.get_or_none(
-        (Organisation.code == (donor_code or "")) & (Organisation.kind == "donor")
+        raise PermissionDenied(outsider)
+    org = Organisation.get_or_none(
+        (Organisation.code == (code or "")) & Organisation.kind.in_(kinds)
     )
-    if donor is None:
-        raise ValidationError({"donor": N_("Choose the donor organisation.")})
-    return donor
+    if org is None:
+        raise ValidationError({field: choose})
+    return org
+
+
+def resolve_donor(user: User, donor_code: str | None) -> Organisation:
+    """The pledging organisation: the user's own, or (for officers) the one named."""
+    return acting_organisation(
+        user,
+        donor_code,
+        ("donor",),
+        field="donor",
+        own_only=N_("Donors pledge for their own organisation only."),
+        outsider=N_("Only donors and the coordinating offices record pledges."),
+        choose=N_("Choose the donor organisation."),
+    )
 
 
 def create_pledge(
@@ -122,14 +150,7 @@ def update_pledge(user: User, pledge: Pledge, data: dict[str, Any]) -> Pledge:
         raise PermissionDenied(N_("You may not change this pledge."))
     if pledge.status != "offered":
         raise TransitionError(N_("Only an offered pledge can be edited."))
-    fields = clean_pledge_data(data)
-    with database.atomic():
-        before = audit.snapshot(pledge)
-        for name, value in fields.items():
-            setattr(pledge, name, value)
-        pledge.updated_at = utcnow()
-        pledge.save()
-        audit.record(user, "pledge.update", pledge, before, audit.snapshot(pledge))
+    audit.update(user, pledge, clean_pledge_data(data), "pledge.update")
     return pledge
 
 

@@ -150,13 +150,7 @@ def update_draft(
             and (merged["planned_end"] < merged["planned_start"])
         ):
             raise ValidationError({"planned_end": N_("The end date is before the start date.")})
-    with database.atomic():
-        before = audit.snapshot(project)
-        for name, value in fields.items():
-            setattr(project, name, value)
-        project.updated_at = utcnow()
-        project.save()
-        audit.record(user, "project.update", project, before, audit.snapshot(project))
+    audit.update(user, project, fields, "project.update")
     return project
 
 
