@@ -28,7 +28,6 @@ FIRST_ADMIN = [
     "--org-country",
     "UA",
     "--admin",
-    "--password-stdin",
 ]
 
 
@@ -44,6 +43,32 @@ def run(runner: CliRunner, *args: str, input: str | None = None, ok: bool = True
     if ok:
         assert result.exit_code == 0, result.output
     return result
+
+
+def user_create(runner: CliRunner, data: Path | str | None, email: str, *options: str, **kw):
+    """``tmdesk [--data-dir DATA] user create EMAIL OPTIONS --password-stdin``,
+    typing ``password`` (default :data:`PASSWORD`); other keywords go to :func:`run`."""
+    where = ["--data-dir", str(data)] if data is not None else []
+    password = kw.pop("password", PASSWORD)
+    return run(
+        runner,
+        *where,
+        "user",
+        "create",
+        email,
+        *options,
+        "--password-stdin",
+        input=password + "\n",
+        **kw,
+    )
+
+
+@pytest.fixture
+def desk_dir(runner, tmp_path) -> Path:
+    """A fresh data dir whose first administrator (admin@tmpo.example) the command made."""
+    data = tmp_path / "data"
+    user_create(runner, data, "admin@tmpo.example", *FIRST_ADMIN)
+    return data
 
 
 def users_in(data_dir: Path) -> set[str]:
@@ -66,34 +91,12 @@ def test_help_lists_the_commands(runner):
 def test_user_create_first_admin_on_fresh_data_dir(runner, tmp_path):
     data = tmp_path / "data"
     # Without the organisation's details the missing organisation is explained.
-    result = run(
-        runner,
-        "--data-dir",
-        str(data),
-        "user",
-        "create",
-        "olena@tmpo.example",
-        "--org",
-        "TMPO",
-        "--admin",
-        "--password-stdin",
-        input=PASSWORD + "\n",
-        ok=False,
-    )
+    result = user_create(runner, data, "olena@tmpo.example", "--org", "TMPO", "--admin", ok=False)
     assert result.exit_code == 1
     assert "No organisation has the code TMPO" in result.output
     assert "--org-kind" in result.output
 
-    result = run(
-        runner,
-        "--data-dir",
-        str(data),
-        "user",
-        "create",
-        "Olena@TMPO.example",
-        *FIRST_ADMIN,
-        input=PASSWORD + "\n",
-    )
+    result = user_create(runner, data, "Olena@TMPO.example", *FIRST_ADMIN)
     assert "olena@tmpo.example" in result.output and "administrator" in result.output
     open_database(data)
     with database.connection_context():
@@ -103,61 +106,17 @@ def test_user_create_first_admin_on_fresh_data_dir(runner, tmp_path):
         assert accounts.authenticate("olena@tmpo.example", PASSWORD) is not None
 
 
-def test_user_create_in_existing_org_and_refusals(runner, tmp_path):
-    data = str(tmp_path / "data")
-    run(
-        runner,
-        "--data-dir",
-        data,
-        "user",
-        "create",
-        "admin@tmpo.example",
-        *FIRST_ADMIN,
-        input=PASSWORD + "\n",
-    )
-    result = run(
-        runner,
-        "--data-dir",
-        data,
-        "user",
-        "create",
-        "second@tmpo.example",
-        "--org",
-        "tmpo",
-        "--password-stdin",
-        input=PASSWORD + "\n",
-    )
+def test_user_create_in_existing_org_and_refusals(runner, desk_dir):
+    result = user_create(runner, desk_dir, "second@tmpo.example", "--org", "tmpo")
     assert "(administrator)" not in result.output
     # A weak password and a duplicate e-mail are refused with a message, not a traceback.
-    result = run(
-        runner,
-        "--data-dir",
-        data,
-        "user",
-        "create",
-        "weak@tmpo.example",
-        "--org",
-        "TMPO",
-        "--password-stdin",
-        input="short\n",
-        ok=False,
+    result = user_create(
+        runner, desk_dir, "weak@tmpo.example", "--org", "TMPO", password="short", ok=False
     )
     assert result.exit_code == 1 and "password" in result.output
-    result = run(
-        runner,
-        "--data-dir",
-        data,
-        "user",
-        "create",
-        "second@tmpo.example",
-        "--org",
-        "TMPO",
-        "--password-stdin",
-        input=PASSWORD + "\n",
-        ok=False,
-    )
+    result = user_create(runner, desk_dir, "second@tmpo.example", "--org", "TMPO", ok=False)
     assert result.exit_code == 1 and "already exists" in result.output
-    assert users_in(Path(data)) == {"admin@tmpo.example", "second@tmpo.example"}
+    assert users_in(desk_dir) == {"admin@tmpo.example", "second@tmpo.example"}
 
 
 def test_user_create_through_python_m_tmdesk(tmp_path):
@@ -177,6 +136,7 @@ def test_user_create_through_python_m_tmdesk(tmp_path):
             "create",
             "admin@tmpo.example",
             *FIRST_ADMIN,
+            "--password-stdin",
         ],
         input=PASSWORD + "\n",
         capture_output=True,
@@ -194,18 +154,8 @@ def test_user_create_through_python_m_tmdesk(tmp_path):
         assert accounts.authenticate("admin@tmpo.example", PASSWORD) is not None
 
 
-def test_token_create_prints_a_working_token(runner, tmp_path):
-    data = str(tmp_path / "data")
-    run(
-        runner,
-        "--data-dir",
-        data,
-        "user",
-        "create",
-        "admin@tmpo.example",
-        *FIRST_ADMIN,
-        input=PASSWORD + "\n",
-    )
+def test_token_create_prints_a_working_token(runner, desk_dir):
+    data = str(desk_dir)
     result = run(runner, "--data-dir", data, "token", "create", "Admin@TMPO.example")
     token = result.output.strip()
     assert token.startswith(accounts.TOKEN_PREFIX) and "\n" not in token
@@ -218,18 +168,8 @@ def test_token_create_prints_a_working_token(runner, tmp_path):
     assert result.exit_code == 1 and "no active user" in result.output
 
 
-def test_backup_and_restore(runner, tmp_path):
-    data = tmp_path / "data"
-    run(
-        runner,
-        "--data-dir",
-        str(data),
-        "user",
-        "create",
-        "admin@tmpo.example",
-        *FIRST_ADMIN,
-        input=PASSWORD + "\n",
-    )
+def test_backup_and_restore(runner, desk_dir, tmp_path):
+    data = desk_dir
     backup = tmp_path / "backups" / "desk.sqlite3"
     result = run(runner, "--data-dir", str(data), "backup", "--out", str(backup))
     assert str(backup) in result.output and backup.exists()
@@ -238,18 +178,7 @@ def test_backup_and_restore(runner, tmp_path):
     con.close()
 
     # A change after the backup disappears with the restore; the old file is kept.
-    run(
-        runner,
-        "--data-dir",
-        str(data),
-        "user",
-        "create",
-        "later@tmpo.example",
-        "--org",
-        "TMPO",
-        "--password-stdin",
-        input=PASSWORD + "\n",
-    )
+    user_create(runner, data, "later@tmpo.example", "--org", "TMPO")
     assert "later@tmpo.example" in users_in(data)
     result = run(runner, "--data-dir", str(data), "restore", str(backup))
     kept = [p for p in data.iterdir() if p.name.startswith(DATABASE_FILENAME + ".replaced-")]
@@ -260,18 +189,8 @@ def test_backup_and_restore(runner, tmp_path):
     con.close()
 
 
-def test_restore_refuses_a_bad_file(runner, tmp_path):
-    data = tmp_path / "data"
-    run(
-        runner,
-        "--data-dir",
-        str(data),
-        "user",
-        "create",
-        "admin@tmpo.example",
-        *FIRST_ADMIN,
-        input=PASSWORD + "\n",
-    )
+def test_restore_refuses_a_bad_file(runner, desk_dir, tmp_path):
+    data = desk_dir
     bad = tmp_path / "not-a-backup.sqlite3"
     bad.write_bytes(b"this is not a database at all" * 100)
     result = run(runner, "--data-dir", str(data), "restore", str(bad), ok=False)
@@ -293,18 +212,8 @@ def test_restore_refuses_a_bad_file(runner, tmp_path):
     assert not [p for p in data.iterdir() if ".replaced-" in p.name]
 
 
-def test_audit_verify_reports_intact_and_broken(runner, tmp_path):
-    data = tmp_path / "data"
-    run(
-        runner,
-        "--data-dir",
-        str(data),
-        "user",
-        "create",
-        "admin@tmpo.example",
-        *FIRST_ADMIN,
-        input=PASSWORD + "\n",
-    )
+def test_audit_verify_reports_intact_and_broken(runner, desk_dir):
+    data = desk_dir
     result = run(runner, "--data-dir", str(data), "audit", "verify")
     assert "intact" in result.output and "2 events" in result.output
     open_database(data)
@@ -321,34 +230,16 @@ def test_data_dir_option_and_environment(runner, tmp_path):
     by_option = tmp_path / "by-option"
     by_env = tmp_path / "by-env"
     after = tmp_path / "after-subcommand"
-    run(
+    user_create(runner, by_option, "a@tmpo.example", *FIRST_ADMIN)
+    user_create(runner, None, "b@tmpo.example", *FIRST_ADMIN, env={"TMDESK_DATA_DIR": str(by_env)})
+    # --data-dir after the subcommand, with the environment naming another dir
+    user_create(
         runner,
-        "--data-dir",
-        str(by_option),
-        "user",
-        "create",
-        "a@tmpo.example",
-        *FIRST_ADMIN,
-        input=PASSWORD + "\n",
-    )
-    run(
-        runner,
-        "user",
-        "create",
-        "b@tmpo.example",
-        *FIRST_ADMIN,
-        input=PASSWORD + "\n",
-        env={"TMDESK_DATA_DIR": str(by_env)},
-    )
-    run(
-        runner,
-        "user",
-        "create",
+        None,
         "c@tmpo.example",
         "--data-dir",
         str(after),
         *FIRST_ADMIN,
-        input=PASSWORD + "\n",
         env={"TMDESK_DATA_DIR": str(by_env)},
     )
     assert users_in(by_option) == {"a@tmpo.example"}
