@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sqlite3
+import stat
 import threading
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ import pytest
 from tests.conftest import csrf_token, login, post
 from tmdesk import backup_schedule
 from tmdesk.core import backup
-from tmdesk.core.db import DATABASE_FILENAME, database
+from tmdesk.core.db import DATABASE_FILENAME, database, open_database
 from tmdesk.core.models import AuditEvent
 
 T0 = dt.datetime(2026, 3, 2, 9, 30, 0)
@@ -577,3 +578,17 @@ def test_cli_backup_list(tmp_path, monkeypatch):
     assert runner.invoke(cli, ["--data-dir", str(data), "backup"]).exit_code == 1
     both = runner.invoke(cli, ["--data-dir", str(data), "backup", "--list", "--out", str(out)])
     assert both.exit_code == 1
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
+def test_new_data_and_backup_folders_are_private(tmp_path):
+    """The data folder holds weaknesses of critical infrastructure: a folder tmdesk
+    creates is its owner's alone (an existing one keeps the permissions it has)."""
+    data_dir = tmp_path / "new" / "data"
+    open_database(data_dir)
+    try:
+        backup.automatic_backup(database.obj, data_dir, keep=2)
+    finally:
+        database.close()
+    assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data_dir / "backups").stat().st_mode) == 0o700

@@ -266,7 +266,7 @@ def restore(obj, backup_file: str) -> None:
     from tmdesk.core import backup as backups
     from tmdesk.core.schema import CURRENT_VERSION
 
-    obj["data_dir"].mkdir(parents=True, exist_ok=True)
+    paths.make_private_dir(obj["data_dir"])
     try:
         kept = backups.restore(obj["data_dir"], Path(backup_file), CURRENT_VERSION)
     except backups.BackupError as exc:

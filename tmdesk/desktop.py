@@ -53,6 +53,7 @@ from typing import Any
 
 from tmdesk import __version__
 from tmdesk.logging_setup import has_console, log_dir, setup_logging
+from tmdesk.paths import make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -465,7 +466,7 @@ def launch(data_dir: Path, browser: bool | None = None) -> int:
 
 
 def _launch(data_dir: Path, want_browser: bool) -> int:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     lock, running = claim_or_find(data_dir)
     if running is not None:
         url = running.launch_url()

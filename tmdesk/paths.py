@@ -26,6 +26,15 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+def make_private_dir(path: Path) -> Path:
+    """Create ``path`` (and missing parents) if needed; a folder created here is
+    readable by its owner only (0700 on POSIX; on Windows the user's profile
+    folders are private already). An existing folder keeps its permissions."""
+    path = Path(path)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
 def log_dir() -> Path:
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 

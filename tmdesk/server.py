@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tmdesk import __version__
+from tmdesk.paths import make_private_dir
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,7 @@ def serve(
     log_file = setup_logging()
     browser = desktop.browser_wanted(None) and open_browser
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_dir)
     try:
         lock, running = desktop.claim_or_find(data_dir, wait=5.0)
     except desktop.LaunchError as exc:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import peewee
 
 from tmdesk.core.db import DATABASE_FILENAME
+from tmdesk.paths import make_private_dir
 
 if TYPE_CHECKING:
     from tmdesk.core.models import User
@@ -345,8 +346,7 @@ def automatic_backup(
     source = _source_path(db_or_path)
     if not source.is_file():
         raise BackupError(f"there is no database at {source} to back up")
-    folder = backups_dir(Path(data_dir))
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_private_dir(backups_dir(Path(data_dir)))
     out = _checked_copy(source, _unique_name(folder, AUTO_PREFIX, now or dt.datetime.now()))
     deleted = prune_automatic(data_dir, keep, spare=out)
     log.info(
@@ -374,8 +374,7 @@ def backup_now(
     if user is None or not can_administer(user):
         raise PermissionDenied(N_("Only administrators make backups."))
     source = _source_path(db)
-    folder = backups_dir(Path(data_dir))
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_private_dir(backups_dir(Path(data_dir)))
     out = _checked_copy(source, _unique_name(folder, MANUAL_PREFIX, now or dt.datetime.now()))
     with db.atomic():
         audit.record(

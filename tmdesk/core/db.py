@@ -72,7 +72,9 @@ def open_database(data_dir: Path | None = None, url: str | None = None) -> peewe
     from tmdesk.core.schema import upgrade  # local import: schema imports models
 
     if data_dir is not None:
-        Path(data_dir).mkdir(parents=True, exist_ok=True)
+        from tmdesk.paths import make_private_dir
+
+        make_private_dir(Path(data_dir))
     db = make_database(data_dir, url or database_url_from_env())
     database.initialize(db)
     db.connect(reuse_if_open=True)

@@ -62,7 +62,7 @@ def create_app(
 ) -> Flask:
     """Build the app for the data folder ``data_dir`` (see :mod:`tmdesk.paths`)."""
     base = paths.data_dir(data_dir)
-    base.mkdir(parents=True, exist_ok=True)
+    paths.make_private_dir(base)
     app = Flask(
         __name__,
         template_folder=str(Path(__file__).parent.parent / "templates"),
