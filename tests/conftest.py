@@ -7,6 +7,7 @@ each) that tests extend; ``login(client, user)`` logs a test client in.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -37,6 +38,19 @@ def db(data_dir):
         database.close()
 
 
+#: A valid draft project (tests override what they need).
+DRAFT_FIELDS = {
+    "title_en": "SOC analyst training",
+    "title_uk": "Навчання аналітиків SOC",
+    "summary_en": "Train 40 analysts.",
+    "category": "training",
+    "budget_amount": "100000",
+    "budget_currency": "EUR",
+    "tlp": "GREEN",
+    "priority": "high",
+}
+
+
 @dataclass
 class Desk:
     """Organisations and users of every kind, created by the ``desk`` fixture."""
@@ -48,17 +62,7 @@ class Desk:
         return User.get_by_id(self.users[key].id)
 
     def draft(self, owner: str = "recipient", **fields) -> Project:
-        data = {
-            "title_en": "SOC analyst training",
-            "title_uk": "Навчання аналітиків SOC",
-            "summary_en": "Train 40 analysts.",
-            "category": "training",
-            "budget_amount": "100000",
-            "budget_currency": "EUR",
-            "tlp": "GREEN",
-            "priority": "high",
-        } | fields
-        return projects.create_draft(self.user(owner), data)
+        return projects.create_draft(self.user(owner), DRAFT_FIELDS | fields)
 
     def published(self, owner: str = "recipient", **fields) -> Project:
         project = self.draft(owner, **fields)
@@ -81,20 +85,28 @@ ORGS = {
 }
 
 
-@pytest.fixture
-def desk(db) -> Desk:
-    orgs, users = {}, {}
-    for key, (code, kind, country, name) in ORGS.items():
-        orgs[key] = accounts.create_organisation(
-            None, {"code": code, "kind": kind, "country": country, "name_en": name}
+def create_people(
+    orgs: dict[str, tuple[str, str, str, str]], name: Callable[[str], str]
+) -> tuple[dict[str, Organisation], dict[str, User]]:
+    """Each organisation of ``orgs`` with one user, KEY@example.org, named
+    ``name(KEY)``, plus admin@example.org (a TMPO administrator, ``name("admin")``)."""
+    created, users = {}, {}
+    for key, (code, kind, country, org_name) in orgs.items():
+        created[key] = accounts.create_organisation(
+            None, {"code": code, "kind": kind, "country": country, "name_en": org_name}
         )
         users[key] = accounts.create_user(
-            None, f"{key}@example.org", code, PASSWORD, name=key.replace("_", " ").title()
+            None, f"{key}@example.org", code, PASSWORD, name=name(key)
         )
     users["admin"] = accounts.create_user(
-        None, "admin@example.org", "TMPO", PASSWORD, name="Admin", is_admin=True
+        None, "admin@example.org", "TMPO", PASSWORD, name=name("admin"), is_admin=True
     )
-    return Desk(orgs, users)
+    return created, users
+
+
+@pytest.fixture
+def desk(db) -> Desk:
+    return Desk(*create_people(ORGS, lambda key: key.replace("_", " ").title()))
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.conftest import DRAFT_FIELDS, PASSWORD, create_people
+from tests.conftest import ORGS as DESK_ORGS
 from tmdesk import paths
 from tmdesk.core import accounts, offers, pledges, plugin_approvals, projects, updates
 from tmdesk.core.db import DATABASE_FILENAME, database, open_database
@@ -35,19 +37,23 @@ from tmdesk.core.models import (
 )
 from tmdesk.core.visibility import can_see
 
-PASSWORD = "correct horse battery staple"
-
-#: role key → (organisation code, kind, country, name); "admin" is a TMPO user.
+#: The roles whose organisation the ``desk`` fixture names differently.
+_DESK_KEYS = {"recipient_other": "recipient2", "donor_other": "donor2", "company_other": "company2"}
+#: role key → (organisation code, kind, country, name), the ``desk`` fixture's
+#: organisations; "admin" is a TMPO user.
 ORGS = {
-    "recipient": ("SSSCIP", "recipient", "UA", "State Service of Special Communications"),
-    "recipient_other": ("MDT", "recipient", "UA", "Ministry of Digital Transformation"),
-    "back_office": ("BACKOFFICE", "back_office", "PL", "Tallinn Mechanism Back Office"),
-    "project_office": ("TMPO", "project_office", "UA", "Tallinn Mechanism Project Office"),
-    "donor": ("GB", "donor", "GB", "United Kingdom"),
-    "donor_other": ("EE", "donor", "EE", "Estonia"),
-    "observer": ("EU", "observer", "BE", "European Union"),
-    "company": ("CYBERCO", "company", "UA", "CyberCo LLC"),
-    "company_other": ("SECURA", "company", "EE", "Secura OU"),
+    role: DESK_ORGS[_DESK_KEYS.get(role, role)]
+    for role in (
+        "recipient",
+        "recipient_other",
+        "back_office",
+        "project_office",
+        "donor",
+        "donor_other",
+        "observer",
+        "company",
+        "company_other",
+    )
 }
 
 #: The roles every route is checked for ("company" is engaged on the projects,
@@ -144,17 +150,7 @@ def marker(tlp: str, state: str) -> str:
 
 
 def _draft(owner: User, **fields) -> Project:
-    data = {
-        "title_en": "SOC analyst training",
-        "title_uk": "Навчання аналітиків SOC",
-        "summary_en": "Train 40 analysts.",
-        "category": "training",
-        "budget_amount": "100000",
-        "budget_currency": "EUR",
-        "tlp": "GREEN",
-        "priority": "high",
-    } | fields
-    return projects.create_draft(owner, data)
+    return projects.create_draft(owner, DRAFT_FIELDS | fields)
 
 
 def _walk(users: dict[str, User], project: Project, state: str) -> Project:
@@ -172,15 +168,7 @@ PENDING_SHA256 = hashlib.sha256(PENDING_PLUGIN.encode()).hexdigest()
 
 def _build(data_dir: Path, with_matrix: bool) -> World:
     world = World()
-    users: dict[str, User] = {}
-    for role, (code, kind, country, name) in ORGS.items():
-        accounts.create_organisation(
-            None, {"code": code, "kind": kind, "country": country, "name_en": name}
-        )
-        users[role] = accounts.create_user(None, email(role), code, PASSWORD, name=role)
-    users["admin"] = accounts.create_user(
-        None, email("admin"), "TMPO", PASSWORD, name="admin", is_admin=True
-    )
+    _orgs, users = create_people(ORGS, lambda role: role)
     for role, user in users.items():
         world.users[role] = user.id
         world.tokens[role] = accounts.create_token(None, user, "tests")[1]
