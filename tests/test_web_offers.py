@@ -277,35 +277,19 @@ def test_officer_adds_edits_and_removes_an_engagement(client, desk):
     login(client, desk.users["back_office"])
     assert client.get(f"/projects/{project.ref}/engagements/new").status_code == 200
     path = f"/projects/{project.ref}/engagements"
-    response = post(
-        client,
-        path,
-        {
-            "eng-company": "CYBERCO",
-            "eng-role": "SOC deployment",
-            "eng-contract_amount": "120000",
-            "eng-start_date": "2026-05-01",
-            "eng-end_date": "2026-04-01",
-        },
-        form_page=f"{path}/new",
-    )
+    typed = {
+        "eng-company": "CYBERCO",
+        "eng-role": "SOC deployment",
+        "eng-contract_amount": "120000",
+        "eng-start_date": "2026-05-01",
+    }
+    response = post(client, path, typed | {"eng-end_date": "2026-04-01"}, form_page=f"{path}/new")
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert 'value="SOC deployment"' in html and 'value="120000"' in html
     assert "Give the currency of the contract value." in html
     assert "The end date is before the start date." in html
-    response = post(
-        client,
-        path,
-        {
-            "eng-company": "CYBERCO",
-            "eng-role": "SOC deployment",
-            "eng-contract_amount": "120000",
-            "eng-contract_currency": "EUR",
-            "eng-start_date": "2026-05-01",
-        },
-        form_page=f"{path}/new",
-    )
+    response = post(client, path, typed | {"eng-contract_currency": "EUR"}, form_page=f"{path}/new")
     assert response.status_code == 302
     engagement = Engagement.get(Engagement.project == project.id)
     assert engagement.company.code == "CYBERCO"
@@ -373,54 +357,42 @@ def _render(app, user, template, **context):
         return render_template(template, **context)
 
 
+def _offers_partial(app, user, project, links) -> str:
+    """The project page's offers section as ``user`` sees it."""
+    return _render(app, user, "offers/_project_offers.html", project=project, offer_links=links)
+
+
+def _engagements_partial(app, user, project, items) -> str:
+    """The project page's engagements section as ``user`` sees it."""
+    return _render(
+        app, user, "offers/_project_engagements.html", project=project, engagements=items
+    )
+
+
 def test_offers_partial(app, desk):
     project = desk.published()
     offer = _offer(desk)
     other = _offer(desk, "company", description="Pentest for 3 sites")
-    empty = _render(
-        app, desk.user("donor"), "offers/_project_offers.html", project=project, offer_links=[]
-    )
+    empty = _offers_partial(app, desk.user("donor"), project, [])
     assert "<h2" in empty and "No offers linked" in empty
     assert "olink-offer" not in empty  # donors do not link offers
-    officer_empty = _render(
-        app,
-        desk.user("back_office"),
-        "offers/_project_offers.html",
-        project=project,
-        offer_links=[],
-    )
+    officer_empty = _offers_partial(app, desk.user("back_office"), project, [])
     assert "olink-offer" in officer_empty and "Pentest for 3 sites" in officer_empty
     link = offers.link_offer(desk.user("back_office"), offer, project)
     links = list(OfferLink.select().where(OfferLink.project == project.id))
-    officer = _render(
-        app,
-        desk.user("back_office"),
-        "offers/_project_offers.html",
-        project=project,
-        offer_links=links,
-    )
+    officer = _offers_partial(app, desk.user("back_office"), project, links)
     assert "200 Starlink terminals" in officer and f"/offer-links/{link.id}/delete" in officer
     # a linked offer is no longer offered in the form; the other one still is
     assert f'value="{offer.id}"' not in officer and f'value="{other.id}"' in officer
-    donor = _render(
-        app, desk.user("donor"), "offers/_project_offers.html", project=project, offer_links=links
-    )
+    donor = _offers_partial(app, desk.user("donor"), project, links)
     assert f"/offers/{offer.id}" in donor and "/delete" not in donor
-    donor2 = _render(
-        app, desk.user("donor2"), "offers/_project_offers.html", project=project, offer_links=links
-    )
+    donor2 = _offers_partial(app, desk.user("donor2"), project, links)
     assert "200 Starlink terminals" in donor2 and f'href="/offers/{offer.id}"' not in donor2
 
 
 def test_engagements_partial(app, desk):
     project = desk.published()
-    empty = _render(
-        app,
-        desk.user("back_office"),
-        "offers/_project_engagements.html",
-        project=project,
-        engagements=[],
-    )
+    empty = _engagements_partial(app, desk.user("back_office"), project, [])
     assert "<h2" in empty and "No company is engaged" in empty and "eng-company" in empty
     engagement = offers.create_engagement(
         desk.user("back_office"),
@@ -434,23 +406,11 @@ def test_engagements_partial(app, desk):
         },
     )
     items = list(Engagement.select().where(Engagement.project == project.id))
-    officer = _render(
-        app,
-        desk.user("back_office"),
-        "offers/_project_engagements.html",
-        project=project,
-        engagements=items,
-    )
+    officer = _engagements_partial(app, desk.user("back_office"), project, items)
     assert "CyberCo LLC" in officer and "SOC deployment" in officer and "1,000.00 EUR" in officer
     assert f"/engagements/{engagement.id}/edit" in officer
     assert f"/engagements/{engagement.id}/delete" in officer
-    donor = _render(
-        app,
-        desk.user("donor"),
-        "offers/_project_engagements.html",
-        project=project,
-        engagements=items,
-    )
+    donor = _engagements_partial(app, desk.user("donor"), project, items)
     assert "CyberCo LLC" in donor and "/edit" not in donor and "eng-company" not in donor
 
 
