@@ -32,7 +32,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from tmdesk.core import accounts, rates
 from tmdesk.core import backup as backups
 from tmdesk.core.db import database, is_sqlite
-from tmdesk.core.errors import PermissionDenied, ValidationError
+from tmdesk.core.errors import PermissionDenied
 from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, Project, User
 from tmdesk.core.permissions import can_administer
 from tmdesk.core.visibility import visible_projects
@@ -40,7 +40,7 @@ from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
 from tmdesk.paths import backups_dir
 from tmdesk.web import login_manager
 from tmdesk.web.auth import fresh_enough
-from tmdesk.web.common import acting_user, apply_errors, flash_error, locale_code
+from tmdesk.web.common import acting_user, flash_error, form_page, locale_code
 
 log = logging.getLogger(__name__)
 
@@ -186,16 +186,14 @@ def organisations():
 @bp.route("/organisations/new", methods=["GET", "POST"])
 def organisation_new():
     form = _organisation_form()
-    if form.validate_on_submit():
-        try:
-            org = accounts.create_organisation(acting_user(), form.data_for_core())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            flash(gettext("The organisation %(code)s is created.", code=org.code), "success")
-            return redirect(url_for("admin.organisations"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("admin/organisation_form.html", form=form, org=None), status
+    return form_page(
+        form,
+        lambda: accounts.create_organisation(acting_user(), form.data_for_core()),
+        lambda org: gettext("The organisation %(code)s is created.", code=org.code),
+        url_for("admin.organisations"),
+        "admin/organisation_form.html",
+        org=None,
+    )
 
 
 @bp.route("/organisations/<int:org_id>/edit", methods=["GET", "POST"])
@@ -212,16 +210,14 @@ def organisation_edit(org_id: int):
     # The code is an organisation's handle in the CLI, reports and the API: it stays.
     form.code.render_kw = {"readonly": True}
     form.code.data = org.code
-    if form.validate_on_submit():
-        try:
-            accounts.update_organisation(acting_user(), org, form.data_for_core())
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            flash(gettext("The organisation %(code)s is saved.", code=org.code), "success")
-            return redirect(url_for("admin.organisations"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("admin/organisation_form.html", form=form, org=org), status
+    return form_page(
+        form,
+        lambda: accounts.update_organisation(acting_user(), org, form.data_for_core()),
+        gettext("The organisation %(code)s is saved.", code=org.code),
+        url_for("admin.organisations"),
+        "admin/organisation_form.html",
+        org=org,
+    )
 
 
 # --- users ----------------------------------------------------------------
@@ -268,23 +264,21 @@ def user_new():
     form.organisation.choices = _organisation_choices()
     if request.method == "GET" and request.args.get("organisation"):
         form.organisation.data = request.args["organisation"]
-    if form.validate_on_submit():
-        try:
-            user = accounts.create_user(
-                acting_user(),
-                form.email.data or "",
-                form.organisation.data or "",
-                form.password.data or "",
-                name=form.name.data or "",
-                is_admin=bool(form.is_admin.data),
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            flash(gettext("The account %(email)s is created.", email=user.email), "success")
-            return redirect(url_for("admin.users"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("admin/user_form.html", form=form, password_hint=PASSWORD_HINT), status
+    return form_page(
+        form,
+        lambda: accounts.create_user(
+            acting_user(),
+            form.email.data or "",
+            form.organisation.data or "",
+            form.password.data or "",
+            name=form.name.data or "",
+            is_admin=bool(form.is_admin.data),
+        ),
+        lambda user: gettext("The account %(email)s is created.", email=user.email),
+        url_for("admin.users"),
+        "admin/user_form.html",
+        password_hint=PASSWORD_HINT,
+    )
 
 
 def _user_or_404(user_id: int) -> User:
@@ -324,24 +318,15 @@ def _set_active(user: User, active: bool):
 def user_password(user_id: int):
     user = _user_or_404(user_id)
     form = PasswordResetForm()
-    if form.validate_on_submit():
-        try:
-            accounts.set_password(acting_user(), user, form.password.data or "")
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            flash(
-                gettext(
-                    "The password of %(email)s is reset; their sessions have ended.",
-                    email=user.email,
-                ),
-                "success",
-            )
-            return redirect(url_for("admin.users"))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "admin/password_form.html", form=form, user=user, password_hint=PASSWORD_HINT
-    ), status
+    return form_page(
+        form,
+        lambda: accounts.set_password(acting_user(), user, form.password.data or ""),
+        gettext("The password of %(email)s is reset; their sessions have ended.", email=user.email),
+        url_for("admin.users"),
+        "admin/password_form.html",
+        user=user,
+        password_hint=PASSWORD_HINT,
+    )
 
 
 # --- the audit log ----------------------------------------------------------
@@ -500,26 +485,20 @@ def rate_edit(currency: str):
         form = RateForm(data={"rate": str(existing.eur_per_unit) if existing else ""})
     else:
         form = RateForm()
-    if form.validate_on_submit():
-        try:
-            saved = rates.set_exchange_rate(acting_user(), currency, form.rate.data or "")
-        except ValidationError as exc:
-            apply_errors(form, exc, {"currency": "rate"})
-        else:
-            flash(
-                gettext(
-                    "1 %(currency)s is now %(rate)s EUR. Funding in euros uses the new "
-                    "rate from now on.",
-                    currency=currency,
-                    rate=saved.eur_per_unit,
-                ),
-                "success",
-            )
-            return redirect(url_for("admin.rates_list"))
-    status = 400 if request.method == "POST" else 200
-    return render_template(
-        "admin/rate_form.html", form=form, currency=currency, existing=existing
-    ), status
+    return form_page(
+        form,
+        lambda: rates.set_exchange_rate(acting_user(), currency, form.rate.data or ""),
+        lambda saved: gettext(
+            "1 %(currency)s is now %(rate)s EUR. Funding in euros uses the new rate from now on.",
+            currency=currency,
+            rate=saved.eur_per_unit,
+        ),
+        url_for("admin.rates_list"),
+        "admin/rate_form.html",
+        mapping={"currency": "rate"},
+        currency=currency,
+        existing=existing,
+    )
 
 
 # --- backups ------------------------------------------------------------------
