@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tmdesk.core import matching, offers, pledges
@@ -119,7 +121,12 @@ def test_pledge_warnings(desk):
     )
     assert matching.pledge_warnings(project, "50000", "EUR", user=donor) == []
     over = matching.pledge_warnings(project, "150000", "EUR", user=donor)
-    assert len(over) == 1 and "over-fund" in over[0] and over[0].params["budget"] == "100,000"
+    assert len(over) == 1 and "over-fund" in over[0] and "100,000 EUR" in over[0]
+    assert over[0].params["budget"] == Decimal("100000")  # the page writes it per language
+    # Typed the Ukrainian way, the amount is read as the pledge will be: still a warning.
+    for typed in ("150 000,00", "150\u00a0000,00", "150,000.00"):
+        assert matching.pledge_warnings(project, typed, "EUR", user=donor) == over, typed
+    assert matching.pledge_warnings(project, "not a number", "EUR", user=donor) == []
     first = pledges.create_pledge(donor, project, {"amount": "100000", "currency": "EUR"})
     pledges.transition_pledge(donor, first, "confirm")
     full = matching.pledge_warnings(project, "10", "EUR", user=donor)
@@ -132,6 +139,23 @@ def test_pledge_warnings(desk):
     assert any(project.ref in w and "double funding" in w for w in double)
     # Without a user only projects everyone may see are compared (this one is GREEN).
     assert any("double funding" in w for w in matching.pledge_warnings(twin, None, None))
+
+
+def test_pledge_warning_on_the_page_reads_the_way_its_reader_writes(client, desk):
+    from tests.conftest import login, post
+
+    project = desk.published(title_en="SOC", budget_amount="100000")
+    login(client, desk.user("donor"))
+    for lang, expected in (("en", "100,000 EUR"), ("uk", "100\u00a0000 EUR")):
+        post(client, "/language", {"lang": lang, "next": "/"}, form_page="/")
+        response = post(
+            client,
+            f"/projects/{project.ref}/pledges/new",
+            {"amount": "150 000,00", "currency": "EUR", "date": "2026-03-01"},
+        )
+        html = response.get_data(as_text=True)
+        assert expected in html, lang
+    assert Pledge.select().count() == 0  # not saved until the donor acknowledges
 
 
 def test_offer_matches_page_and_propose(client, desk):

@@ -39,6 +39,7 @@ from tmdesk.core.i18n import N_
 from tmdesk.core.models import Offer, Organisation, Pledge, Project, User, utcnow
 from tmdesk.core.permissions import PLEDGEABLE_STATUSES, can_link_offers
 from tmdesk.core.similarity import Reason
+from tmdesk.core.validation import parse_amount
 from tmdesk.core.visibility import visible_offers, visible_projects
 from tmdesk.core.vocab import OBLASTS, PRIORITY_RANK
 
@@ -181,7 +182,7 @@ def score_match(
             reasons.append(
                 Reason(
                     N_("unfunded gap %(gap)s EUR (%(pct)d%% of the estimate)"),
-                    gap=f"{gap.quantize(Decimal('1')):,}",
+                    gap=_whole(gap),
                     pct=round(share * 100),
                 )
             )
@@ -447,8 +448,11 @@ def pledge_warnings(
             )
         )
     elif amount not in (None, "") and currency:
+        # Read as the pledge itself will be ("150 000,00" is 150000.00), so a
+        # warning is never skipped because the donor typed the Ukrainian way.
+        parsed = parse_amount(amount)
         try:
-            eur = to_eur(Decimal(str(amount)), currency, rates)
+            eur = to_eur(parsed, currency, rates) if parsed is not None else None
         except (UnknownCurrency, ArithmeticError, ValueError):
             eur = None
         if (
@@ -471,8 +475,9 @@ def pledge_warnings(
     return warnings
 
 
-def _whole(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('1')):,}"
+def _whole(value: Decimal) -> Decimal:
+    """An amount in whole euros (the web layer writes it the reader's way)."""
+    return value.quantize(Decimal("1"))
 
 
 def _double_funding(project: Project, user: User | None, rates) -> list[Reason]:

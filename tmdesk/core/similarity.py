@@ -64,7 +64,8 @@ class Reason(str):
     params: dict[str, Any]
 
     def __new__(cls, message: str, **params: Any) -> Reason:
-        obj = super().__new__(cls, message % params if params else message)
+        english = {k: f"{v:,}" if isinstance(v, Decimal) else v for k, v in params.items()}
+        obj = super().__new__(cls, message % english if params else message)
         obj.message = message
         obj.params = params
         return obj

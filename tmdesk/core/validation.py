@@ -120,6 +120,12 @@ def amount(
     return value.quantize(Decimal("0.01"))
 
 
+def parse_amount(raw: Any) -> Decimal | None:
+    """``raw`` read exactly as :func:`amount` reads a form field; None when it is not
+    a valid amount (for checks that must agree with what will be saved)."""
+    return amount({}, {"amount": raw}, "amount")
+
+
 def _normalise_number(raw: str) -> str:
     """Accept "12 500,50" (Ukrainian) and "12,500.50" (English) as 12500.50."""
     value = raw.strip().replace("\u00a0", "").replace(" ", "")

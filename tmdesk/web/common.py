@@ -4,11 +4,12 @@ messages, and the house way of handling a form's POST."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import format_decimal, get_locale, gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -43,9 +44,24 @@ def project_or_404(ref: str) -> Project:
 
 
 def tr(message: str, **params: Any) -> str:
-    """Translate a message marked with ``N_`` in the core, then fill in ``params``."""
+    """Translate a message marked with ``N_`` in the core, then fill in ``params``.
+
+    Amounts (``Decimal`` parameters) are written the reader's way: "150 000" in
+    Ukrainian, "150,000" in English.
+    """
     text = gettext(message)
-    return text % params if params else text
+    if not params:
+        return text
+    return text % {
+        name: format_decimal(value) if isinstance(value, Decimal) else value
+        for name, value in params.items()
+    }
+
+
+def tr_readable(message: str, params: dict[str, Any]) -> str:
+    """:func:`tr` with the codes among ``params`` (statuses, steps, priorities) as
+    their translated labels: for pages, where people read words, not codes."""
+    return tr(message, **{name: _readable(name, value) for name, value in params.items()})
 
 
 def error_text(exc: DomainError) -> str:
@@ -56,7 +72,7 @@ def error_text(exc: DomainError) -> str:
     """
     if request and request.path.startswith("/api/"):
         return tr(exc.message, **exc.params)
-    return tr(exc.message, **{name: _readable(name, value) for name, value in exc.params.items()})
+    return tr_readable(exc.message, exc.params)
 
 
 def _readable(name: str, value: Any) -> Any:
@@ -71,6 +87,8 @@ def _readable(name: str, value: Any) -> Any:
         return gettext(text) if text else value
     if name == "action" and value in TRANSITIONS:
         return gettext(TRANSITIONS[value].label)
+    if name == "priority" and value in vocab.PRIORITIES:
+        return gettext(vocab.PRIORITIES[value])
     return value
 
 

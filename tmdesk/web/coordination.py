@@ -19,7 +19,14 @@ from tmdesk.core import dashboard, matching, search, similarity
 from tmdesk.core.errors import DomainError, ValidationError
 from tmdesk.core.models import Offer
 from tmdesk.core.visibility import get_visible_project, is_officer, visible_offers
-from tmdesk.web.common import acting_user, flash_error, locale_code, project_or_404, tr
+from tmdesk.web.common import (
+    acting_user,
+    flash_error,
+    locale_code,
+    project_or_404,
+    tr,
+    tr_readable,
+)
 
 bp = Blueprint("coordination", __name__)
 
@@ -49,7 +56,7 @@ def bar_layout(rows) -> dashboard.BarLayout:
 @bp.app_template_global("reason_texts")
 def reasons_text(reasons) -> list[str]:
     """Translated reasons (core :class:`~tmdesk.core.similarity.Reason` objects)."""
-    return [tr(r.message, **r.params) for r in reasons]
+    return [tr_readable(r.message, r.params) for r in reasons]
 
 
 @bp.app_template_global()

@@ -45,7 +45,7 @@ from tmdesk.web.common import (
     project_or_404,
     require,
     safe_next,
-    tr,
+    tr_readable,
 )
 
 bp = Blueprint("pledges", __name__)
@@ -192,7 +192,7 @@ def new(ref: str):
         project=project,
         pledge=None,
         offer=offer,
-        warnings=[tr(w.message, **w.params) for w in warnings],
+        warnings=[tr_readable(w.message, w.params) for w in warnings],
     ), form_status()
 
 
