@@ -7,6 +7,8 @@ rest. Every command takes ``--data-dir`` (or ``TMDESK_DATA_DIR``).
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import click
@@ -23,6 +25,19 @@ def _open_db(data_dir: Path) -> None:
 def _fail(message: str) -> None:
     click.echo(f"tmdesk: {message}", err=True)
     raise SystemExit(1)
+
+
+@contextmanager
+def _exclusive(data_dir: Path, command: str) -> Iterator[None]:
+    """Hold the data folder's instance lock, or fail (exit 1) when tmdesk serves it."""
+    from tmdesk import desktop
+
+    paths.make_private_dir(data_dir)
+    try:
+        with desktop.exclusive_data_dir(data_dir, command):
+            yield  # DataFolderBusy comes only from taking the lock, before this
+    except desktop.DataFolderBusy as exc:
+        _fail(str(exc))
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,11 +103,14 @@ def demo(obj, force: bool) -> None:
     """Fill the data dir with the demo data set and print the demo logins."""
     from tmdesk.core import demo as demo_data
 
-    _open_db(obj["data_dir"])
-    try:
-        summary = demo_data.load_demo(force=force)
-    except demo_data.DemoError as exc:
-        _fail(str(exc))
+    # --force empties the database and the documents: never under a running server.
+    guard = _exclusive(obj["data_dir"], "tmdesk demo --force") if force else nullcontext()
+    with guard:
+        _open_db(obj["data_dir"])
+        try:
+            summary = demo_data.load_demo(force=force)
+        except demo_data.DemoError as exc:
+            _fail(str(exc))
     click.echo(summary.describe())
     click.echo(f"Data dir: {obj['data_dir']}")
 
@@ -266,12 +284,14 @@ def restore(obj, backup_file: str) -> None:
     from tmdesk.core import backup as backups
     from tmdesk.core.schema import CURRENT_VERSION
 
-    paths.make_private_dir(obj["data_dir"])
-    try:
-        kept = backups.restore(obj["data_dir"], Path(backup_file), CURRENT_VERSION)
-    except backups.BackupError as exc:
-        _fail(str(exc))
-    _open_db(obj["data_dir"])  # upgrades an older backup in place
+    # Held from before the checks until after the upgrade: no server serves the
+    # old database meanwhile, and none can start on a half-replaced one.
+    with _exclusive(obj["data_dir"], "the restore"):
+        try:
+            kept = backups.restore(obj["data_dir"], Path(backup_file), CURRENT_VERSION)
+        except backups.BackupError as exc:
+            _fail(str(exc))
+        _open_db(obj["data_dir"])  # upgrades an older backup in place
     click.echo(f"Restored {backup_file}; the replaced database is kept as {kept}")
 
 

@@ -11,7 +11,9 @@ What happens, in order:
    when it answers ``GET /healthz`` with our version, the browser is simply
    opened there with a fresh one-time launch token, and this process exits.
    A lock file left behind by a crashed run is not held by anyone: it and its
-   info file are cleared ("stale lock") and the launch goes on.
+   info file are cleared ("stale lock") and the launch goes on. Commands that
+   replace the data (``tmdesk restore``, ``tmdesk demo --force``) hold the same
+   lock while they work (:func:`exclusive_data_dir`) and refuse while it is held.
 3. Otherwise the app is served with waitress on 127.0.0.1, on a free port the
    OS picks (port 0), with the Host header restricted to that address (against
    DNS rebinding), and the browser opens ``/desktop/launch?token=…``.
@@ -46,7 +48,7 @@ import threading
 import time
 import urllib.request
 import webbrowser
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -364,6 +366,56 @@ def claim_or_find(
                 "that process (or restart the computer) and start tmdesk again."
             )
         time.sleep(0.2)
+
+
+class DataFolderBusy(Exception):
+    """A maintenance command found the data folder in use; the message says by whom."""
+
+
+def describe_holder(data_dir: Path, lock: InstanceLock) -> str:
+    """Who holds the data folder, as far as the info file (or the lock file) says."""
+    info = read_info(data_dir)
+    if info is not None:
+        return f"process {info.pid}, serving at {info.base_url}/"
+    pid = lock.previous_pid()
+    return f"process {pid}" if pid else "another process"
+
+
+def _busy_message(holder: str, command: str) -> str:
+    return (
+        f"tmdesk is running on this data folder ({holder}); nothing was changed. "
+        "Quit tmdesk (the desktop app: Quit in the menu; serve: Ctrl+C) "
+        f"and run {command} again."
+    )
+
+
+@contextlib.contextmanager
+def exclusive_data_dir(data_dir: Path, command: str) -> Iterator[InstanceLock]:
+    """Hold the instance lock for a command that replaces data (restore, demo --force).
+
+    The same lock the desktop app and ``tmdesk serve`` hold while they serve:
+    while a server holds it, :class:`DataFolderBusy` is raised before anything
+    is touched; once taken, no server can start until the command ends (a
+    launch then waits and reports the folder busy). A lock file left by a
+    killed process is not held by anyone, so it does not get in the way; its
+    info file is cleared as on a launch. ``command`` is what the person should
+    run again, for the message.
+    """
+    lock = InstanceLock(Path(data_dir) / LOCK_NAME)
+    if not lock.acquire():
+        raise DataFolderBusy(_busy_message(describe_holder(data_dir, lock), command))
+    try:
+        if lock.unsupported:  # no OS locks here: a live info file is the only sign
+            info = read_info(data_dir)
+            if info is not None and probe(info) is not None:
+                raise DataFolderBusy(
+                    _busy_message(f"process {info.pid}, serving at {info.base_url}/", command)
+                )
+        clear_stale(data_dir, lock)
+        lock.write_pid()
+        yield lock
+    finally:
+        lock.release()
 
 
 # --- browser, messages, fatal errors -------------------------------------------------

@@ -1,8 +1,10 @@
 """Serving the app with waitress: ``tmdesk serve`` and the desktop launch.
 
 Both take the data folder's instance lock (see :mod:`tmdesk.desktop`), so
-two servers never run on one database, and both write the user-only info
-file a later double-click uses to find them. On a loopback address the Host
+two servers never run on one database (and ``tmdesk restore`` / ``tmdesk demo
+--force``, which take the same lock, refuse while one serves), and both write
+the user-only info file a later double-click, or a refused restore, uses to
+name them. On a loopback address the Host
 header is restricted to that address and port (against DNS rebinding); on an
 office server (``--host 0.0.0.0``) it is not, as the machine's names vary.
 

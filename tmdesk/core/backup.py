@@ -392,6 +392,14 @@ def restore(data_dir: Path, backup: Path, known_version: int) -> Path:
     The backup is checked (integrity, schema version not newer than this
     program) before anything is touched; the replaced database is kept beside
     it as ``tmdesk.sqlite3.replaced-<time>``.
+
+    This function is lock-agnostic on purpose: the caller must make sure no
+    tmdesk process serves ``data_dir`` (``tmdesk restore`` holds the data
+    folder's instance lock, :func:`tmdesk.desktop.exclusive_data_dir`, around
+    it). Who serves a folder is a matter of processes, ports and the desktop
+    launch, which the core knows nothing of; and a lock taken here would
+    conflict with the one the caller already holds (``flock`` locks per open
+    file, even within one process).
     """
     backup = Path(backup)
     if not backup.is_file():
