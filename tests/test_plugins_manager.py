@@ -438,6 +438,8 @@ def test_cli_report_writes_the_file(data_dir, desk, tmp_path):
         "delimiter=semicolon",
     )
     assert result.exit_code == 0, result.output
+    # The count printed is what matched for that user, not a claim about the file's content.
+    assert "csv: 1 project matched the filters for donor@example.org" in result.output
     text = out.read_text("utf-8-sig")
     assert green.ref in text and strict.ref not in text
     assert text.splitlines()[1].startswith("ref;title_en;")
@@ -458,6 +460,7 @@ def test_cli_report_writes_the_file(data_dir, desk, tmp_path):
         "amber+strict",
     )
     assert result.exit_code == 0, result.output
+    assert "csv: 2 projects matched the filters for back_office@example.org" in result.output
     assert strict.ref in out2.read_text("utf-8-sig")
 
 

@@ -311,6 +311,11 @@ def report_command(
             _fail(str(exc))
     finally:
         _close()
+    # The count is what the user may see that matched the filters; a format may
+    # include fewer (the ministry report selects by status), so it is not "the report's".
+    matched = context.totals.projects
     click.echo(
-        f"{format_name}: {context.totals.projects} projects, TLP:{context.tlp}, written to {path}"
+        f"{format_name}: {matched} project{'' if matched == 1 else 's'} matched the filters "
+        f"for {user.email} (the format chooses which it includes); TLP:{context.tlp}; "
+        f"written to {path}"
     )
