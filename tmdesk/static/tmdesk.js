@@ -15,3 +15,14 @@
     if (summary) { summary.focus(); }
   });
 })();
+// "Go back to the form" (the page a refused form leads to): the browser's history
+// usually still holds what was typed. The button stays hidden without script.
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  var buttons = document.querySelectorAll("[data-history-back]");
+  Array.prototype.forEach.call(buttons, function (button) {
+    if (window.history.length < 2) { return; }
+    button.hidden = false;
+    button.addEventListener("click", function () { window.history.back(); });
+  });
+});

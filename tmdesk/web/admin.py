@@ -331,6 +331,31 @@ def user_password(user_id: int):
 
 # --- the audit log ----------------------------------------------------------
 
+#: What an audit event is about (``AuditEvent.entity_type``, the model's name in
+#: lower case, or the type given to ``audit.record``), in words for the filter.
+ENTITY_TYPES: dict[str, Any] = {
+    "project": lazy_gettext("Projects"),
+    "pledge": lazy_gettext("Pledges"),
+    "offer": lazy_gettext("Offers"),
+    "offerlink": lazy_gettext("Offers linked to projects"),
+    "engagement": lazy_gettext("Engagements of companies"),
+    "update": lazy_gettext("Progress updates"),
+    "document": lazy_gettext("Documents"),
+    "projectlink": lazy_gettext("Links between projects"),
+    "organisation": lazy_gettext("Organisations"),
+    "user": lazy_gettext("User accounts"),
+    "apitoken": lazy_gettext("API tokens"),
+    "exchangerate": lazy_gettext("Exchange rates"),
+    "plugin": lazy_gettext("Plugins"),
+    "backup": lazy_gettext("Backups"),
+}
+
+
+def entity_type_choices(codes: list[str]) -> list[tuple[str, str]]:
+    """``(code, name)`` for the filter, by name; a type nobody named (a plugin's,
+    say) shows its code."""
+    return sorted(((c, str(ENTITY_TYPES.get(c, c))) for c in codes), key=lambda c: c[1].lower())
+
 
 def readable_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
     """``(key, before, after)`` for what the event changed, as display text.
@@ -426,12 +451,9 @@ def audit_log():
     pages = max(1, -(-total // AUDIT_PER_PAGE))
     page = min(_page_arg(), pages)
     events = list(query.order_by(AuditEvent.id.desc()).paginate(page, AUDIT_PER_PAGE))
-    entity_types = [
-        row.entity_type
-        for row in AuditEvent.select(AuditEvent.entity_type)
-        .distinct()
-        .order_by(AuditEvent.entity_type)
-    ]
+    entity_types = entity_type_choices(
+        [row.entity_type for row in AuditEvent.select(AuditEvent.entity_type).distinct()]
+    )
     args = {
         k: v
         for k, v in (

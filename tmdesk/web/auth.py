@@ -7,16 +7,18 @@ import time
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import (
     confirm_login,
     current_user,
@@ -119,12 +121,76 @@ def fresh_enough() -> bool:
     return isinstance(at, int) and 0 <= _now() - at < limit
 
 
+#: A small non-secret cookie: when this browser last made a request inside a
+#: logged-in session (Unix seconds). See :func:`session_expired`.
+ACTIVITY_COOKIE = "tmdesk_last_active"
+#: How long the marker outlives the session: after that nobody is told any more.
+ACTIVITY_COOKIE_DAYS = 30
+
+
+def session_minutes() -> int:
+    """``TMDESK_SESSION_MINUTES`` as a whole number, for messages."""
+    return max(1, round(current_app.permanent_session_lifetime.total_seconds() / 60))
+
+
+def session_expired() -> bool:
+    """Whether this browser's session ended because of inactivity.
+
+    The session cookie cannot say so itself: once it is too old the browser
+    drops it (and Flask refuses it), which looks just like a first visit. So
+    every response inside a logged-in session also sets ``tmdesk_last_active``,
+    the time of that request; it holds nothing secret (a forged one can only
+    change a message). The session has expired when that time is at least
+    ``TMDESK_SESSION_MINUTES`` ago and nobody is logged in. Logging out deletes
+    the marker, and so does a session that ended sooner for another reason
+    (password changed, account deactivated): see :func:`_note_activity`.
+    """
+    if current_user.is_authenticated:
+        return False
+    raw = request.cookies.get(ACTIVITY_COOKIE, "")
+    if not raw.isdigit():
+        return False
+    return _now() - int(raw) >= current_app.permanent_session_lifetime.total_seconds()
+
+
+def _forget_activity(response: Response) -> None:
+    response.delete_cookie(
+        ACTIVITY_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+    )
+
+
+@bp.after_app_request
+def _note_activity(response: Response) -> Response:
+    """Keep the ``tmdesk_last_active`` marker in step with the session (see
+    :func:`session_expired`). Static files and the API (no session) are left alone."""
+    if request.endpoint == "static" or request.path.startswith("/api/"):
+        return response
+    if current_user.is_authenticated:
+        response.set_cookie(
+            ACTIVITY_COOKIE,
+            str(int(_now())),
+            max_age=int(current_app.permanent_session_lifetime.total_seconds())
+            + ACTIVITY_COOKIE_DAYS * 86400,
+            path="/",
+            httponly=True,
+            samesite="Strict",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
+    elif ACTIVITY_COOKIE in request.cookies and not session_expired():
+        _forget_activity(response)  # the session ended sooner, and not by inactivity
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if not accounts.has_any_admin():
         return redirect(url_for("auth.setup"))
     if current_user.is_authenticated:
-        return redirect(url_for("projects.home"))
+        return redirect(safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
@@ -140,7 +206,24 @@ def login():
                 "must wait a moment after several failed attempts."
             )
         ]
-    return render_template("auth/login.html", form=form), (400 if form.errors else 200)
+    expired = request.method == "GET" and session_expired()
+    notice = None
+    if expired:
+        minutes = session_minutes()
+        notice = ngettext(
+            "Your session ended after %(num)d minute without activity. Log in again; "
+            "you will come back to the page you were on.",
+            "Your session ended after %(num)d minutes without activity. Log in again; "
+            "you will come back to the page you were on.",
+            minutes,
+        )
+    response = make_response(
+        render_template("auth/login.html", form=form, notice=notice),
+        400 if form.errors else 200,
+    )
+    if expired:
+        _forget_activity(response)  # said once
+    return response
 
 
 @bp.route("/confirm", methods=["GET", "POST"])
@@ -169,7 +252,9 @@ def logout():
     logout_user()
     session.clear()
     flash(gettext("You are logged out."), "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    _forget_activity(response)
+    return response
 
 
 def setup_allowed() -> bool:
@@ -194,7 +279,8 @@ def setup():
     if accounts.has_any_admin():
         return redirect(url_for("auth.login"))
     if not setup_allowed():
-        abort(403)
+        # Someone opened the address without the token the server printed.
+        return render_template("errors/not_set_up.html"), 403
     form = SetupForm()
     form.org_kind.choices = [(k, gettext(v)) for k, v in ORG_KINDS.items()]
     if form.validate_on_submit():

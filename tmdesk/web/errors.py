@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, url_for
 from flask_babel import gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from tmdesk.core.errors import DomainError, ValidationError
-from tmdesk.web.common import error_text, field_errors
+from tmdesk.web.common import error_text, field_errors, safe_next
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,15 @@ def json_error(status: int, message: str, fields: dict | None = None):
     return response
 
 
+def form_page() -> str | None:
+    """The local page a refused form was sent from (its Referer), if there is one."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path:
+        return None
+    page = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return page if safe_next(page) == page else None
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
@@ -37,11 +48,19 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
-        message = gettext(
-            "The form had expired or did not come from this app. "
-            "Go back, reload the page and try again."
-        )
-        return render_template("error.html", code=400, message=message), 400
+        """A form refused for its CSRF token: almost always a session that ended
+        while the form was open. Say so, and lead back to the typed text."""
+        from tmdesk.web.auth import session_expired, session_minutes
+
+        page = form_page()
+        return render_template(
+            "errors/form_not_sent.html",
+            expired=session_expired(),
+            minutes=session_minutes(),
+            logged_in=current_user.is_authenticated,
+            form_page=page,
+            login_url=url_for("auth.login", next=page) if page else url_for("auth.login"),
+        ), 400
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -291,12 +291,13 @@ def tmdesk_report_formats():
             options=(
                 ReportOption(
                     "max_tlp",
-                    N_("Highest TLP label to include"),
+                    N_("Highest TLP label to publish in the IATI file"),
                     TLP_CHOICES,
                     DEFAULT_MAX_TLP,
                     N_(
-                        "IATI files are meant to be published: keep GREEN unless the "
-                        "file stays inside your ministry."
+                        "Projects with a more restricted label stay out of the file, "
+                        "whatever the filter above allows. IATI files are meant to be "
+                        "published: keep GREEN unless the file stays inside your ministry."
                     ),
                 ),
             ),
