@@ -51,6 +51,10 @@ DRAFT_FIELDS = {
 }
 
 
+#: The officer :meth:`Desk.submitted` names on TLP:RED projects (not one of the desk's users).
+RED_REVIEWER = "red.reviewer@example.org"
+
+
 @dataclass
 class Desk:
     """Organisations and users of every kind, created by the ``desk`` fixture."""
@@ -64,11 +68,25 @@ class Desk:
     def draft(self, owner: str = "recipient", **fields) -> Project:
         return projects.create_draft(self.user(owner), DRAFT_FIELDS | fields)
 
-    def published(self, owner: str = "recipient", **fields) -> Project:
+    def submitted(self, owner: str = "recipient", **fields) -> Project:
+        """A submitted project; a TLP:RED one names :meth:`red_reviewer` first (a RED
+        project needs an officer named to be submitted), so the desk's own users keep
+        exactly the visibility the rule gives them."""
         project = self.draft(owner, **fields)
+        if project.tlp == "RED":
+            projects.set_members(self.user(owner), project, [self.red_reviewer().email])
         projects.transition(self.user(owner), project, "submit")
+        return Project.get_by_id(project.id)
+
+    def published(self, owner: str = "recipient", **fields) -> Project:
+        project = self.submitted(owner, **fields)
         projects.transition(self.user("back_office"), project, "publish")
         return Project.get_by_id(project.id)
+
+    def red_reviewer(self) -> User:
+        """A Back Office officer who is not one of :attr:`users`, named on RED projects."""
+        found = User.get_or_none(User.email == RED_REVIEWER)
+        return found or accounts.create_user(None, RED_REVIEWER, "BACKOFFICE", PASSWORD)
 
 
 ORGS = {

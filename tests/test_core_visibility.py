@@ -80,7 +80,8 @@ def world(desk):
         None, "colleague@example.org", "SSSCIP", PASSWORD
     )
     officer = desk.user("back_office")
-    red_names = [desk.users[k].email for k in sorted(NAMED_ON_RED)]
+    # A RED project is submitted with an officer named: one who is not a viewer here.
+    red_names = [desk.users[k].email for k in sorted(NAMED_ON_RED)] + [desk.red_reviewer().email]
     made = {}
     for position, steps in POSITIONS.items():
         for tlp in TLP_LABELS:

@@ -15,6 +15,7 @@ from tests.conftest import WORKFLOW_PATHS
 from tmdesk.core import catalogue, funding, pledges, projects
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.models import AuditEvent, ExchangeRate, Pledge, Project, StatusChange
+from tmdesk.core.visibility import can_see
 from tmdesk.core.vocab import PROJECT_STATUSES
 
 ALL_ACTIONS = tuple(projects.TRANSITIONS)
@@ -415,3 +416,35 @@ def test_catalogue_pagination_and_sort(desk):
     f.page = 2
     second = catalogue.search_catalogue(desk.user("donor"), f)
     assert [p.budget_amount for p in second.items] == [Decimal("300.00")]
+
+
+def test_a_red_project_needs_an_officer_named_before_submitting(desk):
+    """Only the named people see a TLP:RED project: without an officer among them it
+    would wait in nobody's review queue."""
+    recipient = desk.user("recipient")
+    red = desk.draft(tlp="RED")
+    with pytest.raises(ValidationError) as caught:
+        projects.transition(recipient, red, "submit")
+    assert "members" in caught.value.fields and "officer" in caught.value.fields["members"]
+    assert Project.get_by_id(red.id).status == "draft"
+    projects.set_members(recipient, red, [desk.user("donor").email])  # not an officer
+    with pytest.raises(ValidationError):
+        projects.transition(recipient, red, "submit")
+    officer = desk.user("back_office")
+    officer.active = False
+    officer.save()
+    projects.set_members(recipient, red, [officer.email])  # an officer who left
+    with pytest.raises(ValidationError):
+        projects.transition(recipient, red, "submit")
+    projects.set_members(recipient, red, [desk.user("project_office").email])
+    projects.transition(recipient, red, "submit")
+    assert Project.get_by_id(red.id).status == "submitted"
+    assert can_see(desk.user("project_office"), red)
+    # Other labels need no one named.
+    projects.transition(recipient, desk.draft(tlp="AMBER+STRICT"), "submit")
+
+
+def test_officers_to_name_lists_active_officers_only(desk):
+    names = {u.email for u in projects.officers_to_name()}
+    assert desk.user("back_office").email in names and desk.user("project_office").email in names
+    assert desk.user("donor").email not in names and desk.user("recipient").email not in names

@@ -653,3 +653,22 @@ def test_document_of_hidden_project_is_404(app, desk):
     assert client_for(app, desk, "back_office").get(f"/documents/{doc.id}").status_code == 200
     assert client_for(app, desk, "donor").get(f"/documents/{doc.id}").status_code == 404
     assert client_for(app, desk, "donor").get("/documents/999999").status_code == 404
+
+
+def test_red_draft_page_lists_officers_to_name_and_submit_says_why(app, desk):
+    red = desk.draft(tlp="RED", title_en="Sensor network")
+    c = client_for(app, desk, "recipient")
+    page = html(c.get(f"/projects/{red.ref}"))
+    assert "Officers who can review a TLP:RED project" in page
+    assert desk.user("back_office").email in page and desk.user("project_office").email in page
+    response = post(
+        c,
+        f"/projects/{red.ref}/transition",
+        {"action": "submit"},
+        form_page=f"/projects/{red.ref}",
+        follow_redirects=True,
+    )
+    assert "Name at least one Back Office or Project Office officer" in html(response)
+    assert Project.get_by_id(red.id).status == "draft"
+    green = desk.draft(title_en="Open training")
+    assert "Officers who can review" not in html(c.get(f"/projects/{green.ref}"))

@@ -13,8 +13,7 @@ from tmdesk.core.models import Project, StatusChange, utcnow
 
 
 def submitted(desk, days_ago: int = 0, **fields) -> Project:
-    project = desk.draft(**fields)
-    projects.transition(desk.user("recipient"), project, "submit")
+    project = desk.submitted(**fields)
     if days_ago:
         when = utcnow() - dt.timedelta(days=days_ago)
         Project.update(submitted_at=when).where(Project.id == project.id).execute()

@@ -17,18 +17,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import peewee as pw
+
 from tmdesk.core import audit, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
-from tmdesk.core.models import Project, ProjectMember, StatusChange, User, utcnow
+from tmdesk.core.models import Organisation, Project, ProjectMember, StatusChange, User, utcnow
 from tmdesk.core.permissions import (
     can_create_project,
     can_edit_project,
     can_manage_members,
     is_recipient_of,
 )
-from tmdesk.core.visibility import is_officer
+from tmdesk.core.visibility import OFFICE_KINDS, is_officer
 from tmdesk.core.vocab import CATEGORIES, CURRENCIES, OBLASTS, PRIORITIES, TLP_LABELS
 
 #: Fields a recipient edits on a draft, in form order.
@@ -248,7 +250,40 @@ def _check_ready_to_submit(project: Project) -> None:
         errors["summary_en"] = N_("Describe the project in English or Ukrainian before submitting.")
     if not project.budget_amount or project.budget_amount <= 0:
         errors["budget_amount"] = N_("Give the estimated budget before submitting.")
+    if project.tlp == "RED" and not _named_reviewers(project).exists():
+        # Only the named people see a TLP:RED project: with no officer among them
+        # it would wait in nobody's review queue.
+        errors["members"] = N_(
+            "A TLP:RED project is seen only by the people named on it. Name at least one "
+            "Back Office or Project Office officer before submitting, or nobody can review it."
+        )
     errors.raise_if_any()
+
+
+def _named_reviewers(project: Project) -> pw.ModelSelect:
+    """The active officers named on ``project`` (who could review it if it is TLP:RED)."""
+    return (
+        User.select(User.id)
+        .join(ProjectMember)
+        .switch(User)
+        .join(Organisation)
+        .where(
+            (ProjectMember.project == project.id)
+            & User.active
+            & Organisation.kind.in_(OFFICE_KINDS)
+        )
+    )
+
+
+def officers_to_name() -> list[User]:
+    """Active Back Office and Project Office users, for a TLP:RED project's list of
+    named people (a recipient needs to know whom to name)."""
+    return list(
+        User.select(User, Organisation)
+        .join(Organisation)
+        .where(User.active & Organisation.kind.in_(OFFICE_KINDS))
+        .order_by(Organisation.code, User.name, User.email)
+    )
 
 
 def transition(user: User, project: Project, action: str, comment: str = "") -> Project:

@@ -400,6 +400,9 @@ def story(user: User, project: Project) -> dict[str, Any]:
             .order_by(User.email)
         )
     return {
+        "officers_to_name": projects.officers_to_name()
+        if may_members and project.tlp == "RED"
+        else [],
         "project": project,
         "funding": funding,
         "pledges": pledges,
