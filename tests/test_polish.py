@@ -138,7 +138,8 @@ def test_a_form_sent_after_the_session_expired(short_app, desk, clock):
     assert "The form was not sent" in page
     assert "Your session ended after 10 minutes without activity" in page
     assert "Nothing was saved" in page
-    assert "go back to the form and copy your text" in page
+    assert "with what you typed filled in again" in page
+    assert "data-form-not-sent" in page
     assert re.search(r'<button type="button" class="button" data-history-back hidden>', page)
     assert re.search(r'href="/login\?next=(/|%2F)profile">Log in again<', page)
     assert "That did not work" not in page
@@ -179,6 +180,9 @@ def test_a_refused_form_in_ukrainian(client, desk):
 def test_the_back_button_script():
     script = (Path(auth.__file__).parent.parent / "static" / "tmdesk.js").read_text()
     assert "[data-history-back]" in script and "history.back()" in script
+    # What was typed is kept in the tab while a form is sent, never a password.
+    assert "sessionStorage" in script and "[data-form-not-sent]" in script
+    assert 'input[type=password]' in script
 
 
 # --- 3. first run without the setup link -------------------------------------------
