@@ -232,20 +232,27 @@ def _build_matrix(world: World, users: dict[str, User], docs: Path, offer: Offer
     """A project in every (TLP label, state), each with a pledge, an engagement of
     CYBERCO, a document, an update and an offer link (written directly: the
     workflow would refuse some of them in some states, but the rows may exist)."""
+    # A RED project is submitted with an officer named: one who is not a role here.
+    reviewer = accounts.create_user(
+        None,
+        "red.reviewer@example.org",
+        users["back_office"].organisation.code,
+        PASSWORD,
+        name="RED reviewer",
+    )
     for tlp in TLPS:
         for state in STATES:
             title = marker(tlp, state)
-            project = _walk(
-                users,
-                _draft(
-                    users["recipient"],
-                    title_en=title,
-                    title_uk=title,
-                    tlp=tlp,
-                    summary_en=f"Summary of {title}",
-                ),
-                state,
+            draft = _draft(
+                users["recipient"],
+                title_en=title,
+                title_uk=title,
+                tlp=tlp,
+                summary_en=f"Summary of {title}",
             )
+            if tlp == "RED":
+                projects.set_members(users["recipient"], draft, [reviewer.email])
+            project = _walk(users, draft, state)
             if tlp == "RED":  # the donor is named too: RED means "named people only"
                 ProjectMember.create(project=project, user=users["donor"])
             Pledge.create(
