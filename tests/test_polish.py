@@ -182,7 +182,7 @@ def test_the_back_button_script():
     assert "[data-history-back]" in script and "history.back()" in script
     # What was typed is kept in the tab while a form is sent, never a password.
     assert "sessionStorage" in script and "[data-form-not-sent]" in script
-    assert 'input[type=password]' in script
+    assert "input[type=password]" in script
 
 
 # --- 3. first run without the setup link -------------------------------------------
