@@ -10,10 +10,12 @@ import os
 import socket
 import subprocess  # nosec B404: starts tmdesk itself (sys.executable -m tmdesk) for tests
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 
 def free_port() -> int:
@@ -27,6 +29,10 @@ def free_port() -> int:
 class LiveServer:
     process: subprocess.Popen
     port: int
+    #: The server's output. A file, not a pipe: nobody reads a pipe while the load
+    #: runs, and once its buffer (64 KB, ~800 logged requests) is full the server
+    #: blocks on its next log line and every request hangs.
+    output: IO[str] | None = None
 
     @property
     def url(self) -> str:
@@ -42,15 +48,34 @@ class LiveServer:
                 self.process.wait()
         if self.process.stdout:
             self.process.stdout.close()
+        if self.output is not None:
+            self.output.close()
+
+    def log(self) -> str:
+        """Everything the server has written so far."""
+        if self.output is None:
+            return ""
+        self.output.flush()
+        self.output.seek(0)
+        return self.output.read()
 
 
-def wait_ready(url: str, process: subprocess.Popen | None = None, timeout: float = 30) -> float:
+def wait_ready(
+    url: str,
+    process: subprocess.Popen | None = None,
+    timeout: float = 30,
+    output: IO[str] | None = None,
+) -> float:
     """Poll ``url``/healthz until it answers 200; returns the seconds it took."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         if process is not None and process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            raise RuntimeError(f"the server exited early:\n{output}")
+            if output is not None:
+                output.seek(0)
+                text = output.read()
+            else:
+                text = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"the server exited early:\n{text}")
         try:
             with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:  # nosec B310: the URL is http://127.0.0.1:<port> built here
                 if response.status == 200:
@@ -84,17 +109,18 @@ def start_server(data_dir: Path, threads: int = 8, command: list[str] | None = N
         str(threads),
         "--no-browser",
     ]
+    output = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by LiveServer.stop
     process = subprocess.Popen(
         cmd,
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,  # nosec B603: a fixed argument list: this Python running tmdesk serve
         env=dict(os.environ, TMDESK_NO_BROWSER="1"),
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
-    server = LiveServer(process, port)
+    server = LiveServer(process, port, output)
     try:
-        wait_ready(server.url, process)
+        wait_ready(server.url, process, output=output)
     except BaseException:
         server.stop()
         raise

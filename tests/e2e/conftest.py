@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,18 +53,6 @@ def output_dir() -> Path:
     return OUTPUT
 
 
-def _drain(server) -> list[str]:
-    """Read the server's output in a thread (a full pipe would stall it); the lines so far."""
-    lines: list[str] = []
-
-    def read() -> None:
-        for line in server.process.stdout:
-            lines.append(line)
-
-    threading.Thread(target=read, daemon=True).start()
-    return lines
-
-
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """``tmdesk serve`` on the demo data, for the whole session."""
@@ -74,7 +61,6 @@ def live_server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("e2e") / "data"
     load_demo_into(data_dir)
     server = start_server(data_dir, threads=4)
-    server.output = _drain(server)
     yield server
     server.stop()
 
@@ -88,18 +74,17 @@ def fresh_server(tmp_path_factory):
     from tmdesk.live_server import start_server
 
     server = start_server(tmp_path_factory.mktemp("e2e-empty") / "data", threads=2)
-    server.output = _drain(server)
     deadline = time.monotonic() + 10
     server.setup_url = None
     while server.setup_url is None and time.monotonic() < deadline:
-        for line in list(server.output):
+        for line in server.log().splitlines():
             match = re.search(r"(http://\S+/setup\?token=\S+)", line)
             if match:
                 server.setup_url = match.group(1)
         time.sleep(0.05)
     if server.setup_url is None:
         server.stop()
-        pytest.fail("the server did not print its setup address:\n" + "".join(server.output))
+        pytest.fail("the server did not print its setup address:\n" + server.log())
     yield server
     server.stop()
 
