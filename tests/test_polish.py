@@ -227,6 +227,18 @@ def test_audit_filter_names_what_changed(client, desk):
     assert '<option value="project" selected>Projects</option>' in chosen
 
 
+def test_audit_log_says_what_each_event_is_about(client, desk):
+    from tmdesk.web.admin import ENTITY_NAMES, ENTITY_TYPES
+
+    assert set(ENTITY_NAMES) == set(ENTITY_TYPES)  # one name for each kind, both ways
+    project = desk.published()
+    login(client, desk.users["admin"])
+    page = client.get("/admin/audit?entity_type=project").get_data(as_text=True)
+    assert f"<td>Project {project.id}</td>" in page
+    uk = client.get("/admin/audit?entity_type=project", headers=UK).get_data(as_text=True)
+    assert f"<td>Проєкт {project.id}</td>" in uk
+
+
 def test_audit_filter_in_ukrainian(client, desk):
     login(client, desk.users["admin"])
     page = client.get("/admin/audit", headers=UK).get_data(as_text=True)

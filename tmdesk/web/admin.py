@@ -351,6 +351,31 @@ ENTITY_TYPES: dict[str, Any] = {
 }
 
 
+#: The same things, one at a time, for the log's "What" column ("Project 12").
+ENTITY_NAMES: dict[str, Any] = {
+    "project": lazy_gettext("Project"),
+    "pledge": lazy_gettext("Pledge"),
+    "offer": lazy_gettext("Offer"),
+    "offerlink": lazy_gettext("Offer linked to a project"),
+    "engagement": lazy_gettext("Engagement of a company"),
+    "update": lazy_gettext("Progress update"),
+    "document": lazy_gettext("Document"),
+    "projectlink": lazy_gettext("Link between projects"),
+    "organisation": lazy_gettext("Organisation"),
+    "user": lazy_gettext("User account"),
+    "apitoken": lazy_gettext("API token"),
+    "exchangerate": lazy_gettext("Exchange rate"),
+    "plugin": lazy_gettext("Plugin"),
+    "backup": lazy_gettext("Backup"),
+}
+
+
+@bp.app_template_global()
+def audit_entity_name(code: str) -> str:
+    """What one audit event is about, in words (a type nobody named shows its code)."""
+    return str(ENTITY_NAMES.get(code, code))
+
+
 def entity_type_choices(codes: list[str]) -> list[tuple[str, str]]:
     """``(code, name)`` for the filter, by name; a type nobody named (a plugin's,
     say) shows its code."""
