@@ -39,7 +39,7 @@ from tmdesk.core.visibility import visible_projects
 from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
 from tmdesk.paths import backups_dir
 from tmdesk.web import login_manager
-from tmdesk.web.auth import fresh_enough
+from tmdesk.web.auth import confirm_password_first, fresh_enough
 from tmdesk.web.common import acting_user, flash_error, form_page, locale_code
 
 log = logging.getLogger(__name__)
@@ -74,17 +74,13 @@ def _changes_state() -> bool:
 
 
 def _confirm_password_first():
-    """flask-login's refresh flow; a POST comes back to the page it was sent from."""
-    if request.method in ("GET", "HEAD"):
-        return login_manager.needs_refresh()
-    flash(str(login_manager.needs_refresh_message), login_manager.needs_refresh_message_category)
+    """Ask for the password again; a POST comes back to the admin page it was sent from."""
     back = urlsplit(request.referrer or "")
-    target = (
+    return confirm_password_first(
         back.path
         if back.netloc == request.host and back.path.startswith("/admin")
         else url_for("admin.index")
     )
-    return redirect(url_for(login_manager.refresh_view, next=target))
 
 
 # --- forms ----------------------------------------------------------------

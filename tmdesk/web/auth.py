@@ -185,6 +185,19 @@ def _note_activity(response: Response) -> Response:
     return response
 
 
+def confirm_password_first(back: str):
+    """flask-login's refresh flow: ask for the password again before an administrator's
+    change. A GET page is asked for again afterwards; a POST cannot be replayed, so
+    the message is flashed and the person returns to ``back`` (the page the form was on).
+    """
+    from tmdesk.web import login_manager
+
+    if request.method in ("GET", "HEAD"):
+        return login_manager.needs_refresh()
+    flash(str(login_manager.needs_refresh_message), login_manager.needs_refresh_message_category)
+    return redirect(url_for(login_manager.refresh_view, next=back))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if not accounts.has_any_admin():

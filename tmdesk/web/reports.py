@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
+from functools import wraps
 from pathlib import Path
 
 from flask import (
@@ -48,7 +50,7 @@ from tmdesk.plugins.manager import (
     render_report,
 )
 from tmdesk.web import load_plugins
-from tmdesk.web.auth import fresh_enough
+from tmdesk.web.auth import confirm_password_first, fresh_enough
 from tmdesk.web.common import acting_user, error_text, flash_error, locale_code, require
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -272,20 +274,24 @@ def _out_of_date(infos, approved: dict[str, str]) -> bool:
     return loaded != current or running != should_run
 
 
-def _fresh_login_first():
-    """Approving code is an administrator's action: the password must be fresh."""
-    from tmdesk.web import login_manager
+def plugin_decision(path: str) -> Callable:
+    """A POST route of the Plugins page: deciding what code runs is an administrator's
+    change, so it needs a fresh password, like every change in Administration."""
 
-    flash(str(login_manager.needs_refresh_message), login_manager.needs_refresh_message_category)
-    return redirect(url_for(login_manager.refresh_view, next=url_for("reports.plugins")))
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def fresh_view(*args, **kwargs):
+            if not fresh_enough():
+                return confirm_password_first(url_for("reports.plugins"))
+            return view(*args, **kwargs)
+
+        return bp.post(path)(login_required(require(can_administer)(fresh_view)))
+
+    return decorator
 
 
-@bp.post("/plugins/approve")
-@login_required
-@require(can_administer)
+@plugin_decision("/plugins/approve")
 def plugin_approve():
-    if not fresh_enough():
-        return _fresh_login_first()
     form = PluginDecisionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -333,24 +339,16 @@ def plugin_approve():
     return redirect(url_for("reports.plugins"))
 
 
-@bp.post("/plugins/reload")
-@login_required
-@require(can_administer)
+@plugin_decision("/plugins/reload")
 def plugin_reload():
     """Load the plugins again: new files appear (awaiting approval), removed ones go."""
-    if not fresh_enough():
-        return _fresh_login_first()
     load_plugins(current_app)
     flash(gettext("The plugins are loaded again from the plugins folder."), "success")
     return redirect(url_for("reports.plugins"))
 
 
-@bp.post("/plugins/revoke")
-@login_required
-@require(can_administer)
+@plugin_decision("/plugins/revoke")
 def plugin_revoke():
-    if not fresh_enough():
-        return _fresh_login_first()
     form = PluginDecisionForm()
     if not form.validate_on_submit():
         abort(400)
