@@ -230,3 +230,26 @@ def approve_plugin_files(data_dir) -> dict[str, str]:
     for name, digest in hashes.items():
         approve(None, name, digest)
     return hashes
+
+
+class Clock:
+    """A clock the session signer and tmdesk's freshness and expiry checks all read."""
+
+    def __init__(self, now: float = 1_800_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> Clock:
+    """Session time under the test's control: move it with ``clock.now += seconds``."""
+    from itsdangerous import TimestampSigner
+
+    from tmdesk.web import auth
+
+    clock = Clock()
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(clock()))
+    monkeypatch.setattr(auth, "_now", clock)
+    return clock

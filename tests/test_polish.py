@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from flask_babel import force_locale, gettext
-from itsdangerous import TimestampSigner
 
 from tests.conftest import csrf_token, login, post
 from tmdesk.core import accounts
@@ -18,23 +17,6 @@ from tmdesk.web import auth, create_app
 
 ENDED = "Your session ended after 10 minutes without activity."
 UK = {"Accept-Language": "uk"}
-
-
-class Clock:
-    def __init__(self, now: float = 1_800_000_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    """One clock for the session signer and tmdesk's own checks."""
-    clock = Clock()
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(clock()))
-    monkeypatch.setattr(auth, "_now", clock)
-    return clock
 
 
 @pytest.fixture

@@ -6,30 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from itsdangerous import TimestampSigner
 
 from tests.conftest import PASSWORD, csrf_token, login, post
 from tmdesk.core import accounts
 from tmdesk.core.models import AuditEvent, User
-from tmdesk.web import auth, create_app, login_manager
-
-
-class Clock:
-    """A clock the session signer and the freshness check both read."""
-
-    def __init__(self, now: float = 1_800_000_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(clock()))
-    monkeypatch.setattr(auth, "_now", clock)
-    return clock
+from tmdesk.web import create_app, login_manager
 
 
 def test_session_minutes_is_configurable(data_dir, db):
