@@ -132,6 +132,15 @@ def test_nothing_is_lost(upgraded):
     expected = {"partner_export.py": "ab" * 32} if version >= 2 else {}
     assert approved_files() == expected
 
+    # Schema 3 gave every travelling record a uid: rows from older versions get one each.
+    from tmdesk.core.ids import is_uid
+    from tmdesk.core.schema import UID_MODELS
+
+    for model in UID_MODELS:
+        uids = [row.uid for row in model.select()]
+        assert all(is_uid(u) for u in uids), model.__name__
+        assert len(set(uids)) == len(uids), model.__name__
+
 
 def test_current_models_match_the_current_fixture(tmp_path):
     """A model change without a schema step would leave old databases without it."""

@@ -13,6 +13,7 @@ from decimal import Decimal
 import peewee as pw
 
 from tmdesk.core.db import database
+from tmdesk.core.ids import new_uid
 
 
 def utcnow() -> dt.datetime:
@@ -61,6 +62,7 @@ class Meta(BaseModel):
 
 
 class Organisation(BaseModel):
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     code = pw.CharField(unique=True, max_length=32)
     kind = pw.CharField(max_length=20, index=True)
     country = pw.CharField(max_length=2)
@@ -78,6 +80,7 @@ class Organisation(BaseModel):
 
 
 class User(BaseModel):
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     email = pw.CharField(unique=True, max_length=254)
     name = pw.CharField(max_length=200, default="")
     organisation = pw.ForeignKeyField(Organisation, backref="users", on_delete="RESTRICT")
@@ -124,6 +127,7 @@ class ApiToken(BaseModel):
 
 
 class Project(BaseModel):
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     ref = pw.CharField(unique=True, max_length=20)
     title_en = pw.CharField(max_length=300, default="")
     title_uk = pw.CharField(max_length=300, default="")
@@ -187,6 +191,7 @@ class StatusChange(BaseModel):
 class Offer(BaseModel):
     """Assistance put forward before a project is chosen."""
 
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     organisation = pw.ForeignKeyField(Organisation, backref="offers", on_delete="RESTRICT")
     category = pw.CharField(max_length=32, index=True)
     description = pw.TextField()
@@ -216,6 +221,7 @@ class OfferLink(BaseModel):
 class Pledge(BaseModel):
     """A donor's support for one project: money and/or in kind."""
 
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     project = pw.ForeignKeyField(Project, backref="pledges", on_delete="CASCADE")
     donor = pw.ForeignKeyField(Organisation, backref="pledges", on_delete="RESTRICT")
     amount = MoneyField(null=True)
@@ -234,6 +240,7 @@ class Pledge(BaseModel):
 class Engagement(BaseModel):
     """A company implementing (part of) a project."""
 
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     project = pw.ForeignKeyField(Project, backref="engagements", on_delete="CASCADE")
     company = pw.ForeignKeyField(Organisation, backref="engagements", on_delete="RESTRICT")
     role = pw.CharField(max_length=200)
@@ -248,6 +255,7 @@ class Engagement(BaseModel):
 class Update(BaseModel):
     """A dated progress report on a project."""
 
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     project = pw.ForeignKeyField(Project, backref="updates", on_delete="CASCADE")
     author = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
     date = pw.DateField()
@@ -264,6 +272,7 @@ class Document(BaseModel):
     static folder; they are served only through a permission-checked route.
     """
 
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     project = pw.ForeignKeyField(Project, backref="documents", on_delete="CASCADE")
     update = pw.ForeignKeyField(Update, null=True, backref="documents", on_delete="CASCADE")
     pledge = pw.ForeignKeyField(Pledge, null=True, backref="documents", on_delete="CASCADE")

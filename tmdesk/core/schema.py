@@ -15,12 +15,27 @@ from decimal import Decimal
 from pathlib import Path
 
 import peewee
+from playhouse.migrate import SchemaMigrator, migrate
 
-from tmdesk.core.models import ALL_MODELS, ExchangeRate, Meta, PluginApproval
+from tmdesk.core.ids import new_uid
+from tmdesk.core.models import (
+    ALL_MODELS,
+    Document,
+    Engagement,
+    ExchangeRate,
+    Meta,
+    Offer,
+    Organisation,
+    Pledge,
+    PluginApproval,
+    Project,
+    Update,
+    User,
+)
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -47,8 +62,28 @@ def _v1_to_v2(db: peewee.Database) -> None:
     db.create_tables([PluginApproval])
 
 
+#: The tables whose rows carry a ``uid`` (schema version 3).
+UID_MODELS = (Organisation, User, Project, Offer, Pledge, Engagement, Update, Document)
+
+
+def _add_uids(db: peewee.Database) -> None:
+    """Version 3: a stable, non-counting unique id on every record that travels (issues #12, #14).
+
+    Existing rows get a new uid each; the column stays nullable in upgraded
+    databases (rebuilding a SQLite table would drop the search triggers), and
+    every insert fills it from the model's default.
+    """
+    migrator = SchemaMigrator.from_database(db)
+    for model in UID_MODELS:
+        table = model._meta.table_name
+        migrate(migrator.add_column(table, "uid", peewee.CharField(max_length=36, null=True)))
+        for (row_id,) in model.select(model.id).tuples():
+            model.update(uid=new_uid()).where(model.id == row_id).execute()
+        migrate(migrator.add_index(table, ("uid",), unique=True))
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
-STEPS: dict[int, Callable[[peewee.Database], None]] = {1: _v1_to_v2}
+STEPS: dict[int, Callable[[peewee.Database], None]] = {1: _v1_to_v2, 2: _add_uids}
 
 
 def read_version(db: peewee.Database) -> int | None:
