@@ -42,7 +42,8 @@ def open_data_dir(data_dir: Path, *, fresh: bool = False) -> None:
     """Open (and connect to) the database in ``data_dir``; ``fresh`` also makes
     password hashing cheap, for a data dir about to be filled."""
     from tmdesk.core import accounts
-    from tmdesk.core.db import database, open_database
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import database
 
     if fresh:
         accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"

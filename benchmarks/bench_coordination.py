@@ -282,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(args: argparse.Namespace, data_dir: Path) -> int:
     from tmdesk.core import dashboard, matching, search, similarity
-    from tmdesk.core.db import DATABASE_FILENAME, database, open_database
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import DATABASE_FILENAME, database
     from tmdesk.core.models import Offer, Project, User
 
     fresh = not (data_dir / DATABASE_FILENAME).exists()

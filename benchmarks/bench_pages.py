@@ -38,7 +38,7 @@ RUNS = 15
 
 def main() -> int:
     from tmdesk.core import demo
-    from tmdesk.core.db import open_database
+    from tmdesk.core.bootstrap import open_database
     from tmdesk.web import create_app
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from tmdesk.core.db import database, open_database
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import database
 
     data = json.loads(Path(args.data).read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory() as tmp:

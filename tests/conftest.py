@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pytest
 
 from tmdesk.core import accounts, projects
-from tmdesk.core.db import database, open_database
+from tmdesk.core.bootstrap import open_database
+from tmdesk.core.db import database
 from tmdesk.core.models import Organisation, Project, User
 
 PASSWORD = "correct horse battery staple"

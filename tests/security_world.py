@@ -20,7 +20,8 @@ from tests.conftest import DRAFT_FIELDS, PASSWORD, create_people
 from tests.conftest import ORGS as DESK_ORGS
 from tmdesk import paths
 from tmdesk.core import accounts, offers, pledges, plugin_approvals, projects, updates
-from tmdesk.core.db import DATABASE_FILENAME, database, open_database
+from tmdesk.core.bootstrap import open_database
+from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.models import (
     ALL_MODELS,
     ApiToken,

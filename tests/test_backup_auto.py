@@ -25,7 +25,8 @@ import pytest
 from tests.conftest import csrf_token, login, post
 from tmdesk import backup_schedule
 from tmdesk.core import backup
-from tmdesk.core.db import DATABASE_FILENAME, database, open_database
+from tmdesk.core.bootstrap import open_database
+from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.models import AuditEvent
 
 T0 = dt.datetime(2026, 3, 2, 9, 30, 0)

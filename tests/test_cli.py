@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from tmdesk import __version__
 from tmdesk.cli import cli
 from tmdesk.core import accounts
-from tmdesk.core.db import DATABASE_FILENAME, database, open_database
+from tmdesk.core.bootstrap import open_database
+from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.models import AuditEvent, User
 
 PASSWORD = "a long enough passphrase"
@@ -264,7 +265,8 @@ def test_demo_command_fills_once_and_refuses_a_second_time(runner, tmp_path):
 
 def test_backup_is_one_self_contained_file(tmp_path):
     from tmdesk.core import backup
-    from tmdesk.core.db import database, open_database
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import database
 
     db = open_database(tmp_path / "data")
     database.connect(reuse_if_open=True)

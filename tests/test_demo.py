@@ -9,7 +9,8 @@ import pytest
 from tmdesk import paths
 from tmdesk.core import accounts, demo
 from tmdesk.core.audit import verify_chain
-from tmdesk.core.db import database, open_database
+from tmdesk.core.bootstrap import open_database
+from tmdesk.core.db import database
 from tmdesk.core.funding import funding_for
 from tmdesk.core.models import (
     Document,

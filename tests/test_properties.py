@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import ORGS, PASSWORD
 from tmdesk.core import accounts, audit, offers, pledges, projects
-from tmdesk.core.db import database, open_database
+from tmdesk.core.bootstrap import open_database
+from tmdesk.core.db import database
 from tmdesk.core.errors import DomainError
 from tmdesk.core.funding import exchange_rates, project_funding
 from tmdesk.core.models import (

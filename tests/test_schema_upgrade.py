@@ -18,7 +18,8 @@ import pytest
 from tmdesk.core import accounts
 from tmdesk.core.audit import verify_chain
 from tmdesk.core.backup import BackupError, restore
-from tmdesk.core.db import DATABASE_FILENAME, database, open_database
+from tmdesk.core.bootstrap import open_database
+from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.funding import project_funding
 from tmdesk.core.models import ALL_MODELS, Organisation, Pledge, Project, User
 from tmdesk.core.plugin_approvals import approved_files

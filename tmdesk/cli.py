@@ -17,7 +17,7 @@ from tmdesk import __version__, paths
 
 
 def _open_db(data_dir: Path) -> None:
-    from tmdesk.core.db import open_database
+    from tmdesk.core.bootstrap import open_database
 
     open_database(data_dir)
 

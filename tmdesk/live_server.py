@@ -192,7 +192,8 @@ def concurrent_writers(url: str, tokens: list[str], seconds: float) -> WriteLoad
 def make_writer_accounts(data_dir: Path, count: int) -> list[str]:
     """A recipient organisation with ``count`` users and one API token each."""
     from tmdesk.core import accounts
-    from tmdesk.core.db import database, open_database
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import database
 
     open_database(data_dir)
     database.connect(reuse_if_open=True)

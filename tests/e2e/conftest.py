@@ -36,7 +36,8 @@ def _sync_playwright():
 
 def load_demo_into(data_dir: Path) -> None:
     """Fill ``data_dir`` with the demo data set, leaving the database closed."""
-    from tmdesk.core.db import database, open_database
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import database
     from tmdesk.core.demo import load_demo
 
     open_database(data_dir)

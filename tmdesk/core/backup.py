@@ -33,8 +33,12 @@ from typing import TYPE_CHECKING
 
 import peewee
 
+from tmdesk.core import audit
 from tmdesk.core.db import DATABASE_FILENAME
-from tmdesk.paths import make_private_dir
+from tmdesk.core.errors import PermissionDenied
+from tmdesk.core.i18n import N_
+from tmdesk.core.permissions import can_administer
+from tmdesk.paths import backups_dir, make_private_dir
 
 if TYPE_CHECKING:
     from tmdesk.core.models import User
@@ -206,8 +210,6 @@ def _describe(path: Path) -> BackupInfo | None:
 
 def list_backups(data_dir: Path) -> list[BackupInfo]:
     """Every file in ``<data dir>/backups``, newest first (empty when there is none)."""
-    from tmdesk.paths import backups_dir
-
     folder = backups_dir(Path(data_dir))
     if not folder.is_dir():
         return []
@@ -233,8 +235,6 @@ def _automatic(folder: Path) -> list[tuple[tuple[str, int], Path]]:
 
 def latest_automatic_backup(data_dir: Path) -> BackupInfo | None:
     """The newest automatic backup, or None."""
-    from tmdesk.paths import backups_dir
-
     found = _automatic(backups_dir(Path(data_dir)))
     return _describe(found[0][1]) if found else None
 
@@ -307,8 +307,6 @@ def prune_automatic(data_dir: Path, keep: int, spare: Path | None = None) -> lis
     is never deleted. ``keep`` below 1 deletes nothing: turning automatic
     backups off does not throw the old ones away.
     """
-    from tmdesk.paths import backups_dir
-
     if keep < 1:
         return []
     deleted = []
@@ -338,8 +336,6 @@ def automatic_backup(
     passed its integrity check: a failed backup raises :class:`BackupError`
     and deletes nothing.
     """
-    from tmdesk.paths import backups_dir
-
     keep = keep_setting() if keep is None else keep
     if keep < 1:
         return None
@@ -365,12 +361,6 @@ def backup_now(
     Manual copies are not part of the rotation (the person asked for this
     one: it stays until someone deletes it).
     """
-    from tmdesk.core import audit
-    from tmdesk.core.errors import PermissionDenied
-    from tmdesk.core.i18n import N_
-    from tmdesk.core.permissions import can_administer
-    from tmdesk.paths import backups_dir
-
     if user is None or not can_administer(user):
         raise PermissionDenied(N_("Only administrators make backups."))
     source = _source_path(db)

@@ -1,6 +1,6 @@
 """Opening the database.
 
-All models bind to :data:`database`, a proxy that :func:`open_database`
+All models bind to :data:`database`, a proxy that :func:`tmdesk.core.bootstrap.open_database`
 points at SQLite (the default, one file in the data dir) or at the URL in
 ``TMDESK_DATABASE_URL``. SQLite-only SQL lives in this module and in
 :mod:`tmdesk.core.sqlite_specific` and nowhere else.
@@ -14,7 +14,8 @@ from pathlib import Path
 import peewee
 from playhouse.db_url import connect as connect_url
 
-#: The proxy every model binds to; initialised by :func:`open_database`.
+#: The proxy every model binds to; initialised by
+#: :func:`tmdesk.core.bootstrap.open_database`.
 database = peewee.DatabaseProxy()
 
 DATABASE_FILENAME = "tmdesk.sqlite3"
@@ -65,24 +66,6 @@ def make_database(data_dir: Path | None = None, url: str | None = None) -> peewe
     if data_dir is None:
         raise ValueError("either a data dir or a database URL is needed")
     return _sqlite(str(Path(data_dir) / DATABASE_FILENAME))
-
-
-def open_database(data_dir: Path | None = None, url: str | None = None) -> peewee.Database:
-    """Point the model proxy at the database and bring its schema up to date."""
-    from tmdesk.core.schema import upgrade  # local import: schema imports models
-
-    if data_dir is not None:
-        from tmdesk.paths import make_private_dir
-
-        make_private_dir(Path(data_dir))
-    db = make_database(data_dir, url or database_url_from_env())
-    database.initialize(db)
-    db.connect(reuse_if_open=True)
-    try:
-        upgrade(db, data_dir=data_dir)
-    finally:
-        db.close()
-    return db
 
 
 def is_sqlite(db: peewee.Database | None = None) -> bool:

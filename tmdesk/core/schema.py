@@ -17,6 +17,7 @@ from pathlib import Path
 import peewee
 from playhouse.migrate import SchemaMigrator, migrate
 
+from tmdesk.core.backup import backup_before_upgrade
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import (
     ALL_MODELS,
@@ -32,6 +33,7 @@ from tmdesk.core.models import (
     Update,
     User,
 )
+from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +99,6 @@ def read_version(db: peewee.Database) -> int | None:
 def _create_fresh(db: peewee.Database) -> None:
     with db.atomic():
         db.create_tables(ALL_MODELS)
-        from tmdesk.core.search import install_search  # the search index and its triggers
-
         install_search(db)
         Meta.replace(key="schema_version", value=str(CURRENT_VERSION)).execute()
         for currency, rate in DEFAULT_RATES.items():
@@ -119,8 +119,6 @@ def upgrade(db: peewee.Database, data_dir: Path | None = None) -> int:
             "or restore an older backup."
         )
     if version < CURRENT_VERSION and data_dir is not None:
-        from tmdesk.core.backup import backup_before_upgrade
-
         backup_before_upgrade(db, Path(data_dir), version)
     for step in range(version, CURRENT_VERSION):
         log.info("upgrading the database schema from version %s to %s", step, step + 1)

@@ -26,7 +26,7 @@ from typing import Protocol
 
 import peewee as pw
 
-from tmdesk.core import textnorm
+from tmdesk.core import sqlite_search, textnorm
 from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.models import Offer, Organisation, Project, Update, User
 from tmdesk.core.visibility import visibility_condition, visible_offers, visible_projects
@@ -67,18 +67,12 @@ class SqliteSearch:
     """FTS5: see :mod:`tmdesk.core.sqlite_search`."""
 
     def install(self, db: pw.Database) -> None:
-        from tmdesk.core import sqlite_search
-
         sqlite_search.install(db)
 
     def rebuild(self, db: pw.Database) -> None:
-        from tmdesk.core import sqlite_search
-
         sqlite_search.rebuild(db)
 
     def rank(self, kind, query, terms, operator, limit):
-        from tmdesk.core import sqlite_search
-
         match = textnorm.fts_query(terms, operator)
         if not match:
             return []
@@ -86,8 +80,6 @@ class SqliteSearch:
         return sqlite_search.ranked(query, key, table, match, limit)
 
     def rank_any(self, kind, query, groups, limit):
-        from tmdesk.core import sqlite_search
-
         match = textnorm.fts_any_of(groups)
         if not match:
             return []

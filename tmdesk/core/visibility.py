@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from tmdesk.core.models import Engagement, Project, ProjectMember, User
+from tmdesk.core.models import Engagement, Offer, Project, ProjectMember, User
 
 OFFICE_KINDS = ("back_office", "project_office")
 PRE_PUBLICATION = ("draft", "submitted", "returned", "rejected")
@@ -121,8 +121,6 @@ def visible_offers(user: User | None, query: pw.ModelSelect | None = None) -> pw
     is agreed, so it stays between the offering organisation and the offices
     that match it to needs.
     """
-    from tmdesk.core.models import Offer
-
     if query is None:
         query = Offer.select()
     if user is None or not user.active:

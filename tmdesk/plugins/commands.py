@@ -57,7 +57,8 @@ def _data_dir_option(f):
 
 
 def _open(data_dir: Path) -> None:
-    from tmdesk.core.db import database, open_database
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import database
 
     if not data_dir.exists():
         _fail(f"the data dir {data_dir} does not exist")

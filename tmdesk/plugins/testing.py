@@ -74,7 +74,8 @@ def _demo_dir() -> Path:
     path = _cache.get("demo_dir")
     if path is not None and path.exists():
         return path
-    from tmdesk.core.db import database, open_database
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import database
 
     path = Path(tempfile.mkdtemp(prefix="tmdesk-plugin-test-")) / "data"
     atexit.register(shutil.rmtree, path.parent, True)
@@ -95,7 +96,8 @@ def demo_database() -> Iterator[Path]:
     Whatever database was open before is restored afterwards, so this is safe
     to use inside a test suite that has its own database.
     """
-    from tmdesk.core.db import database, open_database
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import database
 
     previous = database.obj
     was_open = previous is not None and not previous.is_closed()

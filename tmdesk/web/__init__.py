@@ -20,7 +20,8 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from tmdesk import __version__, paths
-from tmdesk.core.db import database, open_database
+from tmdesk.core.bootstrap import open_database
+from tmdesk.core.db import database
 from tmdesk.core.models import User
 
 log = logging.getLogger(__name__)
