@@ -15,22 +15,18 @@ from typing import Any
 
 from flask import Flask, jsonify, request, session
 from flask.json.provider import DefaultJSONProvider
-from flask_babel import Babel, lazy_gettext
-from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
+from flask_babel import lazy_gettext
 
 from tmdesk import __version__, paths
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
-from tmdesk.core.models import User
+from tmdesk.web import blueprints, errors, templating
+from tmdesk.web.common import acting_user
+from tmdesk.web.extensions import LANGUAGES, babel, csrf, load_plugins, login_manager
 
 log = logging.getLogger(__name__)
 
-LANGUAGES = ("uk", "en")
-
-csrf = CSRFProtect()
-login_manager = LoginManager()
-babel = Babel()
+__all__ = ["LANGUAGES", "babel", "create_app", "csrf", "load_plugins", "login_manager"]
 
 
 def _secret_key(data_dir: Path) -> str:
@@ -47,8 +43,6 @@ def _secret_key(data_dir: Path) -> str:
 
 def select_locale() -> str:
     """The user's saved choice, then the session's, then Accept-Language."""
-    from tmdesk.web.common import acting_user
-
     user = acting_user()  # the session's user, or the API token's
     if user is not None and user.locale in LANGUAGES:
         return user.locale
@@ -116,25 +110,6 @@ def create_app(
     return app
 
 
-def load_plugins(app: Flask):
-    """(Re)build ``app``'s plugin manager: built-ins, installed packages, and the
-    plugins-folder files whose approval in the database matches their SHA-256."""
-    from tmdesk.core.plugin_approvals import approved_files
-    from tmdesk.plugins.manager import make_plugin_manager
-
-    was_closed = database.is_closed()
-    if was_closed:
-        database.connect()
-    try:
-        approvals = approved_files()
-    finally:
-        if was_closed:
-            database.close()
-    pm = make_plugin_manager(app.config["DATA_DIR"], approvals=approvals)
-    app.extensions["tmdesk_plugins"] = pm
-    return pm
-
-
 #: Minutes of inactivity after which a session ends (TMDESK_SESSION_MINUTES).
 DEFAULT_SESSION_MINUTES = 60
 #: Minutes a password entry counts as "fresh" for administration (TMDESK_FRESH_MINUTES).
@@ -164,18 +139,6 @@ def _session_settings(app: Flask) -> None:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
         minutes=app.config["TMDESK_SESSION_MINUTES"]
     )
-
-
-@login_manager.user_loader
-def _load_user(session_id: str) -> User | None:
-    try:
-        user_id, nonce = session_id.split(":", 1)
-        user = User.get_or_none(User.id == int(user_id))
-    except (ValueError, TypeError):
-        return None
-    if user is None or not user.active or user.session_nonce != nonce:
-        return None
-    return user
 
 
 def _lone_surrogate(value: Any) -> bool:
@@ -253,8 +216,6 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tmdesk.web import blueprints
-
     for bp in blueprints.all_blueprints():
         app.register_blueprint(bp)
     for bp in blueprints.api_blueprints():
@@ -262,12 +223,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from tmdesk.web import templating
-
     templating.register(app)
 
 
 def _register_error_handlers(app: Flask) -> None:
-    from tmdesk.web import errors
-
     errors.register(app)

@@ -38,9 +38,9 @@ from tmdesk.core.permissions import can_administer
 from tmdesk.core.visibility import visible_projects
 from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
 from tmdesk.paths import backups_dir
-from tmdesk.web import login_manager
 from tmdesk.web.auth import confirm_password_first, fresh_enough
 from tmdesk.web.common import acting_user, flash_error, form_page, locale_code
+from tmdesk.web.extensions import login_manager
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,8 @@ from tmdesk.core.db import database
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import ApiToken, Organisation
 from tmdesk.core.vocab import ORG_KINDS
-from tmdesk.web import LANGUAGES
 from tmdesk.web.common import acting_user, apply_errors, safe_next
+from tmdesk.web.extensions import LANGUAGES, login_manager
 
 bp = Blueprint("auth", __name__)
 
@@ -190,8 +190,6 @@ def confirm_password_first(back: str):
     change. A GET page is asked for again afterwards; a POST cannot be replayed, so
     the message is flashed and the person returns to ``back`` (the page the form was on).
     """
-    from tmdesk.web import login_manager
-
     if request.method in ("GET", "HEAD"):
         return login_manager.needs_refresh()
     flash(str(login_manager.needs_refresh_message), login_manager.needs_refresh_message_category)

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from tmdesk.web import (
+    admin,
+    api,
+    api_coordination,
+    auth,
+    coordination,
+    desktop_routes,
+    offers,
+    pledges,
+    projects,
+    reports,
+    review,
+)
+
 
 def all_blueprints() -> list[Blueprint]:
-    from tmdesk.web import (
-        admin,
-        api,
-        api_coordination,
-        auth,
-        coordination,
-        desktop_routes,
-        offers,
-        pledges,
-        projects,
-        reports,
-        review,
-    )
-
     return [
         auth.bp,
         projects.bp,
@@ -37,6 +37,4 @@ def all_blueprints() -> list[Blueprint]:
 
 def api_blueprints() -> list[Blueprint]:
     """The token-authenticated JSON blueprints (exempt from CSRF: no cookie auth)."""
-    from tmdesk.web import api, api_coordination
-
     return [api.bp, api_coordination.bp]

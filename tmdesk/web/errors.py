@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from tmdesk.core.errors import DomainError, ValidationError
+from tmdesk.web.auth import session_expired, session_minutes
 from tmdesk.web.common import error_text, field_errors, safe_next
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,6 @@ def register(app: Flask) -> None:
     def _csrf_error(exc: CSRFError):
         """A form refused for its CSRF token: almost always a session that ended
         while the form was open. Say so, and lead back to the typed text."""
-        from tmdesk.web.auth import session_expired, session_minutes
-
         page = form_page()
         return render_template(
             "errors/form_not_sent.html",

@@ -42,6 +42,7 @@ from tmdesk.web.common import (
     flash_error,
     form_page,
     form_status,
+    locale_code,
     project_or_404,
     require,
     safe_next,
@@ -76,8 +77,6 @@ def currency_choices(blank: bool = True) -> list[tuple[str, str]]:
 
 
 def donor_choices() -> list[tuple[str, str]]:
-    from tmdesk.web.common import locale_code
-
     donors = (
         Organisation.select()
         .where((Organisation.kind == "donor") & Organisation.active)

@@ -49,9 +49,9 @@ from tmdesk.plugins.manager import (
     plugin_infos,
     render_report,
 )
-from tmdesk.web import load_plugins
 from tmdesk.web.auth import confirm_password_first, fresh_enough
 from tmdesk.web.common import acting_user, error_text, flash_error, locale_code, require
+from tmdesk.web.extensions import load_plugins
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

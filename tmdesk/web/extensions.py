@@ -1,0 +1,52 @@
+"""The web package's shared objects, apart from the application factory.
+
+Blueprint modules import these from here, not from :mod:`tmdesk.web`, whose
+``create_app`` imports every blueprint: FlaskBB's ``extensions`` module, for
+the same reason (no import cycle between the factory and its blueprints).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from tmdesk.core.db import database
+from tmdesk.core.models import User
+from tmdesk.core.plugin_approvals import approved_files
+from tmdesk.plugins.manager import TmdeskPluginManager, make_plugin_manager
+
+LANGUAGES = ("uk", "en")
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+
+
+def load_plugins(app: Flask) -> TmdeskPluginManager:
+    """(Re)build ``app``'s plugin manager: built-ins, installed packages, and the
+    plugins-folder files whose approval in the database matches their SHA-256."""
+    was_closed = database.is_closed()
+    if was_closed:
+        database.connect()
+    try:
+        approvals = approved_files()
+    finally:
+        if was_closed:
+            database.close()
+    pm = make_plugin_manager(app.config["DATA_DIR"], approvals=approvals)
+    app.extensions["tmdesk_plugins"] = pm
+    return pm
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> User | None:
+    try:
+        user_id, nonce = session_id.split(":", 1)
+        user = User.get_or_none(User.id == int(user_id))
+    except (ValueError, TypeError):
+        return None
+    if user is None or not user.active or user.session_nonce != nonce:
+        return None
+    return user
