@@ -23,21 +23,21 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import csrf_token
-from tmdesk import __version__, desktop
+from tmdesk import __version__, instance
 
 # --- launch tokens ----------------------------------------------------------------
 
 
 def test_launch_token_is_single_use():
-    tokens = desktop.LaunchTokens("s3cret")
+    tokens = instance.LaunchTokens("s3cret")
     token = tokens.mint()
     assert tokens.redeem(token)
     assert not tokens.redeem(token)
 
 
 def test_launch_token_forged_or_expired_is_refused():
-    tokens = desktop.LaunchTokens("s3cret", ttl=60)
-    other = desktop.LaunchTokens("another secret")
+    tokens = instance.LaunchTokens("s3cret", ttl=60)
+    other = instance.LaunchTokens("another secret")
     assert not tokens.redeem(other.mint())
     assert not tokens.redeem(None)
     assert not tokens.redeem("")
@@ -47,7 +47,7 @@ def test_launch_token_forged_or_expired_is_refused():
     old = tokens.mint(now=time.time() - 61)
     assert not tokens.redeem(old)
     # a second launch mints with the secret from the info file: the server accepts it
-    assert tokens.redeem(desktop.mint_token("s3cret"))
+    assert tokens.redeem(instance.mint_token("s3cret"))
 
 
 # --- lock and info file -------------------------------------------------------------
@@ -60,21 +60,21 @@ def _dead_pid() -> int:
 
 
 def test_info_file_is_user_only_and_round_trips(tmp_path):
-    info = desktop.InstanceInfo(pid=os.getpid(), port=12345, version=__version__, secret="xyz")
-    path = desktop.write_info(tmp_path, info)
+    info = instance.InstanceInfo(pid=os.getpid(), port=12345, version=__version__, secret="xyz")
+    path = instance.write_info(tmp_path, info)
     if os.name == "posix":
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert desktop.read_info(tmp_path) == info
+    assert instance.read_info(tmp_path) == info
     assert info.launch_url().startswith("http://127.0.0.1:12345/desktop/launch?token=")
-    desktop.remove_info(tmp_path)
-    assert desktop.read_info(tmp_path) is None
+    instance.remove_info(tmp_path)
+    assert instance.read_info(tmp_path) is None
     path.write_text("{not json")
-    assert desktop.read_info(tmp_path) is None
+    assert instance.read_info(tmp_path) is None
 
 
 def test_lock_is_exclusive_and_released(tmp_path):
-    first = desktop.InstanceLock(tmp_path / desktop.LOCK_NAME)
-    second = desktop.InstanceLock(tmp_path / desktop.LOCK_NAME)
+    first = instance.InstanceLock(tmp_path / instance.LOCK_NAME)
+    second = instance.InstanceLock(tmp_path / instance.LOCK_NAME)
     assert first.acquire()
     first.write_pid()
     assert first.previous_pid() == os.getpid()
@@ -94,24 +94,24 @@ def test_file_system_without_locks_still_starts(tmp_path, monkeypatch):
         raise OSError(errno.ENOLCK, "No locks available")
 
     monkeypatch.setattr(fcntl, "flock", no_locks)
-    lock, running = desktop.claim_or_find(tmp_path, wait=0.5)
+    lock, running = instance.claim_or_find(tmp_path, wait=0.5)
     assert running is None and lock.held and lock.unsupported
     lock.release()
 
 
 def test_stale_lock_from_a_crashed_run_is_cleared(tmp_path, caplog):
     dead = _dead_pid()
-    (tmp_path / desktop.LOCK_NAME).write_text(str(dead))
-    desktop.write_info(
-        tmp_path, desktop.InstanceInfo(pid=dead, port=1, version=__version__, secret="old")
+    (tmp_path / instance.LOCK_NAME).write_text(str(dead))
+    instance.write_info(
+        tmp_path, instance.InstanceInfo(pid=dead, port=1, version=__version__, secret="old")
     )
-    assert not desktop.pid_alive(dead)
-    assert desktop.pid_alive(os.getpid())
+    assert not instance.pid_alive(dead)
+    assert instance.pid_alive(os.getpid())
     with caplog.at_level("WARNING"):
-        lock, running = desktop.claim_or_find(tmp_path, wait=1)
+        lock, running = instance.claim_or_find(tmp_path, wait=1)
     try:
         assert running is None and lock is not None and lock.held
-        assert desktop.read_info(tmp_path) is None
+        assert instance.read_info(tmp_path) is None
         assert lock.previous_pid() == os.getpid()
         assert "stale lock" in caplog.text
     finally:
@@ -119,16 +119,16 @@ def test_stale_lock_from_a_crashed_run_is_cleared(tmp_path, caplog):
 
 
 def test_held_lock_without_an_answer_is_reported_not_broken(tmp_path):
-    holder = desktop.InstanceLock(tmp_path / desktop.LOCK_NAME)
+    holder = instance.InstanceLock(tmp_path / instance.LOCK_NAME)
     assert holder.acquire()
     try:
-        desktop.write_info(
+        instance.write_info(
             tmp_path,
-            desktop.InstanceInfo(pid=os.getpid() + 1, port=1, version=__version__, secret="x"),
+            instance.InstanceInfo(pid=os.getpid() + 1, port=1, version=__version__, secret="x"),
         )
-        with pytest.raises(desktop.LaunchError, match="does not answer"):
-            desktop.claim_or_find(tmp_path, wait=0.5)
-        assert desktop.read_info(tmp_path) is not None  # nothing was cleared
+        with pytest.raises(instance.LaunchError, match="does not answer"):
+            instance.claim_or_find(tmp_path, wait=0.5)
+        assert instance.read_info(tmp_path) is not None  # nothing was cleared
     finally:
         holder.release()
 
@@ -146,8 +146,8 @@ def test_allowed_hosts_only_on_loopback():
 @pytest.fixture
 def desktop_app(app):
     quits = []
-    state = desktop.DesktopState(
-        tokens=desktop.LaunchTokens("test-secret"), request_quit=lambda: quits.append(True)
+    state = instance.DesktopState(
+        tokens=instance.LaunchTokens("test-secret"), request_quit=lambda: quits.append(True)
     )
     app.config.update(
         TMDESK_DESKTOP=state,
@@ -343,7 +343,7 @@ def test_second_launch_reuses_the_first_and_quit_stops_it(tmp_path):
         )
         assert status == 200
         assert proc.wait(15) == 0
-        info = desktop.read_info(Path(env["TMDESK_DATA_DIR"]))
+        info = instance.read_info(Path(env["TMDESK_DATA_DIR"]))
         assert info is None
         log_text = (tmp_path / "logs" / "tmdesk.log").read_text()
         assert "tmdesk stopped" in log_text
@@ -361,11 +361,11 @@ def test_crashed_run_is_cleared_and_serve_refuses_a_second_server(tmp_path):
         proc.kill()
     proc.wait(10)
     data = Path(env["TMDESK_DATA_DIR"])
-    assert desktop.read_info(data) is not None  # left behind by the crash
+    assert instance.read_info(data) is not None  # left behind by the crash
     proc, url = start_desktop(env, ("serve", "--port", "0", "--no-browser"))
     try:
         assert "/setup?token=" in url  # first run: setup only through the printed link
-        info = desktop.read_info(data)
+        info = instance.read_info(data)
         assert info is not None and info.pid == proc.pid
         assert "stale lock" in (tmp_path / "logs" / "tmdesk.log").read_text()
         again = subprocess.run(

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from tests.test_cli import FIRST_ADMIN, user_create, users_in
 from tests.test_desktop import desktop_env, stop
-from tmdesk import desktop
+from tmdesk import instance
 from tmdesk.cli import cli
 from tmdesk.core import backup as backups
 from tmdesk.core.db import DATABASE_FILENAME
@@ -62,7 +62,7 @@ def leftovers(data: Path) -> list[str]:
     return [p.name for p in data.iterdir() if ".replaced-" in p.name or ".restoring" in p.name]
 
 
-def start_serve(tmp_path: Path, data: Path) -> tuple[subprocess.Popen, desktop.InstanceInfo]:
+def start_serve(tmp_path: Path, data: Path) -> tuple[subprocess.Popen, instance.InstanceInfo]:
     """``tmdesk serve --port 0`` on ``data``; returns once it answers ``/healthz``."""
     env = desktop_env(tmp_path)
     env["TMDESK_DATA_DIR"] = str(data)
@@ -77,15 +77,15 @@ def start_serve(tmp_path: Path, data: Path) -> tuple[subprocess.Popen, desktop.I
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:
-        info = desktop.read_info(data)
-        if info is not None and info.pid == proc.pid and desktop.probe(info, timeout=1):
+        info = instance.read_info(data)
+        if info is not None and info.pid == proc.pid and instance.probe(info, timeout=1):
             return proc, info
         time.sleep(0.1)
     stop(proc)
     raise AssertionError(f"tmdesk serve did not come up (exit {proc.returncode})")
 
 
-def assert_refused(result, info: desktop.InstanceInfo | None, again: str) -> None:
+def assert_refused(result, info: instance.InstanceInfo | None, again: str) -> None:
     assert result.exit_code == 1, result.output
     text = " ".join(result.output.split())
     assert "tmdesk is running on this data folder" in text
@@ -113,9 +113,9 @@ def test_restore_and_demo_force_refused_while_serve_runs_then_restore_goes_throu
         assert_refused(result, info, "tmdesk demo --force")
         assert fingerprint(data) == before
         # The refusal released nothing of the server's: it still serves and owns the folder.
-        assert desktop.probe(info) == {"status": "ok", "version": desktop.__version__}
-        assert desktop.read_info(data) == info
-        assert not desktop.InstanceLock(data / desktop.LOCK_NAME).acquire()
+        assert instance.probe(info) == {"status": "ok", "version": instance.__version__}
+        assert instance.read_info(data) == info
+        assert not instance.InstanceLock(data / instance.LOCK_NAME).acquire()
     finally:
         stop(proc)
     assert proc.returncode == 0
@@ -132,13 +132,13 @@ def test_stale_lock_left_by_a_killed_server_does_not_block_the_restore(runner, w
     proc, info = start_serve(tmp_path, data)
     proc.send_signal(signal.SIGKILL if os.name == "posix" else signal.SIGTERM)
     proc.wait(10)
-    assert (data / desktop.LOCK_NAME).exists()
-    assert desktop.read_info(data) == info  # left behind by the kill
+    assert (data / instance.LOCK_NAME).exists()
+    assert instance.read_info(data) == info  # left behind by the kill
     result = restore(runner, data, backup)
     assert result.exit_code == 0, result.output
     assert users_in(data) == {ADMIN}
-    assert desktop.read_info(data) is None  # the stale info file was cleared
-    assert desktop.InstanceLock(data / desktop.LOCK_NAME).previous_pid() is None
+    assert instance.read_info(data) is None  # the stale info file was cleared
+    assert instance.InstanceLock(data / instance.LOCK_NAME).previous_pid() is None
 
 
 # --- the lock itself, in-process ------------------------------------------------------
@@ -147,7 +147,7 @@ def test_stale_lock_left_by_a_killed_server_does_not_block_the_restore(runner, w
 def test_held_lock_without_an_info_file_is_refused_too(runner, world):
     """A server still starting (or another restore) holds the lock before any info file."""
     data, backup = world
-    holder = desktop.InstanceLock(data / desktop.LOCK_NAME)
+    holder = instance.InstanceLock(data / instance.LOCK_NAME)
     assert holder.acquire()
     holder.write_pid()
     try:
@@ -167,16 +167,16 @@ def test_the_lock_is_held_for_the_whole_restore(runner, world, monkeypatch):
     real_restore = backups.restore
 
     def watching_restore(*args, **kwargs):
-        seen["other_lock"] = desktop.InstanceLock(data / desktop.LOCK_NAME).acquire()
-        with pytest.raises(desktop.LaunchError):
-            desktop.claim_or_find(data, wait=0.3)
+        seen["other_lock"] = instance.InstanceLock(data / instance.LOCK_NAME).acquire()
+        with pytest.raises(instance.LaunchError):
+            instance.claim_or_find(data, wait=0.3)
         return real_restore(*args, **kwargs)
 
     monkeypatch.setattr(backups, "restore", watching_restore)
     result = restore(runner, data, backup)
     assert result.exit_code == 0, result.output
     assert seen == {"other_lock": False}
-    lock, running = desktop.claim_or_find(data, wait=0.5)  # released afterwards
+    lock, running = instance.claim_or_find(data, wait=0.5)  # released afterwards
     assert running is None and lock is not None
     lock.release()
 
@@ -184,7 +184,7 @@ def test_the_lock_is_held_for_the_whole_restore(runner, world, monkeypatch):
 def test_core_restore_is_lock_agnostic(world):
     """The caller holds the lock; the core must not try to take it a second time."""
     data, backup = world
-    with desktop.exclusive_data_dir(data, "the restore") as lock:
+    with instance.exclusive_data_dir(data, "the restore") as lock:
         assert lock.held
         kept = backups.restore(data, backup, CURRENT_VERSION)
     assert kept.exists() and users_in(data) == {ADMIN}
@@ -200,14 +200,14 @@ def test_without_os_locks_a_live_info_file_refuses(runner, world, monkeypatch):
     def no_locks(*_args):
         raise OSError(errno.ENOLCK, "No locks available")
 
-    info = desktop.InstanceInfo(pid=os.getpid(), port=4321, version="x", secret="s")
-    desktop.write_info(data, info)
+    info = instance.InstanceInfo(pid=os.getpid(), port=4321, version="x", secret="s")
+    instance.write_info(data, info)
     monkeypatch.setattr(fcntl, "flock", no_locks)
-    monkeypatch.setattr(desktop, "probe", lambda _info, timeout=2.0: {"status": "ok"})
+    monkeypatch.setattr(instance, "probe", lambda _info, timeout=2.0: {"status": "ok"})
     before = fingerprint(data)
     assert_refused(restore(runner, data, backup), info, "the restore")
     assert fingerprint(data) == before
-    monkeypatch.setattr(desktop, "probe", lambda _info, timeout=2.0: None)  # it died
+    monkeypatch.setattr(instance, "probe", lambda _info, timeout=2.0: None)  # it died
     result = restore(runner, data, backup)
     assert result.exit_code == 0, result.output
-    assert desktop.read_info(data) is None
+    assert instance.read_info(data) is None

@@ -30,13 +30,13 @@ def _fail(message: str) -> None:
 @contextmanager
 def _exclusive(data_dir: Path, command: str) -> Iterator[None]:
     """Hold the data folder's instance lock, or fail (exit 1) when tmdesk serves it."""
-    from tmdesk import desktop
+    from tmdesk import instance
 
     paths.make_private_dir(data_dir)
     try:
-        with desktop.exclusive_data_dir(data_dir, command):
+        with instance.exclusive_data_dir(data_dir, command):
             yield  # DataFolderBusy comes only from taking the lock, before this
-    except desktop.DataFolderBusy as exc:
+    except instance.DataFolderBusy as exc:
         _fail(str(exc))
 
 

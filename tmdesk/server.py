@@ -1,6 +1,6 @@
 """Serving the app with waitress: ``tmdesk serve`` and the desktop launch.
 
-Both take the data folder's instance lock (see :mod:`tmdesk.desktop`), so
+Both take the data folder's instance lock (see :mod:`tmdesk.instance`), so
 two servers never run on one database (and ``tmdesk restore`` / ``tmdesk demo
 --force``, which take the same lock, refuse while one serves), and both write
 the user-only info file a later double-click, or a refused restore, uses to
@@ -19,12 +19,15 @@ import logging
 import os
 import secrets
 import signal
+import sys
 import threading
+import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tmdesk import __version__
+from tmdesk import __version__, instance
+from tmdesk.logging_setup import has_console, setup_logging
 from tmdesk.paths import make_private_dir
 
 log = logging.getLogger(__name__)
@@ -99,6 +102,48 @@ def _stop_on_sigterm(runner: WaitressRunner) -> None:
         signal.signal(signal.SIGTERM, lambda _signo, _frame: runner.stop(delay=0))
 
 
+# --- browser and console messages ------------------------------------------------------
+
+
+def browser_wanted(explicit: bool | None = None) -> bool:
+    if explicit is not None:
+        return explicit
+    return os.environ.get("TMDESK_NO_BROWSER", "").strip().lower() not in {"1", "true", "yes"}
+
+
+def say(message: str) -> None:
+    """Print to the console when there is one (a windowed build has none)."""
+    if has_console():
+        with contextlib.suppress(OSError, ValueError):
+            print(message, flush=True)
+
+
+def open_browser(url: str) -> None:
+    """Open ``url`` in the user's browser without blocking the caller."""
+
+    def _open() -> None:
+        env_backup = None
+        # A frozen Linux build points LD_LIBRARY_PATH at the bundle; the
+        # system's xdg-open and browser must not load our copies of libraries.
+        if getattr(sys, "frozen", False) and sys.platform.startswith("linux"):
+            env_backup = os.environ.get("LD_LIBRARY_PATH")
+            original = os.environ.get("LD_LIBRARY_PATH_ORIG")
+            if original is None:
+                os.environ.pop("LD_LIBRARY_PATH", None)
+            else:
+                os.environ["LD_LIBRARY_PATH"] = original
+        try:
+            if not webbrowser.open(url):
+                log.warning("no browser could be opened; open the address by hand")
+        except Exception:  # noqa: BLE001 - a missing browser must not stop the server
+            log.exception("opening the browser failed")
+        finally:
+            if env_backup is not None:
+                os.environ["LD_LIBRARY_PATH"] = env_backup
+
+    threading.Thread(target=_open, name="tmdesk-browser", daemon=True).start()
+
+
 def _start_backups(data_dir: Path) -> Any:
     """Start the automatic backups (see :mod:`tmdesk.backup_schedule`) for the open
     database; a problem here is logged and the app serves anyway."""
@@ -128,13 +173,12 @@ def run_instance(
     plain address, or the first-run setup address when there is no
     administrator yet.
     """
-    from tmdesk import desktop
     from tmdesk.core import accounts
     from tmdesk.web import create_app
 
     secret = secrets.token_urlsafe(32)
     setup_token = secrets.token_urlsafe(24)
-    state = desktop.DesktopState(tokens=desktop.LaunchTokens(secret))
+    state = instance.DesktopState(tokens=instance.LaunchTokens(secret))
     app = create_app(
         data_dir,
         {
@@ -148,14 +192,14 @@ def run_instance(
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # nosec B104: compares the host asked for; binds nothing
     if ":" in url_host:
         url_host = f"[{url_host}]"
-    info = desktop.InstanceInfo(
+    info = instance.InstanceInfo(
         pid=os.getpid(),
         port=runner.port,
         version=__version__,
         secret=secret,
         host="127.0.0.1" if host in ("0.0.0.0", "::") else url_host,  # nosec B104: compares the host asked for; binds nothing
     )
-    desktop.write_info(data_dir, info)
+    instance.write_info(data_dir, info)
     base = f"http://{url_host}:{runner.port}"
     log.info("tmdesk %s serving %s at %s/ (pid %s)", __version__, data_dir, base, os.getpid())
 
@@ -165,19 +209,19 @@ def run_instance(
         needs_setup = not accounts.has_any_admin()
     if desktop_mode:
         target = info.launch_url()
-        desktop.say(
+        say(
             f"tmdesk is running at {base}/ (data: {data_dir}). "
             "Quit it from the app's menu or with Ctrl+C."
         )
     else:
         target = f"{base}/setup?token={setup_token}" if needs_setup else f"{base}/"
-        desktop.say(f"tmdesk is serving {data_dir} at {base}/ (Ctrl+C stops it)")
+        say(f"tmdesk is serving {data_dir} at {base}/ (Ctrl+C stops it)")
         if needs_setup:
-            desktop.say(f"First run: create the administrator at {target}")
+            say(f"First run: create the administrator at {target}")
     if browser:
-        desktop.open_browser(target)
+        open_browser(target)
     elif desktop_mode:
-        desktop.say(f"Open: {target}")
+        say(f"Open: {target}")
     if on_ready is not None:
         on_ready(target)
     backups = _start_backups(data_dir)
@@ -189,9 +233,9 @@ def run_instance(
     finally:
         if backups is not None:
             backups.stop()
-        desktop.remove_info(data_dir)
+        instance.remove_info(data_dir)
         log.info("tmdesk stopped")
-    desktop.say("tmdesk has stopped.")
+    say("tmdesk has stopped.")
     return 0
 
 
@@ -203,18 +247,15 @@ def serve(
     open_browser: bool = True,
 ) -> None:
     """Serve in the foreground until interrupted (``tmdesk serve``)."""
-    from tmdesk import desktop
-    from tmdesk.logging_setup import setup_logging
-
     log_file = setup_logging()
-    browser = desktop.browser_wanted(None) and open_browser
+    browser = browser_wanted(None) and open_browser
     data_dir = Path(data_dir)
     make_private_dir(data_dir)
     try:
-        lock, running = desktop.claim_or_find(data_dir, wait=5.0)
-    except desktop.LaunchError as exc:
+        lock, running = instance.claim_or_find(data_dir, wait=5.0)
+    except instance.LaunchError as exc:
         log.error("%s", exc)
-        desktop.say(f"tmdesk: {exc}")
+        say(f"tmdesk: {exc}")
         raise SystemExit(1) from exc
     if running is not None:
         message = (
@@ -222,7 +263,7 @@ def serve(
             f"(process {running.pid}); not starting a second server on it."
         )
         log.error(message)
-        desktop.say(f"tmdesk: {message}")
+        say(f"tmdesk: {message}")
         raise SystemExit(1)
     try:
         code = run_instance(
@@ -236,7 +277,7 @@ def serve(
         )
     except OSError as exc:  # the port is taken, the address does not exist...
         log.exception("tmdesk serve could not start")
-        desktop.say(
+        say(
             f"tmdesk: cannot serve on {host}:{port}: {exc}"
             + (f" (log: {log_file})" if log_file else "")
         )
