@@ -27,8 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from tmdesk import __version__, instance
+from tmdesk.backup_schedule import start_automatic_backups
+from tmdesk.core import accounts
+from tmdesk.core.db import database
 from tmdesk.logging_setup import has_console, setup_logging
 from tmdesk.paths import make_private_dir
+from tmdesk.web import create_app
 
 log = logging.getLogger(__name__)
 
@@ -147,9 +151,6 @@ def open_browser(url: str) -> None:
 def _start_backups(data_dir: Path) -> Any:
     """Start the automatic backups (see :mod:`tmdesk.backup_schedule`) for the open
     database; a problem here is logged and the app serves anyway."""
-    from tmdesk.backup_schedule import start_automatic_backups
-    from tmdesk.core.db import database
-
     try:
         return start_automatic_backups(database.obj, data_dir)
     except Exception:  # noqa: BLE001 - backups must never keep the app from serving
@@ -173,9 +174,6 @@ def run_instance(
     plain address, or the first-run setup address when there is no
     administrator yet.
     """
-    from tmdesk.core import accounts
-    from tmdesk.web import create_app
-
     secret = secrets.token_urlsafe(32)
     setup_token = secrets.token_urlsafe(24)
     state = instance.DesktopState(tokens=instance.LaunchTokens(secret))
@@ -202,8 +200,6 @@ def run_instance(
     instance.write_info(data_dir, info)
     base = f"http://{url_host}:{runner.port}"
     log.info("tmdesk %s serving %s at %s/ (pid %s)", __version__, data_dir, base, os.getpid())
-
-    from tmdesk.core.db import database
 
     with database.connection_context():
         needs_setup = not accounts.has_any_admin()

@@ -14,6 +14,14 @@ from pathlib import Path
 
 import click
 
+from tmdesk import paths
+from tmdesk.core.bootstrap import open_database
+from tmdesk.core.catalogue import parse_filters
+from tmdesk.core.db import database
+from tmdesk.core.errors import ValidationError
+from tmdesk.core.models import User
+from tmdesk.core.plugin_approvals import approve, approved_files, revoke, sha256_of
+from tmdesk.core.reporting import build_context
 from tmdesk.plugins.manager import (
     ReportError,
     TmdeskPluginManager,
@@ -25,8 +33,6 @@ from tmdesk.plugins.manager import (
 
 
 def _data_dir(ctx: click.Context) -> Path:
-    from tmdesk import paths
-
     obj = ctx.find_root().obj or {}
     return obj.get("data_dir") or paths.data_dir(None)
 
@@ -38,7 +44,6 @@ def _fail(message: str) -> None:
 
 def _data_dir_option(f):
     """``--data-dir`` after the subcommand too (``tmdesk report csv --data-dir X``)."""
-    from tmdesk import paths
 
     def callback(ctx: click.Context, _param, value):
         if value:
@@ -57,9 +62,6 @@ def _data_dir_option(f):
 
 
 def _open(data_dir: Path) -> None:
-    from tmdesk.core.bootstrap import open_database
-    from tmdesk.core.db import database
-
     if not data_dir.exists():
         _fail(f"the data dir {data_dir} does not exist")
     open_database(data_dir)
@@ -67,16 +69,12 @@ def _open(data_dir: Path) -> None:
 
 
 def _close() -> None:
-    from tmdesk.core.db import database
-
     if not database.is_closed():
         database.close()
 
 
 def _plugin_manager(data_dir: Path) -> TmdeskPluginManager:
     """The manager the app would build: folder files run only as approved in the database."""
-    from tmdesk.core.plugin_approvals import approved_files
-
     _open(data_dir)
     try:
         approvals = approved_files()
@@ -153,9 +151,6 @@ def _folder_file(data_dir: Path, name: str) -> Path:
 @click.pass_context
 def approve_command(ctx: click.Context, file_name: str, expected: str | None) -> None:
     """Let FILE in the plugins folder run, pinned to its current SHA-256."""
-    from tmdesk.core.errors import ValidationError
-    from tmdesk.core.plugin_approvals import approve, sha256_of
-
     data_dir = _data_dir(ctx)
     path = _folder_file(data_dir, file_name)
     digest = sha256_of(path)
@@ -184,9 +179,6 @@ def approve_command(ctx: click.Context, file_name: str, expected: str | None) ->
 @click.pass_context
 def revoke_command(ctx: click.Context, file_name: str) -> None:
     """Withdraw FILE's approval: it no longer runs (the file itself is left alone)."""
-    from tmdesk.core.errors import ValidationError
-    from tmdesk.core.plugin_approvals import revoke
-
     data_dir = _data_dir(ctx)
     _open(data_dir)
     try:
@@ -274,11 +266,6 @@ def report_command(
     option_pairs: tuple[str, ...],
 ) -> None:
     """Write the FORMAT report to --out, as the user --as may see it."""
-    from tmdesk.core.catalogue import parse_filters
-    from tmdesk.core.errors import ValidationError
-    from tmdesk.core.models import User
-    from tmdesk.core.reporting import build_context
-
     data_dir = _data_dir(ctx)
     options = _parse_options(option_pairs)
     pm = _plugin_manager(data_dir)

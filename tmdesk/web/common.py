@@ -14,8 +14,10 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
+from tmdesk.core import vocab
 from tmdesk.core.errors import DomainError, ValidationError
 from tmdesk.core.models import Project, User
+from tmdesk.core.projects import TRANSITIONS
 from tmdesk.core.visibility import get_visible_project
 
 
@@ -77,9 +79,6 @@ def error_text(exc: DomainError) -> str:
 
 def _readable(name: str, value: Any) -> Any:
     """A code the core puts in a message (``draft``, ``publish``) as its translated label."""
-    from tmdesk.core import vocab
-    from tmdesk.core.projects import TRANSITIONS
-
     if not isinstance(value, str):
         return value
     if name in ("status", "target"):
