@@ -10,11 +10,19 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
 from tmdesk.core.db import DATABASE_FILENAME
-from tmdesk.live_server import concurrent_writers, make_writer_accounts, start_server
+
+# The live-server harness is a test helper (tests/live_server.py), not part of the package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.live_server import (  # noqa: E402
+    concurrent_writers,
+    make_writer_accounts,
+    start_server,
+)
 
 
 def main() -> int:

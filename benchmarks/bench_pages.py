@@ -37,7 +37,7 @@ RUNS = 15
 
 
 def main() -> int:
-    from tmdesk.core import demo
+    from tmdesk import demo
     from tmdesk.core.bootstrap import open_database
     from tmdesk.web import create_app
 

@@ -23,11 +23,11 @@ import peewee
 import pytest
 
 from tests.conftest import csrf_token, login, post
-from tmdesk import backup_schedule
 from tmdesk.core import backup
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.models import AuditEvent
+from tmdesk.runtime import backup_schedule
 
 T0 = dt.datetime(2026, 3, 2, 9, 30, 0)
 
@@ -310,7 +310,7 @@ def test_a_failing_scheduled_backup_is_logged_and_the_thread_goes_on(
     before = folder_state(data_dir)
     source.write_bytes(b"garbage, not a database" * 100)
     clock = StepClock(T0, dt.timedelta(hours=25))
-    with caplog.at_level(logging.ERROR, logger="tmdesk.backup_schedule"):
+    with caplog.at_level(logging.ERROR, logger="tmdesk.runtime.backup_schedule"):
         scheduler = backup_schedule.BackupScheduler(
             source, data_dir, keep=1, check_every=0.01, clock=clock
         ).start()
@@ -331,7 +331,7 @@ def test_a_failing_scheduled_backup_is_logged_and_the_thread_goes_on(
 
 def test_start_automatic_backups_off_and_postgresql(data_dir, source, caplog):
     sqlite_db = peewee.SqliteDatabase(str(source))
-    with caplog.at_level(logging.INFO, logger="tmdesk.backup_schedule"):
+    with caplog.at_level(logging.INFO, logger="tmdesk.runtime.backup_schedule"):
         assert backup_schedule.start_automatic_backups(sqlite_db, data_dir, keep=0) is None
         assert "off" in caplog.text
         caplog.clear()

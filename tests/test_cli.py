@@ -252,7 +252,7 @@ def test_data_dir_option_and_environment(runner, tmp_path):
 
 @pytest.mark.slow
 def test_demo_command_fills_once_and_refuses_a_second_time(runner, tmp_path):
-    from tmdesk.core import demo
+    from tmdesk import demo
 
     data = str(tmp_path / "data")
     result = run(runner, "demo", "--data-dir", data)

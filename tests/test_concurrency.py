@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
+from tests.live_server import concurrent_writers, make_writer_accounts, start_server
 from tmdesk.core.db import DATABASE_FILENAME
-from tmdesk.live_server import concurrent_writers, make_writer_accounts, start_server
 
 pytestmark = pytest.mark.slow
 

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.live_server import start_server
 from tmdesk.core import accounts
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
-from tmdesk.live_server import start_server
 
 pytestmark = pytest.mark.slow
 

@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from tmdesk import paths
-from tmdesk.core import accounts, demo
+from tmdesk import demo, paths
+from tmdesk.core import accounts
 from tmdesk.core.audit import verify_chain
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database

@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import csrf_token
-from tmdesk import __version__, instance
+from tmdesk import __version__
+from tmdesk.runtime import instance
 
 # --- launch tokens ----------------------------------------------------------------
 
@@ -134,7 +135,7 @@ def test_held_lock_without_an_answer_is_reported_not_broken(tmp_path):
 
 
 def test_allowed_hosts_only_on_loopback():
-    from tmdesk.server import allowed_hosts
+    from tmdesk.runtime.server import allowed_hosts
 
     assert allowed_hosts("127.0.0.1", 8000) == {"127.0.0.1:8000", "localhost:8000", "[::1]:8000"}
     assert allowed_hosts("0.0.0.0", 8000) is None
@@ -394,7 +395,7 @@ def test_missing_std_streams_and_fatal_error_page(tmp_path):
     code = (
         "import sys; sys.stdout = None; sys.stderr = None\n"
         "from pathlib import Path\n"
-        "from tmdesk import desktop\n"
+        "from tmdesk.runtime import desktop\n"
         f"raise SystemExit(desktop.launch(Path({str(blocker)!r}), browser=False))\n"
     )
     result = subprocess.run(

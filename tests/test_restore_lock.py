@@ -19,11 +19,11 @@ from click.testing import CliRunner
 
 from tests.test_cli import FIRST_ADMIN, user_create, users_in
 from tests.test_desktop import desktop_env, stop
-from tmdesk import instance
 from tmdesk.cli import cli
 from tmdesk.core import backup as backups
 from tmdesk.core.db import DATABASE_FILENAME
 from tmdesk.core.schema import CURRENT_VERSION
+from tmdesk.runtime import instance
 
 ADMIN = "admin@tmpo.example"
 LATER = "later@tmpo.example"

@@ -1,6 +1,6 @@
 """Browser fixtures: one demo server and one Chromium per test session (per xdist worker).
 
-The server is a real ``tmdesk serve`` process (tmdesk/live_server.py) on a
+The server is a real ``tmdesk serve`` process (tests/live_server.py) on a
 temporary data dir filled once with the demo data set; the browser is Debian's
 Chromium driven by Playwright (never ``playwright install``). Tests get fresh
 browser contexts (their own cookies) from :func:`new_context` and log in with
@@ -38,7 +38,7 @@ def load_demo_into(data_dir: Path) -> None:
     """Fill ``data_dir`` with the demo data set, leaving the database closed."""
     from tmdesk.core.bootstrap import open_database
     from tmdesk.core.db import database
-    from tmdesk.core.demo import load_demo
+    from tmdesk.demo import load_demo
 
     open_database(data_dir)
     try:
@@ -57,7 +57,7 @@ def output_dir() -> Path:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """``tmdesk serve`` on the demo data, for the whole session."""
-    from tmdesk.live_server import start_server
+    from tests.live_server import start_server
 
     data_dir = tmp_path_factory.mktemp("e2e") / "data"
     load_demo_into(data_dir)
@@ -72,7 +72,7 @@ def fresh_server(tmp_path_factory):
 
     ``setup_url`` is the one-time setup address the server prints.
     """
-    from tmdesk.live_server import start_server
+    from tests.live_server import start_server
 
     server = start_server(tmp_path_factory.mktemp("e2e-empty") / "data", threads=2)
     deadline = time.monotonic() + 10

@@ -22,7 +22,7 @@ ACCOUNTS = {
 
 def login_as(page, role_or_email: str, password: str | None = None) -> None:
     """Log ``page`` in through the login form (a demo role name or an e-mail)."""
-    from tmdesk.core.demo import DEMO_PASSWORD
+    from tmdesk.demo import DEMO_PASSWORD
 
     email = ACCOUNTS.get(role_or_email, role_or_email)
     page.goto("/login")

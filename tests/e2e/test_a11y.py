@@ -336,7 +336,7 @@ def test_skip_link_and_login_form_by_keyboard(new_context, live_server):
     page.keyboard.type("recipient@ssscip.demo")
     page.keyboard.press("Tab")
     assert _focus_report(page)["id"] == "password"
-    from tmdesk.core.demo import DEMO_PASSWORD
+    from tmdesk.demo import DEMO_PASSWORD
 
     page.keyboard.type(DEMO_PASSWORD)
     page.keyboard.press("Tab")

@@ -8,7 +8,7 @@ The ``backups/`` folder of the data dir holds three kinds of copies, told
 apart by their names (see :func:`list_backups`):
 
 * ``auto-YYYYMMDD-HHMMSS.sqlite3``: automatic backups (:func:`automatic_backup`,
-  run by :mod:`tmdesk.backup_schedule`); only these are ever deleted, and only
+  run by :mod:`tmdesk.runtime.backup_schedule`); only these are ever deleted, and only
   beyond the newest ``keep`` of them (``TMDESK_BACKUP_KEEP``);
 * ``manual-YYYYMMDD-HHMMSS.sqlite3``: "Back up now" on the administration page
   (:func:`backup_now`); kept until someone deletes them;
@@ -385,7 +385,7 @@ def restore(data_dir: Path, backup: Path, known_version: int) -> Path:
 
     This function is lock-agnostic on purpose: the caller must make sure no
     tmdesk process serves ``data_dir`` (``tmdesk restore`` holds the data
-    folder's instance lock, :func:`tmdesk.desktop.exclusive_data_dir`, around
+    folder's instance lock, :func:`tmdesk.runtime.instance.exclusive_data_dir`, around
     it). Who serves a folder is a matter of processes, ports and the desktop
     launch, which the core knows nothing of; and a lock taken here would
     conflict with the one the caller already holds (``flock`` locks per open

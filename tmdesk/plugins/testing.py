@@ -16,7 +16,7 @@ format through the real plugin manager (options validated, all-or-nothing
 write) and returns the bytes. The demo data dir is built once per process
 and reused; the database that was open before is put back afterwards.
 
-If ``tmdesk.core.demo`` is not available (an older tmdesk), a small
+If ``tmdesk.demo`` is not available (an older tmdesk), a small
 built-in fixture set is used instead: :data:`FIXTURE_NOTE` says so and
 :func:`data_source` returns ``"fixture"``.
 
@@ -40,7 +40,7 @@ from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.reporting import ReportContext, build_context
 
 FIXTURE_NOTE = (
-    "tmdesk.core.demo is not available: tmdesk.plugins.testing uses its small "
+    "tmdesk.demo is not available: tmdesk.plugins.testing uses its small "
     "built-in fixture set (a few organisations, users and projects) instead."
 )
 FIXTURE_PASSWORD = "fixture password 2026"  # nosec B105: the password of throw-away fixture accounts in plugin tests
@@ -52,7 +52,7 @@ _cache: dict[str, Any] = {}
 def data_source() -> str:
     """``"demo"`` or ``"fixture"``: what :func:`demo_database` fills the data dir with."""
     try:
-        import tmdesk.core.demo  # noqa: F401
+        import tmdesk.demo  # noqa: F401
     except ImportError:
         return "fixture"
     return "demo"
@@ -61,7 +61,7 @@ def data_source() -> str:
 def fill_demo_data(data_dir: Path) -> str:
     """Fill ``data_dir`` (its database already open) with demo or fixture data."""
     try:
-        from tmdesk.core.demo import load_demo
+        from tmdesk.demo import load_demo
     except ImportError:
         load_fixture_data()
         return "fixture"

@@ -77,7 +77,7 @@ def create_app(
         BABEL_DEFAULT_LOCALE="uk",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent.parent / "translations"),
         TMDESK_DATABASE_URL=os.environ.get("TMDESK_DATABASE_URL"),
-        # Desktop mode restricts the Host header (see tmdesk.desktop).
+        # Desktop mode restricts the Host header (see tmdesk.runtime.desktop).
         TMDESK_ALLOWED_HOSTS=None,
     )
     app.json = StrictJSONProvider(app)

@@ -1,6 +1,6 @@
 """Desktop-mode routes: the one-time launch login, Quit, and the Host allow-list.
 
-The launcher (:mod:`tmdesk.desktop`) puts a :class:`~tmdesk.instance.DesktopState`
+The launcher (:mod:`tmdesk.runtime.desktop`) puts a :class:`~tmdesk.runtime.instance.DesktopState`
 into ``app.config["TMDESK_DESKTOP"]``; without it (tests, other deployments)
 these routes answer 404.
 

@@ -8,8 +8,8 @@ serves. A second launch finds it through that file and opens the browser
 there with a fresh one-time launch token; maintenance commands that replace
 the data hold the same lock (:func:`exclusive_data_dir`).
 
-Both the desktop launch (:mod:`tmdesk.desktop`) and the server
-(:mod:`tmdesk.server`) use this module; it uses neither.
+Both the desktop launch (:mod:`tmdesk.runtime.desktop`) and the server
+(:mod:`tmdesk.runtime.server`) use this module; it uses neither.
 """
 
 from __future__ import annotations

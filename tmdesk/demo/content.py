@@ -2,7 +2,7 @@
 
 Real names for the Tallinn Mechanism members and the Ukrainian partners;
 the projects, people and cyber companies are fictional. The builder that
-turns this into data through the core services is :mod:`tmdesk.core.demo`.
+turns this into data through the core services is :mod:`tmdesk.demo`.
 """
 
 from __future__ import annotations

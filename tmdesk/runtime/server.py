@@ -1,6 +1,6 @@
 """Serving the app with waitress: ``tmdesk serve`` and the desktop launch.
 
-Both take the data folder's instance lock (see :mod:`tmdesk.instance`), so
+Both take the data folder's instance lock (see :mod:`tmdesk.runtime.instance`), so
 two servers never run on one database (and ``tmdesk restore`` / ``tmdesk demo
 --force``, which take the same lock, refuse while one serves), and both write
 the user-only info file a later double-click, or a refused restore, uses to
@@ -8,7 +8,7 @@ name them. On a loopback address the Host
 header is restricted to that address and port (against DNS rebinding); on an
 office server (``--host 0.0.0.0``) it is not, as the machine's names vary.
 
-While serving, automatic backups run in a thread (:mod:`tmdesk.backup_schedule`):
+While serving, automatic backups run in a thread (:mod:`tmdesk.runtime.backup_schedule`):
 one at start, then daily; stopped with the server.
 """
 
@@ -26,12 +26,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tmdesk import __version__, instance
-from tmdesk.backup_schedule import start_automatic_backups
+from tmdesk import __version__
 from tmdesk.core import accounts
 from tmdesk.core.db import database
-from tmdesk.logging_setup import has_console, setup_logging
 from tmdesk.paths import make_private_dir
+from tmdesk.runtime import instance
+from tmdesk.runtime.backup_schedule import start_automatic_backups
+from tmdesk.runtime.logging_setup import has_console, setup_logging
 from tmdesk.web import create_app
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,7 @@ def open_browser(url: str) -> None:
 
 
 def _start_backups(data_dir: Path) -> Any:
-    """Start the automatic backups (see :mod:`tmdesk.backup_schedule`) for the open
+    """Start the automatic backups (see :mod:`tmdesk.runtime.backup_schedule`) for the open
     database; a problem here is logged and the app serves anyway."""
     try:
         return start_automatic_backups(database.obj, data_dir)

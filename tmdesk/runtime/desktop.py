@@ -18,7 +18,7 @@ What happens, in order:
    OS picks (port 0), with the Host header restricted to that address (against
    DNS rebinding), and the browser opens ``/desktop/launch?token=…``.
 4. While it serves, automatic backups run in a thread (one at start, then
-   daily; see :mod:`tmdesk.backup_schedule`), stopped when the server stops.
+   daily; see :mod:`tmdesk.runtime.backup_schedule`), stopped when the server stops.
 
 The launch token is the only way in that does not need a password: it proves
 "this is the person who double-clicked" (only a process of the same OS user
@@ -40,10 +40,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from tmdesk.instance import LOOPBACK, LaunchError, claim_or_find
-from tmdesk.logging_setup import log_dir, setup_logging
 from tmdesk.paths import make_private_dir
-from tmdesk.server import browser_wanted, open_browser, run_instance, say
+from tmdesk.runtime.instance import LOOPBACK, LaunchError, claim_or_find
+from tmdesk.runtime.logging_setup import log_dir, setup_logging
+from tmdesk.runtime.server import browser_wanted, open_browser, run_instance, say
 
 log = logging.getLogger(__name__)
 

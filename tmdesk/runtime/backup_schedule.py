@@ -1,7 +1,7 @@
 """Automatic backups while tmdesk serves: one at start, then daily.
 
 :class:`BackupScheduler` is a daemon thread started by
-:func:`tmdesk.server.run_instance` (so by the desktop launch and by
+:func:`tmdesk.runtime.server.run_instance` (so by the desktop launch and by
 ``tmdesk serve``) once the database is open, and stopped when the server
 stops. At start it makes an automatic backup (unless the newest one is
 younger than :data:`~tmdesk.core.backup.START_GAP`); then it wakes every

@@ -31,7 +31,22 @@ import peewee as pw
 from tmdesk import paths
 from tmdesk.core import accounts, offers, pledges, projects, updates
 from tmdesk.core.db import database, is_sqlite
-from tmdesk.core.demo_content import (
+from tmdesk.core.funding import exchange_rates
+from tmdesk.core.models import (
+    ALL_MODELS,
+    Document,
+    Engagement,
+    Offer,
+    Organisation,
+    Pledge,
+    Project,
+    StatusChange,
+    Update,
+    User,
+    utcnow,
+)
+from tmdesk.core.schema import upgrade
+from tmdesk.demo.content import (
     AGE_DAYS,
     COMPANIES,
     CURRENCY_WEIGHTS,
@@ -56,21 +71,6 @@ from tmdesk.core.demo_content import (
     OfferSpec,
     Theme,
 )
-from tmdesk.core.funding import exchange_rates
-from tmdesk.core.models import (
-    ALL_MODELS,
-    Document,
-    Engagement,
-    Offer,
-    Organisation,
-    Pledge,
-    Project,
-    StatusChange,
-    Update,
-    User,
-    utcnow,
-)
-from tmdesk.core.schema import upgrade
 
 #: The one password of every demo account (printed by ``tmdesk demo``, in the README).
 DEMO_PASSWORD = "demo-password-2026"  # nosec B105: the demo data set's published password (tmdesk demo, README)

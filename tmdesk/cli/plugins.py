@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from tmdesk import paths
+from tmdesk.cli.common import data_dir_of, data_dir_option, fail
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.catalogue import parse_filters
 from tmdesk.core.db import database
@@ -32,38 +32,9 @@ from tmdesk.plugins.manager import (
 )
 
 
-def _data_dir(ctx: click.Context) -> Path:
-    obj = ctx.find_root().obj or {}
-    return obj.get("data_dir") or paths.data_dir(None)
-
-
-def _fail(message: str) -> None:
-    click.echo(f"tmdesk: {message}", err=True)
-    raise SystemExit(1)
-
-
-def _data_dir_option(f):
-    """``--data-dir`` after the subcommand too (``tmdesk report csv --data-dir X``)."""
-
-    def callback(ctx: click.Context, _param, value):
-        if value:
-            root = ctx.find_root()
-            root.ensure_object(dict)["data_dir"] = paths.data_dir(value)
-        return value
-
-    return click.option(
-        "--data-dir",
-        type=click.Path(file_okay=False),
-        expose_value=False,
-        callback=callback,
-        is_eager=True,
-        help="Folder holding the database (overrides the global option).",
-    )(f)
-
-
 def _open(data_dir: Path) -> None:
     if not data_dir.exists():
-        _fail(f"the data dir {data_dir} does not exist")
+        fail(f"the data dir {data_dir} does not exist")
     open_database(data_dir)
     database.connect(reuse_if_open=True)
 
@@ -92,7 +63,7 @@ def _operator() -> str:
 
 
 @click.group("plugins", invoke_without_command=True)
-@_data_dir_option
+@data_dir_option
 @click.pass_context
 def plugins_command(ctx: click.Context) -> None:
     """List every plugin: name, version, where from, formats, status and error.
@@ -102,7 +73,7 @@ def plugins_command(ctx: click.Context) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    infos = plugin_infos(_plugin_manager(_data_dir(ctx)))
+    infos = plugin_infos(_plugin_manager(data_dir_of(ctx)))
     rows = [("NAME", "VERSION", "SOURCE", "FORMATS", "STATUS")]
     rows += [
         (i.name, i.version or "-", i.source, ", ".join(i.formats) or "-", i.status) for i in infos
@@ -132,15 +103,15 @@ def _folder_file(data_dir: Path, name: str) -> Path:
     for path in plugin_files(data_dir):
         if path.name == wanted:
             return path
-    _fail(
+    fail(
         f"there is no plugin file {wanted!r} in {Path(data_dir) / 'plugins'} "
         "(copy the .py or .whl file there first)"
     )
-    raise AssertionError  # _fail exits
+    raise AssertionError  # fail() exits
 
 
 @plugins_command.command("approve")
-@_data_dir_option
+@data_dir_option
 @click.argument("file_name", metavar="FILE")
 @click.option(
     "--sha256",
@@ -151,11 +122,11 @@ def _folder_file(data_dir: Path, name: str) -> Path:
 @click.pass_context
 def approve_command(ctx: click.Context, file_name: str, expected: str | None) -> None:
     """Let FILE in the plugins folder run, pinned to its current SHA-256."""
-    data_dir = _data_dir(ctx)
+    data_dir = data_dir_of(ctx)
     path = _folder_file(data_dir, file_name)
     digest = sha256_of(path)
     if expected is not None and expected.strip().lower() != digest:
-        _fail(
+        fail(
             f"{path.name} has sha256 {digest}, not {expected.strip().lower()}: "
             "it is not the file you were sent; nothing approved"
         )
@@ -163,7 +134,7 @@ def approve_command(ctx: click.Context, file_name: str, expected: str | None) ->
     try:
         approve(None, path.name, digest, via=_operator())
     except ValidationError as exc:
-        _fail("; ".join(exc.fields.values()))
+        fail("; ".join(exc.fields.values()))
     finally:
         _close()
     click.echo(f"approved {path.name} (sha256 {digest})")
@@ -174,21 +145,21 @@ def approve_command(ctx: click.Context, file_name: str, expected: str | None) ->
 
 
 @plugins_command.command("revoke")
-@_data_dir_option
+@data_dir_option
 @click.argument("file_name", metavar="FILE")
 @click.pass_context
 def revoke_command(ctx: click.Context, file_name: str) -> None:
     """Withdraw FILE's approval: it no longer runs (the file itself is left alone)."""
-    data_dir = _data_dir(ctx)
+    data_dir = data_dir_of(ctx)
     _open(data_dir)
     try:
         revoked = revoke(None, Path(file_name).name, via=_operator())
     except ValidationError as exc:
-        _fail("; ".join(exc.fields.values()))
+        fail("; ".join(exc.fields.values()))
     finally:
         _close()
     if not revoked:
-        _fail(f"{Path(file_name).name} was not approved")
+        fail(f"{Path(file_name).name} was not approved")
     click.echo(
         f"revoked {Path(file_name).name}: it stops at the next start of tmdesk, or at once "
         "after “Load the plugins again” on the Plugins page"
@@ -200,13 +171,13 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            _fail(f"--option takes name=value, not {pair!r}")
+            fail(f"--option takes name=value, not {pair!r}")
         options[name.strip()] = value
     return options
 
 
 @click.command("report")
-@_data_dir_option
+@data_dir_option
 @click.argument("format_name", metavar="FORMAT")
 @click.option(
     "--out",
@@ -266,12 +237,12 @@ def report_command(
     option_pairs: tuple[str, ...],
 ) -> None:
     """Write the FORMAT report to --out, as the user --as may see it."""
-    data_dir = _data_dir(ctx)
+    data_dir = data_dir_of(ctx)
     options = _parse_options(option_pairs)
     pm = _plugin_manager(data_dir)
     if format_name not in pm.formats:
         known = ", ".join(sorted(pm.formats)) or "none"
-        _fail(
+        fail(
             f"there is no report format {format_name!r} (available: {known}; "
             "`tmdesk plugins` shows what failed to load)"
         )
@@ -279,7 +250,7 @@ def report_command(
     try:
         user = User.get_or_none(User.email == as_email.strip().lower())
         if user is None or not user.active:
-            _fail(f"no active user {as_email} (--as names whose visibility applies)")
+            fail(f"no active user {as_email} (--as names whose visibility applies)")
         raw = {
             "donor": donor,
             "since": since,
@@ -290,13 +261,13 @@ def report_command(
         try:
             filters = parse_filters(lambda name: lists.get(name, []), raw.get)
         except ValidationError as exc:
-            _fail("; ".join(f"--{k.replace('_', '-')}: {v}" for k, v in exc.fields.items()))
+            fail("; ".join(f"--{k.replace('_', '-')}: {v}" for k, v in exc.fields.items()))
         locale = lang or (user.locale if user.locale in ("uk", "en") else "uk")
         context = build_context(user, filters, locale)
         try:
             path = render_report(pm, format_name, context, options, Path(out))
         except ReportError as exc:
-            _fail(str(exc))
+            fail(str(exc))
     finally:
         _close()
     # The count is what the user may see that matched the filters; a format may

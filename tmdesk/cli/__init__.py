@@ -1,0 +1,57 @@
+"""The ``tmdesk`` command (also ``python -m tmdesk``).
+
+With no arguments it is the desktop launch; see ``tmdesk --help`` for the
+rest. Every command takes ``--data-dir`` (or ``TMDESK_DATA_DIR``). One module
+per command group; what they share is in :mod:`tmdesk.cli.common`.
+"""
+
+from __future__ import annotations
+
+import click
+
+from tmdesk import __version__, paths
+from tmdesk.cli import accounts, audit, backup, demo, plugins, serve
+from tmdesk.runtime import desktop
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="TMDESK_DATA_DIR",
+    help="Folder holding the database, documents, plugins and backups.",
+)
+@click.version_option(__version__, "--version", prog_name="tmdesk")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None) -> None:
+    """tmdesk: desk software for the Tallinn Mechanism.
+
+    Run with no command to start the desktop app (the browser opens).
+    """
+    ctx.obj = {"data_dir": paths.data_dir(data_dir)}
+    if ctx.invoked_subcommand is None:
+        raise SystemExit(desktop.launch(ctx.obj["data_dir"]))
+
+
+for command in (
+    serve.serve,
+    demo.demo,
+    accounts.user,
+    accounts.token,
+    backup.backup,
+    backup.restore,
+    audit.audit,
+):
+    cli.add_command(command)
+# ``tmdesk plugins`` and ``tmdesk report``: the plugin machinery on the command line.
+cli.add_command(plugins.plugins_command, "plugins")
+cli.add_command(plugins.report_command, "report")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point."""
+    try:
+        cli.main(args=argv, prog_name="tmdesk", standalone_mode=True)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
