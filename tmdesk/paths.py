@@ -3,7 +3,7 @@
 ``--data-dir`` wins, then ``TMDESK_DATA_DIR``, then the user's data folder
 from platformdirs (``%LOCALAPPDATA%\\tmdesk`` on Windows,
 ``~/Library/Application Support/tmdesk`` on macOS, ``~/.local/share/tmdesk``
-on Linux). Logs go to the platform's log folder.
+on Linux). Logs go to the platform's log folder (or ``TMDESK_LOG_DIR``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from pathlib import Path
 
 import platformdirs
 
+from tmdesk import settings
+
 APP_NAME = "tmdesk"
 
 
@@ -20,7 +22,7 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
     """The data folder to use (not created here)."""
     if explicit:
         return Path(explicit).expanduser().resolve()
-    env = os.environ.get("TMDESK_DATA_DIR")
+    env = settings.DATA_DIR.get()
     if env:
         return Path(env).expanduser().resolve()
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
@@ -36,6 +38,10 @@ def make_private_dir(path: Path) -> Path:
 
 
 def log_dir() -> Path:
+    """The log folder: ``TMDESK_LOG_DIR`` if set, else the platform's user log folder."""
+    env = settings.LOG_DIR.get()
+    if env:
+        return Path(env).expanduser()
     return Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
@@ -50,4 +56,10 @@ def plugins_dir(base: Path) -> Path:
 
 
 def backups_dir(base: Path) -> Path:
+    """Automatic, manual and before-upgrade copies of the database."""
     return base / "backups"
+
+
+def secret_key_file(base: Path) -> Path:
+    """The installation's session-signing secret (created once, user-only)."""
+    return base / "secret_key"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from tmdesk import __version__, paths
+from tmdesk import __version__, paths, settings
 from tmdesk.cli import accounts, audit, backup, demo, plugins, serve
 from tmdesk.runtime import desktop
 
@@ -18,7 +18,7 @@ from tmdesk.runtime import desktop
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
-    envvar="TMDESK_DATA_DIR",
+    envvar=settings.DATA_DIR.name,
     help="Folder holding the database, documents, plugins and backups.",
 )
 @click.version_option(__version__, "--version", prog_name="tmdesk")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
 import shutil
 import sqlite3
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import peewee
 
+from tmdesk import settings
 from tmdesk.core import audit
 from tmdesk.core.db import DATABASE_FILENAME
 from tmdesk.core.errors import PermissionDenied
@@ -110,7 +110,7 @@ def backup_before_upgrade(db: peewee.Database, data_dir: Path, version: int) -> 
     if not isinstance(db, peewee.SqliteDatabase):
         return None
     stamp = dt.datetime.now().strftime(STAMP_FORMAT)
-    out = data_dir / "backups" / f"before-upgrade-v{version}-{stamp}.sqlite3"
+    out = backups_dir(data_dir) / f"before-upgrade-v{version}-{stamp}.sqlite3"
     return backup_database(db, out)
 
 
@@ -119,8 +119,8 @@ def backup_before_upgrade(db: peewee.Database, data_dir: Path, version: int) -> 
 #: How many automatic backups are kept when ``TMDESK_BACKUP_KEEP`` is not set: ten
 #: days of daily copies (more when the app is restarted often), a few megabytes
 #: each for a desk's database; enough to go back past a long weekend or a holiday.
-DEFAULT_KEEP = 10
-KEEP_ENV = "TMDESK_BACKUP_KEEP"
+DEFAULT_KEEP = int(settings.BACKUP_KEEP.default or 0)
+KEEP_ENV = settings.BACKUP_KEEP.name
 #: "Daily": a new automatic backup once the newest one is this old.
 DAILY = dt.timedelta(hours=24)
 #: A start-up backup is skipped when the newest automatic one is younger than this,
@@ -166,9 +166,7 @@ def keep_setting(env: Mapping[str, str] | None = None) -> int:
     A value that is not a whole number ≥ 0 is logged and the default used, so
     a typo never silently switches backups off.
     """
-    raw = (os.environ if env is None else env).get(KEEP_ENV, "").strip()
-    if not raw:
-        return DEFAULT_KEEP
+    raw = settings.BACKUP_KEEP.get(env) or ""
     try:
         keep = int(raw)
     except ValueError:

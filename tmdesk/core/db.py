@@ -8,11 +8,12 @@ points at SQLite (the default, one file in the data dir) or at the URL in
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import peewee
 from playhouse.db_url import connect as connect_url
+
+from tmdesk import settings
 
 #: The proxy every model binds to; initialised by
 #: :func:`tmdesk.core.bootstrap.open_database`.
@@ -54,7 +55,7 @@ def _sqlite(path: str) -> peewee.SqliteDatabase:
 
 def database_url_from_env() -> str | None:
     """The ``TMDESK_DATABASE_URL`` setting, if any."""
-    return os.environ.get("TMDESK_DATABASE_URL") or None
+    return settings.DATABASE_URL.get()
 
 
 def make_database(data_dir: Path | None = None, url: str | None = None) -> peewee.Database:

@@ -55,6 +55,7 @@ from tmdesk import __version__
 from tmdesk.core.errors import DomainError
 from tmdesk.core.i18n import N_
 from tmdesk.core.plugin_approvals import sha256_of
+from tmdesk.paths import plugins_dir
 from tmdesk.plugins import hookspecs
 from tmdesk.plugins.contract import ALL_ROLES, ExportColumn, ReportFormat
 
@@ -250,7 +251,7 @@ def plugin_files(data_dir: Path) -> list[Path]:
 
     Names starting with "." or "_" are left out (editor and cache files).
     """
-    folder = Path(data_dir) / "plugins"
+    folder = plugins_dir(Path(data_dir))
     if not folder.is_dir():
         return []
     return [

@@ -27,6 +27,7 @@ from pathlib import Path
 import peewee
 
 from tmdesk.core import backup
+from tmdesk.paths import backups_dir
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def start_automatic_backups(
         return None
     log.info(
         "automatic backups: at start and daily into %s, keeping the newest %s",
-        Path(data_dir) / "backups",
+        backups_dir(Path(data_dir)),
         keep,
     )
     return BackupScheduler(Path(db.database), data_dir, keep, check_every).start()

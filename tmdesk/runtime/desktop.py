@@ -40,9 +40,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tmdesk.paths import make_private_dir
+from tmdesk.paths import log_dir, make_private_dir
 from tmdesk.runtime.instance import LOOPBACK, LaunchError, claim_or_find
-from tmdesk.runtime.logging_setup import log_dir, setup_logging
+from tmdesk.runtime.logging_setup import setup_logging
 from tmdesk.runtime.server import browser_wanted, open_browser, run_instance, say
 
 log = logging.getLogger(__name__)

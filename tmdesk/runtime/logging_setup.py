@@ -27,12 +27,6 @@ BACKUP_COUNT = 5
 _configured_file: Path | None = None
 
 
-def log_dir() -> Path:
-    """The log folder: ``TMDESK_LOG_DIR`` if set, else the platform's user log folder."""
-    env = os.environ.get("TMDESK_LOG_DIR")
-    return Path(env).expanduser() if env else paths.log_dir()
-
-
 def has_console() -> bool:
     """Whether a real standard error stream exists (not a windowed build)."""
     stream = sys.stderr
@@ -71,7 +65,7 @@ def setup_logging(
         stream.setFormatter(formatter)
         stream._tmdesk = True  # type: ignore[attr-defined]
         root.addHandler(stream)
-    target = directory or log_dir()
+    target = directory or paths.log_dir()
     try:
         target.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(

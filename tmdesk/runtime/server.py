@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tmdesk import __version__
+from tmdesk import __version__, settings
 from tmdesk.core import accounts
 from tmdesk.core.db import database
 from tmdesk.paths import make_private_dir
@@ -113,7 +113,7 @@ def _stop_on_sigterm(runner: WaitressRunner) -> None:
 def browser_wanted(explicit: bool | None = None) -> bool:
     if explicit is not None:
         return explicit
-    return os.environ.get("TMDESK_NO_BROWSER", "").strip().lower() not in {"1", "true", "yes"}
+    return not settings.NO_BROWSER.flag()
 
 
 def say(message: str) -> None:

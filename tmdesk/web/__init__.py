@@ -17,7 +17,7 @@ from flask import Flask, jsonify, request, session
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import lazy_gettext
 
-from tmdesk import __version__, paths
+from tmdesk import __version__, paths, settings
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
 from tmdesk.web import blueprints, errors, templating
@@ -31,7 +31,7 @@ __all__ = ["LANGUAGES", "babel", "create_app", "csrf", "load_plugins", "login_ma
 
 def _secret_key(data_dir: Path) -> str:
     """A per-installation secret kept in the data dir (created once, user-only)."""
-    path = data_dir / "secret_key"
+    path = paths.secret_key_file(data_dir)
     if path.exists():
         return path.read_text().strip()
     key = secrets.token_hex(32)
@@ -76,7 +76,7 @@ def create_app(
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session, which expires on its own
         BABEL_DEFAULT_LOCALE="uk",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent.parent / "translations"),
-        TMDESK_DATABASE_URL=os.environ.get("TMDESK_DATABASE_URL"),
+        TMDESK_DATABASE_URL=settings.DATABASE_URL.get(),
         # Desktop mode restricts the Host header (see tmdesk.runtime.desktop).
         TMDESK_ALLOWED_HOSTS=None,
     )
@@ -110,15 +110,10 @@ def create_app(
     return app
 
 
-#: Minutes of inactivity after which a session ends (TMDESK_SESSION_MINUTES).
-DEFAULT_SESSION_MINUTES = 60
-#: Minutes a password entry counts as "fresh" for administration (TMDESK_FRESH_MINUTES).
-DEFAULT_FRESH_MINUTES = 15
-
-
-def _minutes(app: Flask, key: str, default: float) -> float:
+def _minutes(app: Flask, setting: settings.Setting) -> float:
     """A positive number of minutes from the app config, then the environment."""
-    raw = app.config.get(key, os.environ.get(key, default))
+    key, default = setting.name, float(setting.default or 0)
+    raw = app.config.get(key, setting.get())
     try:
         value = float(raw)
     except (TypeError, ValueError):
@@ -130,12 +125,8 @@ def _minutes(app: Flask, key: str, default: float) -> float:
 def _session_settings(app: Flask) -> None:
     """Sessions end after ``TMDESK_SESSION_MINUTES`` of inactivity (the signed cookie
     is re-issued on every request, and Flask refuses one older than the lifetime)."""
-    app.config["TMDESK_SESSION_MINUTES"] = _minutes(
-        app, "TMDESK_SESSION_MINUTES", DEFAULT_SESSION_MINUTES
-    )
-    app.config["TMDESK_FRESH_MINUTES"] = _minutes(
-        app, "TMDESK_FRESH_MINUTES", DEFAULT_FRESH_MINUTES
-    )
+    app.config["TMDESK_SESSION_MINUTES"] = _minutes(app, settings.SESSION_MINUTES)
+    app.config["TMDESK_FRESH_MINUTES"] = _minutes(app, settings.FRESH_MINUTES)
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
         minutes=app.config["TMDESK_SESSION_MINUTES"]
     )

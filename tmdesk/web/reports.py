@@ -38,6 +38,7 @@ from tmdesk.core.models import Organisation, utcnow
 from tmdesk.core.permissions import can_administer
 from tmdesk.core.reporting import build_context
 from tmdesk.core.vocab import CATEGORIES, PROJECT_STATUSES, TLP_LABELS
+from tmdesk.paths import plugins_dir
 from tmdesk.plugins.contract import ReportFormat
 from tmdesk.plugins.manager import (
     OptionError,
@@ -241,7 +242,7 @@ class PluginDecisionForm(FlaskForm):
 
 
 def _plugins_folder() -> Path:
-    return Path(current_app.config["DATA_DIR"]) / "plugins"
+    return plugins_dir(Path(current_app.config["DATA_DIR"]))
 
 
 @bp.get("/plugins")

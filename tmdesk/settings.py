@@ -1,0 +1,85 @@
+"""Every ``TMDESK_*`` environment variable tmdesk reads, with its default and help.
+
+This is the only module that reads them: code asks the declared
+:class:`Setting` (``settings.BACKUP_KEEP.get()``), never ``os.environ``
+directly, so this list is complete. ``tests/test_settings.py`` fails when a
+setting here is not documented in README.md or docs/, or when code elsewhere
+reads a ``TMDESK_*`` variable itself. (Keys such as ``TMDESK_DESKTOP`` in the
+Flask app's config are not environment variables and are not listed.)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, its default (None: no value) and what it does."""
+
+    name: str
+    default: str | None
+    help: str
+
+    def get(self, env: Mapping[str, str] | None = None) -> str | None:
+        """The variable's value in ``env`` (the process environment by default),
+        stripped; the default when it is unset or blank."""
+        raw = (os.environ if env is None else env).get(self.name, "").strip()
+        return raw or self.default
+
+    def flag(self, env: Mapping[str, str] | None = None) -> bool:
+        """The value read as a yes/no switch: ``1``, ``true`` or ``yes`` mean yes."""
+        return (self.get(env) or "").lower() in {"1", "true", "yes"}
+
+
+DATA_DIR = Setting(
+    "TMDESK_DATA_DIR",
+    None,
+    "The data folder (database, documents, plugins, backups); the --data-dir option "
+    "wins over it. Default: the user's data folder (platformdirs).",
+)
+DATABASE_URL = Setting(
+    "TMDESK_DATABASE_URL",
+    None,
+    "A database URL (postgresql://…) instead of the SQLite file in the data folder.",
+)
+LOG_DIR = Setting(
+    "TMDESK_LOG_DIR",
+    None,
+    "The folder of the rotating log file. Default: the user's log folder (platformdirs).",
+)
+NO_BROWSER = Setting(
+    "TMDESK_NO_BROWSER",
+    None,
+    "1: the launch and tmdesk serve do not open a browser; the address is printed instead.",
+)
+BACKUP_KEEP = Setting(
+    "TMDESK_BACKUP_KEEP",
+    "10",
+    "How many automatic backups to keep in the data folder's backups/ (0 turns them off).",
+)
+SESSION_MINUTES = Setting(
+    "TMDESK_SESSION_MINUTES",
+    "60",
+    "Minutes of inactivity after which a login session ends.",
+)
+FRESH_MINUTES = Setting(
+    "TMDESK_FRESH_MINUTES",
+    "15",
+    "Minutes a password entry counts as fresh for administration and plugin decisions.",
+)
+
+#: All of them, in the order of the documentation.
+SETTINGS: tuple[Setting, ...] = (
+    DATA_DIR,
+    DATABASE_URL,
+    LOG_DIR,
+    NO_BROWSER,
+    BACKUP_KEEP,
+    SESSION_MINUTES,
+    FRESH_MINUTES,
+)
+
+BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}
