@@ -6,6 +6,11 @@ with a read-only :class:`~tmdesk.core.reporting.ReportContext`, a binary
 stream to write to, and the options the user chose (validated against
 ``options``). tmdesk writes to a temporary file and only keeps it when
 ``render`` returns normally, so a failed render never leaves half a file.
+
+This module is the whole of what a plugin needs from tmdesk besides
+:data:`tmdesk.hookimpl`: the built-in formats (:mod:`tmdesk.plugins.builtin`)
+import nothing else of tmdesk, exactly as a partner's plugin would (an
+import-linter contract in pyproject.toml keeps it so).
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from tmdesk.core.i18n import N_
 from tmdesk.core.reporting import (
     ContactView,
+    DonorTotals,
     EngagementView,
     FundingView,
     OfferView,
@@ -23,14 +30,30 @@ from tmdesk.core.reporting import (
     PledgeView,
     ProjectView,
     ReportContext,
+    Requester,
     Totals,
     UpdateView,
+    compute_totals,
+)
+from tmdesk.core.vocab import (
+    CATEGORIES,
+    FUNDING_STATES,
+    OFFER_STATUSES,
+    ORG_KINDS,
+    PLEDGE_STATUSES,
+    PRIORITIES,
+    PRIORITY_RANK,
+    PROJECT_STATUSES,
+    TLP_COLOURS,
+    TLP_DESCRIPTIONS,
+    TLP_LABELS,
+    TLP_RANK,
+    highest_tlp,
+    oblast_name,
 )
 
 #: Every role (organisation kind) there is; a format's ``roles`` is a subset.
-ALL_ROLES = frozenset(
-    {"recipient", "donor", "observer", "back_office", "project_office", "company"}
-)
+ALL_ROLES = frozenset(ORG_KINDS)
 
 Renderer = Callable[[ReportContext, BinaryIO, dict[str, Any]], None]
 
@@ -102,8 +125,10 @@ class ExportColumn:
 
 
 __all__ = [
+    # The types a format returns and receives.
     "ALL_ROLES",
     "ContactView",
+    "DonorTotals",
     "EngagementView",
     "ExportColumn",
     "FORMULA_PREFIXES",
@@ -115,7 +140,26 @@ __all__ = [
     "ReportContext",
     "ReportFormat",
     "ReportOption",
+    "Requester",
     "Totals",
     "UpdateView",
     "neutralise",
+    # Helpers a format may use: the totals the app shows, and the translation marker.
+    "N_",
+    "compute_totals",
+    # The vocabularies (code -> English label, translated with N_) and their orders.
+    "CATEGORIES",
+    "FUNDING_STATES",
+    "OFFER_STATUSES",
+    "ORG_KINDS",
+    "PLEDGE_STATUSES",
+    "PRIORITIES",
+    "PRIORITY_RANK",
+    "PROJECT_STATUSES",
+    "TLP_COLOURS",
+    "TLP_DESCRIPTIONS",
+    "TLP_LABELS",
+    "TLP_RANK",
+    "highest_tlp",
+    "oblast_name",
 ]

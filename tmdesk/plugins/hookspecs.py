@@ -7,19 +7,25 @@ agree). Implement them with ``from tmdesk import hookimpl``::
     from tmdesk.plugins.contract import ReportFormat
 
     @hookimpl
-    def tmdesk_report_formats():
+    def tmdesk_report_formats() -> Sequence[ReportFormat]:  # type: ignore[empty-body]
         return [ReportFormat(name="my-format", ...)]
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import pluggy
+
+if TYPE_CHECKING:
+    from tmdesk.plugins.contract import ExportColumn, ProjectView, ReportContext, ReportFormat
 
 hookspec = pluggy.HookspecMarker("tmdesk")
 
 
 @hookspec
-def tmdesk_report_formats():
+def tmdesk_report_formats() -> Sequence[ReportFormat]:  # type: ignore[empty-body]
     """Return a list of :class:`~tmdesk.plugins.contract.ReportFormat` objects.
 
     Each format becomes available on the Reports page, to ``tmdesk report``,
@@ -29,7 +35,7 @@ def tmdesk_report_formats():
 
 
 @hookspec
-def tmdesk_export_columns():
+def tmdesk_export_columns() -> Sequence[ExportColumn]:  # type: ignore[empty-body]
     """Return a list of :class:`~tmdesk.plugins.contract.ExportColumn` objects.
 
     The columns are appended to the tabular exports (``csv`` and ``xlsx``), in
@@ -39,7 +45,7 @@ def tmdesk_export_columns():
 
 
 @hookspec
-def tmdesk_validate_project(project, context):
+def tmdesk_validate_project(project: ProjectView, context: ReportContext) -> Sequence[str] | None:
     """Check a project against a donor's own rules; return a list of problems.
 
     ``project`` is a :class:`~tmdesk.core.reporting.ProjectView`, ``context``

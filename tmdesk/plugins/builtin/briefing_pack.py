@@ -25,18 +25,21 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 
 from tmdesk import hookimpl
-from tmdesk.core.i18n import N_
-from tmdesk.core.vocab import (
+from tmdesk.plugins.builtin import pdfkit as kit
+from tmdesk.plugins.contract import (
     CATEGORIES,
     FUNDING_STATES,
+    N_,
     OFFER_STATUSES,
     PLEDGE_STATUSES,
     PRIORITIES,
     PROJECT_STATUSES,
+    ProjectView,
+    ReportContext,
+    ReportFormat,
+    ReportOption,
     oblast_name,
 )
-from tmdesk.plugins.builtin import pdfkit as kit
-from tmdesk.plugins.contract import ProjectView, ReportContext, ReportFormat, ReportOption
 
 W = kit.CONTENT_WIDTH
 MAX_CHART_ROWS = 12

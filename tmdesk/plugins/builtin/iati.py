@@ -16,10 +16,12 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from tmdesk import hookimpl
-from tmdesk.core.i18n import N_
-from tmdesk.core.vocab import CATEGORIES, TLP_LABELS, TLP_RANK
 from tmdesk.plugins.builtin import iati_codes as codes
 from tmdesk.plugins.contract import (
+    CATEGORIES,
+    N_,
+    TLP_LABELS,
+    TLP_RANK,
     OrgView,
     PledgeView,
     ProjectView,

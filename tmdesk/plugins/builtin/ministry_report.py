@@ -22,15 +22,18 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, Spacer
 
 from tmdesk import hookimpl
-from tmdesk.core.i18n import N_
-from tmdesk.core.reporting import compute_totals
-from tmdesk.core.vocab import (
+from tmdesk.plugins.builtin import pdfkit as kit
+from tmdesk.plugins.contract import (
+    N_,
     PRIORITY_RANK,
     PROJECT_STATUSES,
+    ProjectView,
+    ReportContext,
+    ReportFormat,
+    ReportOption,
+    compute_totals,
     highest_tlp,
 )
-from tmdesk.plugins.builtin import pdfkit as kit
-from tmdesk.plugins.contract import ProjectView, ReportContext, ReportFormat, ReportOption
 
 W = kit.CONTENT_WIDTH
 RECENT_UPDATES = 20

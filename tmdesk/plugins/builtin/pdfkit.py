@@ -54,8 +54,13 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from tmdesk.core.i18n import N_
-from tmdesk.core.reporting import (
+from tmdesk.plugins.contract import (
+    FUNDING_STATES,
+    N_,
+    PRIORITIES,
+    PROJECT_STATUSES,
+    TLP_COLOURS,
+    TLP_DESCRIPTIONS,
     DonorTotals,
     FundingView,
     PledgeView,
@@ -63,13 +68,6 @@ from tmdesk.core.reporting import (
     Requester,
     Totals,
     UpdateView,
-)
-from tmdesk.core.vocab import (
-    FUNDING_STATES,
-    PRIORITIES,
-    PROJECT_STATUSES,
-    TLP_COLOURS,
-    TLP_DESCRIPTIONS,
 )
 
 FONT = "DejaVuSans"

@@ -24,8 +24,8 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 
 from tmdesk import __version__, hookimpl
-from tmdesk.core.i18n import N_
 from tmdesk.plugins.contract import (
+    N_,
     ExportColumn,
     PledgeView,
     ProjectView,
