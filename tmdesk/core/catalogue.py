@@ -117,7 +117,9 @@ def parse_filters(getlist, get) -> CatalogueFilters:
     f.donor = (raw["donor"] or "").strip().upper() or None
     f.since = validation.date(errors, raw, "since")
     f.until = validation.date(errors, raw, "until")
-    f.sort = validation.choice(errors, raw, "sort", SORTS, required=False, default="newest")
+    f.sort = (
+        validation.choice(errors, raw, "sort", SORTS, required=False, default="newest") or "newest"
+    )
     f.page = validation.integer(errors, raw, "page", minimum=1) or 1
     f.per_page = (
         validation.integer(errors, raw, "per_page", minimum=1, maximum=MAX_PER_PAGE)

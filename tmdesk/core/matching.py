@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -122,7 +123,7 @@ def _oblast_stems() -> dict[str, tuple[str, str]]:
 _OBLAST_STEMS = _oblast_stems()
 
 
-def _mentions_oblast(text_words: set[str], oblast: str) -> bool:
+def _mentions_oblast(text_words: AbstractSet[str], oblast: str) -> bool:
     stems = _OBLAST_STEMS.get(oblast)
     if not stems:
         return False

@@ -115,7 +115,7 @@ def unlink_offer(user: User, link: OfferLink) -> None:
 
 def clean_engagement_data(data: dict[str, Any]) -> dict[str, Any]:
     errors = validation.Errors()
-    out = {
+    out: dict[str, Any] = {
         "role": validation.text(errors, data, "role", required=True, max_length=200),
         "contract_amount": validation.amount(errors, data, "contract_amount"),
         "contract_currency": validation.choice(

@@ -52,7 +52,8 @@ def clean_rate(raw: Any) -> Decimal:
         raise ValidationError({"rate": N_("Must be more than zero.")})
     if not MIN_RATE <= value <= MAX_RATE:
         raise ValidationError({"rate": N_("Between 0.000001 and 100000 euros per unit.")})
-    if -value.as_tuple().exponent > MAX_PLACES:
+    exponent = value.as_tuple().exponent  # an int for every finite value
+    if isinstance(exponent, int) and -exponent > MAX_PLACES:
         raise ValidationError({"rate": N_("At most 10 decimal places.")})
     return value
 

@@ -369,7 +369,7 @@ def compare(
         score += WEIGHTS["oblast"]
         reasons.append(Reason(N_("same oblast")))
     share, start, end = _overlap(a, b)
-    if share > 0:
+    if share > 0 and start and end:  # (a share implies both dates)
         score += WEIGHTS["dates"] * share
         reasons.append(Reason(N_("overlaps %(months)s"), months=_months(start, end)))
     ea, eb = _budget_eur(a, rates), _budget_eur(b, rates)
@@ -400,7 +400,7 @@ def _candidate_groups(p: Project) -> list[list[list[str]]]:
     for pairs instead of single words keeps the index from ranking thousands
     of projects that share one common word.
     """
-    members: list[list[str]] = []
+    members: list[list[list[str]]] = []
     for title, summary in ((p.title_en, p.summary_en), (p.title_uk, p.summary_uk)):
         terms: list[str] = []
         for text, cap in ((title, 4), (summary, 0 if title else 4)):
@@ -417,7 +417,7 @@ def _candidate_groups(p: Project) -> list[list[list[str]]]:
                 if found >= cap:
                     break
         groups_lang = [[t] for t in terms]
-        members.append(groups_lang)  # type: ignore[arg-type]
+        members.append(groups_lang)
     concepts: list[list[str]] = []
     for f in features(" ".join(filter(None, (p.title_en, p.title_uk)))):
         if f.startswith("~"):

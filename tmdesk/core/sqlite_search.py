@@ -208,7 +208,11 @@ WEIGHTS = {
     "offer_fts": (1.0,),
     "update_fts": (6.0, 2.0),
 }
-_MODELS = {"project_fts": ProjectFTS, "offer_fts": OfferFTS, "update_fts": UpdateFTS}
+_MODELS: dict[str, type[FTS5Model]] = {
+    "project_fts": ProjectFTS,
+    "offer_fts": OfferFTS,
+    "update_fts": UpdateFTS,
+}
 
 
 def ranked(

@@ -123,7 +123,7 @@ def amount(
 def parse_amount(raw: Any) -> Decimal | None:
     """``raw`` read exactly as :func:`amount` reads a form field; None when it is not
     a valid amount (for checks that must agree with what will be saved)."""
-    return amount({}, {"amount": raw}, "amount")
+    return amount(Errors(), {"amount": raw}, "amount")
 
 
 def _normalise_number(raw: str) -> str:

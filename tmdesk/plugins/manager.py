@@ -172,10 +172,10 @@ class TmdeskPluginManager(pluggy.PluginManager):
             if plugin is not None:
                 self.unregister(plugin, name=info.name)
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[PluginInfo, Any]]:
         """Call hook ``hook_name`` on every plugin in load order, each one isolated.
 
-        Returns ``(plugin name, result)`` for the plugins that answered; a plugin
+        Returns ``(plugin record, result)`` for the plugins that answered; a plugin
         that raises is recorded as failed and unregistered.
         """
         hook = getattr(self.hook, hook_name)
@@ -190,7 +190,7 @@ class TmdeskPluginManager(pluggy.PluginManager):
             except Exception as exc:  # noqa: BLE001 - isolating partner code is the point
                 self.fail(info, exc, hook_name)
                 continue
-            results.append((info.name, result))
+            results.append((info, result))
         return results
 
     def formats_for(self, user) -> list[ReportFormat]:
@@ -414,7 +414,7 @@ def _wheel_metadata(path: Path) -> tuple[str, list[tuple[str, str]]]:
                         break
             elif parts[1] == "entry_points.txt":
                 parser = configparser.ConfigParser(delimiters=("=",), interpolation=None)
-                parser.optionxform = str  # keep the names' case
+                parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep the names' case
                 parser.read_string(wheel.read(name).decode("utf-8"))
                 if parser.has_section(ENTRY_POINT_GROUP):
                     entries = [(k.strip(), v.strip()) for k, v in parser.items(ENTRY_POINT_GROUP)]
@@ -521,8 +521,8 @@ def _check_format(fmt: object) -> str | None:
 
 def _collect(pm: TmdeskPluginManager) -> None:
     """Ask every plugin for its formats and export columns (once, at load)."""
-    for plugin_name, result in pm.call_each("tmdesk_report_formats"):
-        info = pm.info(plugin_name)
+    for info, result in pm.call_each("tmdesk_report_formats"):
+        plugin_name = info.name
         for fmt in result or ():
             problem = _check_format(fmt)
             if problem:
@@ -541,8 +541,7 @@ def _collect(pm: TmdeskPluginManager) -> None:
             pm.formats[fmt.name] = dataclasses.replace(fmt, plugin=plugin_name)
             info.formats.append(fmt.name)
     names: set[str] = set()
-    for plugin_name, result in pm.call_each("tmdesk_export_columns"):
-        info = pm.info(plugin_name)
+    for info, result in pm.call_each("tmdesk_export_columns"):
         for column in result or ():
             if not isinstance(column, ExportColumn) or not callable(column.value):
                 info.warnings.append(f"{column!r} is not an ExportColumn; ignored")

@@ -253,7 +253,7 @@ def render(context: ReportContext, out: BinaryIO, options: dict[str, Any]) -> No
     donor = context.organisation(donor_code)
     activities = select_activities(context, donor_code, max_tlp) if donor else iter(())
     first = next(activities, None)
-    if first is None:
+    if first is None or donor is None:  # no donor: no activities either
         raise IatiExportError(
             f"Nothing to export: {donor_code} supports no project you may see "
             f"at TLP:{max_tlp} or below."

@@ -203,14 +203,13 @@ def unfunded_section(mine: list[ProjectView], locale: str, t) -> list:
 def updates_section(mine: list[ProjectView], locale: str, t) -> list:
     story: list = [CondPageBreak(50 * mm), kit.heading(t(N_("Recent updates")), 0, "h2")]
     latest = sorted(
-        (p for p in mine if p.latest_update is not None),
-        key=lambda p: (p.latest_update.date, p.ref),
+        ((p, p.latest_update) for p in mine if p.latest_update is not None),
+        key=lambda pu: (pu[1].date, pu[0].ref),
         reverse=True,
     )[:RECENT_UPDATES]
     if not latest:
         return story + [kit.plain(t(N_("No updates yet.")), "small")]
-    for p in latest:
-        up = p.latest_update
+    for p, up in latest:
         head = (
             f"<b>{kit.esc(kit.date(up.date, locale))} · {kit.esc(p.ref)}</b> · "
             f"{kit.esc(kit.shorten(p.title(locale), 120))}"

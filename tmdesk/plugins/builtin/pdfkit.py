@@ -427,7 +427,7 @@ class _SkipsLayoutPass:
 
     def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 - reportlab's name
         if not _layout_only(canvas):
-            super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+            super().drawOn(canvas, x, y, _sW)
 
 
 class KitParagraph(_SkipsLayoutPass, Paragraph):
@@ -566,7 +566,7 @@ def heading(
         markup if markup is not None else esc(plain_text),
         styles()[style or ("h1" if level == 0 else "h2")],
     )
-    p.outline = (level, clean(outline_text or plain_text), toc)  # type: ignore[attr-defined]
+    p.outline = (level, clean(outline_text or plain_text), toc)
     return p
 
 
@@ -736,9 +736,9 @@ def figures(items: Sequence[tuple[str, str]], columns: int = 3) -> Table:
         [KitParagraph(esc(value), st["figure"]), KitParagraph(esc(label), st["figure_label"])]
         for label, value in items
     ]
-    rows = []
+    rows: list[list[Any]] = []
     for start in range(0, len(cells), columns):
-        chunk = cells[start : start + columns]
+        chunk: list[Any] = cells[start : start + columns]
         chunk += [""] * (columns - len(chunk))
         rows.append(chunk)
     width = CONTENT_WIDTH / columns
@@ -886,7 +886,7 @@ class FundingBar(Flowable):
 
 def bar_chart(
     labels: Sequence[str],
-    series: Sequence[Sequence[float]],
+    series: Sequence[Sequence[float | Decimal]],
     series_names: Sequence[str],
     locale: str,
     *,
