@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tmdesk.core import offers, search, textnorm
+from tmdesk.core import offers, search, sqlite_search, textnorm
 from tmdesk.core.db import database
 from tmdesk.core.models import Project, Update
 
@@ -24,7 +24,7 @@ def test_stem_meets_word_forms():
 
 def test_query_terms_are_safe_fts():
     terms = textnorm.query_terms('"NEAR(a b)" -x OR:y')
-    match = textnorm.fts_query(terms)
+    match = sqlite_search.render("project", search.All(tuple(search.Term(t) for t in terms)))
     assert all(t.isalnum() for t in terms)
     assert match.count('"') == 2 * len(terms)
 

@@ -1,4 +1,4 @@
-"""Search over projects, offers and updates: one interface, one backend per database.
+"""Search over projects, offers and updates: one interface, one engine per database.
 
 Callers use the functions of this module only:
 
@@ -7,11 +7,19 @@ Callers use the functions of this module only:
   overlap detection and offer matching to find candidates fast);
 * :func:`install_search` / :func:`rebuild_search` create and refill the index.
 
-On SQLite the work is done by FTS5 (:mod:`tmdesk.core.sqlite_search`, kept in
-step by triggers in the same transaction as each change). Any other database
-gets :class:`GenericSearch`, a portable LIKE-based fallback with the same
-answers in a slower way; a PostgreSQL backend (tsvector + GIN) can replace
-it by implementing :class:`SearchBackend`.
+The engine only *finds* rows: :mod:`tmdesk.core.sqlite_search` (FTS5) on
+SQLite, :mod:`tmdesk.core.pg_search` (a ``tsvector`` column with a GIN index)
+on PostgreSQL, chosen in :func:`backend` and nowhere else. Both answer the
+same two questions about a :class:`Match` expression: which rows of a
+(visibility-narrowed) query match it, newest first; and which indexed rows
+match it (used only to learn a visible candidate's own term data).
+
+Ranking is done here, in Python, from each visible candidate's own words
+(which query terms it has in its title, which only in its body; how many of
+a set of words or groups it has), ties broken newest first. No corpus
+statistic enters a score (no document frequencies, no average lengths), so
+nothing a user receives (a score, an order, a count) can depend on a row that
+user may not see, and both engines rank identically. See docs/security.md.
 
 Visibility: every query starts from ``visible_projects(user)`` or
 ``visible_offers(user)``, so the index never widens what a user may see.
@@ -21,8 +29,10 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
 from dataclasses import dataclass
-from typing import Protocol
+from itertools import combinations
+from typing import Protocol, Union
 
 import peewee as pw
 
@@ -33,6 +43,17 @@ from tmdesk.core.visibility import visibility_condition, visible_offers, visible
 
 TYPES = ("project", "offer", "update")
 MAX_LIMIT = 100
+
+#: Score of a query term found in a title (or a project's reference) and of one
+#: found only in the body. A row's score is the sum over the query's terms.
+TITLE_WEIGHT = 3.0
+BODY_WEIGHT = 1.0
+#: Kinds whose index tells a title from a body (an offer is one text).
+TITLED = ("project", "update")
+#: Up to this many terms, the best rows are found tier by tier (which terms are in
+#: the title), each tier a LIMITed index query; longer queries (rarer rows) are
+#: ranked from their whole candidate set.
+TIER_TERMS = 3
 
 
 @dataclass
@@ -49,131 +70,63 @@ class SearchResult:
     title_lang: str | None = None
 
 
+# --- what the engines are asked: a small match expression ---------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """Some word of the row starts with ``prefix`` (folded by :func:`textnorm.fold`).
+
+    ``where``: ``any`` (title or body), ``title`` (the title, or a project's
+    reference), ``rest`` (somewhere, but not in the title).
+    """
+
+    prefix: str
+    where: str = "any"
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Match, ...]
+
+
+Match = Union[Term, All, AnyOf]  # noqa: UP007 (a runtime alias of dataclasses)
+
+
 class SearchBackend(Protocol):
     def install(self, db: pw.Database) -> None: ...
 
     def rebuild(self, db: pw.Database) -> None: ...
 
-    def rank(
-        self, kind: str, query: pw.ModelSelect, terms: list[str], operator: str, limit: int
-    ) -> list[tuple[int, float]]: ...
+    def ids(
+        self, kind: str, query: pw.ModelSelect, key: pw.Field, match: Match, limit: int | None
+    ) -> list[int]:
+        """Ids of the rows of ``query`` matching ``match``, highest id first, at most ``limit``."""
+        ...
 
-    def rank_any(
-        self, kind: str, query: pw.ModelSelect, groups: list[list[list[str]]], limit: int
-    ) -> list[tuple[int, float]]: ...
-
-
-class SqliteSearch:
-    """FTS5: see :mod:`tmdesk.core.sqlite_search`."""
-
-    def install(self, db: pw.Database) -> None:
-        sqlite_search.install(db)
-
-    def rebuild(self, db: pw.Database) -> None:
-        sqlite_search.rebuild(db)
-
-    def rank(self, kind, query, terms, operator, limit):
-        match = textnorm.fts_query(terms, operator)
-        if not match:
-            return []
-        table, key = _TABLES[kind]
-        return sqlite_search.ranked(query, key, table, match, limit)
-
-    def rank_any(self, kind, query, groups, limit):
-        match = textnorm.fts_any_of(groups)
-        if not match:
-            return []
-        table, key = _TABLES[kind]
-        return sqlite_search.ranked(query, key, table, match, limit)
+    def index_ids(self, kind: str, match: Match) -> set[int]:
+        """Ids of every indexed row matching ``match``: only ever intersected with
+        candidates already narrowed to what the user may see."""
+        ...
 
 
-class GenericSearch:
-    """Portable fallback: LIKE on the lower-cased text, scored by matched terms.
-
-    Slower than an index, but answers the same questions on any database.
-    Apostrophes are not folded in the stored text here (only in the query).
-    """
-
-    def install(self, db):  # nothing to create
-        return None
-
-    def rebuild(self, db):
-        return None
-
-    def rank(self, kind, query, terms, operator, limit):
-        if not terms:
-            return []
-        columns = _TEXT_COLUMNS[kind]
-        _table, key = _TABLES[kind]
-
-        conditions = [_any_contains(columns, t) for t in terms]
-        combined = conditions[0]
-        for c in conditions[1:]:
-            combined = (combined & c) if operator == "AND" else (combined | c)
-        rows = list(query.select(key, *columns).where(combined).limit(limit * 5).tuples())
-        scored = []
-        for row in rows:
-            text = textnorm.fold(" ".join(str(v or "") for v in row[1:]))
-            scored.append((int(row[0]), float(sum(text.count(t) for t in terms))))
-        scored.sort(key=lambda r: -r[1])
-        return scored[:limit]
-
-    def rank_any(self, kind, query, groups, limit):
-        columns = _TEXT_COLUMNS[kind]
-        clauses = []
-        for group in groups:
-            members = []
-            for alternatives in group:
-                alt = None
-                for a in alternatives:
-                    e = _any_contains(columns, a)
-                    alt = e if alt is None else (alt | e)
-                if alt is not None:
-                    members.append(alt)
-            if members:
-                clause = members[0]
-                for m in members[1:]:
-                    clause = clause & m
-                clauses.append(clause)
-        if not clauses:
-            return []
-        combined = clauses[0]
-        for c in clauses[1:]:
-            combined = combined | c
-        _table, key = _TABLES[kind]
-        return [(int(i), 1.0) for (i,) in query.select(key).where(combined).limit(limit).tuples()]
-
-
-def _any_contains(columns, term: str) -> pw.Expression:
-    expr = None
-    for c in columns:
-        e = pw.fn.LOWER(c).contains(term)
-        expr = e if expr is None else (expr | e)
-    return expr
-
-
-_TABLES = {
-    "project": ("project_fts", Project.id),
-    "offer": ("offer_fts", Offer.id),
-    "update": ("update_fts", Update.id),
-}
-_TEXT_COLUMNS = {
-    "project": (
-        Project.ref,
-        Project.title_en,
-        Project.title_uk,
-        Project.summary_en,
-        Project.summary_uk,
-        Project.beneficiaries,
-    ),
-    "offer": (Offer.description,),
-    "update": (Update.title, Update.body),
-}
+_KEYS = {"project": Project.id, "offer": Offer.id, "update": Update.id}
 
 
 def backend(db: pw.Database | None = None) -> SearchBackend:
-    """The search backend for ``db`` (default: the open database)."""
-    return SqliteSearch() if is_sqlite(db) else GenericSearch()
+    """The search engine for ``db`` (default: the open database): the one dispatch point."""
+    if is_sqlite(db):
+        from tmdesk.core.sqlite_search import SqliteSearch
+
+        return SqliteSearch()
+    from tmdesk.core.pg_search import PgSearch
+
+    return PgSearch()
 
 
 def install_search(db: pw.Database) -> None:
@@ -187,22 +140,94 @@ def rebuild_search(db: pw.Database | None = None) -> None:
     backend(db).rebuild(db)
 
 
+# --- ranking: Python, over the visible candidates' own term data -------------------------
+
+
+def _ordered(scored: list[tuple[int, float]], limit: int) -> list[tuple[int, float]]:
+    scored.sort(key=lambda r: (-r[1], -r[0]))
+    return scored[:limit]
+
+
+def _title_score(in_title: int, terms: int) -> float:
+    return in_title * TITLE_WEIGHT + (terms - in_title) * BODY_WEIGHT
+
+
+def _rank_all(kind: str, query: pw.ModelSelect, terms: list[str], limit: int):
+    """Rows having every term, by how many of the terms are in their title, newest first."""
+    engine, key, n = backend(), _KEYS[kind], len(terms)
+    everything = All(tuple(Term(t) for t in terms))
+    if kind not in TITLED:
+        return [(i, _title_score(0, n)) for i in engine.ids(kind, query, key, everything, limit)]
+    if n <= TIER_TERMS:
+        out: list[tuple[int, float]] = []
+        for in_title in range(n, -1, -1):  # best tier first; a tier is one score
+            tier: list[int] = []
+            for chosen in combinations(range(n), in_title):
+                exact = All(
+                    tuple(Term(t, "title" if i in chosen else "rest") for i, t in enumerate(terms))
+                )
+                tier.extend(engine.ids(kind, query, key, exact, limit - len(out)))
+            tier.sort(reverse=True)
+            out.extend((i, _title_score(in_title, n)) for i in tier[: limit - len(out)])
+            if len(out) >= limit:
+                break
+        return out
+    candidates = engine.ids(kind, query, key, everything, None)
+    if not candidates:
+        return []
+    mine = set(candidates)
+    hits: Counter = Counter()
+    for t in terms:
+        hits.update(mine & engine.index_ids(kind, All((*everything.items, Term(t, "title")))))
+    return _ordered([(i, _title_score(hits[i], n)) for i in candidates], limit)
+
+
+def _rank_count(kind: str, query: pw.ModelSelect, clauses: list[Match], limit: int):
+    """Rows matching any of ``clauses``, by how many of them each matches, newest first."""
+    engine, key = backend(), _KEYS[kind]
+    candidates = engine.ids(kind, query, key, AnyOf(tuple(clauses)), None)
+    if not candidates:
+        return []
+    mine = set(candidates)
+    counts: Counter = Counter()
+    for clause in clauses:
+        counts.update(mine & engine.index_ids(kind, clause))
+    return _ordered([(i, float(counts[i])) for i in candidates], limit)
+
+
 def rank(
     kind: str, query: pw.ModelSelect, terms: list[str], operator: str = "AND", limit: int = 50
 ) -> list[tuple[int, float]]:
     """``(id, score)`` of rows of ``query`` (already narrowed) matching ``terms``, best first.
 
     ``terms`` are prefixes from :func:`textnorm.query_terms`; ``operator`` is
-    ``AND`` (every term) or ``OR`` (any term, ranked by how well they match).
+    ``AND`` (every term; ranked by how many are in the title) or ``OR`` (any
+    term; ranked by how many it has). Ties: newest first.
     """
-    return backend().rank(kind, query, terms, operator, limit)
+    terms = [t for t in terms if t]
+    if not terms:
+        return []
+    if operator == "OR":
+        return _rank_count(kind, query, [Term(t) for t in terms], limit)
+    return _rank_all(kind, query, terms, limit)
 
 
 def rank_any(
     kind: str, query: pw.ModelSelect, groups: list[list[list[str]]], limit: int = 50
 ) -> list[tuple[int, float]]:
-    """Like :func:`rank`, for "any of these groups of words" (see :func:`textnorm.fts_any_of`)."""
-    return backend().rank_any(kind, query, groups, limit)
+    """Rows having any of ``groups`` (a group: all its members; a member: any of its
+    alternative prefixes), ranked by how many groups each has, newest first.
+
+    ``[[["soc"], ["analyst", "аналіт"]]]`` asks for "soc" and ("analyst" or "аналіт").
+    """
+    clauses: list[Match] = []
+    for group in groups:
+        members = tuple(AnyOf(tuple(Term(a) for a in alts if a)) for alts in group if any(alts))
+        if members:
+            clauses.append(All(members))
+    if not clauses:
+        return []
+    return _rank_count(kind, query, clauses, limit)
 
 
 # --- highlighting: escape first, then mark --------------------------------

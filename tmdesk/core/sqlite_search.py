@@ -1,9 +1,9 @@
 """SQLite-only: the FTS5 search index, its triggers and its queries.
 
 SQLite-specific SQL for search lives here and nowhere else; the interface
-other modules use is :mod:`tmdesk.core.search`. A PostgreSQL implementation
-replaces this module behind the same interface (see ``search.GenericSearch``
-for the portable fallback it would improve on).
+other modules use is :mod:`tmdesk.core.search`, which ranks what this module
+finds (FTS5's bm25 is not used: it counts words over the whole index, hidden
+rows included). :mod:`tmdesk.core.pg_search` is the PostgreSQL counterpart.
 
 Three FTS5 tables, one per searchable thing, each keyed by the row id of its
 source table so that a join is a rowid lookup:
@@ -93,9 +93,6 @@ def statements() -> list[str]:
             f"BEGIN DELETE FROM {fts} WHERE rowid = old.id; "
             f"INSERT INTO {fts}(rowid, {cols}) VALUES ({values('new')}); END"
         )
-    out.append(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS project_fts_vocab USING fts5vocab(project_fts, row)"
-    )
     # Covering indexes for the coordination figures (tmdesk.core.dashboard, funding):
     # a scan of these reads narrow index pages instead of whole project rows with their
     # texts, and each is in the order its query groups by, so nothing is sorted.
@@ -151,24 +148,11 @@ def drop_triggers(db: pw.Database) -> None:
             db.execute_sql(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
 
 
-def document_frequencies(db: pw.Database, terms: list[str]) -> tuple[int, dict[str, int]]:
-    """How many projects there are, and how many contain each indexed term (exact)."""
-    total = db.execute_sql("SELECT count(*) FROM project_fts").fetchone()[0]
-    out: dict[str, int] = {}
-    unique = sorted(set(terms))
-    for start in range(0, len(unique), 500):
-        chunk = unique[start : start + 500]
-        marks = ", ".join("?" * len(chunk))
-        sql = f"SELECT term, doc FROM project_fts_vocab WHERE term IN ({marks})"  # nosec B608: table and column names are this module's constants; values are bound parameters
-        for term, doc in db.execute_sql(sql, chunk):
-            out[term] = int(doc)
-    return int(total), out
-
-
 # --- peewee views of the FTS tables (joined to their source tables by rowid) ---
 
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField  # noqa: E402
 
+from tmdesk.core import search  # noqa: E402
 from tmdesk.core.db import database  # noqa: E402
 
 
@@ -202,67 +186,58 @@ class UpdateFTS(FTS5Model):
         table_name = "update_fts"
 
 
-#: Column weights for bm25: a word in the title counts more than one in the body.
-WEIGHTS = {
-    "project_fts": (2.0, 8.0, 2.0),
-    "offer_fts": (1.0,),
-    "update_fts": (6.0, 2.0),
-}
-_MODELS: dict[str, type[FTS5Model]] = {
-    "project_fts": ProjectFTS,
-    "offer_fts": OfferFTS,
-    "update_fts": UpdateFTS,
-}
+_MODELS = {"project": ProjectFTS, "offer": OfferFTS, "update": UpdateFTS}
+#: The FTS columns that are a kind's title (a project's reference counts as title).
+_TITLE_COLUMNS = {"project": "{ref title}", "update": "{title}"}
 
 
-def ranked(
-    query: pw.ModelSelect, key: pw.Field, table: str, match: str, limit: int
-) -> list[tuple[int, float]]:
-    """``(id, score)`` of the rows of ``query`` whose text matches, best first.
-
-    ``query`` is already narrowed (visibility, status…); ``key`` is its id
-    column. Scores are ``-bm25`` (higher is better).
-
-    Two phases, because joining every match to the visibility rule is what
-    costs: the index ranks its own top rows alone, then one query keeps those
-    ``query`` allows; a user who sees few of many matches gets a few more
-    rounds, and after that the exact join.
-    """
-    weights = ", ".join(str(w) for w in WEIGHTS[table])
-    sql = (
-        f"SELECT rowid, 0 - bm25({table}, {weights}) AS score FROM {table} "  # nosec B608: table and column names are this module's constants; values are bound parameters
-        f"WHERE {table} MATCH ? ORDER BY score DESC LIMIT ? OFFSET ?"
-    )
-    db = query.model._meta.database
-    out: list[tuple[int, float]] = []
-    batch, offset = max(limit * 3, 60), 0
-    for _round in range(3):
-        rows = db.execute_sql(sql, (match, batch, offset)).fetchall()
-        if not rows:
-            return out
-        ids = [int(r[0]) for r in rows]
-        allowed = {int(i) for (i,) in query.select(key).where(key.in_(ids)).tuples()}
-        out.extend((int(i), float(s)) for i, s in rows if int(i) in allowed)
-        if len(out) >= limit or len(rows) < batch:
-            return out[:limit]
-        offset += batch
-        batch *= 4
-    return _ranked_join(query, key, table, match, limit)
+def render(kind: str, match: search.Match) -> str:
+    """``match`` as an FTS5 MATCH expression; every prefix quoted, so nothing a user
+    typed (NEAR, -, :) is an operator. Terms come from :func:`textnorm.query_terms`."""
+    if isinstance(match, search.Term):
+        phrase = '"' + match.prefix.replace('"', '""') + '"*'
+        if match.where == "any":
+            return phrase
+        title = _TITLE_COLUMNS.get(kind)
+        if title is None:  # a kind without a title: nothing is in it
+            return phrase if match.where == "rest" else f"({phrase} NOT {phrase})"
+        in_title = f"{title} : {phrase}"
+        return in_title if match.where == "title" else f"({phrase} NOT {in_title})"
+    joiner = " AND " if isinstance(match, search.All) else " OR "
+    return "(" + joiner.join(render(kind, m) for m in match.items) + ")"
 
 
-def _ranked_join(
-    query: pw.ModelSelect, key: pw.Field, table: str, match: str, limit: int
-) -> list[tuple[int, float]]:
-    """The exact ranking: every match joined to ``query``."""
-    fts = _MODELS[table]
-    alias = fts.alias(table)  # MATCH and bm25 name the table, so the alias must be its name
-    score = (pw.Value(0) - fts.bm25(*WEIGHTS[table])).alias("score")
-    rows = (
-        query.select(key, score)
-        .join(alias, on=(alias.rowid == key))
-        .where(fts.match(match))
-        .order_by(pw.SQL("score").desc())
-        .limit(limit)
-        .tuples()
-    )
-    return [(int(i), float(s)) for i, s in rows]
+class SqliteSearch:
+    """The FTS5 engine behind :mod:`tmdesk.core.search` (finding rows, never ranking)."""
+
+    def install(self, db: pw.Database) -> None:
+        install(db)
+
+    def rebuild(self, db: pw.Database) -> None:
+        rebuild(db)
+
+    def ids(
+        self,
+        kind: str,
+        query: pw.ModelSelect,
+        key: pw.Field,
+        match: search.Match,
+        limit: int | None,
+    ) -> list[int]:
+        fts = _MODELS[kind]
+        alias = fts.alias(fts._meta.table_name)  # MATCH names the table: alias = its name
+        rows = (
+            query.select(key)
+            .join(alias, on=(alias.rowid == key))
+            .where(fts.match(render(kind, match)))
+            .order_by(key.desc())
+        )
+        if limit is not None:
+            rows = rows.limit(limit)
+        return [int(i) for (i,) in rows.tuples()]
+
+    def index_ids(self, kind: str, match: search.Match) -> set[int]:
+        table = _MODELS[kind]._meta.table_name
+        sql = f"SELECT rowid FROM {table} WHERE {table} MATCH ?"  # nosec B608: table is this module's constant; the expression is a bound parameter
+        db = _MODELS[kind]._meta.database
+        return {int(i) for (i,) in db.execute_sql(sql, (render(kind, match),))}

@@ -112,30 +112,3 @@ def query_terms(query: str, max_terms: int = 12) -> list[str]:
         if s not in seen:
             seen.append(s)
     return seen[:max_terms]
-
-
-def fts_query(terms: list[str], operator: str = "AND") -> str:
-    """An FTS5 MATCH expression: each term as a quoted prefix, joined by ``operator``.
-
-    Terms come from :func:`query_terms`, so they hold only letters and digits;
-    quoting keeps FTS5 operators typed by users (NEAR, -, :) from meaning anything.
-    """
-    parts = [f'"{t}"*' for t in terms if t]
-    return f" {operator} ".join(parts)
-
-
-def fts_any_of(groups: list[list[list[str]]]) -> str:
-    """FTS5 MATCH for "any group matches": a group needs all its members, a member any
-    of its alternative prefixes. ``[[["soc"], ["analyst", "аналіт"]]]`` →
-    ``("soc"* AND ("analyst"* OR "аналіт"*))``.
-    """
-    clauses = []
-    for group in groups:
-        members = []
-        for alternatives in group:
-            alts = [f'"{a}"*' for a in alternatives if a]
-            if alts:
-                members.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
-        if members:
-            clauses.append("(" + " AND ".join(members) + ")")
-    return " OR ".join(clauses)
