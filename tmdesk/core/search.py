@@ -115,7 +115,7 @@ class SearchBackend(Protocol):
         ...
 
 
-_KEYS = {"project": Project.id, "offer": Offer.id, "update": Update.id}
+KEYS = {"project": Project.id, "offer": Offer.id, "update": Update.id}
 
 
 def backend(db: pw.Database | None = None) -> SearchBackend:
@@ -154,7 +154,7 @@ def _title_score(in_title: int, terms: int) -> float:
 
 def _rank_all(kind: str, query: pw.ModelSelect, terms: list[str], limit: int):
     """Rows having every term, by how many of the terms are in their title, newest first."""
-    engine, key, n = backend(), _KEYS[kind], len(terms)
+    engine, key, n = backend(), KEYS[kind], len(terms)
     everything = All(tuple(Term(t) for t in terms))
     if kind not in TITLED:
         return [(i, _title_score(0, n)) for i in engine.ids(kind, query, key, everything, limit)]
@@ -184,7 +184,7 @@ def _rank_all(kind: str, query: pw.ModelSelect, terms: list[str], limit: int):
 
 def _rank_count(kind: str, query: pw.ModelSelect, clauses: list[Match], limit: int):
     """Rows matching any of ``clauses``, by how many of them each matches, newest first."""
-    engine, key = backend(), _KEYS[kind]
+    engine, key = backend(), KEYS[kind]
     candidates = engine.ids(kind, query, key, AnyOf(tuple(clauses)), None)
     if not candidates:
         return []

@@ -112,3 +112,55 @@ def query_terms(query: str, max_terms: int = 12) -> list[str]:
         if s not in seen:
             seen.append(s)
     return seen[:max_terms]
+
+
+# --- the same folding written out for a database (PostgreSQL's index) -----------------
+
+#: Scripts whose letters the PostgreSQL index folds and keeps as word characters:
+#: Basic Latin, Latin-1 and Latin Extended-A/B, Greek, Cyrillic and its supplement.
+_INDEXED_RANGES = ((0x30, 0x24F), (0x370, 0x3FF), (0x400, 0x52F))
+_LETTER_RE = re.compile(r"[^\W_]")
+
+
+def _strip_latin_diacritics(ch: str) -> str:
+    """``é`` → ``e``, as SQLite's ``unicode61 remove_diacritics 2`` tokenizer does for
+    Latin letters (Cyrillic й ї ё keep theirs there too, so they keep them here)."""
+    if ord(ch) >= 0x250:
+        return ch
+    base = unicodedata.normalize("NFD", ch)[0]
+    return base if base.isascii() and base.isalpha() else ch
+
+
+def index_fold_table() -> tuple[str, str, str]:
+    """``(from, to, word_chars)`` for SQL: ``translate(text, from, to)`` folds case
+    (:func:`fold`'s ``casefold``, where it maps one letter to one letter) and Latin
+    diacritics, and drops the :data:`APOSTROPHES` (they are the tail of ``from``,
+    longer than ``to``); ``word_chars`` lists the letters and digits (as ranges for a
+    regular expression bracket) that make words. Generated from Python's own Unicode
+    tables, so the database's locale plays no part.
+    """
+    src, dst, word = [], [], []
+    for lo, hi in _INDEXED_RANGES:
+        for cp in range(lo, hi + 1):
+            ch = chr(cp)
+            if not _LETTER_RE.fullmatch(ch):
+                continue
+            folded = ch.casefold()
+            target = _strip_latin_diacritics(folded) if len(folded) == 1 else ch
+            if target != ch:
+                src.append(ch)
+                dst.append(target)
+            word.append(cp)
+    ranges: list[str] = []
+    start = prev = word[0]
+    for cp in [*word[1:], -1]:
+        if cp != prev + 1:
+            ranges.append(chr(start) if start == prev else f"{chr(start)}-{chr(prev)}")
+            start = cp
+        prev = cp
+    return "".join(src) + "".join(APOSTROPHES), "".join(dst), "".join(ranges)
+
+
+def index_term(term: str) -> str:
+    """A query prefix in the form the PostgreSQL index holds (Latin diacritics dropped)."""
+    return "".join(_strip_latin_diacritics(c) for c in term)
