@@ -230,7 +230,7 @@ class SqliteSearch:
             query.select(key)
             .join(alias, on=(alias.rowid == key))
             .where(fts.match(render(kind, match)))
-            .order_by(key.desc())
+            .order_by(alias.rowid.desc())  # the index's own order: no sort, stops at LIMIT
         )
         if limit is not None:
             rows = rows.limit(limit)
