@@ -115,12 +115,13 @@ QUERIES = [
 
 def generate(n_projects: int, n_offers: int, seed: int = 4) -> None:
     from tmdesk.core import search, sqlite_search
-    from tmdesk.core.db import database
+    from tmdesk.core.db import database, is_sqlite
     from tmdesk.core.models import Offer, Organisation, Pledge, Project, User
 
     rng = random.Random(seed)
     db = database.obj
-    sqlite_search.drop_triggers(db)
+    if is_sqlite(db):  # PostgreSQL's triggers stay: rebuild_search refills the same way
+        sqlite_search.drop_triggers(db)
     with database.atomic():
         office = Organisation.create(
             code="TMPO", kind="project_office", country="UA", name_en="Project Office"
