@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tmdesk.core import offers, search, sqlite_search, textnorm
-from tmdesk.core.db import database
+from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.models import Project, Update
 
 
@@ -71,7 +71,10 @@ def test_index_follows_updates_and_deletes(desk):
 
 def test_rebuild_restores_the_index(desk):
     p = desk.published(title_en="Mobile data centre")
-    database.execute_sql("DELETE FROM project_fts")
+    if is_sqlite():
+        database.execute_sql("DELETE FROM project_fts")
+    else:  # the index is a column there: empty it without firing its trigger
+        database.execute_sql("UPDATE project SET search_tsv = NULL")
     assert search.search(desk.user("donor"), "datacentre centre") == []
     search.rebuild_search()
     assert [r.key for r in search.search(desk.user("donor"), "centre")] == [p.ref]
