@@ -177,3 +177,12 @@ def test_the_same_answers_on_every_engine(desk):
     for q, expected in ENGINE_QUERIES.items():
         found = {refs[r.key] for r in search.search(donor, q, type="project")}
         assert found == expected, q
+
+
+def test_phrase_prefixes_read_alike_on_every_engine(desk):
+    """The glossary's ``e-mail`` is the words ``e`` and ``mail`` on both engines."""
+    p = desk.published(title_en="E-mail gateway hardening", summary_en="Mail filtering.")
+    desk.published(title_en="Gateway for radio", summary_en="Nothing else.")
+    pool = Project.select()
+    assert [i for i, _ in search.rank_any("project", pool, [[["e-mail"], ["gateway"]]])] == [p.id]
+    assert [i for i, _ in search.rank("project", pool, ["e-mail", "hardening"], "OR")] == [p.id]

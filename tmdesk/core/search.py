@@ -195,6 +195,13 @@ def _rank_count(kind: str, query: pw.ModelSelect, clauses: list[Match], limit: i
     return _ordered([(i, float(counts[i])) for i in candidates], limit)
 
 
+def _term(prefix: str) -> Match:
+    """``prefix`` as the index holds words: one word, or all the words of a phrase
+    (``e-mail`` → ``e`` and ``mail``), so that both engines read it the same way."""
+    found = textnorm.words(prefix)
+    return Term(found[0]) if len(found) == 1 else All(tuple(Term(w) for w in found))
+
+
 def rank(
     kind: str, query: pw.ModelSelect, terms: list[str], operator: str = "AND", limit: int = 50
 ) -> list[tuple[int, float]]:
@@ -204,11 +211,11 @@ def rank(
     ``AND`` (every term; ranked by how many are in the title) or ``OR`` (any
     term; ranked by how many it has). Ties: newest first.
     """
-    terms = [t for t in terms if t]
+    terms = [t for t in terms if textnorm.words(t)]
     if not terms:
         return []
     if operator == "OR":
-        return _rank_count(kind, query, [Term(t) for t in terms], limit)
+        return _rank_count(kind, query, [_term(t) for t in terms], limit)
     return _rank_all(kind, query, terms, limit)
 
 
@@ -222,7 +229,11 @@ def rank_any(
     """
     clauses: list[Match] = []
     for group in groups:
-        members = tuple(AnyOf(tuple(Term(a) for a in alts if a)) for alts in group if any(alts))
+        members = tuple(
+            AnyOf(tuple(_term(a) for a in alts if textnorm.words(a)))
+            for alts in group
+            if any(textnorm.words(a) for a in alts)
+        )
         if members:
             clauses.append(All(members))
     if not clauses:

@@ -6,9 +6,11 @@ organisation's), each with a score from 0 to 1 and the reasons in words.
 
 How it works, in two steps so it stays fast on tens of thousands of projects:
 
-1. *Candidates*: the search index ranks projects sharing the project's
-   words (and, through a small bilingual glossary, their translations),
-   plus the latest projects with the same recipient and category.
+1. *Candidates*: the search index finds visible projects sharing the
+   project's words (and, through a small bilingual glossary, their
+   translations), ranked by how many pairs of them each has (no corpus
+   statistics: see :mod:`tmdesk.core.search`), plus the latest projects with
+   the same recipient and category.
 2. *Scoring*: each candidate is compared with the project: text similarity
    (TF-IDF cosine of word stems and glossary concepts, per language and
    across both, the best of them), same recipient, same category, same
