@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import peewee as pw
 
-from tmdesk.core import search, textnorm
+from tmdesk.core import textnorm
+from tmdesk.core.textnorm import All, Match, Term
 
 #: kind → (table, title columns, body columns)
 _SPECS = {
@@ -97,16 +98,16 @@ def rebuild(db: pw.Database) -> None:
             db.execute_sql(f'UPDATE "{table}" SET {first} = {first}')  # nosec B608: table and column names are this module's constants
 
 
-def render(match: search.Match) -> str:
+def render(match: Match) -> str:
     """``match`` as ``tsquery`` text: each prefix a quoted lexeme, ``:*A`` for the title."""
-    if isinstance(match, search.Term):
+    if isinstance(match, Term):
         lexeme = _literal(textnorm.index_term(match.prefix))
         if match.where == "any":
             return f"{lexeme}:*"
         if match.where == "title":
             return f"{lexeme}:*A"
         return f"({lexeme}:* & !{lexeme}:*A)"
-    joiner = " & " if isinstance(match, search.All) else " | "
+    joiner = " & " if isinstance(match, All) else " | "
     return "(" + joiner.join(render(m) for m in match.items) + ")"
 
 
@@ -117,7 +118,7 @@ def _tsv(model: type[pw.Model]) -> pw.Field:
     return field
 
 
-def _matches(model: type[pw.Model], match: search.Match) -> pw.Node:
+def _matches(model: type[pw.Model], match: Match) -> pw.Node:
     return pw.NodeList((_tsv(model), pw.SQL("@@"), pw.Value(render(match)), pw.SQL("::tsquery")))
 
 
@@ -135,7 +136,7 @@ class PgSearch:
         kind: str,
         query: pw.ModelSelect,
         key: pw.Field,
-        match: search.Match,
+        match: Match,
         limit: int | None,
     ) -> list[int]:
         rows = query.select(key).where(_matches(key.model, match)).order_by(key.desc())
@@ -143,7 +144,6 @@ class PgSearch:
             rows = rows.limit(limit)
         return [int(i) for (i,) in rows.tuples()]
 
-    def index_ids(self, kind: str, match: search.Match) -> set[int]:
-        key = search.KEYS[kind]
+    def index_ids(self, kind: str, key: pw.Field, match: Match) -> set[int]:
         rows = key.model.select(key).where(_matches(key.model, match))
         return {int(i) for (i,) in rows.tuples()}

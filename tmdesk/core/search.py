@@ -32,13 +32,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Protocol, Union
+from typing import Protocol
 
 import peewee as pw
 
-from tmdesk.core import sqlite_search, textnorm
+from tmdesk.core import pg_search, sqlite_search, textnorm
 from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.models import Offer, Organisation, Project, Update, User
+from tmdesk.core.textnorm import All, AnyOf, Match, Term
 from tmdesk.core.visibility import visibility_condition, visible_offers, visible_projects
 
 TYPES = ("project", "offer", "update")
@@ -70,32 +71,7 @@ class SearchResult:
     title_lang: str | None = None
 
 
-# --- what the engines are asked: a small match expression ---------------------------
-
-
-@dataclass(frozen=True)
-class Term:
-    """Some word of the row starts with ``prefix`` (folded by :func:`textnorm.fold`).
-
-    ``where``: ``any`` (title or body), ``title`` (the title, or a project's
-    reference), ``rest`` (somewhere, but not in the title).
-    """
-
-    prefix: str
-    where: str = "any"
-
-
-@dataclass(frozen=True)
-class All:
-    items: tuple[Match, ...]
-
-
-@dataclass(frozen=True)
-class AnyOf:
-    items: tuple[Match, ...]
-
-
-Match = Union[Term, All, AnyOf]  # noqa: UP007 (a runtime alias of dataclasses)
+# --- what the engines are asked: a match expression (textnorm.Term, All, AnyOf) -----------
 
 
 class SearchBackend(Protocol):
@@ -109,7 +85,7 @@ class SearchBackend(Protocol):
         """Ids of the rows of ``query`` matching ``match``, highest id first, at most ``limit``."""
         ...
 
-    def index_ids(self, kind: str, match: Match) -> set[int]:
+    def index_ids(self, kind: str, key: pw.Field, match: Match) -> set[int]:
         """Ids of every indexed row matching ``match``: only ever intersected with
         candidates already narrowed to what the user may see."""
         ...
@@ -120,13 +96,7 @@ KEYS = {"project": Project.id, "offer": Offer.id, "update": Update.id}
 
 def backend(db: pw.Database | None = None) -> SearchBackend:
     """The search engine for ``db`` (default: the open database): the one dispatch point."""
-    if is_sqlite(db):
-        from tmdesk.core.sqlite_search import SqliteSearch
-
-        return SqliteSearch()
-    from tmdesk.core.pg_search import PgSearch
-
-    return PgSearch()
+    return sqlite_search.SqliteSearch() if is_sqlite(db) else pg_search.PgSearch()
 
 
 def install_search(db: pw.Database) -> None:
@@ -178,7 +148,7 @@ def _rank_all(kind: str, query: pw.ModelSelect, terms: list[str], limit: int):
     mine = set(candidates)
     hits: Counter = Counter()
     for t in terms:
-        hits.update(mine & engine.index_ids(kind, All((*everything.items, Term(t, "title")))))
+        hits.update(mine & engine.index_ids(kind, key, All((*everything.items, Term(t, "title")))))
     return _ordered([(i, _title_score(hits[i], n)) for i in candidates], limit)
 
 
@@ -191,7 +161,7 @@ def _rank_count(kind: str, query: pw.ModelSelect, clauses: list[Match], limit: i
     mine = set(candidates)
     counts: Counter = Counter()
     for clause in clauses:
-        counts.update(mine & engine.index_ids(kind, clause))
+        counts.update(mine & engine.index_ids(kind, key, clause))
     return _ordered([(i, float(counts[i])) for i in candidates], limit)
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from tmdesk.core.textnorm import APOSTROPHES
+from tmdesk.core.textnorm import APOSTROPHES, All, Match, Term
 
 TOKENIZE = "unicode61 remove_diacritics 2"
 #: Prefix indexes make "навчанн"* fast.
@@ -152,7 +152,6 @@ def drop_triggers(db: pw.Database) -> None:
 
 from playhouse.sqlite_ext import FTS5Model, RowIDField, SearchField  # noqa: E402
 
-from tmdesk.core import search  # noqa: E402
 from tmdesk.core.db import database  # noqa: E402
 
 
@@ -186,15 +185,19 @@ class UpdateFTS(FTS5Model):
         table_name = "update_fts"
 
 
-_MODELS = {"project": ProjectFTS, "offer": OfferFTS, "update": UpdateFTS}
+_MODELS: dict[str, type[FTS5Model]] = {
+    "project": ProjectFTS,
+    "offer": OfferFTS,
+    "update": UpdateFTS,
+}
 #: The FTS columns that are a kind's title (a project's reference counts as title).
 _TITLE_COLUMNS = {"project": "{ref title}", "update": "{title}"}
 
 
-def render(kind: str, match: search.Match) -> str:
+def render(kind: str, match: Match) -> str:
     """``match`` as an FTS5 MATCH expression; every prefix quoted, so nothing a user
     typed (NEAR, -, :) is an operator. Terms come from :func:`textnorm.query_terms`."""
-    if isinstance(match, search.Term):
+    if isinstance(match, Term):
         phrase = '"' + match.prefix.replace('"', '""') + '"*'
         if match.where == "any":
             return phrase
@@ -203,7 +206,7 @@ def render(kind: str, match: search.Match) -> str:
             return phrase if match.where == "rest" else f"({phrase} NOT {phrase})"
         in_title = f"{title} : {phrase}"
         return in_title if match.where == "title" else f"({phrase} NOT {in_title})"
-    joiner = " AND " if isinstance(match, search.All) else " OR "
+    joiner = " AND " if isinstance(match, All) else " OR "
     return "(" + joiner.join(render(kind, m) for m in match.items) + ")"
 
 
@@ -221,7 +224,7 @@ class SqliteSearch:
         kind: str,
         query: pw.ModelSelect,
         key: pw.Field,
-        match: search.Match,
+        match: Match,
         limit: int | None,
     ) -> list[int]:
         fts = _MODELS[kind]
@@ -236,7 +239,7 @@ class SqliteSearch:
             rows = rows.limit(limit)
         return [int(i) for (i,) in rows.tuples()]
 
-    def index_ids(self, kind: str, match: search.Match) -> set[int]:
+    def index_ids(self, kind: str, key: pw.Field, match: Match) -> set[int]:
         table = _MODELS[kind]._meta.table_name
         sql = f"SELECT rowid FROM {table} WHERE {table} MATCH ?"  # nosec B608: table is this module's constant; the expression is a bound parameter
         db = _MODELS[kind]._meta.database

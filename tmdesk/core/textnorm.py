@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from typing import Union
 
 #: Apostrophe variants used in Ukrainian spelling (and English), all dropped.
 APOSTROPHES = ("'", "\u02bc", "\u2019", "\u2018", "`")
@@ -164,3 +166,31 @@ def index_fold_table() -> tuple[str, str, str]:
 def index_term(term: str) -> str:
     """A query prefix in the form the PostgreSQL index holds (Latin diacritics dropped)."""
     return "".join(_strip_latin_diacritics(c) for c in term)
+
+
+# --- what a search engine is asked (tmdesk.core.search ranks; the engines render) ----------
+
+
+@dataclass(frozen=True)
+class Term:
+    """Some word of the row starts with ``prefix`` (folded by :func:`textnorm.fold`).
+
+    ``where``: ``any`` (title or body), ``title`` (the title, or a project's
+    reference), ``rest`` (somewhere, but not in the title).
+    """
+
+    prefix: str
+    where: str = "any"
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Match, ...]
+
+
+Match = Union[Term, All, AnyOf]  # noqa: UP007 (a runtime alias of dataclasses)
