@@ -39,7 +39,9 @@ def measure(engine: str, data_dir: Path, url: str | None, args: argparse.Namespa
     if not Project.select().exists():
         start = time.perf_counter()
         generate(args.projects, args.offers)
-        print(f"{engine}: generated {args.projects} projects in {time.perf_counter() - start:.0f} s")
+        print(
+            f"{engine}: generated {args.projects} projects in {time.perf_counter() - start:.0f} s"
+        )
     print(f"{engine}: {Project.select().count()} projects, {load()}", flush=True)
     ok = True
     for email in ("officer@example.org", "donor@example.org"):
