@@ -31,7 +31,8 @@ TARGET_MS = 30
 
 def measure(engine: str, data_dir: Path, url: str | None, args: argparse.Namespace) -> bool:
     from tmdesk.core import search
-    from tmdesk.core.db import database, open_database
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import database
     from tmdesk.core.models import Project, User
 
     open_database(data_dir, url=url)
