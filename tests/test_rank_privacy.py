@@ -1,8 +1,8 @@
 """Nothing a user receives depends on records that user may not see (issue 12, item 1).
 
-For a donor and a Back Office officer: every figure they get from search
-(results, order, scores), similar projects, offer matches and the dashboard is
-taken; then records hidden from them are added, generated from a seed with the
+For a donor, a Back Office officer, a recipient and an observer: every figure
+they get from search (results, order, scores), similar projects, offer matches
+and the dashboard is taken; then records hidden from them are added, generated from a seed with the
 same words as the visible ones (other organisations' drafts, published
 TLP:RED and AMBER+STRICT projects, another donor's offers, updates on hidden
 projects); then every figure is taken again and must be identical.
@@ -160,7 +160,7 @@ def _visible_ids(user) -> tuple[set, set, set]:
 
 
 @pytest.mark.parametrize("seed", [3, 11])
-@pytest.mark.parametrize("observer", ["donor", "back_office"])
+@pytest.mark.parametrize("observer", ["donor", "back_office", "recipient", "observer"])
 def test_hidden_records_change_nothing_a_user_receives(desk, seed, observer):
     world = _visible_world(desk)
     user = desk.user(observer)
