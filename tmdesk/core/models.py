@@ -341,6 +341,33 @@ class PluginApproval(BaseModel):
     approved_at = pw.DateTimeField(default=utcnow)
 
 
+class TrustedKey(BaseModel):
+    """Another installation's public keys, pinned by an administrator or by linking online.
+
+    ``role`` is ``office`` or ``desk`` (then ``person_email`` is whose desk).
+    A revoked key stays in the table, so its files are refused as revoked,
+    not as unknown. ``last_in`` is the sequence number of the last file
+    imported from it, ``last_out`` of the last one written for it
+    (:mod:`tmdesk.exchange.trust`).
+    """
+
+    fingerprint = pw.CharField(max_length=32, unique=True)
+    sign_key = pw.CharField(max_length=64)  # hex, Ed25519
+    box_key = pw.CharField(max_length=64)  # hex, X25519
+    role = pw.CharField(max_length=16)
+    person_email = pw.CharField(max_length=254, default="")
+    label = pw.CharField(max_length=200, default="")
+    pinned_at = pw.DateTimeField(default=utcnow)
+    pinned_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    pinned_by_email = pw.CharField(max_length=254, default="")
+    pinned_via = pw.CharField(max_length=200, default="")
+    revoked_at = pw.DateTimeField(null=True)
+    revoked_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    revoked_by_email = pw.CharField(max_length=254, default="")
+    last_in = pw.IntegerField(default=0)
+    last_out = pw.IntegerField(default=0)
+
+
 #: Every table, in creation order (foreign keys point backwards).
 ALL_MODELS: list[type[BaseModel]] = [
     Meta,
@@ -360,4 +387,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     AuditEvent,
     ProjectLink,
     PluginApproval,
+    TrustedKey,
 ]

@@ -30,6 +30,7 @@ from tmdesk.core.models import (
     Pledge,
     PluginApproval,
     Project,
+    TrustedKey,
     Update,
     User,
 )
@@ -37,7 +38,7 @@ from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 3
+CURRENT_VERSION = 4
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -84,8 +85,17 @@ def _add_uids(db: peewee.Database) -> None:
         migrate(migrator.add_index(table, ("uid",), unique=True))
 
 
+def _add_trusted_keys(db: peewee.Database) -> None:
+    """Version 4: the other installations' pinned public keys (issue #14)."""
+    db.create_tables([TrustedKey])
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
-STEPS: dict[int, Callable[[peewee.Database], None]] = {1: _v1_to_v2, 2: _add_uids}
+STEPS: dict[int, Callable[[peewee.Database], None]] = {
+    1: _v1_to_v2,
+    2: _add_uids,
+    3: _add_trusted_keys,
+}
 
 
 def read_version(db: peewee.Database) -> int | None:

@@ -1,0 +1,153 @@
+"""``tmdesk keys``: this installation's exchange key, and the keys it trusts.
+
+Like ``tmdesk plugins approve``, trusting and revoking are for the person at
+the machine, who can read and change the data folder anyway; each decision
+is audited as taken at the command line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from tmdesk.plugins.commands import _close, _data_dir, _data_dir_option, _fail, _open, _operator
+
+
+def _problem(exc) -> str:
+    from tmdesk.core.errors import ValidationError
+
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.fields.values())
+    return str(exc)
+
+
+@click.group("keys")
+def keys_command() -> None:
+    """This installation's exchange key and the keys it trusts (see docs/exchange.md)."""
+
+
+@keys_command.command("show")
+@_data_dir_option
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Also write the public key to this file."
+)
+@click.pass_context
+def keys_show(ctx: click.Context, out: str | None) -> None:
+    """Print this installation's fingerprint and public key (made on first use)."""
+    from tmdesk.exchange.keys import installation_keys, show_fingerprint
+
+    public = installation_keys(_data_dir(ctx)).public
+    click.echo(f"Fingerprint: {show_fingerprint(public.fingerprint)}")
+    click.echo(f"Public key:  {public.text}")
+    if out:
+        Path(out).write_text(public.file_text(), encoding="utf-8")
+        click.echo(f"Public key written to {out}")
+    click.echo(
+        "Give the public key to the other installation's administrator, and read the "
+        "fingerprint out to them over another channel (e.g. the phone)."
+    )
+
+
+@keys_command.command("trust")
+@_data_dir_option
+@click.argument("public_key")
+@click.option(
+    "--fingerprint",
+    required=True,
+    help="The fingerprint the other installation's administrator read out to you.",
+)
+@click.option("--office", "office", is_flag=True, help="The key is the office's.")
+@click.option("--desk-of", "desk_of", metavar="EMAIL", help="The key is this person's desk.")
+@click.option("--label", default="", help="A note, e.g. 'Back Office server, Warsaw'.")
+@click.pass_context
+def keys_trust(
+    ctx: click.Context,
+    public_key: str,
+    fingerprint: str,
+    office: bool,
+    desk_of: str | None,
+    label: str,
+) -> None:
+    """Trust PUBLIC_KEY (the tmdesk-key1:… line, or a public-key file) if its fingerprint matches."""
+    from tmdesk.core.errors import DomainError
+    from tmdesk.exchange import trust
+    from tmdesk.exchange.keys import show_fingerprint
+
+    if office == bool(desk_of):
+        _fail("say whose key it is: --office, or --desk-of EMAIL")
+    text = public_key
+    candidate = Path(public_key)
+    if not public_key.startswith("tmdesk-key1:") and candidate.is_file():
+        if candidate.stat().st_size > 64 * 1024:
+            _fail(f"{public_key} is not a public-key file (too large)")
+        text = candidate.read_text(encoding="utf-8", errors="replace")
+    _open(_data_dir(ctx))
+    try:
+        peer = trust.trust_key(
+            None,
+            text,
+            fingerprint=fingerprint,
+            role=trust.ROLE_OFFICE if office else trust.ROLE_DESK,
+            person_email=desk_of or "",
+            label=label,
+            via=_operator(),
+        )
+    except DomainError as exc:
+        _fail(_problem(exc))
+    finally:
+        _close()
+    whose = "the office" if office else f"the desk of {peer.person_email}"
+    click.echo(f"Trusted {show_fingerprint(peer.fingerprint)} as {whose}.")
+
+
+@keys_command.command("list")
+@_data_dir_option
+@click.pass_context
+def keys_list(ctx: click.Context) -> None:
+    """List the trusted keys, revoked ones too."""
+    from tmdesk.exchange import trust
+    from tmdesk.exchange.keys import installation_keys, show_fingerprint
+
+    mine = installation_keys(_data_dir(ctx)).fingerprint
+    _open(_data_dir(ctx))
+    try:
+        peers = trust.trusted_keys()
+    finally:
+        _close()
+    click.echo(f"This installation: {show_fingerprint(mine)}")
+    if not peers:
+        click.echo("No trusted keys yet (tmdesk keys trust …).")
+        return
+    for p in peers:
+        whose = "office" if p.role == trust.ROLE_OFFICE else f"desk of {p.person_email}"
+        state = (
+            f"REVOKED {p.revoked_at:%Y-%m-%d %H:%M} by {p.revoked_by_email or 'command line'}"
+            if p.revoked_at
+            else "trusted"
+        )
+        click.echo(
+            f"{show_fingerprint(p.fingerprint)}  {whose}  {state}  "
+            f"pinned {p.pinned_at:%Y-%m-%d %H:%M} by {p.pinned_by_email or p.pinned_via}  "
+            f"files in {p.last_in}, out {p.last_out}" + (f"  ({p.label})" if p.label else "")
+        )
+
+
+@keys_command.command("revoke")
+@_data_dir_option
+@click.argument("fingerprint")
+@click.pass_context
+def keys_revoke(ctx: click.Context, fingerprint: str) -> None:
+    """Stop trusting the key with FINGERPRINT: its files are refused from now on."""
+    from tmdesk.core.errors import DomainError
+    from tmdesk.exchange import trust
+    from tmdesk.exchange.keys import show_fingerprint
+
+    _open(_data_dir(ctx))
+    try:
+        peer = trust.revoke_key(None, fingerprint, via=_operator())
+    except DomainError as exc:
+        _fail(_problem(exc))
+    finally:
+        _close()
+    click.echo(f"Revoked {show_fingerprint(peer.fingerprint)}: its files are refused from now on.")
