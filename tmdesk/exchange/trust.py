@@ -172,10 +172,9 @@ def trust_key(
         raise ValidationError(
             {
                 "fingerprint": N_(
-                    "The key's fingerprint is %(actual)s, not the one given. Do not trust "
-                    "it: check with the other installation's administrator which key is right."
+                    "This key's fingerprint is not the one given. Do not trust it: check "
+                    "with the other installation's administrator which key is right."
                 )
-                % {"actual": show_fingerprint(keys.fingerprint)}
             }
         )
     return _pin(user, keys, role=role, person_email=person_email, label=label, via=via)

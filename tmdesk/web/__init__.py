@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext
 from tmdesk import __version__, paths, settings
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
+from tmdesk.exchange.keys import installation_keys
 from tmdesk.web import blueprints, errors, templating
 from tmdesk.web.common import acting_user
 from tmdesk.web.extensions import LANGUAGES, babel, csrf, load_plugins, login_manager
@@ -86,6 +87,9 @@ def create_app(
     _session_settings(app)
 
     open_database(base, app.config["TMDESK_DATABASE_URL"])
+    # The exchange key pair is made on first run, so `tmdesk keys show` and
+    # Administration → Keys show the same fingerprint from the start (#14).
+    installation_keys(base)
 
     load_plugins(app)
 

@@ -1,4 +1,4 @@
-"""Administration: organisations, user accounts, the audit log, exchange rates, backups.
+"""Administration: organisations, users, the audit log, exchange rates, backups, exchange keys.
 
 Administrators only: every view of this blueprint answers 403 to anyone else
 (and sends anonymous visitors to the login page). Changes go through the core
@@ -27,16 +27,25 @@ from flask import (
 )
 from flask_babel import format_decimal, gettext, lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 
 from tmdesk.core import accounts, rates
 from tmdesk.core import backup as backups
 from tmdesk.core.db import database, is_sqlite
-from tmdesk.core.errors import PermissionDenied
+from tmdesk.core.errors import DomainError, PermissionDenied
 from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, Project, User
 from tmdesk.core.permissions import can_administer
 from tmdesk.core.visibility import visible_projects
 from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
+from tmdesk.exchange import trust
+from tmdesk.exchange.keys import installation_keys, show_fingerprint
 from tmdesk.paths import backups_dir
 from tmdesk.web.auth import confirm_password_first, fresh_enough
 from tmdesk.web.common import acting_user, flash_error, form_page, locale_code
@@ -619,3 +628,77 @@ def backup_now():
     else:
         flash(gettext("Backup written and checked: %(file)s", file=made.name), "success")
     return redirect(url_for("admin.backups_list"))
+
+
+# --- exchange keys ------------------------------------------------------------
+
+
+class TrustKeyForm(FlaskForm):
+    public_key = TextAreaField(lazy_gettext("Public key"), render_kw={"rows": 3})
+    fingerprint = StringField(
+        lazy_gettext("Fingerprint, as read out to you"), render_kw={"autocomplete": "off"}
+    )
+    role = SelectField(
+        lazy_gettext("Whose key is it?"),
+        choices=[
+            (trust.ROLE_OFFICE, lazy_gettext("The office's")),
+            (trust.ROLE_DESK, lazy_gettext("A person's desk")),
+        ],
+        default=trust.ROLE_DESK,
+        validate_choice=False,
+    )
+    person_email = EmailField(lazy_gettext("The person's e-mail (for a desk)"))
+    label = StringField(lazy_gettext("Note (optional)"))
+
+
+@bp.get("/keys")
+def keys_list():
+    mine = installation_keys(current_app.config["DATA_DIR"]).public
+    return render_template(
+        "admin/keys.html",
+        mine=mine,
+        peers=trust.trusted_keys(),
+        show_fingerprint=show_fingerprint,
+        office=trust.ROLE_OFFICE,
+    )
+
+
+@bp.route("/keys/trust", methods=["GET", "POST"])
+def key_trust():
+    form = TrustKeyForm()
+    return form_page(
+        form,
+        lambda: trust.trust_key(
+            acting_user(),
+            form.public_key.data or "",
+            fingerprint=form.fingerprint.data or "",
+            role=form.role.data or "",
+            person_email=form.person_email.data or "",
+            label=form.label.data or "",
+            via="web",
+        ),
+        lambda peer: gettext(
+            "Key %(fingerprint)s is trusted. Files it signs can be imported here.",
+            fingerprint=show_fingerprint(peer.fingerprint),
+        ),
+        url_for("admin.keys_list"),
+        "admin/key_form.html",
+        mapping={"email": "person_email", "role": "role"},
+    )
+
+
+@bp.post("/keys/<fingerprint>/revoke")
+def key_revoke(fingerprint: str):
+    try:
+        peer = trust.revoke_key(acting_user(), fingerprint, via="web")
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(
+            gettext(
+                "Key %(fingerprint)s is revoked: files it signs are refused from now on.",
+                fingerprint=show_fingerprint(peer.fingerprint),
+            ),
+            "success",
+        )
+    return redirect(url_for("admin.keys_list"))
