@@ -300,3 +300,12 @@ def test_keys_page_speaks_ukrainian(app, client, desk):
         headers={"Accept-Language": "uk"},
     )
     assert "Це не відкритий ключ tmdesk" in wrong.get_data(as_text=True)
+
+
+def test_key_decisions_read_well_in_the_audit_log(app, client, desk, other):
+    trust.trust_key(
+        desk.users["admin"], other.public, fingerprint=other.fingerprint, role=trust.ROLE_OFFICE
+    )
+    login(client, desk.users["admin"])
+    html = client.get("/admin/audit?entity_type=trusted_key").get_data(as_text=True)
+    assert "Exchange key" in html and "key.trust" in html

@@ -137,10 +137,23 @@ class Opened:
     file_sha256: str
 
 
-def _signed_digest_state(prefix: bytes, header_len: bytes, header: bytes, body: bytes):
+_CHUNK = 1 << 20
+
+
+def _signed_digest_state(
+    prefix: bytes, header_len: bytes, header: bytes, body: bytes | memoryview
+) -> bindings.crypto_sign_ed25519ph_state:
+    """libsodium's multi-part signature state over everything the signature covers.
+
+    The body is fed in 1 MiB pieces of a memoryview, so a large body is
+    never copied whole.
+    """
     state = bindings.crypto_sign_ed25519ph_state()
-    for part in (_SIGN_DOMAIN, prefix, header_len, header, body):
+    for part in (_SIGN_DOMAIN, prefix, header_len, header):
         bindings.crypto_sign_ed25519ph_update(state, part)
+    view = memoryview(body)
+    for start in range(0, len(view), _CHUNK):
+        bindings.crypto_sign_ed25519ph_update(state, bytes(view[start : start + _CHUNK]))
     return state
 
 
@@ -330,9 +343,8 @@ def open_sealed(
         raise _damaged()
     header_raw = inner[_HEADER_LEN.size : body_start]
     header = _parse_header(header_raw)
-    body = inner[body_start:-_SIGNATURE_BYTES]
+    body = memoryview(inner)[body_start:-_SIGNATURE_BYTES]  # no copy of a large body
     signature = inner[-_SIGNATURE_BYTES:]
-    del inner
     try:
         sender_fp = bytes.fromhex(header["sender"]).hex()
     except ValueError:
@@ -383,7 +395,7 @@ def open_sealed(
     )
 
 
-def _decompress(body: bytes, header: dict, limit: int) -> bytes:
+def _decompress(body: bytes | memoryview, header: dict, limit: int) -> bytes:
     """Inflate ``body``, never past ``limit`` bytes (nor past what the header declares)."""
     declared = header["payload_size"]
     if header["compression"] != "zlib" or header["body_size"] != len(body):

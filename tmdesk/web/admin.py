@@ -353,6 +353,7 @@ ENTITY_TYPES: dict[str, Any] = {
     "exchangerate": lazy_gettext("Exchange rates"),
     "plugin": lazy_gettext("Plugins"),
     "backup": lazy_gettext("Backups"),
+    "trusted_key": lazy_gettext("Exchange keys"),
 }
 
 
@@ -372,6 +373,7 @@ ENTITY_NAMES: dict[str, Any] = {
     "exchangerate": lazy_gettext("Exchange rate"),
     "plugin": lazy_gettext("Plugin"),
     "backup": lazy_gettext("Backup"),
+    "trusted_key": lazy_gettext("Exchange key"),
 }
 
 
