@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+import time
 import tracemalloc
 import zlib
 from types import SimpleNamespace
@@ -15,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 from nacl.public import PublicKey, SealedBox
 
+from tmdesk.core.db import database
 from tmdesk.core.models import AuditEvent, TrustedKey
 from tmdesk.exchange import envelope, errors, trust
 from tmdesk.exchange.envelope import ExchangeRefused, open_sealed, seal
@@ -316,3 +319,31 @@ def test_seal_refuses_bad_arguments(world):
         from_desk(world, kind="Desk To Office!")
     with pytest.raises(ValueError):
         from_desk(world, addressed_to=" ")
+
+
+def test_two_imports_of_one_file_at_once_apply_it_once(world):
+    """Two processes (here: threads with their own connections) import the same file."""
+    data = from_desk(world)
+    opened = [open_here(world, data) for _ in range(2)]
+    database.close()
+    results: list[str] = []
+    started = threading.Barrier(2)
+
+    def run(o):
+        database.connect(reuse_if_open=True)
+        try:
+            started.wait()
+            results.append(trust.accept(o, lambda o: time.sleep(0.3) or "applied"))
+        except ExchangeRefused as exc:
+            results.append(exc.code)
+        finally:
+            database.close()
+
+    threads = [threading.Thread(target=run, args=(o,)) for o in opened]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    database.connect(reuse_if_open=True)
+    assert sorted(results) == [errors.REFUSED_ALREADY_IMPORTED, "applied"]
+    assert TrustedKey.get_by_id(world["peer"].id).last_in == 1

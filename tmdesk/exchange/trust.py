@@ -319,7 +319,7 @@ def check_sequence(peer: TrustedKey, sequence: int) -> None:
                     "imported yet. Import them first, in order, then this one (file %(number)d)."
                 )
             )
-        params = {"first": first, "last": final, "number": sequence}
+        params: dict[str, int | str] = {"first": first, "last": final, "number": sequence}
         if not office:
             params["email"] = email
         raise ExchangeRefused(REFUSED_OUT_OF_ORDER, message, **params)
