@@ -18,6 +18,7 @@ from tmdesk.core.models import AuditEvent, TrustedKey
 from tmdesk.exchange import trust
 from tmdesk.exchange.keys import (
     KEY_FILE_NAME,
+    KeyFileError,
     PublicKeys,
     installation_keys,
     normalise_fingerprint,
@@ -309,3 +310,14 @@ def test_key_decisions_read_well_in_the_audit_log(app, client, desk, other):
     login(client, desk.users["admin"])
     html = client.get("/admin/audit?entity_type=trusted_key").get_data(as_text=True)
     assert "Exchange key" in html and "key.trust" in html
+
+
+def test_a_damaged_key_file_is_reported_never_replaced(data_dir):
+    installation_keys(data_dir)
+    path = data_dir / KEY_FILE_NAME
+    path.write_text('{"signing_seed": "not base64!", "box_secret": ""}')
+    with pytest.raises(KeyFileError):
+        installation_keys(data_dir)
+    shown = run(data_dir, "keys", "show")
+    assert shown.exit_code == 1 and "is damaged" in shown.output and "Restore it" in shown.output
+    assert "not base64!" in path.read_text()

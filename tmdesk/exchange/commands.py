@@ -14,6 +14,16 @@ import click
 from tmdesk.plugins.commands import _close, _data_dir, _data_dir_option, _fail, _open, _operator
 
 
+def _my_keys(ctx: click.Context):
+    """This installation's keys, or exit 1 saying why the key file cannot be read."""
+    from tmdesk.exchange.keys import KeyFileError, installation_keys
+
+    try:
+        return installation_keys(_data_dir(ctx))
+    except KeyFileError as exc:
+        _fail(str(exc))
+
+
 def _problem(exc) -> str:
     from tmdesk.core.errors import ValidationError
 
@@ -35,9 +45,9 @@ def keys_command() -> None:
 @click.pass_context
 def keys_show(ctx: click.Context, out: str | None) -> None:
     """Print this installation's fingerprint and public key (made on first use)."""
-    from tmdesk.exchange.keys import installation_keys, show_fingerprint
+    from tmdesk.exchange.keys import show_fingerprint
 
-    public = installation_keys(_data_dir(ctx)).public
+    public = _my_keys(ctx).public
     click.echo(f"Fingerprint: {show_fingerprint(public.fingerprint)}")
     click.echo(f"Public key:  {public.text}")
     if out:
@@ -107,9 +117,9 @@ def keys_trust(
 def keys_list(ctx: click.Context) -> None:
     """List the trusted keys, revoked ones too."""
     from tmdesk.exchange import trust
-    from tmdesk.exchange.keys import installation_keys, show_fingerprint
+    from tmdesk.exchange.keys import show_fingerprint
 
-    mine = installation_keys(_data_dir(ctx)).fingerprint
+    mine = _my_keys(ctx).fingerprint
     _open(_data_dir(ctx))
     try:
         peers = trust.trusted_keys()

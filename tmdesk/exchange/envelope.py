@@ -42,7 +42,23 @@ transaction and records the import together with whatever ``apply`` writes,
 so a crash or an exception in ``apply`` leaves the file not imported.
 Every refusal is an :class:`~tmdesk.exchange.errors.ExchangeRefused` with a
 stable ``code`` (``REFUSED_*`` in :mod:`tmdesk.exchange.errors`) and a
-translatable message that says what to do.
+translatable message that says what to do: a page shows it with
+``flash_error(exc)``, the command line with ``str(exc)`` (exit 1).
+
+Linking online: send ``me.public.text`` (one line) to the other side and pin
+what comes back, in the linking transaction: on the desk
+``trust.pin_linked_key(user, office_key_text, role=trust.ROLE_OFFICE)``; on
+the office ``trust.pin_linked_key(user, desk_key_text, role=trust.ROLE_DESK,
+person_email=user.email)``. Pinning the same key again is a no-op.
+
+Notes for the caller:
+
+- On the office, a desk's file speaks for ``opened.sender_email`` only (the
+  person the key was pinned for): apply its actions as that person, and
+  refuse one whose ``sender_role`` is not ``"desk"``.
+- A lost file: seal the same content again with the *same* sequence number;
+  the receiver waits for exactly that number (the gap message names it).
+- ``read_file`` lets ``OSError`` (no such file, no permission) through.
 
 The format (version 1)
 ----------------------

@@ -28,6 +28,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from nacl.exceptions import CryptoError as NaclError
 from nacl.public import PrivateKey
 from nacl.signing import SigningKey
 
@@ -134,6 +135,10 @@ class InstallationKeys:
         return self.public.fingerprint
 
 
+class KeyFileError(RuntimeError):
+    """This installation's key file cannot be read."""
+
+
 def key_file(data_dir: Path) -> Path:
     return Path(data_dir) / KEY_FILE_NAME
 
@@ -189,8 +194,16 @@ def installation_keys(data_dir: Path) -> InstallationKeys:
         if mode & 0o077:
             log.warning("%s was readable by others (mode %o); made owner-only", path, mode)
             path.chmod(0o600)
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return InstallationKeys(
-        signing_key=SigningKey(base64.b64decode(data["signing_seed"])),
-        box_key=PrivateKey(base64.b64decode(data["box_secret"])),
-    )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return InstallationKeys(
+            signing_key=SigningKey(base64.b64decode(data["signing_seed"], validate=True)),
+            box_key=PrivateKey(base64.b64decode(data["box_secret"], validate=True)),
+        )
+    except (ValueError, KeyError, TypeError, NaclError) as exc:
+        # Never replaced silently: a new key would have to be trusted again everywhere.
+        raise KeyFileError(
+            f"The exchange key file {path} is damaged ({exc.__class__.__name__}). Restore it "
+            "from a backup of the data folder; if there is none, move it away and start "
+            "tmdesk to make a new key, which every other installation must then trust again."
+        ) from None
