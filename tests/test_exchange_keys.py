@@ -300,7 +300,15 @@ def test_keys_page_speaks_ukrainian(app, client, desk):
         {"public_key": "nonsense", "fingerprint": "0" * 32, "role": "office"},
         headers={"Accept-Language": "uk"},
     )
-    assert "Це не відкритий ключ tmdesk" in wrong.get_data(as_text=True)
+    html = wrong.get_data(as_text=True)
+    assert "Це не відкритий ключ tmdesk" in html
+    assert "Відбиток ключа — це 32 шістнадцяткові цифри" not in html  # the fingerprint was fine
+
+
+def test_a_bad_key_and_a_bad_fingerprint_are_both_reported(desk):
+    with pytest.raises(ValidationError) as caught:
+        trust.trust_key(None, "nonsense", fingerprint="1234", role=trust.ROLE_OFFICE)
+    assert set(caught.value.fields) == {"public_key", "fingerprint"}
 
 
 def test_key_decisions_read_well_in_the_audit_log(app, client, desk, other):

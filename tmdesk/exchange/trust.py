@@ -166,8 +166,18 @@ def trust_key(
     says whose desk). Raises ValidationError when the fingerprint differs.
     """
     _check_admin(user)
-    keys = public if isinstance(public, PublicKeys) else PublicKeys.from_text(public)
-    expected = normalise_fingerprint(fingerprint)
+    problems: dict[str, str] = {}
+    keys = expected = None
+    try:
+        keys = public if isinstance(public, PublicKeys) else PublicKeys.from_text(public)
+    except ValidationError as exc:
+        problems.update(exc.fields)
+    try:
+        expected = normalise_fingerprint(fingerprint)
+    except ValidationError as exc:
+        problems.update(exc.fields)
+    if problems or keys is None:
+        raise ValidationError(problems)  # both problems in one answer
     if keys.fingerprint != expected:
         raise ValidationError(
             {
