@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import struct
 import threading
 import time
 import tracemalloc
@@ -347,3 +348,33 @@ def test_two_imports_of_one_file_at_once_apply_it_once(world):
     database.connect(reuse_if_open=True)
     assert sorted(results) == [errors.REFUSED_ALREADY_IMPORTED, "applied"]
     assert TrustedKey.get_by_id(world["peer"].id).last_in == 1
+
+
+def _crafted(world, header: bytes, *, declared_len: int | None = None) -> bytes:
+    """What anyone holding this installation's public key can make: a sealed box
+    to it, with any content (the signature is what they cannot make)."""
+    hlen = len(header) if declared_len is None else declared_len
+    inner = struct.pack(">I", hlen) + header + b"body" + b"\0" * 64
+    prefix = envelope._PREFIX.pack(envelope.MAGIC, 1, bytes.fromhex(world["me"].fingerprint))
+    return prefix + SealedBox(PublicKey(world["me"].public.box)).encrypt(inner)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"[" * 15_000 + b"]" * 15_000,
+        b"not json",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'{"format": 1}',
+        json.dumps({"format": True, "kind": "k", "sequence": "1"}).encode(),
+    ],
+    ids=["deeply-nested", "not-json", "not-utf8", "not-an-object", "fields-missing", "bad-types"],
+)
+def test_a_hostile_header_is_refused_as_damaged(world, header):
+    assert refused(world, _crafted(world, header)).code == errors.REFUSED_DAMAGED
+
+
+def test_a_header_length_past_the_end_is_refused(world):
+    crafted = _crafted(world, b"{}", declared_len=10_000_000)
+    assert refused(world, crafted).code == errors.REFUSED_DAMAGED

@@ -273,7 +273,7 @@ def _damaged() -> ExchangeRefused:
 def _parse_header(raw: bytes) -> dict:
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[…"
         raise _damaged() from None
     expected = {
         "format": int,
