@@ -129,10 +129,11 @@ _PREFIX = struct.Struct(">16sB16s")  # magic, version, recipient fingerprint
 _HEADER_LEN = struct.Struct(">I")
 _SIGNATURE_BYTES = 64
 _SIGN_DOMAIN = b"tmdesk exchange v1\x00"
-#: The largest file :func:`open_sealed` reads (and :func:`seal` writes).
-MAX_FILE_BYTES = 256 * 1024 * 1024
 #: The largest payload once decompressed (the zip-bomb bound).
 MAX_PAYLOAD_BYTES = 256 * 1024 * 1024
+#: The largest file :func:`open_sealed` reads: room for any payload :func:`seal`
+#: accepts, even one that does not compress (zlib adds at most ~0.03 %).
+MAX_FILE_BYTES = MAX_PAYLOAD_BYTES + 1024 * 1024
 _MAX_HEADER_BYTES = 16 * 1024
 _KIND_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
@@ -232,6 +233,8 @@ def seal(
     del body
     sealed = SealedBox(PublicKey(recipient.box)).encrypt(inner)
     del inner
+    if len(prefix) + len(sealed) > MAX_FILE_BYTES:  # pragma: no cover - see MAX_FILE_BYTES
+        raise ValueError("the sealed file would be over MAX_FILE_BYTES")
     return prefix + sealed
 
 

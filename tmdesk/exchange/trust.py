@@ -249,10 +249,6 @@ def reserve_sequence(peer: TrustedKey) -> int:
     return peer.last_out
 
 
-def _peer_words(peer: TrustedKey) -> tuple[bool, str]:
-    return peer.role == ROLE_OFFICE, peer.person_email
-
-
 def check_sender(fingerprint: str) -> TrustedKey:
     """The pinned, unrevoked key with this fingerprint, or the refusal to give."""
     peer = TrustedKey.get_or_none(TrustedKey.fingerprint == fingerprint)
@@ -285,7 +281,7 @@ def check_not_revoked(peer: TrustedKey) -> None:
 
 def check_sequence(peer: TrustedKey, sequence: int) -> None:
     """Refuse a file already imported, or one that leaves a gap (naming the missing files)."""
-    office, email = _peer_words(peer)
+    office, email = peer.role == ROLE_OFFICE, peer.person_email
     last = peer.last_in
     if sequence <= last:
         if office:
