@@ -37,6 +37,8 @@ from tmdesk.core.models import (
     User,
 )
 from tmdesk.core.visibility import can_see
+from tmdesk.exchange import trust
+from tmdesk.exchange.keys import installation_keys
 
 #: The roles whose organisation the ``desk`` fixture names differently.
 _DESK_KEYS = {"recipient_other": "recipient2", "donor_other": "donor2", "company_other": "company2"}
@@ -182,6 +184,10 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
     plugin_approvals.approve(
         users["admin"], "approved.py", hashlib.sha256(APPROVED_PLUGIN.encode()).hexdigest()
     )
+    # A trusted desk key (Administration → Keys can revoke it).
+    desk_key = installation_keys(data_dir.parent / "a-desk").public
+    trust.pin_linked_key(None, desk_key, role=trust.ROLE_DESK, person_email="donor@example.org")
+    world.refs["trusted_key"] = desk_key.fingerprint
 
     # The project every role may see: published, TLP:GREEN, with one of everything.
     pub = _walk(users, _draft(users["recipient"], title_en="Public grid monitoring"), "published")

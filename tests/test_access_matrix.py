@@ -86,6 +86,19 @@ class Rule:
     refusal_recorded: bool = False
 
 
+def _new_key_form() -> dict[str, str]:
+    """The Trust a key form for a new installation's key, with its right fingerprint."""
+    from nacl.public import PrivateKey
+    from nacl.signing import SigningKey
+
+    from tmdesk.exchange.keys import PublicKeys
+
+    key = PublicKeys(
+        sign=bytes(SigningKey.generate().verify_key), box=bytes(PrivateKey.generate().public_key)
+    )
+    return {"public_key": key.text, "fingerprint": key.fingerprint, "role": "office"}
+
+
 def _pub(w: World) -> dict[str, Any]:
     return {"ref": w.refs["pub"]}
 
@@ -294,6 +307,12 @@ ACCESS: dict[str, Rule] = {
     ),
     "/admin/rates": Rule({"GET": ADMIN}),
     "/admin/backups": Rule({"GET": ADMIN}),
+    "/admin/keys": Rule({"GET": ADMIN}),
+    # A fresh key each time, so every allowed POST pins one.
+    "/admin/keys/trust": Rule({"GET": ADMIN, "POST": ADMIN}, data=lambda w, r: _new_key_form()),
+    "/admin/keys/<fingerprint>/revoke": Rule(
+        {"POST": ADMIN}, args=lambda w: {"fingerprint": w.refs["trusted_key"]}
+    ),
     # An allowed POST writes a backup file and its audit event ("backup").
     "/admin/backups/now": Rule({"POST": ADMIN}),
     "/admin/rates/<currency>": Rule(
