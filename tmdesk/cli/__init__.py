@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from tmdesk import __version__, paths, settings
-from tmdesk.cli import accounts, audit, backup, demo, plugins, serve
+from tmdesk.cli import accounts, audit, backup, demo, keys, plugins, serve
 from tmdesk.runtime import desktop
 
 
@@ -46,6 +46,8 @@ for command in (
 # ``tmdesk plugins`` and ``tmdesk report``: the plugin machinery on the command line.
 cli.add_command(plugins.plugins_command, "plugins")
 cli.add_command(plugins.report_command, "report")
+# ``tmdesk keys``: this installation's exchange key and the keys it trusts (#14).
+cli.add_command(keys.keys_command, "keys")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@ the database, failing with a message, and holding the data folder exclusively.""
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ import click
 
 from tmdesk import paths
 from tmdesk.core.bootstrap import open_database
+from tmdesk.core.db import database
 from tmdesk.runtime import instance
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -26,6 +28,28 @@ def fail(message: str) -> NoReturn:
 def open_db(data_dir: Path) -> None:
     """Open (creating or upgrading) the database of ``data_dir``."""
     open_database(data_dir)
+
+
+def open_existing_db(data_dir: Path) -> None:
+    """Open and connect the database of ``data_dir``; fail if the folder does not exist."""
+    if not data_dir.exists():
+        fail(f"the data dir {data_dir} does not exist")
+    open_database(data_dir)
+    database.connect(reuse_if_open=True)
+
+
+def close_db() -> None:
+    if not database.is_closed():
+        database.close()
+
+
+def operator() -> str:
+    """Who decided, for the audit log: "command line (operating-system user kadri)"."""
+    try:
+        who = getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name is not a reason to refuse
+        who = "unknown"
+    return f"command line (operating-system user {who})"
 
 
 def data_dir_of(ctx: click.Context) -> Path:

@@ -9,15 +9,19 @@ the data folder anyway; each decision is audited as taken at the command line.
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import click
 
-from tmdesk.cli.common import data_dir_of, data_dir_option, fail
-from tmdesk.core.bootstrap import open_database
+from tmdesk.cli.common import (
+    close_db,
+    data_dir_of,
+    data_dir_option,
+    fail,
+    open_existing_db,
+    operator,
+)
 from tmdesk.core.catalogue import parse_filters
-from tmdesk.core.db import database
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import User
 from tmdesk.core.plugin_approvals import approve, approved_files, revoke, sha256_of
@@ -32,34 +36,14 @@ from tmdesk.plugins.manager import (
 )
 
 
-def _open(data_dir: Path) -> None:
-    if not data_dir.exists():
-        fail(f"the data dir {data_dir} does not exist")
-    open_database(data_dir)
-    database.connect(reuse_if_open=True)
-
-
-def _close() -> None:
-    if not database.is_closed():
-        database.close()
-
-
 def _plugin_manager(data_dir: Path) -> TmdeskPluginManager:
     """The manager the app would build: folder files run only as approved in the database."""
-    _open(data_dir)
+    open_existing_db(data_dir)
     try:
         approvals = approved_files()
     finally:
-        _close()
+        close_db()
     return make_plugin_manager(data_dir, approvals=approvals)
-
-
-def _operator() -> str:
-    try:
-        who = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name is not a reason to refuse
-        who = "unknown"
-    return f"command line (operating-system user {who})"
 
 
 @click.group("plugins", invoke_without_command=True)
@@ -130,13 +114,13 @@ def approve_command(ctx: click.Context, file_name: str, expected: str | None) ->
             f"{path.name} has sha256 {digest}, not {expected.strip().lower()}: "
             "it is not the file you were sent; nothing approved"
         )
-    _open(data_dir)
+    open_existing_db(data_dir)
     try:
-        approve(None, path.name, digest, via=_operator())
+        approve(None, path.name, digest, via=operator())
     except ValidationError as exc:
         fail("; ".join(exc.fields.values()))
     finally:
-        _close()
+        close_db()
     click.echo(f"approved {path.name} (sha256 {digest})")
     click.echo(
         "It runs from the next start of tmdesk, or at once after "
@@ -151,13 +135,13 @@ def approve_command(ctx: click.Context, file_name: str, expected: str | None) ->
 def revoke_command(ctx: click.Context, file_name: str) -> None:
     """Withdraw FILE's approval: it no longer runs (the file itself is left alone)."""
     data_dir = data_dir_of(ctx)
-    _open(data_dir)
+    open_existing_db(data_dir)
     try:
-        revoked = revoke(None, Path(file_name).name, via=_operator())
+        revoked = revoke(None, Path(file_name).name, via=operator())
     except ValidationError as exc:
         fail("; ".join(exc.fields.values()))
     finally:
-        _close()
+        close_db()
     if not revoked:
         fail(f"{Path(file_name).name} was not approved")
     click.echo(
@@ -246,7 +230,7 @@ def report_command(
             f"there is no report format {format_name!r} (available: {known}; "
             "`tmdesk plugins` shows what failed to load)"
         )
-    _open(data_dir)
+    open_existing_db(data_dir)
     try:
         user = User.get_or_none(User.email == as_email.strip().lower())
         if user is None or not user.active:
@@ -269,7 +253,7 @@ def report_command(
         except ReportError as exc:
             fail(str(exc))
     finally:
-        _close()
+        close_db()
     # The count is what the user may see that matched the filters; a format may
     # include fewer (the ministry report selects by status), so it is not "the report's".
     matched = context.totals.projects

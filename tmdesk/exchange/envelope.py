@@ -101,7 +101,6 @@ import json
 import re
 import struct
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 from nacl import bindings
@@ -122,6 +121,9 @@ from tmdesk.exchange.errors import (
     ExchangeRefused,
 )
 from tmdesk.exchange.keys import InstallationKeys, PublicKeys, show_fingerprint
+from tmdesk.exchange.opened import Opened
+
+__all__ = ["ExchangeRefused", "Opened", "open_sealed", "read_file", "seal"]
 
 MAGIC = b"TMDESK-EXCHANGE\x00"
 FORMAT_VERSION = 1
@@ -136,22 +138,6 @@ MAX_PAYLOAD_BYTES = 256 * 1024 * 1024
 MAX_FILE_BYTES = MAX_PAYLOAD_BYTES + 1024 * 1024
 _MAX_HEADER_BYTES = 16 * 1024
 _KIND_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-
-
-@dataclass(frozen=True)
-class Opened:
-    """A file that passed every check (see the module docstring)."""
-
-    payload: bytes
-    kind: str
-    sender_fingerprint: str
-    sender_id: int
-    sender_role: str
-    sender_email: str
-    addressed_to: str
-    sequence: int
-    created: dt.datetime
-    file_sha256: str
 
 
 _CHUNK = 1 << 20

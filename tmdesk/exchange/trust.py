@@ -24,7 +24,7 @@ was imported, in the same transaction as the import itself.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from tmdesk.core import audit, validation
 from tmdesk.core.db import database
@@ -40,9 +40,7 @@ from tmdesk.exchange.errors import (
     ExchangeRefused,
 )
 from tmdesk.exchange.keys import PublicKeys, normalise_fingerprint, show_fingerprint
-
-if TYPE_CHECKING:
-    from tmdesk.exchange.envelope import Opened
+from tmdesk.exchange.opened import Opened
 
 T = TypeVar("T")
 

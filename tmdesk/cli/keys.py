@@ -11,21 +11,29 @@ from pathlib import Path
 
 import click
 
-from tmdesk.plugins.commands import _close, _data_dir, _data_dir_option, _fail, _open, _operator
+from tmdesk.cli.common import (
+    close_db,
+    data_dir_of,
+    data_dir_option,
+    fail,
+    open_existing_db,
+    operator,
+)
+from tmdesk.core.errors import DomainError, ValidationError
+from tmdesk.exchange import trust
+from tmdesk.exchange.keys import InstallationKeys, KeyFileError, installation_keys, show_fingerprint
 
 
-def _my_keys(ctx: click.Context):
+def _my_keys(ctx: click.Context) -> InstallationKeys:
     """This installation's keys, or exit 1 saying why the key file cannot be read."""
-    from tmdesk.exchange.keys import KeyFileError, installation_keys
 
     try:
-        return installation_keys(_data_dir(ctx))
+        return installation_keys(data_dir_of(ctx))
     except KeyFileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
-def _problem(exc) -> str:
-    from tmdesk.core.errors import ValidationError
+def _problem(exc: DomainError) -> str:
 
     if isinstance(exc, ValidationError):
         return "; ".join(exc.fields.values())
@@ -38,14 +46,13 @@ def keys_command() -> None:
 
 
 @keys_command.command("show")
-@_data_dir_option
+@data_dir_option
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="Also write the public key to this file."
 )
 @click.pass_context
 def keys_show(ctx: click.Context, out: str | None) -> None:
     """Print this installation's fingerprint and public key (made on first use)."""
-    from tmdesk.exchange.keys import show_fingerprint
 
     public = _my_keys(ctx).public
     click.echo(f"Fingerprint: {show_fingerprint(public.fingerprint)}")
@@ -60,7 +67,7 @@ def keys_show(ctx: click.Context, out: str | None) -> None:
 
 
 @keys_command.command("trust")
-@_data_dir_option
+@data_dir_option
 @click.argument("public_key")
 @click.option(
     "--fingerprint",
@@ -80,19 +87,16 @@ def keys_trust(
     label: str,
 ) -> None:
     """Trust PUBLIC_KEY (the tmdesk-key1:… line, or a public-key file) if its fingerprint matches."""
-    from tmdesk.core.errors import DomainError
-    from tmdesk.exchange import trust
-    from tmdesk.exchange.keys import show_fingerprint
 
     if office == bool(desk_of):
-        _fail("say whose key it is: --office, or --desk-of EMAIL")
+        fail("say whose key it is: --office, or --desk-of EMAIL")
     text = public_key
     candidate = Path(public_key)
     if not public_key.startswith("tmdesk-key1:") and candidate.is_file():
         if candidate.stat().st_size > 64 * 1024:
-            _fail(f"{public_key} is not a public-key file (too large)")
+            fail(f"{public_key} is not a public-key file (too large)")
         text = candidate.read_text(encoding="utf-8", errors="replace")
-    _open(_data_dir(ctx))
+    open_existing_db(data_dir_of(ctx))
     try:
         peer = trust.trust_key(
             None,
@@ -101,30 +105,28 @@ def keys_trust(
             role=trust.ROLE_OFFICE if office else trust.ROLE_DESK,
             person_email=desk_of or "",
             label=label,
-            via=_operator(),
+            via=operator(),
         )
     except DomainError as exc:
-        _fail(_problem(exc))
+        fail(_problem(exc))
     finally:
-        _close()
+        close_db()
     whose = "the office" if office else f"the desk of {peer.person_email}"
     click.echo(f"Trusted {show_fingerprint(peer.fingerprint)} as {whose}.")
 
 
 @keys_command.command("list")
-@_data_dir_option
+@data_dir_option
 @click.pass_context
 def keys_list(ctx: click.Context) -> None:
     """List the trusted keys, revoked ones too."""
-    from tmdesk.exchange import trust
-    from tmdesk.exchange.keys import show_fingerprint
 
     mine = _my_keys(ctx).fingerprint
-    _open(_data_dir(ctx))
+    open_existing_db(data_dir_of(ctx))
     try:
         peers = trust.trusted_keys()
     finally:
-        _close()
+        close_db()
     click.echo(f"This installation: {show_fingerprint(mine)}")
     if not peers:
         click.echo("No trusted keys yet (tmdesk keys trust …).")
@@ -144,20 +146,17 @@ def keys_list(ctx: click.Context) -> None:
 
 
 @keys_command.command("revoke")
-@_data_dir_option
+@data_dir_option
 @click.argument("fingerprint")
 @click.pass_context
 def keys_revoke(ctx: click.Context, fingerprint: str) -> None:
     """Stop trusting the key with FINGERPRINT: its files are refused from now on."""
-    from tmdesk.core.errors import DomainError
-    from tmdesk.exchange import trust
-    from tmdesk.exchange.keys import show_fingerprint
 
-    _open(_data_dir(ctx))
+    open_existing_db(data_dir_of(ctx))
     try:
-        peer = trust.revoke_key(None, fingerprint, via=_operator())
+        peer = trust.revoke_key(None, fingerprint, via=operator())
     except DomainError as exc:
-        _fail(_problem(exc))
+        fail(_problem(exc))
     finally:
-        _close()
+        close_db()
     click.echo(f"Revoked {show_fingerprint(peer.fingerprint)}: its files are refused from now on.")
