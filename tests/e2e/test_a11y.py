@@ -81,6 +81,9 @@ PAGES: dict[str, list[str]] = {
         "/admin/organisations/new",
         "/admin/audit",
         "/admin/rates",
+        "/admin/keys",
+        "/admin/keys/trust",
+        "POST /admin/keys/trust",
     ],
     "donor": [
         "/",
