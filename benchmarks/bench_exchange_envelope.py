@@ -50,7 +50,7 @@ def make_payload(kind: str, size: int) -> bytes:
 
 def step(work: Path, what: str, kind: str, size: int) -> None:
     """One measured step, in this (fresh) process."""
-    from tmdesk.core.db import open_database
+    from tmdesk.core.bootstrap import open_database
     from tmdesk.exchange import envelope, trust
     from tmdesk.exchange.keys import installation_keys
 
@@ -103,7 +103,7 @@ def main() -> None:
         work, what, kind, size = args.step
         step(Path(work), what, kind, int(size))
         return
-    print(f"load: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores")
+    print(f"load: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for kind in ("json", "random"):
             for what in ("prepare", "seal", "open"):
