@@ -6,11 +6,14 @@ each) that tests extend; ``login(client, user)`` logs a test client in.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+
+import pg
 
 from tmdesk.core import accounts, projects
 from tmdesk.core.bootstrap import open_database
@@ -22,6 +25,58 @@ PASSWORD = "correct horse battery staple"
 # Real installations hash with scrypt; the suite creates hundreds of accounts,
 # so it uses a cheap method. Login checks read the method from each hash.
 accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
+
+# --- the engine the suite runs on (tests/pg.py) -------------------------------
+#: The running worker's PostgreSQL URL when TMDESK_TEST_DATABASE_URL is set.
+PG_URL: str | None = None
+_resetter: pg.Resetter | None = None
+
+
+def on_postgresql() -> bool:
+    """Whether this run of the suite is on PostgreSQL."""
+    return PG_URL is not None
+
+
+def pytest_configure(config):
+    global PG_URL
+    base = pg.test_url()
+    if base is None:
+        return
+    PG_URL = pg.worker_url(base, os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    pg.create_worker_database(PG_URL)
+    # Every open_database() in this process and in the tmdesk commands tests start.
+    os.environ["TMDESK_DATABASE_URL"] = PG_URL
+
+
+def pytest_unconfigure(config):
+    if _resetter is not None:
+        _resetter.close()
+    if PG_URL is not None:
+        pg.drop_worker_database(PG_URL)
+
+
+def pytest_collection_modifyitems(config, items):
+    skip = (
+        pytest.mark.skip(reason="about SQLite itself (its file, WAL or online backup)")
+        if on_postgresql()
+        else pytest.mark.skip(reason="a PostgreSQL promise: set TMDESK_TEST_DATABASE_URL")
+    )
+    unwanted = "sqlite_only" if on_postgresql() else "postgresql_only"
+    for item in items:
+        if unwanted in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_postgresql():
+    """On PostgreSQL, every test starts from an empty tmdesk schema."""
+    global _resetter
+    if PG_URL is not None:
+        if _resetter is None:
+            _resetter = pg.Resetter(PG_URL)
+        _resetter.reset()
+    yield
 
 
 @pytest.fixture

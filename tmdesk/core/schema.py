@@ -106,22 +106,43 @@ def read_version(db: peewee.Database) -> int | None:
     return int(row.value) if row else None
 
 
+def _write_version(version: int) -> None:
+    """Store the schema version (an upsert both engines understand)."""
+    (
+        Meta.insert(key="schema_version", value=str(version))
+        .on_conflict(conflict_target=[Meta.key], update={Meta.value: str(version)})
+        .execute()
+    )
+
+
 def _create_fresh(db: peewee.Database) -> None:
-    with db.atomic():
-        db.create_tables(ALL_MODELS)
-        install_search(db)
-        Meta.replace(key="schema_version", value=str(CURRENT_VERSION)).execute()
-        for currency, rate in DEFAULT_RATES.items():
-            ExchangeRate.create(currency=currency, eur_per_unit=Decimal(rate))
+    db.create_tables(ALL_MODELS)
+    install_search(db)
+    _write_version(CURRENT_VERSION)
+    for currency, rate in DEFAULT_RATES.items():
+        ExchangeRate.create(currency=currency, eur_per_unit=Decimal(rate))
 
 
 def upgrade(db: peewee.Database, data_dir: Path | None = None) -> int:
-    """Bring ``db`` to :data:`CURRENT_VERSION`; returns the version it started at (0 if new)."""
-    version = read_version(db)
-    if version is None:
-        log.info("creating a new database at schema version %s", CURRENT_VERSION)
-        _create_fresh(db)
-        return 0
+    """Bring ``db`` to :data:`CURRENT_VERSION`; returns the version it started at (0 if new).
+
+    Runs under the engine's schema lock, and every step re-reads the version
+    inside its own transaction: a second server starting at the same moment
+    waits, then finds the work done instead of doing it twice.
+    """
+    from tmdesk.core import engine
+
+    with engine.schema_lock(db):
+        return _upgrade_locked(db, data_dir)
+
+
+def _upgrade_locked(db: peewee.Database, data_dir: Path | None) -> int:
+    with db.atomic():
+        version = read_version(db)
+        if version is None:
+            log.info("creating a new database at schema version %s", CURRENT_VERSION)
+            _create_fresh(db)
+            return 0
     if version > CURRENT_VERSION:
         raise SchemaError(
             f"This database was written by a newer tmdesk (schema version {version}; "
@@ -131,8 +152,10 @@ def upgrade(db: peewee.Database, data_dir: Path | None = None) -> int:
     if version < CURRENT_VERSION and data_dir is not None:
         backup_before_upgrade(db, Path(data_dir), version)
     for step in range(version, CURRENT_VERSION):
-        log.info("upgrading the database schema from version %s to %s", step, step + 1)
         with db.atomic():
+            if (read_version(db) or 0) > step:
+                continue  # another process did this step while we waited
+            log.info("upgrading the database schema from version %s to %s", step, step + 1)
             STEPS[step](db)
-            Meta.replace(key="schema_version", value=str(step + 1)).execute()
+            _write_version(step + 1)
     return version

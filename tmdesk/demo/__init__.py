@@ -220,7 +220,7 @@ def _backdate(instance, **fields) -> None:
     model = type(instance)
     # Model.update called through peewee.Model: Document has a field named "update".
     query = pw.Model.update.__func__(model, **fields)
-    query.where(model._meta.primary_key == instance.get_id()).execute()
+    query.where(model._meta.primary_key == instance._pk).execute()
     for name, value in fields.items():
         setattr(instance, name, value)
 
