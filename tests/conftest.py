@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 
-import pg
-
+from tests import pg
 from tmdesk.core import accounts, projects
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
@@ -28,32 +27,15 @@ accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
 
 
 # --- the engine the suite runs on (tests/pg.py) -------------------------------
-#: The running worker's PostgreSQL URL when TMDESK_TEST_DATABASE_URL is set.
-PG_URL: str | None = None
-_resetter: pg.Resetter | None = None
-
-
-def on_postgresql() -> bool:
-    """Whether this run of the suite is on PostgreSQL."""
-    return PG_URL is not None
+on_postgresql = pg.on_postgresql
 
 
 def pytest_configure(config):
-    global PG_URL
-    base = pg.test_url()
-    if base is None:
-        return
-    PG_URL = pg.worker_url(base, os.environ.get("PYTEST_XDIST_WORKER", "main"))
-    pg.create_worker_database(PG_URL)
-    # Every open_database() in this process and in the tmdesk commands tests start.
-    os.environ["TMDESK_DATABASE_URL"] = PG_URL
+    pg.start_worker(os.environ.get("PYTEST_XDIST_WORKER", "main"))
 
 
 def pytest_unconfigure(config):
-    if _resetter is not None:
-        _resetter.close()
-    if PG_URL is not None:
-        pg.drop_worker_database(PG_URL)
+    pg.stop_worker()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -71,11 +53,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _fresh_postgresql():
     """On PostgreSQL, every test starts from an empty tmdesk schema."""
-    global _resetter
-    if PG_URL is not None:
-        if _resetter is None:
-            _resetter = pg.Resetter(PG_URL)
-        _resetter.reset()
+    if on_postgresql():
+        pg.resetter().reset()
     yield
 
 

@@ -23,11 +23,55 @@ from __future__ import annotations
 import os
 
 ENV = "TMDESK_TEST_DATABASE_URL"
+#: Set by :func:`start_worker`: this process's own database.
+WORKER_ENV = "TMDESK_TEST_WORKER_DATABASE_URL"
 
 
 def test_url() -> str | None:
     """The PostgreSQL server the suite runs on, if one is configured."""
     return os.environ.get(ENV) or None
+
+
+def on_postgresql() -> bool:
+    """Whether this run of the suite is on PostgreSQL."""
+    return test_url() is not None
+
+
+def url() -> str:
+    """This pytest process's database (after :func:`start_worker`)."""
+    return os.environ[WORKER_ENV]
+
+
+def start_worker(worker: str) -> None:
+    """Create this process's empty database and point ``TMDESK_DATABASE_URL`` at it,
+    so every ``open_database()`` here and in the ``tmdesk`` commands tests start uses it."""
+    base = test_url()
+    if base is None:
+        return
+    own = worker_url(base, worker)
+    create_worker_database(own)
+    os.environ[WORKER_ENV] = own
+    os.environ["TMDESK_DATABASE_URL"] = own
+
+
+def stop_worker() -> None:
+    global _RESETTER
+    if _RESETTER is not None:
+        _RESETTER.close()
+        _RESETTER = None
+    if os.environ.get(WORKER_ENV):
+        drop_worker_database(os.environ[WORKER_ENV])
+
+
+_RESETTER: Resetter | None = None
+
+
+def resetter() -> Resetter:
+    """The process's :class:`Resetter` (one connection, kept for the session)."""
+    global _RESETTER
+    if _RESETTER is None:
+        _RESETTER = Resetter(url())
+    return _RESETTER
 
 
 def worker_url(base: str, worker: str) -> str:
@@ -91,9 +135,7 @@ class Resetter:
         ).fetchone()
         if "meta:r" not in (rows[0] or "").split(","):
             return ""
-        version = self.con.execute(
-            "SELECT value FROM meta WHERE key = 'schema_version'"
-        ).fetchone()
+        version = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         return f"{rows[0]}|{version[0] if version else ''}"
 
     def _tables(self) -> list[str]:
@@ -153,40 +195,66 @@ class Resetter:
             self._truncate()
 
     def _truncate(self) -> None:
-        """Empty every table and restart its ids, then write the seed rows back.
-
-        ``DELETE`` children before parents (the models' creation order, reversed;
-        tables no model declares first) is much cheaper on a test's few rows than
-        ``TRUNCATE``, which replaces every table's files; ``TRUNCATE`` stays the
-        fallback when an unknown table's foreign key gets in the way."""
-        import psycopg
-
-        from tmdesk.core.models import ALL_MODELS
-
-        known = [m._meta.table_name for m in reversed(ALL_MODELS)]
-        present = self._tables()
-        order = [t for t in present if t not in known] + [t for t in known if t in present]
-        try:
-            with self.con.transaction():
-                for table in order:
-                    self.con.execute(f'DELETE FROM "{table}"')  # nosec B608: names from the catalogue
-                self._seed()
-        except psycopg.errors.ForeignKeyViolation:
-            tables = ", ".join(f'"{t}"' for t in present)
-            with self.con.transaction():
-                self.con.execute(f"TRUNCATE {tables} CASCADE")  # nosec B608: names from the catalogue
-                self._seed()
+        """Empty every table, write the seed rows back and restart the id sequences."""
+        self._empty_then(self.seed)
         self.con.execute(
             "SELECT setval(c.oid::regclass, 1, false) FROM pg_class c "
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'public' AND c.relkind = 'S'"
         )
 
-    def _seed(self) -> None:
-        for table, rows in self.seed.items():
+    def _empty_then(self, rows: dict[str, list[tuple]]) -> None:
+        """In one transaction: empty every table, then insert ``rows``.
+
+        ``DELETE`` is much cheaper on a test's few rows than ``TRUNCATE``, which
+        replaces every table's files. As a superuser (the CI cluster) foreign keys
+        and triggers are switched off for the transaction
+        (``session_replication_role``); otherwise children are deleted before their
+        parents and inserted after them (the models' creation order)."""
+        import psycopg
+
+        from tmdesk.core.models import ALL_MODELS
+
+        known = [m._meta.table_name for m in ALL_MODELS]
+        present = self._tables()
+        parents_first = [t for t in known if t in present] + [t for t in present if t not in known]
+        with self.con.transaction():
+            try:
+                with self.con.transaction():
+                    self.con.execute("SET LOCAL session_replication_role = replica")
+            except psycopg.errors.InsufficientPrivilege:
+                pass
+            for table in reversed(parents_first):
+                self.con.execute(f'DELETE FROM "{table}"')  # nosec B608: names from the catalogue
+            for table in parents_first:
+                self._insert(table, rows.get(table))
+
+    def _insert(self, table: str, rows: list[tuple] | None) -> None:
+        if rows:
             marks = ", ".join(["%s"] * len(rows[0]))
             with self.con.cursor() as cur:
                 cur.executemany(f'INSERT INTO "{table}" VALUES ({marks})', rows)  # nosec B608
+
+    def capture(self) -> dict[str, list[tuple]]:
+        """Every row of every table, and each id sequence's position."""
+        rows = {t: self.con.execute(f'SELECT * FROM "{t}"').fetchall() for t in self._tables()}  # nosec B608
+        sequences = self.con.execute(
+            "SELECT c.oid::regclass::text, s.last_value, s.last_value IS NOT NULL FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "JOIN pg_sequences s ON s.schemaname = n.nspname AND s.sequencename = c.relname "
+            "WHERE n.nspname = 'public' AND c.relkind = 'S'"
+        ).fetchall()
+        return {"rows": rows, "sequences": sequences}
+
+    def put_back(self, snap: dict) -> None:
+        """Make the tables hold exactly what :meth:`capture` saw (same schema).
+        Close the app's connections first: an open transaction would hold locks."""
+        self._empty_then(snap["rows"])
+        for name, last, called in snap["sequences"]:
+            if last is None:
+                self.con.execute("SELECT setval(%s::regclass, 1, false)", (name,))
+            else:
+                self.con.execute("SELECT setval(%s::regclass, %s, %s)", (name, last, called))
 
     def close(self) -> None:
         self.con.close()
