@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from tmdesk.core import engine
 from tmdesk.core.db import database
 from tmdesk.core.models import AuditEvent, BaseModel, User, utcnow
 
@@ -76,26 +77,31 @@ def record(
     else:
         # The primary key itself (User.get_id() is flask-login's session id, not a key).
         entity_type, entity_id = type(entity).__name__.lower(), entity._pk
-    last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
-    prev_hash = last.hash if last else GENESIS
-    at = utcnow()
-    email = user.email if user is not None else ""
-    before_s, after_s = _dump(before), _dump(after)
-    digest = _event_hash(
-        prev_hash, at, email, action, entity_type, str(entity_id), before_s, after_s
-    )
-    return AuditEvent.create(
-        at=at,
-        user=user,
-        user_email=email,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        before=before_s,
-        after=after_s,
-        prev_hash=prev_hash,
-        hash=digest,
-    )
+    with database.atomic():
+        # Reading the head and appending after it is one step per database: two
+        # connections doing it at once would fork the chain (and the unique index
+        # on prev_hash makes the second fail loudly if anything ever let them).
+        engine.serialise("audit-chain")
+        last = AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).first()
+        prev_hash = last.hash if last else GENESIS
+        at = utcnow()
+        email = user.email if user is not None else ""
+        before_s, after_s = _dump(before), _dump(after)
+        digest = _event_hash(
+            prev_hash, at, email, action, entity_type, str(entity_id), before_s, after_s
+        )
+        return AuditEvent.create(
+            at=at,
+            user=user,
+            user_email=email,
+            action=action,
+            entity_type=entity_type,
+            entity_id=str(entity_id),
+            before=before_s,
+            after=after_s,
+            prev_hash=prev_hash,
+            hash=digest,
+        )
 
 
 def update(user: User | None, obj: BaseModel, fields: dict[str, Any], action: str) -> None:

@@ -304,7 +304,9 @@ class AuditEvent(BaseModel):
     entity_id = pw.CharField(max_length=64, index=True)
     before = pw.TextField(null=True)  # JSON
     after = pw.TextField(null=True)  # JSON
-    prev_hash = pw.CharField(max_length=64)
+    #: Unique: two events after the same one would be a fork of the chain, and the
+    #: database refuses the second instead of keeping both (see audit.record).
+    prev_hash = pw.CharField(max_length=64, unique=True)
     hash = pw.CharField(max_length=64)
 
 
@@ -367,6 +369,64 @@ class TrustedKey(BaseModel):
     last_in = pw.IntegerField(default=0)
     last_out = pw.IntegerField(default=0)
 
+
+# Covering indexes for the coordination figures (tmdesk.core.dashboard, funding,
+# similarity), declared here so that both engines create them with the tables: a
+# scan of these reads narrow index pages instead of whole rows with their texts,
+# and each is in the order its query groups by, so nothing is sorted.
+# Projects by status, category, priority, oblast: the pipeline and the gaps.
+Project.add_index(
+    pw.ModelIndex(
+        Project,
+        (
+            Project.status,
+            Project.category,
+            Project.priority,
+            Project.oblast,
+            Project.recipient,
+            Project.budget_currency,
+            Project.budget_amount,
+            Project.tlp,
+            Project.published_at,
+            Project.submitted_at,
+        ),
+        name="project_dashboard",
+    )
+)
+# Projects by recipient (and category): the gap by recipient, and the same
+# recipient's projects in a category (similarity's quick check).
+Project.add_index(
+    pw.ModelIndex(
+        Project,
+        (
+            Project.recipient,
+            Project.category,
+            Project.status,
+            Project.budget_currency,
+            Project.budget_amount,
+            Project.tlp,
+            Project.published_at,
+            Project.submitted_at,
+        ),
+        name="project_by_recipient",
+    )
+)
+# A project's pledges (status last so that a status filter does not split the seek).
+Pledge.add_index(
+    pw.ModelIndex(
+        Pledge,
+        (Pledge.project, Pledge.currency, Pledge.amount, Pledge.status),
+        name="pledge_funding",
+    )
+)
+# Pledges by donor, status and currency: the donors' table.
+Pledge.add_index(
+    pw.ModelIndex(
+        Pledge,
+        (Pledge.donor, Pledge.status, Pledge.currency, Pledge.amount, Pledge.project),
+        name="pledge_by_donor",
+    )
+)
 
 #: Every table, in creation order (foreign keys point backwards).
 ALL_MODELS: list[type[BaseModel]] = [

@@ -19,7 +19,7 @@ from typing import Any
 
 import peewee as pw
 
-from tmdesk.core import audit, validation
+from tmdesk.core import audit, engine, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
@@ -99,7 +99,11 @@ def clean_project_data(data: dict[str, Any], partial: bool = False) -> dict[str,
 
 
 def next_reference(year: int) -> str:
-    """The next free reference for ``year``: TM-2026-0001, TM-2026-0002, …"""
+    """The next free reference for ``year``: TM-2026-0001, TM-2026-0002, …
+
+    Call inside the transaction that stores it: the read-then-insert is
+    serialised per database, so two writers never take the same number."""
+    engine.serialise("project-reference")
     prefix = f"TM-{year}-"
     last = (
         Project.select(Project.ref)

@@ -21,6 +21,7 @@ from tmdesk.core.backup import backup_before_upgrade
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import (
     ALL_MODELS,
+    AuditEvent,
     Document,
     Engagement,
     ExchangeRate,
@@ -38,7 +39,7 @@ from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 4
+CURRENT_VERSION = 5
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -90,11 +91,21 @@ def _add_trusted_keys(db: peewee.Database) -> None:
     db.create_tables([TrustedKey])
 
 
+def _audit_fork_guard_and_covering_indexes(db: peewee.Database) -> None:
+    """The audit log refuses a second event after the same one (a unique index on
+    ``prev_hash``), and the coordination figures' covering indexes exist on every
+    engine (they were created only beside SQLite's search index before). Every
+    index of these models is created if missing (``IF NOT EXISTS``)."""
+    for model in (AuditEvent, Project, Pledge):
+        model._schema.create_indexes(safe=True)
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
 STEPS: dict[int, Callable[[peewee.Database], None]] = {
     1: _v1_to_v2,
     2: _add_uids,
     3: _add_trusted_keys,
+    4: _audit_fork_guard_and_covering_indexes,
 }
 
 
