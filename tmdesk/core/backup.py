@@ -99,9 +99,16 @@ def backup_file(source: Path, out: Path) -> Path:
 
 
 def backup_database(db: peewee.Database, out: Path) -> Path:
-    """Back up the open SQLite database ``db`` to ``out``."""
-    if not isinstance(db, peewee.SqliteDatabase):
-        raise BackupError("tmdesk backup copies SQLite databases; use pg_dump for PostgreSQL")
+    """Back up the open database ``db`` to ``out``: SQLite's online backup, or
+    ``pg_dump`` for PostgreSQL (:mod:`tmdesk.core.pg_backup`)."""
+    from tmdesk.core import engine
+
+    if engine.name(db) == engine.POSTGRESQL:
+        from tmdesk.core import pg_backup
+        from tmdesk.core.db import database_url_from_env
+
+        url = getattr(db, "tmdesk_url", None) or database_url_from_env()
+        return pg_backup.dump(db, url, out)
     return backup_file(Path(db.database), out)
 
 

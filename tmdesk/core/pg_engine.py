@@ -27,6 +27,10 @@ STALE_SECONDS = 300
 
 SCHEMES = ("postgresql", "postgres")
 
+#: Every connection says who it is, so that ``tmdesk restore`` can tell whether a
+#: tmdesk server is still using the database (``pg_stat_activity``).
+APPLICATION_NAME = "tmdesk"
+
 
 def is_url(url: str) -> bool:
     """Whether ``url`` names a PostgreSQL database."""
@@ -61,7 +65,8 @@ def make(url: str, max_connections: int | None = None) -> PooledPostgresqlDataba
     """A pooled psycopg 3 connection to the database at ``url``."""
     params = connect_params(url)
     dbname = params.pop("dbname")
-    return PooledPostgresqlDatabase(
+    params.setdefault("application_name", APPLICATION_NAME)
+    db = PooledPostgresqlDatabase(
         dbname,
         prefer_psycopg3=True,
         max_connections=max_connections or pool_size(),
@@ -70,6 +75,8 @@ def make(url: str, max_connections: int | None = None) -> PooledPostgresqlDataba
         timeout=30,
         **params,
     )
+    db.tmdesk_url = url  # what pg_dump and pg_restore connect to (tmdesk.core.pg_backup)
+    return db
 
 
 def _lock_id(key: str) -> int:
