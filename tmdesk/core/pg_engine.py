@@ -10,13 +10,14 @@ and schema upgrades with a session-scoped one.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import unquote, urlsplit
 
 import peewee
 from playhouse.pool import PooledPostgresqlDatabase
+
+from tmdesk import settings
 
 #: Connections per process when nothing else says (waitress's default threads
 #: for ``tmdesk serve``, plus the backup scheduler and one spare).
@@ -37,10 +38,21 @@ def is_url(url: str) -> bool:
     return url.split("://", 1)[0].split("+", 1)[0] in SCHEMES
 
 
+_configured_default = DEFAULT_POOL_SIZE
+
+
+def configure_pool(size: int) -> None:
+    """The pool size this process uses unless ``TMDESK_DB_POOL_SIZE`` says otherwise
+    (``tmdesk serve`` calls it with its thread count before opening the database)."""
+    global _configured_default
+    _configured_default = max(1, size)
+
+
 def pool_size() -> int:
-    """``TMDESK_DB_POOL_SIZE`` if set (``tmdesk serve`` sets it from its threads)."""
-    raw = os.environ.get("TMDESK_DB_POOL_SIZE", "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_POOL_SIZE
+    """``TMDESK_DB_POOL_SIZE`` if set to a positive number (``tmdesk serve`` sets it
+    from its threads unless the administrator did)."""
+    raw = settings.DB_POOL_SIZE.get() or ""
+    return int(raw) if raw.isdigit() and int(raw) > 0 else _configured_default
 
 
 def connect_params(url: str) -> dict:

@@ -16,7 +16,9 @@ from typing import Any
 
 from flask import Flask, jsonify, request, session
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tmdesk import __version__, paths, settings
 from tmdesk.core.bootstrap import open_database
@@ -110,6 +112,7 @@ def create_app(
     )
     login_manager.needs_refresh_message_category = "info"
 
+    proxy_settings(app)
     _register_request_hooks(app)
     _register_blueprints(app)
     _register_template_helpers(app)
@@ -205,6 +208,35 @@ def _strong_session_protection() -> None:
         return
     if session.get("_id") != login_manager._session_identifier_generator():
         session.clear()
+
+
+def trusted_proxies() -> int:
+    """``TMDESK_TRUSTED_PROXIES``: how many reverse proxies' forwarding headers to believe."""
+    raw = settings.TRUSTED_PROXIES.get() or "0"
+    if not raw.isdigit():
+        log.warning("TMDESK_TRUSTED_PROXIES=%r is not a number of proxies; trusting none", raw)
+        return 0
+    return int(raw)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (directly,
+    or as a trusted proxy says), not only when the configuration says so."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or bool(request and request.is_secure)
+
+
+def proxy_settings(app: Flask) -> None:
+    """Serving an office behind a TLS reverse proxy: believe ``TMDESK_TRUSTED_PROXIES``
+    proxies' X-Forwarded-For/-Proto/-Host/-Port (werkzeug's ProxyFix), so addresses,
+    redirects and the Secure flag are right; cookies are Secure over HTTPS."""
+    app.session_interface = _SessionInterface()
+    count = trusted_proxies()
+    if count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
+        )
 
 
 def _register_request_hooks(app: Flask) -> None:

@@ -159,7 +159,7 @@ def _forget_activity(response: Response) -> None:
         path="/",
         httponly=True,
         samesite="Strict",
-        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        secure=current_app.session_interface.get_cookie_secure(current_app),
     )
 
 
@@ -178,7 +178,7 @@ def _note_activity(response: Response) -> Response:
             path="/",
             httponly=True,
             samesite="Strict",
-            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            secure=current_app.session_interface.get_cookie_secure(current_app),
         )
     elif ACTIVITY_COOKIE in request.cookies and not session_expired():
         _forget_activity(response)  # the session ended sooner, and not by inactivity
