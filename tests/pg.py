@@ -59,11 +59,29 @@ def stop_worker() -> None:
     if _RESETTER is not None:
         _RESETTER.close()
         _RESETTER = None
+    for extra in _OWN:
+        drop_worker_database(extra)
     if os.environ.get(WORKER_ENV):
         drop_worker_database(os.environ[WORKER_ENV])
 
 
 _RESETTER: Resetter | None = None
+
+
+def own_database(name: str) -> str | None:
+    """On PostgreSQL, a further empty database for this process, ``<worker db>_<name>``,
+    for a module- or session-scoped fixture that keeps data across tests (the
+    per-test reset empties only the worker's own database); None on SQLite.
+    Pass it to ``open_database(data_dir, url)`` and to ``start_server(..., url=)``."""
+    if not on_postgresql():
+        return None
+    own = worker_url(url(), name)
+    create_worker_database(own)
+    _OWN.append(own)
+    return own
+
+
+_OWN: list[str] = []
 
 
 def resetter() -> Resetter:

@@ -271,14 +271,14 @@ def automatic_backup_due(
     return age >= (START_GAP if at_start else DAILY)
 
 
-def _unique_name(folder: Path, prefix: str, now: dt.datetime) -> Path:
+def _unique_name(folder: Path, prefix: str, now: dt.datetime, suffix: str = ".sqlite3") -> Path:
     stamp = now.strftime(STAMP_FORMAT)
-    out = folder / f"{prefix}{stamp}.sqlite3"
+    out = folder / f"{prefix}{stamp}{suffix}"
     n = 2
     while out.exists() or out.with_name(out.name + ".part").exists():
         if n > 999:
             raise BackupError(f"too many backups named {prefix}{stamp}… in {folder}")
-        out = folder / f"{prefix}{stamp}-{n}.sqlite3"
+        out = folder / f"{prefix}{stamp}-{n}{suffix}"
         n += 1
     return out
 
@@ -368,9 +368,14 @@ def backup_now(
     """
     if user is None or not can_administer(user):
         raise PermissionDenied(N_("Only administrators make backups."))
-    source = _source_path(db)
     folder = make_private_dir(backups_dir(Path(data_dir)))
-    out = _checked_copy(source, _unique_name(folder, MANUAL_PREFIX, now or dt.datetime.now()))
+    if isinstance(db, peewee.SqliteDatabase):
+        out = _checked_copy(
+            _source_path(db), _unique_name(folder, MANUAL_PREFIX, now or dt.datetime.now())
+        )
+    else:  # PostgreSQL: a checked pg_dump archive (tmdesk.core.pg_backup)
+        name = _unique_name(folder, MANUAL_PREFIX, now or dt.datetime.now(), ".dump")
+        out = backup_database(db, name)
     with db.atomic():
         audit.record(
             user,
