@@ -35,7 +35,7 @@ import peewee
 from tmdesk import settings
 from tmdesk.core import audit
 from tmdesk.core.db import DATABASE_FILENAME
-from tmdesk.core.errors import PermissionDenied
+from tmdesk.core.errors import BackupError, PermissionDenied
 from tmdesk.core.i18n import N_
 from tmdesk.core.permissions import can_administer
 from tmdesk.paths import backups_dir, make_private_dir
@@ -46,8 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class BackupError(RuntimeError):
-    """A backup or restore could not be completed safely."""
+# BackupError lives in tmdesk.core.errors (tmdesk.core.pg_backup raises it too).
 
 
 def check_integrity(path: Path) -> None:
@@ -108,7 +107,9 @@ def backup_database(db: peewee.Database, out: Path) -> Path:
         from tmdesk.core.db import database_url_from_env
 
         url = getattr(db, "tmdesk_url", None) or database_url_from_env()
-        return pg_backup.dump(db, url, out)
+        if not url:
+            raise BackupError("no PostgreSQL URL to back up (TMDESK_DATABASE_URL)")
+        return pg_backup.dump(db, str(url), out)
     return backup_file(Path(db.database), out)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import peewee
 
-from tmdesk.core.backup import BackupError
+from tmdesk.core.errors import BackupError
 from tmdesk.core.pg_engine import APPLICATION_NAME, connect_params
 
 #: Where Debian and Ubuntu install the client programs of each PostgreSQL version.
