@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 import shutil
 import sqlite3
@@ -77,11 +78,18 @@ def schema_version_of(path: Path) -> int:
     return int(row[0])
 
 
+def _part(out: Path) -> Path:
+    """The file a copy to ``out`` is written to before it is checked: private to this
+    process, since two servers starting at once both copy the database before an
+    upgrade, possibly to the same name within one second."""
+    return out.with_name(f"{out.name}.{os.getpid()}.part")
+
+
 def backup_file(source: Path, out: Path) -> Path:
     """Copy the live SQLite database ``source`` to ``out`` and check the copy."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
+    tmp = _part(out)
     tmp.unlink(missing_ok=True)
     src = sqlite3.connect(str(source), timeout=30)
     dst = sqlite3.connect(str(tmp))
@@ -276,7 +284,7 @@ def _unique_name(folder: Path, prefix: str, now: dt.datetime, suffix: str = ".sq
     stamp = now.strftime(STAMP_FORMAT)
     out = folder / f"{prefix}{stamp}{suffix}"
     n = 2
-    while out.exists() or out.with_name(out.name + ".part").exists():
+    while out.exists() or _part(out).exists():
         if n > 999:
             raise BackupError(f"too many backups named {prefix}{stamp}… in {folder}")
         out = folder / f"{prefix}{stamp}-{n}{suffix}"
@@ -298,10 +306,10 @@ def _checked_copy(source: Path, out: Path) -> Path:
     try:
         return backup_file(source, out)
     except BackupError:
-        out.with_name(out.name + ".part").unlink(missing_ok=True)
+        _part(out).unlink(missing_ok=True)
         raise
     except (sqlite3.Error, OSError) as exc:
-        out.with_name(out.name + ".part").unlink(missing_ok=True)
+        _part(out).unlink(missing_ok=True)
         raise BackupError(f"backing up {source} to {out} failed: {exc}") from exc
 
 
