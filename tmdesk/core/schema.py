@@ -94,10 +94,21 @@ def _add_trusted_keys(db: peewee.Database) -> None:
 def _audit_fork_guard_and_covering_indexes(db: peewee.Database) -> None:
     """The audit log refuses a second event after the same one (a unique index on
     ``prev_hash``), and the coordination figures' covering indexes exist on every
-    engine (they were created only beside SQLite's search index before). Every
-    index of these models is created if missing (``IF NOT EXISTS``)."""
-    for model in (AuditEvent, Project, Pledge):
-        model._schema.create_indexes(safe=True)
+    engine (they were created only beside SQLite's search index before)."""
+    covering = {"project_dashboard", "project_by_recipient", "pledge_funding", "pledge_by_donor"}
+    wanted = [
+        peewee.ModelIndex(
+            AuditEvent, (AuditEvent.prev_hash,), unique=True, name="audit_event_prev_hash"
+        ),
+        *(
+            index
+            for model in (Project, Pledge)
+            for index in model._meta.indexes
+            if isinstance(index, peewee.ModelIndex) and index._name in covering
+        ),
+    ]
+    for index in wanted:
+        db.execute(index.safe(True))
 
 
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
