@@ -8,6 +8,7 @@ from the API) and returns typed values, collecting messages per field in an
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,6 +19,13 @@ from tmdesk.core.i18n import N_
 MAX_AMOUNT = Decimal("1000000000000")  # a trillion: anything above is a typo
 MAX_TEXT = 20_000
 MAX_LINE = 300
+#: The largest row id: PostgreSQL's ``integer`` columns (SQLite's are wider). An id
+#: beyond it cannot exist, and would fail inside the database driver.
+MAX_ID = 2**31 - 1
+#: A whole number as a person or a program writes it: ASCII digits, an optional
+#: minus, and no more digits than a 64-bit number has (``int()`` would also take
+#: "١٢٣", "1_000" and four thousand digits).
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}", re.ASCII)
 
 
 class Errors(dict):
@@ -134,6 +142,31 @@ def _normalise_number(raw: str) -> str:
     return value.replace(",", "")
 
 
+def _whole_number(raw: Any) -> int | None:
+    """``raw`` (text or an int) as an int, or None when it is not a plain whole number."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and _WHOLE_NUMBER.fullmatch(raw.strip()):
+        return int(raw.strip())
+    return None
+
+
+def parse_int(raw: Any, *, minimum: int, maximum: int) -> int | None:
+    """A whole number between ``minimum`` and ``maximum``, or None: the one reading of
+    every number a request carries outside a form (query strings, cookies, URLs)."""
+    value = _whole_number(raw)
+    return value if value is not None and minimum <= value <= maximum else None
+
+
+def parse_id(raw: Any) -> int | None:
+    """A row id from a URL, a query string or a form field, or None when it cannot
+    name a row (not digits, zero, negative, beyond :data:`MAX_ID`): callers answer
+    404 or 400, never pass it to the database."""
+    return parse_int(raw, minimum=1, maximum=MAX_ID)
+
+
 def integer(
     errors: Errors,
     data: dict,
@@ -148,14 +181,8 @@ def integer(
         if required:
             errors[name] = N_("This field is required.")
         return None
-    if isinstance(raw, bool):
-        errors[name] = N_("Must be a whole number.")
-        return None
-    try:
-        value = int(raw.strip()) if isinstance(raw, str) else raw
-        if not isinstance(value, int):
-            raise ValueError
-    except ValueError:
+    value = _whole_number(raw)
+    if value is None:
         errors[name] = N_("Must be a whole number.")
         return None
     if not minimum <= value <= maximum:

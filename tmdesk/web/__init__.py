@@ -21,7 +21,7 @@ from tmdesk import __version__, paths, settings
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
 from tmdesk.exchange.keys import installation_keys
-from tmdesk.web import blueprints, errors, templating
+from tmdesk.web import blueprints, converters, errors, templating
 from tmdesk.web.common import acting_user
 from tmdesk.web.extensions import LANGUAGES, babel, csrf, load_plugins, login_manager
 
@@ -82,6 +82,7 @@ def create_app(
         TMDESK_ALLOWED_HOSTS=None,
     )
     app.json = StrictJSONProvider(app)
+    converters.register(app)  # before any route: every id and segment is bounded
     if config:
         app.config.update(config)
     _session_settings(app)
