@@ -36,16 +36,34 @@ class Errors(dict):
             raise ValidationError(dict(self))
 
 
+def _noncharacters() -> str:
+    """U+FDD0–U+FDEF and the last two code points of every plane (U+FFFE, U+FFFF,
+    U+1FFFE…): Unicode's permanent non-characters."""
+    points = [chr(c) for c in range(0xFDD0, 0xFDF0)]
+    points += [chr((plane << 16) | low) for plane in range(17) for low in (0xFFFE, 0xFFFF)]
+    return "".join(points)
+
+
+#: Characters no stored text may hold: what XML 1.0 forbids (C0 controls other than
+#: tab, line feed and carriage return; lone surrogates; U+FFFE and U+FFFF), the C1
+#: controls and the other non-characters XML discourages. One of them in a title
+#: would break every IATI file naming the project, so :func:`text` refuses them and
+#: the XML exports drop them (:func:`without_forbidden`) from older data.
+FORBIDDEN_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff" + re.escape(_noncharacters()) + "]"
+)
+
+
+def without_forbidden(value: str) -> str:
+    """``value`` without any of :data:`FORBIDDEN_CHARACTERS` (for writing XML)."""
+    return FORBIDDEN_CHARACTERS.sub("", value)
+
+
 def _clean_str(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
         raise TypeError
-    # NUL and other C0 controls (except tab and newlines) never belong in text, nor
-    # do lone surrogates (JSON can carry "\ud800"; no database can store it).
-    value = "".join(
-        ch for ch in value if ch in "\t\n\r" or unicodedata.category(ch) not in ("Cc", "Cs")
-    )
     return unicodedata.normalize("NFC", value).strip()
 
 
@@ -67,6 +85,12 @@ def text(
         value = _clean_str(data[name])
     except TypeError:
         errors[name] = N_("Must be text.")
+        return default
+    if FORBIDDEN_CHARACTERS.search(value):
+        errors[name] = N_(
+            "Contains a control character or non-character (such as U+0000 or U+FFFF) "
+            "that cannot be stored; remove it."
+        )
         return default
     if required and not value:
         errors[name] = N_("This field is required.")

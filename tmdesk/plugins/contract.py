@@ -35,6 +35,7 @@ from tmdesk.core.reporting import (
     UpdateView,
     compute_totals,
 )
+from tmdesk.core.validation import without_forbidden
 from tmdesk.core.vocab import (
     CATEGORIES,
     FUNDING_STATES,
@@ -112,6 +113,15 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def xml_safe(value: str) -> str:
+    """``value`` without the characters XML 1.0 forbids (C0 controls other than tab and
+    newlines, lone surrogates, U+FFFE, U+FFFF) or discourages (C1 controls, other
+    non-characters). Forms refuse them, but older data or an import may hold one, and
+    one such character in one title would otherwise fail the whole file: use it on
+    every text an XML format writes (lxml refuses them with ``ValueError``)."""
+    return without_forbidden(value)
+
+
 @dataclass(frozen=True)
 class ExportColumn:
     """An extra column for the tabular exports (csv, xlsx).
@@ -144,6 +154,7 @@ __all__ = [
     "Totals",
     "UpdateView",
     "neutralise",
+    "xml_safe",
     # Helpers a format may use: the totals the app shows, and the translation marker.
     "N_",
     "compute_totals",

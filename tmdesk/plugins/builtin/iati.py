@@ -28,6 +28,7 @@ from tmdesk.plugins.contract import (
     ReportContext,
     ReportFormat,
     ReportOption,
+    xml_safe,
 )
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -52,7 +53,7 @@ def org_identifier(org: OrgView) -> str:
 
 def activity_identifier(donor: OrgView, project: ProjectView) -> str:
     """Stable across exports: the donor's identifier and the project reference."""
-    return f"{org_identifier(donor)}-{project.ref}"
+    return xml_safe(f"{org_identifier(donor)}-{project.ref}")
 
 
 def _narratives(parent: etree._Element, texts: dict[str, str]) -> None:
@@ -64,14 +65,14 @@ def _narratives(parent: etree._Element, texts: dict[str, str]) -> None:
         narrative = etree.SubElement(parent, "narrative")
         if lang != "en":
             narrative.set(XML_LANG, lang)
-        narrative.text = text
+        narrative.text = xml_safe(text)
 
 
 def _org(parent: etree._Element, tag: str, org: OrgView, **attrs: str) -> etree._Element:
     element = etree.SubElement(
         parent,
         tag,
-        ref=org_identifier(org),
+        ref=xml_safe(org_identifier(org)),
         type=codes.ORGANISATION_TYPE.get(org.kind, "90"),
         **attrs,
     )
