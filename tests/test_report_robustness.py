@@ -196,3 +196,164 @@ def test_every_format_survives_hostile_data(desk, hostile, data_dir, tmp_path, r
         made.append(fmt.name)
     if role in ("project_office", "back_office"):
         assert {"briefing-pack", "ministry-report", "csv", "xlsx", "iati"} <= set(made)
+
+
+# --- a report that cannot be made as asked: a clear 4xx, a clear CLI error --------------
+
+
+def test_reports_that_cannot_be_made_say_why_on_the_page(app, client, desk):
+    from tests.conftest import login, post
+
+    desk.published(title_en="Only one", owner="recipient")
+    desk.published(title_en="Another recipient's", owner="recipient2")
+    login(client, desk.user("back_office"))
+    # Two recipients and none chosen: the ministry report cannot know which.
+    response = post(client, "/reports/ministry-report", {"lang": "en"})
+    assert response.status_code == 400
+    assert "Choose the recipient ministry" in response.get_data(as_text=True)
+    # A donor that supports nothing: nothing to export.
+    response = post(client, "/reports/iati", {"lang": "en", "donor": "EE", "opt_max_tlp": "GREEN"})
+    assert response.status_code == 400
+    assert "Nothing to export" in response.get_data(as_text=True)
+
+
+def test_reports_that_cannot_be_made_say_why_in_the_cli(desk, data_dir):
+    from click.testing import CliRunner
+
+    from tmdesk.cli import cli
+    from tmdesk.core.db import database
+
+    desk.published(title_en="Only one")
+    database.close()
+    result = CliRunner().invoke(
+        cli,
+        ["report", "iati", "--data-dir", str(data_dir), "--out", str(data_dir / "x.xml")]
+        + ["--as", "back_office@example.org", "--donor", "EE"],
+    )
+    assert result.exit_code == 1, result.output
+    assert "Nothing to export" in result.output
+    assert "Traceback" not in result.output
+    database.connect(reuse_if_open=True)
+
+
+# --- characters XML forbids (item 7) -----------------------------------------------------
+
+FORBIDDEN = ("\uffff", "\ufffe", "\x00", "\x01", "\x1b", "\x7f", "\x9f", "\ufdd0", "\U0001fffe")
+
+
+def test_forbidden_characters_are_refused_in_every_core_text_field(desk):
+    """One rule in the core: every text field says which field and why."""
+    from tmdesk.core.errors import ValidationError
+
+    owner, bo = desk.user("recipient"), desk.user("back_office")
+    project = desk.published()
+    cases = [
+        lambda bad: desk.draft(title_en=f"Grid{bad}"),
+        lambda bad: desk.draft(summary_uk=f"Опис{bad}"),
+        lambda bad: desk.draft(beneficiaries=f"x{bad}"),
+        lambda bad: pledges.create_pledge(
+            desk.user("donor"),
+            project,
+            {"in_kind": f"kit{bad}", "amount": "5", "currency": "EUR", "date": "2026-01-01"},
+        ),
+        lambda bad: offers.create_offer(
+            desk.user("donor"), {"category": "training", "description": f"d{bad}"}
+        ),
+        lambda bad: offers.create_engagement(bo, project, "CYBERCO", {"role": f"r{bad}"}),
+        lambda bad: projects.transition(owner, project, "withdraw", f"why{bad}"),
+        lambda bad: accounts.create_user(
+            None, "n@example.org", "GB", "a fine passphrase", name=bad
+        ),
+        lambda bad: accounts.create_organisation(
+            None, {"code": "XX", "kind": "donor", "country": "FR", "name_en": f"N{bad}"}
+        ),
+    ]
+    for make in cases:
+        for bad in FORBIDDEN:
+            with pytest.raises(ValidationError) as caught:
+                make(bad)
+            assert len(caught.value.fields) == 1, (bad, caught.value.fields)
+            message = next(iter(caught.value.fields.values()))
+            assert "cannot be stored" in message, message
+    # Tab, newlines, Cyrillic, RTL and emoji are text like any other.
+    desk.draft(title_en="Grid\tмоніторинг שלום 🛰️", summary_en="a\nb\r\nc")
+
+
+def test_forbidden_characters_are_refused_on_forms_and_the_api(app, client, desk):
+    from tests.conftest import login, post
+
+    login(client, desk.user("recipient"))
+    response = post(
+        client,
+        "/projects/new",
+        {
+            "title_en": "Grid\uffffmonitoring",
+            "summary_en": "A SOC.",
+            "category": "training",
+            "budget_amount": "2000",
+            "budget_currency": "EUR",
+            "tlp": "GREEN",
+            "priority": "high",
+            "oblast": "UA",
+        },
+    )
+    assert response.status_code in (200, 400, 422)
+    assert "cannot be stored" in response.get_data(as_text=True)
+    assert not Project.select().where(Project.title_en.contains("Grid")).exists()
+
+    _record, token = accounts.create_token(None, desk.user("recipient"), "t")
+    response = app.test_client().post(
+        "/api/v1/projects",
+        json={
+            "title": {"en": "Grid\ufffe"},
+            "category": "training",
+            "budget": {"amount": "1", "currency": "EUR"},
+        },
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 422
+    assert "title.en" in response.get_json()["fields"]
+
+
+def test_forbidden_characters_are_refused_by_the_cli(desk, data_dir):
+    from click.testing import CliRunner
+
+    from tmdesk.cli import cli
+    from tmdesk.core.db import database
+
+    database.close()
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data_dir), "user", "create", "x@example.org", "--org", "GB"]
+        + ["--name", "Bad\uffffName", "--password-stdin"],
+        input="a fine passphrase\n",
+    )
+    database.connect(reuse_if_open=True)
+    assert result.exit_code == 1
+    assert "name:" in result.output and "cannot be stored" in result.output
+
+
+def test_one_project_with_forbidden_characters_never_blocks_an_export(desk, data_dir, tmp_path):
+    """Older data (stored before the rule) holding what XML forbids: every format is
+    still made, the XML parses, and the characters are dropped, not the project."""
+    project = desk.published(title_en="Grid monitoring")
+    pledges.create_pledge(
+        desk.user("donor"), project, {"amount": "10", "currency": "EUR", "date": "2026-01-01"}
+    )
+    bad = "".join(FORBIDDEN)  # (no database stores a lone surrogate at all)
+    Project.update(
+        title_en=f"Grid{bad} monitoring", title_uk=f"Моніторинг{bad} мережі", summary_en=f"S{bad}"
+    ).where(Project.id == project.id).execute()
+    Organisation.update(name_en=f"United{bad} Kingdom").where(Organisation.code == "GB").execute()
+    pm = make_plugin_manager(data_dir)
+    user = desk.user("project_office")
+    for fmt in formats_for(pm, user):
+        options, filters = _options(fmt, "project_office")
+        out = tmp_path / f"bad.{fmt.extension}"
+        render_report(pm, fmt.name, build_context(user, filters, locale="en"), options, out)
+        text = read_back(fmt.name, out)
+        assert "monitoring" in text or "Моніторинг мережі" in text, fmt.name
+        if fmt.name == "iati":
+            root = etree.fromstring(out.read_bytes())
+            titles = [n.text for n in root.iter("narrative")]
+            assert "Grid monitoring" in titles

@@ -28,6 +28,7 @@ from tmdesk.plugins.contract import (
     ReportContext,
     ReportFormat,
     ReportOption,
+    ReportRefused,
     xml_safe,
 )
 
@@ -42,7 +43,7 @@ TLP_CHOICES = (
 )
 
 
-class IatiExportError(ValueError):
+class IatiExportError(ReportRefused):
     """The export cannot be made as asked (no donor, nothing to export)."""
 
 
@@ -247,17 +248,25 @@ def select_activities(context: ReportContext, donor_code: str, max_tlp: str):
 def render(context: ReportContext, out: BinaryIO, options: dict[str, Any]) -> None:
     donor_code = (context.filters.donor or "").upper()
     if not donor_code:
-        raise IatiExportError("The IATI export is for one donor: choose the donor (--donor CODE).")
+        raise IatiExportError(
+            N_("The IATI export is for one donor: choose the donor (--donor CODE).")
+        )
     max_tlp = options.get("max_tlp") or DEFAULT_MAX_TLP
     if max_tlp not in TLP_LABELS[: TLP_RANK["AMBER"] + 1]:
-        raise IatiExportError(f"max_tlp must be CLEAR, GREEN or AMBER, not {max_tlp!r}.")
+        raise IatiExportError(
+            N_("max_tlp must be CLEAR, GREEN or AMBER, not “%(value)s”."), value=str(max_tlp)[:40]
+        )
     donor = context.organisation(donor_code)
     activities = select_activities(context, donor_code, max_tlp) if donor else iter(())
     first = next(activities, None)
     if first is None or donor is None:  # no donor: no activities either
         raise IatiExportError(
-            f"Nothing to export: {donor_code} supports no project you may see "
-            f"at TLP:{max_tlp} or below."
+            N_(
+                "Nothing to export: %(donor)s supports no project you may see "
+                "at TLP:%(tlp)s or below."
+            ),
+            donor=donor_code[:40],
+            tlp=max_tlp,
         )
     generated = context.generated_at.replace(microsecond=0).isoformat() + "Z"
     with etree.xmlfile(out, encoding="utf-8") as xf:
