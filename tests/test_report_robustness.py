@@ -357,3 +357,56 @@ def test_one_project_with_forbidden_characters_never_blocks_an_export(desk, data
             root = etree.fromstring(out.read_bytes())
             titles = [n.text for n in root.iter("narrative")]
             assert "Grid monitoring" in titles
+
+
+def test_a_partners_pdf_through_the_shared_blocks_survives(desk, tmp_path):
+    """A partner's format built from pdfkit's blocks, with its own flowable in a
+    cell (not cut by ``table``) and huge label/value text, still renders; the
+    header repeats on the pages the table spans, and text cells show the cut note."""
+    from tmdesk.plugins import testing
+    from tmdesk.plugins.builtin import pdfkit as kit
+    from tmdesk.plugins.contract import ReportFormat
+
+    def render(context, out, options):
+        doc = kit.ReportDoc(out, title="Partner", subtitle="S", tlp="GREEN", locale="en")
+        huge = filler(30_000, 1)
+        story = [
+            kit.heading(huge[:300], 0),
+            kit.key_values([("Summary", huge), ("Unbroken", "W" * 20_000)]),
+            kit.table(
+                ["Name", "What"],
+                [(f"Row {i}", huge[: 2000 + i]) for i in range(40)]
+                + [("Own flowable", kit.KitParagraph(kit.esc(huge), kit.styles()["cell"]))],
+                [kit.CONTENT_WIDTH * 0.3, kit.CONTENT_WIDTH * 0.7],
+            ),
+        ]
+        doc.render(story)
+
+    import types
+
+    from tmdesk import hookimpl
+
+    partner = types.ModuleType("partner_pdf")
+
+    @hookimpl
+    def tmdesk_report_formats():
+        return [
+            ReportFormat(
+                name="partner-pdf",
+                label="Partner",
+                extension="pdf",
+                media_type="application/pdf",
+                render=render,
+            )
+        ]
+
+    partner.tmdesk_report_formats = tmdesk_report_formats
+    desk.published()
+    context = build_context(desk.user("project_office"), None, locale="en")
+    data = testing.render("partner-pdf", context, plugins=[partner])
+    path = tmp_path / "partner.pdf"
+    path.write_bytes(data)
+    pages = pdf_text(path).split("\f")
+    with_header = [p for p in pages if "Name" in p and "What" in p]
+    assert len(with_header) >= 3, len(with_header)  # the header repeats
+    assert any("[…]" in p for p in pages)  # cut text cells say so

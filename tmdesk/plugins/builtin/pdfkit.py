@@ -587,9 +587,10 @@ def table(
     here and wrapped), or a ready flowable. ``right`` lists right-aligned columns.
 
     Whatever the data, the table fits the pages: it splits between rows (the
-    header repeats), long words and addresses wrap inside their cell, and a cell
-    longer than :data:`MAX_CELL_LINES` lines is cut, ending with :data:`CUT_NOTE`
-    (translated with ``t`` when given), so no row is ever taller than a page.
+    header repeats), long words and addresses wrap inside their cell, and a text
+    cell longer than :data:`MAX_CELL_LINES` lines is cut, ending with
+    :data:`CUT_NOTE` (translated with ``t`` when given), so no such row is taller
+    than a page; a row with a taller ready flowable splits inside the row.
     """
     st = styles()
     cut_note = t(CUT_NOTE) if t is not None else "[…]"
@@ -619,7 +620,13 @@ def table(
             cells.append(_cell(value, room[i], CELL_SIZE, bold, st[style], cut_note))
         data.append(cells)
     made = KitTable(
-        data, colWidths=list(widths), repeatRows=1 if repeat_header else 0, hAlign="LEFT"
+        data,
+        colWidths=list(widths),
+        repeatRows=1 if repeat_header else 0,
+        hAlign="LEFT",
+        # A ready flowable a plugin passes in is not cut: a row taller than the room
+        # left splits inside the row rather than failing the report.
+        splitInRow=1,
     )
     made.setStyle(_table_style(tuple(sorted(right_set)), bold_first, len(data) > 2))
     return made
