@@ -420,3 +420,50 @@ def test_cookies_are_bounded(wapp, world, role):
                     )
             client.delete_cookie(name)
     assert not problems, "\n".join(problems)
+
+
+# --- characters XML forbids, in every field of every write (issue 12, item 7) --------
+
+
+def _leaves(value, path=()):
+    """(path, text) of every string in a body, nested API objects included."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _replace_leaf(value, path, text):
+    if not path:
+        return text
+    return value | {path[0]: _replace_leaf(value[path[0]], path[1:], text)}
+
+
+@pytest.mark.parametrize("rule, method", writes(api=False) + writes(api=True))
+def test_forbidden_characters_are_never_stored(rule, method, wapp, world, data_dir):
+    """U+FFFF (or NUL, or another character XML forbids) added to any one field of a
+    valid write: the write is refused and nothing is stored (one project holding one
+    would break every donor's IATI export of it)."""
+    policy = ACCESS[rule]
+    if policy.effect != "state" or policy.refusal_recorded:
+        pytest.skip("this route stores nothing a user typed")
+    role = allowed_role(rule, method)
+    caller = Caller(wapp, world)
+    caller.client(role)
+    url = build_url(rule, policy.args(world))
+    valid = policy.data(world, role)
+    blob, clean = snapshot(data_dir), fingerprint()
+    problems = []
+    for path, value in _leaves(valid):
+        if path[-1] == "password":  # hashed, never shown: any character is the user's own
+            continue
+        for bad in ("\uffff", "\x00", "\x1b"):
+            data = _replace_leaf(valid, path, value[:1] + bad + value[1:])
+            response = caller.send(role, method, url, data, policy.files)
+            if response.status_code >= 500:
+                problems.append(f"{'.'.join(path)}={bad!r}: {response.status_code}")
+            if fingerprint() != clean:
+                problems.append(f"{'.'.join(path)}={bad!r}: stored ({response.status_code})")
+                restore(data_dir, blob)
+    assert not problems, f"{method} {rule}:\n" + "\n".join(problems)
