@@ -36,7 +36,7 @@ from typing import Any
 
 import peewee as pw
 
-from tmdesk.core import audit, search, textnorm
+from tmdesk.core import audit, search, textnorm, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.funding import exchange_rates
@@ -670,7 +670,9 @@ def record_decision(
         raise ValidationError({"other": N_("Choose another project.")})
     if not can_see(user, other) or not can_see(user, project):
         raise ValidationError({"other": N_("No such project.")})
-    note = (note or "").strip()[:2000]
+    errors = validation.Errors()
+    note = validation.text(errors, {"note": note}, "note", max_length=2000)
+    errors.raise_if_any()
     with database.atomic():
         link = link_for(project, other)
         before = audit.snapshot(link) if link else None

@@ -81,8 +81,11 @@ def safe_filename(name: str) -> str:
     """A file name safe to show and to send in Content-Disposition."""
     name = unicodedata.normalize("NFC", Path(name.replace("\\", "/")).name)
     name = "".join(c for c in name if unicodedata.category(c)[0] not in "CZ" or c == " ")
-    name = re.sub(r"\s+", " ", name).strip(" .")
-    return (name or "document")[:200]
+    name = re.sub(r"\s+", " ", name).strip(" .") or "document"
+    if len(name) > 200:  # shorten the stem, keep the extension (it decides the type)
+        suffix = Path(name).suffix[:20]
+        name = name[: 200 - len(suffix)].rstrip(" .") + suffix
+    return name
 
 
 def _sniff_ok(head: bytes, magic: tuple[bytes, ...] | None) -> bool:

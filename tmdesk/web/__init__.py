@@ -26,7 +26,7 @@ from tmdesk.core.db import database
 from tmdesk.core.errors import DomainError
 from tmdesk.core.i18n import N_
 from tmdesk.exchange.keys import installation_keys
-from tmdesk.web import blueprints, errors, templating
+from tmdesk.web import blueprints, converters, errors, templating
 from tmdesk.web.common import acting_user
 from tmdesk.web.extensions import LANGUAGES, babel, csrf, load_plugins, login_manager
 
@@ -87,6 +87,7 @@ def create_app(
         TMDESK_ALLOWED_HOSTS=None,
     )
     app.json = StrictJSONProvider(app)
+    converters.register(app)  # before any route: every id and segment is bounded
     if config:
         app.config.update(config)
     _session_settings(app)

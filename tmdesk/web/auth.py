@@ -35,6 +35,7 @@ from tmdesk.core import accounts
 from tmdesk.core.db import database
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import ApiToken, Organisation
+from tmdesk.core.validation import parse_int
 from tmdesk.core.vocab import ORG_KINDS
 from tmdesk.web.common import acting_user, apply_errors, safe_next
 from tmdesk.web.extensions import LANGUAGES, login_manager
@@ -147,10 +148,10 @@ def session_expired() -> bool:
     """
     if current_user.is_authenticated:
         return False
-    raw = request.cookies.get(ACTIVITY_COOKIE, "")
-    if not raw.isdigit():
+    last_active = parse_int(request.cookies.get(ACTIVITY_COOKIE), minimum=0, maximum=2**40)
+    if last_active is None:
         return False
-    return _now() - int(raw) >= current_app.permanent_session_lifetime.total_seconds()
+    return _now() - last_active >= current_app.permanent_session_lifetime.total_seconds()
 
 
 def _forget_activity(response: Response) -> None:
