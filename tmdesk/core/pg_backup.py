@@ -64,7 +64,7 @@ def _environment(url: str) -> dict[str, str]:
         "host": "PGHOST",
         "port": "PGPORT",
         "user": "PGUSER",
-        "password": "PGPASSWORD",
+        "password": "PGPASSWORD",  # nosec B105: the name of libpq's variable, not a password
         "dbname": "PGDATABASE",
         "sslmode": "PGSSLMODE",
     }
