@@ -21,6 +21,7 @@ from tmdesk.core.backup import backup_before_upgrade
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import (
     ALL_MODELS,
+    SYNC_MODELS,
     Document,
     Engagement,
     ExchangeRate,
@@ -38,7 +39,7 @@ from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 4
+CURRENT_VERSION = 5
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -90,11 +91,27 @@ def _add_trusted_keys(db: peewee.Database) -> None:
     db.create_tables([TrustedKey])
 
 
+#: The tables whose rows carry a ``version`` (schema version 5).
+VERSIONED_MODELS = (Project, Offer, Pledge, Engagement, Update, Document)
+
+
+def _add_exchange(db: peewee.Database) -> None:
+    """Version 5: what desks and the office exchange by (issue #14): a ``version`` on
+    every exchanged record, the office's change log, desk links and queues."""
+    migrator = SchemaMigrator.from_database(db)
+    for model in VERSIONED_MODELS:
+        migrate(
+            migrator.add_column(model._meta.table_name, "version", peewee.IntegerField(default=1))
+        )
+    db.create_tables(SYNC_MODELS)
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
 STEPS: dict[int, Callable[[peewee.Database], None]] = {
     1: _v1_to_v2,
     2: _add_uids,
     3: _add_trusted_keys,
+    4: _add_exchange,
 }
 
 
