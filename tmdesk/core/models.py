@@ -56,7 +56,7 @@ class BaseModel(pw.Model):
 
 def model_update(model: type[BaseModel], **values) -> pw.ModelUpdate:
     """``model.update(**values)``, also for Document (its field "update" hides the method)."""
-    return BaseModel.update.__func__(model, **values)  # type: ignore[attr-defined]
+    return BaseModel.update.__func__(model, **values)
 
 
 class Meta(BaseModel):
