@@ -372,4 +372,24 @@ def test_recipient_and_donor_desks_work_offline_and_agree_with_the_office(tmp_pa
     assert on(donor, desk_env, in_kind) == 250
     status = json.loads(tmdesk(donor, "office", "status", "--json", env=desk_env).stdout)
     assert status["waiting"] == 0
+
+    # A linked desk that starts syncs by itself.
+    on(
+        donor,
+        desk_env,
+        """
+        user = User.get(User.email == "officer@gb.example")
+        pledges.create_pledge(user, Project.get(Project.ref == V["ref"]), {"in_kind": "Router"})
+        """,
+        ref=new_ref,
+    )
+    router = """result = Pledge.select().where(Pledge.in_kind == "Router").count()"""
+    desk_server = start_server(donor, threads=2, env=desk_env)
+    try:
+        deadline = time.monotonic() + 60
+        while on(office.data_dir, office_env, router) == 0 and time.monotonic() < deadline:
+            time.sleep(1)
+        assert on(office.data_dir, office_env, router) == 1
+    finally:
+        desk_server.stop()
     office.stop()

@@ -216,3 +216,16 @@ def test_a_linked_desks_draft_has_a_provisional_ref_that_keeps_resolving(client,
     found = get_visible_project(desk.user("recipient"), draft.ref)
     assert found is not None and found.ref == "TM-2026-0042"
     assert "Not yet sent" not in client.get(f"/projects/{draft.ref}").get_data(as_text=True)
+
+
+def test_administrators_see_linked_desks_and_unlink_them(client, desk):
+    from tests.conftest import login, post
+    from tmdesk.core.models import ApiToken
+
+    link, token = _link(desk)
+    login(client, desk.user("admin"))
+    page = client.get("/admin/desks", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "donor@example.org" in page and "laptop" in page
+    post(client, f"/admin/desks/{link.id}/revoke")
+    assert ApiToken.get_by_id(link.token_id).revoked_at is not None
+    assert office.link_for_token(token) is None
