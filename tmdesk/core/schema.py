@@ -100,9 +100,10 @@ def _add_exchange(db: peewee.Database) -> None:
     every exchanged record, the office's change log, desk links and queues."""
     migrator = SchemaMigrator.from_database(db)
     for model in VERSIONED_MODELS:
-        migrate(
-            migrator.add_column(model._meta.table_name, "version", peewee.IntegerField(default=1))
-        )
+        # Nullable in upgraded databases, like the uids: making it NOT NULL would
+        # rebuild the SQLite table, and dropping the old table would cascade.
+        column = peewee.IntegerField(null=True, default=1)
+        migrate(migrator.add_column(model._meta.table_name, "version", column))
     db.create_tables(SYNC_MODELS)
 
 
