@@ -393,3 +393,140 @@ def test_recipient_and_donor_desks_work_offline_and_agree_with_the_office(tmp_pa
     finally:
         desk_server.stop()
     office.stop()
+
+
+def _key_line(data_dir: Path, env: dict) -> tuple[str, str]:
+    """``tmdesk keys show``: (public key line, fingerprint)."""
+    out = tmdesk(data_dir, "keys", "show", env=env)
+    assert out.returncode == 0, out.stderr
+    lines = dict(line.split(":", 1) for line in out.stdout.splitlines() if ":" in line)
+    return lines["Public key"].strip(), lines["Fingerprint"].strip()
+
+
+def test_the_same_story_by_exchange_files_without_a_network(tmp_path, office_env):
+    desk_env = _base_env()
+    office = Office(tmp_path / "office", office_env)
+    donor = tmp_path / "donor"
+    office.user("officer@backoffice.example", "BACKOFFICE", "back_office", "PL")
+    office.user("staff@ssscip.example", "SSSCIP", "recipient", "UA")
+    office.user("officer@gb.example", "GB", "donor", "GB")
+    refs = on(
+        office.data_dir,
+        office_env,
+        """
+        rec = User.get(User.email == "staff@ssscip.example")
+        officer = User.get(User.email == "officer@backoffice.example")
+        result = []
+        for title, tlp in V["projects"]:
+            p = projects.create_draft(rec, {"title_en": title, "summary_en": "Why.",
+                "category": "equipment", "budget_amount": "1000", "tlp": tlp})
+            projects.transition(rec, p, "submit")
+            projects.transition(officer, Project.get_by_id(p.id), "publish")
+            result.append(p.ref)
+        """,
+        projects=[[STRICT_TITLE, "AMBER+STRICT"], [RAISED_TITLE, "GREEN"]],
+    )
+    # Keys pinned both ways by fingerprint, as administrators would read them out.
+    desk_key, desk_fp = _key_line(donor, desk_env)
+    office_key, office_fp = _key_line(office.data_dir, office_env)
+    pin = tmdesk(
+        office.data_dir,
+        "keys",
+        "trust",
+        desk_key,
+        "--fingerprint",
+        desk_fp,
+        "--desk-of",
+        "officer@gb.example",
+        env=office_env,
+    )
+    assert pin.returncode == 0, pin.stderr
+    pin = tmdesk(
+        donor, "keys", "trust", office_key, "--fingerprint", office_fp, "--office", env=desk_env
+    )
+    assert pin.returncode == 0, pin.stderr
+
+    first = tmp_path / "to-desk-1.tmx"
+    out = tmdesk(
+        office.data_dir,
+        "exchange",
+        "export",
+        "--for",
+        "officer@gb.example",
+        "--out",
+        str(first),
+        env=office_env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert RAISED_TITLE.encode() not in first.read_bytes()  # encrypted
+    done = tmdesk(
+        donor, "exchange", "import", str(first), "--email", "officer@gb.example", env=desk_env
+    )
+    assert done.returncode == 0, done.stderr
+    assert on(donor, desk_env, "result = [p.ref for p in Project.select()]") == [refs[1]]
+    assert STRICT_TITLE.encode() not in db_bytes(donor)
+    # The person logs in on the desk with their office password.
+    assert on(
+        donor,
+        desk_env,
+        "from tmdesk.core import accounts\nresult = accounts.authenticate('officer@gb.example', V['pw']) is not None",
+        pw=PASSWORD,
+    )
+
+    # The donor pledges on the desk; the desk's file carries it to the office, once.
+    on(
+        donor,
+        desk_env,
+        """
+        user = User.get(User.email == "officer@gb.example")
+        pledges.create_pledge(user, Project.get(Project.ref == V["ref"]), {"amount": "700", "currency": "EUR"})
+        """,
+        ref=refs[1],
+    )
+    back = tmp_path / "to-office-1.tmx"
+    assert tmdesk(donor, "exchange", "export", "--out", str(back), env=desk_env).returncode == 0
+    tampered = tmp_path / "tampered.tmx"
+    raw = bytearray(back.read_bytes())
+    raw[len(raw) // 2] ^= 1
+    tampered.write_bytes(bytes(raw))
+    count = "result = Pledge.select().count()"
+    refused = tmdesk(office.data_dir, "exchange", "import", str(tampered), env=office_env)
+    assert refused.returncode == 1 and on(office.data_dir, office_env, count) == 0
+    done = tmdesk(office.data_dir, "exchange", "import", str(back), env=office_env)
+    assert done.returncode == 0, done.stderr
+    assert "1 action(s) applied" in done.stdout
+    again = tmdesk(office.data_dir, "exchange", "import", str(back), env=office_env)
+    assert again.returncode == 1 and "already" in again.stderr.lower()
+    assert on(office.data_dir, office_env, count) == 1
+
+    # The office raises the label; its next file answers the pledge and removes the project.
+    on(
+        office.data_dir,
+        office_env,
+        """
+        officer = User.get(User.email == "officer@backoffice.example")
+        projects.change_tlp(officer, Project.get(Project.ref == V["ref"]), "AMBER+STRICT")
+        """,
+        ref=refs[1],
+    )
+    second = tmp_path / "to-desk-2.tmx"
+    assert (
+        tmdesk(
+            office.data_dir,
+            "exchange",
+            "export",
+            "--for",
+            "officer@gb.example",
+            "--out",
+            str(second),
+            env=office_env,
+        ).returncode
+        == 0
+    )
+    done = tmdesk(donor, "exchange", "import", str(second), env=desk_env)
+    assert done.returncode == 0, done.stderr
+    assert "1 answer(s) applied" in done.stdout and "1 removed" in done.stdout
+    assert on(donor, desk_env, "result = Project.select().count()") == 0
+    assert RAISED_TITLE.encode() not in db_bytes(donor)
+    state = json.loads(tmdesk(donor, "office", "status", "--json", env=desk_env).stdout)
+    assert state["waiting"] == 0

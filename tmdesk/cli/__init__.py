@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from tmdesk import __version__, paths, settings
-from tmdesk.cli import accounts, audit, backup, demo, keys, plugins, serve, sync
+from tmdesk.cli import accounts, audit, backup, demo, exchange, keys, plugins, serve, sync
 from tmdesk.runtime import desktop
 
 
@@ -51,6 +51,7 @@ cli.add_command(keys.keys_command, "keys")
 # ``tmdesk office …`` and ``tmdesk sync``: the exchange with an office (issue #14).
 cli.add_command(sync.office, "office")
 cli.add_command(sync.sync_command, "sync")
+cli.add_command(exchange.exchange, "exchange")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,7 +57,9 @@ def office_link(obj, url: str, email: str, password_stdin: bool, desk_name: str)
         password = click.prompt("Office password", hide_input=True)
     _open(obj)
     try:
-        link = desk.link(url, email, password, desk_name or socket.gethostname())
+        link = desk.link(
+            url, email, password, desk_name or socket.gethostname(), data_dir=obj["data_dir"]
+        )
     except desk.SyncProblem as exc:
         _fail(str(exc), EXIT_UNREACHABLE if isinstance(exc, desk.OfficeUnreachable) else 1)
     click.echo(f"Linked to {link.office_url} as {email}.")

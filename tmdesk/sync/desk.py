@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -63,6 +64,8 @@ from tmdesk.core.models import (
     utcnow,
 )
 from tmdesk.core.updates import MAX_DOCUMENT_BYTES
+from tmdesk.exchange import trust
+from tmdesk.exchange.keys import installation_keys
 from tmdesk.sync.wire import PROTOCOL_VERSION, IdMap, decode_row
 
 log = logging.getLogger(__name__)
@@ -189,11 +192,15 @@ def status() -> Status:
     )
 
 
-def link(office_url: str, email: str, password: str, desk_name: str = "") -> OfficeLink:
+def link(
+    office_url: str, email: str, password: str, desk_name: str = "", data_dir: Path | None = None
+) -> OfficeLink:
     """Link this desk to the office for the person with these office credentials.
 
     Refused on a desk already linked, or one holding projects of its own (their
-    references would clash with the office's). Does not pull: call :func:`sync`.
+    references would clash with the office's). With ``data_dir``, the two
+    installations' exchange keys are pinned on both sides (for exchange files
+    later). Does not pull: call :func:`sync`.
     """
     if is_linked():
         raise SyncProblem("This desk is already linked to an office: unlink it first.")
@@ -203,9 +210,10 @@ def link(office_url: str, email: str, password: str, desk_name: str = "") -> Off
             "(tmdesk --data-dir NEW office link …)."
         )
     office = Office(office_url)
-    answer = office.call(
-        "POST", "link", {"email": email, "password": password, "desk": desk_name or "desk"}
-    )
+    request = {"email": email, "password": password, "desk": desk_name or "desk"}
+    if data_dir is not None:
+        request["desk_key"] = installation_keys(data_dir).public.text
+    answer = office.call("POST", "link", request)
     if answer.get("protocol") != PROTOCOL_VERSION:
         raise SyncProblem("The office runs a tmdesk that exchanges differently: update both.")
     office.token = answer["token"]
@@ -213,7 +221,7 @@ def link(office_url: str, email: str, password: str, desk_name: str = "") -> Off
     person = answer["person"]
     with database.atomic():
         ids = IdMap()
-        _apply_reference(first["reference"], ids, person_uid=None)
+        apply_reference(first["reference"], ids, person_uid=None)
         values = {
             "uid": person["uid"],
             "email": person["email"],
@@ -228,6 +236,10 @@ def link(office_url: str, email: str, password: str, desk_name: str = "") -> Off
         else:
             model_update(User, **values).where(User.id == user.id).execute()
         Meta.replace(key=project_service.PROVISIONAL_PREFIX_KEY, value=DESK_REF_PREFIX).execute()
+        if data_dir is not None and answer.get("office_key"):
+            trust.pin_linked_key(
+                user, answer["office_key"], role=trust.ROLE_OFFICE, label=office.url
+            )
         return OfficeLink.create(office_url=office.url, token=office.token, user=user.id)
 
 
@@ -394,7 +406,7 @@ def _apply_people(people: list[dict[str, Any]], ids: IdMap, person_uid: str | No
         ids.remember(User, person["uid"], row_id)
 
 
-def _apply_reference(reference: dict[str, Any], ids: IdMap, person_uid: str | None) -> None:
+def apply_reference(reference: dict[str, Any], ids: IdMap, person_uid: str | None) -> None:
     for org in reference.get("organisations", []):
         existing = Organisation.get_or_none(
             (Organisation.uid == org["uid"]) | (Organisation.code == org["code"])
@@ -418,7 +430,7 @@ def _apply_reference(reference: dict[str, Any], ids: IdMap, person_uid: str | No
     _upsert_many(Offer, reference.get("offers", []), ids)
 
 
-def _pending_uids() -> set[str]:
+def pending_uids() -> set[str]:
     return {
         uid
         for (uid,) in OutboxAction.select(OutboxAction.entity_uid)
@@ -545,6 +557,25 @@ def _remove_projects(uids: list[str]) -> list[str]:
     return files
 
 
+def store_documents(encoded: dict[str, str], documents: Path) -> dict[str, str]:
+    """Write documents received inline (base64 by uid); their stored names by uid."""
+    names: dict[str, str] = {}
+    for uid, text in encoded.items():
+        names[uid] = _store_bytes(base64.b64decode(text), documents)
+    return names
+
+
+def _store_bytes(body: bytes, documents: Path) -> str:
+    if len(body) > MAX_DOCUMENT_BYTES:
+        raise SyncProblem("A document from the office is larger than the upload limit.")
+    paths.make_private_dir(documents)
+    stored = secrets.token_hex(16)
+    tmp = documents / f"{stored}.part"
+    tmp.write_bytes(body)
+    tmp.replace(documents / stored)
+    return stored
+
+
 def _fetch_documents(office: Office, bundles: list[dict], documents: Path) -> dict[str, str]:
     """Download the bytes of documents this desk does not have yet, checking each
     against its SHA-256 and the upload size limit; their stored names by uid."""
@@ -558,18 +589,13 @@ def _fetch_documents(office: Office, bundles: list[dict], documents: Path) -> di
             if doc["uid"] in have:
                 continue
             body = office.call("GET", f"documents/{doc['uid']}")
-            if len(body) > MAX_DOCUMENT_BYTES or hashlib.sha256(body).hexdigest() != doc["sha256"]:
+            if hashlib.sha256(body).hexdigest() != doc["sha256"]:
                 raise SyncProblem(f"A document from the office failed its check: {doc['uid']}")
-            paths.make_private_dir(documents)
-            stored = secrets.token_hex(16)
-            tmp = documents / f"{stored}.part"
-            tmp.write_bytes(body)
-            tmp.replace(documents / stored)
-            names[doc["uid"]] = stored
+            names[doc["uid"]] = _store_bytes(body, documents)
     return names
 
 
-def _scrub(db: pw.Database) -> None:
+def scrub(db: pw.Database) -> None:
     """After removals, leave no trace of removed projects in the database file:
     rewrite the search index and move every page out of the write-ahead log."""
     if not is_sqlite(db):
@@ -601,7 +627,7 @@ def apply_page(
     """
     if page.get("protocol") != PROTOCOL_VERSION:
         raise SyncProblem("The office runs a tmdesk that exchanges differently: update both.")
-    keep = _pending_uids()
+    keep = pending_uids()
     stale: list[str] = []
     ids = ids if ids is not None else IdMap()
     seen = seen if seen is not None else set()
@@ -609,7 +635,7 @@ def apply_page(
         person_uid = link.user.uid
         reference = page.get("reference", {})
         if _digest(reference) not in seen:
-            _apply_reference(reference, ids, person_uid)
+            apply_reference(reference, ids, person_uid)
             seen.add(_digest(reference))
         people = [p for p in page.get("people", []) if _digest(p) not in seen]
         _apply_people(people, ids, person_uid)
@@ -642,7 +668,7 @@ def _upload_blob(office: Office, action: OutboxAction, documents: Path) -> None:
     office.call("PUT", f"blobs/{doc.sha256}", raw=(documents / doc.stored_name).read_bytes())
 
 
-def _record_answer(action: OutboxAction, answer: dict[str, Any]) -> None:
+def record_answer(action: OutboxAction, answer: dict[str, Any]) -> None:
     now = utcnow()
     if answer.get("status") == "applied":
         action.state = "done"
@@ -688,7 +714,7 @@ def push_pending(office: Office, documents: Path) -> tuple[int, list[OutboxActio
                 answer = answers.get(action.key)
                 if answer is None:
                     continue
-                _record_answer(action, answer)
+                record_answer(action, answer)
                 if action.state == "done":
                     pushed += 1
                     progressed = True
@@ -716,6 +742,11 @@ def sync(data_dir: Path) -> Report:
             raise NotLinked("This desk is not linked to an office.")
         if link.revoked_at is not None:
             raise DeskRevoked("The office revoked this desk's link: link it again.")
+        if not link.office_url:
+            raise NotLinked(
+                "This desk exchanges with its office by file only "
+                "(tmdesk exchange export / tmdesk exchange import)."
+            )
         office = Office(link.office_url, link.token)
         documents = paths.documents_dir(data_dir)
         report = Report()
@@ -749,7 +780,7 @@ def sync(data_dir: Path) -> Report:
                     for name in stale:
                         (documents / name).unlink(missing_ok=True)
                     if page.get("removed"):
-                        _scrub(database.obj)
+                        scrub(database.obj)
                     if not page.get("more"):
                         break
         except DeskRevoked as exc:

@@ -57,6 +57,7 @@ from tmdesk.core.models import (
     utcnow,
 )
 from tmdesk.core.visibility import OFFICE_KINDS, can_see, visible_offers, visible_projects
+from tmdesk.exchange import trust
 from tmdesk.sync.wire import PROTOCOL_VERSION, UidMap, encode_row, encode_user
 
 log = logging.getLogger(__name__)
@@ -279,12 +280,16 @@ def reference_data(user: User, uids: UidMap | None = None) -> dict[str, Any]:
     }
 
 
-def link_desk(email: str, password: str, desk_name: str) -> tuple[DeskLink, str]:
+def link_desk(
+    email: str, password: str, desk_name: str, desk_key: str = ""
+) -> tuple[DeskLink, str]:
     """Check the person's office credentials and issue their desk a token of its own.
 
     The token is listed with the person's tokens (profile and administrators'
-    pages) and revoking it there unlinks the desk. Raises PermissionDenied for
-    wrong credentials (one message, whichever part was wrong).
+    pages) and revoking it there unlinks the desk. ``desk_key`` (the desk's
+    public keys, one line) is pinned for that person's desk in the same
+    transaction, so exchange files from that desk are accepted later. Raises
+    PermissionDenied for wrong credentials (one message, whichever part was wrong).
     """
     from tmdesk.core import accounts
     from tmdesk.core.errors import PermissionDenied
@@ -296,6 +301,10 @@ def link_desk(email: str, password: str, desk_name: str) -> tuple[DeskLink, str]
     with database.atomic():
         token, plain = accounts.create_token(user, user, name=f"desk: {name}")
         link = DeskLink.create(token=token, user=user, desk_name=name)
+        if desk_key:
+            trust.pin_linked_key(
+                user, desk_key, role=trust.ROLE_DESK, person_email=user.email, label=name
+            )
     return link, plain
 
 

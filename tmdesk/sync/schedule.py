@@ -41,8 +41,9 @@ class AutoSync:
         while not self._stop.is_set():
             try:
                 with database.connection_context():
-                    if not desk.is_linked():
-                        return
+                    link = desk.current_link()
+                    if link is None or not link.office_url:
+                        return  # not linked, or by files only
                     desk.sync(self.data_dir)
             except desk.DeskRevoked:
                 log.warning("the office revoked this desk's link: background sync stops")

@@ -74,7 +74,12 @@ def connect():
     form = LinkForm()
     if form.validate_on_submit():
         try:
-            link = desk.link(form.url.data.strip(), form.email.data.strip(), form.password.data)
+            link = desk.link(
+                form.url.data.strip(),
+                form.email.data.strip(),
+                form.password.data,
+                data_dir=current_app.config["DATA_DIR"],
+            )
         except desk.SyncProblem as exc:
             form.url.errors = [*form.url.errors, str(exc)]
         else:

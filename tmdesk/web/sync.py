@@ -17,6 +17,7 @@ from flask_babel import gettext
 from tmdesk import __version__, paths
 from tmdesk.core.models import Document, Project
 from tmdesk.core.visibility import can_see
+from tmdesk.exchange.keys import installation_keys
 from tmdesk.sync import office
 from tmdesk.sync.wire import PROTOCOL_VERSION, UidMap, encode_user
 from tmdesk.web.api_common import json_body
@@ -54,12 +55,16 @@ def link():
     """Check the person's office credentials; issue their desk a token of its own."""
     body = json_body()
     desk_link, token = office.link_desk(
-        str(body.get("email") or ""), str(body.get("password") or ""), str(body.get("desk") or "")
+        str(body.get("email") or ""),
+        str(body.get("password") or ""),
+        str(body.get("desk") or ""),
+        str(body.get("desk_key") or ""),
     )
     return jsonify(
         {
             "protocol": PROTOCOL_VERSION,
             "office_version": __version__,
+            "office_key": installation_keys(current_app.config["DATA_DIR"]).public.text,
             "token": token,
             "person": encode_user(desk_link.user, UidMap()),
         }
