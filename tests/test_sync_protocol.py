@@ -229,3 +229,24 @@ def test_administrators_see_linked_desks_and_unlink_them(client, desk):
     post(client, f"/admin/desks/{link.id}/revoke")
     assert ApiToken.get_by_id(link.token_id).revoked_at is not None
     assert office.link_for_token(token) is None
+
+
+def test_the_import_page_refuses_a_file_that_is_not_an_exchange_file(client, desk):
+    import io
+
+    from tests.conftest import csrf_token, login
+    from tmdesk.core.models import OfficeLink
+
+    user = desk.user("donor")
+    OfficeLink.create(office_url="", token="", user=user)
+    login(client, user)
+    token = csrf_token(client, "/office/import")
+    page = client.post(
+        "/office/import",
+        data={"csrf_token": token, "file": (io.BytesIO(b"hello"), "x.tmx")},
+        headers={"Accept-Language": "en"},
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 400
+    assert "not a tmdesk exchange file" in page.get_data(as_text=True)
+    assert "exchange by file only" in client.get("/office").get_data(as_text=True)

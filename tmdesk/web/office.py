@@ -12,6 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext, lazy_gettext
 from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, PasswordField, URLField
 from wtforms.validators import DataRequired
 
@@ -20,6 +21,10 @@ from tmdesk.sync import desk
 from tmdesk.web.common import acting_user
 
 bp = Blueprint("office", __name__)
+
+
+class ImportForm(FlaskForm):
+    file = FileField(lazy_gettext("Exchange file"), validators=[FileRequired()])
 
 
 class LinkForm(FlaskForm):
@@ -156,3 +161,56 @@ def discard(action_id: int):
     desk.discard(_own_refused(action_id))
     flash(gettext("Discarded: the office's version stands."), "info")
     return redirect(url_for("office.refused"))
+
+
+@bp.route("/office/import", methods=["GET", "POST"])
+@login_required
+def import_file():
+    """Import an exchange file: on a linked desk, the office's file for its person;
+    on the office, a desk's file (administrators)."""
+    from tmdesk.core.errors import DomainError
+    from tmdesk.sync import files
+
+    on_desk = desk.is_linked()
+    if not on_desk and not acting_user().is_admin:
+        abort(403)
+    form = ImportForm()
+    if form.validate_on_submit():
+        data = form.file.data.read(files.envelope.MAX_FILE_BYTES + 1)
+        data_dir = current_app.config["DATA_DIR"]
+        try:
+            if on_desk:
+                report = files.desk_import(data_dir, data)
+                flash(
+                    gettext(
+                        "Imported: %(sent)d answers, %(refused)d refused, %(received)d "
+                        "projects received, %(removed)d removed.",
+                        sent=report.pushed,
+                        refused=len(report.refused),
+                        received=report.received,
+                        removed=report.removed,
+                    ),
+                    "success",
+                )
+            else:
+                results = files.office_import(data_dir, data)
+                applied = sum(r.get("status") == "applied" for r in results)
+                flash(
+                    gettext(
+                        "Imported: %(applied)d actions applied, %(refused)d refused.",
+                        applied=applied,
+                        refused=len(results) - applied,
+                    ),
+                    "success",
+                )
+        except DomainError as exc:
+            form.file.errors = [
+                gettext(exc.message) % exc.params if exc.params else gettext(exc.message)
+            ]
+        except desk.SyncProblem as exc:
+            form.file.errors = [str(exc)]
+        else:
+            return redirect(url_for("office.import_file"))
+    return render_template("office/import.html", form=form, on_desk=on_desk), (
+        400 if form.errors else 200
+    )
