@@ -250,3 +250,16 @@ def test_the_import_page_refuses_a_file_that_is_not_an_exchange_file(client, des
     assert page.status_code == 400
     assert "not a tmdesk exchange file" in page.get_data(as_text=True)
     assert "exchange by file only" in client.get("/office").get_data(as_text=True)
+
+
+def test_the_connect_page_says_what_is_wrong_in_the_readers_language(client):
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, "/office")
+    page = client.post(
+        "/office",
+        data={"csrf_token": token, "url": "ftp://office", "email": "a@b.c", "password": "x"},
+        headers={"Accept-Language": "uk"},
+    )
+    assert page.status_code == 400
+    assert "Це не адреса офісу" in page.get_data(as_text=True)

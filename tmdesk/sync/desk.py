@@ -43,6 +43,8 @@ from tmdesk.core import pledges as pledge_service
 from tmdesk.core import projects as project_service
 from tmdesk.core.accounts import hash_password
 from tmdesk.core.db import database, is_sqlite
+from tmdesk.core.errors import DomainError
+from tmdesk.core.i18n import N_
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import (
     Document,
@@ -79,8 +81,9 @@ SYNC_INTERVAL = 180
 TIMEOUT = 60
 
 
-class SyncProblem(Exception):
-    """The exchange could not be done; the message says why, for the person."""
+class SyncProblem(DomainError):
+    """The exchange could not be done; the message (marked for translation, with
+    its parameters apart) says why, for the person."""
 
 
 class OfficeUnreachable(SyncProblem):
@@ -104,7 +107,9 @@ class Office:
     def __init__(self, url: str, token: str = "") -> None:
         parsed = urllib.parse.urlsplit(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise SyncProblem(f"Not an office address: {url!r} (use http:// or https://).")
+            raise SyncProblem(
+                N_("Not an office address: “%(url)s” (use http:// or https://)."), url=url[:200]
+            )
         self.url = url.rstrip("/")
         self.token = token
 
@@ -137,13 +142,19 @@ class Office:
             except ValueError:
                 message = text[:200]
             if exc.code == 401:
-                raise DeskRevoked(message) from exc
+                raise DeskRevoked(
+                    N_("The office refused this desk's link (revoked or expired): link it again.")
+                ) from exc
             if exc.code >= 500:
-                raise OfficeUnreachable(f"The office answered {exc.code}: {message}") from exc
-            raise SyncProblem(f"The office refused ({exc.code}): {message}") from exc
+                raise OfficeUnreachable(
+                    N_("The office answered %(code)s: %(message)s"), code=exc.code, message=message
+                ) from exc
+            raise SyncProblem(
+                N_("The office refused (%(code)s): %(message)s"), code=exc.code, message=message
+            ) from exc
         except (urllib.error.URLError, OSError, TimeoutError) as exc:
             raise OfficeUnreachable(
-                f"The office at {self.url} could not be reached: {exc}"
+                N_("The office at %(url)s could not be reached: %(why)s"), url=self.url, why=exc
             ) from exc
         return json.loads(payload) if kind.startswith("application/json") else payload
 
@@ -203,11 +214,13 @@ def link(
     later). Does not pull: call :func:`sync`.
     """
     if is_linked():
-        raise SyncProblem("This desk is already linked to an office: unlink it first.")
+        raise SyncProblem(N_("This desk is already linked to an office: unlink it first."))
     if Project.select().exists():
         raise SyncProblem(
-            "This desk holds projects of its own. Link a new data folder to the office "
-            "(tmdesk --data-dir NEW office link …)."
+            N_(
+                "This desk holds projects of its own. Link a new data folder to the office "
+                "(tmdesk --data-dir NEW office link …)."
+            )
         )
     office = Office(office_url)
     request = {"email": email, "password": password, "desk": desk_name or "desk"}
@@ -215,7 +228,7 @@ def link(
         request["desk_key"] = installation_keys(data_dir).public.text
     answer = office.call("POST", "link", request)
     if answer.get("protocol") != PROTOCOL_VERSION:
-        raise SyncProblem("The office runs a tmdesk that exchanges differently: update both.")
+        raise SyncProblem(N_("The office runs a tmdesk that exchanges differently: update both."))
     office.token = answer["token"]
     first = office.call("GET", "pull", query={"cursor": "", "limit": "1"})
     person = answer["person"]
@@ -235,7 +248,7 @@ def link(
             user = User.create(**values)
         else:
             model_update(User, **values).where(User.id == user.id).execute()
-        Meta.replace(key=project_service.PROVISIONAL_PREFIX_KEY, value=DESK_REF_PREFIX).execute()
+        mark_linked()
         if data_dir is not None and answer.get("office_key"):
             trust.pin_linked_key(
                 user, answer["office_key"], role=trust.ROLE_OFFICE, label=office.url
@@ -243,17 +256,27 @@ def link(
         return OfficeLink.create(office_url=office.url, token=office.token, user=user.id)
 
 
+def mark_linked() -> None:
+    """From now on this desk's new drafts get provisional refs (portable: no REPLACE)."""
+    key = project_service.PROVISIONAL_PREFIX_KEY
+    Meta.delete().where(Meta.key == key).execute()
+    Meta.create(key=key, value=DESK_REF_PREFIX)
+
+
 def unlink(force: bool = False) -> None:
     """Forget the office (the data stays: a desk alone). Refused while actions wait,
     unless ``force``; revoke the desk's token on the office to end it there too."""
     link = current_link()
     if link is None:
-        raise NotLinked("This desk is not linked to an office.")
+        raise NotLinked(N_("This desk is not linked to an office."))
     waiting = OutboxAction.select().where(OutboxAction.state == "pending").count()
     if waiting and not force:
         raise SyncProblem(
-            f"{waiting} action(s) are waiting to be sent to the office: sync first, "
-            "or unlink with --force to give them up."
+            N_(
+                "%(n)s action(s) are waiting to be sent to the office: sync first, "
+                "or unlink with --force to give them up."
+            ),
+            n=waiting,
         )
     with database.atomic():
         OfficeLink.delete().execute()
@@ -567,7 +590,7 @@ def store_documents(encoded: dict[str, str], documents: Path) -> dict[str, str]:
 
 def _store_bytes(body: bytes, documents: Path) -> str:
     if len(body) > MAX_DOCUMENT_BYTES:
-        raise SyncProblem("A document from the office is larger than the upload limit.")
+        raise SyncProblem(N_("A document from the office is larger than the upload limit."))
     paths.make_private_dir(documents)
     stored = secrets.token_hex(16)
     tmp = documents / f"{stored}.part"
@@ -590,7 +613,9 @@ def _fetch_documents(office: Office, bundles: list[dict], documents: Path) -> di
                 continue
             body = office.call("GET", f"documents/{doc['uid']}")
             if hashlib.sha256(body).hexdigest() != doc["sha256"]:
-                raise SyncProblem(f"A document from the office failed its check: {doc['uid']}")
+                raise SyncProblem(
+                    N_("A document from the office failed its check: %(uid)s"), uid=doc["uid"]
+                )
             names[doc["uid"]] = _store_bytes(body, documents)
     return names
 
@@ -626,7 +651,7 @@ def apply_page(
     data and people already applied in this sync are not written again.
     """
     if page.get("protocol") != PROTOCOL_VERSION:
-        raise SyncProblem("The office runs a tmdesk that exchanges differently: update both.")
+        raise SyncProblem(N_("The office runs a tmdesk that exchanges differently: update both."))
     keep = pending_uids()
     stale: list[str] = []
     ids = ids if ids is not None else IdMap()
@@ -722,7 +747,7 @@ def push_pending(office: Office, documents: Path) -> tuple[int, list[OutboxActio
                     refused.append(action)
                     progressed = True
         if not progressed:
-            raise OfficeUnreachable("The office did not answer the queued actions; they wait.")
+            raise OfficeUnreachable(N_("The office did not answer the queued actions; they wait."))
 
 
 def _refresh_uids(refused: list[OutboxAction]) -> list[str]:
@@ -739,13 +764,15 @@ def sync(data_dir: Path) -> Report:
     with _lock:
         link = current_link()
         if link is None:
-            raise NotLinked("This desk is not linked to an office.")
+            raise NotLinked(N_("This desk is not linked to an office."))
         if link.revoked_at is not None:
-            raise DeskRevoked("The office revoked this desk's link: link it again.")
+            raise DeskRevoked(N_("The office revoked this desk's link: link it again."))
         if not link.office_url:
             raise NotLinked(
-                "This desk exchanges with its office by file only "
-                "(tmdesk exchange export / tmdesk exchange import)."
+                N_(
+                    "This desk exchanges with its office by file only "
+                    "(tmdesk exchange export / tmdesk exchange import)."
+                )
             )
         office = Office(link.office_url, link.token)
         documents = paths.documents_dir(data_dir)

@@ -29,10 +29,10 @@ from typing import Any
 from tmdesk import paths
 from tmdesk.core import projects as project_service
 from tmdesk.core.db import database
+from tmdesk.core.i18n import N_
 from tmdesk.core.models import (
     AppliedAction,
     Document,
-    Meta,
     OfficeLink,
     Organisation,
     OutboxAction,
@@ -71,8 +71,11 @@ def _desk_key_of(email: str) -> TrustedKey:
     )
     if peer is None:
         raise FileProblem(
-            f"No desk key is trusted for {email}: link that desk online once, or pin its key "
-            "(tmdesk keys trust … --desk-of EMAIL) after comparing fingerprints."
+            N_(
+                "No desk key is trusted for %(email)s: link that desk online once, or pin "
+                "its key (tmdesk keys trust … --desk-of EMAIL) after comparing fingerprints."
+            ),
+            email=email,
         )
     return peer
 
@@ -84,7 +87,7 @@ def office_export(data_dir: Path, email: str) -> bytes:
     """A file for ``email``'s desk: their view now, documents, and answers."""
     user = User.get_or_none((User.email == email.strip().lower()) & User.active)
     if user is None:
-        raise FileProblem(f"No active account {email} on this office.")
+        raise FileProblem(N_("No active account %(email)s on this office."), email=email)
     peer = _desk_key_of(user.email)
     uids = UidMap()
     visible = list(visible_projects(user).order_by(Project.id))
@@ -144,7 +147,7 @@ def _become_file_linked(person: dict[str, Any], ids: IdMap) -> OfficeLink:
         user = User.create(**values, organisation=ids.id(Organisation, person["organisation"]))
     else:
         User.update(**values).where(User.id == user.id).execute()
-    Meta.replace(key=project_service.PROVISIONAL_PREFIX_KEY, value=desk.DESK_REF_PREFIX).execute()
+    desk.mark_linked()
     return OfficeLink.create(office_url="", token="", user=user.id)
 
 
@@ -152,19 +155,23 @@ def desk_import(data_dir: Path, data: bytes, email: str | None = None) -> desk.R
     """Import an office file on this desk: answers, then the office's snapshot."""
     link = desk.current_link()
     if link is None and not email:
-        raise FileProblem("This desk is not linked yet: give the e-mail the file is for (--email).")
+        raise FileProblem(
+            N_("This desk is not linked yet: give the e-mail the file is for (--email).")
+        )
     addressed = link.user.email if link is not None else str(email).strip().lower()
     opened = envelope.open_sealed(
         data, receiver=installation_keys(data_dir), addressed_to=addressed, kind=KIND_TO_DESK
     )
     if opened.sender_role != trust.ROLE_OFFICE:
-        raise FileProblem("This file was not written by an office.")
+        raise FileProblem(N_("This file was not written by an office."))
     report = desk.Report()
 
     def apply(o) -> desk.Report:
         payload = json.loads(o.payload)
         if payload.get("protocol") != PROTOCOL_VERSION:
-            raise FileProblem("The office runs a tmdesk that exchanges differently: update both.")
+            raise FileProblem(
+                N_("The office runs a tmdesk that exchanges differently: update both.")
+            )
         ids = IdMap()
         current = desk.current_link()
         if current is None:
@@ -225,12 +232,14 @@ def desk_export(data_dir: Path) -> tuple[bytes, int]:
     """A file for the office with the actions waiting here; and how many."""
     link = desk.current_link()
     if link is None:
-        raise FileProblem("This desk is not linked to an office.")
+        raise FileProblem(N_("This desk is not linked to an office."))
     peer = trust.office_key()
     if peer is None:
         raise FileProblem(
-            "No office key is trusted here: link online once, or pin the office's key "
-            "(tmdesk keys trust … --office) after comparing fingerprints."
+            N_(
+                "No office key is trusted here: link online once, or pin the office's key "
+                "(tmdesk keys trust … --office) after comparing fingerprints."
+            )
         )
     pending = list(
         OutboxAction.select().where(OutboxAction.state == "pending").order_by(OutboxAction.id)
@@ -269,15 +278,18 @@ def office_import(data_dir: Path, data: bytes) -> list[dict[str, Any]]:
         data, receiver=installation_keys(data_dir), addressed_to="office", kind=KIND_TO_OFFICE
     )
     if opened.sender_role != trust.ROLE_DESK:
-        raise FileProblem("This file was not written by a desk.")
+        raise FileProblem(N_("This file was not written by a desk."))
     user = User.get_or_none((User.email == opened.sender_email) & User.active)
     if user is None:
-        raise FileProblem(f"The desk's person {opened.sender_email} has no active account here.")
+        raise FileProblem(
+            N_("The desk's person %(email)s has no active account here."),
+            email=opened.sender_email,
+        )
 
     def apply(o) -> list[dict[str, Any]]:
         payload = json.loads(o.payload)
         if payload.get("protocol") != PROTOCOL_VERSION:
-            raise FileProblem("The desk runs a tmdesk that exchanges differently: update both.")
+            raise FileProblem(N_("The desk runs a tmdesk that exchanges differently: update both."))
         for sha, raw in (payload.get("blobs") or {}).items():
             office.store_blob(data_dir, sha, base64.b64decode(raw))
         actions = payload.get("actions") or []

@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired
 
 from tmdesk.core.models import OutboxAction, User
 from tmdesk.sync import desk
-from tmdesk.web.common import acting_user
+from tmdesk.web.common import acting_user, error_text
 
 bp = Blueprint("office", __name__)
 
@@ -86,7 +86,7 @@ def connect():
                 data_dir=current_app.config["DATA_DIR"],
             )
         except desk.SyncProblem as exc:
-            form.url.errors = [*form.url.errors, str(exc)]
+            form.url.errors = [*form.url.errors, error_text(exc)]
         else:
             login_user(User.get_by_id(link.user_id))
             _sync_and_say()
@@ -102,7 +102,7 @@ def _sync_and_say() -> None:
             gettext("The office could not be reached. Nothing is lost: your actions wait."), "error"
         )
     except desk.SyncProblem as exc:
-        flash(gettext("The exchange with the office failed: %(why)s", why=str(exc)), "error")
+        flash(gettext("The exchange with the office failed: %(why)s", why=error_text(exc)), "error")
     else:
         flash(
             gettext(
@@ -203,12 +203,8 @@ def import_file():
                     ),
                     "success",
                 )
-        except DomainError as exc:
-            form.file.errors = [
-                gettext(exc.message) % exc.params if exc.params else gettext(exc.message)
-            ]
-        except desk.SyncProblem as exc:
-            form.file.errors = [str(exc)]
+        except DomainError as exc:  # a refused file, or a problem of the exchange
+            form.file.errors = [error_text(exc)]
         else:
             return redirect(url_for("office.import_file"))
     return render_template("office/import.html", form=form, on_desk=on_desk), (
