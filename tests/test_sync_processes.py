@@ -373,6 +373,35 @@ def test_recipient_and_donor_desks_work_offline_and_agree_with_the_office(tmp_pa
     status = json.loads(tmdesk(donor, "office", "status", "--json", env=desk_env).stdout)
     assert status["waiting"] == 0
 
+    # kill -9 of the office in the middle of a sync: the desk says so (exit 3), and
+    # once the office is back nothing is lost or doubled.
+    on(
+        donor,
+        desk_env,
+        """
+        user = User.get(User.email == "officer@gb.example")
+        p = Project.get(Project.ref == V["ref"])
+        for i in range(250):
+            pledges.create_pledge(user, p, {"in_kind": f"Radio batch {i}"})
+        """,
+        ref=new_ref,
+    )
+    process = subprocess.Popen(  # nosec B603: this Python running tmdesk
+        [sys.executable, "-m", "tmdesk", "--data-dir", str(donor), "sync"],
+        env=desk_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1.5)
+    office.server.process.kill()
+    office.server.stop()
+    assert process.wait(timeout=120) in (0, 3)
+    office.start()
+    assert tmdesk(donor, "sync", env=desk_env).returncode == 0
+    radios = """result = Pledge.select().where(Pledge.in_kind.startswith("Radio batch")).count()"""
+    assert on(office.data_dir, office_env, radios) == 250
+    assert on(donor, desk_env, radios) == 250
+
     # A linked desk that starts syncs by itself.
     on(
         donor,
