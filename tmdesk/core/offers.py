@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tmdesk.core import audit, validation
+from tmdesk.core import audience, audit, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.i18n import N_
@@ -103,6 +103,12 @@ def link_offer(user: User, offer: Offer, project: Project, note: str = "") -> Of
     existing = OfferLink.get_or_none((OfferLink.offer == offer) & (OfferLink.project == project))
     if existing:
         return existing
+    audience.require_organisation_sees(
+        offer.organisation,
+        project,
+        "offer",
+        N_("The organisation making the offer cannot see this project, so it cannot be linked."),
+    )
     with database.atomic():
         link = OfferLink.create(offer=offer, project=project, note=note, created_by=user)
         if offer.status == "open":
@@ -158,6 +164,14 @@ def create_engagement(
     company, fields = validate_together(find_company, lambda: clean_engagement_data(data))
     with database.atomic():
         engagement = Engagement.create(project=project, company=company, created_by=user, **fields)
+        # Checked after the write: being engaged lets a company see an AMBER
+        # project; if it still could not, the error rolls the engagement back.
+        audience.require_organisation_sees(
+            company,
+            project,
+            "company",
+            N_("The company could not see this project, so it cannot be engaged on it."),
+        )
         audit.record(user, "engagement.create", engagement, None, audit.snapshot(engagement))
     return engagement
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tmdesk.core import audit, validation
+from tmdesk.core import audience, audit, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
@@ -18,6 +18,10 @@ from tmdesk.core.models import Offer, Organisation, Pledge, Project, User, utcno
 from tmdesk.core.permissions import PLEDGEABLE_STATUSES, can_manage_pledge, can_pledge
 from tmdesk.core.visibility import is_officer
 from tmdesk.core.vocab import CURRENCIES
+
+DONOR_CANNOT_SEE = N_(
+    "The donor cannot see this project, so no pledge of theirs can be recorded on it."
+)
 
 PLEDGE_TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
     # action: (from statuses, to status, label)
@@ -130,6 +134,12 @@ def create_pledge(
     donor, fields = validate_together(
         lambda: resolve_donor(user, donor_code), lambda: clean_pledge_data(data)
     )
+    if offer is not None and offer.organisation_id != donor.id:
+        raise ValidationError({"offer": N_("The offer is not the donor's own.")})
+    if donor.id != user.organisation_id:
+        # An office recording a pledge in a donor's name: the donor must be
+        # able to see it (issue #12), or it would get 404 on its own pledge.
+        audience.require_organisation_sees(donor, project, "donor", DONOR_CANNOT_SEE)
     with database.atomic():
         now = utcnow()
         pledge = Pledge.create(

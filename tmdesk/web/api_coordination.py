@@ -144,7 +144,7 @@ def offer_to_pledge(offer_id: int, ref: str):
     project = project_or_404(ref)
     data = optional_json_body()  # a broken or non-object body is a 400, never ignored
     pledge = matching.propose_pledge(acting_user(), offer, project, data)
-    return jsonify(pledge=pledge_json(pledge)), 201
+    return jsonify(pledge=pledge_json(pledge, acting_user())), 201
 
 
 @bp.get("/projects/<ref>/offers")

@@ -461,11 +461,6 @@ def engagement_delete(engagement_id: int):
 
 @bp.app_context_processor
 def _offer_helpers() -> dict[str, Any]:
-    def offer_visible(offer: Offer) -> bool:
-        """Whether the user may open the offer's own page."""
-        user = acting_user()
-        return bool(user) and visible_offers(user).where(Offer.id == offer.id).exists()
-
     def linkable_offers_form(project: Project) -> ProjectLinkForm | None:
         """For officers: a form listing open or matched offers not yet linked to the project."""
         user = acting_user()
@@ -495,7 +490,6 @@ def _offer_helpers() -> dict[str, Any]:
         return _engagement_form(True, formdata=None)
 
     return {
-        "offer_visible": offer_visible,
         "linkable_offers_form": linkable_offers_form,
         "engagement_add_form": engagement_add_form,
     }
