@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tmdesk.core import audience, audit, validation
+from tmdesk.core import audience, audit, notifications, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
@@ -154,6 +154,7 @@ def create_pledge(
             **fields,
         )
         audit.record(user, "pledge.create", pledge, None, audit.snapshot(pledge))
+        notifications.pledge_recorded(user, pledge)
     return pledge
 
 
@@ -220,4 +221,6 @@ def transition_pledge(user: User, pledge: Pledge, action: str) -> Pledge:
         pledge.updated_at = utcnow()
         pledge.save()
         audit.record(user, f"pledge.{action}", pledge, before, audit.snapshot(pledge))
+        if action == "confirm":
+            notifications.pledge_confirmed(user, pledge)
     return pledge

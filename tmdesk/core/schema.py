@@ -27,6 +27,7 @@ from tmdesk.core.models import (
     Engagement,
     ExchangeRate,
     Meta,
+    Notification,
     Offer,
     Organisation,
     Pledge,
@@ -40,7 +41,7 @@ from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 6
+CURRENT_VERSION = 7
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -128,6 +129,13 @@ def _add_exchange(db: peewee.Database) -> None:
     db.create_tables(SYNC_MODELS)
 
 
+def _add_notifications(db: peewee.Database) -> None:
+    """Version 7: in-app notifications and the e-mail digest's record (issue #15).
+
+    ``safe``: a second server upgrading at the same moment finds the table made."""
+    db.create_tables([Notification], safe=True)
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
 STEPS: dict[int, Callable[[peewee.Database], None]] = {
     1: _v1_to_v2,
@@ -135,6 +143,7 @@ STEPS: dict[int, Callable[[peewee.Database], None]] = {
     3: _add_trusted_keys,
     4: _audit_fork_guard_and_covering_indexes,
     5: _add_exchange,
+    6: _add_notifications,
 }
 
 
