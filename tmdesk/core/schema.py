@@ -122,11 +122,14 @@ def _add_exchange(db: peewee.Database) -> None:
     every exchanged record, the office's change log, desk links and queues."""
     migrator = SchemaMigrator.from_database(db)
     for model in VERSIONED_MODELS:
+        table = model._meta.table_name
+        if "version" in {c.name for c in db.get_columns(table)}:
+            continue  # idempotent: a partly upgraded or newer-built database
         # Nullable in upgraded databases, like the uids: making it NOT NULL would
         # rebuild the SQLite table, and dropping the old table would cascade.
         column = peewee.IntegerField(null=True, default=1)
-        migrate(migrator.add_column(model._meta.table_name, "version", column))
-    db.create_tables(SYNC_MODELS)
+        migrate(migrator.add_column(table, "version", column))
+    db.create_tables(SYNC_MODELS, safe=True)
 
 
 def _add_notifications(db: peewee.Database) -> None:
