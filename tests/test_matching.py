@@ -180,7 +180,7 @@ def test_offer_matches_page_and_propose(client, desk):
     # … and even acknowledged, not beyond what is left of the offer.
     response = post(client, url, {"amount": "120000", "currency": "EUR", "acknowledge": "y"})
     assert response.status_code == 400
-    assert "only 90000.00 EUR left" in response.get_data(as_text=True)
+    assert "The offer has only 90,000 EUR left to propose" in response.get_data(as_text=True)
     assert Pledge.select().count() == 0
     response = post(client, url, {"amount": "40000", "currency": "EUR"})
     assert response.status_code == 303

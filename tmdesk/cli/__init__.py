@@ -10,7 +10,18 @@ from __future__ import annotations
 import click
 
 from tmdesk import __version__, paths, settings
-from tmdesk.cli import accounts, audit, backup, demo, exchange, keys, plugins, serve, sync
+from tmdesk.cli import (
+    accounts,
+    audit,
+    backup,
+    demo,
+    exchange,
+    keys,
+    notify,
+    plugins,
+    serve,
+    sync,
+)
 from tmdesk.runtime import desktop
 
 
@@ -41,6 +52,7 @@ for command in (
     backup.backup,
     backup.restore,
     audit.audit,
+    notify.notify,
 ):
     cli.add_command(command)
 # ``tmdesk plugins`` and ``tmdesk report``: the plugin machinery on the command line.

@@ -27,7 +27,7 @@ from tmdesk.core import engine, search, similarity, textnorm
 from tmdesk.core import offers as offer_service
 from tmdesk.core import pledges as pledge_service
 from tmdesk.core.db import database
-from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
+from tmdesk.core.errors import DomainError, PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.funding import (
     Funding,
     UnknownCurrency,
@@ -374,6 +374,12 @@ def offers_for_project(
 CENT = Decimal("0.01")
 
 
+class BeyondOffer(DomainError):
+    """A proposal would take more than is left of its offer."""
+
+    http_status = 422
+
+
 def offer_remaining(offer: Offer, rates: dict[str, Decimal] | None = None) -> Decimal | None:
     """What is left of an offer's value, in its own currency: the value less every
     pledge proposed from it that is not withdrawn (converted at the rates table).
@@ -494,14 +500,13 @@ def _check_within_offer(offer: Offer, fields: dict[str, Any]) -> None:
         return
     in_offer_currency = _convert(amount, currency, offer.value_currency, exchange_rates())
     if in_offer_currency.quantize(CENT) > remaining:
-        raise ValidationError(
-            {
-                "amount": N_(
-                    "The offer has only %(remaining)s %(currency)s left to propose; "
-                    "propose at most that."
-                )
-                % {"remaining": f"{remaining:.2f}", "currency": offer.value_currency}
-            }
+        raise BeyondOffer(
+            N_(
+                "The offer has only %(remaining)s %(currency)s left to propose; "
+                "propose at most that."
+            ),
+            remaining=remaining,
+            currency=offer.value_currency,
         )
 
 

@@ -178,12 +178,19 @@ def shown(user: User, notification: Notification, locale: str = "en") -> Shown |
 
 
 def for_user(
-    user: User, locale: str = "en", limit: int = 50, unread_only: bool = False
+    user: User,
+    locale: str = "en",
+    limit: int = 50,
+    unread_only: bool = False,
+    not_emailed: bool = False,
 ) -> list[Shown]:
-    """The user's latest notifications they may see, newest first."""
+    """The user's latest notifications they may see, newest first (``unread_only``:
+    not read yet; ``not_emailed``: not yet carried by an e-mail digest)."""
     query = _visible(user)
     if unread_only:
         query = query.where(Notification.read_at.is_null())
+    if not_emailed:
+        query = query.where(Notification.emailed_at.is_null())
     rows = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     out = []
     for row in rows:
