@@ -94,7 +94,7 @@ def pledges_to_confirm(user: User) -> list[Item]:
             & (User.organisation != user.organisation_id)
             & visibility_condition(user)
         )
-        .order_by(Pledge.created_at, Pledge.id)
+        .order_by(Pledge.created_at.desc(), Pledge.id.desc())
     )
     out = []
     for pledge in rows:
@@ -132,7 +132,7 @@ def returned(user: User) -> list[Item]:
             & (Project.status == "returned")
             & visibility_condition(user)
         )
-        .order_by(Project.updated_at, Project.id)
+        .order_by(Project.updated_at.desc(), Project.id.desc())
     )
     changes = _returned_at([p.id for p in own])
     out = []

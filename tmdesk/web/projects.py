@@ -183,17 +183,7 @@ def home_context(user: User) -> dict[str, Any]:
             if any(p.status == status for p in own)
         ]
         ctx["own_funding"] = funding_for(own)
-        returned = [p.id for p in own if p.status == "returned"]
-        comments: dict[int, StatusChange] = {}
-        if returned:
-            for change in (
-                StatusChange.select(StatusChange, User)
-                .join(User)
-                .where(StatusChange.project.in_(returned) & (StatusChange.action == "return"))
-                .order_by(StatusChange.at, StatusChange.id)
-            ):
-                comments[change.project_id] = change  # the latest wins
-        ctx["returned"] = [(p, comments.get(p.id)) for p in own if p.status == "returned"]
+        # Returned projects and their comments: under "Needs your action" (core inbox).
         ctx["may_create"] = permissions.can_create_project(user)
     if is_officer(user):
         queue = list(visible_projects(user, projects.review_queue(_with_recipient())))
