@@ -96,9 +96,14 @@ def _add_catalogue_index(db: peewee.Database) -> None:
 
     New databases get it from :class:`~tmdesk.core.models.Project`'s ``Meta``;
     this names it the same way (peewee's table_col_col… name) on both engines.
+    An earlier step that creates every index a model declares may have made it
+    already, so it is added only when missing.
     """
+    table = Project._meta.table_name
     columns = [Project._meta.fields[name].column_name for name in CATALOGUE_INDEX_FIELDS]
-    migrate(SchemaMigrator.from_database(db).add_index(Project._meta.table_name, columns))
+    if any(index.columns == columns for index in db.get_indexes(table)):
+        return
+    migrate(SchemaMigrator.from_database(db).add_index(table, columns))
 
 
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
