@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tmdesk import __version__
 from tmdesk.runtime import instance
 
@@ -207,7 +207,7 @@ def test_launch_without_desktop_mode_is_404(client):
 
 
 def test_quit_needs_the_launched_browser_and_csrf(desk, dclient, desktop_app):
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
 
     # a browser that did not come in through the launch token may not quit
     assert 'action="/desktop/quit"' not in dclient.get(BASE + "/login").get_data(as_text=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import approve_plugin_files
+from tests.helpers import approve_plugin_files
 from tmdesk.cli import cli
 from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.reporting import build_context

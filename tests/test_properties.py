@@ -16,7 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ORGS, PASSWORD
+from tests.helpers import ORGS, PASSWORD
 from tmdesk.core import accounts, audit, offers, pledges, projects
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
