@@ -319,6 +319,7 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+@pytest.mark.slow  # starts real processes
 def test_second_launch_reuses_the_first_and_quit_stops_it(tmp_path):
     env = desktop_env(tmp_path)
     proc, url = start_desktop(env)
@@ -353,6 +354,7 @@ def test_second_launch_reuses_the_first_and_quit_stops_it(tmp_path):
         stop(proc)
 
 
+@pytest.mark.slow  # starts real processes
 def test_crashed_run_is_cleared_and_serve_refuses_a_second_server(tmp_path):
     env = desktop_env(tmp_path)
     proc, _url = start_desktop(env)
@@ -387,6 +389,7 @@ def test_crashed_run_is_cleared_and_serve_refuses_a_second_server(tmp_path):
     assert proc.returncode == 0
 
 
+@pytest.mark.slow  # starts real processes
 def test_missing_std_streams_and_fatal_error_page(tmp_path):
     """A windowed build has no stdout/stderr; a start-up failure is logged and shown."""
     env = desktop_env(tmp_path)

@@ -13,6 +13,7 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -224,6 +225,7 @@ scenario = st.tuples(
 ).map(lambda parts: parts[0] + parts[1] + parts[2])
 
 
+@pytest.mark.slow  # 40 random desks: about three minutes of CPU
 @settings(
     max_examples=40,
     deadline=None,
