@@ -30,10 +30,8 @@ def executable_name() -> str:
 def compile_translations() -> None:
     """Compile the .po catalogues to the .mo files the bundle carries."""
     sys.path.insert(0, str(ROOT))
-    try:
-        from tmdesk.i18n_build import compile_catalogues
-    except ImportError:  # an older checkout without it: bundle what is there
-        return
+    from tools.i18n_build import compile_catalogues
+
     compile_catalogues()
 
 
