@@ -6,8 +6,10 @@ each) that tests extend; ``login(client, user)`` logs a test client in.
 
 from __future__ import annotations
 
+import os
+
 import pytest
-from helpers import (
+from tests.helpers import (
     ORGS,
     Clock,
     Desk,
@@ -15,6 +17,7 @@ from helpers import (
     create_people,
 )
 
+from tests import pg
 from tmdesk.core import accounts
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
@@ -37,6 +40,38 @@ def _test_defaults():
         patch.setattr(accounts, "PASSWORD_METHOD", TEST_PASSWORD_METHOD)
         patch.setattr(Flask, "test_client_class", EnglishClient)
         yield
+
+
+# --- the engine the suite runs on (tests/pg.py) -------------------------------
+on_postgresql = pg.on_postgresql
+
+
+def pytest_configure(config):
+    pg.start_worker(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+
+
+def pytest_unconfigure(config):
+    pg.stop_worker()
+
+
+def pytest_collection_modifyitems(config, items):
+    skip = (
+        pytest.mark.skip(reason="about SQLite itself (its file, WAL or online backup)")
+        if on_postgresql()
+        else pytest.mark.skip(reason="a PostgreSQL promise: set TMDESK_TEST_DATABASE_URL")
+    )
+    unwanted = "sqlite_only" if on_postgresql() else "postgresql_only"
+    for item in items:
+        if unwanted in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_postgresql():
+    """On PostgreSQL, every test starts from an empty tmdesk schema."""
+    if on_postgresql():
+        pg.resetter().reset()
+    yield
 
 
 @pytest.fixture

@@ -26,6 +26,9 @@ from tmdesk.core.plugin_approvals import approved_files
 from tmdesk.core.schema import CURRENT_VERSION, SchemaError, read_version
 from tmdesk.core.visibility import can_see
 
+# The fixtures are SQLite files of every released schema version.
+pytestmark = pytest.mark.sqlite_only
+
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_PASSWORD = "fixture passphrase 2026"
 VERSIONS = sorted(int(p.stem.rsplit("_v", 1)[1]) for p in FIXTURES.glob("schema_v*.sqlite3"))

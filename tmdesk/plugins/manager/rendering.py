@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tmdesk.core.i18n import N_
+from tmdesk.plugins.contract import ReportRefused
 from tmdesk.plugins.manager.options import validate_options
 from tmdesk.plugins.manager.pm import TmdeskPluginManager, get_format
 from tmdesk.plugins.manager.records import RenderFailed, ReportError
@@ -87,6 +88,9 @@ def render_report(
         os.replace(tmp, out)
     except Exception as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, ReportRefused):  # what was asked cannot be made: a 400
+            log.info("report %s refused: %s", fmt.name, exc)
+            raise ReportError(exc.message, **exc.params) from exc
         log.exception("report %s (plugin %s) failed", fmt.name, fmt.plugin)
         if isinstance(exc, ReportError):
             raise
