@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 
 import pytest
+
+from tests import pg
 from tests.helpers import (
     ORGS,
     Clock,
@@ -16,8 +18,6 @@ from tests.helpers import (
     EnglishClient,
     create_people,
 )
-
-from tests import pg
 from tmdesk.core import accounts
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
