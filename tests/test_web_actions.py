@@ -3,7 +3,7 @@ the duplicate decision's confirmation and undo, "Needs your action", notificatio
 
 from __future__ import annotations
 
-from tests.conftest import post
+from tests.helpers import post
 from tests.test_matching import _offer
 from tests.test_similarity import _pair
 from tests.test_web_projects import client_for, html
