@@ -43,6 +43,8 @@ from tmdesk.core.visibility import is_officer, visibility_condition, visible_off
 UPDATE_DUE_DAYS = 30
 #: An offer "about to expire" ends within this many days.
 OFFER_EXPIRY_DAYS = 14
+#: Likely duplicates are looked for among this many of the oldest submissions.
+DUPLICATE_SCAN = 50
 #: At most this many items are listed per group (the count says how many in all).
 GROUP_LIMIT = 10
 
@@ -170,7 +172,9 @@ def resubmitted(user: User, queue: list[Project]) -> list[Item]:
 
 
 def duplicates(user: User, queue: list[Project]) -> list[Item]:
-    found = similarity.quick_duplicates(user, queue, limit=1)
+    # The batched check (a few queries for all of them), over the oldest of the
+    # queue only, so the Start page stays fast however long the queue grows.
+    found = similarity.quick_duplicates(user, queue[:DUPLICATE_SCAN], limit=1)
     return [
         Item(
             p,

@@ -473,7 +473,8 @@ def propose_pledge(
         "note": N_("Proposed from an offer"),
     }
     if offer.value_amount is not None:
-        fields["amount"] = str(offer.value_amount)
+        # Without an amount given, what is left of the offer (not its whole value).
+        fields["amount"] = str(offer_remaining(offer))
         fields["currency"] = offer.value_currency
     if offer.value_amount is None or offer.quantity:
         fields["in_kind"] = offer.description[:2000]
