@@ -19,6 +19,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from tmdesk.core.backup import backup_before_upgrade
 from tmdesk.core.ids import new_uid
+from tmdesk.core.orgkinds import guess_recipient_type
 from tmdesk.core.models import (
     ALL_MODELS,
     SYNC_MODELS,
@@ -30,8 +31,10 @@ from tmdesk.core.models import (
     Offer,
     Organisation,
     Pledge,
+    PledgeField,
     PluginApproval,
     Project,
+    ReportSetting,
     TrustedKey,
     Update,
     User,
@@ -40,7 +43,7 @@ from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 6
+CURRENT_VERSION = 7
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -128,6 +131,24 @@ def _add_exchange(db: peewee.Database) -> None:
     db.create_tables(SYNC_MODELS)
 
 
+def _donor_fields_settings_and_recipient_types(db: peewee.Database) -> None:
+    """Donors' own fields on pledges and organisations' saved report settings (two new
+    tables), and a recipient's finer kind (a column), read from existing recipients'
+    names (issue #16). Idempotent: what exists already is left alone."""
+    db.create_tables([PledgeField, ReportSetting], safe=True)
+    table = Organisation._meta.table_name
+    if "recipient_type" not in {c.name for c in db.get_columns(table)}:
+        migrator = SchemaMigrator.from_database(db)
+        column = peewee.CharField(max_length=24, default="")
+        migrate(migrator.add_column(table, "recipient_type", column))
+    recipients = Organisation.select(
+        Organisation.id, Organisation.name_en, Organisation.name_uk
+    ).where((Organisation.kind == "recipient") & (Organisation.recipient_type == ""))
+    for org in recipients:
+        kind = guess_recipient_type(org.name_en, org.name_uk)
+        Organisation.update(recipient_type=kind).where(Organisation.id == org.id).execute()
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
 STEPS: dict[int, Callable[[peewee.Database], None]] = {
     1: _v1_to_v2,
@@ -135,6 +156,7 @@ STEPS: dict[int, Callable[[peewee.Database], None]] = {
     3: _add_trusted_keys,
     4: _audit_fork_guard_and_covering_indexes,
     5: _add_exchange,
+    6: _donor_fields_settings_and_recipient_types,
 }
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import configparser
 import dataclasses
+import datetime as dt
 import hashlib
 import importlib
 import importlib.metadata
@@ -52,12 +53,21 @@ from typing import Any
 import pluggy
 
 from tmdesk import __version__
-from tmdesk.core.errors import DomainError
 from tmdesk.core.i18n import N_
 from tmdesk.core.plugin_approvals import sha256_of
 from tmdesk.paths import plugins_dir
 from tmdesk.plugins import hookspecs
-from tmdesk.plugins.contract import ALL_ROLES, ExportColumn, ReportFormat, ReportRefused
+from tmdesk.core.donor_fields import DonorField, check_definition
+from tmdesk.core.i18n import check_text
+from tmdesk.core.models import utcnow
+from tmdesk.core.typed import TypedValueError, parse_typed
+from tmdesk.plugins.contract import (
+    ALL_ROLES,
+    OPTION_TYPES,
+    ExportColumn,
+    ReportError,
+    ReportFormat,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +87,6 @@ APPROVED_WHEELS = ".approved"
 
 FORMAT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 MAX_OPTION_LENGTH = 200
-
-
-class ReportError(DomainError):
-    """A report could not be made; nothing was written. The message says why."""
-
-    http_status = 400
 
 
 class OptionError(ReportError):
@@ -112,6 +116,7 @@ class PluginInfo:
     path: str
     formats: list[str] = field(default_factory=list)
     #: "ok" | "failed" | "pending" (never approved) | "changed" (differs from the pin)
+    #: | "duplicate" (the same plugin is loaded from another copy: ``duplicate_of``)
     status: str = "ok"
     error: str = ""
     #: For a file in the plugins folder: its name, its SHA-256 now, and the one approved.
@@ -122,6 +127,10 @@ class PluginInfo:
     warnings: list[str] = field(default_factory=list)
     #: The last failure's traceback, for the plugin's author.
     traceback: str = ""
+    #: For a copy not loaded because the same plugin is loaded already: which copy won.
+    duplicate_of: str = ""
+    #: The donors' own fields the plugin declared.
+    donor_fields: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -143,6 +152,11 @@ class TmdeskPluginManager(pluggy.PluginManager):
         self.formats: dict[str, ReportFormat] = {}
         self._columns: list[tuple[str, ExportColumn]] = []  # (plugin, column)
         self._registered: dict[str, PluginInfo] = {}
+        #: The donors' own fields declared by the plugins still loaded, by name.
+        self.donor_fields: dict[str, DonorField] = {}
+        #: Top-level module name → the record of the plugin loaded from it, so the same
+        #: plugin installed and dropped into the folder is loaded once.
+        self.modules: dict[str, PluginInfo] = {}
 
     @property
     def export_columns(self) -> tuple[ExportColumn, ...]:
@@ -168,12 +182,22 @@ class TmdeskPluginManager(pluggy.PluginManager):
                 self.formats.pop(name, None)
                 info.formats = [n for n in info.formats if n != name]
             self._columns = [(p, c) for p, c in self._columns if p != info.name]
+            self.donor_fields = {
+                n: d for n, d in self.donor_fields.items() if d.plugin != info.name
+            }
+            info.donor_fields = []
             plugin = self.get_plugin(info.name)
             if plugin is not None:
                 self.unregister(plugin, name=info.name)
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[PluginInfo, Any]]:
-        """Call hook ``hook_name`` on every plugin in load order, each one isolated.
+    def call_each(
+        self,
+        hook_name: str,
+        only: Callable[[PluginInfo], bool] | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[PluginInfo, Any]]:
+        """Call hook ``hook_name`` on every plugin in load order (those ``only`` accepts),
+        each one isolated.
 
         Returns ``(plugin record, result)`` for the plugins that answered; a plugin
         that raises is recorded as failed and unregistered.
@@ -183,7 +207,7 @@ class TmdeskPluginManager(pluggy.PluginManager):
         results = []
         for name, info in list(self._registered.items()):
             impl = impls.get(name)
-            if impl is None:
+            if impl is None or (only is not None and not only(info)):
                 continue
             try:
                 result = impl.function(*[kwargs[arg] for arg in impl.argnames])
@@ -227,8 +251,25 @@ def make_plugin_manager(
         for path in plugin_files(data_dir):
             content = path.read_bytes()
             digest = hashlib.sha256(content).hexdigest()
+            winner = pm.modules.get(path.stem) if path.suffix == ".py" else None
             if approvals.get(path.name) != digest:
                 _hold_back(pm, path, digest, approvals.get(path.name, ""))
+                if winner is not None:
+                    pm.infos[-1].warnings.append(
+                        f"the same plugin is installed as {winner.source} {winner.name!r}; "
+                        "that copy is the one loaded"
+                    )
+            elif winner is not None:
+                info = PluginInfo(
+                    path.name,
+                    "",
+                    "file",
+                    str(path),
+                    file_name=path.name,
+                    sha256=digest,
+                    approved_sha256=digest,
+                )
+                _duplicate(pm, info, winner, path.stem)
             elif path.suffix == ".py":
                 _load_py_file(pm, path, content, digest)
             else:
@@ -365,6 +406,29 @@ def _load_entry_point(pm: TmdeskPluginManager, ep: importlib.metadata.EntryPoint
     if pm.is_registered(plugin):  # e.g. a built-in also declared as an entry point
         return
     _register(pm, plugin, info)
+    if info.ok:
+        pm.modules.setdefault(_module_of(ep.value), info)
+
+
+def _module_of(entry_point_value: str) -> str:
+    """The module an entry point's value names (``pkg.mod:attr`` → ``pkg.mod``)."""
+    return entry_point_value.partition(":")[0].strip()
+
+
+def _duplicate(pm: TmdeskPluginManager, info: PluginInfo, winner: PluginInfo, module: str) -> None:
+    """Record ``info`` as a second copy of the plugin ``winner`` loaded (not imported)."""
+    info.status = "duplicate"
+    info.duplicate_of = winner.name
+    info.error = (
+        f"the same plugin (module {module}) is already loaded from {winner.source} "
+        f"{winner.name!r} (version {winner.version or '?'}): that copy is used, this one is not"
+    )
+    winner.warnings.append(
+        f"also in the plugins folder as {info.file_name or info.name}"
+        f" (version {info.version or '?'}); this {winner.source} copy is the one loaded"
+    )
+    log.warning("tmdesk plugin %s: %s", info.name, info.error)
+    pm.infos.append(info)
 
 
 def _module_name_for_file(path: Path) -> str:
@@ -475,6 +539,21 @@ def _load_wheel(pm: TmdeskPluginManager, path: Path, content: bytes, digest: str
         pm.infos.append(info)
         pm.fail(info, exc, "import")
         return
+    installed = [(n, v) for n, v in entries if _module_of(v) in pm.modules]
+    for ep_name, value in installed:
+        info = PluginInfo(
+            ep_name,
+            version,
+            "file",
+            f"{path} ({value})",
+            file_name=path.name,
+            sha256=digest,
+            approved_sha256=digest,
+        )
+        _duplicate(pm, info, pm.modules[_module_of(value)], _module_of(value))
+    entries = [(n, v) for n, v in entries if (n, v) not in installed]
+    if not entries:
+        return
     if str(copy) not in sys.path:
         sys.path.append(str(copy))  # zipimport reads the wheel in place
     importlib.invalidate_caches()
@@ -516,6 +595,35 @@ def _check_format(fmt: object) -> str | None:
     unknown = set(fmt.roles) - ALL_ROLES
     if unknown:
         return f"format {fmt.name!r} names unknown roles {sorted(unknown)}"
+    for what, text in (("label", fmt.label), ("description", fmt.description)):
+        problem = check_text(text, f"format {fmt.name!r} {what}")
+        if problem:
+            return problem
+    for opt in fmt.options:
+        problem = _check_option(fmt, opt)
+        if problem:
+            return problem
+    return None
+
+
+def _check_option(fmt: ReportFormat, opt) -> str | None:
+    """Why option ``opt`` of ``fmt`` is not usable (None when it is)."""
+    where = f"format {fmt.name!r} option {getattr(opt, 'name', opt)!r}"
+    if opt.kind not in OPTION_TYPES:
+        return f"{where} has unknown type {opt.kind!r} (one of {', '.join(OPTION_TYPES)})"
+    if opt.kind == "choice" and not opt.choices:
+        return f"{where} is a choice without choices"
+    texts = [("label", opt.label), ("help", opt.help)]
+    texts += [("choice label", label) for _value, label in opt.choices or ()]
+    for what, text in texts:
+        problem = check_text(text, f"{where} {what}")
+        if problem:
+            return problem
+    if not callable(opt.default) and opt.default is not None and opt.default != "":
+        try:
+            parse_typed(opt.kind, opt.default, [c[0] for c in opt.choices or ()])
+        except TypedValueError as exc:
+            return f"{where} default {opt.default!r}: {exc}"
     return None
 
 
@@ -552,7 +660,43 @@ def _collect(pm: TmdeskPluginManager) -> None:
                 )
                 continue
             names.add(column.name)
-            pm._columns.append((plugin_name, column))
+            pm._columns.append((info.name, column))
+    for info, result in pm.call_each("tmdesk_donor_fields"):
+        for definition in result or ():
+            problem = check_definition(definition)
+            if problem:
+                info.warnings.append(f"{problem}; ignored")
+                continue
+            taken = pm.donor_fields.get(definition.name)
+            if taken is not None:
+                info.warnings.append(
+                    f"donor field {definition.name!r} is already declared by plugin "
+                    f"{taken.plugin!r}; this one is ignored"
+                )
+                continue
+            pm.donor_fields[definition.name] = dataclasses.replace(definition, plugin=info.name)
+            info.donor_fields.append(definition.name)
+    _probe(pm)
+
+
+def _probe(pm: TmdeskPluginManager) -> None:
+    """Ask the hooks that otherwise run only inside a report (project checks, export
+    columns' values) once on sample data, so a plugin whose hook fails is reported by
+    ``tmdesk plugins`` and the Plugins page at load, not first in someone's report."""
+    from tmdesk.plugins.sample import sample_context
+
+    context = attach(pm, sample_context())
+    for project in context.projects:
+        pm.call_each("tmdesk_validate_project", project=project, context=context)
+    for plugin_name, column in list(pm._columns):
+        info = pm._registered.get(plugin_name)
+        if info is None:
+            continue
+        try:
+            for project in context.projects:
+                column.value(project, context)
+        except Exception as exc:  # noqa: BLE001 - isolating partner code is the point
+            pm.fail(info, exc, f"export column {column.name!r} on sample data")
 
 
 def plugin_infos(pm: TmdeskPluginManager) -> list[PluginInfo]:
@@ -577,12 +721,20 @@ def get_format(pm: TmdeskPluginManager, name: str) -> ReportFormat:
     return fmt
 
 
-def validate_options(fmt: ReportFormat, given: dict[str, str] | None) -> dict[str, Any]:
-    """``given`` checked against ``fmt.options``, with defaults filled in.
+def validate_options(
+    fmt: ReportFormat,
+    given: dict[str, str] | None,
+    saved: dict[str, str] | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """``given`` checked against ``fmt.options`` and read as each option's type, with
+    the organisation's ``saved`` settings, then the (computed) defaults, filled in.
 
     Raises :class:`OptionError` naming each bad option.
     """
     given = dict(given or {})
+    saved = dict(saved or {})
+    today = today or utcnow().date()
     known = {opt.name: opt for opt in fmt.options}
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
@@ -594,31 +746,73 @@ def validate_options(fmt: ReportFormat, given: dict[str, str] | None) -> dict[st
                 else " (this format takes none)"
             )
     for name, opt in known.items():
-        value = given.get(name)
+        value: Any = given.get(name)
         if value is None or value == "":
-            value = opt.default
-        if value is not None:
-            value = str(value)
-            if opt.choices is not None and value not in {c[0] for c in opt.choices}:
-                errors[name] = f"choose one of {', '.join(c[0] for c in opt.choices)}"
-                continue
-            if len(value) > MAX_OPTION_LENGTH:
-                errors[name] = f"at most {MAX_OPTION_LENGTH} characters"
-                continue
+            value = saved.get(name) if opt.setting else None
+        if value is None or value == "":
+            value = opt.default_value(today)
+        if isinstance(value, str) and len(value) > MAX_OPTION_LENGTH:
+            errors[name] = f"at most {MAX_OPTION_LENGTH} characters"
+            continue
+        try:
+            value = parse_typed(opt.kind, value, [c[0] for c in opt.choices or ()])
+        except TypedValueError as exc:
+            errors[name] = str(exc)
+            continue
+        if value is None and opt.required:
+            errors[name] = "required"
+            continue
         values[name] = value
     if errors:
         raise OptionError(errors)
     return values
 
 
-def project_checker(pm: TmdeskPluginManager) -> Callable:
-    """A function ``(project, context) -> list[str]`` asking every plugin's
-    ``tmdesk_validate_project``; a plugin that raises is recorded and skipped."""
+def validation_scope(plugin: object) -> str | tuple[str, ...] | None:
+    """What a plugin said its project checks apply to (``TMDESK_VALIDATES``): ``"all"``,
+    a tuple of format names, or None (its own formats)."""
+    scope = getattr(plugin, "TMDESK_VALIDATES", None)
+    if scope == "all" or scope is None:
+        return scope
+    if isinstance(scope, str):
+        return (scope,)
+    try:
+        return tuple(str(name) for name in scope)
+    except TypeError:
+        return None
+
+
+def _checks_apply(pm: TmdeskPluginManager, info: PluginInfo, format_name: str | None) -> bool:
+    """Whether plugin ``info``'s project checks apply to the format being made.
+
+    Its own formats, unless it says otherwise (:func:`validation_scope`); a plugin
+    with no formats of its own checks for every format (else its checks would
+    never be seen). With no format named (a caller asking outside a report), all apply.
+    """
+    if format_name is None:
+        return True
+    scope = validation_scope(pm.get_plugin(info.name))
+    if scope == "all":
+        return True
+    if scope is not None:
+        return format_name in scope
+    if not info.formats:
+        return True
+    return format_name in info.formats
+
+
+def project_checker(pm: TmdeskPluginManager, format_name: str | None = None) -> Callable:
+    """A function ``(project, context) -> list[str]`` asking the ``tmdesk_validate_project``
+    of every plugin whose checks apply to ``format_name`` (:func:`_checks_apply`);
+    a plugin that raises is recorded and skipped."""
 
     def check(project, context) -> list[str]:
         problems: list[str] = []
-        for _plugin, result in pm.call_each(
-            "tmdesk_validate_project", project=project, context=context
+        for _info, result in pm.call_each(
+            "tmdesk_validate_project",
+            only=lambda info: _checks_apply(pm, info, format_name),
+            project=project,
+            context=context,
         ):
             if isinstance(result, str):
                 problems.append(result)
@@ -634,10 +828,14 @@ def validate_project(pm: TmdeskPluginManager, project, context) -> list[str]:
     return project_checker(pm)(project, context)
 
 
-def attach(pm: TmdeskPluginManager, context):
-    """``context`` with this manager's export columns and project checks attached."""
+def attach(pm: TmdeskPluginManager, context, format_name: str | None = None):
+    """``context`` with this manager's export columns, donor fields and project checks
+    (those that apply to ``format_name``) attached."""
     return dataclasses.replace(
-        context, export_columns=pm.export_columns, project_checker=project_checker(pm)
+        context,
+        export_columns=pm.export_columns,
+        donor_fields=tuple(pm.donor_fields.values()),
+        project_checker=project_checker(pm, format_name),
     )
 
 
@@ -647,6 +845,7 @@ def render_report(
     context,
     options: dict[str, str] | None,
     out_path: str | os.PathLike,
+    saved: dict[str, str] | None = None,
 ) -> Path:
     """Render ``format_name`` for ``context`` into ``out_path``, all or nothing.
 
@@ -655,6 +854,7 @@ def render_report(
     only when the render returns normally. On any failure the temporary file
     is deleted, ``out_path`` is left as it was, and :class:`ReportError` is
     raised with a message for the user (the traceback goes to the log).
+    ``saved`` are the requester's organisation's settings for the format.
     """
     fmt = get_format(pm, format_name)
     requester = context.requested_by
@@ -664,12 +864,24 @@ def render_report(
         raise ReportError(
             N_("The “%(name)s” format is about one donor: choose the donor."), name=fmt.name
         )
-    values = validate_options(fmt, options)
+    if (
+        fmt.needs_donor
+        and fmt.own_donor_only
+        and requester is not None
+        and requester.role == "donor"
+        and context.filters.donor != requester.organisation.code
+    ):
+        raise ReportError(
+            N_("The “%(name)s” format is made only about your own organisation (%(code)s)."),
+            name=fmt.name,
+            code=requester.organisation.code,
+        )
+    values = validate_options(fmt, options, saved)
     out = Path(out_path)
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise ReportError(N_("The folder %(folder)s does not exist."), folder=str(folder))
-    context = attach(pm, context)
+    context = attach(pm, context, fmt.name)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=folder)
     tmp = Path(tmp_name)
     try:
@@ -680,12 +892,10 @@ def render_report(
         os.replace(tmp, out)
     except Exception as exc:
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, ReportRefused):  # what was asked cannot be made: a 400
+        if isinstance(exc, ReportError):  # what was asked cannot be made: a 400
             log.info("report %s refused: %s", fmt.name, exc)
-            raise ReportError(exc.message, **exc.params) from exc
-        log.exception("report %s (plugin %s) failed", fmt.name, fmt.plugin)
-        if isinstance(exc, ReportError):
             raise
+        log.exception("report %s (plugin %s) failed", fmt.name, fmt.plugin)
         raise RenderFailed(
             N_("The “%(name)s” report could not be made (%(error)s). No file was written."),
             name=fmt.name,
