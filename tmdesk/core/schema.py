@@ -19,7 +19,6 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from tmdesk.core.backup import backup_before_upgrade
 from tmdesk.core.ids import new_uid
-from tmdesk.core.orgkinds import guess_recipient_type
 from tmdesk.core.models import (
     ALL_MODELS,
     SYNC_MODELS,
@@ -39,6 +38,7 @@ from tmdesk.core.models import (
     Update,
     User,
 )
+from tmdesk.core.orgkinds import guess_recipient_type
 from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)

@@ -53,14 +53,13 @@ from typing import Any
 import pluggy
 
 from tmdesk import __version__
-from tmdesk.core.i18n import N_
+from tmdesk.core.donor_fields import DonorField, check_definition
+from tmdesk.core.i18n import N_, check_text
+from tmdesk.core.models import utcnow
 from tmdesk.core.plugin_approvals import sha256_of
+from tmdesk.core.typed import TypedValueError, parse_typed, to_text
 from tmdesk.paths import plugins_dir
 from tmdesk.plugins import hookspecs
-from tmdesk.core.donor_fields import DonorField, check_definition
-from tmdesk.core.i18n import check_text
-from tmdesk.core.models import utcnow
-from tmdesk.core.typed import TypedValueError, parse_typed
 from tmdesk.plugins.contract import (
     ALL_ROLES,
     OPTION_TYPES,
@@ -92,12 +91,17 @@ MAX_OPTION_LENGTH = 200
 class OptionError(ReportError):
     """An option value was not accepted; ``fields`` maps option names to messages."""
 
-    def __init__(self, fields: dict[str, str]) -> None:
+    def __init__(self, fields: dict[str, str | TypedValueError]) -> None:
         super().__init__(
             N_("Some report options are not valid: %(details)s"),
             details="; ".join(f"{k}: {v}" for k, v in fields.items()),
         )
-        self.fields = fields
+        self.fields = {k: str(v) for k, v in fields.items()}
+        #: The messages marked for translation, with their parameters, where tmdesk
+        #: has them (the type checks): ``name -> (message, params)``.
+        self.marked = {
+            k: (v.message, v.params) for k, v in fields.items() if isinstance(v, TypedValueError)
+        }
 
 
 class RenderFailed(ReportError):
@@ -736,7 +740,7 @@ def validate_options(
     saved = dict(saved or {})
     today = today or utcnow().date()
     known = {opt.name: opt for opt in fmt.options}
-    errors: dict[str, str] = {}
+    errors: dict[str, str | TypedValueError] = {}
     values: dict[str, Any] = {}
     for name in given:
         if name not in known:
@@ -757,12 +761,35 @@ def validate_options(
         try:
             value = parse_typed(opt.kind, value, [c[0] for c in opt.choices or ()])
         except TypedValueError as exc:
-            errors[name] = str(exc)
+            errors[name] = exc
             continue
         if value is None and opt.required:
             errors[name] = "required"
             continue
         values[name] = value
+    if errors:
+        raise OptionError(errors)
+    return values
+
+
+def check_settings(fmt: ReportFormat, given: Mapping[str, str]) -> dict[str, str]:
+    """``given`` values of ``fmt``'s settings (options with ``setting=True``) checked by
+    type, as text to save ("" clears one). Raises :class:`OptionError`."""
+    settings = {opt.name: opt for opt in fmt.options if opt.setting}
+    errors: dict[str, str | TypedValueError] = {}
+    values: dict[str, str] = {}
+    for name, raw in given.items():
+        opt = settings.get(name)
+        if opt is None:
+            errors[name] = "not a setting of this format"
+            continue
+        if isinstance(raw, str) and len(raw) > MAX_OPTION_LENGTH:
+            errors[name] = f"at most {MAX_OPTION_LENGTH} characters"
+            continue
+        try:
+            values[name] = to_text(parse_typed(opt.kind, raw, [c[0] for c in opt.choices or ()]))
+        except TypedValueError as exc:
+            errors[name] = exc
     if errors:
         raise OptionError(errors)
     return values
