@@ -97,7 +97,7 @@ def clean_organisation_data(data: dict[str, Any]) -> dict[str, Any]:
     }
     if out["kind"] == "recipient" and not out["recipient_type"]:
         # Donors' channel codes depend on it: guessed from the name when not chosen.
-        out["recipient_type"] = guess_recipient_type(out["name_en"], out["name_uk"])
+        out["recipient_type"] = guess_recipient_type(out["name_en"] or "", out["name_uk"] or "")
     elif out["kind"] != "recipient":
         out["recipient_type"] = ""
     if out["code"] and not all(c.isalnum() or c in "-_" for c in out["code"]):

@@ -76,7 +76,7 @@ class Organisation(BaseModel):
     name_uk = pw.CharField(max_length=200, default="")
     #: A recipient's finer kind (:data:`tmdesk.core.vocab.RECIPIENT_TYPES`), since
     #: donors' channel codes depend on it; "" for other kinds (schema version 7).
-    recipient_type = pw.CharField(max_length=24, default="")
+    recipient_type = pw.CharField(max_length=24, null=True, default="")
     active = pw.BooleanField(default=True)
     created_at = pw.DateTimeField(default=utcnow)
 

@@ -138,12 +138,15 @@ def _donor_fields_settings_and_recipient_types(db: peewee.Database) -> None:
     db.create_tables([PledgeField, ReportSetting], safe=True)
     table = Organisation._meta.table_name
     if "recipient_type" not in {c.name for c in db.get_columns(table)}:
+        # Nullable, like the uids: NOT NULL would rebuild the SQLite table, and
+        # dropping the old one would break every foreign key to it.
         migrator = SchemaMigrator.from_database(db)
-        column = peewee.CharField(max_length=24, default="")
+        column = peewee.CharField(max_length=24, null=True, default="")
         migrate(migrator.add_column(table, "recipient_type", column))
+    unset = Organisation.recipient_type.is_null() | (Organisation.recipient_type == "")
     recipients = Organisation.select(
         Organisation.id, Organisation.name_en, Organisation.name_uk
-    ).where((Organisation.kind == "recipient") & (Organisation.recipient_type == ""))
+    ).where((Organisation.kind == "recipient") & unset)
     for org in recipients:
         kind = guess_recipient_type(org.name_en, org.name_uk)
         Organisation.update(recipient_type=kind).where(Organisation.id == org.id).execute()

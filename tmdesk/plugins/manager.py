@@ -66,6 +66,7 @@ from tmdesk.plugins.contract import (
     ExportColumn,
     ReportError,
     ReportFormat,
+    localized,
 )
 
 log = logging.getLogger(__name__)
@@ -409,6 +410,7 @@ def _load_entry_point(pm: TmdeskPluginManager, ep: importlib.metadata.EntryPoint
         return
     if pm.is_registered(plugin):  # e.g. a built-in also declared as an entry point
         return
+    info.version = info.version or _module_version(plugin)
     _register(pm, plugin, info)
     if info.ok:
         pm.modules.setdefault(_module_of(ep.value), info)
@@ -671,11 +673,11 @@ def _collect(pm: TmdeskPluginManager) -> None:
             if problem:
                 info.warnings.append(f"{problem}; ignored")
                 continue
-            taken = pm.donor_fields.get(definition.name)
-            if taken is not None:
+            declared = pm.donor_fields.get(definition.name)
+            if declared is not None:
                 info.warnings.append(
                     f"donor field {definition.name!r} is already declared by plugin "
-                    f"{taken.plugin!r}; this one is ignored"
+                    f"{declared.plugin!r}; this one is ignored"
                 )
                 continue
             pm.donor_fields[definition.name] = dataclasses.replace(definition, plugin=info.name)
@@ -714,7 +716,8 @@ def formats_for(pm: TmdeskPluginManager, user) -> list[ReportFormat]:
         return []
     role = user.role
     return sorted(
-        (f for f in pm.formats.values() if role in f.roles), key=lambda f: (f.label.lower(), f.name)
+        (f for f in pm.formats.values() if role in f.roles),
+        key=lambda f: (localized(f.label, "en").lower(), f.name),
     )
 
 

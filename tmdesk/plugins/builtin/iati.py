@@ -424,6 +424,8 @@ def tmdesk_report_formats():
                         "whatever the filter above allows. IATI files are meant to be "
                         "published: keep GREEN unless the file stays inside your ministry."
                     ),
+                    # An organisation's publication policy: saved once, on the Reports page.
+                    setting=True,
                 ),
             ),
             needs_donor=True,
