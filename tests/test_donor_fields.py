@@ -206,3 +206,28 @@ def test_iati_export_carries_them_and_stays_valid(desk, pledge):
     # The recipient's finer kind gives the channel when the donor named none.
     accountable = [p for p in activity.iter("participating-org") if p.get("role") == "2"]
     assert accountable[0].get("crs-channel-code") == "12001"  # SSSCIP: a central body
+
+
+def test_cli_lists_and_sets_them_under_the_same_rule(desk, pledge, data_dir):
+    from click.testing import CliRunner
+
+    from tmdesk.cli import cli
+    from tmdesk.core.db import database
+
+    database.close()
+
+    def run(*args: str):
+        return CliRunner().invoke(
+            cli, ["--data-dir", str(data_dir), "pledge", "fields", str(pledge.id), *args]
+        )
+
+    ok = run("--as", "donor@example.org", "--set", "crs_id=C-9", "--set", "flow_type=10")
+    assert ok.exit_code == 0, ok.output
+    assert "crs_id\tC-9\tCRS identifier (text)" in ok.output
+    uk = run("--as", "back_office@example.org", "--lang", "uk")
+    assert "flow_type\t10\tТип потоку (choice)" in uk.output
+    bad = run("--as", "donor@example.org", "--set", "channel_code=abc")
+    assert bad.exit_code != 0 and "channel_code" in bad.output
+    other = run("--as", "donor2@example.org")
+    assert other.exit_code != 0 and "C-9" not in other.output
+    database.connect(reuse_if_open=True)
