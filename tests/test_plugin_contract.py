@@ -59,7 +59,7 @@ class Plugin:
         self.formats = formats
         self.checks = checks
         if scope is not None:
-            self.TMDESK_VALIDATES = scope
+            self.VALIDATES_FORMATS = scope
 
     @hookimpl
     def tmdesk_report_formats(self):

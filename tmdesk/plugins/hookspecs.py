@@ -60,7 +60,7 @@ def tmdesk_validate_project(project: ProjectView, context: ReportContext) -> Seq
     collects every plugin's findings with ``context.validate(project)``
     (:meth:`~tmdesk.core.reporting.ReportContext.validate`), e.g. to flag
     projects in an export. The findings apply to the plugin's own formats; a
-    plugin says otherwise with a module attribute ``TMDESK_VALIDATES``: a tuple
+    plugin says otherwise with a module attribute ``VALIDATES_FORMATS``: a tuple
     of format names, or ``"all"``. tmdesk asks the hook once on sample data
     when the plugin loads, so one that raises is reported as failed (and
     skipped) before any report runs.

@@ -799,9 +799,9 @@ def check_settings(fmt: ReportFormat, given: Mapping[str, str]) -> dict[str, str
 
 
 def validation_scope(plugin: object) -> str | tuple[str, ...] | None:
-    """What a plugin said its project checks apply to (``TMDESK_VALIDATES``): ``"all"``,
+    """What a plugin said its project checks apply to (``VALIDATES_FORMATS``): ``"all"``,
     a tuple of format names, or None (its own formats)."""
-    scope = getattr(plugin, "TMDESK_VALIDATES", None)
+    scope = getattr(plugin, "VALIDATES_FORMATS", None)
     if scope == "all" or scope is None:
         return scope
     if isinstance(scope, str):

@@ -37,7 +37,7 @@ CRS_CODES: dict[str, int] = {
 
 #: Estonia's checks appear in its own return and in tmdesk's csv and xlsx exports'
 #: problems column (without this, a plugin's checks apply to its own formats only).
-TMDESK_VALIDATES = ("ee-return", "csv", "xlsx")
+VALIDATES_FORMATS = ("ee-return", "csv", "xlsx")
 
 HEADER = [
     "Viide",
