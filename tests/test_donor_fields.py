@@ -9,7 +9,7 @@ import json
 import pytest
 from lxml import etree
 
-from tests.conftest import login, post
+from tests.helpers import login, post
 from tests.test_iati import CODELISTS, SCHEMA, codelist, needs_shared
 from tmdesk.core import donor_fields, pledges
 from tmdesk.core.catalogue import CatalogueFilters

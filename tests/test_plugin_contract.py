@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import approve_plugin_files, login, post
+from tests.helpers import approve_plugin_files, login, post
 from tmdesk import hookimpl
 from tmdesk.cli import cli
 from tmdesk.core.models import AuditEvent, ReportSetting

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import login, post
+from tests.helpers import login, post
 from tmdesk.core import accounts
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import Organisation

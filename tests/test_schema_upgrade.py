@@ -21,7 +21,14 @@ from tmdesk.core.backup import BackupError, restore
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.funding import project_funding
-from tmdesk.core.models import ALL_MODELS, Organisation, Pledge, Project, User
+from tmdesk.core.models import (
+    ALL_MODELS,
+    CATALOGUE_INDEX_FIELDS,
+    Organisation,
+    Pledge,
+    Project,
+    User,
+)
 from tmdesk.core.plugin_approvals import approved_files
 from tmdesk.core.schema import CURRENT_VERSION, SchemaError, read_version
 from tmdesk.core.visibility import can_see
@@ -206,7 +213,7 @@ def test_restore_refuses_a_newer_backup(tmp_path):
 
 
 def test_recipients_get_their_finer_kind_from_their_names(upgraded):
-    """Schema 7 (issue #16): existing recipients read as a ministry or central body,
+    """Schema 8 (issue #16): existing recipients read as a ministry or central body,
     regional administration… from their names; other kinds stay without one."""
     orgs = {o.code: o for o in Organisation.select()}
     assert orgs["SSSCIP"].recipient_type == "ministry"
@@ -217,7 +224,7 @@ def test_the_donor_fields_step_is_idempotent(tmp_path):
     """Two servers may upgrade at once: the step run again changes nothing and fails on nothing."""
     from tmdesk.core.schema import _donor_fields_settings_and_recipient_types
 
-    data_dir = copy_fixture(6, tmp_path)
+    data_dir = copy_fixture(7, tmp_path)
     db = open_database(data_dir)
     database.connect(reuse_if_open=True)
     try:
@@ -226,3 +233,10 @@ def test_the_donor_fields_step_is_idempotent(tmp_path):
         assert Organisation.get(Organisation.code == "SSSCIP").recipient_type == "local"
     finally:
         database.close()
+
+
+def test_upgraded_database_has_the_catalogue_index(upgraded):
+    """The Catalogue's page is read in index order on an upgraded desk too (issue 13)."""
+    wanted = tuple(Project._meta.fields[name].column_name for name in CATALOGUE_INDEX_FIELDS)
+    indexes = {tuple(i.columns) for i in database.get_indexes(Project._meta.table_name)}
+    assert wanted in indexes

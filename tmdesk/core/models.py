@@ -75,7 +75,7 @@ class Organisation(BaseModel):
     name_en = pw.CharField(max_length=200)
     name_uk = pw.CharField(max_length=200, default="")
     #: A recipient's finer kind (:data:`tmdesk.core.vocab.RECIPIENT_TYPES`), since
-    #: donors' channel codes depend on it; "" for other kinds (schema version 7).
+    #: donors' channel codes depend on it; "" for other kinds (schema version 8).
     recipient_type = pw.CharField(max_length=24, null=True, default="")
     active = pw.BooleanField(default=True)
     created_at = pw.DateTimeField(default=utcnow)
@@ -134,6 +134,23 @@ class ApiToken(BaseModel):
     revoked_at = pw.DateTimeField(null=True)
 
 
+#: The Catalogue's page (tmdesk.core.catalogue): one category, newest first,
+#: read in index order and stopped after a page, with the columns the visibility
+#: rule and the status filter test, so neither the page nor its count reads the
+#: rows themselves. Created on both engines by create_tables and, in databases
+#: made before it, by schema step ``_add_catalogue_index``.
+CATALOGUE_INDEX_FIELDS = (
+    "category",
+    "created_at",
+    "id",
+    "status",
+    "tlp",
+    "recipient",
+    "published_at",
+    "submitted_at",
+)
+
+
 class Project(BaseModel):
     uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     #: Bumped by every audited write (:func:`tmdesk.core.audit.record`): the
@@ -175,6 +192,9 @@ class Project(BaseModel):
         if locale == "uk":
             return self.summary_uk or self.summary_en
         return self.summary_en or self.summary_uk
+
+    class Meta:
+        indexes = ((CATALOGUE_INDEX_FIELDS, False),)
 
 
 class ProjectMember(BaseModel):
@@ -568,7 +588,7 @@ class PledgeField(BaseModel):
     """One of a donor's own fields on one of its pledges (a project number, a CRS id,
     a flow type…): declared by plugins (``tmdesk_donor_fields``), so a partner adds
     a field without a schema change. ``value`` is the checked value as text
-    (:func:`tmdesk.core.typed.to_text`). Schema version 7."""
+    (:func:`tmdesk.core.typed.to_text`). Schema version 8."""
 
     pledge = pw.ForeignKeyField(Pledge, backref="donor_fields", on_delete="CASCADE")
     name = pw.CharField(max_length=64)
@@ -581,7 +601,7 @@ class PledgeField(BaseModel):
 
 class ReportSetting(BaseModel):
     """An organisation's saved value of a format's setting (e.g. its agency code),
-    filled in whenever someone of that organisation makes the report. Schema version 7."""
+    filled in whenever someone of that organisation makes the report. Schema version 8."""
 
     organisation = pw.ForeignKeyField(Organisation, backref="+", on_delete="CASCADE")
     format_name = pw.CharField(max_length=64)
