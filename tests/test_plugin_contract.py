@@ -327,7 +327,7 @@ def test_a_plugin_installed_and_in_the_folder_is_loaded_once(data_dir, db, monke
     monkeypatch.syspath_prepend(str(src))
     eps = [importlib.metadata.EntryPoint("twice", module, "tmdesk")]
     monkeypatch.setattr(
-        manager_mod.importlib.metadata,
+        importlib.metadata,
         "entry_points",
         lambda group=None: eps if group == "tmdesk" else [],
     )
