@@ -168,6 +168,12 @@ ACCESS: dict[str, Rule] = {
         data=lambda w, r: {"lang": "en", "opt_delimiter": "comma"},
         effect="status",
     ),
+    # An organisation's saved settings for a format: whoever may use the format (iati).
+    "/reports/<name>/settings": Rule(
+        {"POST": DONOR | OFFICERS},
+        args=lambda w: {"name": "iati"},
+        data=lambda w, r: {"settings-set_max_tlp": "CLEAR"},
+    ),
     "/reports/plugins": Rule({"GET": ADMIN}),
     "/reports/plugins/approve": Rule(
         {"POST": ADMIN}, data=lambda w, r: {"file_name": "pending.py", "sha256": PENDING_SHA256}
@@ -224,6 +230,13 @@ ACCESS: dict[str, Rule] = {
         args=lambda w: {"pledge_id": w.ids["pledge"]},
         scope="pledge",
         data=lambda w, r: {"amount": "1500", "currency": "EUR", "date": "2026-01-10"},
+    ),
+    # A donor's own fields: that donor and the offices only.
+    "/pledges/<int:pledge_id>/fields": Rule(
+        {"GET": DONOR | OFFICERS, "POST": DONOR | OFFICERS},
+        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        scope="pledge",
+        data=lambda w, r: {"f_crs_id": "2026000123"},
     ),
     "/pledges/<int:pledge_id>/transition": Rule(
         {"POST": DONOR | OFFICERS},
@@ -383,6 +396,12 @@ ACCESS: dict[str, Rule] = {
     ),
     "/api/v1/pledges/<int:pledge_id>": Rule(
         {"GET": ALL}, scope="pledge", args=lambda w: {"pledge_id": w.ids["pledge"]}
+    ),
+    "/api/v1/pledges/<int:pledge_id>/fields": Rule(
+        {"GET": DONOR | OFFICERS, "PUT": DONOR | OFFICERS},
+        scope="pledge",
+        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        data=lambda w, r: {"fields": {"crs_id": "2026000123"}},
     ),
     "/api/v1/pledges/<int:pledge_id>/transitions": Rule(
         {"POST": DONOR | OFFICERS},

@@ -212,6 +212,29 @@ def test_restore_refuses_a_newer_backup(tmp_path):
     assert not (target / DATABASE_FILENAME).exists()
 
 
+def test_recipients_get_their_finer_kind_from_their_names(upgraded):
+    """Schema 8 (issue #16): existing recipients read as a ministry or central body,
+    regional administration… from their names; other kinds stay without one."""
+    orgs = {o.code: o for o in Organisation.select()}
+    assert orgs["SSSCIP"].recipient_type == "ministry"
+    assert not orgs["GB"].recipient_type and not orgs["TMPO"].recipient_type
+
+
+def test_the_donor_fields_step_is_idempotent(tmp_path):
+    """Two servers may upgrade at once: the step run again changes nothing and fails on nothing."""
+    from tmdesk.core.schema import _donor_fields_settings_and_recipient_types
+
+    data_dir = copy_fixture(7, tmp_path)
+    db = open_database(data_dir)
+    database.connect(reuse_if_open=True)
+    try:
+        Organisation.update(recipient_type="local").where(Organisation.code == "SSSCIP").execute()
+        _donor_fields_settings_and_recipient_types(db)  # again, after the upgrade did it
+        assert Organisation.get(Organisation.code == "SSSCIP").recipient_type == "local"
+    finally:
+        database.close()
+
+
 def test_upgraded_database_has_the_catalogue_index(upgraded):
     """The Catalogue's page is read in index order on an upgraded desk too (issue 13)."""
     wanted = tuple(Project._meta.fields[name].column_name for name in CATALOGUE_INDEX_FIELDS)

@@ -10,7 +10,18 @@ from __future__ import annotations
 import click
 
 from tmdesk import __version__, paths, settings
-from tmdesk.cli import accounts, audit, backup, demo, exchange, keys, plugins, serve, sync
+from tmdesk.cli import (
+    accounts,
+    audit,
+    backup,
+    demo,
+    exchange,
+    keys,
+    pledges,
+    plugins,
+    serve,
+    sync,
+)
 from tmdesk.runtime import desktop
 
 
@@ -46,6 +57,8 @@ for command in (
 # ``tmdesk plugins`` and ``tmdesk report``: the plugin machinery on the command line.
 cli.add_command(plugins.plugins_command, "plugins")
 cli.add_command(plugins.report_command, "report")
+# ``tmdesk pledge fields``: a donor's own fields on its pledges (#16).
+cli.add_command(pledges.pledge, "pledge")
 # ``tmdesk keys``: this installation's exchange key and the keys it trusts (#14).
 cli.add_command(keys.keys_command, "keys")
 # ``tmdesk office …`` and ``tmdesk sync``: the exchange with an office (issue #14).

@@ -74,6 +74,9 @@ class Organisation(BaseModel):
     iati_id = pw.CharField(max_length=64, null=True)
     name_en = pw.CharField(max_length=200)
     name_uk = pw.CharField(max_length=200, default="")
+    #: A recipient's finer kind (:data:`tmdesk.core.vocab.RECIPIENT_TYPES`), since
+    #: donors' channel codes depend on it; "" for other kinds (schema version 8).
+    recipient_type = pw.CharField(max_length=24, null=True, default="")
     active = pw.BooleanField(default=True)
     created_at = pw.DateTimeField(default=utcnow)
 
@@ -581,6 +584,35 @@ SYNC_MODELS: list[type[BaseModel]] = [
 ]
 
 
+class PledgeField(BaseModel):
+    """One of a donor's own fields on one of its pledges (a project number, a CRS id,
+    a flow type…): declared by plugins (``tmdesk_donor_fields``), so a partner adds
+    a field without a schema change. ``value`` is the checked value as text
+    (:func:`tmdesk.core.typed.to_text`). Schema version 8."""
+
+    pledge = pw.ForeignKeyField(Pledge, backref="donor_fields", on_delete="CASCADE")
+    name = pw.CharField(max_length=64)
+    value = pw.TextField()
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("pledge", "name"), True),)
+
+
+class ReportSetting(BaseModel):
+    """An organisation's saved value of a format's setting (e.g. its agency code),
+    filled in whenever someone of that organisation makes the report. Schema version 8."""
+
+    organisation = pw.ForeignKeyField(Organisation, backref="+", on_delete="CASCADE")
+    format_name = pw.CharField(max_length=64)
+    name = pw.CharField(max_length=64)
+    value = pw.TextField()
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("organisation", "format_name", "name"), True),)
+
+
 #: Every table, in creation order (foreign keys point backwards).
 ALL_MODELS: list[type[BaseModel]] = [
     Meta,
@@ -602,4 +634,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     PluginApproval,
     TrustedKey,
     *SYNC_MODELS,
+    PledgeField,
+    ReportSetting,
 ]

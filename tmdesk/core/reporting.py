@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tmdesk.core.catalogue import CatalogueFilters, filtered_query
+from tmdesk.core.donor_fields import values_for_pledges
 from tmdesk.core.funding import ZERO, exchange_rates, funding_for, to_eur
 from tmdesk.core.models import (
     Engagement,
@@ -43,6 +44,8 @@ class OrgView:
     iati_id: str | None
     name_en: str
     name_uk: str
+    #: A recipient's finer kind (ministry, regional, local, state_enterprise, other); "" else.
+    recipient_type: str = ""
 
     def name(self, locale: str = "en") -> str:
         if locale == "uk":
@@ -64,6 +67,9 @@ class PledgeView:
     date: dt.date
     created_at: dt.datetime
     updated_at: dt.datetime
+    #: The donor's own fields (name → value as text: ISO dates, ``true``/``false``,
+    #: plain numbers), present only when the requester is that donor or an office.
+    fields: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -208,6 +214,9 @@ class ReportContext:
     #: Extra columns for tabular exports (``tmdesk_export_columns``), in plugin
     #: load order; attached by the plugin manager before a format renders.
     export_columns: tuple = ()
+    #: The donors' own fields every plugin declared (``tmdesk_donor_fields``), for
+    #: their labels and types; the values are on each :class:`PledgeView`.
+    donor_fields: tuple = ()
     #: Asks every plugin's ``tmdesk_validate_project``; attached by the plugin
     #: manager. Use :meth:`validate` rather than calling it directly.
     project_checker: Callable | None = field(default=None, compare=False, repr=False)
@@ -217,6 +226,10 @@ class ReportContext:
         if self.project_checker is None:
             return []
         return list(self.project_checker(project, self))
+
+    def donor_field(self, name: str):
+        """The declared :class:`~tmdesk.core.donor_fields.DonorField` called ``name``, or None."""
+        return next((d for d in self.donor_fields if d.name == name), None)
 
     def organisation(self, code: str) -> OrgView | None:
         for org in self.organisations:
@@ -230,7 +243,15 @@ class ReportContext:
 
 
 def org_view(org: Organisation) -> OrgView:
-    return OrgView(org.code, org.kind, org.country, org.iati_id, org.name_en, org.name_uk)
+    return OrgView(
+        org.code,
+        org.kind,
+        org.country,
+        org.iati_id,
+        org.name_en,
+        org.name_uk,
+        org.recipient_type or "",
+    )
 
 
 def _chunks(items: list, size: int = CHUNK):
@@ -264,12 +285,15 @@ def build_context(
     refs = {p.id: p.ref for p in models}
     by_id = {p.id: p for p in models}
     for chunk in _chunks(list(refs)):
-        for pl in (
+        pledge_rows = list(
             Pledge.select(Pledge, Organisation)
             .join(Organisation, on=(Pledge.donor == Organisation.id))
             .where(Pledge.project_id.in_(chunk))
             .order_by(Pledge.date, Pledge.id)
-        ):
+        )
+        # A donor's own fields only for that donor and the offices (visibility's rule).
+        own_fields = values_for_pledges(user, [pl.id for pl in pledge_rows])
+        for pl in pledge_rows:
             eur = to_eur(pl.amount, pl.currency, rates) if pl.amount is not None else None
             pledges_by[pl.project_id].append(
                 PledgeView(
@@ -285,6 +309,7 @@ def build_context(
                     pl.date,
                     pl.created_at,
                     pl.updated_at,
+                    own_fields.get(pl.id, {}),
                 )
             )
         for en in (

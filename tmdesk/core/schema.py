@@ -31,17 +31,20 @@ from tmdesk.core.models import (
     Offer,
     Organisation,
     Pledge,
+    PledgeField,
     PluginApproval,
     Project,
+    ReportSetting,
     TrustedKey,
     Update,
     User,
 )
+from tmdesk.core.orgkinds import guess_recipient_type
 from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 7
+CURRENT_VERSION = 8
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -147,6 +150,27 @@ def _add_catalogue_index(db: peewee.Database) -> None:
     migrate(SchemaMigrator.from_database(db).add_index(table, columns))
 
 
+def _donor_fields_settings_and_recipient_types(db: peewee.Database) -> None:
+    """Version 8: donors' own fields on pledges and organisations' saved report settings (two new
+    tables), and a recipient's finer kind (a column), read from existing recipients'
+    names (issue #16). Idempotent: what exists already is left alone."""
+    db.create_tables([PledgeField, ReportSetting], safe=True)
+    table = Organisation._meta.table_name
+    if "recipient_type" not in {c.name for c in db.get_columns(table)}:
+        # Nullable, like the uids: NOT NULL would rebuild the SQLite table, and
+        # dropping the old one would break every foreign key to it.
+        migrator = SchemaMigrator.from_database(db)
+        column = peewee.CharField(max_length=24, null=True, default="")
+        migrate(migrator.add_column(table, "recipient_type", column))
+    unset = Organisation.recipient_type.is_null() | (Organisation.recipient_type == "")
+    recipients = Organisation.select(
+        Organisation.id, Organisation.name_en, Organisation.name_uk
+    ).where((Organisation.kind == "recipient") & unset)
+    for org in recipients:
+        kind = guess_recipient_type(org.name_en, org.name_uk)
+        Organisation.update(recipient_type=kind).where(Organisation.id == org.id).execute()
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
 STEPS: dict[int, Callable[[peewee.Database], None]] = {
     1: _v1_to_v2,
@@ -155,6 +179,7 @@ STEPS: dict[int, Callable[[peewee.Database], None]] = {
     4: _audit_fork_guard_and_covering_indexes,
     5: _add_exchange,
     6: _add_catalogue_index,
+    7: _donor_fields_settings_and_recipient_types,
 }
 
 

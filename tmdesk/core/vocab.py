@@ -96,6 +96,15 @@ ORG_KINDS: dict[str, str] = {
     "company": N_("Company"),
 }
 
+#: A recipient organisation's finer kind: donors' channel codes depend on it.
+RECIPIENT_TYPES: dict[str, str] = {
+    "ministry": N_("Ministry or central body"),
+    "regional": N_("Regional administration"),
+    "local": N_("Local government"),
+    "state_enterprise": N_("State enterprise"),
+    "other": N_("Other"),
+}
+
 #: Currencies accepted for budgets and pledges (ISO 4217).
 CURRENCIES: tuple[str, ...] = (
     "EUR",

@@ -39,6 +39,7 @@ from tmdesk.core.models import (
     Offer,
     Organisation,
     Pledge,
+    PledgeField,
     Project,
     StatusChange,
     Update,
@@ -249,6 +250,38 @@ class _Builder:
         plans = self._plan_projects()
         for plan in sorted(plans, key=lambda p: p.created):
             self._project(plan)
+        self._donor_fields()
+
+    #: The donors whose own fields the demo fills in (the IATI plugin declares them).
+    DONOR_FIELD_DONORS = ("GB", "EE")
+
+    def _donor_fields(self) -> None:
+        """Two donors' own fields on their pledges: project numbers, CRS ids, the CRS
+        classifications and markers, as a statistics unit would enter them."""
+        aid_by_category = {"training": "D02", "assessment": "D02", "governance": "D02"}
+        for code in self.DONOR_FIELD_DONORS:
+            rows = (
+                Pledge.select(Pledge, Project)
+                .join(Project)
+                .where((Pledge.donor == self.orgs[code].id) & (Pledge.status != "withdrawn"))
+                .order_by(Pledge.id)
+            )
+            for number, pledge in enumerate(rows, start=1):
+                year = pledge.date.year
+                fields = {
+                    "project_number": f"{code}-{year}-{number:03d}",
+                    "crs_id": f"{year}{number:06d}",
+                    "flow_type": "10",
+                    "finance_type": "110",
+                    "aid_type": aid_by_category.get(pledge.project.category, "C01"),
+                    "gender_marker": "1" if number % 3 == 0 else "0",
+                    "environment_marker": "0",
+                }
+                if code == "EE":
+                    del fields["crs_id"]  # Estonia's statistics unit adds it later
+                PledgeField.insert_many(
+                    [{"pledge": pledge.id, "name": k, "value": v} for k, v in fields.items()]
+                ).execute()
 
     def _organisations(self) -> None:
         created = self.now - dt.timedelta(days=340)

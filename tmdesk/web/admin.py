@@ -43,7 +43,7 @@ from tmdesk.core.errors import DomainError, PermissionDenied
 from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, Project, User
 from tmdesk.core.permissions import can_administer
 from tmdesk.core.visibility import visible_projects
-from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
+from tmdesk.core.vocab import CURRENCIES, ORG_KINDS, RECIPIENT_TYPES
 from tmdesk.exchange import trust
 from tmdesk.exchange.keys import installation_keys, show_fingerprint
 from tmdesk.paths import backups_dir
@@ -98,12 +98,13 @@ def _confirm_password_first():
 class OrganisationForm(FlaskForm):
     code = StringField(lazy_gettext("Code"), render_kw={"autocapitalize": "characters"})
     kind = SelectField(lazy_gettext("Kind"), validate_choice=False)
+    recipient_type = SelectField(lazy_gettext("Kind of recipient"), validate_choice=False)
     country = StringField(lazy_gettext("Country (two letters)"), render_kw={"maxlength": 2})
     iati_id = StringField(lazy_gettext("IATI organisation identifier"))
     name_en = StringField(lazy_gettext("Name in English"))
     name_uk = StringField(lazy_gettext("Name in Ukrainian"))
 
-    FIELDS = ("code", "kind", "country", "iati_id", "name_en", "name_uk")
+    FIELDS = ("code", "kind", "recipient_type", "country", "iati_id", "name_en", "name_uk")
 
     def data_for_core(self) -> dict[str, Any]:
         return {name: getattr(self, name).data or "" for name in self.FIELDS}
@@ -113,6 +114,9 @@ def _organisation_form(**kwargs) -> OrganisationForm:
     form = OrganisationForm(**kwargs)
     form.kind.choices = [("", gettext("— choose —"))] + [
         (code, gettext(text)) for code, text in ORG_KINDS.items()
+    ]
+    form.recipient_type.choices = [("", gettext("— from the name —"))] + [
+        (code, gettext(text)) for code, text in RECIPIENT_TYPES.items()
     ]
     return form
 

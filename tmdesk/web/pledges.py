@@ -14,13 +14,23 @@ from decimal import Decimal
 from typing import Any
 
 import peewee as pw
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext, lazy_gettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
+from tmdesk.core import donor_fields
 from tmdesk.core import pledges as core_pledges
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.funding import (
@@ -30,12 +40,18 @@ from tmdesk.core.funding import (
     exchange_rates,
     to_eur,
 )
-from tmdesk.core.i18n import N_
+from tmdesk.core.i18n import N_, localized
 from tmdesk.core.matching import pledge_warnings
 from tmdesk.core.models import Offer, Organisation, Pledge, Project
 from tmdesk.core.permissions import can_manage_pledge, can_pledge
 from tmdesk.core.validation import parse_id
-from tmdesk.core.visibility import can_see, is_officer, visible_offers, visible_projects
+from tmdesk.core.visibility import (
+    can_see,
+    can_see_donor_fields,
+    is_officer,
+    visible_offers,
+    visible_projects,
+)
 from tmdesk.core.vocab import CURRENCIES, PLEDGE_STATUSES
 from tmdesk.web.common import (
     acting_user,
@@ -50,6 +66,7 @@ from tmdesk.web.common import (
     safe_next,
     tr_readable,
 )
+from tmdesk.web.extensions import donor_field_definitions
 
 bp = Blueprint("pledges", __name__)
 
@@ -234,6 +251,80 @@ def edit(pledge_id: int):
     )
 
 
+FIELD_PREFIX = "f_"
+
+
+def _field_text(text) -> str:
+    """A plugin's label, help or choice label in the reader's language."""
+    per_language = localized(text, locale_code())
+    if per_language is not None:
+        return per_language
+    return gettext(text) if text else ""
+
+
+def _donor_fields_form(definitions, values: dict[str, str]) -> FlaskForm:
+    """A form with one field per donor field, by its type, holding ``values``."""
+
+    class DonorFieldsForm(FlaskForm):
+        pass
+
+    for d in definitions:
+        label, hint = _field_text(d.label), _field_text(d.help)
+        current = values.get(d.name, "")
+        if d.type == "choice":
+            choices = [("", "–"), *((v, f"{v}: {_field_text(t)}") for v, t in d.choices or ())]
+            field: Any = SelectField(
+                label, choices=choices, default=current, description=hint, validate_choice=False
+            )
+        elif d.type == "boolean":
+            field = SelectField(
+                label,
+                choices=[("", "–"), ("true", gettext("Yes")), ("false", gettext("No"))],
+                default=current,
+                description=hint,
+                validate_choice=False,
+            )
+        else:
+            kw = {"type": "date"} if d.type == "date" else {}
+            if d.type in ("integer", "year", "decimal"):
+                kw = {"inputmode": "decimal" if d.type == "decimal" else "numeric"}
+            field = StringField(label, default=current, description=hint, render_kw=kw)
+        setattr(DonorFieldsForm, FIELD_PREFIX + d.name, field)
+    return DonorFieldsForm()
+
+
+@bp.route("/pledges/<int:pledge_id>/fields", methods=["GET", "POST"])
+@login_required
+def donor_fields_page(pledge_id: int):
+    """The pledge's page for its donor's own fields: the donor and the offices only."""
+    user = acting_user()
+    pledge = pledge_or_404(pledge_id)
+    if not can_see_donor_fields(user, pledge):
+        abort(403)
+    definitions = donor_fields.fields_for(donor_field_definitions(current_app), pledge.donor.code)
+    values = donor_fields.stored_values(pledge)
+    form = _donor_fields_form(definitions, values)
+    fields = [(d, getattr(form, FIELD_PREFIX + d.name)) for d in definitions]
+    return form_page(
+        form,
+        lambda: donor_fields.set_values(
+            user,
+            pledge,
+            definitions,
+            {d.name: str(f.data or "") for d, f in fields},
+        ),
+        gettext("The donor's fields are saved."),
+        url_for("pledges.donor_fields_page", pledge_id=pledge.id),
+        "pledges/fields.html",
+        mapping={d.name: FIELD_PREFIX + d.name for d in definitions},
+        project=pledge.project,
+        pledge=pledge,
+        fields=fields,
+        undeclared=sorted(set(values) - {d.name for d in definitions}),
+        values=values,
+    )
+
+
 @bp.post("/pledges/<int:pledge_id>/transition")
 @login_required
 def transition(pledge_id: int):
@@ -385,7 +476,11 @@ def _pledge_helpers() -> dict[str, Any]:
         user = _user()
         return bool(user) and pledge.status == "offered" and can_manage_pledge(user, pledge)
 
+    def pledge_fields_allowed(pledge: Pledge) -> bool:
+        return can_see_donor_fields(_user(), pledge)
+
     return {
+        "pledge_fields_allowed": pledge_fields_allowed,
         "pledge_actions": pledge_actions,
         "pledge_editable": pledge_editable,
         "project_url": project_url,

@@ -62,6 +62,15 @@ BUDGET_INDICATIVE = "1"
 SECTOR_DAC5 = "1"
 AID_TYPE_VOCABULARY_OECD = "1"
 AID_TYPE_IN_KIND = "C01"  # Project-type interventions
+#: A recipient's finer kind → its OECD DAC CRS channel of delivery, used when the
+#: donor gave no channel code of its own (the channel depends on who receives).
+CRS_CHANNEL = {
+    "ministry": "12001",  # Central Government
+    "regional": "12002",  # Local Government (oblast administrations are sub-national)
+    "local": "12002",  # Local Government
+    "state_enterprise": "12003",  # Public corporations
+}
+POLICY_MARKER_OECD = "1"  # PolicyMarkerVocabulary: OECD DAC CRS
 
 #: The prefix for organisations without an IATI identifier of their own.
 FALLBACK_ORG_PREFIX = "XM-TMDESK-"
