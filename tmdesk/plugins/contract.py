@@ -33,7 +33,9 @@ from tmdesk.core.reporting import (
     ReportContext,
     Requester,
     Totals,
+    TransactionView,
     UpdateView,
+    YearView,
     compute_totals,
 )
 from tmdesk.core.validation import without_forbidden
@@ -50,6 +52,7 @@ from tmdesk.core.vocab import (
     TLP_DESCRIPTIONS,
     TLP_LABELS,
     TLP_RANK,
+    TRANSACTION_KINDS,
     highest_tlp,
     oblast_name,
 )
@@ -164,7 +167,9 @@ __all__ = [
     "ReportRefused",
     "Requester",
     "Totals",
+    "TransactionView",
     "UpdateView",
+    "YearView",
     "neutralise",
     "xml_safe",
     # Helpers a format may use: the totals the app shows, and the translation marker.
@@ -183,6 +188,7 @@ __all__ = [
     "TLP_DESCRIPTIONS",
     "TLP_LABELS",
     "TLP_RANK",
+    "TRANSACTION_KINDS",
     "highest_tlp",
     "oblast_name",
 ]
