@@ -21,8 +21,8 @@ from typing import Any
 from tmdesk.core import audit, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, ValidationError
-from tmdesk.core.i18n import N_
 from tmdesk.core.funding import UnknownCurrency, to_eur
+from tmdesk.core.i18n import N_
 from tmdesk.core.models import DatedRate, ExchangeRate, User, utcnow
 from tmdesk.core.permissions import can_administer
 from tmdesk.core.vocab import CURRENCIES

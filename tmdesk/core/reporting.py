@@ -460,8 +460,7 @@ def build_context(
                 offer_ids=tuple(offers_by[p.id]),
                 contacts=tuple(contacts_by[p.id]),
                 by_year=tuple(
-                    YearView(y.year, y.committed, y.disbursed, y.spent)
-                    for y in flows[p.id].by_year
+                    YearView(y.year, y.committed, y.disbursed, y.spent) for y in flows[p.id].by_year
                 ),
             )
         )

@@ -118,7 +118,10 @@ def _audit_fork_guard_and_covering_indexes(db: peewee.Database) -> None:
 #: a new database's starting rates: in force for every earlier day too.
 RATES_SINCE = dt.date(2000, 1, 1)
 #: Which audit actions dated today's confirmed and disbursed pledges.
-_DATED_BY = {"commitment": ("pledge.confirm",), "disbursement": ("pledge.disburse", "pledge.deliver")}
+_DATED_BY = {
+    "commitment": ("pledge.confirm",),
+    "disbursement": ("pledge.disburse", "pledge.deliver"),
+}
 
 
 def _money_over_time(db: peewee.Database) -> None:
@@ -143,9 +146,7 @@ def _money_over_time(db: peewee.Database) -> None:
             DatedRate.insert(
                 currency=currency, effective_from=RATES_SINCE, eur_per_unit=rate
             ).execute()
-    has_transactions = Transaction.select(Transaction.id).where(
-        Transaction.pledge == Pledge.id
-    )
+    has_transactions = Transaction.select(Transaction.id).where(Transaction.pledge == Pledge.id)
     pledges = (
         Pledge.select(
             Pledge.id,

@@ -159,9 +159,13 @@ def can_change(user: User | None, transaction: Transaction) -> bool:
     """Editing or removing a transaction: whoever may record one of its kind."""
     if user is None:
         return False
-    if transaction.kind == "expenditure" and not is_officer(user):
-        if transaction.engagement_id is not None and user.organisation.kind == "company":
-            return transaction.engagement.company_id == user.organisation_id
+    if (
+        transaction.kind == "expenditure"
+        and not is_officer(user)
+        and transaction.engagement_id is not None
+        and user.organisation.kind == "company"
+    ):
+        return transaction.engagement.company_id == user.organisation_id
     return can_record(user, transaction.pledge, transaction.kind)
 
 
@@ -212,9 +216,14 @@ def clean_transaction(
         errors.setdefault("currency", N_("Give the currency of the amount."))
     if quantity is not None and not pledge.in_kind:
         errors.setdefault("quantity", N_("Only in-kind support is counted in pieces."))
-    if not money and amount is None and quantity is None and kind in STATUS_KINDS:
-        if pledge.in_kind_quantity is not None:
-            errors.setdefault("quantity", N_("Say how many, or give the value."))
+    if (
+        not money
+        and amount is None
+        and quantity is None
+        and kind in STATUS_KINDS
+        and pledge.in_kind_quantity is not None
+    ):
+        errors.setdefault("quantity", N_("Say how many, or give the value."))
     if value_date > today and "value_date" not in errors:
         errors["value_date"] = N_("Record what has happened: the date cannot be in the future.")
     errors.raise_if_any()
@@ -253,9 +262,11 @@ def _check_totals(pledge: Pledge, rows: list[Transaction]) -> None:
                     )
                 }
             )
-    elif pledge.in_kind_quantity is not None:
-        if _quantity(rows, "disbursement") > pledge.in_kind_quantity:
-            raise ValidationError({"quantity": N_("That delivers more than was pledged.")})
+    elif (
+        pledge.in_kind_quantity is not None
+        and _quantity(rows, "disbursement") > pledge.in_kind_quantity
+    ):
+        raise ValidationError({"quantity": N_("That delivers more than was pledged.")})
 
 
 def _as_rows(pledge: Pledge, replacing: Transaction | None, new: Transaction | None):

@@ -17,7 +17,7 @@ from flask import abort, g, request
 from tmdesk.core import accounts
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.funding import Funding
-from tmdesk.core.models import Offer, Organisation, Pledge, Project, User
+from tmdesk.core.models import Offer, Organisation, Pledge, Project, Transaction, User
 from tmdesk.core.visibility import can_see_offer
 
 
@@ -129,6 +129,21 @@ def pledge_json(pledge: Pledge, user: User | None) -> dict[str, Any]:
         "status": pledge.status,
         "date": iso(pledge.date),
         "offer": offer.id if offer is not None and can_see_offer(user, offer) else None,
+    }
+
+
+def transaction_json(t: Transaction) -> dict[str, Any]:
+    """A transaction of a pledge (docs/api.md)."""
+    return {
+        "uid": t.uid,
+        "kind": t.kind,
+        "amount": money_str(t.amount),
+        "currency": t.currency,
+        "quantity": t.quantity,
+        "value_date": iso(t.value_date),
+        "reference": t.reference,
+        "note": t.note,
+        "engagement": t.engagement_id,
     }
 
 
