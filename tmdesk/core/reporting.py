@@ -339,7 +339,8 @@ def build_context(
                 )
             )
         transactions_by: dict[int, list[TransactionView]] = defaultdict(list)
-        for tr in (
+        # Plain tuples, not model instances: a report may hold tens of thousands.
+        for pledge_id, uid, kind, amount, currency, quantity, day, ref, note, eng in (
             Transaction.select(
                 Transaction.pledge,
                 Transaction.uid,
@@ -355,19 +356,20 @@ def build_context(
             .join(Pledge, on=(Transaction.pledge == Pledge.id))
             .where(Pledge.project_id.in_(chunk))
             .order_by(Transaction.value_date, Transaction.id)
+            .tuples()
         ):
-            transactions_by[tr.pledge_id].append(
+            transactions_by[pledge_id].append(
                 TransactionView(
-                    tr.uid,
-                    tr.kind,
-                    tr.amount,
-                    tr.currency,
-                    in_eur(tr.amount, tr.currency, tr.value_date),
-                    tr.quantity,
-                    tr.value_date,
-                    tr.reference,
-                    tr.note,
-                    companies.get(tr.engagement_id) if tr.engagement_id else None,
+                    uid,
+                    kind,
+                    amount,
+                    currency,
+                    in_eur(amount, currency, day),
+                    quantity,
+                    day,
+                    ref,
+                    note,
+                    companies.get(eng) if eng else None,
                 )
             )
         for pl in (

@@ -9,6 +9,7 @@ identifiers are explained in docs/iati.md.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -126,15 +127,25 @@ def _transaction(
     provider: OrgView,
     receiver: OrgView,
     in_kind: bool,
+    orgs: dict[tuple[str, str], etree._Element] | None = None,
 ) -> None:
+    """One ``transaction``; ``orgs`` keeps the provider/receiver elements already built
+    for this activity, copied instead of built again for every tranche."""
     transaction = etree.SubElement(activity, "transaction", ref=xml_safe(ref))
     etree.SubElement(transaction, "transaction-type", code=type_code)
     etree.SubElement(transaction, "transaction-date", **{"iso-date": when.isoformat()})
     _value(transaction, amount, currency, when)
     if description:
         _narratives(etree.SubElement(transaction, "description"), {"en": description})
-    _org(transaction, "provider-org", provider)
-    _org(transaction, "receiver-org", receiver)
+    for tag, org in (("provider-org", provider), ("receiver-org", receiver)):
+        key = (tag, org.code)
+        built = orgs.get(key) if orgs is not None else None
+        if built is None:
+            built = _org(transaction, tag, org)
+            if orgs is not None:
+                orgs[key] = built
+        else:
+            transaction.append(copy.deepcopy(built))
     if in_kind:
         etree.SubElement(
             transaction,
@@ -152,6 +163,7 @@ def _transactions(
     date and currency: commitments (2), disbursements and deliveries (3), an
     implementer's expenditures (4), the recipient's incoming commitments (11).
     In-kind support without a value is described in the activity, not here."""
+    orgs: dict[tuple[str, str], etree._Element] = {}
     in_kind = ""
     if pledge.in_kind:
         quantity = f"{pledge.in_kind_quantity} × " if pledge.in_kind_quantity else ""
@@ -168,6 +180,7 @@ def _transactions(
             pledge.donor,
             project.recipient,
             bool(pledge.in_kind),
+            orgs,
         )
     for t in pledge.transactions:
         if t.amount is None or not t.currency:
@@ -188,6 +201,7 @@ def _transactions(
             pledge.donor,
             receiver,
             bool(pledge.in_kind),
+            orgs,
         )
 
 
