@@ -217,7 +217,7 @@ def _transactions_of(pledge):
 
 
 def test_confirmed_pledges_become_dated_commitments(upgraded):
-    """Schema 6 (money over time): a confirmed pledge has one commitment of its whole
+    """Schema 7 (money over time): a confirmed pledge has one commitment of its whole
     amount, dated the day its confirmation was recorded; an offered one has none; every
     rate is dated, so a transaction of any day converts."""
     import datetime as dt
@@ -248,7 +248,7 @@ def test_confirmed_pledges_become_dated_commitments(upgraded):
 
 
 def test_disbursed_pledges_get_a_commitment_and_a_disbursement(tmp_path):
-    """A pledge disbursed before schema 6 gets its commitment (the confirmation's day) and
+    """A pledge disbursed before schema 7 gets its commitment (the confirmation's day) and
     its disbursement (the last change's day, never before the commitment, with no disbursement event in the log); a
     second run of the step adds nothing."""
     import datetime as dt

@@ -22,6 +22,7 @@ from tmdesk.core.backup import backup_before_upgrade
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import (
     ALL_MODELS,
+    SYNC_MODELS,
     AuditEvent,
     DatedRate,
     Document,
@@ -42,7 +43,7 @@ from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 6
+CURRENT_VERSION = 7
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -112,6 +113,25 @@ def _audit_fork_guard_and_covering_indexes(db: peewee.Database) -> None:
     ]
     for index in wanted:
         db.execute(index.safe(True))
+
+
+#: The tables whose rows carry a ``version`` (schema version 6).
+VERSIONED_MODELS = (Project, Offer, Pledge, Engagement, Update, Document)
+
+
+def _add_exchange(db: peewee.Database) -> None:
+    """Version 6: what desks and the office exchange by (issue #14): a ``version`` on
+    every exchanged record, the office's change log, desk links and queues."""
+    migrator = SchemaMigrator.from_database(db)
+    for model in VERSIONED_MODELS:
+        table = model._meta.table_name
+        if "version" in {c.name for c in db.get_columns(table)}:
+            continue  # idempotent: a partly upgraded or newer-built database
+        # Nullable in upgraded databases, like the uids: making it NOT NULL would
+        # rebuild the SQLite table, and dropping the old table would cascade.
+        column = peewee.IntegerField(null=True, default=1)
+        migrate(migrator.add_column(table, "version", column))
+    db.create_tables(SYNC_MODELS, safe=True)
 
 
 #: The effective date of the rates a database held before rates were dated, and of
@@ -216,7 +236,8 @@ STEPS: dict[int, Callable[[peewee.Database], None]] = {
     2: _add_uids,
     3: _add_trusted_keys,
     4: _audit_fork_guard_and_covering_indexes,
-    5: _money_over_time,
+    5: _add_exchange,
+    6: _money_over_time,
 }
 
 
