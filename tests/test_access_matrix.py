@@ -256,6 +256,11 @@ ACCESS: dict[str, Rule] = {
             "value_date": "2026-02-01",
         },
     ),
+    # A text file is no IATI file: refused (400) for everyone; a real file is
+    # tested in tests/test_iati_import.py.
+    "/pledges/import-iati": Rule(
+        {"GET": DONOR | OFFICERS | {"donor_other"}, "POST": NOBODY}, files=True
+    ),
     "/transactions/<int:transaction_id>/delete": Rule(
         {"POST": OFFICERS | {"donor_other"}},
         args=lambda w: {"transaction_id": _confirmed_transaction(w)},

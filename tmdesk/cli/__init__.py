@@ -10,7 +10,18 @@ from __future__ import annotations
 import click
 
 from tmdesk import __version__, paths, settings
-from tmdesk.cli import accounts, audit, backup, demo, exchange, keys, plugins, serve, sync
+from tmdesk.cli import (
+    accounts,
+    audit,
+    backup,
+    demo,
+    exchange,
+    imports,
+    keys,
+    plugins,
+    serve,
+    sync,
+)
 from tmdesk.runtime import desktop
 
 
@@ -52,6 +63,8 @@ cli.add_command(keys.keys_command, "keys")
 cli.add_command(sync.office, "office")
 cli.add_command(sync.sync_command, "sync")
 cli.add_command(exchange.exchange, "exchange")
+# ``tmdesk import iati FILE --donor CODE [--apply]``: a donor's IATI file in (#16).
+cli.add_command(imports.import_group, "import")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,12 +15,14 @@ from typing import Any
 
 import peewee as pw
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from werkzeug.routing import BuildError
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
+from tmdesk.core import iati_import
 from tmdesk.core import pledges as core_pledges
 from tmdesk.core import transactions as core_transactions
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
@@ -50,6 +52,7 @@ from tmdesk.web.common import (
     project_or_404,
     require,
     safe_next,
+    tr,
     tr_readable,
 )
 
@@ -147,6 +150,12 @@ class TransactionForm(FlaskForm):
                 "note",
             )
         }
+
+
+class IatiImportForm(FlaskForm):
+    file = FileField(lazy_gettext("IATI activity file (XML)"), validators=[FileRequired()])
+    donor = SelectField(lazy_gettext("Donor"), validate_choice=False)
+    apply = BooleanField(lazy_gettext("Make these changes (otherwise: only show them)"))
 
 
 def kind_label(pledge: Pledge, kind: str) -> str:
@@ -394,6 +403,46 @@ def delete_transaction(transaction_id: int):
     else:
         flash(gettext("The transaction is removed."), "success")
     return redirect(url_for("pledges.detail", pledge_id=pledge.id))
+
+
+@bp.route("/pledges/import-iati", methods=["GET", "POST"])
+@login_required
+@require(lambda u: u.organisation.kind == "donor" or is_officer(u))
+def import_iati():
+    """A donor's IATI file in: a dry run per activity first; "Make these changes"
+    applies it (the same file sent again). Officers choose the donor."""
+    user = acting_user()
+    officer = is_officer(user)
+    form = IatiImportForm()
+    if officer:
+        form.donor.choices = donor_choices()
+    else:
+        del form.donor
+    report = None
+    if form.validate_on_submit():
+        donor_code = form.donor.data if officer else user.organisation.code
+        data = form.file.data.read(iati_import.MAX_BYTES + 1)
+        try:
+            report = iati_import.import_iati(
+                user, data, donor_code or "", apply=bool(form.apply.data)
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except iati_import.ImportRefused as exc:
+            form.file.errors = [*form.file.errors, tr(exc.message, **exc.params)]
+        else:
+            if report.applied:
+                flash(
+                    ngettext("%(num)d change made.", "%(num)d changes made.", report.changes),
+                    "success",
+                )
+    return render_template(
+        "pledges/import_iati.html",
+        form=form,
+        report=report,
+        officer=officer,
+        message=lambda m: tr(m[0], **m[1]),
+    ), (form_status() if report is None else 200)
 
 
 def _pledge_query(user, donor_code: str | None, status: str | None) -> pw.ModelSelect:
