@@ -210,7 +210,7 @@ def test_command_line_dry_run_then_apply(desk, data_dir, tmp_path):
 
 
 def test_import_page_dry_run_then_apply(app, desk, tmp_path):
-    from tests.conftest import csrf_token, login
+    from tests.helpers import csrf_token, login
     from tmdesk.core import pledges
     from tmdesk.core.models import Organisation
 

@@ -21,7 +21,14 @@ from tmdesk.core.backup import BackupError, restore
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.funding import project_funding
-from tmdesk.core.models import ALL_MODELS, Organisation, Pledge, Project, User
+from tmdesk.core.models import (
+    ALL_MODELS,
+    CATALOGUE_INDEX_FIELDS,
+    Organisation,
+    Pledge,
+    Project,
+    User,
+)
 from tmdesk.core.plugin_approvals import approved_files
 from tmdesk.core.schema import CURRENT_VERSION, SchemaError, read_version
 from tmdesk.core.visibility import can_see
@@ -217,7 +224,7 @@ def _transactions_of(pledge):
 
 
 def test_confirmed_pledges_become_dated_commitments(upgraded):
-    """Schema 7 (money over time): a confirmed pledge has one commitment of its whole
+    """Schema 8 (money over time): a confirmed pledge has one commitment of its whole
     amount, dated the day its confirmation was recorded; an offered one has none; every
     rate is dated, so a transaction of any day converts."""
     import datetime as dt
@@ -248,7 +255,7 @@ def test_confirmed_pledges_become_dated_commitments(upgraded):
 
 
 def test_disbursed_pledges_get_a_commitment_and_a_disbursement(tmp_path):
-    """A pledge disbursed before schema 7 gets its commitment (the confirmation's day) and
+    """A pledge disbursed before schema 8 gets its commitment (the confirmation's day) and
     its disbursement (the last change's day, never before the commitment, with no disbursement event in the log); a
     second run of the step adds nothing."""
     import datetime as dt
@@ -279,3 +286,10 @@ def test_disbursed_pledges_get_a_commitment_and_a_disbursement(tmp_path):
         assert _transactions_of(money) == kinds
     finally:
         database.close()
+
+
+def test_upgraded_database_has_the_catalogue_index(upgraded):
+    """The Catalogue's page is read in index order on an upgraded desk too (issue 13)."""
+    wanted = tuple(Project._meta.fields[name].column_name for name in CATALOGUE_INDEX_FIELDS)
+    indexes = {tuple(i.columns) for i in database.get_indexes(Project._meta.table_name)}
+    assert wanted in indexes

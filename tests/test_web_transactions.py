@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from tests.conftest import login, post
+from tests.helpers import login, post
 from tests.test_api import Api
 from tmdesk.core import pledges, transactions
 from tmdesk.core.models import Pledge, Transaction, utcnow
