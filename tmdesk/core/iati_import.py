@@ -44,6 +44,8 @@ SKIPPED_TYPES = {"12"}
 REF = re.compile(r"TM-\d{4}-\d{4,6}")
 #: The prefix of identifiers tmdesk makes for organisations without their own.
 FALLBACK_ORG_PREFIX = "XM-TMDESK-"
+#: One planned write: ``(action, pledge, the transaction it updates or None, fields)``.
+Step = tuple[str, Pledge, "Transaction | None", dict[str, Any]]
 
 
 class ImportRefused(DomainError):
@@ -242,7 +244,7 @@ def _engagement_for(project: Project, receiver: str | None) -> Engagement | None
 
 def _plan_activity(
     user: User | None, donor: Organisation, activity: etree._Element, result: ActivityResult
-) -> list[tuple[str, Pledge, Transaction | None, dict[str, Any]]]:
+) -> list[Step]:
     """What to do for one matched activity: ``(action, pledge, existing, data)``."""
     project = Project.get_or_none(Project.ref == result.ref)
     if project is None or (user is not None and not can_see(user, project)):
@@ -270,7 +272,7 @@ def _plan_activity(
     existing = [t for p in pledges for t in transactions.pledge_transactions(p)]
     by_uid = {t.uid: t for t in existing}
     seen: set[int] = set()
-    plan = []
+    plan: list[Step] = []
     rows = [r for el in activity.findall("transaction") if (r := _read_transaction(el, result))]
     order = {"commitment": 0, "incoming_commitment": 1, "disbursement": 2, "expenditure": 3}
     for row in sorted(rows, key=lambda r: (order[r["kind"]], r["value_date"])):
@@ -370,7 +372,7 @@ def import_iati(
         raise PermissionDenied(N_("Only that donor and the offices import its IATI file."))
     root = parse(data)
     report = ImportReport()
-    plans = []
+    plans: list[Step] = []
     for activity in root.iter("iati-activity"):
         result = ActivityResult(
             _text(activity.find("iati-identifier"))[:200], activity.sourceline or 0
@@ -382,8 +384,8 @@ def import_iati(
     if not apply or report.errors or not plans:
         return report
     with database.atomic():
-        for action, pledge, existing, fields in plans:
-            if action == "add":
+        for _action, pledge, existing, fields in plans:
+            if existing is None:
                 transactions.record_transaction(user, Pledge.get_by_id(pledge.id), fields)
             else:
                 transactions.update_transaction(user, Transaction.get_by_id(existing.id), fields)
