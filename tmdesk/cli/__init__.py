@@ -16,6 +16,7 @@ from tmdesk.cli import (
     backup,
     demo,
     exchange,
+    imports,
     keys,
     pledges,
     plugins,
@@ -65,6 +66,8 @@ cli.add_command(keys.keys_command, "keys")
 cli.add_command(sync.office, "office")
 cli.add_command(sync.sync_command, "sync")
 cli.add_command(exchange.exchange, "exchange")
+# ``tmdesk import iati FILE --donor CODE [--apply]``: a donor's IATI file in (#16).
+cli.add_command(imports.import_group, "import")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -339,6 +339,55 @@ class ExchangeRate(BaseModel):
     updated_at = pw.DateTimeField(default=utcnow)
 
 
+class DatedRate(BaseModel):
+    """An exchange rate from its effective date on (schema version 8).
+
+    A transaction converts at the rate in force on its value date: the latest
+    ``effective_from`` on or before it (:class:`tmdesk.core.rates.RateBook`).
+    :class:`ExchangeRate` keeps the rate in force today, for the figures that
+    need no date.
+    """
+
+    currency = pw.CharField(max_length=3)
+    effective_from = pw.DateField()
+    eur_per_unit = DecimalTextField()
+    created_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("currency", "effective_from"), True),)
+
+
+class Transaction(BaseModel):
+    """Money (or goods) actually moving on a pledge, dated (schema version 8).
+
+    ``kind`` is one of :data:`tmdesk.core.transactions.KINDS`. A pledge's status
+    follows from its commitments and disbursements
+    (:func:`tmdesk.core.transactions.derived_status`), never set by hand. An
+    in-kind delivery is a disbursement whose ``quantity`` says how many were
+    delivered; its ``amount`` is the value, when known.
+    """
+
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
+    pledge = pw.ForeignKeyField(Pledge, backref="transactions", on_delete="CASCADE")
+    kind = pw.CharField(max_length=24)
+    amount = MoneyField(null=True)
+    currency = pw.CharField(max_length=3, null=True)
+    quantity = pw.IntegerField(null=True)
+    value_date = pw.DateField()
+    reference = pw.CharField(max_length=100, default="")
+    note = pw.TextField(default="")
+    engagement = pw.ForeignKeyField(
+        Engagement, null=True, backref="transactions", on_delete="SET NULL"
+    )
+    created_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("pledge", "kind", "value_date"), False),)
+
+
 class AuditEvent(BaseModel):
     """Every change: who, when, what, before and after; hash-chained."""
 
@@ -636,4 +685,6 @@ ALL_MODELS: list[type[BaseModel]] = [
     *SYNC_MODELS,
     PledgeField,
     ReportSetting,
+    DatedRate,
+    Transaction,
 ]

@@ -36,7 +36,9 @@ from tmdesk.core.reporting import (
     ReportContext,
     Requester,
     Totals,
+    TransactionView,
     UpdateView,
+    YearView,
     compute_totals,
 )
 from tmdesk.core.validation import without_forbidden
@@ -53,6 +55,7 @@ from tmdesk.core.vocab import (
     TLP_DESCRIPTIONS,
     TLP_LABELS,
     TLP_RANK,
+    TRANSACTION_KINDS,
     highest_tlp,
     oblast_name,
 )
@@ -252,7 +255,9 @@ __all__ = [
     "Text",
     "Requester",
     "Totals",
+    "TransactionView",
     "UpdateView",
+    "YearView",
     "neutralise",
     "xml_safe",
     # Computed defaults and texts in both languages.
@@ -276,6 +281,7 @@ __all__ = [
     "TLP_DESCRIPTIONS",
     "TLP_LABELS",
     "TLP_RANK",
+    "TRANSACTION_KINDS",
     "highest_tlp",
     "oblast_name",
 ]

@@ -40,7 +40,7 @@ from tmdesk.core import accounts, rates
 from tmdesk.core import backup as backups
 from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.errors import DomainError, PermissionDenied
-from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, Project, User
+from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, Project, User, utcnow
 from tmdesk.core.permissions import can_administer
 from tmdesk.core.visibility import visible_projects
 from tmdesk.core.vocab import CURRENCIES, ORG_KINDS, RECIPIENT_TYPES
@@ -135,6 +135,7 @@ class PasswordResetForm(FlaskForm):
 
 class RateForm(FlaskForm):
     rate = StringField(lazy_gettext("Euros per unit"), render_kw={"inputmode": "decimal"})
+    effective_from = StringField(lazy_gettext("In force from"), render_kw={"type": "date"})
 
 
 PASSWORD_HINT = lazy_gettext(
@@ -558,6 +559,7 @@ def rates_list():
         rates=rates.all_rates(),
         missing=[c for c in CURRENCIES if not ExchangeRate.get_or_none(ExchangeRate.currency == c)],
         base=rates.BASE_CURRENCY,
+        history=rates.rate_history(),
     )
 
 
@@ -568,15 +570,24 @@ def rate_edit(currency: str):
         abort(404)
     existing = ExchangeRate.get_or_none(ExchangeRate.currency == currency)
     if request.method == "GET":
-        form = RateForm(data={"rate": str(existing.eur_per_unit) if existing else ""})
+        form = RateForm(
+            data={
+                "rate": str(existing.eur_per_unit) if existing else "",
+                "effective_from": utcnow().date().isoformat(),
+            }
+        )
     else:
         form = RateForm()
     return form_page(
         form,
-        lambda: rates.set_exchange_rate(acting_user(), currency, form.rate.data or ""),
+        lambda: rates.set_exchange_rate(
+            acting_user(), currency, form.rate.data or "", form.effective_from.data or None
+        ),
         lambda saved: gettext(
-            "1 %(currency)s is now %(rate)s EUR. Funding in euros uses the new rate from now on.",
+            "The rate of %(currency)s from %(date)s is saved; today 1 %(currency)s is "
+            "%(rate)s EUR. Each transaction converts at the rate in force on its date.",
             currency=currency,
+            date=form.effective_from.data or utcnow().date().isoformat(),
             rate=saved.eur_per_unit,
         ),
         url_for("admin.rates_list"),
@@ -584,6 +595,7 @@ def rate_edit(currency: str):
         mapping={"currency": "rate"},
         currency=currency,
         existing=existing,
+        history=rates.rate_history(currency),
     )
 
 

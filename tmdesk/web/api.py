@@ -24,6 +24,7 @@ from tmdesk.core import donor_fields, validation
 from tmdesk.core import offers as offer_service
 from tmdesk.core import pledges as pledge_service
 from tmdesk.core import projects as project_service
+from tmdesk.core import transactions as transaction_service
 from tmdesk.core.catalogue import (
     DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
@@ -52,12 +53,14 @@ from tmdesk.core.visibility import (
 from tmdesk.core.vocab import CATEGORIES, OFFER_STATUSES, ORG_KINDS, PLEDGE_STATUSES
 from tmdesk.web.api_common import (
     iso,
+    money_str,
     offer_json,
     organisation_json,
     page_of,
     pledge_json,
     project_json,
     token_required,
+    transaction_json,
 )
 from tmdesk.web.common import acting_user, project_or_404
 from tmdesk.web.errors import json_error
@@ -510,6 +513,50 @@ def pledge_transition(pledge_id: int):
     action = _action(body, pledge_service.PLEDGE_TRANSITIONS)
     pledge = pledge_service.transition_pledge(acting_user(), pledge, action)
     return jsonify(pledge_json(pledge, acting_user()))
+
+
+TRANSACTION_PLAIN = (
+    "kind",
+    "amount",
+    "currency",
+    "quantity",
+    "value_date",
+    "reference",
+    "note",
+    "engagement",
+)
+
+
+@bp.get("/pledges/<int:pledge_id>/transactions")
+@token_required
+def transaction_list(pledge_id: int):
+    """The pledge's dated transactions, oldest first, with what is committed and disbursed."""
+    pledge = _pledge_or_404(pledge_id)
+    rows = transaction_service.pledge_transactions(pledge)
+    money = transaction_service.money_pledge(pledge)
+    return jsonify(
+        {
+            "pledge": pledge.id,
+            "status": pledge.status,
+            "committed": money_str(transaction_service.committed(pledge, rows)) if money else None,
+            "disbursed": money_str(transaction_service.disbursed(pledge, rows)) if money else None,
+            "currency": pledge.currency,
+            "items": [transaction_json(t) for t in rows],
+        }
+    )
+
+
+@bp.post("/pledges/<int:pledge_id>/transactions")
+@token_required
+def transaction_create(pledge_id: int):
+    """Record a commitment, disbursement, expenditure or incoming commitment."""
+    pledge = _pledge_or_404(pledge_id)
+    body = _body()
+    data = {name: body[name] for name in TRANSACTION_PLAIN if name in body}
+    transaction = transaction_service.record_transaction(acting_user(), pledge, data)
+    return _created(
+        transaction_json(transaction), url_for("api.transaction_list", pledge_id=pledge.id)
+    )
 
 
 # --- offers -----------------------------------------------------------------

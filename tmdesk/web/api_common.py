@@ -18,7 +18,7 @@ from tmdesk.core import accounts
 from tmdesk.core.donor_fields import stored_values
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.funding import Funding
-from tmdesk.core.models import Offer, Organisation, Pledge, Project, User
+from tmdesk.core.models import Offer, Organisation, Pledge, Project, Transaction, User
 from tmdesk.core.visibility import can_see_donor_fields, can_see_offer
 
 
@@ -142,6 +142,21 @@ def pledge_json(
         "date": iso(pledge.date),
         "offer": offer.id if offer is not None and can_see_offer(user, offer) else None,
         "donor_fields": fields,
+    }
+
+
+def transaction_json(t: Transaction) -> dict[str, Any]:
+    """A transaction of a pledge (docs/api.md)."""
+    return {
+        "uid": t.uid,
+        "kind": t.kind,
+        "amount": money_str(t.amount),
+        "currency": t.currency,
+        "quantity": t.quantity,
+        "value_date": iso(t.value_date),
+        "reference": t.reference,
+        "note": t.note,
+        "engagement": t.engagement_id,
     }
 
 

@@ -9,6 +9,7 @@ identifiers are explained in docs/iati.md.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -117,39 +118,93 @@ def budget_periods(
     return out
 
 
+def _transaction(
+    activity: etree._Element,
+    ref: str,
+    type_code: str,
+    when: dt.date,
+    amount: Decimal,
+    currency: str,
+    description: str,
+    provider: OrgView,
+    receiver: OrgView,
+    in_kind: bool,
+    orgs: dict[tuple[str, str], etree._Element] | None = None,
+) -> None:
+    """One ``transaction``; ``orgs`` keeps the provider/receiver elements already built
+    for this activity, copied instead of built again for every tranche."""
+    transaction = etree.SubElement(activity, "transaction", ref=xml_safe(ref))
+    etree.SubElement(transaction, "transaction-type", code=type_code)
+    etree.SubElement(transaction, "transaction-date", **{"iso-date": when.isoformat()})
+    _value(transaction, amount, currency, when)
+    if description:
+        _narratives(etree.SubElement(transaction, "description"), {"en": description})
+    for tag, org in (("provider-org", provider), ("receiver-org", receiver)):
+        key = (tag, org.code)
+        built = orgs.get(key) if orgs is not None else None
+        if built is None:
+            built = _org(transaction, tag, org)
+            if orgs is not None:
+                orgs[key] = built
+        else:
+            transaction.append(copy.deepcopy(built))
+    if in_kind:
+        etree.SubElement(
+            transaction,
+            "aid-type",
+            code=codes.AID_TYPE_IN_KIND,
+            vocabulary=codes.AID_TYPE_VOCABULARY_OECD,
+        )
+
+
 def _transactions(
     activity: etree._Element, ident: str, project: ProjectView, pledge: PledgeView
 ) -> None:
-    """A pledge's IATI transactions: offered → Outgoing Pledge; confirmed →
-    Outgoing Commitment; disbursed/delivered → commitment and Disbursement."""
-    if pledge.amount is None or pledge.currency is None:
-        return  # in kind without a value: described in the activity, no transaction
-    steps: list[tuple[str, str, dt.date]] = []
-    if pledge.status == "offered":
-        steps.append(("P", codes.TRANSACTION_PLEDGE, pledge.date))
-    elif pledge.status in ("confirmed", "disbursed", "delivered"):
-        steps.append(("C", codes.TRANSACTION_COMMITMENT, pledge.date))
-        if pledge.status in ("disbursed", "delivered"):
-            paid = max(pledge.updated_at.date(), pledge.date)
-            steps.append(("D", codes.TRANSACTION_DISBURSEMENT, paid))
-    for suffix, type_code, when in steps:
-        transaction = etree.SubElement(activity, "transaction", ref=f"{ident}-{pledge.id}-{suffix}")
-        etree.SubElement(transaction, "transaction-type", code=type_code)
-        etree.SubElement(transaction, "transaction-date", **{"iso-date": when.isoformat()})
-        _value(transaction, pledge.amount, pledge.currency, pledge.date)
-        if pledge.in_kind:
-            quantity = f"{pledge.in_kind_quantity} × " if pledge.in_kind_quantity else ""
-            description = etree.SubElement(transaction, "description")
-            _narratives(description, {"en": f"In kind: {quantity}{pledge.in_kind}"})
-        _org(transaction, "provider-org", pledge.donor)
-        _org(transaction, "receiver-org", project.recipient)
-        if pledge.in_kind:
-            etree.SubElement(
-                transaction,
-                "aid-type",
-                code=codes.AID_TYPE_IN_KIND,
-                vocabulary=codes.AID_TYPE_VOCABULARY_OECD,
-            )
+    """A pledge's IATI transactions: an offered pledge is one Outgoing Pledge (12);
+    then one transaction per real transaction recorded on it, with its own value
+    date and currency: commitments (2), disbursements and deliveries (3), an
+    implementer's expenditures (4), the recipient's incoming commitments (11).
+    In-kind support without a value is described in the activity, not here."""
+    orgs: dict[tuple[str, str], etree._Element] = {}
+    in_kind = ""
+    if pledge.in_kind:
+        quantity = f"{pledge.in_kind_quantity} × " if pledge.in_kind_quantity else ""
+        in_kind = f"In kind: {quantity}{pledge.in_kind}"
+    if pledge.status == "offered" and pledge.amount is not None and pledge.currency:
+        _transaction(
+            activity,
+            f"{ident}-{pledge.id}-P",
+            codes.TRANSACTION_PLEDGE,
+            pledge.date,
+            pledge.amount,
+            pledge.currency,
+            in_kind,
+            pledge.donor,
+            project.recipient,
+            bool(pledge.in_kind),
+            orgs,
+        )
+    for t in pledge.transactions:
+        if t.amount is None or not t.currency:
+            continue
+        words = [w for w in (t.reference, t.note) if w]
+        if in_kind:
+            quantity = f"{t.quantity} × " if t.quantity else ""
+            words.insert(0, f"In kind: {quantity}{pledge.in_kind}")
+        receiver = t.engagement if t.kind == "expenditure" and t.engagement else project.recipient
+        _transaction(
+            activity,
+            t.uid,
+            codes.TRANSACTION_TYPE[t.kind],
+            t.value_date,
+            t.amount,
+            t.currency,
+            " · ".join(words),
+            pledge.donor,
+            receiver,
+            bool(pledge.in_kind),
+            orgs,
+        )
 
 
 #: The donor's own fields this plugin declares (``tmdesk_donor_fields``), each written

@@ -54,6 +54,17 @@ ROLE_IMPLEMENTING = "4"
 TRANSACTION_PLEDGE = "12"  # Outgoing Pledge: offered, not yet committed
 TRANSACTION_COMMITMENT = "2"  # Outgoing Commitment: confirmed
 TRANSACTION_DISBURSEMENT = "3"  # Disbursement: money paid / goods delivered
+TRANSACTION_EXPENDITURE = "4"  # Expenditure: an implementer's spending on the activity
+TRANSACTION_INCOMING_COMMITMENT = "11"  # Incoming Commitment: the recipient's acknowledgement
+#: tmdesk's transaction kinds → IATI TransactionType (an offered pledge is 12 by
+#: itself; 13, Incoming Pledge, has no tmdesk counterpart: a donor's file
+#: reports its own outgoing pledges).
+TRANSACTION_TYPE = {
+    "commitment": TRANSACTION_COMMITMENT,
+    "disbursement": TRANSACTION_DISBURSEMENT,
+    "expenditure": TRANSACTION_EXPENDITURE,
+    "incoming_commitment": TRANSACTION_INCOMING_COMMITMENT,
+}
 
 DATE_PLANNED_START = "1"
 DATE_PLANNED_END = "3"
