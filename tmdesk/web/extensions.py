@@ -52,3 +52,9 @@ def _load_user(session_id: str) -> User | None:
     if user is None or not user.active or user.session_nonce != nonce:
         return None
     return user
+
+
+def donor_field_definitions(app: Flask) -> list:
+    """The donors' own fields the loaded plugins declare (``tmdesk_donor_fields``)."""
+    pm = app.extensions.get("tmdesk_plugins")
+    return list(pm.donor_fields.values()) if pm is not None else []
