@@ -223,7 +223,10 @@ def transition_pledge(user: User, pledge: Pledge, action: str) -> Pledge:
             target=target,
         )
     if action in TRANSACTION_STEPS:
-        transactions.record_remaining(user, pledge, TRANSACTION_STEPS[action])
+        with database.atomic():
+            transactions.record_remaining(user, pledge, TRANSACTION_STEPS[action])
+            if action == "confirm":
+                notifications.pledge_confirmed(user, pledge)
         return pledge
     with database.atomic():
         before = audit.snapshot(pledge)
@@ -231,6 +234,4 @@ def transition_pledge(user: User, pledge: Pledge, action: str) -> Pledge:
         pledge.updated_at = utcnow()
         pledge.save()
         audit.record(user, f"pledge.{action}", pledge, before, audit.snapshot(pledge))
-        if action == "confirm":
-            notifications.pledge_confirmed(user, pledge)
     return pledge
