@@ -368,7 +368,8 @@ def restore(data_dir: Path, blob: bytes) -> None:
 
 
 #: Bookkeeping that a read may update without changing anything a user sees.
-_IGNORED_COLUMNS = {("api_token", "last_used_at")}
+#: Bookkeeping a GET may write: when a token or a browser session was last used.
+_IGNORED_COLUMNS = {("api_token", "last_used_at"), ("user_session", "last_seen_at")}
 
 
 def fingerprint() -> str:

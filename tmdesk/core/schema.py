@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from tmdesk.core.backup import backup_before_upgrade
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import (
     ALL_MODELS,
+    AccountChange,
+    ApiToken,
     Document,
     Engagement,
     ExchangeRate,
@@ -33,12 +36,13 @@ from tmdesk.core.models import (
     TrustedKey,
     Update,
     User,
+    UserSession,
 )
 from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 4
+CURRENT_VERSION = 5
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -90,11 +94,39 @@ def _add_trusted_keys(db: peewee.Database) -> None:
     db.create_tables([TrustedKey])
 
 
+#: How long an API token lasts unless its owner says otherwise (days).
+TOKEN_DAYS_ON_UPGRADE = 90
+
+
+def _server_sessions_and_token_limits(db: peewee.Database) -> None:
+    """Version 5 (issue #12): sessions known to the server, API tokens with an
+    expiry and a scope, and account changes waiting for a second administrator.
+
+    Tokens made before have no expiry; they get :data:`TOKEN_DAYS_ON_UPGRADE`
+    days from the upgrade (not from their creation, which could end them
+    without warning) and keep writing as before.
+    """
+    from tmdesk.core.models import utcnow
+
+    db.create_tables([UserSession, AccountChange])
+    migrator = SchemaMigrator.from_database(db)
+    migrate(
+        migrator.add_column("api_token", "expires_at", peewee.DateTimeField(null=True)),
+        migrator.add_column(
+            "api_token", "scope", peewee.CharField(max_length=20, default="read_write")
+        ),
+    )
+    ApiToken.update(expires_at=utcnow() + timedelta(days=TOKEN_DAYS_ON_UPGRADE)).where(
+        ApiToken.expires_at.is_null()
+    ).execute()
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
 STEPS: dict[int, Callable[[peewee.Database], None]] = {
     1: _v1_to_v2,
     2: _add_uids,
     3: _add_trusted_keys,
+    4: _server_sessions_and_token_limits,
 }
 
 
