@@ -151,8 +151,14 @@ ACCESS: dict[str, Rule] = {
         refusal_recorded=True,
         data=lambda w, r: {"password": PASSWORD},
     ),
-    "/profile": Rule({"GET": ALL, "POST": ALL}, data=lambda w, r: {"tok-name": "laptop"}),
+    "/profile": Rule(
+        {"GET": ALL, "POST": ALL},
+        data=lambda w, r: {"tok-name": "laptop", "tok-expires_days": "30", "tok-scope": "read"},
+    ),
     "/profile/tokens/<int:token_id>/revoke": Rule(
+        {"POST": DONOR}, args=lambda w: {"token_id": w.ids["donor_token"]}
+    ),
+    "/profile/tokens/<int:token_id>/renew": Rule(
         {"POST": DONOR}, args=lambda w: {"token_id": w.ids["donor_token"]}
     ),
     "/reports": Rule({"GET": ALL}),
