@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import logging
 import secrets
 from typing import Any
 
@@ -11,10 +13,20 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tmdesk.core import audit, validation
 from tmdesk.core.db import database
-from tmdesk.core.errors import NotFound, PermissionDenied, ValidationError
+from tmdesk.core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from tmdesk.core.i18n import N_
-from tmdesk.core.models import ApiToken, Organisation, User, UserSession, utcnow
+from tmdesk.core.models import (
+    AccountChange,
+    ApiToken,
+    Organisation,
+    Project,
+    User,
+    UserSession,
+    utcnow,
+)
 from tmdesk.core.vocab import ORG_KINDS
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 12
 #: A short list of passwords people really use (lower-cased); longer ones too.
@@ -111,9 +123,20 @@ def create_organisation(actor: User | None, data: dict[str, Any]) -> Organisatio
 
 
 def update_organisation(actor: User, org: Organisation, data: dict[str, Any]) -> Organisation:
+    """Edit an organisation; a new kind that would let its people read projects the
+    administrator may not read waits for a second administrator (:func:`hold_if_reaching`)."""
     _require_admin(actor)
     fields = clean_organisation_data(data | {"code": org.code})
     fields.pop("code")
+    if fields["kind"] != org.kind:
+        as_it_would_be = Organisation(id=org.id, kind=fields["kind"], code=org.code)
+        hold_if_reaching(
+            actor,
+            User(organisation=as_it_would_be, active=True),
+            "organisation",
+            {"fields": fields},
+            organisation=org,
+        )
     audit.update(actor, org, fields, "organisation.update")
     return org
 
@@ -140,13 +163,27 @@ def create_user(
     if email and User.get_or_none(User.email == email):
         errors["email"] = N_("An account with this e-mail already exists.")
     errors.raise_if_any()
+    password_hash = hash_password(password)
+    hold_if_reaching(
+        actor,
+        User(organisation=org, active=True),
+        "create_user",
+        {"email": email, "name": name, "is_admin": is_admin, "password_hash": password_hash},
+        organisation=org,
+    )
+    return _insert_user(actor, email, name, org, is_admin, password_hash)
+
+
+def _insert_user(
+    actor: User | None, email: str, name: str, org: Organisation, is_admin: bool, password_hash: str
+) -> User:
     with database.atomic():
         user = User.create(
             email=email,
             name=name,
             organisation=org,
             is_admin=is_admin,
-            password_hash=hash_password(password),
+            password_hash=password_hash,
             session_nonce=secrets.token_hex(8),
         )
         audit.record(actor, "user.create", user, None, _user_snapshot(user))
@@ -164,8 +201,23 @@ def set_password(
     problem = check_password_rules(password, user.email)
     if problem:
         raise ValidationError({"password": problem})
+    password_hash = hash_password(password)
+    if actor is not None and actor.id != user.id:
+        hold_if_reaching(
+            actor,
+            user,
+            "password",
+            {"password_hash": password_hash, "revoke_tokens": revoke_tokens},
+            user=user,
+        )
+    _write_password(actor, user, password_hash, revoke_tokens)
+
+
+def _write_password(
+    actor: User | None, user: User, password_hash: str, revoke_tokens: bool
+) -> None:
     with database.atomic():
-        user.password_hash = hash_password(password)
+        user.password_hash = password_hash
         user.session_nonce = secrets.token_hex(8)
         user.failed_logins = 0
         user.locked_until = None
@@ -246,6 +298,151 @@ def _dummy_hash() -> str:
     if PASSWORD_METHOD not in _DUMMY_HASHES:
         _DUMMY_HASHES[PASSWORD_METHOD] = hash_password(secrets.token_urlsafe(16))
     return _DUMMY_HASHES[PASSWORD_METHOD]
+
+
+# --- a second administrator for changes that reach further -----------------
+
+
+class SecondApprovalNeeded(DomainError):
+    """The change is stored, not made: a second administrator must approve it."""
+
+    http_status = 202
+
+
+#: Kinds of :class:`AccountChange`, in words for the Approvals page.
+CHANGE_KINDS = {
+    "password": N_("Password reset"),
+    "create_user": N_("New account"),
+    "organisation": N_("Organisation kind changed"),
+}
+
+
+def reaches_beyond(actor: User, subject: User) -> bool:
+    """Whether ``subject`` (an account, real or as it would be after a change) may
+    read a project that ``actor`` may not: the one test of an administrator's reach."""
+    from tmdesk.core.visibility import visible_projects
+
+    readable = visible_projects(actor).select(Project.id)
+    return visible_projects(subject).where(Project.id.not_in(readable)).exists()
+
+
+def hold_if_reaching(
+    actor: User | None,
+    subject: User,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    user: User | None = None,
+    organisation: Organisation | None = None,
+) -> None:
+    """Store an administrator's account change for a second administrator, and raise
+    :class:`SecondApprovalNeeded`, when it would let ``subject`` read what ``actor``
+    may not (a password the administrator would know, an account in an organisation
+    whose projects they may not read, an organisation made an office). The command
+    line (``actor`` None) is the machine's own user, who can read the database anyway.
+    """
+    if actor is None or not reaches_beyond(actor, subject):
+        return
+    with database.atomic():
+        change = AccountChange.create(
+            kind=kind,
+            user=user,
+            organisation=organisation,
+            payload=json.dumps(payload, sort_keys=True),
+            requested_by=actor,
+        )
+        audit.record(actor, "account_change.request", change, None, _change_summary(change))
+    log.warning(
+        "account change %s (%s) by %s waits for a second administrator: it would reach "
+        "projects the requesting administrator may not read",
+        change.id,
+        kind,
+        actor.email,
+    )
+    raise SecondApprovalNeeded(
+        N_(
+            "This change would let the account read projects you may not read, so a second "
+            "administrator must approve it. It is waiting on the Approvals page."
+        )
+    )
+
+
+def _change_summary(change: AccountChange) -> dict[str, Any]:
+    """What the audit log keeps of a held change (never the password hash)."""
+    data = json.loads(change.payload)
+    return {
+        "kind": change.kind,
+        "user": change.user.email if change.user_id else data.get("email"),
+        "organisation": change.organisation.code if change.organisation_id else None,
+        "kind_after": data.get("fields", {}).get("kind"),
+        "requested_by": change.requested_by.email,
+        "status": change.status,
+    }
+
+
+def pending_changes() -> list[AccountChange]:
+    return list(
+        AccountChange.select()
+        .where(AccountChange.status == "pending")
+        .order_by(AccountChange.requested_at, AccountChange.id)
+    )
+
+
+def describe_change(change: AccountChange) -> dict[str, Any]:
+    """A held change for the Approvals page: its summary without secrets."""
+    return _change_summary(change)
+
+
+def decide_change(approver: User, change: AccountChange, approve: bool) -> None:
+    """Approve (apply) or refuse a held change. Another administrator approves; the
+    one who asked may withdraw their own request."""
+    _require_admin(approver)
+    if change.status != "pending":
+        raise ValidationError({"change": N_("This change was already decided.")})
+    if approve and change.requested_by_id == approver.id:
+        raise PermissionDenied(N_("Another administrator must approve a change you asked for."))
+    data = json.loads(change.payload)
+    with database.atomic():
+        if approve:
+            requester = change.requested_by
+            if change.kind == "password":
+                _write_password(
+                    requester, change.user, data["password_hash"], data["revoke_tokens"]
+                )
+            elif change.kind == "create_user":
+                if User.get_or_none(User.email == data["email"]):
+                    raise ValidationError(
+                        {"email": N_("An account with this e-mail already exists.")}
+                    )
+                _insert_user(
+                    requester,
+                    data["email"],
+                    data["name"],
+                    change.organisation,
+                    data["is_admin"],
+                    data["password_hash"],
+                )
+            elif change.kind == "organisation":
+                audit.update(requester, change.organisation, data["fields"], "organisation.update")
+        change.status = "approved" if approve else "refused"
+        change.decided_by = approver
+        change.decided_at = utcnow()
+        change.save()
+        audit.record(
+            approver,
+            "account_change.approve" if approve else "account_change.refuse",
+            change,
+            None,
+            _change_summary(change),
+        )
+    log.warning(
+        "account change %s (%s) asked by %s was %s by %s",
+        change.id,
+        change.kind,
+        change.requested_by.email,
+        change.status,
+        approver.email,
+    )
 
 
 # --- API tokens -----------------------------------------------------------
