@@ -8,6 +8,7 @@ state can put the copy back between requests with :func:`restore`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import re
@@ -24,6 +25,7 @@ from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.models import (
     ALL_MODELS,
+    AccountChange,
     ApiToken,
     Document,
     Engagement,
@@ -216,6 +218,14 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
     )
     update = updates.post_update(users["recipient"], pub, {"title": "Kick-off", "body": "Begun."})
     world.refs.update(pub=pub.ref, pub2=pub2.ref, draft=draft.ref)
+    # A change waiting for a second administrator (issue 12): another administrator
+    # reset the recipient's password, which would reach the recipient's own draft.
+    second_admin = accounts.create_user(
+        None, "second.admin@example.org", "TMPO", PASSWORD, is_admin=True
+    )
+    with contextlib.suppress(accounts.SecondApprovalNeeded):
+        accounts.set_password(second_admin, users["recipient"], "held back passphrase")
+    account_change = AccountChange.get(AccountChange.status == "pending")
     world.ids.update(
         engagement=engagement.id,
         pledge=offered.id,
@@ -228,6 +238,7 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
         donor_token=ApiToken.get(ApiToken.user == users["donor"].id).id,
         donor_other_user=users["donor_other"].id,
         org_donor=users["donor"].organisation_id,
+        account_change=account_change.id,
     )
 
     if with_matrix:

@@ -327,6 +327,13 @@ ACCESS: dict[str, Rule] = {
         data=lambda w, r: {"rate": "0.91"},
     ),
     "/admin/users": Rule({"GET": ADMIN}),
+    "/admin/approvals": Rule({"GET": ADMIN}),
+    "/admin/approvals/<int:change_id>/approve": Rule(
+        {"POST": ADMIN}, args=lambda w: {"change_id": w.ids["account_change"]}
+    ),
+    "/admin/approvals/<int:change_id>/refuse": Rule(
+        {"POST": ADMIN}, args=lambda w: {"change_id": w.ids["account_change"]}
+    ),
     "/admin/users/new": Rule(
         {"GET": ADMIN, "POST": ADMIN},
         data=lambda w, r: {
