@@ -200,3 +200,30 @@ def test_restore_refuses_a_newer_backup(tmp_path):
     with pytest.raises(BackupError, match="newer tmdesk"):
         restore(target, newer, CURRENT_VERSION)
     assert not (target / DATABASE_FILENAME).exists()
+
+
+def test_v3_tokens_get_an_expiry_and_keep_writing(tmp_path):
+    """Issue 12: tokens made before expiries existed get 90 days from the upgrade (not
+    from their creation, which could end them without warning) and stay read-write."""
+    import datetime as dt
+
+    from tmdesk.core.models import ApiToken, UserSession, utcnow
+
+    data_dir = copy_fixture(3, tmp_path)
+    plain = accounts.TOKEN_PREFIX + "from-before-the-upgrade"
+    with sqlite3.connect(data_dir / DATABASE_FILENAME) as con:
+        con.execute(
+            "INSERT INTO api_token (user_id, name, token_hash, prefix, created_at) "
+            "VALUES (1, 'old script', ?, 'tmd_from-b', '2024-01-01 00:00:00')",
+            (accounts._token_digest(plain),),
+        )
+    open_database(data_dir)
+    database.connect(reuse_if_open=True)
+    try:
+        token = accounts.token_for(plain)
+        assert token is not None and token.scope == "read_write"
+        left = token.expires_at - utcnow()
+        assert dt.timedelta(days=89) < left <= dt.timedelta(days=90)
+        assert ApiToken.select().count() == 1 and UserSession.select().count() == 0
+    finally:
+        database.close()
