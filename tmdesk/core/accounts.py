@@ -24,6 +24,7 @@ from tmdesk.core.models import (
     UserSession,
     utcnow,
 )
+from tmdesk.core.visibility import visible_projects
 from tmdesk.core.vocab import ORG_KINDS
 
 log = logging.getLogger(__name__)
@@ -320,8 +321,6 @@ CHANGE_KINDS = {
 def reaches_beyond(actor: User, subject: User) -> bool:
     """Whether ``subject`` (an account, real or as it would be after a change) may
     read a project that ``actor`` may not: the one test of an administrator's reach."""
-    from tmdesk.core.visibility import visible_projects
-
     readable = visible_projects(actor).select(Project.id)
     return visible_projects(subject).where(Project.id.not_in(readable)).exists()
 
