@@ -202,14 +202,14 @@ def test_restore_refuses_a_newer_backup(tmp_path):
     assert not (target / DATABASE_FILENAME).exists()
 
 
-def test_v3_tokens_get_an_expiry_and_keep_writing(tmp_path):
+def test_v4_tokens_get_an_expiry_and_keep_writing(tmp_path):
     """Issue 12: tokens made before expiries existed get 90 days from the upgrade (not
     from their creation, which could end them without warning) and stay read-write."""
     import datetime as dt
 
     from tmdesk.core.models import ApiToken, UserSession, utcnow
 
-    data_dir = copy_fixture(3, tmp_path)
+    data_dir = copy_fixture(4, tmp_path)
     plain = accounts.TOKEN_PREFIX + "from-before-the-upgrade"
     with sqlite3.connect(data_dir / DATABASE_FILENAME) as con:
         con.execute(
