@@ -6,12 +6,14 @@ each) that tests extend; ``login(client, user)`` logs a test client in.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 
+from tests import pg
 from tmdesk.core import accounts, projects
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
@@ -22,6 +24,38 @@ PASSWORD = "correct horse battery staple"
 # Real installations hash with scrypt; the suite creates hundreds of accounts,
 # so it uses a cheap method. Login checks read the method from each hash.
 accounts.PASSWORD_METHOD = "pbkdf2:sha256:1000"
+
+
+# --- the engine the suite runs on (tests/pg.py) -------------------------------
+on_postgresql = pg.on_postgresql
+
+
+def pytest_configure(config):
+    pg.start_worker(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+
+
+def pytest_unconfigure(config):
+    pg.stop_worker()
+
+
+def pytest_collection_modifyitems(config, items):
+    skip = (
+        pytest.mark.skip(reason="about SQLite itself (its file, WAL or online backup)")
+        if on_postgresql()
+        else pytest.mark.skip(reason="a PostgreSQL promise: set TMDESK_TEST_DATABASE_URL")
+    )
+    unwanted = "sqlite_only" if on_postgresql() else "postgresql_only"
+    for item in items:
+        if unwanted in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_postgresql():
+    """On PostgreSQL, every test starts from an empty tmdesk schema."""
+    if on_postgresql():
+        pg.resetter().reset()
+    yield
 
 
 @pytest.fixture

@@ -96,9 +96,19 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
-def start_server(data_dir: Path, threads: int = 8, command: list[str] | None = None) -> LiveServer:
-    """Start ``tmdesk serve`` on ``data_dir`` and wait until it is ready."""
-    port = free_port()
+def start_server(
+    data_dir: Path,
+    threads: int = 8,
+    command: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    url: str | None = None,
+) -> LiveServer:
+    """Start ``tmdesk serve`` on ``data_dir`` and wait until it is ready.
+
+    ``env`` replaces the inherited environment (an office on PostgreSQL, a
+    desk on its own SQLite); ``port`` reuses a port (a server restarted)."""
+    port = port or free_port()
     cmd = (command or [sys.executable, "-m", "tmdesk"]) + [
         "serve",
         "--data-dir",
@@ -115,7 +125,11 @@ def start_server(data_dir: Path, threads: int = 8, command: list[str] | None = N
         stdout=output,
         stderr=subprocess.STDOUT,
         text=True,  # nosec B603: a fixed argument list: this Python running tmdesk serve
-        env=dict(os.environ, TMDESK_NO_BROWSER="1"),
+        env=dict(
+            env if env is not None else os.environ,
+            TMDESK_NO_BROWSER="1",
+            **({"TMDESK_DATABASE_URL": url} if url else {}),
+        ),
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
     server = LiveServer(process, port, output)

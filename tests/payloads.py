@@ -114,3 +114,30 @@ EXTRA_FIELDS: dict[str, str] = {
     "published_at": "2020-01-01",
     "__class__": "x",
 }
+
+#: Values no id or number in a request can sensibly hold (URL segments, query
+#: strings, form fields, cookies): the answer is 404 or 400, never a 500.
+HOSTILE_NUMBERS: dict[str, str] = {
+    "20 digits": "9" * 20,
+    "int64 + 1": str(2**63),
+    "4000 digits": "9" * 4000,
+    "5000 digits": "1" * 5000,
+    "negative": "-1",
+    "zero": "0",
+    "leading zeros": "0" * 30 + "1",
+    "arabic-indic digits": "\u0661\u0662\u0663",
+    "fullwidth digits": "\uff11\uff12",
+    "superscript two": "\u00b2",
+    "exponent": "1e308",
+    "hex": "0x10",
+    "underscores": "1_000",
+    "nul": "1\x002",
+    "newline": "1\n2",
+    "very long text": "A" * 5000,
+    "cyrillic": "Проєкт",
+    "traversal": "../../../../etc/passwd",
+    "encoded traversal": "..%2F..%2Fetc%2Fpasswd",
+    "backslashes": "..\\..\\windows",
+    "lone percent": "%",
+    "emoji": "🛰️",
+}

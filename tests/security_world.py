@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests import pg
 from tests.conftest import DRAFT_FIELDS, PASSWORD, create_people
 from tests.conftest import ORGS as DESK_ORGS
 from tmdesk import paths
@@ -27,6 +28,7 @@ from tmdesk.core.models import (
     ALL_MODELS,
     AccountChange,
     ApiToken,
+    DeskLink,
     Document,
     Engagement,
     Offer,
@@ -190,6 +192,12 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
     desk_key = installation_keys(data_dir.parent / "a-desk").public
     trust.pin_linked_key(None, desk_key, role=trust.ROLE_DESK, person_email="donor@example.org")
     world.refs["trusted_key"] = desk_key.fingerprint
+    # A desk linked to this office for the donor (Administration → Desks can unlink it).
+    desk_link = DeskLink.create(
+        token=accounts.create_token(users["donor"], users["donor"], "desk: laptop")[0],
+        user=users["donor"],
+        desk_name="laptop",
+    )
 
     # The project every role may see: published, TLP:GREEN, with one of everything.
     pub = _walk(users, _draft(users["recipient"], title_en="Public grid monitoring"), "published")
@@ -235,7 +243,8 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
         link=link.id,
         doc=doc.id,
         update=update.id,
-        donor_token=ApiToken.get(ApiToken.user == users["donor"].id).id,
+        donor_token=ApiToken.get(ApiToken.user == users["donor"].id, ApiToken.name == "tests").id,
+        desk_link=desk_link.id,
         donor_other_user=users["donor_other"].id,
         org_donor=users["donor"].organisation_id,
         account_change=account_change.id,
@@ -317,22 +326,29 @@ def _build_matrix(world: World, users: dict[str, User], docs: Path, offer: Offer
             world.visible[(ref, role)] = can_see(User.get_by_id(user.id), project)
 
 
-_CACHE: dict[bool, tuple[Path, World]] = {}
+#: Per process: the built world's data dir, the world, and on PostgreSQL its rows.
+_CACHE: dict[bool, tuple[Path, World, dict | None]] = {}
 
 
 def world_in(data_dir: Path, with_matrix: bool = False) -> World:
-    """Put a built world into ``data_dir`` (building it once per process) and open it."""
+    """Put a built world into ``data_dir`` (building it once per process) and open it.
+
+    On SQLite the built database file is copied; on PostgreSQL (``tests/pg.py``)
+    the built rows are put back into the worker's database."""
     if with_matrix not in _CACHE:
         build_dir = Path(tempfile.mkdtemp(prefix="tmdesk-world-")) / "data"
         open_database(build_dir)
         database.connect(reuse_if_open=True)
-        database.execute_sql("PRAGMA synchronous=OFF")  # a scratch copy: speed over safety
+        if not pg.on_postgresql():
+            database.execute_sql("PRAGMA synchronous=OFF")  # a scratch copy: speed over safety
         world = _build(build_dir, with_matrix)
         database.close()
-        _CACHE[with_matrix] = (build_dir, world)
-    build_dir, world = _CACHE[with_matrix]
-    if not database.is_closed():
-        database.close()
+        rows = pg.resetter().capture() if pg.on_postgresql() else None
+        _CACHE[with_matrix] = (build_dir, world, rows)
+    build_dir, world, rows = _CACHE[with_matrix]
+    _force_close()
+    if rows is not None:
+        pg.resetter().put_back(rows)
     shutil.copytree(build_dir, data_dir, dirs_exist_ok=True)
     open_database(data_dir)
     database.connect(reuse_if_open=True)
@@ -340,20 +356,26 @@ def world_in(data_dir: Path, with_matrix: bool = False) -> World:
 
 
 def fast_sync() -> None:
-    """Test copies need no fsync per commit: drop ``synchronous`` to OFF on each connect."""
+    """Test copies need no fsync per commit: drop ``synchronous`` to OFF on each connect
+    (SQLite; the PostgreSQL test cluster runs without fsync already)."""
+    if pg.on_postgresql():
+        return
     db = database.obj
     db._pragmas = [(k, "off" if k == "synchronous" else v) for k, v in db._pragmas]
     if not db.is_closed():
         db.execute_sql("PRAGMA synchronous=OFF")
 
 
-def snapshot(data_dir: Path) -> bytes:
-    """The database file's bytes (closed first, so WAL is folded in)."""
-    if not database.is_closed():
-        database.close()
-    blob = (data_dir / DATABASE_FILENAME).read_bytes()
+def snapshot(data_dir: Path) -> bytes | dict:
+    """The database's state: the SQLite file's bytes (closed first, so WAL is folded
+    in), or on PostgreSQL every row."""
+    _force_close()
+    if pg.on_postgresql():
+        state = pg.resetter().capture()
+    else:
+        state = (data_dir / DATABASE_FILENAME).read_bytes()
     database.connect()
-    return blob
+    return state
 
 
 def _force_close() -> None:
@@ -368,9 +390,13 @@ def _force_close() -> None:
         db._state.reset()
 
 
-def restore(data_dir: Path, blob: bytes) -> None:
+def restore(data_dir: Path, blob: bytes | dict) -> None:
     """Put the database back as :func:`snapshot` saw it."""
     _force_close()
+    if isinstance(blob, dict):
+        pg.resetter().put_back(blob)
+        database.connect()
+        return
     path = data_dir / DATABASE_FILENAME
     for suffix in ("-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)

@@ -29,6 +29,10 @@ from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.models import AuditEvent
 from tmdesk.runtime import backup_schedule
 
+# The SQLite file's automatic copies; an office on PostgreSQL backs up from a
+# systemd timer with pg_dump (docs/office.md, tests/test_pg_backup.py).
+pytestmark = pytest.mark.sqlite_only
+
 T0 = dt.datetime(2026, 3, 2, 9, 30, 0)
 
 

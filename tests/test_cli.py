@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests import pg
 from tmdesk import __version__
 from tmdesk.cli import cli
 from tmdesk.core import accounts
@@ -35,7 +36,8 @@ FIRST_ADMIN = [
 @pytest.fixture
 def runner(monkeypatch):
     monkeypatch.delenv("TMDESK_DATA_DIR", raising=False)
-    monkeypatch.delenv("TMDESK_DATABASE_URL", raising=False)
+    if not pg.on_postgresql():  # on PostgreSQL it names the run's own database
+        monkeypatch.delenv("TMDESK_DATABASE_URL", raising=False)
     return CliRunner()
 
 
@@ -123,9 +125,10 @@ def test_user_create_in_existing_org_and_refusals(runner, desk_dir):
 def test_user_create_through_python_m_tmdesk(tmp_path):
     """The real entry point, in its own process, with the real password hashing."""
     data = tmp_path / "data"
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("TMDESK_DATA_DIR", "TMDESK_DATABASE_URL")
-    }
+    dropped = (
+        ("TMDESK_DATA_DIR",) if pg.on_postgresql() else ("TMDESK_DATA_DIR", "TMDESK_DATABASE_URL")
+    )
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     proc = subprocess.run(
         [
             sys.executable,
@@ -147,7 +150,7 @@ def test_user_create_through_python_m_tmdesk(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "Created admin@tmpo.example in TMPO" in proc.stdout
-    assert (data / DATABASE_FILENAME).exists()
+    assert pg.on_postgresql() or (data / DATABASE_FILENAME).exists()
     open_database(data)
     with database.connection_context():
         user = User.get(User.email == "admin@tmpo.example")
@@ -196,6 +199,7 @@ def test_token_create_read_only_with_expiry(runner, desk_dir):
         assert result.exit_code != 0 and "Traceback" not in result.output
 
 
+@pytest.mark.sqlite_only  # PostgreSQL: tests/test_pg_backup.py
 def test_backup_and_restore(runner, desk_dir, tmp_path):
     data = desk_dir
     backup = tmp_path / "backups" / "desk.sqlite3"
@@ -254,6 +258,7 @@ def test_audit_verify_reports_intact_and_broken(runner, desk_dir):
     assert result.exit_code == 1 and "broken at event" in result.output
 
 
+@pytest.mark.sqlite_only  # the data dir chooses the database file only on SQLite
 def test_data_dir_option_and_environment(runner, tmp_path):
     by_option = tmp_path / "by-option"
     by_env = tmp_path / "by-env"

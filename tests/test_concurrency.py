@@ -1,11 +1,12 @@
 """20 concurrent writers against a real server: no "database is locked", nothing lost."""
 
-import sqlite3
-
 import pytest
 
 from tests.live_server import concurrent_writers, make_writer_accounts, start_server
-from tmdesk.core.db import DATABASE_FILENAME
+from tmdesk.core.audit import verify_chain
+from tmdesk.core.bootstrap import open_database
+from tmdesk.core.db import database
+from tmdesk.core.models import AuditEvent, Project
 
 pytestmark = pytest.mark.slow
 
@@ -19,8 +20,12 @@ def test_twenty_concurrent_writers(tmp_path):
         server.stop()
     assert load.failures == {}
     assert len(load.acknowledged) > 20
-    con = sqlite3.connect(str(tmp_path / DATABASE_FILENAME))
-    stored = {row[0] for row in con.execute("SELECT ref FROM project")}
-    con.close()
+    open_database(tmp_path)  # the SQLite file, or the PostgreSQL database of the run
+    with database.connection_context():
+        stored = {p.ref for p in Project.select(Project.ref)}
+        chain = verify_chain()
+        links = AuditEvent.select(AuditEvent.prev_hash).count()
+        distinct = AuditEvent.select(AuditEvent.prev_hash).distinct().count()
     assert set(load.acknowledged) <= stored
     assert len(set(load.acknowledged)) == len(load.acknowledged)  # references never reused
+    assert chain.ok and chain.checked == links == distinct  # the audit chain never forks

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import PASSWORD, WORKFLOW_PATHS
 from tmdesk.core import accounts, catalogue, offers, projects
-from tmdesk.core.models import Project
+from tmdesk.core.models import Engagement, Organisation, Project
 from tmdesk.core.visibility import can_see, get_visible_project, visible_projects
 from tmdesk.core.vocab import TLP_LABELS
 
@@ -80,6 +80,7 @@ def world(desk):
         None, "colleague@example.org", "SSSCIP", PASSWORD
     )
     officer = desk.user("back_office")
+    cyberco = Organisation.get(Organisation.code == "CYBERCO")
     # A RED project is submitted with an officer named: one who is not a viewer here.
     red_names = [desk.users[k].email for k in sorted(NAMED_ON_RED)] + [desk.red_reviewer().email]
     made = {}
@@ -88,7 +89,12 @@ def world(desk):
             project = desk.draft(tlp=tlp, title_en=f"{position} {tlp}")
             if tlp == "RED":
                 projects.set_members(desk.user("recipient"), project, red_names)
-            offers.create_engagement(officer, project, "CYBERCO", {"role": "implementer"})
+            # Engaged from the start (written directly: the desk now refuses to
+            # engage a company on a project it could not see, issue #12), so the
+            # table shows that an engagement widens nothing but published AMBER.
+            Engagement.create(
+                project=project, company=cyberco, role="implementer", created_by=officer
+            )
             for action, who in steps:
                 projects.transition(desk.user(who), project, action, comment="why")
             made[project.id] = (position, tlp)

@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from tests import pg
 from tmdesk import demo, paths
 from tmdesk.core import accounts
 from tmdesk.core.audit import verify_chain
@@ -34,8 +35,9 @@ from tmdesk.core.vocab import CATEGORIES, FUNDING_STATES, PROJECT_STATUSES, TLP_
 def demo_world(tmp_path_factory):
     """One demo load shared by the read-only tests of this module."""
     data_dir = tmp_path_factory.mktemp("demo")
-    db = open_database(data_dir)
-    summary = demo.load_demo()
+    # PostgreSQL: a database of its own, which the per-test reset leaves alone.
+    db = open_database(data_dir, pg.own_database("demo"))
+    summary = demo.load_demo(data_dir=data_dir)
     return data_dir, db, summary
 
 
@@ -234,7 +236,7 @@ def _fingerprint() -> list[tuple]:
 def test_force_replaces_data_and_documents_and_is_deterministic(data_dir, db):
     open_database(data_dir)
     database.connect(reuse_if_open=True)
-    first = demo.load_demo()
+    first = demo.load_demo(data_dir=data_dir)
     fingerprint = _fingerprint()
     documents = paths.documents_dir(data_dir)
     stray = documents / "left-over"
@@ -242,7 +244,7 @@ def test_force_replaces_data_and_documents_and_is_deterministic(data_dir, db):
     accounts.create_organisation(
         None, {"code": "EXTRA", "kind": "donor", "country": "NO", "name_en": "Extra"}
     )
-    second = demo.load_demo(force=True)
+    second = demo.load_demo(force=True, data_dir=data_dir)
     database.connect(reuse_if_open=True)
     assert not stray.exists()
     assert Organisation.get_or_none(Organisation.code == "EXTRA") is None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -363,3 +364,157 @@ def test_json_error_bodies_are_json(wapp, world):
     assert response.status_code in (400, 422)
     assert response.headers["Content-Type"].startswith("application/json")
     json.dumps(response.json)
+
+
+# --- numbers and ids in query strings, form fields and cookies (issue 12, item 8) ----
+
+
+def _query_names() -> list[str]:
+    """Every query parameter the app reads: the catalogue's filters, and each name the
+    web package passes to ``args``/``values``/``form`` ``.get``/``.getlist`` (so a
+    parameter added later is swept too)."""
+    import dataclasses
+    from pathlib import Path
+
+    import tmdesk.web
+    from tmdesk.core.catalogue import CatalogueFilters
+
+    names = {f.name for f in dataclasses.fields(CatalogueFilters)}
+    pattern = re.compile(r"\.(?:get|getlist)\(\s*\"([a-z_]+)\"")
+    for source in Path(tmdesk.web.__file__).parent.glob("*.py"):
+        names.update(pattern.findall(source.read_text(encoding="utf-8")))
+    return sorted(names)
+
+
+QUERY_NAMES = _query_names()
+
+
+def _get_routes() -> list[str]:
+    return sorted(
+        rule for rule, policy in ACCESS.items() if "GET" in policy.who and not policy.absent
+    )
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    from urllib.parse import urlencode
+
+    return url + ("&" if "?" in url else "?") + urlencode(params)
+
+
+def test_query_parameters_are_bounded(wapp, world):
+    """Every GET route, each hostile number or id in every query parameter the app reads
+    (all at once, then the worst values one parameter at a time): never a 500."""
+    assert {"page", "per_page", "limit", "offer"} <= set(QUERY_NAMES), QUERY_NAMES
+    caller = Caller(wapp, world)
+    problems = []
+    for rule in _get_routes():
+        policy = ACCESS[rule]
+        url = build_url(rule, policy.args(world))
+        role = (
+            next(
+                r for r in ("back_office", "admin", "donor", "recipient") if r in policy.who["GET"]
+            )
+            if set(policy.who["GET"]) & set(LOGGED_IN)
+            else "anonymous"
+        )
+        for label, value in payloads.HOSTILE_NUMBERS.items():
+            for who in (role, "anonymous"):
+                response = caller.send(
+                    who, "GET", _with_query(url, dict.fromkeys(QUERY_NAMES, value))
+                )
+                if response.status_code >= 500:
+                    problems.append(
+                        f"{rule} all parameters={label} as {who}: {response.status_code}"
+                    )
+        for name in QUERY_NAMES:
+            for label in ("20 digits", "5000 digits", "superscript two", "nul"):
+                target = _with_query(url, {name: payloads.HOSTILE_NUMBERS[label]})
+                response = caller.send(role, "GET", target)
+                if response.status_code >= 500:
+                    problems.append(f"{rule} {name}={label} as {role}: {response.status_code}")
+    assert not problems, "\n".join(problems[:60]) + f"\n({len(problems)} problems)"
+
+
+@pytest.mark.parametrize("rule, method", writes(api=False))
+def test_form_fields_take_no_hostile_number(rule, method, wapp, world, data_dir):
+    """Each hostile number or id in every field of every form (ids in select boxes,
+    quantities, amounts, ``offer``): refused or stored, never a 500."""
+    policy = ACCESS[rule]
+    role = allowed_role(rule, method)
+    run = Run(wapp, world, data_dir, role, policy.refusal_recorded)
+    url = build_url(rule, policy.args(world))
+    valid = policy.data(world, role)
+    for label, value in payloads.HOSTILE_NUMBERS.items():
+        run.check(label, method, url, {k: value for k in valid} | {"offer": value}, policy.files)
+        for key in valid:
+            if label == "20 digits":
+                run.check(f"{label} in {key}", method, url, valid | {key: value}, policy.files)
+    assert not run.problems, "\n".join(run.problems)
+
+
+@pytest.mark.parametrize("role", ["back_office", "anonymous"])
+def test_cookies_are_bounded(wapp, world, role):
+    """Oversized and non-numeric values in every cookie the app reads: never a 500."""
+    caller = Caller(wapp, world)
+    client = caller.client(role)
+    problems = []
+    for name in ("tmdesk_last_active", "tmdesk_desktop", "tmdesk_session"):
+        for label, value in payloads.HOSTILE_NUMBERS.items():
+            if "\n" in value or "\x00" in value:
+                continue  # no browser can send these in a Cookie header
+            client.set_cookie(name, value)
+            for url in ("/", "/login", "/catalogue"):
+                response = client.get(url)
+                if response.status_code >= 500:
+                    problems.append(
+                        f"cookie {name}={label} as {role} on {url}: {response.status_code}"
+                    )
+            client.delete_cookie(name)
+    assert not problems, "\n".join(problems)
+
+
+# --- characters XML forbids, in every field of every write (issue 12, item 7) --------
+
+
+def _leaves(value, path=()):
+    """(path, text) of every string in a body, nested API objects included."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(value, str):
+        yield path, value
+
+
+def _replace_leaf(value, path, text):
+    if not path:
+        return text
+    return value | {path[0]: _replace_leaf(value[path[0]], path[1:], text)}
+
+
+@pytest.mark.parametrize("rule, method", writes(api=False) + writes(api=True))
+def test_forbidden_characters_are_never_stored(rule, method, wapp, world, data_dir):
+    """U+FFFF (or NUL, or another character XML forbids) added to any one field of a
+    valid write: the write is refused and nothing is stored (one project holding one
+    would break every donor's IATI export of it)."""
+    policy = ACCESS[rule]
+    if policy.effect != "state" or policy.refusal_recorded:
+        pytest.skip("this route stores nothing a user typed")
+    role = allowed_role(rule, method)
+    caller = Caller(wapp, world)
+    caller.client(role)
+    url = build_url(rule, policy.args(world))
+    valid = policy.data(world, role)
+    blob, clean = snapshot(data_dir), fingerprint()
+    problems = []
+    for path, value in _leaves(valid):
+        if path[-1] == "password":  # hashed, never shown: any character is the user's own
+            continue
+        for bad in ("\uffff", "\x00", "\x1b"):
+            data = _replace_leaf(valid, path, value[:1] + bad + value[1:])
+            response = caller.send(role, method, url, data, policy.files)
+            if response.status_code >= 500:
+                problems.append(f"{'.'.join(path)}={bad!r}: {response.status_code}")
+            if fingerprint() != clean:
+                problems.append(f"{'.'.join(path)}={bad!r}: stored ({response.status_code})")
+                restore(data_dir, blob)
+    assert not problems, f"{method} {rule}:\n" + "\n".join(problems)

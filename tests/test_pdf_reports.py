@@ -25,7 +25,9 @@ pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="poppler-utils (pdfinfo, pdftotext, pdffonts) needed"
 )
 
-HOSTILE = "<b>bold</b> & ]]> <script>x</script> 🚀 שלום مرحبا \x07end"
+# (a control character such as BEL is refused at input since issue 12: see
+# tests/test_report_robustness.py; pdfkit.esc still drops one, test_escaping_and_labels)
+HOSTILE = "<b>bold</b> & ]]> <script>x</script> 🚀 שלום مرحبا end"
 
 
 def make_world(desk) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import textwrap
 from decimal import Decimal
@@ -12,6 +13,7 @@ from openpyxl import load_workbook
 
 from tmdesk.core import pledges
 from tmdesk.core.catalogue import CatalogueFilters
+from tmdesk.core.models import Pledge
 from tmdesk.core.reporting import build_context
 from tmdesk.plugins.contract import neutralise
 from tmdesk.plugins.manager import ReportError, current_hashes, make_plugin_manager, render_report
@@ -62,11 +64,15 @@ def world(desk):
         {"amount": "50000", "currency": "EUR", "date": "2026-02-01", "in_kind": "-10 laptops"},
     )
     pledges.transition_pledge(desk.user("back_office"), pledge, "confirm")
-    pledges.create_pledge(
-        desk.user("back_office"),
-        strict,
-        {"amount": "70000", "currency": "EUR", "date": "2026-02-02"},
-        donor_code="EE",
+    # A pledge its donor cannot see is refused now (issue #12): this one is a
+    # row from before, written directly, that exports must still keep hidden.
+    Pledge.create(
+        project=strict,
+        donor=desk.orgs["donor2"],
+        amount="70000",
+        currency="EUR",
+        date=dt.date(2026, 2, 2),
+        created_by=desk.user("back_office"),
     )
     return {"evil": evil, "plain": plain, "strict": strict}
 

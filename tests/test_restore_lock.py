@@ -25,6 +25,10 @@ from tmdesk.core.db import DATABASE_FILENAME
 from tmdesk.core.schema import CURRENT_VERSION
 from tmdesk.runtime import instance
 
+# Restoring the SQLite file under the data folder's lock; PostgreSQL's restore
+# refuses while a tmdesk is connected instead (tests/test_pg_backup.py).
+pytestmark = pytest.mark.sqlite_only
+
 ADMIN = "admin@tmpo.example"
 LATER = "later@tmpo.example"
 

@@ -245,7 +245,8 @@ def test_no_route_redirects_off_site(app, desk, bypass_world):
             f"/offers/{offer.id}",
         )
         OfferLink.delete().execute()
-        anonymous.post("/logout", data={"csrf_token": csrf_token(anonymous, "/")})
+        if anonymous.get("/").status_code == 200:  # logged in (a NUL is refused first: 400)
+            anonymous.post("/logout", data={"csrf_token": csrf_token(anonymous, "/")})
         for route, response in answers.items():
             location = response.headers.get("Location", "")
             if response.status_code >= 500:

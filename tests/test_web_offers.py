@@ -11,6 +11,7 @@ from flask_login import login_user
 from tests.conftest import login, post
 from tmdesk.core import offers
 from tmdesk.core.models import AuditEvent, Engagement, Offer, OfferLink, Project
+from tmdesk.core.visibility import visible_offer_links
 
 
 @pytest.fixture
@@ -386,8 +387,11 @@ def test_offers_partial(app, desk):
     assert f'value="{offer.id}"' not in officer and f'value="{other.id}"' in officer
     donor = _offers_partial(app, desk.user("donor"), project, links)
     assert f"/offers/{offer.id}" in donor and "/delete" not in donor
-    donor2 = _offers_partial(app, desk.user("donor2"), project, links)
-    assert "200 Starlink terminals" in donor2 and f'href="/offers/{offer.id}"' not in donor2
+    # Another donor is given only the links to offers it may see (none): the
+    # offer's details stay with its organisation and the offices (issue #12).
+    theirs = list(visible_offer_links(desk.user("donor2"), OfferLink.select()))
+    donor2 = _offers_partial(app, desk.user("donor2"), project, theirs)
+    assert not theirs and "200 Starlink terminals" not in donor2
 
 
 def test_engagements_partial(app, desk):

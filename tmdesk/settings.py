@@ -71,6 +71,26 @@ FRESH_MINUTES = Setting(
     "Minutes a password entry counts as fresh for administration and plugin decisions.",
 )
 
+DB_POOL_SIZE = Setting(
+    "TMDESK_DB_POOL_SIZE",
+    None,
+    "PostgreSQL: connections each tmdesk process keeps open at most. Default: "
+    "tmdesk serve's threads plus two (the backup scheduler, one spare); 10 for a command.",
+)
+TRUSTED_PROXIES = Setting(
+    "TMDESK_TRUSTED_PROXIES",
+    "0",
+    "How many reverse proxies (nginx, Caddy) stand in front of tmdesk serve: their "
+    "X-Forwarded-For/-Proto/-Host headers are believed. 0: none are.",
+)
+ALLOWED_HOSTS = Setting(
+    "TMDESK_ALLOWED_HOSTS",
+    None,
+    "Comma-separated host names (with :port when not 80/443) a request's Host may name, "
+    "e.g. desk.tmpo.example; any other Host gets 400. Default: only loopback names when "
+    "serving on 127.0.0.1, no check otherwise.",
+)
+
 #: All of them, in the order of the documentation.
 SETTINGS: tuple[Setting, ...] = (
     DATA_DIR,
@@ -80,6 +100,9 @@ SETTINGS: tuple[Setting, ...] = (
     BACKUP_KEEP,
     SESSION_MINUTES,
     FRESH_MINUTES,
+    DB_POOL_SIZE,
+    TRUSTED_PROXIES,
+    ALLOWED_HOSTS,
 )
 
 BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from e2e_helpers import OUTPUT, REPO
 
+from tests import pg
+
 CHROMIUM = os.environ.get("TMDESK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 AXE_JS = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -34,13 +36,14 @@ def _sync_playwright():
     return sync_playwright
 
 
-def load_demo_into(data_dir: Path) -> None:
-    """Fill ``data_dir`` with the demo data set, leaving the database closed."""
+def load_demo_into(data_dir: Path, url: str | None = None) -> None:
+    """Fill ``data_dir`` (or the database ``url``) with the demo data set, leaving
+    the database closed."""
     from tmdesk.core.bootstrap import open_database
     from tmdesk.core.db import database
     from tmdesk.demo import load_demo
 
-    open_database(data_dir)
+    open_database(data_dir, url)
     try:
         load_demo(data_dir=data_dir)
     finally:
@@ -60,8 +63,9 @@ def live_server(tmp_path_factory):
     from tests.live_server import start_server
 
     data_dir = tmp_path_factory.mktemp("e2e") / "data"
-    load_demo_into(data_dir)
-    server = start_server(data_dir, threads=4)
+    url = pg.own_database("e2e")  # PostgreSQL: a database of its own, kept all session
+    load_demo_into(data_dir, url)
+    server = start_server(data_dir, threads=4, url=url)
     yield server
     server.stop()
 
@@ -74,7 +78,9 @@ def fresh_server(tmp_path_factory):
     """
     from tests.live_server import start_server
 
-    server = start_server(tmp_path_factory.mktemp("e2e-empty") / "data", threads=2)
+    server = start_server(
+        tmp_path_factory.mktemp("e2e-empty") / "data", threads=2, url=pg.own_database("e2e_empty")
+    )
     deadline = time.monotonic() + 10
     server.setup_url = None
     while server.setup_url is None and time.monotonic() < deadline:

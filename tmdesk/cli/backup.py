@@ -8,7 +8,8 @@ import click
 
 from tmdesk.cli.common import data_dir_option, exclusive, fail, open_db
 from tmdesk.core import backup as backups
-from tmdesk.core.db import database
+from tmdesk.core.db import database, database_url_from_env
+from tmdesk.core.pg_engine import is_url
 from tmdesk.core.schema import CURRENT_VERSION
 from tmdesk.paths import backups_dir
 
@@ -77,6 +78,10 @@ def _list_backups(data_dir: Path) -> None:
 @click.pass_obj
 def restore(obj, backup_file: str) -> None:
     """Replace the database with BACKUP_FILE (checked first; the old file is kept)."""
+    url = database_url_from_env()
+    if url and is_url(url):
+        _restore_postgresql(obj["data_dir"], url, Path(backup_file))
+        return
     # Held from before the checks until after the upgrade: no server serves the
     # old database meanwhile, and none can start on a half-replaced one.
     with exclusive(obj["data_dir"], "the restore"):
@@ -85,4 +90,22 @@ def restore(obj, backup_file: str) -> None:
         except backups.BackupError as exc:
             fail(str(exc))
         open_db(obj["data_dir"])  # upgrades an older backup in place
+    click.echo(f"Restored {backup_file}; the replaced database is kept as {kept}")
+
+
+def _restore_postgresql(data_dir: Path, url: str, backup_file: Path) -> None:
+    """``tmdesk restore`` on PostgreSQL: pg_restore after the same checks, the
+    replaced database kept as a dump in the data dir's backups/ folder."""
+    from tmdesk.core import pg_backup
+
+    open_db(data_dir)
+    db = database.obj
+    try:
+        with database.connection_context():
+            kept = pg_backup.restore(db, url, backup_file, CURRENT_VERSION, backups_dir(data_dir))
+    except backups.BackupError as exc:
+        fail(f"nothing was restored: {exc}")
+    finally:
+        db.close_all()
+    open_db(data_dir)  # upgrades an older backup in place
     click.echo(f"Restored {backup_file}; the replaced database is kept as {kept}")

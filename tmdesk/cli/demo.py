@@ -21,7 +21,7 @@ def demo(obj, force: bool) -> None:
     with guard:
         open_db(obj["data_dir"])
         try:
-            summary = demo_data.load_demo(force=force)
+            summary = demo_data.load_demo(force=force, data_dir=obj["data_dir"])
         except demo_data.DemoError as exc:
             fail(str(exc))
     click.echo(summary.describe())

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 import shutil
 import sqlite3
@@ -35,7 +36,7 @@ import peewee
 from tmdesk import settings
 from tmdesk.core import audit
 from tmdesk.core.db import DATABASE_FILENAME
-from tmdesk.core.errors import PermissionDenied
+from tmdesk.core.errors import BackupError, PermissionDenied
 from tmdesk.core.i18n import N_
 from tmdesk.core.permissions import can_administer
 from tmdesk.paths import backups_dir, make_private_dir
@@ -46,8 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class BackupError(RuntimeError):
-    """A backup or restore could not be completed safely."""
+# BackupError lives in tmdesk.core.errors (tmdesk.core.pg_backup raises it too).
 
 
 def check_integrity(path: Path) -> None:
@@ -78,11 +78,18 @@ def schema_version_of(path: Path) -> int:
     return int(row[0])
 
 
+def _part(out: Path) -> Path:
+    """The file a copy to ``out`` is written to before it is checked: private to this
+    process, since two servers starting at once both copy the database before an
+    upgrade, possibly to the same name within one second."""
+    return out.with_name(f"{out.name}.{os.getpid()}.part")
+
+
 def backup_file(source: Path, out: Path) -> Path:
     """Copy the live SQLite database ``source`` to ``out`` and check the copy."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
+    tmp = _part(out)
     tmp.unlink(missing_ok=True)
     src = sqlite3.connect(str(source), timeout=30)
     dst = sqlite3.connect(str(tmp))
@@ -99,9 +106,18 @@ def backup_file(source: Path, out: Path) -> Path:
 
 
 def backup_database(db: peewee.Database, out: Path) -> Path:
-    """Back up the open SQLite database ``db`` to ``out``."""
-    if not isinstance(db, peewee.SqliteDatabase):
-        raise BackupError("tmdesk backup copies SQLite databases; use pg_dump for PostgreSQL")
+    """Back up the open database ``db`` to ``out``: SQLite's online backup, or
+    ``pg_dump`` for PostgreSQL (:mod:`tmdesk.core.pg_backup`)."""
+    from tmdesk.core import engine
+
+    if engine.name(db) == engine.POSTGRESQL:
+        from tmdesk.core import pg_backup
+        from tmdesk.core.db import database_url_from_env
+
+        url = getattr(db, "tmdesk_url", None) or database_url_from_env()
+        if not url:
+            raise BackupError("no PostgreSQL URL to back up (TMDESK_DATABASE_URL)")
+        return pg_backup.dump(db, str(url), out)
     return backup_file(Path(db.database), out)
 
 
@@ -264,14 +280,14 @@ def automatic_backup_due(
     return age >= (START_GAP if at_start else DAILY)
 
 
-def _unique_name(folder: Path, prefix: str, now: dt.datetime) -> Path:
+def _unique_name(folder: Path, prefix: str, now: dt.datetime, suffix: str = ".sqlite3") -> Path:
     stamp = now.strftime(STAMP_FORMAT)
-    out = folder / f"{prefix}{stamp}.sqlite3"
+    out = folder / f"{prefix}{stamp}{suffix}"
     n = 2
-    while out.exists() or out.with_name(out.name + ".part").exists():
+    while out.exists() or _part(out).exists():
         if n > 999:
             raise BackupError(f"too many backups named {prefix}{stamp}… in {folder}")
-        out = folder / f"{prefix}{stamp}-{n}.sqlite3"
+        out = folder / f"{prefix}{stamp}-{n}{suffix}"
         n += 1
     return out
 
@@ -290,10 +306,10 @@ def _checked_copy(source: Path, out: Path) -> Path:
     try:
         return backup_file(source, out)
     except BackupError:
-        out.with_name(out.name + ".part").unlink(missing_ok=True)
+        _part(out).unlink(missing_ok=True)
         raise
     except (sqlite3.Error, OSError) as exc:
-        out.with_name(out.name + ".part").unlink(missing_ok=True)
+        _part(out).unlink(missing_ok=True)
         raise BackupError(f"backing up {source} to {out} failed: {exc}") from exc
 
 
@@ -361,9 +377,14 @@ def backup_now(
     """
     if user is None or not can_administer(user):
         raise PermissionDenied(N_("Only administrators make backups."))
-    source = _source_path(db)
     folder = make_private_dir(backups_dir(Path(data_dir)))
-    out = _checked_copy(source, _unique_name(folder, MANUAL_PREFIX, now or dt.datetime.now()))
+    if isinstance(db, peewee.SqliteDatabase):
+        out = _checked_copy(
+            _source_path(db), _unique_name(folder, MANUAL_PREFIX, now or dt.datetime.now())
+        )
+    else:  # PostgreSQL: a checked pg_dump archive (tmdesk.core.pg_backup)
+        name = _unique_name(folder, MANUAL_PREFIX, now or dt.datetime.now(), ".dump")
+        out = backup_database(db, name)
     with db.atomic():
         audit.record(
             user,

@@ -21,6 +21,9 @@ def open_database(data_dir: Path | None = None, url: str | None = None) -> peewe
     if data_dir is not None:
         make_private_dir(Path(data_dir))
     db = make_database(data_dir, url or database_url_from_env())
+    previous = database.obj
+    if previous is not None and hasattr(previous, "close_idle"):
+        previous.close_idle()  # a replaced pool gives its idle connections back
     database.initialize(db)
     db.connect(reuse_if_open=True)
     try:

@@ -46,3 +46,7 @@ class TransitionError(DomainError):
     """A workflow step that is not allowed from the current status."""
 
     http_status = 409
+
+
+class BackupError(RuntimeError):
+    """A backup or restore could not be completed safely (either engine)."""

@@ -395,9 +395,11 @@ def propose_pledge(
         )
     if project.status not in PLEDGEABLE_STATUSES:
         raise TransitionError(N_("Only published projects take pledges."))
+    # The pledge records its offer (``Pledge.offer``); its note is read by
+    # everyone who sees the project, so it names nothing of the offer.
     fields: dict[str, Any] = {
         "date": utcnow().date().isoformat(),
-        "note": N_("Proposed from offer #%(id)d") % {"id": offer.id},
+        "note": N_("Proposed from an offer"),
     }
     if offer.value_amount is not None:
         fields["amount"] = str(offer.value_amount)
@@ -411,9 +413,7 @@ def propose_pledge(
         pledge = pledge_service.create_pledge(
             user, project, fields, donor_code=offer.organisation.code, offer=offer
         )
-        offer_service.link_offer(
-            user, offer, project, note=N_("Proposed as pledge #%(id)d") % {"id": pledge.id}
-        )
+        offer_service.link_offer(user, offer, project, note=N_("Proposed as a pledge"))
     return pledge
 
 

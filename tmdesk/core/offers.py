@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tmdesk.core import audit, validation
+from tmdesk.core import audience, audit, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.i18n import N_
+from tmdesk.core.ids import given_uid
 from tmdesk.core.models import (
     Engagement,
     Offer,
@@ -63,7 +64,9 @@ def resolve_offering_org(user: User, code: str | None) -> Organisation:
     )
 
 
-def create_offer(user: User, data: dict[str, Any], org_code: str | None = None) -> Offer:
+def create_offer(
+    user: User, data: dict[str, Any], org_code: str | None = None, uid: str | None = None
+) -> Offer:
     if not can_record_offer(user):
         raise PermissionDenied(N_("You may not record offers."))
     org, fields = validate_together(
@@ -72,7 +75,12 @@ def create_offer(user: User, data: dict[str, Any], org_code: str | None = None) 
     with database.atomic():
         now = utcnow()
         offer = Offer.create(
-            organisation=org, created_by=user, created_at=now, updated_at=now, **fields
+            **given_uid(uid),
+            organisation=org,
+            created_by=user,
+            created_at=now,
+            updated_at=now,
+            **fields,
         )
         audit.record(user, "offer.create", offer, None, audit.snapshot(offer))
     return offer
@@ -95,6 +103,12 @@ def link_offer(user: User, offer: Offer, project: Project, note: str = "") -> Of
     existing = OfferLink.get_or_none((OfferLink.offer == offer) & (OfferLink.project == project))
     if existing:
         return existing
+    audience.require_organisation_sees(
+        offer.organisation,
+        project,
+        "offer",
+        N_("The organisation making the offer cannot see this project, so it cannot be linked."),
+    )
     with database.atomic():
         link = OfferLink.create(offer=offer, project=project, note=note, created_by=user)
         if offer.status == "open":
@@ -150,6 +164,14 @@ def create_engagement(
     company, fields = validate_together(find_company, lambda: clean_engagement_data(data))
     with database.atomic():
         engagement = Engagement.create(project=project, company=company, created_by=user, **fields)
+        # Checked after the write: being engaged lets a company see an AMBER
+        # project; if it still could not, the error rolls the engagement back.
+        audience.require_organisation_sees(
+            company,
+            project,
+            "company",
+            N_("The company could not see this project, so it cannot be engaged on it."),
+        )
         audit.record(user, "engagement.create", engagement, None, audit.snapshot(engagement))
     return engagement
 

@@ -7,7 +7,7 @@ project; they answer only "may this role do this here".
 from __future__ import annotations
 
 from tmdesk.core.models import Engagement, Offer, Pledge, Project, User
-from tmdesk.core.visibility import OFFICE_KINDS, is_officer
+from tmdesk.core.visibility import OFFICE_KINDS, can_see_people, is_officer
 
 EDITABLE_STATUSES = ("draft", "returned")
 OPEN_STATUSES = ("draft", "submitted", "returned", "published", "in_implementation")
@@ -37,8 +37,8 @@ def can_edit_project(user: User, project: Project) -> bool:
 
 
 def can_manage_members(user: User, project: Project) -> bool:
-    """Naming users on a project (who sees it when RED)."""
-    return is_recipient_of(user, project) or is_officer(user)
+    """Naming users on a project (who sees it when RED): those who may see the list."""
+    return can_see_people(user, project)
 
 
 def can_attach_document(user: User, project: Project) -> bool:

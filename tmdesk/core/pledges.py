@@ -9,14 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tmdesk.core import audit, validation
+from tmdesk.core import audience, audit, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
+from tmdesk.core.ids import given_uid
 from tmdesk.core.models import Offer, Organisation, Pledge, Project, User, utcnow
-from tmdesk.core.permissions import can_manage_pledge, can_pledge
+from tmdesk.core.permissions import PLEDGEABLE_STATUSES, can_manage_pledge, can_pledge
 from tmdesk.core.visibility import is_officer
 from tmdesk.core.vocab import CURRENCIES
+
+DONOR_CANNOT_SEE = N_(
+    "The donor cannot see this project, so no pledge of theirs can be recorded on it."
+)
 
 PLEDGE_TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
     # action: (from statuses, to status, label)
@@ -118,6 +123,7 @@ def create_pledge(
     data: dict[str, Any],
     donor_code: str | None = None,
     offer: Offer | None = None,
+    uid: str | None = None,
 ) -> Pledge:
     """Record a pledge (status ``offered``) for a published project."""
     if not can_pledge(user, project):
@@ -128,9 +134,16 @@ def create_pledge(
     donor, fields = validate_together(
         lambda: resolve_donor(user, donor_code), lambda: clean_pledge_data(data)
     )
+    if offer is not None and offer.organisation_id != donor.id:
+        raise ValidationError({"offer": N_("The offer is not the donor's own.")})
+    if donor.id != user.organisation_id:
+        # An office recording a pledge in a donor's name: the donor must be
+        # able to see it (issue #12), or it would get 404 on its own pledge.
+        audience.require_organisation_sees(donor, project, "donor", DONOR_CANNOT_SEE)
     with database.atomic():
         now = utcnow()
         pledge = Pledge.create(
+            **given_uid(uid),
             project=project,
             donor=donor,
             status="offered",
@@ -186,6 +199,11 @@ def transition_pledge(user: User, pledge: Pledge, action: str) -> Pledge:
     if not can_manage_pledge(user, pledge):
         raise PermissionDenied(N_("You may not change this pledge."))
     _sources, target, _label = step
+    if action == "confirm" and pledge.project.status not in PLEDGEABLE_STATUSES:
+        raise TransitionError(
+            N_("The project is “%(status)s”: a pledge on it can no longer be confirmed."),
+            status=pledge.project.status,
+        )
     if not _step_applies(action, pledge):
         if pledge.status in _sources:
             raise TransitionError(

@@ -29,7 +29,7 @@ from tmdesk.core.models import (
     User,
     utcnow,
 )
-from tmdesk.core.visibility import visible_offers
+from tmdesk.core.visibility import can_see_people, visible_offer_links, visible_offers
 from tmdesk.core.vocab import highest_tlp
 
 CHUNK = 500  # projects fetched per batch of related rows
@@ -262,6 +262,7 @@ def build_context(
     offers_by: dict[int, list[int]] = defaultdict(list)
     contacts_by: dict[int, list[ContactView]] = defaultdict(list)
     refs = {p.id: p.ref for p in models}
+    by_id = {p.id: p for p in models}
     for chunk in _chunks(list(refs)):
         for pl in (
             Pledge.select(Pledge, Organisation)
@@ -311,13 +312,18 @@ def build_context(
             latest_by[up.project_id] = UpdateView(
                 up.date, up.title, up.body, up.progress, up.author.name or up.author.email
             )
-        for link in OfferLink.select().where(OfferLink.project_id.in_(chunk)):
+        # Linked offers and named people reach a report only for those who may
+        # see them on their own page (visibility's field-level rules).
+        for link in visible_offer_links(
+            user, OfferLink.select().where(OfferLink.project_id.in_(chunk))
+        ):
             offers_by[link.project_id].append(link.offer_id)
+        people_of = [pid for pid in chunk if can_see_people(user, by_id[pid])]
         for member in (
             ProjectMember.select(ProjectMember, User, Organisation)
             .join(User)
             .join(Organisation)
-            .where(ProjectMember.project_id.in_(chunk))
+            .where(ProjectMember.project_id.in_(people_of))
         ):
             contacts_by[member.project_id].append(
                 ContactView(member.user.name, member.user.email, member.user.organisation.code)

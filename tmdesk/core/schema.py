@@ -22,8 +22,10 @@ from tmdesk.core.backup import backup_before_upgrade
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import (
     ALL_MODELS,
+    SYNC_MODELS,
     AccountChange,
     ApiToken,
+    AuditEvent,
     Document,
     Engagement,
     ExchangeRate,
@@ -37,12 +39,13 @@ from tmdesk.core.models import (
     Update,
     User,
     UserSession,
+    utcnow,
 )
 from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 5
+CURRENT_VERSION = 7
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -94,28 +97,68 @@ def _add_trusted_keys(db: peewee.Database) -> None:
     db.create_tables([TrustedKey])
 
 
+def _audit_fork_guard_and_covering_indexes(db: peewee.Database) -> None:
+    """The audit log refuses a second event after the same one (a unique index on
+    ``prev_hash``), and the coordination figures' covering indexes exist on every
+    engine (they were created only beside SQLite's search index before)."""
+    covering = {"project_dashboard", "project_by_recipient", "pledge_funding", "pledge_by_donor"}
+    wanted = [
+        peewee.ModelIndex(
+            AuditEvent, (AuditEvent.prev_hash,), unique=True, name="audit_event_prev_hash"
+        ),
+        *(
+            index
+            for model in (Project, Pledge)
+            for index in model._meta.indexes
+            if isinstance(index, peewee.ModelIndex) and index._name in covering
+        ),
+    ]
+    for index in wanted:
+        db.execute(index.safe(True))
+
+
+#: The tables whose rows carry a ``version`` (schema version 6).
+VERSIONED_MODELS = (Project, Offer, Pledge, Engagement, Update, Document)
+
+
+def _add_exchange(db: peewee.Database) -> None:
+    """Version 6: what desks and the office exchange by (issue #14): a ``version`` on
+    every exchanged record, the office's change log, desk links and queues."""
+    migrator = SchemaMigrator.from_database(db)
+    for model in VERSIONED_MODELS:
+        table = model._meta.table_name
+        if "version" in {c.name for c in db.get_columns(table)}:
+            continue  # idempotent: a partly upgraded or newer-built database
+        # Nullable in upgraded databases, like the uids: making it NOT NULL would
+        # rebuild the SQLite table, and dropping the old table would cascade.
+        column = peewee.IntegerField(null=True, default=1)
+        migrate(migrator.add_column(table, "version", column))
+    db.create_tables(SYNC_MODELS, safe=True)
+
+
 #: How long an API token lasts unless its owner says otherwise (days).
 TOKEN_DAYS_ON_UPGRADE = 90
 
 
 def _server_sessions_and_token_limits(db: peewee.Database) -> None:
-    """Version 5 (issue #12): sessions known to the server, API tokens with an
+    """Version 7 (issue #12): sessions known to the server, API tokens with an
     expiry and a scope, and account changes waiting for a second administrator.
 
     Tokens made before have no expiry; they get :data:`TOKEN_DAYS_ON_UPGRADE`
     days from the upgrade (not from their creation, which could end them
     without warning) and keep writing as before.
     """
-    from tmdesk.core.models import utcnow
-
-    db.create_tables([UserSession, AccountChange])
+    db.create_tables([UserSession, AccountChange], safe=True)
     migrator = SchemaMigrator.from_database(db)
-    migrate(
-        migrator.add_column("api_token", "expires_at", peewee.DateTimeField(null=True)),
-        migrator.add_column(
-            "api_token", "scope", peewee.CharField(max_length=20, default="read_write")
-        ),
-    )
+    table = ApiToken._meta.table_name
+    wanted = {
+        "expires_at": peewee.DateTimeField(null=True),
+        "scope": peewee.CharField(max_length=20, default="read_write"),
+    }
+    present = {c.name for c in db.get_columns(table)}
+    for name, column in wanted.items():
+        if name not in present:  # idempotent: a partly upgraded or newer-built database
+            migrate(migrator.add_column(table, name, column))
     ApiToken.update(expires_at=utcnow() + timedelta(days=TOKEN_DAYS_ON_UPGRADE)).where(
         ApiToken.expires_at.is_null()
     ).execute()
@@ -126,7 +169,9 @@ STEPS: dict[int, Callable[[peewee.Database], None]] = {
     1: _v1_to_v2,
     2: _add_uids,
     3: _add_trusted_keys,
-    4: _server_sessions_and_token_limits,
+    4: _audit_fork_guard_and_covering_indexes,
+    5: _add_exchange,
+    6: _server_sessions_and_token_limits,
 }
 
 
@@ -138,22 +183,43 @@ def read_version(db: peewee.Database) -> int | None:
     return int(row.value) if row else None
 
 
+def _write_version(version: int) -> None:
+    """Store the schema version (an upsert both engines understand)."""
+    (
+        Meta.insert(key="schema_version", value=str(version))
+        .on_conflict(conflict_target=[Meta.key], update={Meta.value: str(version)})
+        .execute()
+    )
+
+
 def _create_fresh(db: peewee.Database) -> None:
-    with db.atomic():
-        db.create_tables(ALL_MODELS)
-        install_search(db)
-        Meta.replace(key="schema_version", value=str(CURRENT_VERSION)).execute()
-        for currency, rate in DEFAULT_RATES.items():
-            ExchangeRate.create(currency=currency, eur_per_unit=Decimal(rate))
+    db.create_tables(ALL_MODELS)
+    install_search(db)
+    _write_version(CURRENT_VERSION)
+    for currency, rate in DEFAULT_RATES.items():
+        ExchangeRate.create(currency=currency, eur_per_unit=Decimal(rate))
 
 
 def upgrade(db: peewee.Database, data_dir: Path | None = None) -> int:
-    """Bring ``db`` to :data:`CURRENT_VERSION`; returns the version it started at (0 if new)."""
-    version = read_version(db)
-    if version is None:
-        log.info("creating a new database at schema version %s", CURRENT_VERSION)
-        _create_fresh(db)
-        return 0
+    """Bring ``db`` to :data:`CURRENT_VERSION`; returns the version it started at (0 if new).
+
+    Runs under the engine's schema lock, and every step re-reads the version
+    inside its own transaction: a second server starting at the same moment
+    waits, then finds the work done instead of doing it twice.
+    """
+    from tmdesk.core import engine
+
+    with engine.schema_lock(db):
+        return _upgrade_locked(db, data_dir)
+
+
+def _upgrade_locked(db: peewee.Database, data_dir: Path | None) -> int:
+    with db.atomic():
+        version = read_version(db)
+        if version is None:
+            log.info("creating a new database at schema version %s", CURRENT_VERSION)
+            _create_fresh(db)
+            return 0
     if version > CURRENT_VERSION:
         raise SchemaError(
             f"This database was written by a newer tmdesk (schema version {version}; "
@@ -163,8 +229,10 @@ def upgrade(db: peewee.Database, data_dir: Path | None = None) -> int:
     if version < CURRENT_VERSION and data_dir is not None:
         backup_before_upgrade(db, Path(data_dir), version)
     for step in range(version, CURRENT_VERSION):
-        log.info("upgrading the database schema from version %s to %s", step, step + 1)
         with db.atomic():
+            if (read_version(db) or 0) > step:
+                continue  # another process did this step while we waited
+            log.info("upgrading the database schema from version %s to %s", step, step + 1)
             STEPS[step](db)
-            Meta.replace(key="schema_version", value=str(step + 1)).execute()
+            _write_version(step + 1)
     return version

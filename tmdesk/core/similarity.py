@@ -21,7 +21,9 @@ kept in :class:`~tmdesk.core.models.ProjectLink`; a decided pair is not
 raised again. Marking a duplicate closes the less advanced project of the
 two (rejects or withdraws it with a comment naming the other), records
 ``duplicate_of``, moves its offered pledges to the kept project and flags
-the others with a note.
+the others with a note. A duplicate decision whose comment would name a
+project some readers of the closed one may not see is refused, and a pledge
+moves only onto a project its donor can see (:mod:`tmdesk.core.audience`).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from typing import Any
 
 import peewee as pw
 
-from tmdesk.core import audit, search, textnorm
+from tmdesk.core import audience, audit, search, textnorm, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.funding import exchange_rates
@@ -670,7 +672,22 @@ def record_decision(
         raise ValidationError({"other": N_("Choose another project.")})
     if not can_see(user, other) or not can_see(user, project):
         raise ValidationError({"other": N_("No such project.")})
-    note = (note or "").strip()[:2000]
+    errors = validation.Errors()
+    note = validation.text(errors, {"note": note}, "note", max_length=2000)
+    errors.raise_if_any()
+    if kind == "duplicate":
+        keep, close = which_to_close(project, other)
+        # The closed project's history will say "Duplicate of <keep>".
+        audience.require_within(
+            keep,
+            close,
+            "other",
+            N_(
+                "Not everyone who may see the project to be closed may see the one it "
+                "duplicates, and its history would name it. Record the pair as related, "
+                "or close the project yourself with a comment that names nothing hidden."
+            ),
+        )
     with database.atomic():
         link = link_for(project, other)
         before = audit.snapshot(link) if link else None
@@ -681,7 +698,6 @@ def record_decision(
         link.save()
         audit.record(user, "project.link", link, before, audit.snapshot(link))
         if kind == "duplicate":
-            keep, close = which_to_close(project, other)
             _close_as_duplicate(user, keep, close, project_service)
     return link
 
@@ -697,11 +713,15 @@ def _close_as_duplicate(user: User, keep: Project, close: Project, project_servi
     elif close.status in ("draft", "returned", "published", "in_implementation"):
         project_service.transition(user, close, "withdraw", comment)
     # delivered, closed, withdrawn or rejected: the record of duplication is enough.
+    # Everyone who sees the closed project sees the kept one (checked before), so
+    # a moved pledge stays in its donor's sight; it moves only where nobody new
+    # would see it, else it stays, flagged.
+    may_move = keep.status in PLEDGEABLE_STATUSES and audience.within(close, keep)
     for pledge in Pledge.select().where(
         (Pledge.project == close.id) & (Pledge.status != "withdrawn")
     ):
         before = audit.snapshot(pledge)
-        if pledge.status == "offered" and keep.status in PLEDGEABLE_STATUSES:
+        if pledge.status == "offered" and may_move:
             pledge.project = keep
             action = "pledge.moved"
         else:

@@ -19,6 +19,7 @@ from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.funding import project_funding
 from tmdesk.core.i18n import N_
+from tmdesk.core.ids import given_uid
 from tmdesk.core.models import Document, Pledge, Project, Update, User, utcnow
 from tmdesk.core.permissions import can_attach_document, can_manage_pledge, can_post_update
 
@@ -59,7 +60,9 @@ def clean_update_data(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def post_update(user: User, project: Project, data: dict[str, Any]) -> Update:
+def post_update(
+    user: User, project: Project, data: dict[str, Any], uid: str | None = None
+) -> Update:
     state = project_funding(project).state
     if not can_post_update(user, project, state):
         raise PermissionDenied(
@@ -70,7 +73,7 @@ def post_update(user: User, project: Project, data: dict[str, Any]) -> Update:
         )
     fields = clean_update_data(data)
     with database.atomic():
-        update = Update.create(project=project, author=user, **fields)
+        update = Update.create(**given_uid(uid), project=project, author=user, **fields)
         project.updated_at = utcnow()
         project.save(only=[Project.updated_at])
         audit.record(user, "update.create", update, None, audit.snapshot(update))
@@ -81,8 +84,11 @@ def safe_filename(name: str) -> str:
     """A file name safe to show and to send in Content-Disposition."""
     name = unicodedata.normalize("NFC", Path(name.replace("\\", "/")).name)
     name = "".join(c for c in name if unicodedata.category(c)[0] not in "CZ" or c == " ")
-    name = re.sub(r"\s+", " ", name).strip(" .")
-    return (name or "document")[:200]
+    name = re.sub(r"\s+", " ", name).strip(" .") or "document"
+    if len(name) > 200:  # shorten the stem, keep the extension (it decides the type)
+        suffix = Path(name).suffix[:20]
+        name = name[: 200 - len(suffix)].rstrip(" .") + suffix
+    return name
 
 
 def _sniff_ok(head: bytes, magic: tuple[bytes, ...] | None) -> bool:
@@ -105,6 +111,7 @@ def store_document(
     stream: BinaryIO,
     update: Update | None = None,
     pledge: Pledge | None = None,
+    uid: str | None = None,
 ) -> Document:
     """Check and store an uploaded file, then record it (all or nothing)."""
     if pledge is not None:
@@ -154,6 +161,7 @@ def store_document(
         tmp.replace(target)
         with database.atomic():
             doc = Document.create(
+                **given_uid(uid),
                 project=project,
                 update=update,
                 pledge=pledge,

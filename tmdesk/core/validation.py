@@ -8,6 +8,7 @@ from the API) and returns typed values, collecting messages per field in an
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,6 +19,13 @@ from tmdesk.core.i18n import N_
 MAX_AMOUNT = Decimal("1000000000000")  # a trillion: anything above is a typo
 MAX_TEXT = 20_000
 MAX_LINE = 300
+#: The largest row id: PostgreSQL's ``integer`` columns (SQLite's are wider). An id
+#: beyond it cannot exist, and would fail inside the database driver.
+MAX_ID = 2**31 - 1
+#: A whole number as a person or a program writes it: ASCII digits, an optional
+#: minus, and no more digits than a 64-bit number has (``int()`` would also take
+#: "١٢٣", "1_000" and four thousand digits).
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,19}", re.ASCII)
 
 
 class Errors(dict):
@@ -28,16 +36,34 @@ class Errors(dict):
             raise ValidationError(dict(self))
 
 
+def _noncharacters() -> str:
+    """U+FDD0–U+FDEF and the last two code points of every plane (U+FFFE, U+FFFF,
+    U+1FFFE…): Unicode's permanent non-characters."""
+    points = [chr(c) for c in range(0xFDD0, 0xFDF0)]
+    points += [chr((plane << 16) | low) for plane in range(17) for low in (0xFFFE, 0xFFFF)]
+    return "".join(points)
+
+
+#: Characters no stored text may hold: what XML 1.0 forbids (C0 controls other than
+#: tab, line feed and carriage return; lone surrogates; U+FFFE and U+FFFF), the C1
+#: controls and the other non-characters XML discourages. One of them in a title
+#: would break every IATI file naming the project, so :func:`text` refuses them and
+#: the XML exports drop them (:func:`without_forbidden`) from older data.
+FORBIDDEN_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff" + re.escape(_noncharacters()) + "]"
+)
+
+
+def without_forbidden(value: str) -> str:
+    """``value`` without any of :data:`FORBIDDEN_CHARACTERS` (for writing XML)."""
+    return FORBIDDEN_CHARACTERS.sub("", value)
+
+
 def _clean_str(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
         raise TypeError
-    # NUL and other C0 controls (except tab and newlines) never belong in text, nor
-    # do lone surrogates (JSON can carry "\ud800"; no database can store it).
-    value = "".join(
-        ch for ch in value if ch in "\t\n\r" or unicodedata.category(ch) not in ("Cc", "Cs")
-    )
     return unicodedata.normalize("NFC", value).strip()
 
 
@@ -59,6 +85,12 @@ def text(
         value = _clean_str(data[name])
     except TypeError:
         errors[name] = N_("Must be text.")
+        return default
+    if FORBIDDEN_CHARACTERS.search(value):
+        errors[name] = N_(
+            "Contains a control character or non-character (such as U+0000 or U+FFFF) "
+            "that cannot be stored; remove it."
+        )
         return default
     if required and not value:
         errors[name] = N_("This field is required.")
@@ -134,6 +166,31 @@ def _normalise_number(raw: str) -> str:
     return value.replace(",", "")
 
 
+def _whole_number(raw: Any) -> int | None:
+    """``raw`` (text or an int) as an int, or None when it is not a plain whole number."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and _WHOLE_NUMBER.fullmatch(raw.strip()):
+        return int(raw.strip())
+    return None
+
+
+def parse_int(raw: Any, *, minimum: int, maximum: int) -> int | None:
+    """A whole number between ``minimum`` and ``maximum``, or None: the one reading of
+    every number a request carries outside a form (query strings, cookies, URLs)."""
+    value = _whole_number(raw)
+    return value if value is not None and minimum <= value <= maximum else None
+
+
+def parse_id(raw: Any) -> int | None:
+    """A row id from a URL, a query string or a form field, or None when it cannot
+    name a row (not digits, zero, negative, beyond :data:`MAX_ID`): callers answer
+    404 or 400, never pass it to the database."""
+    return parse_int(raw, minimum=1, maximum=MAX_ID)
+
+
 def integer(
     errors: Errors,
     data: dict,
@@ -148,14 +205,8 @@ def integer(
         if required:
             errors[name] = N_("This field is required.")
         return None
-    if isinstance(raw, bool):
-        errors[name] = N_("Must be a whole number.")
-        return None
-    try:
-        value = int(raw.strip()) if isinstance(raw, str) else raw
-        if not isinstance(value, int):
-            raise ValueError
-    except ValueError:
+    value = _whole_number(raw)
+    if value is None:
         errors[name] = N_("Must be a whole number.")
         return None
     if not minimum <= value <= maximum:

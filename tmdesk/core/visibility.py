@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from tmdesk.core.models import Engagement, Offer, Project, ProjectMember, User
+from tmdesk.core.models import Engagement, Offer, OfferLink, Project, ProjectMember, User
 
 OFFICE_KINDS = ("back_office", "project_office")
 PRE_PUBLICATION = ("draft", "submitted", "returned", "rejected")
@@ -111,20 +111,68 @@ def get_visible_project(user: User | None, ref: str) -> Project | None:
     Callers answer 404 for None, so a hidden project is indistinguishable
     from a missing one.
     """
-    return visible_projects(user).where(Project.ref == ref).first()
+    project = visible_projects(user).where(Project.ref == ref).first()
+    if project is None:
+        # A desk's provisional ref keeps resolving after the office's replaced it.
+        from tmdesk.core.models import RefAlias
+
+        alias = RefAlias.get_or_none(RefAlias.ref == ref)
+        if alias is not None:
+            project = visible_projects(user).where(Project.id == alias.project_id).first()
+    return project
+
+
+def offer_condition(user: User | None) -> pw.Expression:
+    """A WHERE condition on :class:`Offer` selecting the offers ``user`` may see.
+
+    The offices see all; others their organisation's own. An offer says what
+    a donor or company is prepared to give before anything is agreed, so it
+    stays between the offering organisation and the offices that match it.
+    """
+    if user is None or not user.active:
+        return Offer.id.is_null(True) & Offer.id.is_null(False)
+    if is_officer(user):
+        return Offer.id.is_null(False)
+    return Offer.organisation == user.organisation_id
 
 
 def visible_offers(user: User | None, query: pw.ModelSelect | None = None) -> pw.ModelSelect:
-    """Offers ``user`` may see: the offices see all; others their organisation's own.
-
-    An offer says what a donor or company is prepared to give before anything
-    is agreed, so it stays between the offering organisation and the offices
-    that match it to needs.
-    """
+    """Offers ``user`` may see (:func:`offer_condition`)."""
     if query is None:
         query = Offer.select()
+    return query.where(offer_condition(user))
+
+
+# --- field-level visibility ---------------------------------------------------
+#
+# A record's fields reach exactly those who may see the record on its own
+# page, whichever surface shows them (project page, API, report context,
+# search). A record seen *through* another one (an offer linked to a project,
+# the people named on a project) is shown there only to those who may see it
+# on its own page. Pledges, engagements, updates and documents are seen with
+# their project; the offer a pledge came from only by those who see the offer.
+
+
+def can_see_offer(user: User | None, offer) -> bool:
+    """Whether ``user`` may see ``offer`` (and so its description, quantity, status)."""
     if user is None or not user.active:
-        return query.where(Offer.id.is_null(True) & Offer.id.is_null(False))
-    if is_officer(user):
-        return query
-    return query.where(Offer.organisation == user.organisation_id)
+        return False
+    return is_officer(user) or offer.organisation_id == user.organisation_id
+
+
+def visible_offer_links(user: User | None, query: pw.ModelSelect) -> pw.ModelSelect:
+    """``query`` over :class:`OfferLink` narrowed to links whose offer ``user`` may see."""
+    return query.where(OfferLink.offer.in_(Offer.select(Offer.id).where(offer_condition(user))))
+
+
+def can_see_people(user: User | None, project: Project) -> bool:
+    """Whether ``user`` may see who is named on ``project`` (names and e-mails).
+
+    The recipient organisation that owns the project and the offices: those
+    who name people on it. Everyone else sees the project without its list.
+    """
+    if user is None or not user.active:
+        return False
+    return is_officer(user) or (
+        user.organisation.kind == "recipient" and project.recipient_id == user.organisation_id
+    )

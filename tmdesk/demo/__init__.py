@@ -29,7 +29,7 @@ from pathlib import Path
 import peewee as pw
 
 from tmdesk import paths
-from tmdesk.core import accounts, offers, pledges, projects, updates
+from tmdesk.core import accounts, audience, offers, pledges, projects, updates
 from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.funding import exchange_rates
 from tmdesk.core.models import (
@@ -220,7 +220,7 @@ def _backdate(instance, **fields) -> None:
     model = type(instance)
     # Model.update called through peewee.Model: Document has a field named "update".
     query = pw.Model.update.__func__(model, **fields)
-    query.where(model._meta.primary_key == instance.get_id()).execute()
+    query.where(model._meta.primary_key == instance._pk).execute()
     for name, value in fields.items():
         setattr(instance, name, value)
 
@@ -307,11 +307,7 @@ class _Builder:
         self.back_office2 = self.users["anna.wisniewska@backoffice.demo"]
 
     def _acting_for(self, org_code: str, tlp: str = "GREEN") -> User:
-        """Who records something for a donor or company: its own user, or the Back Office.
-
-        A donor's own user cannot see an AMBER+STRICT project, so the Back
-        Office records pledges on those.
-        """
+        """Who records something for a donor or company: its own user, or the Back Office."""
         if tlp != "AMBER+STRICT":
             for user in self.users.values():
                 if user.organisation_id == self.orgs[org_code].id:
@@ -553,6 +549,8 @@ class _Builder:
 
     def _link(self, spec: OfferSpec, offer: Offer, state: dict, when: dt.datetime) -> None:
         project = state["project"]
+        if not audience.organisation_sees(offer.organisation, project):
+            return  # an offer is linked only where its organisation sees (issue #12)
         link = offers.link_offer(
             self.back_office, offer, project, note="Matched at the monthly coordination meeting."
         )
@@ -567,6 +565,10 @@ class _Builder:
         budget_eur = plan.budget * self.rates[plan.currency]
         money: list[tuple[str, Decimal, str]] = []  # (donor, amount, currency)
         funding = plan.funding or "unfunded"
+        if plan.tlp == "AMBER+STRICT":
+            # No donor sees an AMBER+STRICT project, so none pledges on it: a
+            # pledge its donor cannot see is refused (issue #12).
+            return []
         # Only the people named on a RED project see it: the GB officer is one.
         donors = ["GB"] if plan.tlp == "RED" else self._pick_donors(rng.randint(1, 3))
         if funding == "fully":
@@ -679,6 +681,8 @@ class _Builder:
 
     def _engage(self, plan: _Plan, state: dict, when: dt.datetime) -> None:
         project = state["project"]
+        if plan.tlp in ("AMBER+STRICT", "RED"):
+            return  # no company could see it, so none is engaged (issue #12)
         company = plan.company or self.rng.choice(COMPANIES)
         plan.company = company
         share = Decimal(str(self.rng.uniform(0.4, 0.9)))

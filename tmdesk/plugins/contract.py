@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from tmdesk.core.errors import DomainError
 from tmdesk.core.i18n import N_
 from tmdesk.core.reporting import (
     ContactView,
@@ -35,6 +36,7 @@ from tmdesk.core.reporting import (
     UpdateView,
     compute_totals,
 )
+from tmdesk.core.validation import without_forbidden
 from tmdesk.core.vocab import (
     CATEGORIES,
     FUNDING_STATES,
@@ -112,6 +114,25 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+class ReportRefused(DomainError, ValueError):
+    """Raise from a format's ``render`` when the report cannot be made as asked
+    (nothing selected, no donor, a choice missing): the person gets ``message``
+    (marked with ``N_``, ``params`` filled in after translation) as a 400 on the
+    page and an error from ``tmdesk report``. Any other exception from ``render``
+    counts as a fault of the plugin (logged, a 500)."""
+
+    http_status = 400
+
+
+def xml_safe(value: str) -> str:
+    """``value`` without the characters XML 1.0 forbids (C0 controls other than tab and
+    newlines, lone surrogates, U+FFFE, U+FFFF) or discourages (C1 controls, other
+    non-characters). Forms refuse them, but older data or an import may hold one, and
+    one such character in one title would otherwise fail the whole file: use it on
+    every text an XML format writes (lxml refuses them with ``ValueError``)."""
+    return without_forbidden(value)
+
+
 @dataclass(frozen=True)
 class ExportColumn:
     """An extra column for the tabular exports (csv, xlsx).
@@ -140,10 +161,12 @@ __all__ = [
     "ReportContext",
     "ReportFormat",
     "ReportOption",
+    "ReportRefused",
     "Requester",
     "Totals",
     "UpdateView",
     "neutralise",
+    "xml_safe",
     # Helpers a format may use: the totals the app shows, and the translation marker.
     "N_",
     "compute_totals",

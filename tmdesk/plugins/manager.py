@@ -57,7 +57,7 @@ from tmdesk.core.i18n import N_
 from tmdesk.core.plugin_approvals import sha256_of
 from tmdesk.paths import plugins_dir
 from tmdesk.plugins import hookspecs
-from tmdesk.plugins.contract import ALL_ROLES, ExportColumn, ReportFormat
+from tmdesk.plugins.contract import ALL_ROLES, ExportColumn, ReportFormat, ReportRefused
 
 log = logging.getLogger(__name__)
 
@@ -680,6 +680,9 @@ def render_report(
         os.replace(tmp, out)
     except Exception as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, ReportRefused):  # what was asked cannot be made: a 400
+            log.info("report %s refused: %s", fmt.name, exc)
+            raise ReportError(exc.message, **exc.params) from exc
         log.exception("report %s (plugin %s) failed", fmt.name, fmt.plugin)
         if isinstance(exc, ReportError):
             raise

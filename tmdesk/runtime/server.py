@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from tmdesk import __version__, settings
-from tmdesk.core import accounts
+from tmdesk.core import accounts, pg_engine
 from tmdesk.core.db import database
 from tmdesk.paths import make_private_dir
 from tmdesk.runtime import instance
 from tmdesk.runtime.backup_schedule import start_automatic_backups
 from tmdesk.runtime.logging_setup import has_console, setup_logging
-from tmdesk.web import create_app
+from tmdesk.web import create_app, trusted_proxies
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,11 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def allowed_hosts(host: str, port: int) -> set[str] | None:
-    """The Host header values to accept, or None (no check) off loopback."""
+    """The Host header values to accept: ``TMDESK_ALLOWED_HOSTS`` when set (an office
+    behind its own name), else the loopback names on loopback, else None (no check)."""
+    configured = settings.ALLOWED_HOSTS.get()
+    if configured:
+        return {h.strip().lower() for h in configured.split(",") if h.strip()}
     if host not in LOOPBACK_HOSTS:
         return None
     return {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}"}
@@ -59,7 +63,9 @@ class WaitressRunner:
             port=port,
             threads=threads,
             ident="tmdesk",
-            clear_untrusted_proxy_headers=True,
+            # Behind trusted reverse proxies their X-Forwarded-* headers must reach
+            # the app's ProxyFix (tmdesk.web.proxy_settings); otherwise drop them.
+            clear_untrusted_proxy_headers=trusted_proxies() == 0,
         )
         listen = getattr(self.server, "effective_listen", None)
         self.port: int = listen[0][1] if listen else self.server.effective_port
@@ -159,6 +165,18 @@ def _start_backups(data_dir: Path) -> Any:
         return None
 
 
+def _start_auto_sync(data_dir: Path) -> Any:
+    """On a desk linked to an office, sync at start and every few minutes
+    (:mod:`tmdesk.sync.schedule`); a problem here is logged and the app serves anyway."""
+    from tmdesk.sync.schedule import start_auto_sync
+
+    try:
+        return start_auto_sync(data_dir)
+    except Exception:  # noqa: BLE001 - syncing must never keep the app from serving
+        log.exception("background sync could not be started")
+        return None
+
+
 def run_instance(
     data_dir: Path,
     lock: Any,
@@ -177,6 +195,9 @@ def run_instance(
     """
     secret = secrets.token_urlsafe(32)
     setup_token = secrets.token_urlsafe(24)
+    # PostgreSQL: one pooled connection per waitress thread, plus the backup
+    # scheduler and a spare (TMDESK_DB_POOL_SIZE overrides it).
+    pg_engine.configure_pool(threads + 2)
     state = instance.DesktopState(tokens=instance.LaunchTokens(secret))
     app = create_app(
         data_dir,
@@ -222,6 +243,7 @@ def run_instance(
     if on_ready is not None:
         on_ready(target)
     backups = _start_backups(data_dir)
+    auto_sync = _start_auto_sync(data_dir)
     _stop_on_sigterm(runner)
     try:
         runner.run()
@@ -230,6 +252,8 @@ def run_instance(
     finally:
         if backups is not None:
             backups.stop()
+        if auto_sync is not None:
+            auto_sync.stop()
         instance.remove_info(data_dir)
         log.info("tmdesk stopped")
     say("tmdesk has stopped.")

@@ -9,19 +9,24 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify, request, session
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tmdesk import __version__, paths, settings
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
+from tmdesk.core.errors import DomainError
+from tmdesk.core.i18n import N_
 from tmdesk.exchange.keys import installation_keys
-from tmdesk.web import blueprints, errors, templating
+from tmdesk.web import blueprints, converters, errors, templating
 from tmdesk.web.common import acting_user
 from tmdesk.web.extensions import LANGUAGES, babel, csrf, load_plugins, login_manager
 
@@ -82,6 +87,7 @@ def create_app(
         TMDESK_ALLOWED_HOSTS=None,
     )
     app.json = StrictJSONProvider(app)
+    converters.register(app)  # before any route: every id and segment is bounded
     if config:
         app.config.update(config)
     _session_settings(app)
@@ -90,6 +96,9 @@ def create_app(
     # The exchange key pair is made on first run, so `tmdesk keys show` and
     # Administration → Keys show the same fingerprint from the start (#14).
     installation_keys(base)
+    from tmdesk.sync import desk as sync_desk
+
+    sync_desk.install()  # a linked desk queues its person's changes for the office
 
     load_plugins(app)
 
@@ -107,6 +116,7 @@ def create_app(
     )
     login_manager.needs_refresh_message_category = "info"
 
+    proxy_settings(app)
     _register_request_hooks(app)
     _register_blueprints(app)
     _register_template_helpers(app)
@@ -136,15 +146,25 @@ def _session_settings(app: Flask) -> None:
     )
 
 
-def _lone_surrogate(value: Any) -> bool:
-    """Whether a parsed JSON value holds half a UTF-16 pair anywhere (keys included)."""
+def _any_text(value: Any, bad: Callable[[str], bool]) -> bool:
+    """Whether a parsed JSON value holds a string (keys included) that is ``bad``."""
     if isinstance(value, str):
-        return any("\ud800" <= ch <= "\udfff" for ch in value)
+        return bad(value)
     if isinstance(value, dict):
-        return any(_lone_surrogate(k) or _lone_surrogate(v) for k, v in value.items())
+        return any(_any_text(k, bad) or _any_text(v, bad) for k, v in value.items())
     if isinstance(value, list):
-        return any(_lone_surrogate(v) for v in value)
+        return any(_any_text(v, bad) for v in value)
     return False
+
+
+def _lone_surrogate(text: str) -> bool:
+    """Half a UTF-16 pair: no database can store it."""
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _nul(text: str) -> bool:
+    """A NUL character: PostgreSQL refuses it in text, so no engine may take it."""
+    return "\x00" in text
 
 
 def _no_constant(name: str) -> Any:
@@ -152,15 +172,33 @@ def _no_constant(name: str) -> Any:
 
 
 class StrictJSONProvider(DefaultJSONProvider):
-    """Request bodies must be strict JSON: no NaN or Infinity, no lone surrogates
-    (which no database can store and which would fail deep inside a lookup).
-    A body refused here reads as "not a JSON object": a 400 from the API."""
+    """Request bodies must be strict JSON: no NaN or Infinity, no lone surrogates and
+    no NUL characters (which no database can store and which would fail deep inside
+    a lookup). A body refused here reads as "not a JSON object": a 400 from the API."""
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         data = super().loads(s, parse_constant=_no_constant, **kwargs)
-        if _lone_surrogate(data):
-            raise ValueError("a lone surrogate in JSON text")
+        if _any_text(data, lambda text: _lone_surrogate(text) or _nul(text)):
+            raise ValueError("a lone surrogate or NUL in JSON text")
         return data
+
+
+class NulInRequest(DomainError):
+    """A NUL character in a request: a 400, refused before anything is looked up."""
+
+    http_status = 400
+
+
+def _refuse_nul_in_request() -> None:
+    """Refuse (400, nothing stored) a request whose address, query or form carries
+    a NUL character anywhere, before any route looks anything up with it: the same
+    answer on SQLite and on PostgreSQL, which cannot hold NUL in text at all."""
+    places = [request.path, *request.args.keys(), *request.args.values()]
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not request.is_json:
+        places += [*request.form.keys(), *request.form.values()]
+        places += [f.filename or "" for f in request.files.values()]
+    if any(_nul(text) for text in places):
+        raise NulInRequest(N_("Text may not contain NUL characters."))
 
 
 def _strong_session_protection() -> None:
@@ -176,7 +214,38 @@ def _strong_session_protection() -> None:
         session.clear()
 
 
+def trusted_proxies() -> int:
+    """``TMDESK_TRUSTED_PROXIES``: how many reverse proxies' forwarding headers to believe."""
+    raw = settings.TRUSTED_PROXIES.get() or "0"
+    if not raw.isdigit():
+        log.warning("TMDESK_TRUSTED_PROXIES=%r is not a number of proxies; trusting none", raw)
+        return 0
+    return int(raw)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS (directly,
+    or as a trusted proxy says), not only when the configuration says so."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or bool(request and request.is_secure)
+
+
+def proxy_settings(app: Flask) -> None:
+    """Serving an office behind a TLS reverse proxy: believe ``TMDESK_TRUSTED_PROXIES``
+    proxies' X-Forwarded-For/-Proto/-Host/-Port (werkzeug's ProxyFix), so addresses,
+    redirects and the Secure flag are right; cookies are Secure over HTTPS."""
+    app.session_interface = _SessionInterface()
+    count = trusted_proxies()
+    if count:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
+        )
+
+
 def _register_request_hooks(app: Flask) -> None:
+    app.before_request(_refuse_nul_in_request)
+
     @app.before_request
     def _connect() -> None:
         database.connect(reuse_if_open=True)

@@ -55,8 +55,15 @@ from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
 from tmdesk.exchange import trust
 from tmdesk.exchange.keys import installation_keys, show_fingerprint
 from tmdesk.paths import backups_dir
-from tmdesk.web.auth import confirm_password_first, fresh_enough
-from tmdesk.web.common import acting_user, error_text, flash_error, form_page, locale_code
+from tmdesk.web.auth import confirm_password_first, fresh_enough, server_now
+from tmdesk.web.common import (
+    acting_user,
+    error_text,
+    flash_error,
+    form_page,
+    locale_code,
+    page_arg,
+)
 from tmdesk.web.extensions import login_manager
 
 log = logging.getLogger(__name__)
@@ -155,13 +162,6 @@ def _organisation_choices() -> list[tuple[str, str]]:
     ]
 
 
-def _page_arg() -> int:
-    try:
-        return max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        return 1
-
-
 # --- overview -------------------------------------------------------------
 
 
@@ -254,7 +254,7 @@ def users():
         query = query.where(User.email.contains(q.lower()) | User.name.contains(q))
     total = query.count()
     pages = max(1, -(-total // USERS_PER_PAGE))
-    page = min(_page_arg(), pages)
+    page = min(page_arg(), pages)
     items = list(query.order_by(Organisation.code, User.email).paginate(page, USERS_PER_PAGE))
     args = {k: v for k, v in (("organisation", org_code), ("state", state), ("q", q)) if v}
     return render_template(
@@ -558,6 +558,41 @@ def hidden_project_ids(user: User, events: list[AuditEvent]) -> set[int]:
     return ids - seen
 
 
+@bp.get("/desks")
+def desks():
+    """Desks linked to this office, each through its person's own token (issue #14)."""
+    from tmdesk.core.models import ApiToken, DeskLink
+
+    links = list(
+        DeskLink.select(DeskLink, User, ApiToken)
+        .join(User, on=(DeskLink.user == User.id))
+        .switch(DeskLink)
+        .join(ApiToken, on=(DeskLink.token == ApiToken.id))
+        .order_by(DeskLink.created_at.desc())
+    )
+    return render_template("admin/desks.html", links=links, now=server_now())
+
+
+@bp.post("/desks/<int:desk_id>/revoke")
+def desk_revoke(desk_id: int):
+    """Unlink a desk: its token is revoked, and its next sync is refused."""
+    from tmdesk.core.models import DeskLink
+
+    link = DeskLink.get_or_none(DeskLink.id == desk_id)
+    if link is None:
+        abort(404)
+    accounts.revoke_token(acting_user(), link.token)
+    flash(
+        gettext(
+            "The desk “%(name)s” of %(email)s is unlinked: its next sync is refused.",
+            name=link.desk_name,
+            email=link.user.email,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.desks"))
+
+
 @bp.get("/audit")
 def audit_log():
     entity_type = (request.args.get("entity_type") or "").strip()[:32]
@@ -572,7 +607,7 @@ def audit_log():
         query = query.where(AuditEvent.action.not_in(LOGIN_ACTIONS))
     total = query.count()
     pages = max(1, -(-total // AUDIT_PER_PAGE))
-    page = min(_page_arg(), pages)
+    page = min(page_arg(), pages)
     events = list(query.order_by(AuditEvent.id.desc()).paginate(page, AUDIT_PER_PAGE))
     entity_types = entity_type_choices(
         [row.entity_type for row in AuditEvent.select(AuditEvent.entity_type).distinct()]

@@ -388,7 +388,7 @@ def pledge_list(ref: str):
     )
     for pledge in pledges:
         pledge.project = project
-    return jsonify(page_of([pledge_json(p) for p in pledges], page, per_page, total))
+    return jsonify(page_of([pledge_json(p, acting_user()) for p in pledges], page, per_page, total))
 
 
 @bp.post("/projects/<ref>/pledges")
@@ -408,7 +408,9 @@ def pledge_create(ref: str):
             raise ValidationError({"offer": N_("No such offer.")})
     data = {name: body[name] for name in PLEDGE_PLAIN if name in body}
     pledge = pledge_service.create_pledge(user, project, data, donor_code=donor, offer=offer)
-    return _created(pledge_json(pledge), url_for("api.pledge_detail", pledge_id=pledge.id))
+    return _created(
+        pledge_json(pledge, acting_user()), url_for("api.pledge_detail", pledge_id=pledge.id)
+    )
 
 
 def _pledge_or_404(pledge_id: int) -> Pledge:
@@ -426,7 +428,7 @@ def _pledge_or_404(pledge_id: int) -> Pledge:
 @bp.get("/pledges/<int:pledge_id>")
 @token_required
 def pledge_detail(pledge_id: int):
-    return jsonify(pledge_json(_pledge_or_404(pledge_id)))
+    return jsonify(pledge_json(_pledge_or_404(pledge_id), acting_user()))
 
 
 @bp.post("/pledges/<int:pledge_id>/transitions")
@@ -436,7 +438,7 @@ def pledge_transition(pledge_id: int):
     body = _body()
     action = _action(body, pledge_service.PLEDGE_TRANSITIONS)
     pledge = pledge_service.transition_pledge(acting_user(), pledge, action)
-    return jsonify(pledge_json(pledge))
+    return jsonify(pledge_json(pledge, acting_user()))
 
 
 # --- offers -----------------------------------------------------------------

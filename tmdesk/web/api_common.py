@@ -18,7 +18,8 @@ from flask_babel import gettext
 from tmdesk.core import accounts
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.funding import Funding
-from tmdesk.core.models import ApiToken, Offer, Organisation, Pledge, Project
+from tmdesk.core.models import ApiToken, Offer, Organisation, Pledge, Project, User
+from tmdesk.core.visibility import can_see_offer
 
 #: Methods a read-only token may use.
 READING_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -131,7 +132,9 @@ def project_json(project: Project, funding: Funding) -> dict[str, Any]:
     }
 
 
-def pledge_json(pledge: Pledge) -> dict[str, Any]:
+def pledge_json(pledge: Pledge, user: User | None) -> dict[str, Any]:
+    """A pledge; its ``offer`` only for those who may see that offer (else null)."""
+    offer = pledge.offer if pledge.offer_id is not None else None
     return {
         "id": pledge.id,
         "project": pledge.project.ref,
@@ -142,7 +145,7 @@ def pledge_json(pledge: Pledge) -> dict[str, Any]:
         "in_kind_quantity": pledge.in_kind_quantity,
         "status": pledge.status,
         "date": iso(pledge.date),
-        "offer": pledge.offer_id,
+        "offer": offer.id if offer is not None and can_see_offer(user, offer) else None,
     }
 
 

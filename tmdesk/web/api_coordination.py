@@ -20,6 +20,7 @@ from flask import Blueprint, abort, jsonify, request
 from tmdesk.core import dashboard, matching, search, similarity
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.models import Offer
+from tmdesk.core.validation import parse_int
 from tmdesk.core.visibility import get_visible_project, is_officer, visible_offers
 from tmdesk.web.api_common import (
     json_body,
@@ -44,9 +45,10 @@ def _limit(default: int = 20, maximum: int = 100) -> int:
     raw = request.args.get("limit", "")
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    value = parse_int(raw, minimum=1, maximum=maximum)
+    if value is None:
         raise ValidationError({"limit": f"A whole number from 1 to {maximum}."})
-    return int(raw)
+    return value
 
 
 @bp.get("/search")
@@ -142,7 +144,7 @@ def offer_to_pledge(offer_id: int, ref: str):
     project = project_or_404(ref)
     data = optional_json_body()  # a broken or non-object body is a 400, never ignored
     pledge = matching.propose_pledge(acting_user(), offer, project, data)
-    return jsonify(pledge=pledge_json(pledge)), 201
+    return jsonify(pledge=pledge_json(pledge, acting_user())), 201
 
 
 @bp.get("/projects/<ref>/offers")

@@ -36,6 +36,7 @@ from tmdesk.core import accounts
 from tmdesk.core.db import database
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import ApiToken, Organisation
+from tmdesk.core.validation import parse_int
 from tmdesk.core.vocab import ORG_KINDS
 from tmdesk.web.common import acting_user, apply_errors, safe_next
 from tmdesk.web.extensions import LANGUAGES, SESSION_KEY, login_manager
@@ -187,10 +188,10 @@ def session_expired() -> bool:
     """
     if current_user.is_authenticated:
         return False
-    raw = request.cookies.get(ACTIVITY_COOKIE, "")
-    if not raw.isdigit():
+    last_active = parse_int(request.cookies.get(ACTIVITY_COOKIE), minimum=0, maximum=2**40)
+    if last_active is None:
         return False
-    return _now() - int(raw) >= current_app.permanent_session_lifetime.total_seconds()
+    return _now() - last_active >= current_app.permanent_session_lifetime.total_seconds()
 
 
 def _forget_activity(response: Response) -> None:
@@ -199,7 +200,7 @@ def _forget_activity(response: Response) -> None:
         path="/",
         httponly=True,
         samesite="Strict",
-        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        secure=current_app.session_interface.get_cookie_secure(current_app),
     )
 
 
@@ -218,7 +219,7 @@ def _note_activity(response: Response) -> Response:
             path="/",
             httponly=True,
             samesite="Strict",
-            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+            secure=current_app.session_interface.get_cookie_secure(current_app),
         )
     elif ACTIVITY_COOKIE in request.cookies and not session_expired():
         _forget_activity(response)  # the session ended sooner, and not by inactivity
@@ -238,7 +239,10 @@ def confirm_password_first(back: str):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    if not accounts.has_any_admin():
+    from tmdesk.sync.desk import is_linked
+
+    # A desk linked to an office is set up: its person logs in with the office password.
+    if not accounts.has_any_admin() and not is_linked():
         return redirect(url_for("auth.setup"))
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))

@@ -20,7 +20,14 @@ from tmdesk.core import vocab
 from tmdesk.core.errors import DomainError, ValidationError
 from tmdesk.core.models import Project, User
 from tmdesk.core.projects import TRANSITIONS
+from tmdesk.core.validation import MAX_ID, parse_int
 from tmdesk.core.visibility import get_visible_project
+
+
+def page_arg() -> int:
+    """The ``?page`` of a list page: a bounded whole number, 1 when absent or unreadable
+    (a list page shows its first page rather than an error)."""
+    return parse_int(request.args.get("page"), minimum=1, maximum=MAX_ID) or 1
 
 
 def acting_user() -> User | None:

@@ -16,6 +16,7 @@ from tmdesk.core import accounts
 from tmdesk.core.db import database
 from tmdesk.core.models import User
 from tmdesk.core.plugin_approvals import approved_files
+from tmdesk.core.validation import parse_id
 from tmdesk.plugins.manager import TmdeskPluginManager, make_plugin_manager
 
 LANGUAGES = ("uk", "en")
@@ -56,9 +57,10 @@ def _load_user(session_id: str) -> User | None:
     """
     try:
         user_id, nonce = session_id.split(":", 1)
-        user = User.get_or_none(User.id == int(user_id))
-    except (ValueError, TypeError, OverflowError):
+    except (ValueError, TypeError, AttributeError):
         return None
+    row_id = parse_id(user_id)
+    user = User.get_or_none(User.id == row_id) if row_id is not None else None
     if user is None or not user.active or user.session_nonce != nonce:
         return None
     idle = current_app.permanent_session_lifetime.total_seconds()

@@ -26,6 +26,7 @@ from tmdesk.core.permissions import (
     can_manage_offer,
     can_record_offer,
 )
+from tmdesk.core.validation import parse_id
 from tmdesk.core.visibility import (
     can_see,
     get_visible_project,
@@ -40,6 +41,7 @@ from tmdesk.web.common import (
     flash_error,
     form_page,
     locale_code,
+    page_arg,
     project_or_404,
     require,
 )
@@ -200,10 +202,7 @@ def index():
         query = query.where(Organisation.code == org_code)
     if q:
         query = query.where(Offer.description.contains(q))
-    try:
-        page = max(int(args.get("page", 1)), 1)
-    except ValueError:
-        page = 1
+    page = page_arg()
     total = query.count()
     pages = max(1, -(-total // PER_PAGE))
     page = min(page, pages)
@@ -355,8 +354,8 @@ def link_to_project(ref: str):
         abort(403)
     form = ProjectLinkForm(prefix="olink")
     if form.validate_on_submit():
-        raw = form.offer.data or ""
-        offer = visible_offers(user).where(Offer.id == int(raw)).first() if raw.isdigit() else None
+        offer_id = parse_id(form.offer.data)
+        offer = visible_offers(user).where(Offer.id == offer_id).first() if offer_id else None
         if offer is None:
             flash(gettext("Choose an offer to link."), "error")
         else:
@@ -462,11 +461,6 @@ def engagement_delete(engagement_id: int):
 
 @bp.app_context_processor
 def _offer_helpers() -> dict[str, Any]:
-    def offer_visible(offer: Offer) -> bool:
-        """Whether the user may open the offer's own page."""
-        user = acting_user()
-        return bool(user) and visible_offers(user).where(Offer.id == offer.id).exists()
-
     def linkable_offers_form(project: Project) -> ProjectLinkForm | None:
         """For officers: a form listing open or matched offers not yet linked to the project."""
         user = acting_user()
@@ -496,7 +490,6 @@ def _offer_helpers() -> dict[str, Any]:
         return _engagement_form(True, formdata=None)
 
     return {
-        "offer_visible": offer_visible,
         "linkable_offers_form": linkable_offers_form,
         "engagement_add_form": engagement_add_form,
     }

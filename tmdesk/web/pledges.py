@@ -34,6 +34,7 @@ from tmdesk.core.i18n import N_
 from tmdesk.core.matching import pledge_warnings
 from tmdesk.core.models import Offer, Organisation, Pledge, Project
 from tmdesk.core.permissions import can_manage_pledge, can_pledge
+from tmdesk.core.validation import parse_id
 from tmdesk.core.visibility import can_see, is_officer, visible_offers, visible_projects
 from tmdesk.core.vocab import CURRENCIES, PLEDGE_STATUSES
 from tmdesk.web.common import (
@@ -43,6 +44,7 @@ from tmdesk.web.common import (
     form_page,
     form_status,
     locale_code,
+    page_arg,
     project_or_404,
     require,
     safe_next,
@@ -128,11 +130,12 @@ def pledge_or_404(pledge_id: int) -> Pledge:
 
 def _offer_for(project: Project, offer_id: str | None) -> Offer | None:
     """A donor offer the user may see, to turn into a pledge on ``project``."""
-    if not offer_id or not offer_id.isdigit():
+    offer_id = parse_id(offer_id)
+    if offer_id is None:
         return None
     return (
         visible_offers(acting_user())
-        .where(Offer.id == int(offer_id))
+        .where(Offer.id == offer_id)
         .join(Organisation)
         .where(Organisation.kind == "donor")
         .first()
@@ -316,10 +319,7 @@ def mine():
         status = None
         flash(gettext("Unknown pledge status; showing every status."), "warning")
     donor_code = (request.args.get("donor") or "").strip().upper() or None if officer else None
-    try:
-        page = max(int(request.args.get("page", 1)), 1)
-    except ValueError:
-        page = 1
+    page = page_arg()
     # One query under the visibility policy gives the count, the totals and
     # the order; the page's rows are then fetched by id.
     rows = list(

@@ -41,8 +41,10 @@ from tmdesk.core.permissions import PLEDGEABLE_STATUSES
 from tmdesk.core.visibility import (
     PUBLISHED_AND_LATER,
     can_see,
+    can_see_people,
     is_officer,
     visibility_condition,
+    visible_offer_links,
     visible_projects,
 )
 from tmdesk.core.vocab import (
@@ -357,11 +359,13 @@ def story(user: User, project: Project) -> dict[str, Any]:
         .order_by(Pledge.created_at.desc(), Pledge.id.desc())
     )
     offer_links = list(
-        OfferLink.select(OfferLink, Offer, Organisation)
-        .join(Offer)
-        .join(Organisation, on=(Offer.organisation == Organisation.id))
-        .where(OfferLink.project == project.id)
-        .order_by(OfferLink.created_at.desc())
+        visible_offer_links(
+            user,
+            OfferLink.select(OfferLink, Offer, Organisation)
+            .join(Offer)
+            .join(Organisation, on=(Offer.organisation == Organisation.id))
+            .where(OfferLink.project == project.id),
+        ).order_by(OfferLink.created_at.desc())
     )
     engagements = list(
         Engagement.select(Engagement, Organisation)
@@ -392,7 +396,7 @@ def story(user: User, project: Project) -> dict[str, Any]:
             update_docs.setdefault(doc.update_id, []).append(doc)
     may_members = permissions.can_manage_members(user, project)
     members = []
-    if may_members:
+    if can_see_people(user, project):
         members = list(
             User.select(User)
             .join(ProjectMember)

@@ -143,7 +143,7 @@ def executive_summary(ctx: ReportContext, t) -> list:
     ]
     story.append(
         kit.table(
-            [t(N_("Funding state")), t(N_("Projects"))], states, [W * 0.5, W * 0.2], right=(1,)
+            [t(N_("Funding state")), t(N_("Projects"))], states, [W * 0.5, W * 0.2], right=(1,), t=t
         )
     )
     if not ctx.projects:
@@ -285,6 +285,7 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
                 [pledge_row(pl, locale, t) for pl in p.pledges],
                 [W * 0.22, W * 0.13, W * 0.16, W * 0.14, W * 0.13, W * 0.22],
                 right=(3, 4),
+                t=t,
             )
         )
     else:
@@ -310,6 +311,7 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
                     for e in p.engagements
                 ],
                 [W * 0.35, W * 0.40, W * 0.25],
+                t=t,
             )
         )
 
@@ -320,6 +322,7 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
                 [t(N_("Name")), t(N_("Email")), t(N_("Organisation"))],
                 [(c.name or "–", c.email, c.organisation) for c in p.contacts],
                 [W * 0.35, W * 0.45, W * 0.20],
+                t=t,
             )
         )
     else:
@@ -387,6 +390,7 @@ def annex(ctx: ReportContext, t) -> list:
                 [W * 0.15, W * 0.24, W * 0.13, W * 0.16, W * 0.17, W * 0.15],
                 right=(4, 5),
                 bold_first=True,
+                t=t,
             )
         )
     else:
@@ -435,6 +439,7 @@ def annex(ctx: ReportContext, t) -> list:
                 ],
                 [W * 0.16, W * 0.16, W * 0.30, W * 0.14, W * 0.12, W * 0.12],
                 right=(4,),
+                t=t,
             )
         )
     else:

@@ -28,6 +28,8 @@ from tmdesk.plugins.contract import (
     ReportContext,
     ReportFormat,
     ReportOption,
+    ReportRefused,
+    xml_safe,
 )
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -41,7 +43,7 @@ TLP_CHOICES = (
 )
 
 
-class IatiExportError(ValueError):
+class IatiExportError(ReportRefused):
     """The export cannot be made as asked (no donor, nothing to export)."""
 
 
@@ -52,7 +54,7 @@ def org_identifier(org: OrgView) -> str:
 
 def activity_identifier(donor: OrgView, project: ProjectView) -> str:
     """Stable across exports: the donor's identifier and the project reference."""
-    return f"{org_identifier(donor)}-{project.ref}"
+    return xml_safe(f"{org_identifier(donor)}-{project.ref}")
 
 
 def _narratives(parent: etree._Element, texts: dict[str, str]) -> None:
@@ -64,14 +66,14 @@ def _narratives(parent: etree._Element, texts: dict[str, str]) -> None:
         narrative = etree.SubElement(parent, "narrative")
         if lang != "en":
             narrative.set(XML_LANG, lang)
-        narrative.text = text
+        narrative.text = xml_safe(text)
 
 
 def _org(parent: etree._Element, tag: str, org: OrgView, **attrs: str) -> etree._Element:
     element = etree.SubElement(
         parent,
         tag,
-        ref=org_identifier(org),
+        ref=xml_safe(org_identifier(org)),
         type=codes.ORGANISATION_TYPE.get(org.kind, "90"),
         **attrs,
     )
@@ -246,17 +248,25 @@ def select_activities(context: ReportContext, donor_code: str, max_tlp: str):
 def render(context: ReportContext, out: BinaryIO, options: dict[str, Any]) -> None:
     donor_code = (context.filters.donor or "").upper()
     if not donor_code:
-        raise IatiExportError("The IATI export is for one donor: choose the donor (--donor CODE).")
+        raise IatiExportError(
+            N_("The IATI export is for one donor: choose the donor (--donor CODE).")
+        )
     max_tlp = options.get("max_tlp") or DEFAULT_MAX_TLP
     if max_tlp not in TLP_LABELS[: TLP_RANK["AMBER"] + 1]:
-        raise IatiExportError(f"max_tlp must be CLEAR, GREEN or AMBER, not {max_tlp!r}.")
+        raise IatiExportError(
+            N_("max_tlp must be CLEAR, GREEN or AMBER, not “%(value)s”."), value=str(max_tlp)[:40]
+        )
     donor = context.organisation(donor_code)
     activities = select_activities(context, donor_code, max_tlp) if donor else iter(())
     first = next(activities, None)
     if first is None or donor is None:  # no donor: no activities either
         raise IatiExportError(
-            f"Nothing to export: {donor_code} supports no project you may see "
-            f"at TLP:{max_tlp} or below."
+            N_(
+                "Nothing to export: %(donor)s supports no project you may see "
+                "at TLP:%(tlp)s or below."
+            ),
+            donor=donor_code[:40],
+            tlp=max_tlp,
         )
     generated = context.generated_at.replace(microsecond=0).isoformat() + "Z"
     with etree.xmlfile(out, encoding="utf-8") as xf:

@@ -31,6 +31,7 @@ from tmdesk.plugins.contract import (
     ReportContext,
     ReportFormat,
     ReportOption,
+    ReportRefused,
     compute_totals,
     highest_tlp,
 )
@@ -42,7 +43,7 @@ OPEN_STATUSES = ("submitted", "published", "in_implementation")
 
 
 def choose_recipient(ctx: ReportContext, options: dict[str, Any]) -> str:
-    """The recipient organisation code the report is about; ValueError if unclear."""
+    """The recipient organisation code the report is about; ReportRefused if unclear."""
     code = (options.get("recipient") or "").strip().upper()
     if code:
         return code
@@ -54,9 +55,11 @@ def choose_recipient(ctx: ReportContext, options: dict[str, Any]) -> str:
     codes = {p.recipient.code for p in ctx.projects}
     if len(codes) == 1:
         return codes.pop()
-    raise ValueError(
-        "Choose the recipient ministry: the 'recipient' option or one "
-        "--recipient filter (e.g. recipient=SSSCIP)."
+    raise ReportRefused(
+        N_(
+            "Choose the recipient ministry: the 'recipient' option or one "
+            "--recipient filter (e.g. recipient=SSSCIP)."
+        )
     )
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -68,6 +67,7 @@ from tmdesk.plugins.contract import (
     Requester,
     Totals,
     UpdateView,
+    xml_safe,
 )
 
 FONT = "DejaVuSans"
@@ -283,14 +283,12 @@ def translator(locale: str) -> Callable[[str], str]:
 
 # --- text -------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-
 
 def clean(text: Any) -> str:
-    """User text as a plain string: control characters and lone surrogates removed."""
+    """User text as a plain string: what XML forbids removed (Paragraph markup is XML)."""
     if text is None:
         return ""
-    return _CONTROL.sub("", str(text)).replace("\r\n", "\n").replace("\r", "\n")
+    return xml_safe(str(text)).replace("\r\n", "\n").replace("\r", "\n")
 
 
 def esc(text: Any, max_length: int | None = None) -> str:
@@ -581,13 +579,21 @@ def table(
     right: Sequence[int] = (),
     bold_first: bool = False,
     repeat_header: bool = True,
+    t: Callable[[str], str] | None = None,
 ) -> Table:
     """A house-style table: dark header row, zebra rows, DejaVu everywhere.
 
     ``header`` holds plain labels; each row cell is a plain string (escaped
     here and wrapped), or a ready flowable. ``right`` lists right-aligned columns.
+
+    Whatever the data, the table fits the pages: it splits between rows (the
+    header repeats), long words and addresses wrap inside their cell, and a text
+    cell longer than :data:`MAX_CELL_LINES` lines is cut, ending with
+    :data:`CUT_NOTE` (translated with ``t`` when given), so no such row is taller
+    than a page; a row with a taller ready flowable splits inside the row.
     """
     st = styles()
+    cut_note = t(CUT_NOTE) if t is not None else "[…]"
     right_set = set(right)
     room = [w - 2 * CELL_PAD for w in widths]
     data: list[list[Any]] = [
@@ -598,6 +604,7 @@ def table(
                 HEAD_SIZE,
                 True,
                 st["head_cell_right" if i in right_set else "head_cell"],
+                cut_note,
             )
             for i, h in enumerate(header)
         ]
@@ -610,11 +617,19 @@ def table(
                 continue
             bold = bold_first and i == 0
             style = "cell_right" if i in right_set else ("cell_bold" if bold else "cell")
-            cells.append(_cell(value, room[i], CELL_SIZE, bold, st[style]))
+            cells.append(_cell(value, room[i], CELL_SIZE, bold, st[style], cut_note))
         data.append(cells)
-    t = KitTable(data, colWidths=list(widths), repeatRows=1 if repeat_header else 0, hAlign="LEFT")
-    t.setStyle(_table_style(tuple(sorted(right_set)), bold_first, len(data) > 2))
-    return t
+    made = KitTable(
+        data,
+        colWidths=list(widths),
+        repeatRows=1 if repeat_header else 0,
+        hAlign="LEFT",
+        # A ready flowable a plugin passes in is not cut: a row taller than the room
+        # left splits inside the row rather than failing the report.
+        splitInRow=1,
+    )
+    made.setStyle(_table_style(tuple(sorted(right_set)), bold_first, len(data) > 2))
+    return made
 
 
 @functools.cache
@@ -647,14 +662,28 @@ def _table_style(right: tuple[int, ...], bold_first: bool, zebra: bool) -> Table
 CELL_SIZE = 8
 HEAD_SIZE = 7.5
 CELL_PAD = 4
+#: The most lines a table cell shows (about a third of a page): a row is never
+#: taller than a page, so every table can break between its rows.
+MAX_CELL_LINES = 24
+#: The last line of a cell cut at :data:`MAX_CELL_LINES`.
+CUT_NOTE = N_("[… shortened: the full text is in tmdesk]")
 
 
-def _cell(value: Any, room: float, size: float, bold: bool, style: ParagraphStyle) -> Any:
+def _cell(
+    value: Any, room: float, size: float, bold: bool, style: ParagraphStyle, cut_note: str = "[…]"
+) -> Any:
     """A table cell: a plain string when it fits on one line (much cheaper to lay
-    out and draw), else a wrapping Paragraph of the escaped text."""
+    out and draw), else a wrapping Paragraph of the escaped text, cut to
+    :data:`MAX_CELL_LINES` lines (only long text is measured line by line)."""
     text = clean(value)
-    if "\n" not in text and pdfmetrics.stringWidth(text, FONT_BOLD if bold else FONT, size) <= room:
+    font = FONT_BOLD if bold else FONT
+    width = pdfmetrics.stringWidth(text, font, size)
+    if "\n" not in text and width <= room:
         return text
+    if width / max(room, 1) + text.count("\n") > MAX_CELL_LINES / 2:
+        lines = wrap_text(text, font, size, room)
+        if len(lines) > MAX_CELL_LINES:
+            text = "\n".join([*lines[: MAX_CELL_LINES - 1], cut_note])
     return KitParagraph(esc(text), style)
 
 
@@ -676,7 +705,11 @@ def wrap_text(text: str, font: str, size: float, width: float) -> list[str]:
 
 class KeyValues(Flowable):
     """A label/value block (labels muted on the left, values wrapped on the right),
-    drawn directly: one per project page, so it must be cheap."""
+    drawn directly: one per project page, so it must be cheap.
+
+    It splits across pages between its rows, and inside a row taller than the
+    room left (a long summary), so no text is too long for it.
+    """
 
     LEADING = 10
     PAD = 1.5
@@ -689,18 +722,48 @@ class KeyValues(Flowable):
         self.label_width = label_width
         self.value_width = value_width
         self.rows: list[tuple[list[str], list[str], float]] = []
+        self._rows_for: float | None = None  # the value width ``rows`` were wrapped to
+
+    def _row(self, keys: list[str], values: list[str]) -> tuple[list[str], list[str], float]:
+        return keys, values, max(len(keys), len(values), 1) * self.LEADING + 2 * self.PAD + 1
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         value_width = self.value_width or avail_width - self.label_width
         self.width = self.label_width + value_width
-        self.rows = []
-        for key, value in self.pairs:
-            keys = wrap_text(key, FONT, 8, self.label_width - 6)
-            values = wrap_text(value, FONT, CELL_SIZE, value_width - 4)
-            height = max(len(keys), len(values)) * self.LEADING + 2 * self.PAD + 1
-            self.rows.append((keys, values, height))
+        if self._rows_for != value_width:
+            self.rows = [
+                self._row(
+                    wrap_text(key, FONT, 8, self.label_width - 6),
+                    wrap_text(value, FONT, CELL_SIZE, value_width - 4),
+                )
+                for key, value in self.pairs
+            ]
+            self._rows_for = value_width
         self.height = sum(h for _, _, h in self.rows)
         return self.width, self.height
+
+    def _part(self, rows: list[tuple[list[str], list[str], float]]) -> KeyValues:
+        part = KeyValues([], self.label_width, self.width - self.label_width)
+        part.rows, part._rows_for = rows, self.width - self.label_width
+        return part
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        self.wrap(avail_width, avail_height)
+        first: list[tuple[list[str], list[str], float]] = []
+        rest = list(self.rows)
+        used = 0.0
+        while rest and used + rest[0][2] <= avail_height:
+            used += rest[0][2]
+            first.append(rest.pop(0))
+        if rest:  # the next row does not fit whole: its first lines go here
+            keys, values, _height = rest[0]
+            fit = int((avail_height - used - 2 * self.PAD - 1) // self.LEADING)
+            if fit >= 3 or (not first and fit >= 1):
+                first.append(self._row(keys[:fit], values[:fit]))
+                rest[0] = self._row(keys[fit:], values[fit:])
+        if not first:
+            return []
+        return [self._part(first), self._part(rest)] if rest else [self._part(first)]
 
     def draw(self) -> None:
         if _layout_only(self.canv):
@@ -1423,6 +1486,7 @@ def project_table(
         widths,
         right=tuple(i for i, (_, _, right) in enumerate(chosen) if right),
         bold_first=True,
+        t=t,
     )
 
 
@@ -1453,7 +1517,7 @@ def donor_table(
         if extra is not None:
             row.append(extra[1](d))
         rows.append(tuple(row))
-    return table([t(h) for h in header], rows, widths, right=(1, 2, 3, 4))
+    return table([t(h) for h in header], rows, widths, right=(1, 2, 3, 4), t=t)
 
 
 __all__ = [

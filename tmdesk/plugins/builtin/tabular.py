@@ -33,6 +33,7 @@ from tmdesk.plugins.contract import (
     ReportFormat,
     ReportOption,
     neutralise,
+    xml_safe,
 )
 
 #: FIRST TLP 2.0 colours (text on black).
@@ -56,6 +57,8 @@ def _text(value: Any) -> Any:
         return value.quantize(CENT)
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    if isinstance(value, str):
+        value = xml_safe(value)  # an xlsx file is XML: one control character fails it all
     return neutralise(value)
 
 
