@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, RED_REVIEWER, login, post
+from tests.helpers import PASSWORD, RED_REVIEWER, login, post
 from tmdesk.core import accounts
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.models import AccountChange, AuditEvent, Organisation, User

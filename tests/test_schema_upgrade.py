@@ -21,7 +21,14 @@ from tmdesk.core.backup import BackupError, restore
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.funding import project_funding
-from tmdesk.core.models import ALL_MODELS, Organisation, Pledge, Project, User
+from tmdesk.core.models import (
+    ALL_MODELS,
+    CATALOGUE_INDEX_FIELDS,
+    Organisation,
+    Pledge,
+    Project,
+    User,
+)
 from tmdesk.core.plugin_approvals import approved_files
 from tmdesk.core.schema import CURRENT_VERSION, SchemaError, read_version
 from tmdesk.core.visibility import can_see
@@ -205,14 +212,21 @@ def test_restore_refuses_a_newer_backup(tmp_path):
     assert not (target / DATABASE_FILENAME).exists()
 
 
-def test_v6_tokens_get_an_expiry_and_keep_writing(tmp_path):
+def test_upgraded_database_has_the_catalogue_index(upgraded):
+    """The Catalogue's page is read in index order on an upgraded desk too (issue 13)."""
+    wanted = tuple(Project._meta.fields[name].column_name for name in CATALOGUE_INDEX_FIELDS)
+    indexes = {tuple(i.columns) for i in database.get_indexes(Project._meta.table_name)}
+    assert wanted in indexes
+
+
+def test_v7_tokens_get_an_expiry_and_keep_writing(tmp_path):
     """Issue 12: tokens made before expiries existed get 90 days from the upgrade (not
     from their creation, which could end them without warning) and stay read-write."""
     import datetime as dt
 
     from tmdesk.core.models import ApiToken, UserSession, utcnow
 
-    data_dir = copy_fixture(6, tmp_path)
+    data_dir = copy_fixture(7, tmp_path)
     plain = accounts.TOKEN_PREFIX + "from-before-the-upgrade"
     with sqlite3.connect(data_dir / DATABASE_FILENAME) as con:
         con.execute(
@@ -238,7 +252,7 @@ def test_session_and_token_step_is_idempotent(tmp_path):
     from tmdesk.core.models import ApiToken
     from tmdesk.core.schema import _server_sessions_and_token_limits
 
-    data_dir = copy_fixture(6, tmp_path)
+    data_dir = copy_fixture(7, tmp_path)
     with sqlite3.connect(data_dir / DATABASE_FILENAME) as con:
         # Half done: one of the two columns is already there.
         con.execute("ALTER TABLE api_token ADD COLUMN scope VARCHAR(20) DEFAULT 'read_write'")

@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from tests.conftest import PASSWORD, csrf_token, login, post
+from tests.helpers import PASSWORD, csrf_token, login, post
 from tmdesk.core import accounts, offers, pledges
 from tmdesk.core.models import ApiToken, AuditEvent, OfferLink, User, UserSession, utcnow
 from tmdesk.web.common import is_local_path, safe_next

@@ -129,7 +129,7 @@ class ApiToken(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     last_used_at = pw.DateTimeField(null=True)
     revoked_at = pw.DateTimeField(null=True)
-    #: When the token stops working (schema version 7; None only in rows an
+    #: When the token stops working (schema version 8; None only in rows an
     #: upgrade could not date, treated as expired).
     expires_at = pw.DateTimeField(null=True)
     #: ``read`` (GET only) or ``read_write`` (see tmdesk.core.accounts.TOKEN_SCOPES).
@@ -137,7 +137,7 @@ class ApiToken(BaseModel):
 
 
 class UserSession(BaseModel):
-    """One logged-in browser session, known to the server (schema version 7).
+    """One logged-in browser session, known to the server (schema version 8).
 
     The signed session cookie carries a random key whose SHA-256 is stored
     here; a cookie whose row is gone is no session. Logging out deletes the
@@ -153,7 +153,7 @@ class UserSession(BaseModel):
 
 class AccountChange(BaseModel):
     """An administrator's account change that waits for a second administrator
-    (schema version 7): it would let an account read projects the requesting
+    (schema version 8): it would let an account read projects the requesting
     administrator may not read. See tmdesk.core.accounts.request_or_apply.
     """
 
@@ -168,6 +168,23 @@ class AccountChange(BaseModel):
     decided_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
     decided_at = pw.DateTimeField(null=True)
     status = pw.CharField(max_length=12, default="pending")  # pending | approved | refused
+
+
+#: The Catalogue's page (tmdesk.core.catalogue): one category, newest first,
+#: read in index order and stopped after a page, with the columns the visibility
+#: rule and the status filter test, so neither the page nor its count reads the
+#: rows themselves. Created on both engines by create_tables and, in databases
+#: made before it, by schema step ``_add_catalogue_index``.
+CATALOGUE_INDEX_FIELDS = (
+    "category",
+    "created_at",
+    "id",
+    "status",
+    "tlp",
+    "recipient",
+    "published_at",
+    "submitted_at",
+)
 
 
 class Project(BaseModel):
@@ -211,6 +228,9 @@ class Project(BaseModel):
         if locale == "uk":
             return self.summary_uk or self.summary_en
         return self.summary_en or self.summary_uk
+
+    class Meta:
+        indexes = ((CATALOGUE_INDEX_FIELDS, False),)
 
 
 class ProjectMember(BaseModel):

@@ -22,6 +22,7 @@ from tmdesk.core.backup import backup_before_upgrade
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import (
     ALL_MODELS,
+    CATALOGUE_INDEX_FIELDS,
     SYNC_MODELS,
     AccountChange,
     ApiToken,
@@ -45,7 +46,7 @@ from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 7
+CURRENT_VERSION = 8
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -136,12 +137,27 @@ def _add_exchange(db: peewee.Database) -> None:
     db.create_tables(SYNC_MODELS, safe=True)
 
 
+def _add_catalogue_index(db: peewee.Database) -> None:
+    """Version 7: the index the Catalogue's page reads in order (issue 13, speed at office scale).
+
+    New databases get it from :class:`~tmdesk.core.models.Project`'s ``Meta``;
+    this names it the same way (peewee's table_col_col… name) on both engines.
+    An earlier step that creates every index a model declares may have made it
+    already, so it is added only when missing.
+    """
+    table = Project._meta.table_name
+    columns = [Project._meta.fields[name].column_name for name in CATALOGUE_INDEX_FIELDS]
+    if any(index.columns == columns for index in db.get_indexes(table)):
+        return
+    migrate(SchemaMigrator.from_database(db).add_index(table, columns))
+
+
 #: How long an API token lasts unless its owner says otherwise (days).
 TOKEN_DAYS_ON_UPGRADE = 90
 
 
 def _server_sessions_and_token_limits(db: peewee.Database) -> None:
-    """Version 7 (issue #12): sessions known to the server, API tokens with an
+    """Version 8 (issue #12): sessions known to the server, API tokens with an
     expiry and a scope, and account changes waiting for a second administrator.
 
     Tokens made before have no expiry; they get :data:`TOKEN_DAYS_ON_UPGRADE`
@@ -171,7 +187,8 @@ STEPS: dict[int, Callable[[peewee.Database], None]] = {
     3: _add_trusted_keys,
     4: _audit_fork_guard_and_covering_indexes,
     5: _add_exchange,
-    6: _server_sessions_and_token_limits,
+    6: _add_catalogue_index,
+    7: _server_sessions_and_token_limits,
 }
 
 
