@@ -172,8 +172,14 @@ ACCESS: dict[str, Rule] = {
         refusal_recorded=True,
         data=lambda w, r: {"password": PASSWORD},
     ),
-    "/profile": Rule({"GET": ALL, "POST": ALL}, data=lambda w, r: {"tok-name": "laptop"}),
+    "/profile": Rule(
+        {"GET": ALL, "POST": ALL},
+        data=lambda w, r: {"tok-name": "laptop", "tok-expires_days": "30", "tok-scope": "read"},
+    ),
     "/profile/tokens/<int:token_id>/revoke": Rule(
+        {"POST": DONOR}, args=lambda w: {"token_id": w.ids["donor_token"]}
+    ),
+    "/profile/tokens/<int:token_id>/renew": Rule(
         {"POST": DONOR}, args=lambda w: {"token_id": w.ids["donor_token"]}
     ),
     "/reports": Rule({"GET": ALL}),
@@ -397,6 +403,13 @@ ACCESS: dict[str, Rule] = {
         data=lambda w, r: {"rate": "0.91"},
     ),
     "/admin/users": Rule({"GET": ADMIN}),
+    "/admin/approvals": Rule({"GET": ADMIN}),
+    "/admin/approvals/<int:change_id>/approve": Rule(
+        {"POST": ADMIN}, args=lambda w: {"change_id": w.ids["account_change"]}
+    ),
+    "/admin/approvals/<int:change_id>/refuse": Rule(
+        {"POST": ADMIN}, args=lambda w: {"change_id": w.ids["account_change"]}
+    ),
     "/admin/desks": Rule({"GET": ADMIN}),
     "/admin/desks/<int:desk_id>/revoke": Rule(
         {"POST": ADMIN}, args=lambda w: {"desk_id": w.ids["desk_link"]}

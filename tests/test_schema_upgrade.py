@@ -316,3 +316,55 @@ def test_upgraded_database_has_the_catalogue_index(upgraded):
     wanted = tuple(Project._meta.fields[name].column_name for name in CATALOGUE_INDEX_FIELDS)
     indexes = {tuple(i.columns) for i in database.get_indexes(Project._meta.table_name)}
     assert wanted in indexes
+
+
+def test_v9_tokens_get_an_expiry_and_keep_writing(tmp_path):
+    """Issue 12: tokens made before expiries existed get 90 days from the upgrade (not
+    from their creation, which could end them without warning) and stay read-write."""
+    import datetime as dt
+
+    from tmdesk.core.models import ApiToken, UserSession, utcnow
+
+    data_dir = copy_fixture(9, tmp_path)
+    plain = accounts.TOKEN_PREFIX + "from-before-the-upgrade"
+    with sqlite3.connect(data_dir / DATABASE_FILENAME) as con:
+        con.execute(
+            "INSERT INTO api_token (user_id, name, token_hash, prefix, created_at) "
+            "VALUES (1, 'old script', ?, 'tmd_from-b', '2024-01-01 00:00:00')",
+            (accounts._token_digest(plain),),
+        )
+    open_database(data_dir)
+    database.connect(reuse_if_open=True)
+    try:
+        token = accounts.token_for(plain)
+        assert token is not None and token.scope == "read_write"
+        left = token.expires_at - utcnow()
+        assert dt.timedelta(days=89) < left <= dt.timedelta(days=90)
+        assert ApiToken.select().count() == 1 and UserSession.select().count() == 0
+    finally:
+        database.close()
+
+
+def test_session_and_token_step_is_idempotent(tmp_path):
+    """Two servers may upgrade at once, or a step may have been half done: the
+    sessions/token limits step skips what exists and still dates undated tokens."""
+    from tmdesk.core.models import ApiToken
+    from tmdesk.core.schema import _server_sessions_and_token_limits
+
+    data_dir = copy_fixture(9, tmp_path)
+    with sqlite3.connect(data_dir / DATABASE_FILENAME) as con:
+        # Half done: one of the two columns is already there.
+        con.execute("ALTER TABLE api_token ADD COLUMN scope VARCHAR(20) DEFAULT 'read_write'")
+        con.execute(
+            "INSERT INTO api_token (user_id, name, token_hash, prefix, created_at) "
+            "VALUES (1, 'old', 'h', 'tmd_old', '2024-01-01 00:00:00')"
+        )
+    open_database(data_dir)
+    database.connect(reuse_if_open=True)
+    try:
+        assert read_version(database) == CURRENT_VERSION
+        _server_sessions_and_token_limits(database)  # again: nothing to do, no error
+        token = ApiToken.get(ApiToken.name == "old")
+        assert token.expires_at is not None and token.scope == "read_write"
+    finally:
+        database.close()

@@ -132,6 +132,45 @@ class ApiToken(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     last_used_at = pw.DateTimeField(null=True)
     revoked_at = pw.DateTimeField(null=True)
+    #: When the token stops working (schema version 10; None only in rows an
+    #: upgrade could not date, treated as expired).
+    expires_at = pw.DateTimeField(null=True)
+    #: ``read`` (GET only) or ``read_write`` (see tmdesk.core.accounts.TOKEN_SCOPES).
+    scope = pw.CharField(max_length=20, default="read_write")
+
+
+class UserSession(BaseModel):
+    """One logged-in browser session, known to the server (schema version 10).
+
+    The signed session cookie carries a random key whose SHA-256 is stored
+    here; a cookie whose row is gone is no session. Logging out deletes the
+    row, so a copied cookie stops working with its owner's; a password change
+    or deactivation deletes every row of the account.
+    """
+
+    user = pw.ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    key_hash = pw.CharField(max_length=64, unique=True)
+    created_at = pw.DateTimeField(default=utcnow)
+    last_seen_at = pw.DateTimeField(default=utcnow)
+
+
+class AccountChange(BaseModel):
+    """An administrator's account change that waits for a second administrator
+    (schema version 10): it would let an account read projects the requesting
+    administrator may not read. See tmdesk.core.accounts.request_or_apply.
+    """
+
+    kind = pw.CharField(max_length=32)  # password | create_user | organisation
+    #: The account or organisation changed (None for a new account).
+    user = pw.ForeignKeyField(User, null=True, backref="+", on_delete="CASCADE")
+    organisation = pw.ForeignKeyField(Organisation, null=True, backref="+", on_delete="CASCADE")
+    #: What to apply, as JSON (a new password only as its hash).
+    payload = pw.TextField()
+    requested_by = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    requested_at = pw.DateTimeField(default=utcnow)
+    decided_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    decided_at = pw.DateTimeField(null=True)
+    status = pw.CharField(max_length=12, default="pending")  # pending | approved | refused
 
 
 #: The Catalogue's page (tmdesk.core.catalogue): one category, newest first,
@@ -524,7 +563,7 @@ Pledge.add_index(
 )
 
 
-# --- exchange between desks and the office (issue #14, schema version 5) ---
+# --- exchange between desks and the office (issue #14, schema version 6) ---
 
 
 class ChangeLog(BaseModel):
@@ -708,5 +747,7 @@ ALL_MODELS: list[type[BaseModel]] = [
     ReportSetting,
     DatedRate,
     Transaction,
+    UserSession,
+    AccountChange,
     Notification,
 ]

@@ -24,6 +24,8 @@ from tmdesk.core.models import (
     ALL_MODELS,
     CATALOGUE_INDEX_FIELDS,
     SYNC_MODELS,
+    AccountChange,
+    ApiToken,
     AuditEvent,
     DatedRate,
     Document,
@@ -42,13 +44,15 @@ from tmdesk.core.models import (
     TrustedKey,
     Update,
     User,
+    UserSession,
+    utcnow,
 )
 from tmdesk.core.orgkinds import guess_recipient_type
 from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 10
+CURRENT_VERSION = 11
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -271,8 +275,36 @@ def _parse_at(value: str) -> dt.datetime:
     return dt.datetime.fromisoformat(str(value))
 
 
+#: How long an API token lasts unless its owner says otherwise (days).
+TOKEN_DAYS_ON_UPGRADE = 90
+
+
+def _server_sessions_and_token_limits(db: peewee.Database) -> None:
+    """Version 10 (issue #12): sessions known to the server, API tokens with an
+    expiry and a scope, and account changes waiting for a second administrator.
+
+    Tokens made before have no expiry; they get :data:`TOKEN_DAYS_ON_UPGRADE`
+    days from the upgrade (not from their creation, which could end them
+    without warning) and keep writing as before.
+    """
+    db.create_tables([UserSession, AccountChange], safe=True)
+    migrator = SchemaMigrator.from_database(db)
+    table = ApiToken._meta.table_name
+    wanted = {
+        "expires_at": peewee.DateTimeField(null=True),
+        "scope": peewee.CharField(max_length=20, default="read_write"),
+    }
+    present = {c.name for c in db.get_columns(table)}
+    for name, column in wanted.items():
+        if name not in present:  # idempotent: a partly upgraded or newer-built database
+            migrate(migrator.add_column(table, name, column))
+    ApiToken.update(expires_at=utcnow() + dt.timedelta(days=TOKEN_DAYS_ON_UPGRADE)).where(
+        ApiToken.expires_at.is_null()
+    ).execute()
+
+
 def _add_notifications(db: peewee.Database) -> None:
-    """Version 10: in-app notifications and the e-mail digest's record (issue #15).
+    """Version 11: in-app notifications and the e-mail digest's record (issue #15).
 
     ``safe``: a second server upgrading at the same moment finds the table made."""
     db.create_tables([Notification], safe=True)
@@ -288,7 +320,8 @@ STEPS: dict[int, Callable[[peewee.Database], None]] = {
     6: _add_catalogue_index,
     7: _donor_fields_settings_and_recipient_types,
     8: _money_over_time,
-    9: _add_notifications,
+    9: _server_sessions_and_token_limits,
+    10: _add_notifications,
 }
 
 

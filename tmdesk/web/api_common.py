@@ -12,29 +12,46 @@ from decimal import Decimal
 from functools import wraps
 from typing import Any
 
-from flask import abort, g, request
+from flask import abort, g, jsonify, request
+from flask_babel import gettext
 
 from tmdesk.core import accounts
 from tmdesk.core.donor_fields import stored_values
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.funding import Funding
-from tmdesk.core.models import Offer, Organisation, Pledge, Project, Transaction, User
+from tmdesk.core.models import ApiToken, Offer, Organisation, Pledge, Project, Transaction, User
 from tmdesk.core.visibility import can_see_donor_fields, can_see_offer
+
+#: Methods a read-only token may use.
+READING_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def token_required(view: Callable) -> Callable:
-    """Authenticate the request by its bearer token; 401 otherwise."""
+    """Authenticate the request by its bearer token: 401 without a working one
+    (unknown, revoked, expired, or its owner deactivated), 403 for a write with
+    a read-only token."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
         header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        user: User | None = None
-        if scheme.lower() == "bearer" and token.strip():
-            user = accounts.user_for_token(token.strip())
-        if user is None:
+        scheme, _, plain = header.partition(" ")
+        token: ApiToken | None = None
+        if scheme.lower() == "bearer" and plain.strip():
+            token = accounts.token_for(plain.strip())
+        if token is None:
             abort(401)
-        g.api_user = user
+        g.api_user = token.user
+        g.api_token = token
+        if token.scope == "read" and request.method not in READING_METHODS:
+            response = jsonify(
+                error=gettext(
+                    "This API token is read-only: it may read but not change anything. "
+                    "Create a read-and-write token on your profile page to make changes."
+                ),
+                fields={},
+            )
+            response.status_code = 403
+            return response
         return view(*args, **kwargs)
 
     return wrapped
