@@ -21,7 +21,7 @@ from tests import pg
 from tests.helpers import DRAFT_FIELDS, PASSWORD, create_people
 from tests.helpers import ORGS as DESK_ORGS
 from tmdesk import paths
-from tmdesk.core import accounts, offers, pledges, plugin_approvals, projects, updates
+from tmdesk.core import accounts, offers, pledges, plugin_approvals, projects, similarity, updates
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.models import (
@@ -225,6 +225,8 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
         users["recipient"], docs, pub, "note.txt", io.BytesIO(b"hello world\n")
     )
     update = updates.post_update(users["recipient"], pub, {"title": "Kick-off", "body": "Begun."})
+    # An officer's decision about the pair (Undo answers for duplicate decisions only).
+    decision = similarity.record_decision(users["back_office"], pub, pub2, "related")
     world.refs.update(pub=pub.ref, pub2=pub2.ref, draft=draft.ref)
     # A change waiting for a second administrator (issue 12): another administrator
     # reset the recipient's password, which would reach the recipient's own draft.
@@ -235,6 +237,7 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
         accounts.set_password(second_admin, users["recipient"], "held back passphrase")
     account_change = AccountChange.get(AccountChange.status == "pending")
     world.ids.update(
+        decision=decision.id,
         engagement=engagement.id,
         pledge=offered.id,
         pledge_confirmed=confirmed.id,

@@ -51,7 +51,15 @@ from tests.security_world import (
     world_in,
 )
 from tmdesk.core.db import database
-from tmdesk.core.models import Document, Engagement, OfferLink, Pledge, Project, User
+from tmdesk.core.models import (
+    Document,
+    Engagement,
+    OfferLink,
+    Pledge,
+    Project,
+    ProjectLink,
+    User,
+)
 from tmdesk.core.visibility import can_see
 
 
@@ -212,6 +220,11 @@ ACCESS: dict[str, Rule] = {
         scope="project",
         data=lambda w, r: {"action": "start"},
     ),
+    "/projects/<ref>/steps/<action>": Rule(
+        {"GET": OWNER | OFFICERS},
+        args=lambda w: {"ref": w.refs["pub"], "action": "withdraw"},
+        scope="project+step",
+    ),
     "/projects/<ref>/members": Rule(
         {"POST": OWNER | OFFICERS},
         args=_pub,
@@ -312,10 +325,21 @@ ACCESS: dict[str, Rule] = {
         {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.ids["donor_offer"]}
     ),
     "/offers/<int:offer_id>/matches/<ref>/propose": Rule(
-        {"POST": OFFICERS},
+        {"GET": OFFICERS, "POST": OFFICERS},
         scope="offer+project",
         args=lambda w: {"offer_id": w.ids["donor_offer"], "ref": w.refs["pub2"]},
+        data=lambda w, r: {"amount": "100", "currency": "EUR", "acknowledge": "y"},
     ),
+    "/duplicate-decisions/<int:link_id>/undo": Rule(
+        # The world's decision is "related": officers are told it cannot be undone.
+        {"POST": OFFICERS},
+        effect="status",
+        scope="decision",
+        args=lambda w: {"link_id": w.ids["decision"]},
+        data=lambda w, r: {"confirmed": "yes"},
+    ),
+    "/notifications": Rule({"GET": ALL}),
+    "/notifications/read": Rule({"POST": ALL}, effect="status"),
     "/projects/<ref>/offer-links": Rule(
         {"POST": OFFICERS},
         args=_pub,
@@ -734,6 +758,21 @@ def scoped_args(scope: str, project: Project, world: World) -> dict[str, Any]:
         return {"engagement_id": Engagement.get(Engagement.project == project.id).id}
     if scope == "link":
         return {"link_id": OfferLink.get(OfferLink.project == project.id).id}
+    if scope == "project+step":
+        return {"ref": project.ref, "action": "withdraw"}
+    if scope == "decision":
+        # A decision pairing the project with the world's public one.
+        pub = Project.get(Project.ref == world.refs["pub"])
+        first, second = sorted((project.id, pub.id))
+        link, _created = ProjectLink.get_or_create(
+            project_a=first,
+            project_b=second,
+            defaults={
+                "kind": "related",
+                "created_by": User.get(User.email == email("back_office")),
+            },
+        )
+        return {"link_id": link.id}
     raise AssertionError(scope)
 
 

@@ -419,7 +419,7 @@ def test_refused_step_names_statuses_in_ukrainian(desk, app):
     post(
         client,
         f"/projects/{project.ref}/transition",
-        {"action": "publish"},
+        {"action": "publish", "confirmed": "yes"},
         form_page=f"/projects/{project.ref}",
     )
     html = client.get(f"/projects/{project.ref}").get_data(as_text=True)

@@ -167,11 +167,26 @@ def test_offer_matches_page_and_propose(client, desk):
     page = f"/offers/{offer.id}/matches"
     html = client.get(page).get_data(as_text=True)
     assert project.ref in html and "Propose" in html
-    response = post(client, f"/offers/{offer.id}/matches/{project.ref}/propose", form_page=page)
-    assert response.status_code == 302
-    assert Pledge.get().offer_id == offer.id
-    # No state change on GET, and other donors' offers are 404.
-    assert client.get(f"/offers/{offer.id}/matches/{project.ref}/propose").status_code == 405
+    url = f"/offers/{offer.id}/matches/{project.ref}/propose"
+    assert url in html  # a link to the proposal form, not a one-click pledge (#15)
+    # The form asks for the amount, preset to what is needed, at most the offer's value.
+    form = client.get(url).get_data(as_text=True)
+    assert 'name="amount"' in form and 'value="90000.00"' in form
+    assert "State Service of Special Communications" in form  # the project's owner
+    # More than the project needs: the donors' over-funding warning, nothing saved …
+    response = post(client, url, {"amount": "120000", "currency": "EUR"})
+    assert response.status_code == 400
+    assert "would over-fund the project" in response.get_data(as_text=True)
+    # … and even acknowledged, not beyond what is left of the offer.
+    response = post(client, url, {"amount": "120000", "currency": "EUR", "acknowledge": "y"})
+    assert response.status_code == 400
+    assert "The offer has only 90,000 EUR left to propose" in response.get_data(as_text=True)
+    assert Pledge.select().count() == 0
+    response = post(client, url, {"amount": "40000", "currency": "EUR"})
+    assert response.status_code == 303
+    pledge = Pledge.get()
+    assert pledge.offer_id == offer.id and pledge.amount == 40000
+    assert "Left of the offer to propose: 50,000.00" in client.get(page).get_data(as_text=True)
     other = client.application.test_client()
     login(other, desk.users["donor2"])
     assert other.get(page).status_code == 404

@@ -168,7 +168,9 @@ def test_project_page_panel_and_decision_buttons(client, desk):
         {"other": b.ref, "kind": "not_duplicate", "note": "two cohorts"},
         form_page=page,
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
+    # Back to the page itself, not past its message to an anchor below (#15).
+    assert "#" not in response.location
     assert ProjectLink.get().kind == "not_duplicate"
     # The donor sees the project but not the overlaps panel.
     other = client.application.test_client()

@@ -73,11 +73,24 @@ def test_whole_story(app, desk):
     # The Back Office finds it in the queue and publishes it.
     office = client_for(app, desk, "back_office")
     assert ref in html(office.get("/review"))
+    # Publishing first shows what it does, naming the project and its owner (#15) …
     response = post(
         office, f"/projects/{ref}/transition", {"action": "publish"}, form_page=f"/projects/{ref}"
     )
+    assert response.status_code == 200
+    assert "Confirm: Publish in the Catalogue" in html(response)
+    assert "State Service of Special Communications" in html(response)
+    assert Project.get(Project.ref == ref).status == "submitted"
+    # … and happens once confirmed, saying what comes next.
+    response = post(
+        office,
+        f"/projects/{ref}/transition",
+        {"action": "publish", "confirmed": "yes"},
+        form_page=f"/projects/{ref}",
+    )
     assert response.status_code == 303
     assert Project.get(Project.ref == ref).status == "published"
+    assert "donors can now pledge to it" in html(office.get(response.location))
     # Now donors see it in the Catalogue.
     assert ref in html(donor.get("/catalogue"))
     # Two donors pledge; one confirms (core pledge functions: B's pages own the forms).
@@ -396,7 +409,8 @@ def test_project_page_actions_by_role(app, desk):
     office = html(client_for(app, desk, "back_office").get(f"/projects/{project.ref}"))
     for action in ("publish", "return", "reject", "withdraw"):
         assert f'name="action" value="{action}"' in office
-    assert 'name="comment"' in office
+    # One comment box shared by every step is gone: each step asks on its own page.
+    assert 'name="comment"' not in office
     own = html(client_for(app, desk, "recipient").get(f"/projects/{project.ref}"))
     assert 'value="publish"' not in own and 'value="withdraw"' in own
 
@@ -437,16 +451,17 @@ def test_return_without_comment_keeps_the_page(app, desk):
     response = post(
         c,
         f"/projects/{project.ref}/transition",
-        {"action": "return", "comment": "  "},
+        {"action": "return", "comment": "  ", "confirmed": "yes"},
         form_page=f"/projects/{project.ref}",
     )
     assert response.status_code == 400
     assert "a comment is required" in html(response)
+    assert "Confirm: Return to the recipient" in html(response)
     assert Project.get_by_id(project.id).status == "submitted"
     response = post(
         c,
         f"/projects/{project.ref}/transition",
-        {"action": "return", "comment": "Split the budget by oblast."},
+        {"action": "return", "comment": "Split the budget by oblast.", "confirmed": "yes"},
         form_page=f"/projects/{project.ref}",
     )
     assert response.status_code == 303

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tests.helpers import post
+from tests.helpers import DRAFT_FIELDS, post
 from tests.test_web_projects import client_for, html
 from tmdesk.core import projects
 from tmdesk.core.models import Project, StatusChange, utcnow
@@ -71,16 +71,18 @@ def test_publish_from_the_project_page(app, desk):
     office = client_for(app, desk, "back_office")
     page = html(office.get(f"/projects/{project.ref}"))
     assert "Publish in the Catalogue" in page and "Return to the recipient" in page
-    assert "Reject" in page and 'name="comment"' in page
+    assert "Reject" in page and 'name="comment"' not in page  # asked on each step's own page
     response = post(
         office,
         f"/projects/{project.ref}/transition",
-        {"action": "publish"},
+        {"action": "publish", "confirmed": "yes"},
         form_page=f"/projects/{project.ref}",
     )
     assert response.status_code == 303
     assert Project.get_by_id(project.id).status == "published"
-    assert "Done: Publish in the Catalogue." in html(office.get(response.location))
+    assert "is published in the Catalogue; donors can now pledge" in html(
+        office.get(response.location)
+    )
     assert project.ref not in html(office.get("/review"))
 
 
@@ -90,7 +92,7 @@ def test_return_shows_the_comment_to_the_recipient(app, desk):
     response = post(
         office,
         f"/projects/{project.ref}/transition",
-        {"action": "return", "comment": "Add a line per oblast."},
+        {"action": "return", "comment": "Add a line per oblast.", "confirmed": "yes"},
         form_page=f"/projects/{project.ref}",
     )
     assert response.status_code == 303
@@ -99,7 +101,24 @@ def test_return_shows_the_comment_to_the_recipient(app, desk):
     page = html(recipient.get(f"/projects/{project.ref}"))
     assert "Returned for changes" in page and "Add a line per oblast." in page
     assert "Edit the project" in page
-    assert recipient.get(f"/projects/{project.ref}/edit").status_code == 200
+    edit = html(recipient.get(f"/projects/{project.ref}/edit"))
+    # The comment is on the edit form too (#15), and saving says what comes next.
+    assert "Returned for changes" in edit and "Add a line per oblast." in edit
+    response = post(
+        recipient,
+        f"/projects/{project.ref}/edit",
+        DRAFT_FIELDS | {"title_en": "Please review me again", "oblast": "UA"},
+    )
+    assert response.status_code == 303
+    assert "Submit the project again when it is ready" in html(recipient.get(response.location))
+    response = post(
+        recipient,
+        f"/projects/{project.ref}/transition",
+        {"action": "submit"},
+        form_page=f"/projects/{project.ref}",
+    )
+    after = html(recipient.get(response.location))
+    assert "The Back Office or the Project Office reviews it next" in after
 
 
 def test_reject_records_why_and_stays_visible_to_offices(app, desk):
@@ -108,7 +127,7 @@ def test_reject_records_why_and_stays_visible_to_offices(app, desk):
     response = post(
         office,
         f"/projects/{project.ref}/transition",
-        {"action": "reject", "comment": "Duplicate of an earlier request."},
+        {"action": "reject", "comment": "Duplicate of an earlier request.", "confirmed": "yes"},
         form_page=f"/projects/{project.ref}",
     )
     assert response.status_code == 303
@@ -128,7 +147,7 @@ def test_reject_without_comment_is_refused(app, desk):
     response = post(
         office,
         f"/projects/{project.ref}/transition",
-        {"action": "reject"},
+        {"action": "reject", "confirmed": "yes"},
         form_page=f"/projects/{project.ref}",
     )
     assert response.status_code == 400

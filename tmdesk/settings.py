@@ -91,6 +91,37 @@ ALLOWED_HOSTS = Setting(
     "serving on 127.0.0.1, no check otherwise.",
 )
 
+SMTP_HOST = Setting(
+    "TMDESK_SMTP_HOST",
+    None,
+    "Office server: the SMTP server that `tmdesk notify digest` sends the e-mail digest "
+    "of unread notifications through. Unset: no e-mail is sent.",
+)
+SMTP_PORT = Setting("TMDESK_SMTP_PORT", "587", "The SMTP server's port.")
+SMTP_STARTTLS = Setting(
+    "TMDESK_SMTP_STARTTLS",
+    "1",
+    "1: switch the SMTP connection to TLS with STARTTLS before logging in (refuse to "
+    "send if the server cannot); 0: plain connection (a relay on the same machine).",
+)
+SMTP_USER = Setting("TMDESK_SMTP_USER", None, "The SMTP login, if the server asks for one.")
+SMTP_PASSWORD = Setting(
+    "TMDESK_SMTP_PASSWORD",
+    None,
+    "The SMTP password (keep it in an environment file readable only by tmdesk).",
+)
+SMTP_SENDER = Setting(
+    "TMDESK_SMTP_SENDER",
+    None,
+    "The From address of the digest, e.g. tmdesk@tmpo.example. Required with TMDESK_SMTP_HOST.",
+)
+PUBLIC_URL = Setting(
+    "TMDESK_PUBLIC_URL",
+    None,
+    "The office server's address as people open it (https://desk.tmpo.example), for "
+    "the links in the e-mail digest.",
+)
+
 #: All of them, in the order of the documentation.
 SETTINGS: tuple[Setting, ...] = (
     DATA_DIR,
@@ -103,6 +134,13 @@ SETTINGS: tuple[Setting, ...] = (
     DB_POOL_SIZE,
     TRUSTED_PROXIES,
     ALLOWED_HOSTS,
+    SMTP_HOST,
+    SMTP_PORT,
+    SMTP_STARTTLS,
+    SMTP_USER,
+    SMTP_PASSWORD,
+    SMTP_SENDER,
+    PUBLIC_URL,
 )
 
 BY_NAME: Mapping[str, Setting] = {s.name: s for s in SETTINGS}

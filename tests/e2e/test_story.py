@@ -57,6 +57,11 @@ def _action(page, action: str):
     return page.locator(f"main button[name=action][value={action}]")
 
 
+def _confirm(page):
+    """The button of a confirmation page that takes the step."""
+    return page.locator("main form:has(input[name=confirmed]) button")
+
+
 def _flash(page) -> str:
     return page.inner_text(".flashes") if page.locator(".flashes").count() else ""
 
@@ -94,14 +99,20 @@ def test_story_from_draft_to_donor_files(js, new_context, live_server, tmp_path)
     officer.goto("/review")
     assert ref in officer.inner_text("main"), "the submitted project is not in the review queue"
     officer.goto(f"/projects/{ref}")
+    # The step first says what it does, to whose project, with its own comment box.
+    story.submit(officer, _action(officer, "return"))
+    assert "/transition" in officer.url and ref in officer.inner_text(".warning-box")
+    assert "State Service of Special Communications" in officer.inner_text("main")
+    assert officer.locator("#comment").input_value() == ""
     with officer.expect_navigation():
-        _action(officer, "return").click()
+        _confirm(officer).click()
     assert officer.locator("#comment-error").is_visible(), "return without a comment went through"
     assert "comment-error" in officer.get_attribute("#comment", "aria-describedby")
     comment = "Please add the number of mail servers and the licence term."
     officer.fill("#comment", comment)
     story.shot(officer, "back-office-returns")
-    story.submit(officer, _action(officer, "return"))
+    story.submit(officer, _confirm(officer))
+    assert "returned to" in _flash(officer), _flash(officer)
     story.shot(officer, "back-office-returned")
 
     # 3. The recipient sees the comment, fixes the project and submits again.
@@ -109,6 +120,7 @@ def test_story_from_draft_to_donor_files(js, new_context, live_server, tmp_path)
     assert comment in recipient.inner_text(".warning-box")
     story.shot(recipient, "recipient-sees-comment")
     recipient.goto(f"/projects/{ref}/edit")
+    assert comment in recipient.inner_text(".warning-box"), "the return comment is not on the form"
     assert recipient.input_value("#title_uk") == title
     recipient.fill(
         "#summary_uk",
@@ -121,13 +133,18 @@ def test_story_from_draft_to_donor_files(js, new_context, live_server, tmp_path)
     story.submit(recipient, recipient.locator("main form.project-form button"))
     story.submit(recipient, _action(recipient, "submit"))
     assert "tag-submitted" in recipient.inner_html(".project-meta")
+    assert "Бек-офіс або Проєктний офіс" in _flash(recipient), "no word on what happens next"
     story.shot(recipient, "recipient-resubmits")
 
-    # 4. The Project Office publishes it.
+    # 4. The Project Office publishes it, after its confirmation page.
     office = story.as_("project_office")
     office.goto(f"/projects/{ref}")
     story.submit(office, _action(office, "publish"))
+    assert "Publishing cannot be taken back" in office.inner_text(".warning-box")
+    assert "tag-submitted" in office.inner_html("main")
+    story.submit(office, _confirm(office))
     assert "tag-published" in office.inner_html(".project-meta")
+    assert "donors can now pledge" in _flash(office)
     story.shot(office, "project-office-publishes")
 
     # 5. Two donors pledge; the first confirms its pledge.

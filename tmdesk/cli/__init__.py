@@ -18,6 +18,7 @@ from tmdesk.cli import (
     exchange,
     imports,
     keys,
+    notify,
     pledges,
     plugins,
     serve,
@@ -53,6 +54,7 @@ for command in (
     backup.backup,
     backup.restore,
     audit.audit,
+    notify.notify,
 ):
     cli.add_command(command)
 # ``tmdesk plugins`` and ``tmdesk report``: the plugin machinery on the command line.

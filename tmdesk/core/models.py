@@ -701,6 +701,27 @@ class ReportSetting(BaseModel):
         indexes = ((("organisation", "format_name", "name"), True),)
 
 
+class Notification(BaseModel):
+    """Something that happened which one person should hear about (issue #15).
+
+    It stores no text: what it says is written when it is shown, from ``kind``
+    and the records it points to, and only if the reader may still see them
+    (:mod:`tmdesk.core.notifications`). ``emailed_at`` is set once the e-mail
+    digest has carried it.
+    """
+
+    user = pw.ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
+    kind = pw.CharField(max_length=32)
+    project = pw.ForeignKeyField(Project, null=True, backref="+", on_delete="CASCADE")
+    pledge = pw.ForeignKeyField(Pledge, null=True, backref="+", on_delete="CASCADE")
+    created_at = pw.DateTimeField(default=utcnow)
+    read_at = pw.DateTimeField(null=True)
+    emailed_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("user", "read_at"), False),)
+
+
 #: Every table, in creation order (foreign keys point backwards).
 ALL_MODELS: list[type[BaseModel]] = [
     Meta,
@@ -728,4 +749,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     Transaction,
     UserSession,
     AccountChange,
+    Notification,
 ]

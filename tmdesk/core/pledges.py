@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tmdesk.core import audience, audit, transactions, validation
+from tmdesk.core import audience, audit, notifications, transactions, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
@@ -160,6 +160,7 @@ def create_pledge(
             **fields,
         )
         audit.record(user, "pledge.create", pledge, None, audit.snapshot(pledge))
+        notifications.pledge_recorded(user, pledge)
     return pledge
 
 
@@ -222,7 +223,10 @@ def transition_pledge(user: User, pledge: Pledge, action: str) -> Pledge:
             target=target,
         )
     if action in TRANSACTION_STEPS:
-        transactions.record_remaining(user, pledge, TRANSACTION_STEPS[action])
+        with database.atomic():
+            transactions.record_remaining(user, pledge, TRANSACTION_STEPS[action])
+            if action == "confirm":
+                notifications.pledge_confirmed(user, pledge)
         return pledge
     with database.atomic():
         before = audit.snapshot(pledge)

@@ -19,7 +19,7 @@ from typing import Any
 
 import peewee as pw
 
-from tmdesk.core import audit, engine, validation
+from tmdesk.core import audit, engine, notifications, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
@@ -27,6 +27,7 @@ from tmdesk.core.ids import is_uid, new_uid
 from tmdesk.core.models import (
     Meta,
     Organisation,
+    Pledge,
     Project,
     ProjectMember,
     StatusChange,
@@ -389,6 +390,7 @@ def transition(user: User, project: Project, action: str, comment: str = "") -> 
             comment=comment,
         )
         audit.record(user, f"project.{action}", project, before, audit.snapshot(project))
+        notifications.project_step(user, project, action)
     return project
 
 
@@ -405,3 +407,97 @@ def age_in_days(since: dt.datetime | None, now: dt.datetime | None = None) -> in
     if since is None:
         return 0
     return max(((now or utcnow()) - since).days, 0)
+
+
+# --- what a step does, in words (issue #15) ------------------------------------
+
+#: Steps that cannot be taken back or that act on another organisation's project:
+#: the pages ask for confirmation, stating the consequence, before taking them.
+CONFIRMED_STEPS = ("publish", "return", "reject", "withdraw", "close")
+
+_STEP_CONSEQUENCE = {
+    "publish": N_(
+        "%(ref)s of %(owner)s is published in the Catalogue: everyone its TLP:%(tlp)s "
+        "label allows sees it, and donors can pledge to it. Publishing cannot be taken "
+        "back; the project can afterwards only be withdrawn."
+    ),
+    "return": N_(
+        "%(ref)s goes back to %(owner)s for changes, with your comment. It leaves the "
+        "review queue until they submit it again."
+    ),
+    "reject": N_("%(ref)s of %(owner)s is rejected. This is final: it cannot be submitted again."),
+    "withdraw": N_(
+        "%(ref)s of %(owner)s is withdrawn. This is final: it cannot be reopened, and it "
+        "takes no more pledges."
+    ),
+    "close": N_("%(ref)s of %(owner)s is closed. This is final."),
+}
+
+#: What happens after each step, said to the person who took it.
+NEXT_AFTER_STEP = {
+    "submit": N_(
+        "%(ref)s is submitted for review. The Back Office or the Project Office reviews it "
+        "next: they publish it in the Catalogue or return it to you with comments, and you "
+        "are notified either way."
+    ),
+    "publish": N_(
+        "%(ref)s is published in the Catalogue; donors can now pledge to it and its "
+        "recipient is notified."
+    ),
+    "return": N_(
+        "%(ref)s is returned to %(owner)s with your comment; they are notified, and it "
+        "comes back to the review queue when they submit it again."
+    ),
+    "reject": N_("%(ref)s is rejected; %(owner)s is notified."),
+    "start": N_("%(ref)s is in implementation; post progress updates as the work goes on."),
+    "deliver": N_("%(ref)s is marked delivered; the offices close it once it is complete."),
+    "close": N_("%(ref)s is closed."),
+    "withdraw": N_("%(ref)s is withdrawn; it takes no more pledges."),
+}
+
+
+def step_words(project: Project, action: str, locale: str = "en") -> dict[str, Any]:
+    """The parameters the step messages name: the project, its owner and label."""
+    return {
+        "ref": project.ref,
+        "title": project.title(locale),
+        "owner": project.recipient.name(locale),
+        "tlp": project.tlp,
+    }
+
+
+def step_consequences(
+    project: Project, action: str, locale: str = "en"
+) -> list[tuple[str, dict[str, Any]]]:
+    """What taking ``action`` on ``project`` does, as sentences (English message and
+    its parameters) for the confirmation page: the project and its owner, then what
+    happens to its pledges."""
+    words = step_words(project, action, locale)
+    out: list[tuple[str, dict[str, Any]]] = []
+    if action in _STEP_CONSEQUENCE:
+        out.append((_STEP_CONSEQUENCE[action], words))
+    counts: dict[str, int] = {}
+    for (status,) in (
+        Pledge.select(Pledge.status)
+        .where((Pledge.project == project.id) & (Pledge.status != "withdrawn"))
+        .tuples()
+    ):
+        counts[status] = counts.get(status, 0) + 1
+    total = sum(counts.values())
+    if action in ("withdraw", "reject", "close") and total:
+        out.append(
+            (
+                N_(
+                    "Its %(count)s pledges (%(offered)s offered, %(confirmed)s confirmed or "
+                    "paid) stay on record as they are; their donors see the project's new status."
+                ),
+                {
+                    "count": total,
+                    "offered": counts.get("offered", 0),
+                    "confirmed": total - counts.get("offered", 0),
+                },
+            )
+        )
+    elif action in ("withdraw", "reject", "close"):
+        out.append((N_("It has no pledges."), {}))
+    return out

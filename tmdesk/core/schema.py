@@ -32,6 +32,7 @@ from tmdesk.core.models import (
     Engagement,
     ExchangeRate,
     Meta,
+    Notification,
     Offer,
     Organisation,
     Pledge,
@@ -51,7 +52,7 @@ from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 10
+CURRENT_VERSION = 11
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -302,6 +303,13 @@ def _server_sessions_and_token_limits(db: peewee.Database) -> None:
     ).execute()
 
 
+def _add_notifications(db: peewee.Database) -> None:
+    """Version 11: in-app notifications and the e-mail digest's record (issue #15).
+
+    ``safe``: a second server upgrading at the same moment finds the table made."""
+    db.create_tables([Notification], safe=True)
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
 STEPS: dict[int, Callable[[peewee.Database], None]] = {
     1: _v1_to_v2,
@@ -313,6 +321,7 @@ STEPS: dict[int, Callable[[peewee.Database], None]] = {
     7: _donor_fields_settings_and_recipient_types,
     8: _money_over_time,
     9: _server_sessions_and_token_limits,
+    10: _add_notifications,
 }
 
 

@@ -20,7 +20,7 @@ from wtforms.validators import Optional
 
 from tmdesk import paths
 from tmdesk.core import catalogue as cat
-from tmdesk.core import permissions, projects, updates
+from tmdesk.core import inbox, permissions, projects, updates
 from tmdesk.core.db import database
 from tmdesk.core.errors import DomainError, ValidationError
 from tmdesk.core.flows import project_flows
@@ -116,6 +116,9 @@ class ProjectForm(FlaskForm):
 class TransitionForm(FlaskForm):
     action = HiddenField()  # the value of the button pressed
     comment = TextAreaField(lazy_gettext("Comment"))
+    #: "yes" once the person has read the confirmation page of a step that
+    #: cannot be taken back (``projects.CONFIRMED_STEPS``).
+    confirmed = HiddenField()
 
 
 class MembersForm(FlaskForm):
@@ -168,7 +171,7 @@ def _with_recipient(query=None):
 def home_context(user: User) -> dict[str, Any]:
     """What the start page shows this user: real data, by role, all under visibility."""
     kind = user.role
-    ctx: dict[str, Any] = {"kind": kind}
+    ctx: dict[str, Any] = {"kind": kind, "needs": inbox.needs_action(user)}
     if kind == "recipient":
         own = list(
             visible_projects(user, _with_recipient())
@@ -181,17 +184,7 @@ def home_context(user: User) -> dict[str, Any]:
             if any(p.status == status for p in own)
         ]
         ctx["own_funding"] = funding_for(own)
-        returned = [p.id for p in own if p.status == "returned"]
-        comments: dict[int, StatusChange] = {}
-        if returned:
-            for change in (
-                StatusChange.select(StatusChange, User)
-                .join(User)
-                .where(StatusChange.project.in_(returned) & (StatusChange.action == "return"))
-                .order_by(StatusChange.at, StatusChange.id)
-            ):
-                comments[change.project_id] = change  # the latest wins
-        ctx["returned"] = [(p, comments.get(p.id)) for p in own if p.status == "returned"]
+        # Returned projects and their comments: under "Needs your action" (core inbox).
         ctx["may_create"] = permissions.can_create_project(user)
     if is_officer(user):
         queue = list(visible_projects(user, projects.review_queue(_with_recipient())))
@@ -336,18 +329,37 @@ def edit(ref: str):
         for name in ("planned_start", "planned_end"):
             value = getattr(project, name)
             getattr(form, name).data = value.isoformat() if value else ""
+    next_step = (
+        gettext("Your changes are saved. Submit the project again when it is ready.")
+        if project.status == "returned"
+        else gettext("Your changes are saved. Submit the project for review when it is ready.")
+    )
     return form_page(
         form,
         lambda: projects.update_draft(user, project, form.core_data()),
-        gettext("Your changes are saved."),
+        next_step,
         url_for("projects.detail", ref=project.ref),
         "projects/form.html",
         code=303,
         project=project,
+        return_comment=latest_return(project),
     )
 
 
 # --- the project page ---------------------------------------------------------
+
+
+def latest_return(project: Project) -> StatusChange | None:
+    """The reviewer's comment a returned project was sent back with (None otherwise)."""
+    if project.status != "returned":
+        return None
+    return (
+        StatusChange.select(StatusChange, User)
+        .join(User)
+        .where((StatusChange.project == project.id) & (StatusChange.action == "return"))
+        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
+        .first()
+    )
 
 
 def story(user: User, project: Project) -> dict[str, Any]:
@@ -425,6 +437,7 @@ def story(user: User, project: Project) -> dict[str, Any]:
         "may_update": permissions.can_post_update(user, project, funding.state),
         "may_attach": permissions.can_attach_document(user, project),
         "actions": projects.available_actions(user, project),
+        "confirmed_steps": projects.CONFIRMED_STEPS,
         "return_comment": next((h for h in history if h.action == "return"), None)
         if project.status == "returned"
         else None,
@@ -456,6 +469,37 @@ def detail(ref: str):
     return render_detail(project_or_404(ref))
 
 
+def render_confirm_step(project: Project, action: str, form: TransitionForm, status: int = 200):
+    """The confirmation page of a step that cannot be taken back: what it does to the
+    project, its owner and its pledges, in words, with the step's own comment box."""
+    loc = locale_code()
+    step = projects.TRANSITIONS[action]
+    form.action.data = action
+    form.confirmed.data = "yes"
+    consequences = [tr(m, **p) for m, p in projects.step_consequences(project, action, loc)]
+    return render_template(
+        "projects/confirm_step.html",
+        project=project,
+        step=step,
+        form=form,
+        consequences=consequences,
+    ), status
+
+
+@bp.get("/projects/<ref>/steps/<action>")
+@login_required
+def confirm_step(ref: str, action: str):
+    """The confirmation page of one workflow step (also reached by pressing the step's
+    button on the project page, which posts without ``confirmed``)."""
+    user = acting_user()
+    project = project_or_404(ref)
+    if action not in projects.CONFIRMED_STEPS or action not in projects.TRANSITIONS:
+        abort(404)
+    if projects.TRANSITIONS[action] not in projects.available_actions(user, project):
+        abort(403)
+    return render_confirm_step(project, action, TransitionForm(formdata=None))
+
+
 @bp.post("/projects/<ref>/transition")
 @login_required
 def transition(ref: str):
@@ -465,6 +509,11 @@ def transition(ref: str):
     if not form.validate_on_submit():
         abort(400)
     action = form.action.data or ""
+    confirming = action in projects.CONFIRMED_STEPS and any(
+        t.action == action for t in projects.available_actions(user, project)
+    )
+    if confirming and form.confirmed.data != "yes":
+        return render_confirm_step(project, action, form)
     try:
         projects.transition(user, project, action, form.comment.data or "")
     except ValidationError as exc:
@@ -473,14 +522,21 @@ def transition(ref: str):
             form.comment.errors = [messages.pop("comment")]
         for message in messages.values():
             flash(message, "error")
+        if form.comment.errors and confirming:
+            return render_confirm_step(project, action, form, 400)
         if form.comment.errors:
             return render_detail(project, 400, transition_form=form)
         return redirect(url_for("projects.detail", ref=ref), 303)
     except DomainError as exc:
         flash_error(exc)
         return redirect(url_for("projects.detail", ref=ref), 303)
+    words = projects.step_words(project, action, locale_code())
     step = projects.TRANSITIONS[action]
-    flash(gettext("Done: %(step)s.", step=tr(step.label)), "success")
+    message = projects.NEXT_AFTER_STEP.get(action)
+    flash(
+        tr(message, **words) if message else gettext("Done: %(step)s.", step=tr(step.label)),
+        "success",
+    )
     if not can_see(user, project):
         return redirect(url_for("projects.home"), 303)
     return redirect(url_for("projects.detail", ref=ref), 303)
