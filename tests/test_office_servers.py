@@ -12,17 +12,15 @@ by a timer: docs/office.md).
 from __future__ import annotations
 
 import hashlib
-import http.cookiejar
 import json
-import re
 import urllib.error
-import urllib.parse
 import urllib.request
 
 import pytest
 
 from tests.conftest import PASSWORD
 from tests.live_server import start_server
+from tests.test_desktop import Browser, form_token
 from tests.test_plugin_approval import drop, plugin_source
 from tmdesk.core import accounts
 from tmdesk.core.audit import verify_chain
@@ -33,41 +31,24 @@ from tmdesk.runtime.instance import mint_token, read_info
 pytestmark = [pytest.mark.slow, pytest.mark.postgresql_only]
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return None  # a redirect is an answer to look at, not to follow
+def browser() -> Browser:
+    """A cookie-keeping client that reads the pages in English."""
+    client = Browser()
+    client.opener.addheaders = [("Accept-Language", "en")]
+    return client
 
 
-class Browser:
-    """A cookie-keeping client of one server (urllib: no redirects followed on POST)."""
+def submit(client: Browser, base: str, path: str, data: dict, form_page: str) -> tuple[int, str]:
+    """POST a form with the CSRF token of ``form_page``: the final status and address."""
+    token = form_token(client.get(base + form_page)[2])
+    status, url, _ = client.post(base + path, {"csrf_token": token, **data})
+    return status, url
 
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
-        )
-        self.opener.addheaders = [("Accept-Language", "en")]
 
-    def get(self, path: str) -> tuple[int, str]:
-        try:
-            with self.opener.open(self.base + path, timeout=30) as response:  # nosec B310: http://127.0.0.1
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
-
-    def post(self, path: str, data: dict, form_page: str) -> tuple[int, str]:
-        _, html = self.get(form_page)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-        assert token, f"no CSRF token on {form_page}"
-        body = urllib.parse.urlencode({"csrf_token": token.group(1), **data}).encode()
-        try:
-            with self.opener.open(self.base + path, data=body, timeout=30) as response:  # nosec B310
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
-
-    def login(self, email: str, password: str) -> tuple[int, str]:
-        return self.post("/login", {"email": email, "password": password}, "/login")
+def login(client: Browser, base: str, email: str, password: str) -> bool:
+    """Whether logging in at ``base`` worked (a refusal shows the form again, 400)."""
+    status, url = submit(client, base, "/login", {"email": email, "password": password}, "/login")
+    return status == 200 and not url.endswith("/login")
 
 
 def api(base: str, token: str, path: str, body: dict | None = None) -> tuple[int, dict]:
@@ -130,38 +111,33 @@ def test_two_servers_share_one_database(desk, two_servers):
     # and the right password is then refused on B too.
     email = desk.users["donor"].email
     for server in (a, b, a):
-        status, _ = Browser(server.url).login(email, "wrong password, wrong server")
-        assert status == 400
+        assert not login(browser(), server.url, email, "wrong password, wrong server")
     with database.connection_context():
         donor = User.get(User.email == email)
         assert donor.failed_logins == 3 and donor.locked_until is not None
-    status, _ = Browser(b.url).login(email, PASSWORD)
-    assert status == 400  # refused: the account waits, whichever server is asked
+    # Refused: the account waits, whichever server is asked.
+    assert not login(browser(), b.url, email, PASSWORD)
 
     # A plugin approved on A is approved on B.
     digest = hashlib.sha256((folders[0] / "plugins" / "partner.py").read_bytes()).hexdigest()
-    admin_a, admin_b = Browser(a.url), Browser(b.url)
-    for browser in (admin_a, admin_b):
-        assert browser.login("admin@example.org", PASSWORD)[0] == 302
-    status, _ = admin_a.post(
-        "/reports/plugins/approve",
-        {"file_name": "partner.py", "sha256": digest},
-        form_page="/reports/plugins",
-    )
-    assert status == 302
-    assert "partner-fmt" in admin_a.get("/reports")[1]
-    assert "partner-fmt" not in admin_b.get("/reports")[1]  # B loaded its plugins before
-    assert admin_b.post("/reports/plugins/reload", {}, form_page="/reports/plugins")[0] == 302
-    html = admin_b.get("/reports/plugins")[1]
+    admin_a, admin_b = browser(), browser()
+    assert login(admin_a, a.url, "admin@example.org", PASSWORD)
+    assert login(admin_b, b.url, "admin@example.org", PASSWORD)
+    approve = {"file_name": "partner.py", "sha256": digest}
+    assert submit(admin_a, a.url, "/reports/plugins/approve", approve, "/reports/plugins")[0] == 200
+    assert "partner-fmt" in admin_a.get(a.url + "/reports")[2]
+    assert "partner-fmt" not in admin_b.get(b.url + "/reports")[2]  # B loaded its plugins before
+    assert submit(admin_b, b.url, "/reports/plugins/reload", {}, "/reports/plugins")[0] == 200
+    html = admin_b.get(b.url + "/reports/plugins")[2]
     assert "partner.py" in html and "Awaiting approval" not in html
-    assert "partner-fmt" in admin_b.get("/reports")[1]
+    assert "partner-fmt" in admin_b.get(b.url + "/reports")[2]
 
     # A launch token is the minting process's own (signed with its secret, single use
     # in its memory): it works once at that server and never at the other.
-    launch = mint_token(read_info(folders[0]).secret)
-    assert Browser(b.url).get(f"/desktop/launch?token={launch}")[0] == 403
-    assert Browser(a.url).get(f"/desktop/launch?token={launch}")[0] == 302
-    assert Browser(a.url).get(f"/desktop/launch?token={launch}")[0] == 403
+    launch = f"/desktop/launch?token={mint_token(read_info(folders[0]).secret)}"
+    assert browser().get(b.url + launch)[0] == 403
+    assert browser().get(a.url + launch)[0] == 200  # on to the login page
+    assert browser().get(a.url + launch)[0] == 403
 
     # Neither process starts a backup thread: on PostgreSQL that is one pg_dump timer.
     for server in (a, b):
