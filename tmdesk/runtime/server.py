@@ -75,7 +75,8 @@ class WaitressRunner:
     def run(self) -> None:
         """Serve until :meth:`stop` (or Ctrl+C); then finish the worker threads."""
         try:
-            self.server.run()
+            if not self.stopping.is_set():  # stopped while starting: nothing to serve
+                self.server.run()
         finally:
             dispatcher = self.server.task_dispatcher
             dispatcher.shutdown(cancel_pending=True, timeout=5)
@@ -165,6 +166,18 @@ def _start_backups(data_dir: Path) -> Any:
         return None
 
 
+def _start_auto_sync(data_dir: Path) -> Any:
+    """On a desk linked to an office, sync at start and every few minutes
+    (:mod:`tmdesk.sync.schedule`); a problem here is logged and the app serves anyway."""
+    from tmdesk.sync.schedule import start_auto_sync
+
+    try:
+        return start_auto_sync(data_dir)
+    except Exception:  # noqa: BLE001 - syncing must never keep the app from serving
+        log.exception("background sync could not be started")
+        return None
+
+
 def run_instance(
     data_dir: Path,
     lock: Any,
@@ -195,6 +208,8 @@ def run_instance(
         },
     )
     runner = WaitressRunner(app, host, port, threads)
+    # At once: a SIGTERM during the start (backups, auto-sync) must stop cleanly too.
+    _stop_on_sigterm(runner)
     state.request_quit = runner.stop
     app.config["TMDESK_ALLOWED_HOSTS"] = allowed_hosts(host, runner.port)
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # nosec B104: compares the host asked for; binds nothing
@@ -231,7 +246,7 @@ def run_instance(
     if on_ready is not None:
         on_ready(target)
     backups = _start_backups(data_dir)
-    _stop_on_sigterm(runner)
+    auto_sync = _start_auto_sync(data_dir)
     try:
         runner.run()
     except KeyboardInterrupt:  # pragma: no cover - waitress catches it itself
@@ -239,6 +254,8 @@ def run_instance(
     finally:
         if backups is not None:
             backups.stop()
+        if auto_sync is not None:
+            auto_sync.stop()
         instance.remove_info(data_dir)
         log.info("tmdesk stopped")
     say("tmdesk has stopped.")
