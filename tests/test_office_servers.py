@@ -18,7 +18,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tests.live_server import start_server
 from tests.test_desktop import Browser, form_token
 from tests.test_plugin_approval import drop, plugin_source
