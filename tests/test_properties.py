@@ -134,7 +134,8 @@ def _world(tmp: Path) -> dict[str, User]:
     """A fresh desk for one example: a new SQLite file, or on PostgreSQL the worker's
     database emptied again (hypothesis runs many examples within one test)."""
     if pg.on_postgresql():
-        database.close()
+        if database.obj is not None:
+            database.close()
         pg.resetter().reset()
     open_database(tmp)
     database.connect(reuse_if_open=True)
