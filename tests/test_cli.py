@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -291,6 +292,13 @@ def test_demo_command_fills_once_and_refuses_a_second_time(runner, tmp_path):
     result = run(runner, "demo", "--data-dir", data)
     assert demo.DEMO_PASSWORD in result.output
     assert "recipient@ssscip.demo" in result.output and data in result.output
+    # Its documents are written into the data dir on either engine (on PostgreSQL the
+    # database is elsewhere, the files still belong in the data dir).
+    from tmdesk import paths
+
+    documents = int(re.search(r"(\d+) documents", result.output).group(1))
+    stored = list(paths.documents_dir(Path(data)).iterdir())
+    assert documents > 0 and len(stored) == documents
     result = run(runner, "demo", "--data-dir", data, ok=False)
     assert result.exit_code == 1 and "--force" in result.output
     assert len(users_in(Path(data))) == len(demo.USERS)

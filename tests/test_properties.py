@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests import pg
 from tests.helpers import ORGS, PASSWORD
 from tmdesk.core import accounts, audit, offers, pledges, projects
 from tmdesk.core.bootstrap import open_database
@@ -130,6 +131,12 @@ def expected_visible(user: User, project: Project) -> bool:
 
 
 def _world(tmp: Path) -> dict[str, User]:
+    """A fresh desk for one example: a new SQLite file, or on PostgreSQL the worker's
+    database emptied again (hypothesis runs many examples within one test)."""
+    if pg.on_postgresql():
+        if database.obj is not None:
+            database.close()
+        pg.resetter().reset()
     open_database(tmp)
     database.connect(reuse_if_open=True)
     users = {}

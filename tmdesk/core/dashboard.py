@@ -89,6 +89,8 @@ def _raw(expr: pw.Function) -> pw.Function:
 #: A per-connection scratch table (TEMPORARY: every connection has its own, and it
 #: disappears with the connection): each project's confirmed money in euro cents,
 #: refilled from the pledges at the start of every :func:`build` and read only by it.
+#: The column is NUMERIC, not REAL: PostgreSQL's REAL is a 4-byte float, which holds
+#: only about seven digits and so loses cents (and whole euros) above ~170,000 EUR.
 #: Both passes over the projects then look a project's confirmed money up by primary
 #: key instead of summing its pledges again (a correlated sum per project per pass).
 SCRATCH = "tmdesk_dashboard_confirmed"
@@ -100,7 +102,7 @@ def _fill_confirmed(rates) -> pw.Table:
     db = Pledge._meta.database
     db.execute_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {SCRATCH} "
-        "(project_id INTEGER PRIMARY KEY, eur REAL NOT NULL)"
+        "(project_id INTEGER PRIMARY KEY, eur NUMERIC NOT NULL)"
     )
     db.execute_sql(f"DELETE FROM {SCRATCH}")  # nosec B608: SCRATCH is this module's constant table name
     sums = (
