@@ -256,7 +256,9 @@ def test_briefing_pack_options(desk, world, tmp_path):
 
 
 def test_ministry_report_defaults_to_ukrainian(desk, world, tmp_path):
-    path = render(ministry_report, desk, tmp_path, user="recipient")
+    # The form and the CLI start from the format's default language.
+    (fmt,) = ministry_report.tmdesk_report_formats()
+    path = render(ministry_report, desk, tmp_path, user="recipient", locale=fmt.default_locale)
     info, texts = check_pdf(path, "GREEN")
     assert catalog_lang(path) == "uk-UA"
     whole = "\n".join(texts)
@@ -270,7 +272,9 @@ def test_ministry_report_defaults_to_ukrainian(desk, world, tmp_path):
 def test_ministry_report_for_an_officer_names_the_recipient(desk, world, tmp_path):
     with pytest.raises(ValueError, match="recipient"):
         render(ministry_report, desk, tmp_path)
-    path = render(ministry_report, desk, tmp_path, options={"recipient": "MDT"})
+    path = render(
+        ministry_report, desk, tmp_path, locale="uk", filters=CatalogueFilters(recipient=["MDT"])
+    )
     info, texts = check_pdf(path, "AMBER")
     whole = "\n".join(texts)
     assert "Мобільний центр обробки даних" in whole
@@ -281,7 +285,6 @@ def test_ministry_report_for_an_officer_names_the_recipient(desk, world, tmp_pat
         tmp_path,
         name="en.pdf",
         filters=CatalogueFilters(recipient=["MDT"]),
-        options={"language": "en"},
     )
     info, texts = check_pdf(english, "AMBER")
     assert "Mobile data centre" in "\n".join(texts)
@@ -295,6 +298,9 @@ def test_the_formats_are_plugins_with_roles():
     assert pack.roles == {"back_office", "project_office", "donor", "observer"}
     assert ministry.name == "ministry-report"
     assert ministry.roles == {"recipient", "back_office", "project_office"}
+    # One language field (the form's), the recipient chosen from a list.
+    assert ministry.options == () and ministry.needs_recipient
+    assert ministry.default_locale == "uk"
     assert ministry.media_type == pack.media_type == "application/pdf"
 
 

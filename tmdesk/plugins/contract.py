@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from tmdesk.core.errors import DomainError
+from tmdesk.core.figures import DEFINITIONS as FIGURE_DEFINITIONS
+from tmdesk.core.figures import OPEN_STATUSES, Headline, headline, is_open, whole_euros
 from tmdesk.core.i18n import N_
 from tmdesk.core.reporting import (
     ContactView,
@@ -35,6 +37,7 @@ from tmdesk.core.reporting import (
     Totals,
     UpdateView,
     compute_totals,
+    tlp_setters,
 )
 from tmdesk.core.validation import without_forbidden
 from tmdesk.core.vocab import (
@@ -81,7 +84,8 @@ class ReportFormat:
     ``name`` is the stable identifier used on the command line
     (``tmdesk report NAME``) and in URLs: lowercase letters, digits and ``-``.
     ``roles`` are the organisation kinds allowed to use it. ``needs_donor``
-    says the format is about one donor (``--donor CODE`` required).
+    says the format is about one donor (``--donor CODE`` required),
+    ``needs_recipient`` about one recipient organisation.
     """
 
     name: str
@@ -93,6 +97,12 @@ class ReportFormat:
     roles: frozenset[str] = ALL_ROLES
     options: tuple[ReportOption, ...] = ()
     needs_donor: bool = False
+    #: The format is about one recipient organisation: the form asks for exactly
+    #: one (a list to choose from), ``--recipient CODE`` on the command line.
+    needs_recipient: bool = False
+    #: The language the report is written in unless the person chooses another
+    #: ("uk" for a report meant for a ministry); None: the person's own.
+    default_locale: str | None = None
     #: Set by the manager: the plugin that registered the format.
     plugin: str = field(default="", compare=False)
 
@@ -170,6 +180,15 @@ __all__ = [
     # Helpers a format may use: the totals the app shows, and the translation marker.
     "N_",
     "compute_totals",
+    # The one set of figures (tmdesk.core.figures): what open, pledged, confirmed and
+    # gap mean, a one-line definition of each, and which projects set a pack's label.
+    "FIGURE_DEFINITIONS",
+    "Headline",
+    "OPEN_STATUSES",
+    "headline",
+    "is_open",
+    "tlp_setters",
+    "whole_euros",
     # The vocabularies (code -> English label, translated with N_) and their orders.
     "CATEGORIES",
     "FUNDING_STATES",

@@ -54,6 +54,7 @@ from reportlab.platypus import (
 )
 
 from tmdesk.plugins.contract import (
+    FIGURE_DEFINITIONS,
     FUNDING_STATES,
     N_,
     PRIORITIES,
@@ -67,6 +68,8 @@ from tmdesk.plugins.contract import (
     Requester,
     Totals,
     UpdateView,
+    highest_tlp,
+    tlp_setters,
     xml_safe,
 )
 
@@ -391,12 +394,14 @@ def styles() -> dict[str, ParagraphStyle]:
         "cover_kicker": bold(11, 14, MUTED, spaceAfter=6),
         "cover_title": bold(28, 34, ACCENT, spaceAfter=10),
         "cover_subtitle": {"fontSize": 14, "leading": 19, "textColor": INK, "spaceAfter": 18},
-        "h1": bold(18, 23, ACCENT, spaceBefore=0, spaceAfter=10),
-        "h2": bold(13, 17, ACCENT, spaceBefore=10, spaceAfter=6),
-        "h3": bold(10.5, 14, INK, spaceBefore=8, spaceAfter=4),
+        # keepWithNext: a heading never ends a page, it goes over with what it heads.
+        "h1": bold(18, 23, ACCENT, spaceBefore=0, spaceAfter=10, keepWithNext=1),
+        "h2": bold(13, 17, ACCENT, spaceBefore=10, spaceAfter=6, keepWithNext=1),
+        "h3": bold(10.5, 14, INK, spaceBefore=8, spaceAfter=4, keepWithNext=1),
         "project_ref": bold(10, 13, MUTED, spaceAfter=2),
         "figure": bold(15, 19, ACCENT, alignment=TA_LEFT, spaceAfter=0),
         "figure_label": {"fontSize": 7.5, "leading": 9.5, "textColor": MUTED, "spaceAfter": 0},
+        "figure_note": {"fontSize": 6.5, "leading": 8, "textColor": MUTED, "spaceAfter": 0},
         "toc0": bold(10.5, 15, spaceBefore=4),
         "toc1": {"fontSize": 8.5, "leading": 11, "leftIndent": 14, "firstLineIndent": 0},
         "centre": {"alignment": TA_CENTER},
@@ -595,6 +600,8 @@ def table(
     st = styles()
     cut_note = t(CUT_NOTE) if t is not None else "[…]"
     right_set = set(right)
+    rows = [list(r) for r in rows]
+    widths = fit_widths(header, rows, widths)
     room = [w - 2 * CELL_PAD for w in widths]
     data: list[list[Any]] = [
         [
@@ -630,6 +637,47 @@ def table(
     )
     made.setStyle(_table_style(tuple(sorted(right_set)), bold_first, len(data) > 2))
     return made
+
+
+#: A word longer than this is a sentence-like run (an address, a hash) that must
+#: wrap anyway; words up to it are never broken.
+LONGEST_UNBROKEN = 30
+
+
+def fit_widths(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float]
+) -> list[float]:
+    """``widths`` moved so that no word (a status such as "In implementation" has
+    two; "1 234 USD" with no-break spaces is one) is broken inside a cell: a column
+    too narrow for its longest word takes the room from the columns with slack,
+    in proportion to their slack. The total width never changes."""
+
+    def need(text: Any, size: float, bold: bool) -> float:
+        words = [w for w in clean(text).replace("\n", " ").split(" ") if w]
+        words = [w for w in words if len(w) <= LONGEST_UNBROKEN]
+        font = FONT_BOLD if bold else FONT
+        return max((pdfmetrics.stringWidth(w, font, size) for w in words), default=0.0)
+
+    minimum = [need(h, HEAD_SIZE, True) + 2 * CELL_PAD + 1 for h in header]
+    for row in rows:
+        for i, value in enumerate(row):
+            if i < len(minimum) and not isinstance(value, Flowable):
+                minimum[i] = max(minimum[i], need(value, CELL_SIZE, i == 0) + 2 * CELL_PAD + 1)
+    out = list(widths)
+    short = sum(max(m - w, 0) for m, w in zip(minimum, out, strict=False))
+    if short <= 0:
+        return out
+    slack = [max(w - m, 0) for m, w in zip(minimum, out, strict=False)]
+    total_slack = sum(slack)
+    if total_slack <= 0:
+        return out
+    take = min(short, total_slack) / total_slack
+    for i, (m, w) in enumerate(zip(minimum, widths, strict=False)):
+        if m > w:
+            out[i] = w + (m - w) * min(1, total_slack / short)
+        else:
+            out[i] = w - slack[i] * take
+    return out
 
 
 @functools.cache
@@ -792,13 +840,19 @@ def key_values(
     return KeyValues(pairs, widths[0], widths[1])
 
 
-def figures(items: Sequence[tuple[str, str]], columns: int = 3) -> Table:
-    """Key figures as a grid of big numbers with small captions (both plain text)."""
+def figures(items: Sequence[tuple[str, ...]], columns: int = 3) -> Table:
+    """Key figures as a grid of big numbers with small captions (both plain text);
+    an item's optional third element is its one-line definition, printed below."""
     st = styles()
-    cells = [
-        [KitParagraph(esc(value), st["figure"]), KitParagraph(esc(label), st["figure_label"])]
-        for label, value in items
-    ]
+    cells = []
+    for label, value, *note in items:
+        cell = [
+            KitParagraph(esc(value), st["figure"]),
+            KitParagraph(esc(label), st["figure_label"]),
+        ]
+        if note and note[0]:
+            cell.append(KitParagraph(esc(note[0]), st["figure_note"]))
+        cells.append(cell)
     rows: list[list[Any]] = []
     for start in range(0, len(cells), columns):
         chunk: list[Any] = cells[start : start + columns]
@@ -1379,18 +1433,52 @@ def requester_text(requester: Requester | None, locale: str) -> str:
 
 
 def totals_figures(totals: Totals, locale: str, t: Callable[[str], str]) -> Table:
-    """The six key figures of a selection: projects, budget, pledged, confirmed,
-    disbursed, gap."""
+    """The six key figures of a selection, each with its one-line definition (the
+    app's one set of figures): open projects, budget, pledged, confirmed, disbursed, gap."""
+    d = FIGURE_DEFINITIONS
     return figures(
         [
-            (t(N_("Projects")), number(totals.projects, locale)),
-            (t(N_("Total budget")), money(totals.budget_eur, locale)),
-            (t(N_("Pledged")), money(totals.pledged_eur, locale)),
-            (t(N_("Confirmed")), money(totals.confirmed_eur, locale)),
-            (t(N_("Disbursed")), money(totals.disbursed_eur, locale)),
-            (t(N_("Gap")), money(totals.gap_eur, locale)),
+            (t(N_("Open for support")), number(totals.open_projects, locale), t(d["open"])),
+            (t(N_("Budget")), money(totals.budget_eur, locale), t(d["budget"])),
+            (t(N_("Pledged")), money(totals.pledged_eur, locale), t(d["pledged"])),
+            (t(N_("Confirmed")), money(totals.confirmed_eur, locale), t(d["confirmed"])),
+            (t(N_("Disbursed")), money(totals.disbursed_eur, locale), t(d["disbursed"])),
+            (t(N_("Gap")), money(totals.gap_eur, locale), t(d["gap"])),
         ]
     )
+
+
+#: How many references :func:`tlp_line` names before "and N more".
+TLP_LINE_REFS = 12
+
+
+def tlp_line(projects: Sequence[ProjectView], t: Callable[[str], str]) -> str:
+    """Which projects set the pack's label: "TLP:AMBER because of TM-2026-0003, …"."""
+    refs = tlp_setters(projects)
+    if not refs:
+        return ""
+    label = highest_tlp(p.tlp for p in projects)
+    shown = ", ".join(refs[:TLP_LINE_REFS])
+    if len(refs) > TLP_LINE_REFS:
+        shown += " " + t(N_("and %(count)d more")) % {"count": len(refs) - TLP_LINE_REFS}
+    return t(N_("TLP:%(label)s is set by: %(refs)s.")) % {"label": label, "refs": shown}
+
+
+#: Marks text shown in English packs that exists only in Ukrainian.
+UK_ONLY = N_("in Ukrainian only")
+
+
+def title_of(p: ProjectView, locale: str, t: Callable[[str], str]) -> str:
+    """A project's title in ``locale``; in English, a title that exists only in
+    Ukrainian is marked so the reader knows why it is not translated."""
+    if locale == "en" and not (p.title_en or "").strip() and p.title_uk:
+        return f"{p.title_uk} [{t(UK_ONLY)}]"
+    return p.title(locale)
+
+
+def summary_only_in_ukrainian(p: ProjectView, locale: str) -> bool:
+    """Whether an English pack shows ``p``'s summary in Ukrainian (no English one)."""
+    return locale == "en" and not (p.summary_en or "").strip() and bool(p.summary_uk)
 
 
 def in_kind_text(pledge: PledgeView) -> str:
@@ -1411,6 +1499,7 @@ def update_byline(update: UpdateView, t: Callable[[str], str]) -> str:
 #: project (given the locale and the translator), right-aligned or not.
 PROJECT_COLUMNS: dict[str, tuple[str, Callable[..., str], bool]] = {
     "ref": (N_("Reference"), lambda p, locale, t: p.ref, False),
+    "tlp": (N_("TLP"), lambda p, locale, t: p.tlp, False),
     "recipient": (N_("Recipient"), lambda p, locale, t: p.recipient.code, False),
     "status": (
         N_("Status"),
@@ -1476,7 +1565,7 @@ def project_table(
     """
 
     def title(p: ProjectView, locale: str, t: Callable[[str], str]) -> str:
-        text = p.title(locale)
+        text = title_of(p, locale, t)
         return text if title_length is None else shorten(text, title_length)
 
     chosen = [(N_("Title"), title, False) if c == "title" else PROJECT_COLUMNS[c] for c in columns]
