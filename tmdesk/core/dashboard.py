@@ -45,6 +45,8 @@ class Dashboard:
     #: whole euros: budget, pledged, confirmed, disbursed, gap (see core.figures)
     totals: dict[str, Decimal] = field(default_factory=dict)
     open_projects: int = 0
+    #: the highest TLP label among the open projects counted (for the printed page)
+    tlp: str = "CLEAR"
     headline: figures.Headline = field(default_factory=figures.Headline)
     gap_by_category: list[tuple[str, Decimal]] = field(default_factory=list)
     gap_by_priority: list[tuple[str, Decimal]] = field(default_factory=list)
@@ -74,6 +76,7 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
         return board
     figs = figures.figures_for(user, exchange_rates(), with_recipients=full)
     board.headline = figs.headline
+    board.tlp = figs.tlp
     shown = figs.headline.rounded()
     board.open_projects = shown.pop("projects")
     board.totals = shown

@@ -45,6 +45,7 @@ import peewee as pw
 from tmdesk.core.i18n import N_
 from tmdesk.core.models import AuditEvent, ChangeLog, Organisation, Pledge, Project, User
 from tmdesk.core.visibility import visibility_condition
+from tmdesk.core.vocab import highest_tlp
 
 #: Open for support: the statuses donors can still pledge to.
 OPEN_STATUSES = ("published", "in_implementation")
@@ -190,6 +191,9 @@ class Figures:
     #: gap in euros by category, priority, oblast and recipient (organisation id)
     gap_by: dict[str, dict[Any, Decimal]] = field(default_factory=dict)
     by_donor: list[DonorFigures] = field(default_factory=list)
+    #: the highest TLP label among the open projects counted: what a printed
+    #: dashboard must carry
+    tlp: str = "CLEAR"
 
 
 GROUPS = ("category", "priority", "oblast", "recipient")
@@ -274,12 +278,19 @@ def sum_figures(
     if user is None:
         return out
     visible = visibility_condition(user)
-    out.pipeline = dict(
-        Project.select(Project.status, pw.fn.COUNT(Project.id))
+    pipeline: dict[str, int] = defaultdict(int)
+    labels: set[str] = set()
+    for status, tlp, count in (
+        Project.select(Project.status, Project.tlp, pw.fn.COUNT(Project.id))
         .where(visible)
-        .group_by(Project.status)
+        .group_by(Project.status, Project.tlp)
         .tuples()
-    )
+    ):
+        pipeline[status] += count
+        if is_open(status):
+            labels.add(tlp)
+    out.pipeline = dict(pipeline)
+    out.tlp = highest_tlp(labels)
     open_ = Project.status.in_(OPEN_STATUSES)
     n_open = 0
     budget_total = ZERO

@@ -8,6 +8,7 @@ dashboard), render. The project page includes
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -15,9 +16,9 @@ from markupsafe import Markup
 from wtforms import HiddenField, StringField
 from wtforms.validators import Length
 
-from tmdesk.core import dashboard, matching, search, similarity
+from tmdesk.core import dashboard, figures, matching, search, similarity
 from tmdesk.core.errors import DomainError, ValidationError
-from tmdesk.core.models import Offer
+from tmdesk.core.models import Offer, utcnow
 from tmdesk.core.visibility import get_visible_project, is_officer, visible_offers
 from tmdesk.web.common import (
     acting_user,
@@ -127,7 +128,13 @@ def search_page():
 @login_required
 def dashboard_page():
     board = dashboard.build(acting_user(), locale=locale_code())
-    return render_template("coordination/dashboard.html", board=board)
+    return render_template(
+        "coordination/dashboard.html",
+        board=board,
+        definitions=figures.DEFINITIONS,
+        now_text=format_datetime(utcnow()),
+        printable=request.args.get("print") == "1",
+    )
 
 
 @bp.get("/offers/<int:offer_id>/matches")
