@@ -475,12 +475,12 @@ def desks():
     return render_template("admin/desks.html", links=links)
 
 
-@bp.post("/desks/<int:link_id>/revoke")
-def desk_revoke(link_id: int):
+@bp.post("/desks/<int:desk_id>/revoke")
+def desk_revoke(desk_id: int):
     """Unlink a desk: its token is revoked, and its next sync is refused."""
     from tmdesk.core.models import DeskLink
 
-    link = DeskLink.get_or_none(DeskLink.id == link_id)
+    link = DeskLink.get_or_none(DeskLink.id == desk_id)
     if link is None:
         abort(404)
     accounts.revoke_token(acting_user(), link.token)

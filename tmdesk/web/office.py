@@ -75,6 +75,8 @@ def connect():
             return redirect(url_for("auth.login"))
         return render_template("office/status.html", state=desk.status())
     if not _may_link():
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
         abort(403)
     form = LinkForm()
     if form.validate_on_submit():
