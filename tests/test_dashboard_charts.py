@@ -107,3 +107,22 @@ def test_empty_charts_say_why(client, desk):
     html = client.get("/dashboard").get_data(as_text=True)
     assert "No open project has an unfunded gap." in html
     assert "No projects yet." in html
+
+
+def test_the_map_shades_each_oblast_by_its_gap_from_the_shipped_boundaries(client, desk):
+    from tmdesk.core import dashboard as core_dashboard
+
+    desk.published(oblast="UA-46", budget_amount="90000")
+    desk.published(oblast="UA-63", budget_amount="10000")
+    login(client, desk.users["back_office"])
+    html = client.get("/dashboard").get_data(as_text=True)
+    svg = html.split('id="gap-map-caption"', 1)[1].split("</svg>", 1)[0]
+    # Every oblast from the boundary file, drawn locally: no tiles, no outside address.
+    assert svg.count("<path ") == 27 and "http" not in svg
+    lviv = svg.split('data-oblast="UA-46"', 1)[1].split("</path>", 1)[0]
+    assert "Lviv Oblast: 90,000 EUR" in lviv
+    assert 'class="map-region shade-5" data-oblast="UA-46"' in svg
+    assert 'class="map-region shade-1" data-oblast="UA-63"' in svg
+    assert 'class="map-region shade-0" data-oblast="UA-05"' in svg
+    assert "oblast=UA-46" in svg  # each region opens the Catalogue for that oblast
+    assert core_dashboard.MAP_FILE.stat().st_size < 40_000  # simplified: small

