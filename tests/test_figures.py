@@ -221,3 +221,33 @@ def test_the_dashboard_follows_every_audited_write(desk):
     assert dashboard.build(officer).totals["pledged"] == 300
     pledges.transition_pledge(desk.user("donor"), pledge, "confirm")
     assert dashboard.build(officer).totals["gap"] == 700
+
+
+def test_pledged_and_disbursed_over_time_by_quarter(desk):
+    """Every visible project's pledges by the quarter of their date; withdrawn ones
+    never count, disbursed ones count in both series, a hidden project in neither."""
+    officer = desk.user("back_office")
+    shown = desk.published(budget_amount="1000")
+    hidden = desk.published(budget_amount="1000", tlp="AMBER+STRICT")
+    for project, status, amount, day in (
+        (shown, "offered", "100", "2026-05-01"),
+        (shown, "disbursed", "40", "2026-06-30"),
+        (shown, "withdrawn", "999", "2026-05-02"),
+        (shown, "confirmed", "7", "2026-08-10"),
+        (hidden, "disbursed", "500", "2026-05-01"),
+    ):
+        Pledge.create(
+            project=project,
+            donor=desk.orgs["donor"],
+            amount=amount,
+            currency="EUR",
+            status=status,
+            date=day,
+            created_by=officer,
+        )
+    donor = desk.user("donor")  # does not see AMBER+STRICT
+    assert dashboard.build(donor).over_time == [
+        ("2026-Q2", Decimal(140), Decimal(40)),
+        ("2026-Q3", Decimal(7), Decimal(0)),
+    ]
+    assert dashboard.build(officer).over_time[0] == ("2026-Q2", Decimal(640), Decimal(540))

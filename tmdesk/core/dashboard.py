@@ -49,6 +49,8 @@ class Dashboard:
     #: whole euros: budget, pledged, confirmed, disbursed, gap (see core.figures)
     totals: dict[str, Decimal] = field(default_factory=dict)
     open_projects: int = 0
+    #: (quarter, pledged, disbursed) in whole euros, oldest first
+    over_time: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
     #: the highest TLP label among the open projects counted (for the printed page)
     tlp: str = "CLEAR"
     headline: figures.Headline = field(default_factory=figures.Headline)
@@ -81,6 +83,7 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
     figs = figures.figures_for(user, exchange_rates(), with_recipients=full)
     board.headline = figs.headline
     board.tlp = figs.tlp
+    board.over_time = [(q, whole_euros(p), whole_euros(d)) for q, p, d in figs.over_time]
     shown = figs.headline.rounded()
     board.open_projects = shown.pop("projects")
     board.totals = shown

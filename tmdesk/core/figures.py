@@ -38,7 +38,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Protocol
+from typing import Any
 
 import peewee as pw
 
@@ -74,6 +74,10 @@ DEFINITIONS: dict[str, str] = {
         "summed: over-funding one project does not close another's gap."
     ),
     "tlp": N_("Counts every project you may see; the label is the highest among them."),
+    "over_time": N_(
+        "Pledged and disbursed money by the quarter of the pledge's date, on every "
+        "project you may see (delivered and closed ones too)."
+    ),
 }
 
 
@@ -129,19 +133,7 @@ class Headline:
         }
 
 
-class _Funded(Protocol):
-    budget_eur: Decimal
-    pledged_eur: Decimal
-    confirmed_eur: Decimal
-    disbursed_eur: Decimal
-
-
-class _ProjectLike(Protocol):
-    status: str
-    funding: Any
-
-
-def headline(projects: Iterable[_ProjectLike]) -> Headline:
+def headline(projects: Iterable[Any]) -> Headline:
     """The headline figures of ``projects`` (report views or anything with a
     ``status`` and a ``funding`` carrying the euro sums): only those open for
     support count."""
@@ -191,6 +183,9 @@ class Figures:
     #: gap in euros by category, priority, oblast and recipient (organisation id)
     gap_by: dict[str, dict[Any, Decimal]] = field(default_factory=dict)
     by_donor: list[DonorFigures] = field(default_factory=list)
+    #: (quarter "2026-Q2", pledged, disbursed) in euros over every project the user
+    #: may see, by the pledge's date (see :func:`pledge_money` for dated transactions)
+    over_time: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
     #: the highest TLP label among the open projects counted: what a printed
     #: dashboard must carry
     tlp: str = "CLEAR"
@@ -387,6 +382,7 @@ def sum_figures(
         for name, value in zip(GROUPS, group, strict=False):
             gap_by[name][value] -= covered
 
+    out.over_time = _over_time(visible, rates)
     out.headline = Headline(
         projects=n_open,
         budget_eur=budget_total,
@@ -406,6 +402,40 @@ def sum_figures(
             donors[i].code, donors[i].name_en, donors[i].name_uk = code, name_en, name_uk
     out.by_donor = sorted(donors.values(), key=lambda d: (-d.pledged_eur, d.code))
     return out
+
+
+def _quarter(day: Any) -> str:
+    """ "2026-Q2" for a date (or its ISO text, as SQLite returns it from a GROUP BY)."""
+    text = str(day)
+    return f"{text[:4]}-Q{(int(text[5:7]) - 1) // 3 + 1}"
+
+
+def _over_time(
+    visible: pw.Expression, rates: dict[str, Decimal]
+) -> list[tuple[str, Decimal, Decimal]]:
+    """Pledged and disbursed money by quarter of the pledge's date, over every project
+    the user may see (a timeline, so delivered and closed projects count too)."""
+    by: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    for day, currency, p_c, d_c in (
+        Pledge.select(
+            Pledge.date,
+            Pledge.currency,
+            pw.fn.SUM(
+                pw.Case(None, [(Pledge.status.in_(PLEDGED_STATUSES), Pledge.amount)], 0)
+            ).coerce(False),
+            pw.fn.SUM(
+                pw.Case(None, [(Pledge.status.in_(DISBURSED_STATUSES), Pledge.amount)], 0)
+            ).coerce(False),
+        )
+        .join(Project, on=(Pledge.project == Project.id))
+        .where(visible & Pledge.amount.is_null(False))
+        .group_by(Pledge.date, Pledge.currency)
+        .tuples()
+    ):
+        row = by[_quarter(day)]
+        row[0] += _eur(p_c, currency, rates)
+        row[1] += _eur(d_c, currency, rates)
+    return [(q, v[0], v[1]) for q, v in sorted(by.items()) if v[0] or v[1]]
 
 
 def _eur(cents: int | Decimal | None, currency: str, rates: dict[str, Decimal]) -> Decimal:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -477,7 +477,7 @@ def compute_totals(projects: list[ProjectView]) -> Totals:
     )
 
 
-def tlp_setters(projects: list[ProjectView] | tuple[ProjectView, ...]) -> tuple[str, ...]:
+def tlp_setters(projects: Sequence[ProjectView]) -> tuple[str, ...]:
     """The references of the projects that carry the highest label among ``projects``:
     the ones that set a report's TLP label."""
     top = highest_tlp(p.tlp for p in projects)

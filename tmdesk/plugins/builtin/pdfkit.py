@@ -124,6 +124,7 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
 
 # --- labels -----------------------------------------------------------------
 
+
 @functools.cache
 def _catalogue(locale: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS_DIR), [locale], domain="messages")

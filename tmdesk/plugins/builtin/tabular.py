@@ -216,7 +216,7 @@ def render_xlsx(context: ReportContext, out: BinaryIO, options: dict[str, Any]) 
     requester = context.requested_by
     totals = context.totals
     # The one set of figures, each with its definition in the third column.
-    for key, value, definition in (
+    for key, amount, definition in (
         ("open_projects", totals.open_projects, "projects"),
         ("budget_eur", totals.budget_eur, "budget"),
         ("pledged_eur", totals.pledged_eur, "pledged"),
@@ -224,7 +224,7 @@ def render_xlsx(context: ReportContext, out: BinaryIO, options: dict[str, Any]) 
         ("disbursed_eur", totals.disbursed_eur, "disbursed"),
         ("gap_eur", totals.gap_eur, "gap"),
     ):
-        about.append([key, _text(value), FIGURE_DEFINITIONS[definition]])
+        about.append([key, _text(amount), FIGURE_DEFINITIONS[definition]])
     about.append(["tlp_set_by", ", ".join(tlp_setters(context.projects))])
     for key, value in (
         ("tlp", label),
