@@ -142,6 +142,7 @@ def test_dashboard_api_and_every_report_agree(desk, app, tmp_path, data):
         assert api.status_code == 200
         got = api.get_json()["totals_eur"]
         assert {k: Decimal(got[k]) for k in FIGURES} == {k: want[k] for k in FIGURES}, key
+        assert api.get_json()["open_projects"] == want["projects"], key
 
         # The donors' pledges add up to the headline's.
         assert sum((d.pledged_eur for d in ctx.totals.by_donor), Decimal(0)) == (
