@@ -22,6 +22,7 @@ from pathlib import Path
 
 from tmdesk.core import figures, similarity
 from tmdesk.core.figures import whole_euros
+from tmdesk.core.flows import YearFlows, visible_flows
 from tmdesk.core.funding import exchange_rates
 from tmdesk.core.models import Offer, OfferLink, Organisation, Pledge, Project, User, utcnow
 from tmdesk.core.projects import age_in_days, review_queue
@@ -65,6 +66,8 @@ class Dashboard:
     offers_unmatched: list[Offer] = field(default_factory=list)
     offers_unmatched_count: int = 0
     duplicates: list[tuple[Project, similarity.Candidate]] = field(default_factory=list)
+    #: Committed, disbursed and spent money by year (tmdesk.core.flows), in euros.
+    money_by_year: list[YearFlows] = field(default_factory=list)
 
 
 def _ranked(group: dict, known) -> list[tuple[str, Decimal]]:
@@ -101,6 +104,7 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
     board.gap_by_priority = _ranked(figs.gap_by["priority"], PRIORITIES)
     board.gap_by_oblast = _ranked(figs.gap_by["oblast"], OBLASTS)
     counts = figs.pipeline
+    board.money_by_year = visible_flows(user).by_year
     board.pipeline = [(s, counts.get(s, 0)) for s in PROJECT_STATUSES if counts.get(s)]
     if not full:
         return board

@@ -42,6 +42,7 @@ from typing import Any
 
 import peewee as pw
 
+from tmdesk.core.flows import flows_where
 from tmdesk.core.i18n import N_
 from tmdesk.core.models import AuditEvent, ChangeLog, Organisation, Pledge, Project, User
 from tmdesk.core.visibility import visibility_condition
@@ -68,7 +69,7 @@ DEFINITIONS: dict[str, str] = {
         "Pledges not withdrawn (offered, confirmed, disbursed) on projects open for support."
     ),
     "confirmed": N_("Confirmed, disbursed and delivered pledges on projects open for support."),
-    "disbursed": N_("Disbursed and delivered pledges on projects open for support."),
+    "disbursed": N_("Money paid out (disbursement transactions) on projects open for support."),
     "gap": N_(
         "Per open project, its budget less its confirmed money, never below zero, "
         "summed: over-funding one project does not close another's gap."
@@ -383,6 +384,9 @@ def sum_figures(
             gap_by[name][value] -= covered
 
     out.over_time = _over_time(visible, rates)
+    # What was really paid out: the disbursement transactions (core.flows), the
+    # same the reports' projects carry.
+    disbursed = flows_where(visible & open_).disbursed
     out.headline = Headline(
         projects=n_open,
         budget_eur=budget_total,
