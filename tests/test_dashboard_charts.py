@@ -58,7 +58,16 @@ def test_each_bar_has_its_label_and_value_in_both_languages(client, desk, app):
     assert _svg_texts(html, "pipeline") == ["Published", "2"]
     # The numbers table is still there for screen readers, inside the figure.
     figure = html.split('id="gap-category-caption"', 1)[1].split("</figure>", 1)[0]
-    assert '<th scope="row">Training and skills</th>' in figure
+    # Each bar (and its row in the table) opens the Catalogue filtered to that slice:
+    # open for support, in that category.
+    link = "/catalogue?status=published&amp;status=in_implementation&amp;category=training"
+    assert f'<th scope="row"><a href="{link}">Training and skills</a></th>' in figure
+    svg = figure.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert f'<a href="{link}" class="bar-link">' in svg
+    pipeline = html.split('id="pipeline-caption"', 1)[1].split("</figure>", 1)[0]
+    assert 'href="/catalogue?status=published"' in pipeline
+    # The one order: biggest gap first, whatever the vocabulary's order.
+    assert texts.index("Training and skills") < texts.index("Equipment and software")
 
     uk = app.test_client()
     uk.environ_base["HTTP_ACCEPT_LANGUAGE"] = "uk"
@@ -68,6 +77,17 @@ def test_each_bar_has_its_label_and_value_in_both_languages(client, desk, app):
     assert texts[0] == "Навчання та розвиток навичок"
     assert texts[1].replace("\xa0", " ").replace("\u202f", " ") == "100 000 EUR"
     assert _svg_texts(html, "pipeline")[0] == "Опубліковано"
+
+
+def test_the_dashboard_defines_each_figure_and_prints_with_date_and_label(client, desk):
+    desk.published(category="training", budget_amount="1000", tlp="AMBER")
+    login(client, desk.users["back_office"])
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "never below zero" in html and "published or in implementation" in html
+    assert 'href="/dashboard?print=1"' in html
+    printable = client.get("/dashboard?print=1").get_data(as_text=True)
+    stamp = printable.split('class="print-stamp', 1)[1].split("</p>", 1)[0]
+    assert "print-only" not in stamp.split(">")[0] and "TLP:AMBER" in stamp
 
 
 def test_chart_labels_are_escaped(client, desk):
@@ -87,3 +107,22 @@ def test_empty_charts_say_why(client, desk):
     html = client.get("/dashboard").get_data(as_text=True)
     assert "No open project has an unfunded gap." in html
     assert "No projects yet." in html
+
+
+def test_the_map_shades_each_oblast_by_its_gap_from_the_shipped_boundaries(client, desk):
+    from tmdesk.core import dashboard as core_dashboard
+
+    desk.published(oblast="UA-46", budget_amount="90000")
+    desk.published(oblast="UA-63", budget_amount="10000")
+    login(client, desk.users["back_office"])
+    html = client.get("/dashboard").get_data(as_text=True)
+    svg = html.split('id="gap-map-caption"', 1)[1].split("</svg>", 1)[0]
+    # Every oblast from the boundary file, drawn locally: no tiles, no outside address.
+    assert svg.count("<path ") == 27 and "http" not in svg
+    lviv = svg.split('data-oblast="UA-46"', 1)[1].split("</path>", 1)[0]
+    assert "Lviv Oblast: 90,000 EUR" in lviv
+    assert 'class="map-region shade-5" data-oblast="UA-46"' in svg
+    assert 'class="map-region shade-1" data-oblast="UA-63"' in svg
+    assert 'class="map-region shade-0" data-oblast="UA-05"' in svg
+    assert "oblast=UA-46" in svg  # each region opens the Catalogue for that oblast
+    assert core_dashboard.MAP_FILE.stat().st_size < 40_000  # simplified: small

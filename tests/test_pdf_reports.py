@@ -256,7 +256,9 @@ def test_briefing_pack_options(desk, world, tmp_path):
 
 
 def test_ministry_report_defaults_to_ukrainian(desk, world, tmp_path):
-    path = render(ministry_report, desk, tmp_path, user="recipient")
+    # The form and the CLI start from the format's default language.
+    (fmt,) = ministry_report.tmdesk_report_formats()
+    path = render(ministry_report, desk, tmp_path, user="recipient", locale=fmt.default_locale)
     info, texts = check_pdf(path, "GREEN")
     assert catalog_lang(path) == "uk-UA"
     whole = "\n".join(texts)
@@ -270,10 +272,12 @@ def test_ministry_report_defaults_to_ukrainian(desk, world, tmp_path):
 def test_ministry_report_for_an_officer_names_the_recipient(desk, world, tmp_path):
     with pytest.raises(ValueError, match="recipient"):
         render(ministry_report, desk, tmp_path)
-    path = render(ministry_report, desk, tmp_path, options={"recipient": "MDT"})
+    path = render(
+        ministry_report, desk, tmp_path, locale="uk", filters=CatalogueFilters(recipient=["MDT"])
+    )
     info, texts = check_pdf(path, "AMBER")
     whole = "\n".join(texts)
-    assert "Мобільний центр обробки даних" in whole
+    assert "Мобільний центр" in whole and "обробки даних" in whole  # the title wraps
     assert "SOC" not in whole
     english = render(
         ministry_report,
@@ -281,7 +285,6 @@ def test_ministry_report_for_an_officer_names_the_recipient(desk, world, tmp_pat
         tmp_path,
         name="en.pdf",
         filters=CatalogueFilters(recipient=["MDT"]),
-        options={"language": "en"},
     )
     info, texts = check_pdf(english, "AMBER")
     assert "Mobile data centre" in "\n".join(texts)
@@ -295,6 +298,9 @@ def test_the_formats_are_plugins_with_roles():
     assert pack.roles == {"back_office", "project_office", "donor", "observer"}
     assert ministry.name == "ministry-report"
     assert ministry.roles == {"recipient", "back_office", "project_office"}
+    # One language field (the form's), the recipient chosen from a list.
+    assert ministry.options == () and ministry.needs_recipient
+    assert ministry.default_locale == "uk"
     assert ministry.media_type == pack.media_type == "application/pdf"
 
 
@@ -349,14 +355,17 @@ def test_every_pdf_label_has_a_ukrainian_text():
     assert missing == []
 
 
-def test_the_message_catalogue_wins_over_the_built_in_words(monkeypatch):
+def test_the_message_catalogue_is_the_only_dictionary(monkeypatch):
+    """The PDFs' Ukrainian lives in messages.po only (issue 11): no table of their own."""
+    assert not hasattr(pdfkit, "_UK_FALLBACK")
+
     class Catalogue:
         def gettext(self, text):
             return {"Budget": "Кошторис"}.get(text, text)
 
     monkeypatch.setattr(pdfkit, "_catalogue", lambda locale: Catalogue())
     assert pdfkit.translate("uk", "Budget") == "Кошторис"
-    assert pdfkit.translate("uk", "Gap") == "Дефіцит"  # not in the catalogue: built-in word
+    assert pdfkit.translate("uk", "Gap") == "Gap"  # not in that catalogue: stays English
 
 
 def test_two_passes_suffice_and_the_page_count_is_right(tmp_path):

@@ -171,9 +171,8 @@ def _options(fmt, role: str) -> tuple[dict[str, str], CatalogueFilters]:
     if fmt.needs_donor:
         filters.donor = "GB"
     options = {}
-    for opt in fmt.options:
-        if opt.name == "recipient":
-            options["recipient"] = "SSSCIP"
+    if fmt.needs_recipient:
+        filters.recipient = ["SSSCIP"]
     return options, filters
 
 
@@ -211,7 +210,11 @@ def test_reports_that_cannot_be_made_say_why_on_the_page(app, client, desk):
     # Two recipients and none chosen: the ministry report cannot know which.
     response = post(client, "/reports/ministry-report", {"lang": "en"})
     assert response.status_code == 400
-    assert "Choose the recipient ministry" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    # The recipient is one choice from a list, required; no code to type, no CLI hints.
+    select = page.split('id="recipient" name="recipient"')[1].split("</select>")[0]
+    assert "multiple" not in select.split(">")[0] and 'value="MDT"' in select
+    assert "--recipient" not in page and "organisation code" not in page
     # A donor that supports nothing: nothing to export.
     response = post(client, "/reports/iati", {"lang": "en", "donor": "EE", "opt_max_tlp": "GREEN"})
     assert response.status_code == 400

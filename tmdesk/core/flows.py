@@ -136,10 +136,15 @@ def project_flows(project: Project, as_of: dt.date | None = None) -> Flows:
 
 def visible_flows(user: User | None, as_of: dt.date | None = None) -> Flows:
     """The flows over every project ``user`` may see (the dashboard's figures)."""
+    if user is None:
+        return Flows()
+    return flows_where(visibility_condition(user), as_of)
+
+
+def flows_where(condition: pw.Expression, as_of: dt.date | None = None) -> Flows:
+    """The flows over the projects matching ``condition`` (a WHERE on Project)."""
     book = RateBook.load(as_of)
     flows = Flows()
-    if user is None:
-        return flows
     rows = (
         _base_query(
             Transaction.kind,
@@ -148,7 +153,7 @@ def visible_flows(user: User | None, as_of: dt.date | None = None) -> Flows:
             pw.fn.SUM(Transaction.amount).coerce(False),
         )
         .join(Project, on=(Pledge.project == Project.id))
-        .where(visibility_condition(user))
+        .where(condition)
         .group_by(Transaction.kind, Transaction.currency, Transaction.value_date)
         .tuples()
     )

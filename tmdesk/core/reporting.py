@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from tmdesk.core import figures
 from tmdesk.core.catalogue import CatalogueFilters, filtered_query
 from tmdesk.core.donor_fields import values_for_pledges
 from tmdesk.core.flows import flows_for
@@ -37,6 +38,23 @@ from tmdesk.core.visibility import can_see_people, visible_offer_links, visible_
 from tmdesk.core.vocab import highest_tlp
 
 CHUNK = 500  # projects fetched per batch of related rows
+
+#: What a report holds when nobody chose otherwise: the projects open for support,
+#: at most TLP:AMBER (a pack handed to a ministry or a donor must not carry
+#: AMBER+STRICT or RED material unless someone asked for it).
+DEFAULT_STATUSES = figures.OPEN_STATUSES
+DEFAULT_TLP_MAX = "AMBER"
+
+
+def with_report_defaults(filters: CatalogueFilters | None) -> CatalogueFilters:
+    """``filters`` with the report defaults where nothing was chosen: the statuses
+    open for support and at most TLP:AMBER."""
+    filters = filters or CatalogueFilters()
+    if not filters.status:
+        filters.status = list(DEFAULT_STATUSES)
+    if not filters.tlp_max:
+        filters.tlp_max = DEFAULT_TLP_MAX
+    return filters
 
 
 @dataclass(frozen=True)
@@ -211,6 +229,10 @@ class DonorTotals:
 
 @dataclass(frozen=True)
 class Totals:
+    """Counts over every project of the selection; money (budget, pledged,
+    confirmed, disbursed, gap, by donor, by category) over those open for
+    support only, as :mod:`tmdesk.core.figures` defines each figure."""
+
     projects: int
     budget_eur: Decimal
     pledged_eur: Decimal
@@ -221,6 +243,7 @@ class Totals:
     by_category: dict[str, tuple[int, Decimal, Decimal]]  # count, budget_eur, confirmed_eur
     by_status: dict[str, int]
     by_funding_state: dict[str, int]
+    open_projects: int = 0
 
 
 @dataclass(frozen=True)
@@ -530,36 +553,31 @@ def build_context(
 
 
 def compute_totals(projects: list[ProjectView]) -> Totals:
-    """Money and counts over ``projects`` (pledges counted per donor, in EUR)."""
-    budget = pledged = confirmed = disbursed = gap = ZERO
+    """Counts over ``projects``; money over those open for support (core.figures)."""
+    head = figures.headline(projects)
     by_category: dict[str, list] = defaultdict(lambda: [0, ZERO, ZERO])
     by_status: dict[str, int] = defaultdict(int)
     by_state: dict[str, int] = defaultdict(int)
     donors: dict[str, list] = {}
     for p in projects:
         f = p.funding
-        budget += f.budget_eur
-        pledged += f.pledged_eur
-        confirmed += f.confirmed_eur
-        disbursed += f.disbursed_eur
-        gap += f.gap_eur
+        by_status[p.status] += 1
+        by_state[f.state] += 1
+        if not figures.is_open(p.status):
+            continue
         cat = by_category[p.category]
         cat[0] += 1
         cat[1] += f.budget_eur
         cat[2] += f.confirmed_eur
-        by_status[p.status] += 1
-        by_state[f.state] += 1
         seen: set[str] = set()
         for pl in p.pledges:
-            if pl.status == "withdrawn":
+            if pl.status not in figures.PLEDGED_STATUSES:
                 continue
             entry = donors.setdefault(pl.donor.code, [pl.donor, ZERO, ZERO, ZERO, 0])
-            eur = pl.amount_eur or ZERO
-            entry[1] += eur
-            if pl.status in ("confirmed", "disbursed", "delivered"):
-                entry[2] += eur
-            if pl.status in ("disbursed", "delivered"):
-                entry[3] += eur
+            pledged, confirmed, disbursed = figures.pledge_money(pl.status, pl.amount_eur or ZERO)
+            entry[1] += pledged
+            entry[2] += confirmed
+            entry[3] += disbursed
             if pl.donor.code not in seen:
                 entry[4] += 1
                 seen.add(pl.donor.code)
@@ -569,13 +587,21 @@ def compute_totals(projects: list[ProjectView]) -> Totals:
     )
     return Totals(
         projects=len(projects),
-        budget_eur=budget,
-        pledged_eur=pledged,
-        confirmed_eur=confirmed,
-        disbursed_eur=disbursed,
-        gap_eur=gap,
+        budget_eur=head.budget_eur,
+        pledged_eur=head.pledged_eur,
+        confirmed_eur=head.confirmed_eur,
+        disbursed_eur=head.disbursed_eur,
+        gap_eur=head.gap_eur,
         by_donor=by_donor,
         by_category={k: (v[0], v[1], v[2]) for k, v in by_category.items()},
         by_status=dict(by_status),
         by_funding_state=dict(by_state),
+        open_projects=head.projects,
     )
+
+
+def tlp_setters(projects: Sequence[ProjectView]) -> tuple[str, ...]:
+    """The references of the projects that carry the highest label among ``projects``:
+    the ones that set a report's TLP label."""
+    top = highest_tlp(p.tlp for p in projects)
+    return tuple(p.ref for p in projects if p.tlp == top)

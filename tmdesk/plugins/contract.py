@@ -22,6 +22,8 @@ from typing import Any, BinaryIO
 
 from tmdesk.core.donor_fields import DonorField
 from tmdesk.core.errors import DomainError
+from tmdesk.core.figures import DEFINITIONS as FIGURE_DEFINITIONS
+from tmdesk.core.figures import OPEN_STATUSES, Headline, headline, is_open, whole_euros
 from tmdesk.core.i18n import N_, Text
 from tmdesk.core.i18n import localized as localized_or_none
 from tmdesk.core.reporting import (
@@ -40,6 +42,7 @@ from tmdesk.core.reporting import (
     UpdateView,
     YearView,
     compute_totals,
+    tlp_setters,
 )
 from tmdesk.core.validation import without_forbidden
 from tmdesk.core.vocab import (
@@ -137,7 +140,8 @@ class ReportFormat:
     ``name`` is the stable identifier used on the command line
     (``tmdesk report NAME``) and in URLs: lowercase letters, digits and ``-``.
     ``roles`` are the organisation kinds allowed to use it. ``needs_donor``
-    says the format is about one donor (``--donor CODE`` required);
+    says the format is about one donor (``--donor CODE`` required),
+    ``needs_recipient`` about one recipient organisation;
     ``own_donor_only`` limits a donor user to its own organisation. ``label``
     and ``description`` are a string or ``{"en": …, "uk": …}``.
     """
@@ -153,6 +157,12 @@ class ReportFormat:
     needs_donor: bool = False
     #: With ``needs_donor``: a donor user may make it only about its own organisation.
     own_donor_only: bool = False
+    #: The format is about one recipient organisation: the form asks for exactly
+    #: one (a list to choose from), ``--recipient CODE`` on the command line.
+    needs_recipient: bool = False
+    #: The language the report is written in unless the person chooses another
+    #: ("uk" for a report meant for a ministry); None: the person's own.
+    default_locale: str | None = None
     #: Set by the manager: the plugin that registered the format.
     plugin: str = field(default="", compare=False)
 
@@ -268,6 +278,15 @@ __all__ = [
     # Helpers a format may use: the totals the app shows, and the translation marker.
     "N_",
     "compute_totals",
+    # The one set of figures (tmdesk.core.figures): what open, pledged, confirmed and
+    # gap mean, a one-line definition of each, and which projects set a pack's label.
+    "FIGURE_DEFINITIONS",
+    "Headline",
+    "OPEN_STATUSES",
+    "headline",
+    "is_open",
+    "tlp_setters",
+    "whole_euros",
     # The vocabularies (code -> English label, translated with N_) and their orders.
     "CATEGORIES",
     "FUNDING_STATES",

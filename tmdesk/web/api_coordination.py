@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from tmdesk.core import dashboard, matching, search, similarity
+from tmdesk.core import dashboard, figures, matching, search, similarity
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.models import Offer
 from tmdesk.core.validation import parse_int
@@ -169,6 +169,13 @@ def dashboard_api():
     out = {
         "full": board.full,
         "totals_eur": {k: money_str(v) for k, v in board.totals.items()},
+        "open_projects": board.open_projects,
+        "definitions": dict(figures.DEFINITIONS),
+        "tlp": board.tlp,
+        "over_time": [
+            {"quarter": q, "pledged_eur": money_str(p), "disbursed_eur": money_str(d)}
+            for q, p, d in board.over_time
+        ],
         "gap_by_category": pairs(board.gap_by_category),
         "gap_by_priority": pairs(board.gap_by_priority),
         "gap_by_oblast": pairs(board.gap_by_oblast),

@@ -8,17 +8,17 @@ dashboard), render. The project page includes
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime, lazy_gettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from tmdesk.core import dashboard, matching, search, similarity
+from tmdesk.core import dashboard, figures, matching, search, similarity
 from tmdesk.core.errors import DomainError, ValidationError
-from tmdesk.core.models import Offer, ProjectLink
+from tmdesk.core.models import Offer, ProjectLink, utcnow
 from tmdesk.core.visibility import can_see, get_visible_project, is_officer, visible_offers
 from tmdesk.core.vocab import CURRENCIES
 from tmdesk.web.common import (
@@ -153,7 +153,14 @@ def search_page():
 @login_required
 def dashboard_page():
     board = dashboard.build(acting_user(), locale=locale_code())
-    return render_template("coordination/dashboard.html", board=board)
+    return render_template(
+        "coordination/dashboard.html",
+        board=board,
+        definitions=figures.DEFINITIONS,
+        omap=dashboard.oblast_map(board.gap_by_oblast),
+        now_text=format_datetime(utcnow()),
+        printable=request.args.get("print") == "1",
+    )
 
 
 @bp.get("/offers/<int:offer_id>/matches")

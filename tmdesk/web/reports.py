@@ -37,7 +37,7 @@ from tmdesk.core.errors import DomainError
 from tmdesk.core.i18n import Text, localized
 from tmdesk.core.models import Organisation, utcnow
 from tmdesk.core.permissions import can_administer
-from tmdesk.core.reporting import build_context
+from tmdesk.core.reporting import DEFAULT_STATUSES, DEFAULT_TLP_MAX, build_context
 from tmdesk.core.typed import to_text
 from tmdesk.core.vocab import CATEGORIES, PROJECT_STATUSES, TLP_LABELS
 from tmdesk.paths import plugins_dir
@@ -137,6 +137,11 @@ def _form_for(fmt: ReportFormat) -> ReportForm:
     class FormatForm(ReportForm):
         pass
 
+    if fmt.needs_recipient:
+        FormatForm.recipient = SelectField(  # type: ignore[assignment]
+            lazy_gettext("Recipient"), validators=[DataRequired()]
+        )
+
     saved = _saved_settings(fmt)
     today = utcnow().date()
     for opt in fmt.options:
@@ -165,14 +170,22 @@ def _form_for(fmt: ReportFormat) -> ReportForm:
         ((o.code, f"{o.name(locale_code())} ({o.code})") for o in recipients),
         key=lambda c: c[1].lower(),
     )
+    if fmt.needs_recipient:
+        form.recipient.choices = [("", gettext("Choose…")), *form.recipient.choices]
+        form.recipient.flags.required = True
     form.category.choices = [(k, gettext(v)) for k, v in CATEGORIES.items()]
     form.status.choices = [(k, gettext(v)) for k, v in PROJECT_STATUSES.items()]
     form.tlp_max.choices = [any_] + [(t, f"TLP:{t}") for t in TLP_LABELS]
     form.lang.choices = [("uk", "Українська"), ("en", "English")]
     if not form.is_submitted():
-        form.lang.data = locale_code()
+        form.lang.data = fmt.default_locale or locale_code()
+        # The report defaults (core.reporting): open for support, at most TLP:AMBER.
+        form.status.data = list(DEFAULT_STATUSES)
+        form.tlp_max.data = DEFAULT_TLP_MAX
         if fmt.needs_donor and user is not None and user.role == "donor":
             form.donor.data = user.organisation.code
+        if fmt.needs_recipient and user is not None and user.role == "recipient":
+            form.recipient.data = user.organisation.code
     return form
 
 
@@ -180,12 +193,19 @@ def _filters(form: ReportForm) -> CatalogueFilters:
     return CatalogueFilters(
         category=list(form.category.data or []),
         status=list(form.status.data or []),
-        recipient=list(form.recipient.data or []),
+        recipient=_as_list(form.recipient.data),
         donor=form.donor.data or None,
         since=form.since.data,
         until=form.until.data,
         tlp_max=form.tlp_max.data or None,
     )
+
+
+def _as_list(data: str | list[str] | None) -> list[str]:
+    """A multiple choice as is; a single choice (one recipient) as a list of one."""
+    if not data:
+        return []
+    return [data] if isinstance(data, str) else list(data)
 
 
 def _options(form: ReportForm, fmt: ReportFormat) -> dict[str, str]:

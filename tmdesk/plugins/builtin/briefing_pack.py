@@ -38,6 +38,7 @@ from tmdesk.plugins.contract import (
     ReportContext,
     ReportFormat,
     ReportOption,
+    is_open,
     oblast_name,
 )
 
@@ -121,7 +122,8 @@ def cover(ctx: ReportContext, title: str, t) -> list:
             ],
             widths=(45 * mm, None),
         ),
-        Spacer(1, 10 * mm),
+        Spacer(1, 6 * mm),
+        kit.plain(kit.tlp_line(ctx.projects, t), "small"),
         kit.plain(t(kit.AMOUNTS_NOTE), "small"),
         PageBreak(),
     ]
@@ -202,7 +204,7 @@ def executive_summary(ctx: ReportContext, t) -> list:
     if gaps:
         story.append(
             kit.bar_chart(
-                [f"{p.ref} · {p.title(locale)}" for p in gaps],
+                [f"{p.ref} · {kit.title_of(p, locale, t)}" for p in gaps],
                 [[p.funding.gap_eur for p in gaps]],
                 [t(N_("Gap"))],
                 locale,
@@ -214,8 +216,8 @@ def executive_summary(ctx: ReportContext, t) -> list:
         story.append(
             kit.project_table(
                 gaps,
-                ("ref", "title", "recipient", "budget", "confirmed", "gap"),
-                [W * 0.15, W * 0.30, W * 0.14, W * 0.13, W * 0.14, W * 0.14],
+                ("ref", "title", "tlp", "recipient", "budget", "confirmed", "gap"),
+                [W * 0.15, W * 0.25, W * 0.09, W * 0.11, W * 0.13, W * 0.13, W * 0.14],
                 locale,
                 t,
             )
@@ -226,7 +228,9 @@ def executive_summary(ctx: ReportContext, t) -> list:
 
 
 def biggest_gaps(projects: tuple[ProjectView, ...], n: int = GAP_ROWS) -> list[ProjectView]:
-    open_projects = [p for p in projects if p.funding.gap_eur > 0]
+    """The open projects (published or in implementation: never one still in review,
+    returned, rejected or withdrawn) with the largest gaps."""
+    open_projects = [p for p in projects if is_open(p.status) and p.funding.gap_eur > 0]
     return sorted(open_projects, key=lambda p: (-p.funding.gap_eur, p.ref))[:n]
 
 
@@ -234,7 +238,7 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
     """One project: everything an officer needs about it on (usually) one page."""
     locale = report_locale(ctx)
     other = "en" if locale == "uk" else "uk"
-    title = p.title(locale)
+    title = kit.title_of(p, locale, t)
     story: list = [
         kit.plain(
             f"{p.ref} · TLP:{p.tlp} · {kit.label_of(t, PROJECT_STATUSES, p.status)}",
@@ -268,6 +272,8 @@ def project_page(p: ProjectView, ctx: ReportContext, t) -> list:
     summary = p.summary(locale)
     if summary:
         story.append(kit.plain(t(N_("Summary")), "h3"))
+        if kit.summary_only_in_ukrainian(p, locale):
+            story.append(kit.plain(f"[{t(kit.UK_ONLY)}]", "small"))
         story.append(kit.para(kit.esc(summary, 1500), "body"))
 
     story.append(kit.plain(t(N_("Pledges")), "h3"))
@@ -358,8 +364,8 @@ def annex(ctx: ReportContext, t) -> list:
     story.append(
         kit.project_table(
             ctx.projects,
-            ("ref", "title", "recipient", "status", "budget", "confirmed", "gap"),
-            [W * 0.15, W * 0.18, W * 0.13, W * 0.14, W * 0.13, W * 0.14, W * 0.13],
+            ("ref", "title", "tlp", "recipient", "status", "budget", "confirmed", "gap"),
+            [W * 0.14, W * 0.16, W * 0.08, W * 0.10, W * 0.14, W * 0.13, W * 0.12, W * 0.13],
             locale,
             t,
             title_length=110,

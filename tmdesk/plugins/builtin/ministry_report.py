@@ -1,13 +1,13 @@
 """The ``ministry-report`` format: a recipient ministry's own projects, in Ukrainian.
 
-For one recipient organisation (the ``recipient`` option, else the one
-``--recipient`` filter, else the requesting recipient's own organisation):
+For one recipient organisation (the one recipient chosen, else the
+requesting recipient's own organisation):
 key figures, the status of its projects, the support received per donor,
 what is still unfunded (most urgent first) and the recent updates. A4 PDF
 with the TLP label of the report on every page, outline and "page X of Y".
 
-Language: Ukrainian unless the ``language`` option says ``en``: the report is
-for the ministry, whatever language the officer's screen is in.
+Language: Ukrainian by default (``default_locale``), whatever language the
+officer's screen is in; the report form's one language field can say English.
 
 Roles: recipients (their own report) and the coordinating offices (who
 prepare it for a ministry).
@@ -30,23 +30,18 @@ from tmdesk.plugins.contract import (
     ProjectView,
     ReportContext,
     ReportFormat,
-    ReportOption,
     ReportRefused,
     compute_totals,
     highest_tlp,
+    is_open,
 )
 
 W = kit.CONTENT_WIDTH
 RECENT_UPDATES = 20
-#: Statuses in which a funding gap still matters.
-OPEN_STATUSES = ("submitted", "published", "in_implementation")
 
 
 def choose_recipient(ctx: ReportContext, options: dict[str, Any]) -> str:
     """The recipient organisation code the report is about; ReportRefused if unclear."""
-    code = (options.get("recipient") or "").strip().upper()
-    if code:
-        return code
     if len(ctx.filters.recipient) == 1:
         return ctx.filters.recipient[0]
     requester = ctx.requested_by
@@ -55,19 +50,12 @@ def choose_recipient(ctx: ReportContext, options: dict[str, Any]) -> str:
     codes = {p.recipient.code for p in ctx.projects}
     if len(codes) == 1:
         return codes.pop()
-    raise ReportRefused(
-        N_(
-            "Choose the recipient ministry: the 'recipient' option or one "
-            "--recipient filter (e.g. recipient=SSSCIP)."
-        )
-    )
+    raise ReportRefused(N_("Choose one recipient organisation for the ministry report."))
 
 
 def render(ctx: ReportContext, out: BinaryIO, options: dict[str, Any]) -> None:
     """Write the ministry report for ``ctx`` to ``out`` as a PDF."""
-    locale = options.get("language") or "uk"
-    if locale not in ("uk", "en"):
-        locale = "uk"
+    locale = ctx.locale if ctx.locale in ("uk", "en") else "uk"
     t = kit.translator(locale)
     code = choose_recipient(ctx, options)
     mine = [p for p in ctx.projects if p.recipient.code == code]
@@ -96,7 +84,8 @@ def render(ctx: ReportContext, out: BinaryIO, options: dict[str, Any]) -> None:
             ],
             widths=(40 * mm, None),
         ),
-        Spacer(1, 5 * mm),
+        kit.plain(kit.tlp_line(mine, t), "small"),
+        Spacer(1, 3 * mm),
         kit.totals_figures(totals, locale, t),
     ]
     if not mine:
@@ -124,8 +113,8 @@ def status_section(mine: list[ProjectView], locale: str, t) -> list:
         kit.plain(summary, "small"),
         kit.project_table(
             mine,
-            ("ref", "title", "status", "funding_state", "budget", "confirmed"),
-            [W * 0.15, W * 0.25, W * 0.16, W * 0.16, W * 0.14, W * 0.14],
+            ("ref", "title", "tlp", "status", "funding_state", "budget", "confirmed"),
+            [W * 0.15, W * 0.19, W * 0.09, W * 0.16, W * 0.15, W * 0.13, W * 0.13],
             locale,
             t,
             title_length=120,
@@ -178,7 +167,7 @@ def donor_section(totals, mine: list[ProjectView], locale: str, t) -> list:
 def unfunded_section(mine: list[ProjectView], locale: str, t) -> list:
     story: list = [CondPageBreak(50 * mm), kit.heading(t(N_("Still unfunded")), 0, "h2")]
     gaps = sorted(
-        (p for p in mine if p.funding.gap_eur > 0 and p.status in OPEN_STATUSES),
+        (p for p in mine if p.funding.gap_eur > 0 and is_open(p.status)),
         key=lambda p: (PRIORITY_RANK.get(p.priority, 99), -p.funding.gap_eur, p.ref),
     )
     if not gaps:
@@ -193,8 +182,8 @@ def unfunded_section(mine: list[ProjectView], locale: str, t) -> list:
     story.append(
         kit.project_table(
             gaps,
-            ("ref", "title", "priority", "budget", "confirmed", "gap"),
-            [W * 0.15, W * 0.31, W * 0.12, W * 0.14, W * 0.14, W * 0.14],
+            ("ref", "title", "tlp", "priority", "budget", "confirmed", "gap"),
+            [W * 0.15, W * 0.23, W * 0.09, W * 0.11, W * 0.14, W * 0.14, W * 0.14],
             locale,
             t,
             title_length=120,
@@ -215,7 +204,7 @@ def updates_section(mine: list[ProjectView], locale: str, t) -> list:
     for p, up in latest:
         head = (
             f"<b>{kit.esc(kit.date(up.date, locale))} · {kit.esc(p.ref)}</b> · "
-            f"{kit.esc(kit.shorten(p.title(locale), 120))}"
+            f"{kit.esc(kit.shorten(kit.title_of(p, locale, t), 120))}"
         )
         line = f"<b>{kit.esc(up.title)}</b>" + kit.update_byline(up, t)
         block = [kit.para(head, "h3"), kit.para(line, "body")]
@@ -239,23 +228,8 @@ def tmdesk_report_formats() -> list[ReportFormat]:
                 "its projects, support per donor, what is unfunded, recent updates."
             ),
             roles=frozenset({"recipient", "back_office", "project_office"}),
-            options=(
-                ReportOption(
-                    "recipient",
-                    N_("Recipient (organisation code)"),
-                    default=None,
-                    help=N_(
-                        "Default: the one --recipient filter, or your own "
-                        "organisation if you are a recipient."
-                    ),
-                ),
-                ReportOption(
-                    "language",
-                    N_("Language"),
-                    choices=(("uk", N_("Ukrainian")), ("en", N_("English"))),
-                    default="uk",
-                ),
-            ),
+            needs_recipient=True,
+            default_locale="uk",
         )
     ]
 

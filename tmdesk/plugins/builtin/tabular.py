@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 
 from tmdesk import __version__, hookimpl
 from tmdesk.plugins.contract import (
+    FIGURE_DEFINITIONS,
     N_,
     ExportColumn,
     PledgeView,
@@ -33,6 +34,7 @@ from tmdesk.plugins.contract import (
     ReportFormat,
     ReportOption,
     neutralise,
+    tlp_setters,
     xml_safe,
 )
 
@@ -212,15 +214,24 @@ def render_xlsx(context: ReportContext, out: BinaryIO, options: dict[str, Any]) 
 
     about = wb.create_sheet("About")
     requester = context.requested_by
+    totals = context.totals
+    # The one set of figures, each with its definition in the third column.
+    for key, amount, definition in (
+        ("open_projects", totals.open_projects, "projects"),
+        ("budget_eur", totals.budget_eur, "budget"),
+        ("pledged_eur", totals.pledged_eur, "pledged"),
+        ("confirmed_eur", totals.confirmed_eur, "confirmed"),
+        ("disbursed_eur", totals.disbursed_eur, "disbursed"),
+        ("gap_eur", totals.gap_eur, "gap"),
+    ):
+        about.append([key, _text(amount), FIGURE_DEFINITIONS[definition]])
+    about.append(["tlp_set_by", ", ".join(tlp_setters(context.projects))])
     for key, value in (
         ("tlp", label),
         ("generated_at", context.generated_at),
         ("generated_by", requester.email if requester else ""),
         ("organisation", requester.organisation.code if requester else ""),
-        ("projects", context.totals.projects),
-        ("budget_eur", context.totals.budget_eur),
-        ("confirmed_eur", context.totals.confirmed_eur),
-        ("gap_eur", context.totals.gap_eur),
+        ("projects", totals.projects),
         ("filters", _describe_filters(context)),
         ("tmdesk", __version__),
     ):
