@@ -55,6 +55,7 @@ from tmdesk.core.vocab import (
     PRIORITIES,
     PROJECT_STATUSES,
     TLP_LABELS,
+    oblast_choices,
 )
 from tmdesk.web.common import (
     acting_user,
@@ -64,7 +65,6 @@ from tmdesk.web.common import (
     form_page,
     locale_code,
     project_or_404,
-    tr,
 )
 from tmdesk.web.templating import status_tag, tlp_badge
 
@@ -101,9 +101,7 @@ class ProjectForm(FlaskForm):
         self.category.choices = [("", gettext("Choose a category"))] + [
             (code, gettext(text)) for code, text in CATEGORIES.items()
         ]
-        self.oblast.choices = [
-            (code, names[1] if locale == "uk" else names[0]) for code, names in OBLASTS.items()
-        ]
+        self.oblast.choices = oblast_choices(locale)
         self.budget_currency.choices = [(c, c) for c in CURRENCIES]
         self.priority.choices = [(code, gettext(text)) for code, text in PRIORITIES.items()]
         self.tlp.choices = [(label, f"TLP:{label}") for label in TLP_LABELS]
@@ -453,6 +451,27 @@ def detail(ref: str):
     return render_detail(project_or_404(ref))
 
 
+#: What each workflow step did, in words (not the button's name echoed back).
+TRANSITION_DONE: dict[str, str] = {
+    "submit": lazy_gettext(
+        "%(ref)s is submitted. The Back Office reviews it and publishes it or returns it "
+        "to you with comments."
+    ),
+    "publish": lazy_gettext("%(ref)s is published in the Catalogue: donors can now pledge."),
+    "return": lazy_gettext("%(ref)s is returned to the recipient with your comment."),
+    "reject": lazy_gettext("%(ref)s is rejected. The recipient sees your comment."),
+    "start": lazy_gettext("Implementation of %(ref)s has started."),
+    "deliver": lazy_gettext("%(ref)s is marked as delivered."),
+    "close": lazy_gettext("%(ref)s is closed."),
+    "withdraw": lazy_gettext("%(ref)s is withdrawn."),
+}
+
+
+def transition_message(action: str, ref: str) -> str:
+    """The message shown after a workflow step on project ``ref``."""
+    return str(TRANSITION_DONE[action]) % {"ref": ref}
+
+
 @bp.post("/projects/<ref>/transition")
 @login_required
 def transition(ref: str):
@@ -476,8 +495,7 @@ def transition(ref: str):
     except DomainError as exc:
         flash_error(exc)
         return redirect(url_for("projects.detail", ref=ref), 303)
-    step = projects.TRANSITIONS[action]
-    flash(gettext("Done: %(step)s.", step=tr(step.label)), "success")
+    flash(transition_message(action, project.ref), "success")
     if not can_see(user, project):
         return redirect(url_for("projects.home"), 303)
     return redirect(url_for("projects.detail", ref=ref), 303)

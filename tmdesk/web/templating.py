@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, gettext
+from flask_babel import format_date, format_datetime, format_decimal, gettext, ngettext
 from markupsafe import Markup, escape
 
 from tmdesk import __version__
@@ -46,6 +46,18 @@ def date(value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:
     return format_date(value, fmt)
 
 
+def filesize(size: int | None) -> str:
+    """A file size for people, in the reader's language: ``512 bytes``, ``850 KB``,
+    ``12.4 MB`` (decimal units; Jinja's own ``filesizeformat`` speaks only English)."""
+    if size is None:
+        return ""
+    if size < 1000:
+        return ngettext("%(num)d byte", "%(num)d bytes", int(size))
+    if size < 1_000_000:
+        return gettext("%(size)s KB", size=format_decimal(size / 1000, "#,##0.#"))
+    return gettext("%(size)s MB", size=format_decimal(size / 1_000_000, "#,##0.#"))
+
+
 def label(vocabulary: dict[str, str], code: str | None) -> str:
     """The translated label of ``code`` in a core vocabulary."""
     if code is None:
@@ -81,7 +93,9 @@ def register(app: Flask) -> None:
         nav_items=nav_items,
         perm=permissions,
     )
-    app.jinja_env.filters.update(money=money, whole_money=whole_money, date=date, number=number)
+    app.jinja_env.filters.update(
+        money=money, whole_money=whole_money, date=date, number=number, filesize=filesize
+    )
     app.jinja_env.add_extension("jinja2.ext.do")
 
 
