@@ -22,12 +22,14 @@ from werkzeug.routing import BuildError
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from tmdesk.core import pledges as core_pledges
+from tmdesk.core import rates as core_rates
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.funding import (
     CONFIRMED_STATUSES,
     PLEDGED_STATUSES,
     UnknownCurrency,
     exchange_rates,
+    project_funding,
     to_eur,
 )
 from tmdesk.core.i18n import N_
@@ -120,6 +122,18 @@ def _pledge_form(officer: bool, **kwargs) -> PledgeForm:
     return form
 
 
+def money_context(project: Project, currency: str | None) -> dict[str, Any]:
+    """What the pledge form shows beside the amount: the budget in euros and what is
+    still needed, in euros and in ``currency`` (the one the pledge is made in)."""
+    rates = exchange_rates()
+    funding = project_funding(project, rates)
+    needed_in = None
+    if currency and currency != "EUR" and funding.gap_eur > 0:
+        converted = core_rates.from_eur(funding.gap_eur, currency, rates)
+        needed_in = (converted, currency) if converted is not None else None
+    return {"funding": funding, "needed_in": needed_in, "rates_date": core_rates.rates_date()}
+
+
 def pledge_or_404(pledge_id: int) -> Pledge:
     """The pledge if the acting user may see its project; 404 otherwise."""
     pledge = Pledge.get_or_none(Pledge.id == pledge_id)
@@ -155,6 +169,9 @@ def new(ref: str):
     officer = is_officer(user)
     offer = _offer_for(project, request.values.get("offer"))
     defaults: dict[str, Any] = {}
+    if request.method == "GET" and not officer:
+        # A donor pledges in its own currency unless it chooses another.
+        defaults["currency"] = core_rates.home_currency(user.organisation)
     if offer is not None and request.method == "GET":
         defaults = {
             "donor": offer.organisation.code,
@@ -195,6 +212,7 @@ def new(ref: str):
         pledge=None,
         offer=offer,
         warnings=[tr_readable(w.message, w.params) for w in warnings],
+        **money_context(project, form.currency.data),
     ), form_status()
 
 
@@ -231,6 +249,7 @@ def edit(pledge_id: int):
         project=project,
         pledge=pledge,
         offer=None,
+        **money_context(project, form.currency.data),
     )
 
 

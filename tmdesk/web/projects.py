@@ -20,7 +20,7 @@ from wtforms.validators import Optional
 
 from tmdesk import paths
 from tmdesk.core import catalogue as cat
-from tmdesk.core import permissions, projects, updates
+from tmdesk.core import permissions, projects, rates, updates
 from tmdesk.core.db import database
 from tmdesk.core.errors import DomainError, ValidationError
 from tmdesk.core.funding import Funding, funding_for, project_funding, totals
@@ -43,6 +43,7 @@ from tmdesk.core.visibility import (
     can_see,
     can_see_people,
     is_officer,
+    statuses_seen_by,
     visibility_condition,
     visible_offer_links,
     visible_projects,
@@ -266,11 +267,12 @@ def home():
 def catalogue():
     user = acting_user()
     errors: dict[str, str] = {}
+    scope = cat.default_scope(user)
     try:
-        filters = cat.parse_filters(request.args.getlist, request.args.get)
+        filters = cat.parse_filters(request.args.getlist, request.args.get, scope=scope)
     except ValidationError as exc:
         errors = field_errors(exc)
-        filters = cat.CatalogueFilters()
+        filters = cat.CatalogueFilters(scope=scope)
         result = cat.CataloguePage([], {}, 0, 1, filters.per_page)
     else:
         result = cat.search_catalogue(user, filters)
@@ -292,6 +294,9 @@ def catalogue():
         recipients=list(recipients),
         chosen=chosen,
         sorts=cat.SORTS,
+        scopes=cat.SCOPES,
+        statuses=statuses_seen_by(user),
+        rates_date=rates.rates_date(),
     ), (400 if errors else 200)
 
 
