@@ -24,9 +24,7 @@ def _world(desk):
         title_en="Mobile data centre", budget_amount="59450000", budget_currency="UAH"
     )
     funded = desk.published(title_en="Fully funded kit", budget_amount="10000")
-    gift = pledges.create_pledge(
-        desk.user("donor"), funded, {"amount": "10000", "currency": "EUR"}
-    )
+    gift = pledges.create_pledge(desk.user("donor"), funded, {"amount": "10000", "currency": "EUR"})
     pledges.transition_pledge(desk.user("donor"), gift, "confirm")
     gone = desk.published(title_en="Withdrawn idea", budget_amount="5000")
     projects.transition(desk.user("recipient"), gone, "withdraw", "No longer needed.")
@@ -87,7 +85,9 @@ def test_status_filter_offers_only_statuses_the_role_can_see(desk, client):
 
 
 def test_review_queue_shows_the_euro_equivalent(desk, client):
-    waiting = desk.submitted(title_en="Radio network", budget_amount="1000000", budget_currency="UAH")
+    waiting = desk.submitted(
+        title_en="Radio network", budget_amount="1000000", budget_currency="UAH"
+    )
     login(client, desk.users["back_office"])
     html = client.get("/review").get_data(as_text=True)
     assert waiting.ref in html and "1,000,000 UAH" in html and "≈&nbsp;22,000 EUR" in html

@@ -54,9 +54,11 @@ def home_currency(organisation: Organisation | None) -> str:
 
 def rates_date() -> dt.date | None:
     """The date of the exchange-rates table: when its latest rate was set (None if empty)."""
-    latest = ExchangeRate.select(ExchangeRate.updated_at).order_by(
-        ExchangeRate.updated_at.desc()
-    ).first()
+    latest = (
+        ExchangeRate.select(ExchangeRate.updated_at)
+        .order_by(ExchangeRate.updated_at.desc())
+        .first()
+    )
     return latest.updated_at.date() if latest is not None else None
 
 

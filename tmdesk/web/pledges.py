@@ -42,6 +42,8 @@ from tmdesk.core.vocab import CURRENCIES, PLEDGE_STATUSES
 from tmdesk.web.common import (
     acting_user,
     apply_errors,
+    date_field_kw,
+    date_input,
     flash_error,
     form_page,
     form_status,
@@ -97,7 +99,7 @@ class PledgeForm(FlaskForm):
     donor = SelectField(lazy_gettext("Donor"), validate_choice=False)
     amount = StringField(lazy_gettext("Amount"), render_kw={"inputmode": "decimal"})
     currency = SelectField(lazy_gettext("Currency"), validate_choice=False)
-    date = StringField(lazy_gettext("Date of the pledge"), render_kw={"type": "date"})
+    date = StringField(lazy_gettext("Date of the pledge"), render_kw=date_field_kw())
     in_kind = TextAreaField(lazy_gettext("What is given in kind"), render_kw={"rows": 3})
     in_kind_quantity = StringField(lazy_gettext("How many"), render_kw={"inputmode": "numeric"})
     note = TextAreaField(lazy_gettext("Note"), render_kw={"rows": 3})
@@ -232,7 +234,7 @@ def edit(pledge_id: int):
             data={
                 "amount": pledge.amount if pledge.amount is not None else "",
                 "currency": pledge.currency or "",
-                "date": pledge.date.isoformat(),
+                "date": date_input(pledge.date),
                 "in_kind": pledge.in_kind,
                 "in_kind_quantity": pledge.in_kind_quantity or "",
                 "note": pledge.note,

@@ -61,6 +61,8 @@ from tmdesk.core.vocab import (
 from tmdesk.web.common import (
     acting_user,
     apply_errors,
+    date_field_kw,
+    date_input,
     field_errors,
     flash_error,
     form_page,
@@ -94,8 +96,8 @@ class ProjectForm(FlaskForm):
         validate_choice=False,
         default="AMBER",
     )
-    planned_start = StringField(lazy_gettext("Planned start"), render_kw={"type": "date"})
-    planned_end = StringField(lazy_gettext("Planned end"), render_kw={"type": "date"})
+    planned_start = StringField(lazy_gettext("Planned start"), render_kw=date_field_kw())
+    planned_end = StringField(lazy_gettext("Planned end"), render_kw=date_field_kw())
     beneficiaries = TextAreaField(lazy_gettext("Beneficiaries"))
 
     def fill_choices(self, locale: str) -> None:
@@ -122,7 +124,7 @@ class MembersForm(FlaskForm):
 
 class UpdateForm(FlaskForm):
     title = StringField(lazy_gettext("Title"))
-    date = StringField(lazy_gettext("Date"), render_kw={"type": "date"})
+    date = StringField(lazy_gettext("Date"), render_kw=date_field_kw())
     progress = StringField(
         lazy_gettext("Progress in percent (optional)"), render_kw={"inputmode": "numeric"}
     )
@@ -337,7 +339,7 @@ def edit(ref: str):
         form.budget_amount.data = str(project.budget_amount or "")
         for name in ("planned_start", "planned_end"):
             value = getattr(project, name)
-            getattr(form, name).data = value.isoformat() if value else ""
+            getattr(form, name).data = date_input(value)
     return form_page(
         form,
         lambda: projects.update_draft(user, project, form.core_data()),
