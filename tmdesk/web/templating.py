@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
 from decimal import Decimal
 
 from flask import Flask
@@ -58,6 +60,36 @@ def filesize(size: int | None) -> str:
     return gettext("%(size)s MB", size=format_decimal(size / 1_000_000, "#,##0.#"))
 
 
+_ROW_RE = re.compile(r"(<tr\b)", re.IGNORECASE)
+_CELL_RE = re.compile(r"<(td|th)\b(?![^>]*\bdata-label=)", re.IGNORECASE)
+
+
+def _label_cells(row: str, labels: Sequence[str]) -> str:
+    """One row's cells, each with ``data-label`` from ``labels`` in column order."""
+    index = iter(range(len(labels)))
+
+    def one(match: re.Match) -> str:
+        i = next(index, None)
+        text = labels[i] if i is not None else ""
+        if not text:
+            return match.group(0)
+        return f'{match.group(0)} data-label="{escape(text)}"'
+
+    return _CELL_RE.sub(one, row)
+
+
+def card_labels(rows: str, labels: Sequence[str]) -> Markup:
+    """``rows`` (table rows as HTML) with each cell labelled by its column heading
+    (``data-label``), so that on a narrow screen a row can be shown as a card whose
+    every value says what it is (the CSS writes the label before the value). An
+    empty heading (a row's buttons) gives no label; a cell that has one keeps it."""
+    parts = _ROW_RE.split(str(rows))
+    out = [parts[0]]
+    for tag, body in zip(parts[1::2], parts[2::2], strict=True):
+        out.append(tag + _label_cells(body, labels))
+    return Markup("".join(out))  # nosec B704: the rows are the template's own markup; labels escaped
+
+
 def label(vocabulary: dict[str, str], code: str | None) -> str:
     """The translated label of ``code`` in a core vocabulary."""
     if code is None:
@@ -94,7 +126,12 @@ def register(app: Flask) -> None:
         perm=permissions,
     )
     app.jinja_env.filters.update(
-        money=money, whole_money=whole_money, date=date, number=number, filesize=filesize
+        money=money,
+        whole_money=whole_money,
+        date=date,
+        number=number,
+        filesize=filesize,
+        card_labels=card_labels,
     )
     app.jinja_env.add_extension("jinja2.ext.do")
 
