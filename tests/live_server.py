@@ -97,11 +97,18 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
 
 
 def start_server(
-    data_dir: Path, threads: int = 8, command: list[str] | None = None, url: str | None = None
+    data_dir: Path,
+    threads: int = 8,
+    command: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    url: str | None = None,
 ) -> LiveServer:
-    """Start ``tmdesk serve`` on ``data_dir`` (and the database ``url``, when given
-    instead of the environment's) and wait until it is ready."""
-    port = free_port()
+    """Start ``tmdesk serve`` on ``data_dir`` and wait until it is ready.
+
+    ``env`` replaces the inherited environment (an office on PostgreSQL, a
+    desk on its own SQLite); ``port`` reuses a port (a server restarted)."""
+    port = port or free_port()
     cmd = (command or [sys.executable, "-m", "tmdesk"]) + [
         "serve",
         "--data-dir",
@@ -119,7 +126,9 @@ def start_server(
         stderr=subprocess.STDOUT,
         text=True,  # nosec B603: a fixed argument list: this Python running tmdesk serve
         env=dict(
-            os.environ, TMDESK_NO_BROWSER="1", **({"TMDESK_DATABASE_URL": url} if url else {})
+            env if env is not None else os.environ,
+            TMDESK_NO_BROWSER="1",
+            **({"TMDESK_DATABASE_URL": url} if url else {}),
         ),
         preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )

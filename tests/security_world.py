@@ -26,6 +26,7 @@ from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.models import (
     ALL_MODELS,
     ApiToken,
+    DeskLink,
     Document,
     Engagement,
     Offer,
@@ -189,6 +190,12 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
     desk_key = installation_keys(data_dir.parent / "a-desk").public
     trust.pin_linked_key(None, desk_key, role=trust.ROLE_DESK, person_email="donor@example.org")
     world.refs["trusted_key"] = desk_key.fingerprint
+    # A desk linked to this office for the donor (Administration → Desks can unlink it).
+    desk_link = DeskLink.create(
+        token=accounts.create_token(users["donor"], users["donor"], "desk: laptop")[0],
+        user=users["donor"],
+        desk_name="laptop",
+    )
 
     # The project every role may see: published, TLP:GREEN, with one of everything.
     pub = _walk(users, _draft(users["recipient"], title_en="Public grid monitoring"), "published")
@@ -226,7 +233,8 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
         link=link.id,
         doc=doc.id,
         update=update.id,
-        donor_token=ApiToken.get(ApiToken.user == users["donor"].id).id,
+        donor_token=ApiToken.get(ApiToken.user == users["donor"].id, ApiToken.name == "tests").id,
+        desk_link=desk_link.id,
         donor_other_user=users["donor_other"].id,
         org_donor=users["donor"].organisation_id,
     )

@@ -84,6 +84,11 @@ class Rule:
     to_login_ok: bool = False
     #: A refused password is recorded (audit event, the account's failure count).
     refusal_recorded: bool = False
+    #: Authenticated by a linked desk's token only: a browser session is refused with 401.
+    desk_token_only: bool = False
+    #: Succeeds only with a real office or a signed exchange file (tests/test_sync_*);
+    #: here an allowed role is told why it could not be done (400), nothing saved.
+    needs_office: bool = False
 
 
 def _new_key_form() -> dict[str, str]:
@@ -321,6 +326,10 @@ ACCESS: dict[str, Rule] = {
         data=lambda w, r: {"rate": "0.91"},
     ),
     "/admin/users": Rule({"GET": ADMIN}),
+    "/admin/desks": Rule({"GET": ADMIN}),
+    "/admin/desks/<int:desk_id>/revoke": Rule(
+        {"POST": ADMIN}, args=lambda w: {"desk_id": w.ids["desk_link"]}
+    ),
     "/admin/users/new": Rule(
         {"GET": ADMIN, "POST": ADMIN},
         data=lambda w, r: {
@@ -415,6 +424,39 @@ ACCESS: dict[str, Rule] = {
         data=lambda w, r: {"other": w.refs["pub2"], "kind": "related"},
     ),
     "/api/v1/search": Rule({"GET": ALL}, query={"q": "grid"}),
+    # --- the office's sync API: a linked desk's bearer token only (tests/test_sync_*)
+    "/api/v1/sync/link": Rule(  # a person's office e-mail and password link their desk
+        {"POST": PUBLIC},
+        effect="status",
+        refusal_recorded=True,
+        data=lambda w, r: {"email": email("donor"), "password": PASSWORD, "desk": "laptop"},
+    ),
+    "/api/v1/sync/pull": Rule({"GET": NOBODY}, desk_token_only=True),
+    "/api/v1/sync/push": Rule({"POST": NOBODY}, desk_token_only=True),
+    "/api/v1/sync/blobs/<sha256>": Rule(
+        {"PUT": NOBODY}, desk_token_only=True, args=lambda w: {"sha256": "a" * 64}
+    ),
+    "/api/v1/sync/documents/<uid>": Rule(
+        {"GET": NOBODY},
+        desk_token_only=True,
+        args=lambda w: {"uid": Document.get_by_id(w.ids["doc"]).uid},
+    ),
+    # --- a desk's side of the exchange (this test app is a desk never linked)
+    "/office": Rule(
+        {"GET": ADMIN, "POST": ADMIN},
+        needs_office=True,
+        data=lambda w, r: {"url": "http://127.0.0.1:9/", "email": email(r), "password": "x"},
+    ),
+    "/office/sync": Rule({"POST": NOBODY}),  # 404 on a desk never linked
+    "/office/refused": Rule({"GET": ALL}),
+    "/office/refused/<int:action_id>/redo": Rule(
+        {"POST": NOBODY},
+        args=lambda w: {"action_id": 1},  # only one's own refused actions
+    ),
+    "/office/refused/<int:action_id>/discard": Rule(
+        {"POST": NOBODY}, args=lambda w: {"action_id": 1}
+    ),
+    "/office/import": Rule({"GET": ADMIN, "POST": ADMIN}, needs_office=True, files=True),
     "/api/v1/dashboard": Rule({"GET": ALL}),
 }
 
@@ -452,7 +494,7 @@ def build_url(rule: str, args: dict[str, Any], query: dict[str, str] | None = No
     def fill(match: re.Match) -> str:
         return str(args[match.group(1)])
 
-    url = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", fill, rule)
+    url = re.sub(r"<(?:[a-z]+:)?([a-z_0-9]+)>", fill, rule)
     if query:
         url += "?" + "&".join(f"{k}={v}" for k, v in query.items())
     return url
@@ -575,13 +617,18 @@ def test_route_access(rule, wapp, world, data_dir):
                 expected = status == 401 if is_api(url) else goes_to_login(response)
                 if not expected or changed:
                     problems.append(got + " (anonymous: expected the login page / 401)")
+            elif role in allowed and policy.needs_office and status == 400:
+                if changed:
+                    problems.append(got + " (no office here: refused, yet something changed)")
             elif role in allowed:
                 if status >= 400 or (goes_to_login(response) and not policy.to_login_ok):
                     problems.append(got + " (expected to be allowed)")
                 elif method in STATE_METHODS and policy.effect == "state" and not changed:
                     problems.append(got + " (allowed, but nothing was saved)")
             else:
-                refused = status in (302, 303, 400, 403, 404, 409, 422)
+                refused = status in (302, 303, 400, 403, 404, 409, 422) or (
+                    policy.desk_token_only and status == 401
+                )
                 if changed or not refused:
                     problems.append(got + " (expected to be refused, nothing saved)")
     assert not problems, "\n".join(problems)

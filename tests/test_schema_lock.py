@@ -11,7 +11,11 @@ import peewee
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
 from tmdesk.core.models import AuditEvent, Meta
-from tmdesk.core.schema import CURRENT_VERSION, read_version
+from tmdesk.core.schema import CURRENT_VERSION, STEPS, read_version
+from tmdesk.core.schema import _audit_fork_guard_and_covering_indexes as FORK_GUARD_STEP
+
+#: The version just before the step that adds the fork guard and covering indexes.
+BEFORE_FORK_GUARD = next(n for n, step in STEPS.items() if step is FORK_GUARD_STEP)
 
 STEP_INDEXES = {"project_dashboard", "project_by_recipient", "pledge_funding", "pledge_by_donor"}
 PREV_HASH_INDEX = "audit_event_prev_hash"
@@ -27,10 +31,11 @@ def _indexes(db) -> set[str]:
 def test_two_servers_starting_at_once_upgrade_once(data_dir, desk):
     db = database.obj
     desk.published()
-    # Back to the schema before the step: no fork guard, no covering indexes.
+    # Back to the schema before that step: no fork guard, no covering indexes (the
+    # later steps must then find their work done and change nothing).
     for name in STEP_INDEXES | {PREV_HASH_INDEX}:
         db.execute_sql(f'DROP INDEX IF EXISTS "{name}"')  # nosec B608: this test's constants
-    Meta.update(value=str(CURRENT_VERSION - 1)).where(Meta.key == "schema_version").execute()
+    Meta.update(value=str(BEFORE_FORK_GUARD)).where(Meta.key == "schema_version").execute()
     database.close()
 
     code = "import sys; from tmdesk.core.bootstrap import open_database; open_database(sys.argv[1])"

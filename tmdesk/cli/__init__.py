@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from tmdesk import __version__, paths, settings
-from tmdesk.cli import accounts, audit, backup, demo, keys, plugins, serve
+from tmdesk.cli import accounts, audit, backup, demo, exchange, keys, plugins, serve, sync
 from tmdesk.runtime import desktop
 
 
@@ -48,6 +48,10 @@ cli.add_command(plugins.plugins_command, "plugins")
 cli.add_command(plugins.report_command, "report")
 # ``tmdesk keys``: this installation's exchange key and the keys it trusts (#14).
 cli.add_command(keys.keys_command, "keys")
+# ``tmdesk office …`` and ``tmdesk sync``: the exchange with an office (issue #14).
+cli.add_command(sync.office, "office")
+cli.add_command(sync.sync_command, "sync")
+cli.add_command(exchange.exchange, "exchange")
 
 
 def main(argv: list[str] | None = None) -> int:

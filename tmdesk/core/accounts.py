@@ -289,6 +289,15 @@ def revoke_token(actor: User, token: ApiToken) -> None:
         audit.record(actor, "token.revoke", token, None, {"user": token.user.email})
 
 
+def find_token(plain: str) -> ApiToken | None:
+    """The unrevoked token row for ``plain`` (None for anything else)."""
+    if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
+        return None
+    return ApiToken.get_or_none(
+        (ApiToken.token_hash == _token_digest(plain)) & ApiToken.revoked_at.is_null(True)
+    )
+
+
 def user_for_token(plain: str) -> User | None:
     """The active user owning the (unrevoked) token, or None."""
     if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:

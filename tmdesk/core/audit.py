@@ -11,15 +11,56 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from tmdesk.core import engine
 from tmdesk.core.db import database
-from tmdesk.core.models import AuditEvent, BaseModel, User, utcnow
+from tmdesk.core.models import AuditEvent, BaseModel, ChangeLog, User, model_update, utcnow
 
 GENESIS = "0" * 64
+
+#: Called as ``listener(user, action, entity, before, after)`` inside the
+#: transaction of every recorded change (a linked desk queues its actions so).
+Listener = Callable[[User | None, str, Any, dict[str, Any] | None, dict[str, Any] | None], None]
+_listeners: list[Listener] = []
+
+
+def add_listener(listener: Listener) -> None:
+    """Call ``listener`` for every change recorded from now on (once per listener)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def remove_listener(listener: Listener) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def _project_id_of(entity: BaseModel) -> int | None:
+    """The project a record belongs to (itself for a project), for the change log."""
+    if type(entity).__name__ == "Project":
+        return entity._pk
+    return getattr(entity, "project_id", None)
+
+
+def _note_change(entity: BaseModel, removed: bool) -> None:
+    """Bump the record's ``version`` and append it to the change log: the one place
+    every audited write passes, so no service function can forget either."""
+    model = type(entity)
+    fields = model._meta.fields
+    if "version" in fields and not removed:
+        bump = model_update(model, version=model.version + 1)
+        bump.where(model._meta.primary_key == entity._pk).execute()
+        entity.__data__["version"] = (entity.__data__.get("version") or 1) + 1
+    if "uid" in fields or _project_id_of(entity) is not None:
+        ChangeLog.create(
+            entity_type=model.__name__.lower(),
+            entity_uid=entity.__data__.get("uid"),
+            project_id=_project_id_of(entity),
+        )
 
 
 def _jsonable(value: Any) -> Any:
@@ -77,6 +118,8 @@ def record(
     else:
         # The primary key itself (User.get_id() is flask-login's session id, not a key).
         entity_type, entity_id = type(entity).__name__.lower(), entity._pk
+        if not action.startswith("login"):
+            _note_change(entity, removed=after is None and before is not None)
     with database.atomic():
         # Reading the head and appending after it is one step per database: two
         # connections doing it at once would fork the chain (and the unique index
@@ -90,7 +133,7 @@ def record(
         digest = _event_hash(
             prev_hash, at, email, action, entity_type, str(entity_id), before_s, after_s
         )
-        return AuditEvent.create(
+        event = AuditEvent.create(
             at=at,
             user=user,
             user_email=email,
@@ -102,6 +145,9 @@ def record(
             prev_hash=prev_hash,
             hash=digest,
         )
+        for listener in list(_listeners):
+            listener(user, action, entity, before, after)
+    return event
 
 
 def update(user: User | None, obj: BaseModel, fields: dict[str, Any], action: str) -> None:

@@ -32,6 +32,12 @@ def new_uid(now_ms: int | None = None) -> str:
     return str(uuid.UUID(int=value))
 
 
+def given_uid(uid: str | None) -> dict[str, str]:
+    """``{"uid": uid}`` when a record arrives with its own uid (a desk's action
+    replayed on the office), else ``{}`` so the model makes a new one."""
+    return {"uid": uid} if uid else {}
+
+
 def is_uid(text: str) -> bool:
     """Whether ``text`` is a uid as :func:`new_uid` writes them."""
     return bool(UID_PATTERN.match(text or ""))

@@ -54,6 +54,11 @@ class BaseModel(pw.Model):
         only_save_dirty = True
 
 
+def model_update(model: type[BaseModel], **values) -> pw.ModelUpdate:
+    """``model.update(**values)``, also for Document (its field "update" hides the method)."""
+    return BaseModel.update.__func__(model, **values)
+
+
 class Meta(BaseModel):
     """Key-value facts about the database itself (schema version, audit head)."""
 
@@ -128,6 +133,9 @@ class ApiToken(BaseModel):
 
 class Project(BaseModel):
     uid = pw.CharField(max_length=36, unique=True, default=new_uid)
+    #: Bumped by every audited write (:func:`tmdesk.core.audit.record`): the
+    #: precondition a desk's edit is checked against (schema version 6).
+    version = pw.IntegerField(default=1)
     ref = pw.CharField(unique=True, max_length=20)
     title_en = pw.CharField(max_length=300, default="")
     title_uk = pw.CharField(max_length=300, default="")
@@ -192,6 +200,9 @@ class Offer(BaseModel):
     """Assistance put forward before a project is chosen."""
 
     uid = pw.CharField(max_length=36, unique=True, default=new_uid)
+    #: Bumped by every audited write (:func:`tmdesk.core.audit.record`): the
+    #: precondition a desk's edit is checked against (schema version 6).
+    version = pw.IntegerField(default=1)
     organisation = pw.ForeignKeyField(Organisation, backref="offers", on_delete="RESTRICT")
     category = pw.CharField(max_length=32, index=True)
     description = pw.TextField()
@@ -222,6 +233,9 @@ class Pledge(BaseModel):
     """A donor's support for one project: money and/or in kind."""
 
     uid = pw.CharField(max_length=36, unique=True, default=new_uid)
+    #: Bumped by every audited write (:func:`tmdesk.core.audit.record`): the
+    #: precondition a desk's edit is checked against (schema version 6).
+    version = pw.IntegerField(default=1)
     project = pw.ForeignKeyField(Project, backref="pledges", on_delete="CASCADE")
     donor = pw.ForeignKeyField(Organisation, backref="pledges", on_delete="RESTRICT")
     amount = MoneyField(null=True)
@@ -241,6 +255,9 @@ class Engagement(BaseModel):
     """A company implementing (part of) a project."""
 
     uid = pw.CharField(max_length=36, unique=True, default=new_uid)
+    #: Bumped by every audited write (:func:`tmdesk.core.audit.record`): the
+    #: precondition a desk's edit is checked against (schema version 6).
+    version = pw.IntegerField(default=1)
     project = pw.ForeignKeyField(Project, backref="engagements", on_delete="CASCADE")
     company = pw.ForeignKeyField(Organisation, backref="engagements", on_delete="RESTRICT")
     role = pw.CharField(max_length=200)
@@ -256,6 +273,9 @@ class Update(BaseModel):
     """A dated progress report on a project."""
 
     uid = pw.CharField(max_length=36, unique=True, default=new_uid)
+    #: Bumped by every audited write (:func:`tmdesk.core.audit.record`): the
+    #: precondition a desk's edit is checked against (schema version 6).
+    version = pw.IntegerField(default=1)
     project = pw.ForeignKeyField(Project, backref="updates", on_delete="CASCADE")
     author = pw.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
     date = pw.DateField()
@@ -273,6 +293,9 @@ class Document(BaseModel):
     """
 
     uid = pw.CharField(max_length=36, unique=True, default=new_uid)
+    #: Bumped by every audited write (:func:`tmdesk.core.audit.record`): the
+    #: precondition a desk's edit is checked against (schema version 6).
+    version = pw.IntegerField(default=1)
     project = pw.ForeignKeyField(Project, backref="documents", on_delete="CASCADE")
     update = pw.ForeignKeyField(Update, null=True, backref="documents", on_delete="CASCADE")
     pledge = pw.ForeignKeyField(Pledge, null=True, backref="documents", on_delete="CASCADE")
@@ -428,6 +451,116 @@ Pledge.add_index(
     )
 )
 
+
+# --- exchange between desks and the office (issue #14, schema version 5) ---
+
+
+class ChangeLog(BaseModel):
+    """One audited write, in order: the office's cursor for "what changed since".
+
+    ``seq`` only grows; a desk's cursor is the last ``seq`` it has pulled. The
+    row names the project the change belongs to (None for records outside any
+    project, such as offers), so the office can decide visibility per project.
+    """
+
+    seq = pw.BigAutoField()
+    entity_type = pw.CharField(max_length=32)
+    entity_uid = pw.CharField(max_length=36, null=True)
+    project_id = pw.IntegerField(null=True, index=True)
+    at = pw.DateTimeField(default=utcnow)
+
+
+class RefAlias(BaseModel):
+    """A reference a project was once known by (a desk's provisional ref before the
+    office issued ``TM-YYYY-NNNN``), so links and API calls using it keep working."""
+
+    ref = pw.CharField(primary_key=True, max_length=40)
+    project = pw.ForeignKeyField(Project, backref="ref_aliases", on_delete="CASCADE")
+
+
+class DeskLink(BaseModel):
+    """On the office: a desk linked for one person, through its own API token.
+
+    Revoking the token (profile page, administrators' pages) unlinks the desk:
+    its next sync is refused with 401 and it stops.
+    """
+
+    token = pw.ForeignKeyField(ApiToken, backref="desk_links", on_delete="CASCADE", unique=True)
+    user = pw.ForeignKeyField(User, backref="desk_links", on_delete="CASCADE")
+    desk_name = pw.CharField(max_length=100, default="")
+    created_at = pw.DateTimeField(default=utcnow)
+    last_sync_at = pw.DateTimeField(null=True)
+
+
+class DeskHolding(BaseModel):
+    """On the office: a project a linked desk holds, so that when it leaves the
+    person's view the next pull tells the desk to remove it."""
+
+    link = pw.ForeignKeyField(DeskLink, backref="holdings", on_delete="CASCADE")
+    project_uid = pw.CharField(max_length=36)
+
+    class Meta:
+        indexes = ((("link", "project_uid"), True),)
+
+
+class AppliedAction(BaseModel):
+    """On the office: every pushed action by its idempotency key, with the answer
+    it got, so a replay is answered the same and applied only once."""
+
+    key = pw.CharField(primary_key=True, max_length=64)
+    user = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    kind = pw.CharField(max_length=40)
+    outcome = pw.TextField()  # JSON
+    applied_at = pw.DateTimeField(default=utcnow)
+
+
+class OfficeLink(BaseModel):
+    """On a desk: the office it is linked to (at most one row)."""
+
+    office_url = pw.CharField(max_length=500)
+    token = pw.CharField(max_length=200)
+    user = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    cursor = pw.CharField(max_length=64, default="")
+    linked_at = pw.DateTimeField(default=utcnow)
+    last_sync_at = pw.DateTimeField(null=True)
+    last_attempt_at = pw.DateTimeField(null=True)
+    last_error = pw.TextField(default="")
+    #: Set when the office refused the desk's token: the desk stops syncing.
+    revoked_at = pw.DateTimeField(null=True)
+
+
+class OutboxAction(BaseModel):
+    """On a desk: an action applied locally and queued for the office, in order.
+
+    ``state``: pending → done, or refused (kept with the office's ``reason`` and
+    the person's local version in ``local_copy`` until redone or discarded).
+    """
+
+    key = pw.CharField(unique=True, max_length=64)
+    kind = pw.CharField(max_length=40)
+    entity_uid = pw.CharField(max_length=36)
+    payload = pw.TextField()  # JSON
+    state = pw.CharField(max_length=12, default="pending", index=True)
+    http_status = pw.IntegerField(null=True)
+    reason = pw.TextField(default="")
+    local_copy = pw.TextField(null=True)  # JSON
+    user = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    created_at = pw.DateTimeField(default=utcnow)
+    answered_at = pw.DateTimeField(null=True)
+
+
+#: The tables of the exchange (created by the schema version 6 step).
+SYNC_MODELS: list[type[BaseModel]] = [
+    ChangeLog,
+    RefAlias,
+    DeskLink,
+    DeskHolding,
+    AppliedAction,
+    OfficeLink,
+    OutboxAction,
+]
+
+
 #: Every table, in creation order (foreign keys point backwards).
 ALL_MODELS: list[type[BaseModel]] = [
     Meta,
@@ -448,4 +581,5 @@ ALL_MODELS: list[type[BaseModel]] = [
     ProjectLink,
     PluginApproval,
     TrustedKey,
+    *SYNC_MODELS,
 ]

@@ -8,6 +8,7 @@ from tmdesk.core import audience, audit, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.i18n import N_
+from tmdesk.core.ids import given_uid
 from tmdesk.core.models import (
     Engagement,
     Offer,
@@ -63,7 +64,9 @@ def resolve_offering_org(user: User, code: str | None) -> Organisation:
     )
 
 
-def create_offer(user: User, data: dict[str, Any], org_code: str | None = None) -> Offer:
+def create_offer(
+    user: User, data: dict[str, Any], org_code: str | None = None, uid: str | None = None
+) -> Offer:
     if not can_record_offer(user):
         raise PermissionDenied(N_("You may not record offers."))
     org, fields = validate_together(
@@ -72,7 +75,12 @@ def create_offer(user: User, data: dict[str, Any], org_code: str | None = None) 
     with database.atomic():
         now = utcnow()
         offer = Offer.create(
-            organisation=org, created_by=user, created_at=now, updated_at=now, **fields
+            **given_uid(uid),
+            organisation=org,
+            created_by=user,
+            created_at=now,
+            updated_at=now,
+            **fields,
         )
         audit.record(user, "offer.create", offer, None, audit.snapshot(offer))
     return offer

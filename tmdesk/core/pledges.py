@@ -13,8 +13,9 @@ from tmdesk.core import audience, audit, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
+from tmdesk.core.ids import given_uid
 from tmdesk.core.models import Offer, Organisation, Pledge, Project, User, utcnow
-from tmdesk.core.permissions import can_manage_pledge, can_pledge
+from tmdesk.core.permissions import PLEDGEABLE_STATUSES, can_manage_pledge, can_pledge
 from tmdesk.core.visibility import is_officer
 from tmdesk.core.vocab import CURRENCIES
 
@@ -122,6 +123,7 @@ def create_pledge(
     data: dict[str, Any],
     donor_code: str | None = None,
     offer: Offer | None = None,
+    uid: str | None = None,
 ) -> Pledge:
     """Record a pledge (status ``offered``) for a published project."""
     if not can_pledge(user, project):
@@ -141,6 +143,7 @@ def create_pledge(
     with database.atomic():
         now = utcnow()
         pledge = Pledge.create(
+            **given_uid(uid),
             project=project,
             donor=donor,
             status="offered",
@@ -196,6 +199,11 @@ def transition_pledge(user: User, pledge: Pledge, action: str) -> Pledge:
     if not can_manage_pledge(user, pledge):
         raise PermissionDenied(N_("You may not change this pledge."))
     _sources, target, _label = step
+    if action == "confirm" and pledge.project.status not in PLEDGEABLE_STATUSES:
+        raise TransitionError(
+            N_("The project is “%(status)s”: a pledge on it can no longer be confirmed."),
+            status=pledge.project.status,
+        )
     if not _step_applies(action, pledge):
         if pledge.status in _sources:
             raise TransitionError(

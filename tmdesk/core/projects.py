@@ -23,7 +23,16 @@ from tmdesk.core import audit, engine, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
-from tmdesk.core.models import Organisation, Project, ProjectMember, StatusChange, User, utcnow
+from tmdesk.core.ids import is_uid, new_uid
+from tmdesk.core.models import (
+    Meta,
+    Organisation,
+    Project,
+    ProjectMember,
+    StatusChange,
+    User,
+    utcnow,
+)
 from tmdesk.core.permissions import (
     can_create_project,
     can_edit_project,
@@ -115,15 +124,48 @@ def next_reference(year: int) -> str:
     return f"{prefix}{number:04d}"
 
 
-def create_draft(user: User, data: dict[str, Any]) -> Project:
-    """A new draft for the user's (recipient) organisation; the user is named on it."""
+#: Meta key set on a desk linked to an office: its new drafts get a provisional
+#: ref (this prefix and the draft's uid) until the office issues ``TM-YYYY-NNNN``.
+PROVISIONAL_PREFIX_KEY = "provisional_ref_prefix"
+
+
+def provisional_ref(prefix: str, uid: str) -> str:
+    """A linked desk's ref for a draft not yet sent: unique without asking the office
+    (the random tail of the uid), and never of the office's ``TM-`` form."""
+    return f"{prefix}-{uid.replace('-', '')[-12:].upper()}"
+
+
+def is_provisional_ref(ref: str) -> bool:
+    """Whether ``ref`` is a linked desk's provisional ref (the office has not
+    accepted the draft yet), not an office reference ``TM-YYYY-NNNN``."""
+    prefix, _, tail = (ref or "").partition("-")
+    return prefix.isalpha() and prefix != "TM" and len(tail) == 12
+
+
+def _new_draft_ref(uid: str, now: dt.datetime) -> str:
+    prefix = Meta.get_or_none(Meta.key == PROVISIONAL_PREFIX_KEY)
+    if prefix is not None:
+        return provisional_ref(prefix.value, uid)
+    return next_reference(now.year)
+
+
+def create_draft(user: User, data: dict[str, Any], uid: str | None = None) -> Project:
+    """A new draft for the user's (recipient) organisation; the user is named on it.
+
+    ``uid`` is given when a desk's draft arrives at the office: it keeps the id
+    it was made with.
+    """
     if not can_create_project(user):
         raise PermissionDenied(N_("Only recipient organisations draft projects."))
     fields = clean_project_data(data)
+    if uid is not None and (not is_uid(uid) or Project.select().where(Project.uid == uid).exists()):
+        raise ValidationError({"uid": N_("This draft's id is not valid or already taken.")})
+    uid = uid or new_uid()
     with database.atomic():
         now = utcnow()
         project = Project.create(
-            ref=next_reference(now.year),
+            uid=uid,
+            ref=_new_draft_ref(uid, now),
             recipient=user.organisation_id,
             created_by=user,
             created_at=now,
@@ -157,6 +199,18 @@ def update_draft(
         ):
             raise ValidationError({"planned_end": N_("The end date is before the start date.")})
     audit.update(user, project, fields, "project.update")
+    return project
+
+
+def change_tlp(user: User, project: Project, tlp: str) -> Project:
+    """Change a project's TLP label at any status (the recipient or an officer): a
+    label raised after publication narrows who sees it from then on, on every desk."""
+    if not (is_recipient_of(user, project) or is_officer(user)):
+        raise PermissionDenied(N_("You may not change this project's TLP label."))
+    errors = validation.Errors()
+    label = validation.choice(errors, {"tlp": tlp}, "tlp", TLP_LABELS, required=True)
+    errors.raise_if_any()
+    audit.update(user, project, {"tlp": label}, "project.tlp")
     return project
 
 

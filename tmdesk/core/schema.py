@@ -21,6 +21,7 @@ from tmdesk.core.backup import backup_before_upgrade
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import (
     ALL_MODELS,
+    SYNC_MODELS,
     AuditEvent,
     Document,
     Engagement,
@@ -39,7 +40,7 @@ from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 5
+CURRENT_VERSION = 6
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -111,12 +112,32 @@ def _audit_fork_guard_and_covering_indexes(db: peewee.Database) -> None:
         db.execute(index.safe(True))
 
 
+#: The tables whose rows carry a ``version`` (schema version 6).
+VERSIONED_MODELS = (Project, Offer, Pledge, Engagement, Update, Document)
+
+
+def _add_exchange(db: peewee.Database) -> None:
+    """Version 6: what desks and the office exchange by (issue #14): a ``version`` on
+    every exchanged record, the office's change log, desk links and queues."""
+    migrator = SchemaMigrator.from_database(db)
+    for model in VERSIONED_MODELS:
+        table = model._meta.table_name
+        if "version" in {c.name for c in db.get_columns(table)}:
+            continue  # idempotent: a partly upgraded or newer-built database
+        # Nullable in upgraded databases, like the uids: making it NOT NULL would
+        # rebuild the SQLite table, and dropping the old table would cascade.
+        column = peewee.IntegerField(null=True, default=1)
+        migrate(migrator.add_column(table, "version", column))
+    db.create_tables(SYNC_MODELS, safe=True)
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
 STEPS: dict[int, Callable[[peewee.Database], None]] = {
     1: _v1_to_v2,
     2: _add_uids,
     3: _add_trusted_keys,
     4: _audit_fork_guard_and_covering_indexes,
+    5: _add_exchange,
 }
 
 

@@ -19,6 +19,7 @@ from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.funding import project_funding
 from tmdesk.core.i18n import N_
+from tmdesk.core.ids import given_uid
 from tmdesk.core.models import Document, Pledge, Project, Update, User, utcnow
 from tmdesk.core.permissions import can_attach_document, can_manage_pledge, can_post_update
 
@@ -69,7 +70,9 @@ def clean_update_data(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def post_update(user: User, project: Project, data: dict[str, Any]) -> Update:
+def post_update(
+    user: User, project: Project, data: dict[str, Any], uid: str | None = None
+) -> Update:
     state = project_funding(project).state
     if not can_post_update(user, project, state):
         raise PermissionDenied(
@@ -80,7 +83,7 @@ def post_update(user: User, project: Project, data: dict[str, Any]) -> Update:
         )
     fields = clean_update_data(data)
     with database.atomic():
-        update = Update.create(project=project, author=user, **fields)
+        update = Update.create(**given_uid(uid), project=project, author=user, **fields)
         project.updated_at = utcnow()
         project.save(only=[Project.updated_at])
         audit.record(user, "update.create", update, None, audit.snapshot(update))
@@ -118,6 +121,7 @@ def store_document(
     stream: BinaryIO,
     update: Update | None = None,
     pledge: Pledge | None = None,
+    uid: str | None = None,
 ) -> Document:
     """Check and store an uploaded file, then record it (all or nothing)."""
     if pledge is not None:
@@ -167,6 +171,7 @@ def store_document(
         tmp.replace(target)
         with database.atomic():
             doc = Document.create(
+                **given_uid(uid),
                 project=project,
                 update=update,
                 pledge=pledge,

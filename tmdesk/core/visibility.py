@@ -127,7 +127,15 @@ def get_visible_project(user: User | None, ref: str) -> Project | None:
     Callers answer 404 for None, so a hidden project is indistinguishable
     from a missing one.
     """
-    return visible_projects(user).where(Project.ref == ref).first()
+    project = visible_projects(user).where(Project.ref == ref).first()
+    if project is None:
+        # A desk's provisional ref keeps resolving after the office's replaced it.
+        from tmdesk.core.models import RefAlias
+
+        alias = RefAlias.get_or_none(RefAlias.ref == ref)
+        if alias is not None:
+            project = visible_projects(user).where(Project.id == alias.project_id).first()
+    return project
 
 
 def offer_condition(user: User | None) -> pw.Expression:

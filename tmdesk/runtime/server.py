@@ -165,6 +165,18 @@ def _start_backups(data_dir: Path) -> Any:
         return None
 
 
+def _start_auto_sync(data_dir: Path) -> Any:
+    """On a desk linked to an office, sync at start and every few minutes
+    (:mod:`tmdesk.sync.schedule`); a problem here is logged and the app serves anyway."""
+    from tmdesk.sync.schedule import start_auto_sync
+
+    try:
+        return start_auto_sync(data_dir)
+    except Exception:  # noqa: BLE001 - syncing must never keep the app from serving
+        log.exception("background sync could not be started")
+        return None
+
+
 def run_instance(
     data_dir: Path,
     lock: Any,
@@ -231,6 +243,7 @@ def run_instance(
     if on_ready is not None:
         on_ready(target)
     backups = _start_backups(data_dir)
+    auto_sync = _start_auto_sync(data_dir)
     _stop_on_sigterm(runner)
     try:
         runner.run()
@@ -239,6 +252,8 @@ def run_instance(
     finally:
         if backups is not None:
             backups.stop()
+        if auto_sync is not None:
+            auto_sync.stop()
         instance.remove_info(data_dir)
         log.info("tmdesk stopped")
     say("tmdesk has stopped.")

@@ -96,6 +96,9 @@ def create_app(
     # The exchange key pair is made on first run, so `tmdesk keys show` and
     # Administration → Keys show the same fingerprint from the start (#14).
     installation_keys(base)
+    from tmdesk.sync import desk as sync_desk
+
+    sync_desk.install()  # a linked desk queues its person's changes for the office
 
     load_plugins(app)
 

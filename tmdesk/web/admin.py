@@ -471,6 +471,41 @@ def _show(value: Any) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
+@bp.get("/desks")
+def desks():
+    """Desks linked to this office, each through its person's own token (issue #14)."""
+    from tmdesk.core.models import ApiToken, DeskLink
+
+    links = list(
+        DeskLink.select(DeskLink, User, ApiToken)
+        .join(User, on=(DeskLink.user == User.id))
+        .switch(DeskLink)
+        .join(ApiToken, on=(DeskLink.token == ApiToken.id))
+        .order_by(DeskLink.created_at.desc())
+    )
+    return render_template("admin/desks.html", links=links)
+
+
+@bp.post("/desks/<int:desk_id>/revoke")
+def desk_revoke(desk_id: int):
+    """Unlink a desk: its token is revoked, and its next sync is refused."""
+    from tmdesk.core.models import DeskLink
+
+    link = DeskLink.get_or_none(DeskLink.id == desk_id)
+    if link is None:
+        abort(404)
+    accounts.revoke_token(acting_user(), link.token)
+    flash(
+        gettext(
+            "The desk “%(name)s” of %(email)s is unlinked: its next sync is refused.",
+            name=link.desk_name,
+            email=link.user.email,
+        ),
+        "success",
+    )
+    return redirect(url_for("admin.desks"))
+
+
 @bp.get("/audit")
 def audit_log():
     entity_type = (request.args.get("entity_type") or "").strip()[:32]

@@ -199,7 +199,10 @@ def confirm_password_first(back: str):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    if not accounts.has_any_admin():
+    from tmdesk.sync.desk import is_linked
+
+    # A desk linked to an office is set up: its person logs in with the office password.
+    if not accounts.has_any_admin() and not is_linked():
         return redirect(url_for("auth.setup"))
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))

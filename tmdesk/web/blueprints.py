@@ -12,10 +12,12 @@ from tmdesk.web import (
     coordination,
     desktop_routes,
     offers,
+    office,
     pledges,
     projects,
     reports,
     review,
+    sync,
 )
 
 
@@ -32,9 +34,11 @@ def all_blueprints() -> list[Blueprint]:
         desktop_routes.bp,
         api.bp,
         api_coordination.bp,
+        sync.bp,
+        office.bp,
     ]
 
 
 def api_blueprints() -> list[Blueprint]:
     """The token-authenticated JSON blueprints (exempt from CSRF: no cookie auth)."""
-    return [api.bp, api_coordination.bp]
+    return [api.bp, api_coordination.bp, sync.bp]

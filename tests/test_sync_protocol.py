@@ -1,0 +1,265 @@
+"""The exchange's pieces, in one process: versions, the change log, pull filtered
+at the sender, removals, push applied once, stale edits refused, the endpoints.
+(The whole story with an office and two desk processes: test_sync_processes.py.)"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tmdesk.core import pledges, projects
+from tmdesk.core.ids import new_uid
+from tmdesk.core.models import ChangeLog, OutboxAction, Pledge, Project
+from tmdesk.sync import desk as desk_side
+from tmdesk.sync import office
+
+
+def _link(desk, key: str = "donor"):
+    link, token = office.link_desk(f"{key}@example.org", PASSWORD, "laptop")
+    return link, token
+
+
+def test_every_audited_write_bumps_the_version_once_and_logs_the_change(desk):
+    project = desk.draft()
+    version = Project.get_by_id(project.id).version
+    projects.update_draft(desk.user("recipient"), project, {"title_en": "New"}, partial=True)
+    assert Project.get_by_id(project.id).version == version + 1
+    logged = ChangeLog.select().where(ChangeLog.project_id == project.id).count()
+    assert logged == 2  # create, update
+
+
+def test_pull_sends_what_the_person_may_see_and_removes_what_leaves_their_view(desk):
+    strict = desk.published(tlp="AMBER+STRICT", title_en="Strict one")
+    green = desk.published(tlp="GREEN", title_en="Open one")
+    link, _token = _link(desk)
+    page = office.pull(link, "")
+    assert [b["uid"] for b in page["projects"]] == [green.uid]
+    assert "Strict one" not in json.dumps(page, ensure_ascii=False)
+    assert page["more"] is False and page["cursor"].startswith("c:")
+    # Nothing changed: nothing sent.
+    assert office.pull(link, page["cursor"])["projects"] == []
+    projects.change_tlp(desk.user("back_office"), green, "AMBER+STRICT")
+    later = office.pull(link, page["cursor"])
+    assert later["projects"] == [] and later["removed"] == [green.uid]
+    assert strict.uid not in later["removed"]  # never held, never named
+
+
+def test_pull_pages_are_bounded_and_cover_everything_once(desk):
+    made = {desk.published(tlp="GREEN", title_en=f"P{i}").uid for i in range(5)}
+    link, _token = _link(desk)
+    cursor, seen = "", []
+    while True:
+        page = office.pull(link, cursor, page_size=2)
+        assert len(page["projects"]) <= 2
+        seen += [b["uid"] for b in page["projects"]]
+        cursor = page["cursor"]
+        if not page["more"]:
+            break
+    assert sorted(seen) == sorted(made)
+
+
+def test_a_replayed_push_is_applied_once(desk, data_dir):
+    project = desk.published(tlp="GREEN")
+    action = {
+        "key": new_uid(),
+        "kind": "pledge.create",
+        "uid": new_uid(),
+        "data": {"project": project.uid, "amount": "500", "currency": "EUR"},
+    }
+    first = office.push(desk.user("donor"), [action], data_dir)
+    again = office.push(desk.user("donor"), [action], data_dir)
+    assert first[0]["status"] == "applied" and again[0]["replayed"] is True
+    assert Pledge.select().where(Pledge.uid == action["uid"]).count() == 1
+
+
+def test_a_stale_edit_is_refused_with_412_and_changes_nothing(desk, data_dir):
+    project = desk.draft()
+    base = Project.get_by_id(project.id).version
+    projects.update_draft(desk.user("recipient"), project, {"title_en": "Office"}, partial=True)
+    [answer] = office.push(
+        desk.user("recipient"),
+        [
+            {
+                "key": new_uid(),
+                "kind": "project.update",
+                "uid": project.uid,
+                "base_version": base,
+                "data": {"title_en": "Desk"},
+            }
+        ],
+        data_dir,
+    )
+    assert answer["status"] == "refused" and answer["http_status"] == 412
+    assert "changed on the office" in answer["reason"]
+    assert Project.get_by_id(project.id).title_en == "Office"
+
+
+def test_a_pledge_cannot_be_confirmed_on_a_withdrawn_project(desk):
+    project = desk.published(tlp="GREEN")
+    pledge = pledges.create_pledge(desk.user("donor"), project, {"amount": "1", "currency": "EUR"})
+    projects.transition(desk.user("back_office"), project, "withdraw", "Funded elsewhere")
+    with pytest.raises(Exception, match="withdrawn"):
+        pledges.transition_pledge(desk.user("donor"), Pledge.get_by_id(pledge.id), "confirm")
+
+
+def test_a_linked_desk_queues_its_persons_changes_with_the_version_they_were_made_on(desk):
+    from tmdesk.core.models import OfficeLink
+
+    OfficeLink.create(office_url="http://office.invalid", token="x", user=desk.user("recipient"))
+    desk_side.install()
+    try:
+        project = desk.draft()
+        before = Project.get_by_id(project.id).version
+        projects.update_draft(desk.user("recipient"), project, {"title_en": "Desk"}, partial=True)
+        queued = list(OutboxAction.select().order_by(OutboxAction.id))
+        assert [a.kind for a in queued] == ["project.create", "project.update"]
+        edit = json.loads(queued[1].payload)
+        assert edit["base_version"] == before
+        assert edit["data"] == {"project": project.uid, "title_en": "Desk"}
+        assert len({a.key for a in queued}) == 2
+    finally:
+        from tmdesk.core import audit
+
+        audit.remove_listener(desk_side.queue_action)
+
+
+def test_sync_endpoints_authenticate_by_desk_token(client, desk):
+    wrong = client.post(
+        "/api/v1/sync/link", json={"email": "donor@example.org", "password": "nope!"}
+    )
+    assert wrong.status_code == 403
+    linked = client.post(
+        "/api/v1/sync/link", json={"email": "donor@example.org", "password": PASSWORD}
+    )
+    assert linked.status_code == 201
+    auth = {"Authorization": f"Bearer {linked.get_json()['token']}"}
+    assert client.get("/api/v1/sync/pull", headers=auth).status_code == 200
+    assert client.get("/api/v1/sync/pull?cursor=zz", headers=auth).status_code == 400
+    assert client.get("/api/v1/sync/pull").status_code == 401
+    body = b"%PDF-1.4 bytes"
+    wrong_hash = "0" * 64
+    assert (
+        client.put(f"/api/v1/sync/blobs/{wrong_hash}", data=body, headers=auth).status_code == 422
+    )
+    good = hashlib.sha256(body).hexdigest()
+    assert client.put(f"/api/v1/sync/blobs/{good}", data=body, headers=auth).status_code == 201
+    # Revoked on the office: the desk is told at its next sync.
+    from tmdesk.core.models import ApiToken
+
+    ApiToken.update(revoked_at=ApiToken.created_at).execute()
+    assert client.get("/api/v1/sync/pull", headers=auth).status_code == 401
+
+
+def test_a_fresh_desk_offers_to_connect_and_a_set_up_one_only_to_its_administrator(client):
+    fresh = client.get("/office", headers={"Accept-Language": "en"})
+    assert fresh.status_code == 200 and "Connect to an office" in fresh.get_data(as_text=True)
+    from tmdesk.core import accounts
+
+    accounts.create_organisation(
+        None, {"code": "TMPO", "kind": "project_office", "country": "UA", "name_en": "TMPO"}
+    )
+    accounts.create_user(None, "a@example.org", "TMPO", PASSWORD, is_admin=True)
+    assert client.get("/office").status_code == 403
+
+
+def test_desk_pages_show_the_link_and_the_refused_list(client, desk):
+    from tests.conftest import login
+    from tmdesk.core.models import OfficeLink
+
+    user = desk.user("donor")
+    OfficeLink.create(office_url="http://office.invalid", token="x", user=user)
+    project = desk.published(tlp="GREEN")
+    refused = OutboxAction.create(
+        key=new_uid(),
+        kind="pledge.transition",
+        entity_uid=new_uid(),
+        payload=json.dumps({"kind": "pledge.transition", "data": {"project": project.uid}}),
+        state="refused",
+        http_status=409,
+        reason=json.dumps(
+            {
+                "reason": "x",
+                "message": "The project is “%(status)s”: a pledge on it can no longer be confirmed.",
+                "params": {"status": "withdrawn"},
+            }
+        ),
+        local_copy=json.dumps({"status": "confirmed"}),
+        user=user,
+    )
+    login(client, user)
+    page = client.get("/office/refused", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "a pledge on it can no longer be confirmed" in page
+    assert "1 refused" in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    from tests.conftest import post
+
+    post(client, f"/office/refused/{refused.id}/discard")
+    assert OutboxAction.get_by_id(refused.id).state == "discarded"
+
+
+def test_a_linked_desks_draft_has_a_provisional_ref_that_keeps_resolving(client, desk):
+    from tests.conftest import login
+    from tmdesk.core.models import Meta, RefAlias
+    from tmdesk.core.visibility import get_visible_project
+
+    Meta.create(key=projects.PROVISIONAL_PREFIX_KEY, value="DESK")
+    draft = desk.draft()
+    assert projects.is_provisional_ref(draft.ref) and draft.ref.startswith("DESK-")
+    login(client, desk.user("recipient"))
+    page = client.get(f"/projects/{draft.ref}", headers={"Accept-Language": "en"})
+    assert "Not yet sent to the office" in page.get_data(as_text=True)
+    # The office's reference arrives; the provisional one still finds the project.
+    RefAlias.create(ref=draft.ref, project=draft)
+    Project.update(ref="TM-2026-0042").where(Project.id == draft.id).execute()
+    found = get_visible_project(desk.user("recipient"), draft.ref)
+    assert found is not None and found.ref == "TM-2026-0042"
+    assert "Not yet sent" not in client.get(f"/projects/{draft.ref}").get_data(as_text=True)
+
+
+def test_administrators_see_linked_desks_and_unlink_them(client, desk):
+    from tests.conftest import login, post
+    from tmdesk.core.models import ApiToken
+
+    link, token = _link(desk)
+    login(client, desk.user("admin"))
+    page = client.get("/admin/desks", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "donor@example.org" in page and "laptop" in page
+    post(client, f"/admin/desks/{link.id}/revoke")
+    assert ApiToken.get_by_id(link.token_id).revoked_at is not None
+    assert office.link_for_token(token) is None
+
+
+def test_the_import_page_refuses_a_file_that_is_not_an_exchange_file(client, desk):
+    import io
+
+    from tests.conftest import csrf_token, login
+    from tmdesk.core.models import OfficeLink
+
+    user = desk.user("donor")
+    OfficeLink.create(office_url="", token="", user=user)
+    login(client, user)
+    token = csrf_token(client, "/office/import")
+    page = client.post(
+        "/office/import",
+        data={"csrf_token": token, "file": (io.BytesIO(b"hello"), "x.tmx")},
+        headers={"Accept-Language": "en"},
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 400
+    assert "not a tmdesk exchange file" in page.get_data(as_text=True)
+    assert "exchange by file only" in client.get("/office").get_data(as_text=True)
+
+
+def test_the_connect_page_says_what_is_wrong_in_the_readers_language(client):
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client, "/office")
+    page = client.post(
+        "/office",
+        data={"csrf_token": token, "url": "ftp://office", "email": "a@b.c", "password": "x"},
+        headers={"Accept-Language": "uk"},
+    )
+    assert page.status_code == 400
+    assert "Це не адреса офісу" in page.get_data(as_text=True)
