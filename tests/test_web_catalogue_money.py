@@ -41,6 +41,9 @@ def test_donor_catalogue_starts_open_for_support_and_can_show_everything(desk, c
     everything = client.get("/catalogue?scope=all").get_data(as_text=True)
     assert {uah.ref, funded.ref, gone.ref} <= _refs(everything)
     assert 'href="/catalogue?scope=all"' in html  # the visible way to see everything
+    # A link that asks for statuses (the dashboard's, say) gets exactly them.
+    withdrawn = client.get("/catalogue?status=withdrawn").get_data(as_text=True)
+    assert gone.ref in withdrawn
 
 
 def test_officers_start_with_everything(desk, client):

@@ -65,9 +65,13 @@ def is_open_for_support(project: Project, funding: Funding) -> bool:
     return project.status in OPEN_FOR_SUPPORT_STATUSES and funding.state in SHORT_OF_BUDGET
 
 
-def default_scope(user: User | None) -> str:
-    """What the Catalogue shows first: donors look for projects to support, so they
-    start with those open for support; everyone else starts with everything."""
+def default_scope(user: User | None, narrowed: bool = False) -> str:
+    """What the Catalogue shows when the address names no scope: donors look for
+    projects to support, so they start with those open for support; everyone else
+    starts with everything. An address that already asks for statuses or funding
+    states (``narrowed``: a link from the dashboard, say) gets exactly those."""
+    if narrowed:
+        return "all"
     return "open" if user is not None and user.role == "donor" else "all"
 
 

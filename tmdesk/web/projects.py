@@ -269,7 +269,9 @@ def home():
 def catalogue():
     user = acting_user()
     errors: dict[str, str] = {}
-    scope = cat.default_scope(user)
+    scope = cat.default_scope(
+        user, narrowed=bool(request.args.get("status") or request.args.get("funding"))
+    )
     try:
         filters = cat.parse_filters(request.args.getlist, request.args.get, scope=scope)
     except ValidationError as exc:
