@@ -8,19 +8,62 @@ The last line printed is the path of the single-file executable. Options:
 ``--dist DIR`` and ``--work DIR`` put the output and PyInstaller's work files
 elsewhere (the tests build into a temporary folder), ``--windowed`` hides the
 console window on Windows and macOS, ``--clean`` empties PyInstaller's cache.
+
+The build compares the environment with ``build/requirements-lock.txt`` (the
+pinned, hashed set a release is built from) and lists every difference;
+``--locked`` makes a difference an error (release builds). Install the locked
+set with ``pip install --require-hashes -r build/requirements-lock.txt`` then
+``pip install --no-deps .``; regenerate it after changing a dependency with the
+command at the top of that file.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "build" / "tmdesk.spec"
+LOCK = ROOT / "build" / "requirements-lock.txt"
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lock_differences(lock_text: str) -> list[str]:
+    """Each pin of the lock file the running environment does not match, as
+    ``name: locked X, installed Y`` (``installed nothing`` when it is missing)."""
+    differences = []
+    for name, version in re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s\\;]+)", lock_text, re.M):
+        try:
+            installed = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            installed = "nothing"
+        if installed != version:
+            differences.append(f"{_normalise(name)}: locked {version}, installed {installed}")
+    return differences
+
+
+def check_lock(strict: bool) -> None:
+    """Report where the environment differs from the lock; with ``strict``, stop."""
+    differences = lock_differences(LOCK.read_text(encoding="utf-8"))
+    if not differences:
+        return
+    print(f"The environment differs from {LOCK.relative_to(ROOT)}:", file=sys.stderr)
+    for line in differences:
+        print(f"  {line}", file=sys.stderr)
+    if strict:
+        raise SystemExit(
+            "Refusing a --locked build: pip install --require-hashes -r "
+            "build/requirements-lock.txt, then pip install --no-deps ."
+        )
 
 
 def executable_name() -> str:
@@ -30,10 +73,8 @@ def executable_name() -> str:
 def compile_translations() -> None:
     """Compile the .po catalogues to the .mo files the bundle carries."""
     sys.path.insert(0, str(ROOT))
-    try:
-        from tmdesk.i18n_build import compile_catalogues
-    except ImportError:  # an older checkout without it: bundle what is there
-        return
+    from tools.i18n_build import compile_catalogues
+
     compile_catalogues()
 
 
@@ -89,7 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=ROOT / "build" / "work")
     parser.add_argument("--clean", action="store_true", help="empty PyInstaller's cache first")
     parser.add_argument("--quiet", action="store_true", help="PyInstaller warnings only")
+    parser.add_argument(
+        "--locked",
+        action="store_true",
+        help="stop if the environment differs from build/requirements-lock.txt",
+    )
     args = parser.parse_args(argv)
+    check_lock(args.locked)
     started = time.monotonic()
     exe = build(
         args.dist.resolve(),

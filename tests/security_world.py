@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests import pg
-from tests.conftest import DRAFT_FIELDS, PASSWORD, create_people
-from tests.conftest import ORGS as DESK_ORGS
+from tests.helpers import DRAFT_FIELDS, PASSWORD, create_people
+from tests.helpers import ORGS as DESK_ORGS
 from tmdesk import paths
 from tmdesk.core import accounts, offers, pledges, plugin_approvals, projects, updates
 from tmdesk.core.bootstrap import open_database

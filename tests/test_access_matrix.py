@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tests.security_world import (
     LOGGED_IN,
     ORGS,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import login
+from tests.helpers import login
 from tmdesk.core import accounts, offers, pledges, projects
 from tmdesk.core.models import AuditEvent, Offer, OfferLink, Pledge, Project
 

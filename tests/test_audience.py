@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 from tmdesk.core import accounts, audience, matching, offers, pledges, projects, similarity
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import (
@@ -244,6 +244,6 @@ def test_web_and_api_paths_answer_the_refusal_clearly(desk, client):
 
 
 def _csrf(client, path: str) -> str:
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     return csrf_token(client, path)

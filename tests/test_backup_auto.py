@@ -22,7 +22,7 @@ from pathlib import Path
 import peewee
 import pytest
 
-from tests.conftest import csrf_token, login, post
+from tests.helpers import csrf_token, login, post
 from tmdesk.core import backup
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database

@@ -32,6 +32,7 @@ def run_bandit() -> dict:
     return json.loads(out.stdout)
 
 
+@pytest.mark.slow  # a full bandit scan of the package
 def test_bandit_finds_nothing_unanswered():
     report = run_bandit()
     assert not report.get("errors"), report["errors"]

@@ -122,6 +122,7 @@ def test_user_create_in_existing_org_and_refusals(runner, desk_dir):
     assert users_in(desk_dir) == {"admin@tmpo.example", "second@tmpo.example"}
 
 
+@pytest.mark.slow  # starts real processes
 def test_user_create_through_python_m_tmdesk(tmp_path):
     """The real entry point, in its own process, with the real password hashing."""
     data = tmp_path / "data"

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tmdesk.core import accounts, funding, pledges, rates
 from tmdesk.core.errors import NotFound, PermissionDenied, ValidationError
 from tmdesk.core.models import ApiToken, AuditEvent, ExchangeRate, User

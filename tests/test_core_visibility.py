@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, WORKFLOW_PATHS
+from tests.helpers import PASSWORD, WORKFLOW_PATHS
 from tmdesk.core import accounts, catalogue, offers, projects
 from tmdesk.core.models import Engagement, Organisation, Project
 from tmdesk.core.visibility import can_see, get_visible_project, visible_projects

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import WORKFLOW_PATHS
+from tests.helpers import WORKFLOW_PATHS
 from tmdesk.core import catalogue, funding, pledges, projects
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.models import AuditEvent, ExchangeRate, Pledge, Project, StatusChange

@@ -81,7 +81,7 @@ def test_hidden_projects_never_move_totals(desk):
 
 
 def test_dashboard_page_svg_and_tables(client, desk):
-    from tests.conftest import login
+    from tests.helpers import login
 
     desk.published(category="training", budget_amount="100000")
     login(client, desk.users["back_office"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from tests.conftest import login
+from tests.helpers import login
 from tmdesk.core import dashboard
 from tmdesk.core.models import Organisation
 

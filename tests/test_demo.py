@@ -256,7 +256,7 @@ def test_force_replaces_data_and_documents_and_is_deterministic(data_dir, db):
 
 def test_demo_pages_render_for_every_login(demo_world):
     """Each demo login can open its home page and a project it sees."""
-    from tests.conftest import login
+    from tests.helpers import login
     from tmdesk.web import create_app
 
     data_dir, db, _summary = demo_world

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 from tmdesk import __version__
 from tmdesk.runtime import instance
 
@@ -207,7 +207,7 @@ def test_launch_without_desktop_mode_is_404(client):
 
 
 def test_quit_needs_the_launched_browser_and_csrf(desk, dclient, desktop_app):
-    from tests.conftest import PASSWORD
+    from tests.helpers import PASSWORD
 
     # a browser that did not come in through the launch token may not quit
     assert 'action="/desktop/quit"' not in dclient.get(BASE + "/login").get_data(as_text=True)
@@ -319,6 +319,7 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+@pytest.mark.slow  # starts real processes
 def test_second_launch_reuses_the_first_and_quit_stops_it(tmp_path):
     env = desktop_env(tmp_path)
     proc, url = start_desktop(env)
@@ -353,6 +354,7 @@ def test_second_launch_reuses_the_first_and_quit_stops_it(tmp_path):
         stop(proc)
 
 
+@pytest.mark.slow  # starts real processes
 def test_crashed_run_is_cleared_and_serve_refuses_a_second_server(tmp_path):
     env = desktop_env(tmp_path)
     proc, _url = start_desktop(env)
@@ -387,6 +389,7 @@ def test_crashed_run_is_cleared_and_serve_refuses_a_second_server(tmp_path):
     assert proc.returncode == 0
 
 
+@pytest.mark.slow  # starts real processes
 def test_missing_std_streams_and_fatal_error_page(tmp_path):
     """A windowed build has no stdout/stderr; a start-up failure is logged and shown."""
     env = desktop_env(tmp_path)

@@ -11,7 +11,7 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import PASSWORD, csrf_token, login, post
+from tests.helpers import PASSWORD, csrf_token, login, post
 from tmdesk.cli import cli
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.models import AuditEvent, TrustedKey

@@ -17,7 +17,7 @@ import io
 
 import pytest
 
-from tests.conftest import PASSWORD, login
+from tests.helpers import PASSWORD, login
 from tmdesk import paths
 from tmdesk.core import accounts, offers, pledges, projects, reporting, search, updates
 from tmdesk.core.models import Document, Offer, User

@@ -20,8 +20,8 @@ from babel.messages.pofile import read_po
 from jinja2 import Environment
 from jinja2.ext import do, i18n
 
-from tests.conftest import csrf_token, login, post
-from tmdesk.i18n_build import compile_catalogues
+from tests.helpers import csrf_token, login, post
+from tools.i18n_build import compile_catalogues
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "tmdesk" / "templates"

@@ -142,7 +142,7 @@ def test_pledge_warnings(desk):
 
 
 def test_pledge_warning_on_the_page_reads_the_way_its_reader_writes(client, desk):
-    from tests.conftest import login, post
+    from tests.helpers import login, post
 
     project = desk.published(title_en="SOC", budget_amount="100000")
     login(client, desk.user("donor"))
@@ -159,7 +159,7 @@ def test_pledge_warning_on_the_page_reads_the_way_its_reader_writes(client, desk
 
 
 def test_offer_matches_page_and_propose(client, desk):
-    from tests.conftest import login, post
+    from tests.helpers import login, post
 
     project = desk.published(title_en="Starlink terminals for Kharkiv", category="connectivity")
     offer = _offer(desk)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import PASSWORD, csrf_token, login, post
+from tests.helpers import PASSWORD, csrf_token, login, post
 from tmdesk.cli import cli
 from tmdesk.core import plugin_approvals
 from tmdesk.core.audit import verify_chain

@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import approve_plugin_files
+from tests.helpers import approve_plugin_files
 from tmdesk.cli import cli
 from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.reporting import build_context
-from tmdesk.plugins import manager as manager_mod
 from tmdesk.plugins.manager import (
     BUILTIN_MODULES,
     OptionError,
@@ -245,7 +244,7 @@ def test_entry_points_are_isolated_and_sorted(tmp_path, monkeypatch):
         importlib.metadata.EntryPoint("aa_broken", "tmdesk_no_such_module_xyz", "tmdesk"),
     ]
     monkeypatch.setattr(
-        manager_mod.importlib.metadata,
+        importlib.metadata,
         "entry_points",
         lambda group=None: eps if group == "tmdesk" else [],
     )
@@ -532,3 +531,24 @@ def test_cli_report_errors_exit_nonzero_without_a_file(data_dir, desk, tmp_path,
     assert result.exit_code != 0
     assert message in result.output
     assert list(out.parent.iterdir()) == []
+
+
+def test_export_columns_belong_to_the_plugin_that_gave_them():
+    """A plugin with columns and no format keeps its own columns, and loses them
+    (and only them) when it fails."""
+    from tmdesk import hookimpl
+    from tmdesk.plugins.contract import ExportColumn
+
+    class Columns:
+        @hookimpl
+        def tmdesk_export_columns(self):
+            return [ExportColumn("donor_code", "Donor code", lambda project, context: "X")]
+
+        @hookimpl
+        def tmdesk_validate_project(self, project, context):
+            raise RuntimeError("broken check")
+
+    pm = make_plugin_manager(None, builtins=(), entry_points=False, extra_plugins=[Columns()])
+    assert [c.name for c in pm.export_columns] == ["donor_code"]
+    pm.call_each("tmdesk_validate_project", project=None, context=None)
+    assert pm.export_columns == ()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask_babel import force_locale, gettext
 
-from tests.conftest import csrf_token, login, post
+from tests.helpers import csrf_token, login, post
 from tmdesk.core import accounts
 from tmdesk.core.vocab import OFFER_STATUSES
 from tmdesk.web import auth, create_app

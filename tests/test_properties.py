@@ -13,10 +13,11 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ORGS, PASSWORD
+from tests.helpers import ORGS, PASSWORD
 from tmdesk.core import accounts, audit, offers, pledges, projects
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
@@ -224,6 +225,7 @@ scenario = st.tuples(
 ).map(lambda parts: parts[0] + parts[1] + parts[2])
 
 
+@pytest.mark.slow  # 40 random desks: about three minutes of CPU
 @settings(
     max_examples=40,
     deadline=None,

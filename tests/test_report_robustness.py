@@ -202,7 +202,7 @@ def test_every_format_survives_hostile_data(desk, hostile, data_dir, tmp_path, r
 
 
 def test_reports_that_cannot_be_made_say_why_on_the_page(app, client, desk):
-    from tests.conftest import login, post
+    from tests.helpers import login, post
 
     desk.published(title_en="Only one", owner="recipient")
     desk.published(title_en="Another recipient's", owner="recipient2")
@@ -280,7 +280,7 @@ def test_forbidden_characters_are_refused_in_every_core_text_field(desk):
 
 
 def test_forbidden_characters_are_refused_on_forms_and_the_api(app, client, desk):
-    from tests.conftest import login, post
+    from tests.helpers import login, post
 
     login(client, desk.user("recipient"))
     response = post(

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import approve_plugin_files, csrf_token, login, post
+from tests.helpers import approve_plugin_files, csrf_token, login, post
 from tmdesk.core.db import database
 
 OFFICE_ONLY = """

@@ -103,6 +103,7 @@ def assert_refused(result, info: instance.InstanceInfo | None, again: str) -> No
 # --- against a real server ------------------------------------------------------------
 
 
+@pytest.mark.slow  # starts real processes
 def test_restore_and_demo_force_refused_while_serve_runs_then_restore_goes_through(
     runner, world, tmp_path
 ):
@@ -131,6 +132,7 @@ def test_restore_and_demo_force_refused_while_serve_runs_then_restore_goes_throu
     assert users_in(data) == {ADMIN}
 
 
+@pytest.mark.slow  # starts real processes
 def test_stale_lock_left_by_a_killed_server_does_not_block_the_restore(runner, world, tmp_path):
     data, backup = world
     proc, info = start_serve(tmp_path, data)

@@ -21,7 +21,14 @@ from tmdesk.core.backup import BackupError, restore
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.funding import project_funding
-from tmdesk.core.models import ALL_MODELS, Organisation, Pledge, Project, User
+from tmdesk.core.models import (
+    ALL_MODELS,
+    CATALOGUE_INDEX_FIELDS,
+    Organisation,
+    Pledge,
+    Project,
+    User,
+)
 from tmdesk.core.plugin_approvals import approved_files
 from tmdesk.core.schema import CURRENT_VERSION, SchemaError, read_version
 from tmdesk.core.visibility import can_see
@@ -203,3 +210,10 @@ def test_restore_refuses_a_newer_backup(tmp_path):
     with pytest.raises(BackupError, match="newer tmdesk"):
         restore(target, newer, CURRENT_VERSION)
     assert not (target / DATABASE_FILENAME).exists()
+
+
+def test_upgraded_database_has_the_catalogue_index(upgraded):
+    """The Catalogue's page is read in index order on an upgraded desk too (issue 13)."""
+    wanted = tuple(Project._meta.fields[name].column_name for name in CATALOGUE_INDEX_FIELDS)
+    indexes = {tuple(i.columns) for i in database.get_indexes(Project._meta.table_name)}
+    assert wanted in indexes

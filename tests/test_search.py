@@ -119,7 +119,7 @@ def test_offers_and_updates(desk):
 
 
 def test_search_page_highlights_safely(client, desk):
-    from tests.conftest import login
+    from tests.helpers import login
 
     p = desk.published(title_en="SOC <analyst> training", summary_en="Analysts & more.")
     login(client, desk.users["donor"])

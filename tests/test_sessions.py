@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD, csrf_token, login, post
+from tests.helpers import PASSWORD, csrf_token, login, post
 from tmdesk.core import accounts
 from tmdesk.core.models import AuditEvent, User
 from tmdesk.web import create_app, login_manager

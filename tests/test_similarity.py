@@ -154,7 +154,7 @@ def test_labelled_set_meets_the_targets(db):
 
 
 def test_project_page_panel_and_decision_buttons(client, desk):
-    from tests.conftest import login, post
+    from tests.helpers import login, post
 
     a, b = _pair(desk)
     login(client, desk.users["back_office"])

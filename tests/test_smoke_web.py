@@ -1,4 +1,4 @@
-from tests.conftest import login, post
+from tests.helpers import login, post
 
 
 def test_healthz(client):
@@ -60,7 +60,7 @@ def test_login_logout(client, desk):
 
 
 def test_login_wrong_password_generic_message(client, desk):
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     response = client.post(
         "/login",

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 from tmdesk.core import pledges, projects
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import ChangeLog, OutboxAction, Pledge, Project
@@ -166,7 +166,7 @@ def test_a_fresh_desk_offers_to_connect_and_a_set_up_one_only_to_its_administrat
 
 
 def test_desk_pages_show_the_link_and_the_refused_list(client, desk):
-    from tests.conftest import login
+    from tests.helpers import login
     from tmdesk.core.models import OfficeLink
 
     user = desk.user("donor")
@@ -193,14 +193,14 @@ def test_desk_pages_show_the_link_and_the_refused_list(client, desk):
     page = client.get("/office/refused", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "a pledge on it can no longer be confirmed" in page
     assert "1 refused" in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
-    from tests.conftest import post
+    from tests.helpers import post
 
     post(client, f"/office/refused/{refused.id}/discard")
     assert OutboxAction.get_by_id(refused.id).state == "discarded"
 
 
 def test_a_linked_desks_draft_has_a_provisional_ref_that_keeps_resolving(client, desk):
-    from tests.conftest import login
+    from tests.helpers import login
     from tmdesk.core.models import Meta, RefAlias
     from tmdesk.core.visibility import get_visible_project
 
@@ -219,7 +219,7 @@ def test_a_linked_desks_draft_has_a_provisional_ref_that_keeps_resolving(client,
 
 
 def test_administrators_see_linked_desks_and_unlink_them(client, desk):
-    from tests.conftest import login, post
+    from tests.helpers import login, post
     from tmdesk.core.models import ApiToken
 
     link, token = _link(desk)
@@ -234,7 +234,7 @@ def test_administrators_see_linked_desks_and_unlink_them(client, desk):
 def test_the_import_page_refuses_a_file_that_is_not_an_exchange_file(client, desk):
     import io
 
-    from tests.conftest import csrf_token, login
+    from tests.helpers import csrf_token, login
     from tmdesk.core.models import OfficeLink
 
     user = desk.user("donor")
@@ -253,7 +253,7 @@ def test_the_import_page_refuses_a_file_that_is_not_an_exchange_file(client, des
 
 
 def test_the_connect_page_says_what_is_wrong_in_the_readers_language(client):
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     token = csrf_token(client, "/office")
     page = client.post(

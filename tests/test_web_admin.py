@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import PASSWORD, csrf_token, login, post
+from tests.helpers import PASSWORD, csrf_token, login, post
 from tmdesk.core import funding, pledges
 from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, User
 

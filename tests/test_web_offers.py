@@ -8,7 +8,7 @@ import pytest
 from flask import render_template
 from flask_login import login_user
 
-from tests.conftest import login, post
+from tests.helpers import login, post
 from tmdesk.core import offers
 from tmdesk.core.models import AuditEvent, Engagement, Offer, OfferLink, Project
 from tmdesk.core.visibility import visible_offer_links

@@ -8,7 +8,7 @@ import pytest
 from flask import render_template
 from flask_login import login_user
 
-from tests.conftest import login, post
+from tests.helpers import login, post
 from tmdesk.core import offers, pledges
 from tmdesk.core.models import AuditEvent, Pledge, Project
 
@@ -329,7 +329,7 @@ def test_project_partial_shows_actions_the_user_may_take(app, desk):
 
 def test_pledge_warnings_shown_and_must_be_acknowledged(app, desk):
     """Over-funding is warned about before anything is saved (issue #4)."""
-    from tests.conftest import login, post
+    from tests.helpers import login, post
     from tmdesk.core.models import Pledge
 
     project = desk.published(budget_amount="1000")

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.conftest import login, post
+from tests.helpers import login, post
 from tmdesk.core import offers, pledges, projects
 from tmdesk.core.models import Document, Project, StatusChange, Update
 

@@ -131,6 +131,23 @@ class ApiToken(BaseModel):
     revoked_at = pw.DateTimeField(null=True)
 
 
+#: The Catalogue's page (tmdesk.core.catalogue): one category, newest first,
+#: read in index order and stopped after a page, with the columns the visibility
+#: rule and the status filter test, so neither the page nor its count reads the
+#: rows themselves. Created on both engines by create_tables and, in databases
+#: made before it, by schema step ``_add_catalogue_index``.
+CATALOGUE_INDEX_FIELDS = (
+    "category",
+    "created_at",
+    "id",
+    "status",
+    "tlp",
+    "recipient",
+    "published_at",
+    "submitted_at",
+)
+
+
 class Project(BaseModel):
     uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     #: Bumped by every audited write (:func:`tmdesk.core.audit.record`): the
@@ -172,6 +189,9 @@ class Project(BaseModel):
         if locale == "uk":
             return self.summary_uk or self.summary_en
         return self.summary_en or self.summary_uk
+
+    class Meta:
+        indexes = ((CATALOGUE_INDEX_FIELDS, False),)
 
 
 class ProjectMember(BaseModel):

@@ -21,6 +21,7 @@ from tmdesk.core.backup import backup_before_upgrade
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import (
     ALL_MODELS,
+    CATALOGUE_INDEX_FIELDS,
     SYNC_MODELS,
     AuditEvent,
     Document,
@@ -40,7 +41,7 @@ from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 6
+CURRENT_VERSION = 7
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -131,6 +132,21 @@ def _add_exchange(db: peewee.Database) -> None:
     db.create_tables(SYNC_MODELS, safe=True)
 
 
+def _add_catalogue_index(db: peewee.Database) -> None:
+    """Version 7: the index the Catalogue's page reads in order (issue 13, speed at office scale).
+
+    New databases get it from :class:`~tmdesk.core.models.Project`'s ``Meta``;
+    this names it the same way (peewee's table_col_col… name) on both engines.
+    An earlier step that creates every index a model declares may have made it
+    already, so it is added only when missing.
+    """
+    table = Project._meta.table_name
+    columns = [Project._meta.fields[name].column_name for name in CATALOGUE_INDEX_FIELDS]
+    if any(index.columns == columns for index in db.get_indexes(table)):
+        return
+    migrate(SchemaMigrator.from_database(db).add_index(table, columns))
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
 STEPS: dict[int, Callable[[peewee.Database], None]] = {
     1: _v1_to_v2,
@@ -138,6 +154,7 @@ STEPS: dict[int, Callable[[peewee.Database], None]] = {
     3: _add_trusted_keys,
     4: _audit_fork_guard_and_covering_indexes,
     5: _add_exchange,
+    6: _add_catalogue_index,
 }
 
 

@@ -1,8 +1,12 @@
 """Compile the message catalogues (``.po`` → ``.mo``) in tmdesk/translations.
 
-Run as ``python -m tmdesk.i18n_build``. The test and demo scripts, the
-executable build and the package build call it, so compiled catalogues are
-never made or committed by hand (``*.mo`` is git-ignored).
+The one way tmdesk compiles translations. Run as ``python -m tools.i18n_build``
+from the checkout (scripts/test, scripts/demo and scripts/i18n do); the package
+build (setup.py's ``build_py``) and the executable build (build/build.py) call
+:func:`compile_catalogues`, so ``pip install .`` ships Ukrainian and compiled
+catalogues are never made or committed by hand (``*.mo`` is git-ignored).
+
+A development tool, not part of the installed package: it needs only Babel.
 """
 
 from __future__ import annotations
@@ -13,14 +17,16 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-TRANSLATIONS = Path(__file__).parent / "translations"
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "tmdesk" / "translations"
 
 
-def compile_catalogues(root: Path = TRANSLATIONS) -> list[Path]:
-    """Compile every ``<locale>/LC_MESSAGES/*.po`` under ``root``; return the .mo paths."""
+def compile_catalogues(root: Path = TRANSLATIONS, out: Path | None = None) -> list[Path]:
+    """Compile every ``<locale>/LC_MESSAGES/*.po`` under ``root`` to the same place
+    under ``out`` (default: beside the .po); return the .mo paths."""
     written = []
     for po_path in sorted(root.glob("*/LC_MESSAGES/*.po")):
-        mo_path = po_path.with_suffix(".mo")
+        mo_path = (out or root) / po_path.relative_to(root).with_suffix(".mo")
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=po_path.parts[-3])
         tmp = mo_path.with_suffix(".mo.part")

@@ -1,0 +1,315 @@
+"""Benchmark the desk at office scale on SQLite and on PostgreSQL, side by side.
+
+    python benchmarks/bench_office.py [--projects 100000] [--runs 40]
+                                      [--sqlite-dir DIR] [--pg-url postgresql://…]
+
+Issue 13, "Speed at office scale". Fills each database once with the generated
+projects, pledges and offers of ``bench_coordination.py`` (a database that
+already holds projects is reused), then prints the median and 95th percentile,
+wall-clock and CPU time, with the load average, of:
+
+- the Catalogue API page ``GET /api/v1/projects`` (50 rows, filtered by
+  category and status, newest first, visibility applied), through the real
+  app with a real API token, for an officer and for a donor — target median
+  ≤ 10 ms;
+- the full dashboard (``dashboard.build``) for an officer and a donor —
+  target ≤ 150 ms;
+- search for an officer — target ≤ 30 ms;
+- then ``--users`` (50) concurrent API users for ``--seconds`` (60) against one
+  real ``tmdesk serve`` process on 127.0.0.1, each with its own API token,
+  looping over Catalogue API pages, project pages and pledges until the time
+  is up: errors, p50/p95/max, audit forks (``tmdesk audit verify`` and events
+  sharing a previous hash) and pledges acknowledged (201) but not stored —
+  targets 0 errors, 0 forks, nothing lost, p95 < 400 ms.
+
+The machine is shared: read the CPU columns beside the wall-clock ones.
+Without ``--pg-url`` only SQLite is measured; without ``--sqlite-dir`` a
+throw-away directory is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bench_coordination import QUERIES, generate, load, report, timed
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CATALOGUE_MS = 10
+DASHBOARD_MS = 150
+SEARCH_MS = 30
+LOAD_P95_MS = 400
+#: The catalogue pages asked for: each category with one or two statuses.
+STATUS_SETS = ["published", "published,in_implementation", "delivered"]
+
+
+def _median_report(name: str, times: tuple[list[float], list[float]], target: float) -> bool:
+    """Like ``report`` but judged on the median (the issue's target for the API page)."""
+    report(name, times, target)
+    return statistics.median(times[0]) <= target
+
+
+def _timings(engine: str, data_dir: Path, url: str | None, args: argparse.Namespace) -> bool:
+    """The API page, dashboard and search, in this process; True if on target."""
+    from tmdesk.core import accounts, dashboard, search
+    from tmdesk.core.models import User
+    from tmdesk.core.vocab import CATEGORIES
+    from tmdesk.web import create_app
+
+    app = create_app(data_dir, {"TESTING": True, "TMDESK_DATABASE_URL": url})
+    client = app.test_client()
+    pages = list(itertools.product(CATEGORIES, STATUS_SETS))
+    ok = True
+    for email in ("officer@example.org", "donor@example.org"):
+        user = User.get(User.email == email)
+        who = email.split("@")[0]
+        _, token = accounts.create_token(None, user, "bench")
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def page(category: str, status: str, headers=headers) -> None:
+            response = client.get(
+                f"/api/v1/projects?category={category}&status={status}&per_page=50",
+                headers=headers,
+            )
+            assert response.status_code == 200, response.get_data(as_text=True)[:300]
+
+        page(*pages[0])  # warm: caches, as on a running desk
+        calls = [pages[i % len(pages)] for i in range(args.runs)]
+        ok &= _median_report(f"{engine} API page ({who})", timed(page, calls), CATALOGUE_MS)
+        dashboard.build(user)
+        ok &= report(
+            f"{engine} dashboard ({who})",
+            timed(dashboard.build, [(user,)] * max(5, args.runs // 4)),
+            DASHBOARD_MS,
+        )
+        if who == "officer":
+            calls = [(user, QUERIES[i % len(QUERIES)]) for i in range(args.runs)]
+            ok &= report(f"{engine} search ({who})", timed(search.search, calls), SEARCH_MS)
+    return ok
+
+
+def measure(engine: str, data_dir: Path, url: str | None, args: argparse.Namespace) -> bool:
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import database
+    from tmdesk.core.models import Project
+
+    open_database(data_dir, url=url)
+    database.connect(reuse_if_open=True)
+    if not Project.select().exists():
+        start = time.perf_counter()
+        generate(args.projects, args.offers)
+        print(
+            f"{engine}: generated {args.projects} projects in {time.perf_counter() - start:.0f} s"
+        )
+    print(f"{engine}: {Project.select().count()} projects, {load()}", flush=True)
+    ok = _timings(engine, data_dir, url, args) if args.runs > 0 else True
+    database.close()
+    if args.seconds > 0:
+        ok &= load_test(engine, data_dir, url, args)
+    return ok
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a running process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _tokens_and_refs(users: int) -> tuple[list[str], list[str]]:
+    """API tokens of ``users`` donor accounts (made once, reused), and the
+    references of published CLEAR/GREEN projects every donor may see and pledge to."""
+    from tmdesk.core import accounts
+    from tmdesk.core.models import Organisation, Project, User
+
+    donors = list(
+        Organisation.select().where(Organisation.kind == "donor").order_by(Organisation.id)
+    )
+    tokens = []
+    for i in range(users):
+        email = f"load{i}@example.org"
+        user = User.get_or_none(User.email == email) or User.create(
+            email=email, organisation=donors[i % len(donors)], password_hash="-", name=email
+        )
+        tokens.append(accounts.create_token(None, user, "bench")[1])
+    refs = [
+        ref
+        for (ref,) in Project.select(Project.ref)
+        .where((Project.status == "published") & Project.tlp.in_(("CLEAR", "GREEN")))
+        .limit(5000)
+        .tuples()
+    ]
+    return tokens, refs
+
+
+def _user_loop(port: int, token: str, refs: list[str], until: float, seed: int, out: dict) -> None:
+    """One user: requests until ``until``, one at a time, on one keep-alive connection."""
+    from tmdesk.core.vocab import CATEGORIES
+
+    categories = list(CATEGORIES)
+    rng = random.Random(seed)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while time.perf_counter() < until:
+        pick = rng.random()
+        body = None
+        if pick < 0.4:
+            method = "GET"
+            status = rng.choice(STATUS_SETS)
+            path = f"/api/v1/projects?category={rng.choice(categories)}&status={status}&per_page=50"
+        elif pick < 0.8:
+            method, path = "GET", f"/api/v1/projects/{rng.choice(refs)}"
+        else:
+            method, path = "POST", f"/api/v1/projects/{rng.choice(refs)}/pledges"
+            body = json.dumps({"amount": str(rng.randrange(1, 900) * 100), "currency": "EUR"})
+        start = time.perf_counter()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            data = response.read()
+            code = response.status
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            code, data = 0, str(exc).encode()
+        out["ms"].append((time.perf_counter() - start) * 1000)
+        if method == "POST" and code == 201:
+            out["acked"].append(json.loads(data)["id"])
+        elif code != 200:
+            out["errors"].append(f"{code} {method} {path}: {data[:120]!r}")
+    conn.close()
+
+
+def load_test(engine: str, data_dir: Path, url: str | None, args: argparse.Namespace) -> bool:
+    """``args.users`` concurrent users against one ``tmdesk serve``; True if on target."""
+    from peewee import fn
+
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import database
+    from tmdesk.core.models import AuditEvent, Pledge
+
+    open_database(data_dir, url=url)
+    database.connect(reuse_if_open=True)
+    tokens, refs = _tokens_and_refs(args.users)
+    pledges_before = Pledge.select().count()
+    database.close()
+    env = dict(os.environ)
+    env.pop("TMDESK_DATABASE_URL", None)
+    if url:
+        env["TMDESK_DATABASE_URL"] = url
+    port = _free_port()
+    tmdesk = [sys.executable, "-m", "tmdesk"]
+    server = subprocess.Popen(
+        [*tmdesk, "serve", "--data-dir", str(data_dir), "--port", str(port), "--no-browser"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):  # up to 30 s to start
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        out: dict[str, list] = {"ms": [], "acked": [], "errors": []}
+        until = time.perf_counter() + args.seconds
+        cpu_start = os.times()
+        threads = [
+            threading.Thread(target=_user_loop, args=(port, token, refs, until, i, out))
+            for i, token in enumerate(tokens)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        cpu = os.times()
+        server_cpu = _cpu_seconds(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    verify = subprocess.run(
+        [*tmdesk, "audit", "verify", "--data-dir", str(data_dir)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    open_database(data_dir, url=url)
+    database.connect(reuse_if_open=True)
+    forks = (
+        AuditEvent.select(AuditEvent.prev_hash)
+        .group_by(AuditEvent.prev_hash)
+        .having(fn.COUNT(AuditEvent.id) > 1)
+        .count()
+    )
+    stored = {p for (p,) in Pledge.select(Pledge.id).where(Pledge.id.in_(out["acked"])).tuples()}
+    lost = len(set(out["acked"]) - stored)
+    added = Pledge.select().count() - pledges_before
+    database.close()
+    ms = sorted(out["ms"])
+    p50, p95 = statistics.median(ms), ms[round(0.95 * (len(ms) - 1))]
+    print(
+        f"{engine} {args.users} users {args.seconds} s: {len(ms)} requests, "
+        f"{len(out['errors'])} errors, p50 {p50:.0f} p95 {p95:.0f} max {ms[-1]:.0f} ms "
+        f"(< {LOAD_P95_MS} {'ok' if p95 < LOAD_P95_MS else 'SLOW'}) | "
+        f"{len(out['acked'])} pledges acknowledged, {added} stored, {lost} lost | "
+        f"audit verify: {'ok' if verify.returncode == 0 else 'BROKEN'}, {forks} forks | "
+        f"server cpu {server_cpu:.0f} s, load generator cpu {(cpu.user + cpu.system) - (cpu_start.user + cpu_start.system):.1f} s "
+        f"| {load()}",
+        flush=True,
+    )
+    for error in out["errors"][:5]:
+        print(f"  {error}")
+    if verify.returncode != 0:
+        print(f"  {verify.stdout.strip()} {verify.stderr.strip()}")
+    return (
+        not out["errors"]
+        and not forks
+        and not lost
+        and verify.returncode == 0
+        and p95 < LOAD_P95_MS
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--projects", type=int, default=100_000)
+    parser.add_argument("--offers", type=int, default=5_000)
+    parser.add_argument("--runs", type=int, default=40, help="timed calls (0: none)")
+    parser.add_argument("--users", type=int, default=50, help="concurrent users (0: no load test)")
+    parser.add_argument("--seconds", type=int, default=60, help="length of the load test")
+    parser.add_argument("--sqlite-dir", type=Path, default=None, help="keep the SQLite data here")
+    parser.add_argument("--pg-url", default=None, help="an empty (or earlier) PostgreSQL database")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_dir = args.sqlite_dir or Path(tmp) / "sqlite"
+        sqlite_dir.mkdir(parents=True, exist_ok=True)
+        ok = measure("sqlite", sqlite_dir, None, args)
+        if args.pg_url:
+            pg_dir = Path(tmp) / "pg"
+            pg_dir.mkdir()
+            ok &= measure("postgresql", pg_dir, args.pg_url, args)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

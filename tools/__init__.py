@@ -1,0 +1,1 @@
+"""Development and build tools for tmdesk; not part of the installed package."""
