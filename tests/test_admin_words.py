@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import login, post
+from tests.helpers import login, post
 from tmdesk.core import accounts, auditlog, projects
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import AuditEvent, User

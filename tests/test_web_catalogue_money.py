@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import login, post
+from tests.helpers import login, post
 from tmdesk.core import catalogue, pledges, projects
 from tmdesk.core.funding import project_funding
 from tmdesk.core.visibility import statuses_seen_by

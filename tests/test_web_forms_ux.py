@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-from tests.conftest import login, post
+from tests.helpers import login, post
 from tests.test_web_projects import client_for, html, published_with_pledges
 from tmdesk.core import validation
 from tmdesk.core.models import Project, Update
