@@ -423,6 +423,11 @@ ACCESS: dict[str, Rule] = {
             "password": "a brand new passphrase",
         },
     ),
+    "/admin/users/<int:user_id>/edit": Rule(
+        {"GET": ADMIN, "POST": ADMIN},
+        args=lambda w: {"user_id": w.ids["donor_other_user"]},
+        data=lambda w, r: {"name": "Renamed", "organisation": "GB"},
+    ),
     "/admin/users/<int:user_id>/deactivate": Rule(
         {"POST": ADMIN}, args=lambda w: {"user_id": w.ids["donor_other_user"]}
     ),

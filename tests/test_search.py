@@ -166,13 +166,20 @@ ENGINE_QUERIES = {
     "audit": {"cafe"},
     "backup connect": {"link"},
     "field komplekt": set(),
+    # Across languages, through the bilingual glossary (issue 15).
+    "training": {"soc"},
+    "satellite": {"link"},
+    "аудит": {"cafe"},
 }
 
 
 def test_the_same_answers_on_every_engine(desk):
     refs = {}
     for key, (title_en, title_uk, summary_uk) in ENGINE_PROJECTS.items():
-        refs[desk.published(title_en=title_en, title_uk=title_uk, summary_uk=summary_uk).ref] = key
+        project = desk.published(
+            title_en=title_en, title_uk=title_uk, summary_en="", summary_uk=summary_uk
+        )
+        refs[project.ref] = key
     donor = desk.user("donor")
     for q, expected in ENGINE_QUERIES.items():
         found = {refs[r.key] for r in search.search(donor, q, type="project")}
@@ -186,3 +193,42 @@ def test_phrase_prefixes_read_alike_on_every_engine(desk):
     pool = Project.select()
     assert [i for i, _ in search.rank_any("project", pool, [[["e-mail"], ["gateway"]]])] == [p.id]
     assert [i for i, _ in search.rank("project", pool, ["e-mail", "hardening"], "OR")] == [p.id]
+
+
+def test_search_across_languages(desk):
+    """An English query finds a project written only in Ukrainian, and the other way round,
+    through the duplicate detector's bilingual glossary (issue 15)."""
+    uk_only = desk.published(
+        title_en="",
+        summary_en="",
+        title_uk="Навчання аналітиків центру моніторингу",
+        summary_uk="Курс для фахівців обласної адміністрації.",
+    )
+    en_only = desk.published(
+        title_uk="",
+        title_en="Firewall replacement for the water utility",
+        summary_en="Next-generation firewalls at two sites.",
+    )
+    user = desk.user("donor")
+    found = search.search(user, "analyst training", locale="en")
+    assert [r.key for r in found] == [uk_only.ref]
+    assert "<mark>" in found[0].title_html  # the Ukrainian words that matched are marked
+    assert [r.key for r in search.search(user, "фаєрвол", locale="uk")] == [en_only.ref]
+    assert [r.key for r in search.search(user, "міжмережевий екран")] == []  # every word counts
+    # Every term must still match: an English word with no Ukrainian counterpart in the
+    # project keeps it out.
+    assert search.search(user, "analyst starlink") == []
+    assert "аналітик" in search.query_terms("analysts")
+
+
+def test_cross_language_match_ranks_by_title(desk):
+    """A translation found in the title ranks like the query's own word found there."""
+    body = desk.published(
+        title_en="Regional support", title_uk="", summary_en="Training of SOC analysts."
+    )
+    title = desk.published(
+        title_en="", summary_en="", title_uk="Навчання аналітиків SOC", summary_uk="Обласний центр."
+    )
+    results = search.search(desk.user("donor"), "training", type="project")
+    assert [r.key for r in results] == [title.ref, body.ref]
+    assert results[0].score > results[1].score

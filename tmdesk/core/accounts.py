@@ -200,6 +200,36 @@ def _insert_user(
     return user
 
 
+def update_user(actor: User, user: User, data: dict[str, Any]) -> User:
+    """An administrator's edit of an account: its name, organisation and administrator
+    right. A new organisation (so a new role) or a changed right ends the account's
+    sessions, so it is used only with what it now may do. An administrator cannot
+    take away their own right (nobody else might be left to give it back)."""
+    _require_admin(actor)
+    errors = validation.Errors()
+    name = validation.text(errors, data, "name", max_length=200)
+    code = str(data.get("organisation") or "").strip().upper()
+    org = Organisation.get_or_none(Organisation.code == code) if code else None
+    if org is None:
+        errors["organisation"] = N_("Choose an organisation.")
+    is_admin = bool(data.get("is_admin"))
+    if actor.id == user.id and user.is_admin and not is_admin:
+        errors["is_admin"] = N_("You cannot remove your own administrator right.")
+    errors.raise_if_any()
+    if org is None:  # reported above; said again for the type checker
+        raise ValidationError({"organisation": N_("Choose an organisation.")})
+    fields: dict[str, Any] = {"name": name, "organisation": org.id, "is_admin": is_admin}
+    if org.id != user.organisation_id or is_admin != user.is_admin:
+        fields["session_nonce"] = secrets.token_hex(8)
+    with database.atomic():
+        before = _user_snapshot(user)
+        for key, value in fields.items():
+            setattr(user, key, value)
+        user.save()
+        audit.record(actor, "user.update", user, before, _user_snapshot(user))
+    return User.get_by_id(user.id)
+
+
 def set_password(
     actor: User | None, user: User, password: str, *, revoke_tokens: bool = True
 ) -> None:

@@ -42,6 +42,38 @@ SORTS = {
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 25
 
+#: What the Catalogue shows: only projects open for support, or everything the user may see.
+SCOPES = {
+    "open": N_("Open for support"),
+    "all": N_("Everything"),
+}
+#: Statuses in which a project is looking for support.
+OPEN_FOR_SUPPORT_STATUSES = ("published", "in_implementation")
+#: Funding states of a project still short of its budget.
+SHORT_OF_BUDGET = ("unfunded", "partly")
+#: Statuses no funding filter returns: these projects ask for no support at all.
+NOT_SEEKING_SUPPORT = ("withdrawn", "rejected")
+
+
+def is_open_for_support(project: Project, funding: Funding) -> bool:
+    """Whether ``project`` is open for support: published or in implementation, and
+    not yet fully funded by confirmed pledges.
+
+    The one place this definition lives for the Catalogue (pages and API), so a
+    shared definition of the headline figures can replace it in one move.
+    """
+    return project.status in OPEN_FOR_SUPPORT_STATUSES and funding.state in SHORT_OF_BUDGET
+
+
+def default_scope(user: User | None, narrowed: bool = False) -> str:
+    """What the Catalogue shows when the address names no scope: donors look for
+    projects to support, so they start with those open for support; everyone else
+    starts with everything. An address that already asks for statuses or funding
+    states (``narrowed``: a link from the dashboard, say) gets exactly those."""
+    if narrowed:
+        return "all"
+    return "open" if user is not None and user.role == "donor" else "all"
+
 
 @dataclass
 class CatalogueFilters:
@@ -58,6 +90,8 @@ class CatalogueFilters:
     since: dt.date | None = None  # updated on or after
     until: dt.date | None = None  # created on or before
     sort: str = "newest"
+    #: ``open`` (only projects open for support) or ``all``.
+    scope: str = "all"
     page: int = 1
     per_page: int = DEFAULT_PER_PAGE
 
@@ -77,6 +111,7 @@ class CatalogueFilters:
             args["until"] = self.until.isoformat()
         if self.sort != "newest":
             args["sort"] = self.sort
+        args["scope"] = self.scope
         if self.per_page != DEFAULT_PER_PAGE:
             args["per_page"] = self.per_page
         return args
@@ -96,8 +131,9 @@ def _multi(errors: validation.Errors, values: list[str], name: str, allowed) -> 
     return out
 
 
-def parse_filters(getlist, get) -> CatalogueFilters:
-    """Build filters from a request's arguments (``getlist(name)``, ``get(name)``).
+def parse_filters(getlist, get, scope: str = "all") -> CatalogueFilters:
+    """Build filters from a request's arguments (``getlist(name)``, ``get(name)``);
+    ``scope`` is the scope when the arguments name none (:func:`default_scope`).
 
     Unknown values raise :class:`~tmdesk.core.errors.ValidationError` naming the field.
     """
@@ -111,7 +147,7 @@ def parse_filters(getlist, get) -> CatalogueFilters:
     f.recipient = [c.upper() for v in getlist("recipient") for c in str(v).split(",") if c.strip()]
     raw = {
         name: get(name)
-        for name in ("tlp_max", "donor", "since", "until", "sort", "page", "per_page")
+        for name in ("tlp_max", "donor", "since", "until", "sort", "scope", "page", "per_page")
     }
     f.tlp_max = validation.choice(errors, raw, "tlp_max", TLP_LABELS, required=False)
     f.donor = (raw["donor"] or "").strip().upper() or None
@@ -119,6 +155,9 @@ def parse_filters(getlist, get) -> CatalogueFilters:
     f.until = validation.date(errors, raw, "until")
     f.sort = (
         validation.choice(errors, raw, "sort", SORTS, required=False, default="newest") or "newest"
+    )
+    f.scope = (
+        validation.choice(errors, raw, "scope", SCOPES, required=False, default=scope) or scope
     )
     f.page = validation.integer(errors, raw, "page", minimum=1) or 1
     f.per_page = (
@@ -202,14 +241,24 @@ def search_catalogue(user: User | None, f: CatalogueFilters) -> CataloguePage:
     """
     query = _order(filtered_query(user, f), f.sort)
     offset = (f.page - 1) * f.per_page
-    if not f.funding:
+    if not f.funding and f.scope != "open":
         total = query.count()
         items = list(query.offset(offset).limit(f.per_page))
         return CataloguePage(items, funding_for(items), total, f.page, f.per_page)
+    if f.scope == "open":
+        query = query.where(Project.status.in_(OPEN_FOR_SUPPORT_STATUSES))
+    if f.funding:
+        # "Unfunded" means a project still asking for support, never a withdrawn one.
+        query = query.where(Project.status.not_in(NOT_SEEKING_SUPPORT))
     rates = exchange_rates()
     candidates = list(query)
     funding = funding_for(candidates, rates)
-    matching = [p for p in candidates if funding[p.id].state in f.funding]
+    matching = [
+        p
+        for p in candidates
+        if (not f.funding or funding[p.id].state in f.funding)
+        and (f.scope != "open" or is_open_for_support(p, funding[p.id]))
+    ]
     items = matching[offset : offset + f.per_page]
     return CataloguePage(
         items, {p.id: funding[p.id] for p in items}, len(matching), f.page, f.per_page

@@ -23,7 +23,7 @@ from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.funding import UnknownCurrency, to_eur
 from tmdesk.core.i18n import N_
-from tmdesk.core.models import DatedRate, ExchangeRate, User, utcnow
+from tmdesk.core.models import DatedRate, ExchangeRate, Organisation, User, utcnow
 from tmdesk.core.permissions import can_administer
 from tmdesk.core.vocab import CURRENCIES
 
@@ -34,6 +34,48 @@ BASE_CURRENCY = "EUR"
 MIN_RATE = Decimal("0.000001")
 MAX_RATE = Decimal("100000")
 MAX_PLACES = 10
+
+
+#: The currency of each country whose currency is not the euro (ISO 3166-1 → ISO 4217);
+#: every other country (the euro area, the EU, NATO) pledges in euros by default.
+COUNTRY_CURRENCIES = {
+    "GB": "GBP",
+    "US": "USD",
+    "CA": "CAD",
+    "DK": "DKK",
+    "PL": "PLN",
+    "SE": "SEK",
+    "CH": "CHF",
+    "NO": "NOK",
+    "JP": "JPY",
+    "UA": "UAH",
+}
+
+
+def home_currency(organisation: Organisation | None) -> str:
+    """The currency an organisation counts in: its country's, else the euro."""
+    if organisation is None:
+        return BASE_CURRENCY
+    currency = COUNTRY_CURRENCIES.get((organisation.country or "").upper(), BASE_CURRENCY)
+    return currency if currency in CURRENCIES else BASE_CURRENCY
+
+
+def rates_date() -> dt.date | None:
+    """The date of the exchange-rates table: when its latest rate was set (None if empty)."""
+    latest = (
+        ExchangeRate.select(ExchangeRate.updated_at)
+        .order_by(ExchangeRate.updated_at.desc())
+        .first()
+    )
+    return latest.updated_at.date() if latest is not None else None
+
+
+def from_eur(amount_eur: Decimal, currency: str, rates: dict[str, Decimal]) -> Decimal | None:
+    """``amount_eur`` euros in ``currency`` (unrounded); None when it has no rate."""
+    rate = rates.get(currency)
+    if not rate:
+        return None
+    return amount_eur / rate
 
 
 class RateBook:

@@ -36,7 +36,7 @@ from typing import Protocol
 
 import peewee as pw
 
-from tmdesk.core import pg_search, sqlite_search, textnorm
+from tmdesk.core import glossary, pg_search, sqlite_search, textnorm
 from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.models import Offer, Organisation, Project, Update, User
 from tmdesk.core.textnorm import All, AnyOf, Match, Term
@@ -122,23 +122,51 @@ def _title_score(in_title: int, terms: int) -> float:
     return in_title * TITLE_WEIGHT + (terms - in_title) * BODY_WEIGHT
 
 
-def _rank_all(kind: str, query: pw.ModelSelect, terms: list[str], limit: int):
-    """Rows having every term, by how many of the terms are in their title, newest first."""
-    engine, key, n = backend(), KEYS[kind], len(terms)
-    everything = All(tuple(Term(t) for t in terms))
+#: One query term with the other word beginnings that stand for it (its translations
+#: through the glossary): a row has the term when it has any of them.
+Alternatives = tuple[str, ...]
+
+
+def _at(prefix: str, where: str) -> Match:
+    """``prefix`` as the index holds words, at ``where`` (a phrase: all its words)."""
+    found = textnorm.words(prefix)
+    if len(found) == 1:
+        return Term(found[0], where)
+    return All(tuple(Term(w, where) for w in found))
+
+
+def _one_of(alts: Alternatives, where: str = "any") -> Match:
+    """Any of ``alts`` at ``where``."""
+    items = tuple(_at(a, where) for a in alts if textnorm.words(a))
+    return items[0] if len(items) == 1 else AnyOf(items)
+
+
+def _rank_all(kind: str, query: pw.ModelSelect, groups: list[Alternatives], limit: int):
+    """Rows having every term (any of its alternatives), by how many of the terms are
+    in their title, newest first."""
+    engine, key, n = backend(), KEYS[kind], len(groups)
+    everything = All(tuple(_one_of(g) for g in groups))
     if kind not in TITLED:
         return [(i, _title_score(0, n)) for i in engine.ids(kind, query, key, everything, limit)]
     if n <= TIER_TERMS:
         out: list[tuple[int, float]] = []
+        seen: set[int] = set()
         for in_title in range(n, -1, -1):  # best tier first; a tier is one score
             tier: list[int] = []
             for chosen in combinations(range(n), in_title):
                 exact = All(
-                    tuple(Term(t, "title" if i in chosen else "rest") for i, t in enumerate(terms))
+                    tuple(
+                        _one_of(g, "title" if i in chosen else "rest") for i, g in enumerate(groups)
+                    )
                 )
-                tier.extend(engine.ids(kind, query, key, exact, limit - len(out)))
-            tier.sort(reverse=True)
-            out.extend((i, _title_score(in_title, n)) for i in tier[: limit - len(out)])
+                # With alternatives, "rest" (one of them outside the title) can also
+                # hold a row that has another one in its title: that row was already
+                # placed in its own, higher tier, so it is skipped here.
+                found = engine.ids(kind, query, key, exact, limit - len(out) + len(seen))
+                tier.extend(i for i in found if i not in seen)
+            tier = sorted(set(tier), reverse=True)[: limit - len(out)]
+            seen.update(tier)
+            out.extend((i, _title_score(in_title, n)) for i in tier)
             if len(out) >= limit:
                 break
         return out
@@ -147,8 +175,10 @@ def _rank_all(kind: str, query: pw.ModelSelect, terms: list[str], limit: int):
         return []
     mine = set(candidates)
     hits: Counter = Counter()
-    for t in terms:
-        hits.update(mine & engine.index_ids(kind, key, All((*everything.items, Term(t, "title")))))
+    for g in groups:
+        hits.update(
+            mine & engine.index_ids(kind, key, All((*everything.items, _one_of(g, "title"))))
+        )
     return _ordered([(i, _title_score(hits[i], n)) for i in candidates], limit)
 
 
@@ -186,7 +216,19 @@ def rank(
         return []
     if operator == "OR":
         return _rank_count(kind, query, [_term(t) for t in terms], limit)
-    return _rank_all(kind, query, terms, limit)
+    return _rank_all(kind, query, [(t,) for t in terms], limit)
+
+
+def across_languages(terms: list[str]) -> list[Alternatives]:
+    """Each term with its translations from the bilingual glossary (:mod:`tmdesk.core.glossary`),
+    so that "training" also finds "навчання" and the other way round."""
+    return [(t, *glossary.translations_of_term(t)) for t in terms]
+
+
+def _rank_groups(kind: str, query: pw.ModelSelect, groups: list[Alternatives], limit: int):
+    """Rows of ``query`` having every group (any of its alternatives), best first."""
+    groups = [g for g in groups if any(textnorm.words(a) for a in g)]
+    return _rank_all(kind, query, groups, limit) if groups else []
 
 
 def rank_any(
@@ -264,8 +306,19 @@ def snippet(text: str, terms: list[str], width: int = 200) -> str:
 # --- the search box ---------------------------------------------------------
 
 
-def _project_results(user, terms, limit, locale) -> list[SearchResult]:
-    hits = rank("project", visible_projects(user, Project.select()), terms, "AND", limit)
+def marks(groups: list[Alternatives]) -> list[str]:
+    """The word beginnings to highlight for ``groups``: every one-word alternative."""
+    out: list[str] = []
+    for g in groups:
+        for a in g:
+            if len(textnorm.words(a)) == 1 and a not in out:
+                out.append(a)
+    return out
+
+
+def _project_results(user, groups, limit, locale) -> list[SearchResult]:
+    terms = marks(groups)
+    hits = _rank_groups("project", visible_projects(user, Project.select()), groups, limit)
     if not hits:
         return []
     by_id = {p.id: p for p in Project.select().where(Project.id.in_([i for i, _ in hits]))}
@@ -300,8 +353,9 @@ def _offer_title(offer: Offer, org: Organisation, locale: str) -> str:
     return f"{org.name(locale)}: {short}"
 
 
-def _offer_results(user, terms, limit, locale) -> list[SearchResult]:
-    hits = rank("offer", visible_offers(user, Offer.select()), terms, "AND", limit)
+def _offer_results(user, groups, limit, locale) -> list[SearchResult]:
+    terms = marks(groups)
+    hits = _rank_groups("offer", visible_offers(user, Offer.select()), groups, limit)
     if not hits:
         return []
     rows = (
@@ -322,13 +376,14 @@ def _offer_results(user, terms, limit, locale) -> list[SearchResult]:
     return out
 
 
-def _update_results(user, terms, limit, locale) -> list[SearchResult]:
+def _update_results(user, groups, limit, locale) -> list[SearchResult]:
+    terms = marks(groups)
     query = (
         Update.select()
         .join(Project, on=(Update.project == Project.id))
         .where(visibility_condition(user))
     )
-    hits = rank("update", query, terms, "AND", limit)
+    hits = _rank_groups("update", query, groups, limit)
     if not hits:
         return []
     rows = Update.select(Update, Project).join(Project).where(Update.id.in_([i for i, _ in hits]))
@@ -358,21 +413,24 @@ def search(
 ) -> list[SearchResult]:
     """Ranked results for ``q`` among what ``user`` may see; ``type`` narrows to one kind.
 
-    Every word of the query must match (as a prefix of a word form); results
-    of several kinds are merged by score.
+    Every word of the query must match (as a prefix of a word form, or one of its
+    translations in the bilingual glossary); results of several kinds are merged by
+    score.
     """
     terms = textnorm.query_terms(q or "")
     if not terms or user is None:
         return []
     limit = max(1, min(limit, MAX_LIMIT))
     kinds = [type] if type in TYPES else list(TYPES)
+    groups = across_languages(terms)
     results: list[SearchResult] = []
     for kind in kinds:
-        results.extend(_FINDERS[kind](user, terms, limit, locale))
+        results.extend(_FINDERS[kind](user, groups, limit, locale))
     results.sort(key=lambda r: -r.score)
     return results[:limit]
 
 
 def query_terms(q: str) -> list[str]:
-    """The terms :func:`search` looks for (for highlighting elsewhere)."""
-    return textnorm.query_terms(q or "")
+    """The word beginnings :func:`search` looks for, translations included (for
+    highlighting elsewhere)."""
+    return marks(across_languages(textnorm.query_terms(q or "")))

@@ -43,6 +43,7 @@ from tmdesk.core import audience, audit, search, textnorm, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.funding import exchange_rates
+from tmdesk.core.glossary import GLOSSARY, concept_of
 from tmdesk.core.i18n import N_
 from tmdesk.core.models import (
     AuditEvent,
@@ -86,111 +87,6 @@ class Reason(str):
 
 # --- text features -----------------------------------------------------------
 
-#: Bilingual glossary: concept → word beginnings (folded) in English and Ukrainian.
-#: It lets "Навчання аналітиків SOC" meet "SOC analyst training".
-GLOSSARY: dict[str, tuple[str, ...]] = {
-    "train": ("train", "навчан", "навчал", "тренінг", "підготовк", "курс"),
-    "analyst": ("analyst", "аналітик"),
-    "specialist": ("specialist", "expert", "фахів", "спеціаліст", "експерт"),
-    "staff": ("staff", "personnel", "employee", "персонал", "працівник", "співробітник"),
-    "assess": ("assess", "evaluat", "оцінк", "оцінюв"),
-    "audit": ("audit", "аудит"),
-    "pentest": ("penetrat", "pentest", "тестування на проникнення", "пентест", "проникн"),
-    "vulnerab": ("vulnerab", "вразлив"),
-    "detect": ("detect", "виявлен"),
-    "monitor": ("monitor", "моніторинг", "спостереж"),
-    "threat": ("threat", "загроз"),
-    "incident": ("incident", "інцидент"),
-    "response": ("respons", "реагуван"),
-    "forensic": ("forensic", "криміналіст"),
-    "malware": ("malware", "шкідлив"),
-    "equipment": ("equipment", "hardware", "обладнан", "устатк"),
-    "server": ("server", "сервер"),
-    "licence": ("licen", "ліценз"),
-    "software": ("software", "програмн"),
-    "firewall": ("firewall", "міжмережев", "фаєрвол"),
-    "backup": ("backup", "резервн"),
-    "datacentre": ("datacent", "data cent", "центр обробки даних", "цод"),
-    "mobile": ("mobile", "мобільн", "пересувн"),
-    "connect": ("connectiv", "connect", "зв'яз", "звяз", "підключ"),
-    "satellite": ("satellit", "супутник", "starlink", "старлінк"),
-    "terminal": ("terminal", "термінал"),
-    "power": ("power", "generator", "живлен", "генератор", "енергопостач"),
-    "resilien": ("resilien", "стійк", "живуч"),
-    "network": ("network", "мереж"),
-    "share": ("shar", "обмін"),
-    "information": ("informat", "інформац"),
-    "intelligence": ("intelligen", "розвід"),
-    "platform": ("platform", "платформ"),
-    "policy": ("polic", "політик"),
-    "strategy": ("strateg", "стратегі"),
-    "regulation": ("regulat", "legislat", "law", "регулюв", "законодав", "нормативн"),
-    "governance": ("governan", "управлін", "врядуван"),
-    "exercise": ("exercis", "drill", "навчання-тренуван", "кібернавчан", "вправ"),
-    "awareness": ("awareness", "обізнан", "гігієн"),
-    "security": ("securit", "безпек", "захист", "protect"),
-    "cyber": ("cyber", "кібер"),
-    "critical": ("critical", "критичн"),
-    "infrastructure": ("infrastruct", "інфраструктур"),
-    "energy": ("energy", "електроенерг", "енергетич", "енерго", "grid"),
-    "water": ("water", "водопост", "водоканал", "водн"),
-    "health": ("health", "hospital", "medical", "охорон", "лікар", "медичн"),
-    "railway": ("rail", "залізн", "укрзалізниц"),
-    "telecom": ("telecom", "телеком", "оператор"),
-    "municipal": ("municipal", "local government", "місцев", "муніцип", "громад"),
-    "oblast": ("oblast", "region", "област", "регіон", "облдержадмін"),
-    "administration": ("administrat", "адміністрац"),
-    "ministry": ("ministr", "міністерств"),
-    "centre": ("centre", "center", "центр"),
-    "operation": ("operation", "операці"),
-    "siem": ("siem",),
-    "soc": ("soc",),
-    "edr": ("edr", "endpoint", "кінцев"),
-    "cloud": ("cloud", "хмар"),
-    "email": ("email", "e-mail", "mail", "пошт"),
-    "phishing": ("phish", "фішинг"),
-    "ddos": ("ddos", "denial", "відмов"),
-    "encrypt": ("encrypt", "крипто", "шифрув"),
-    "identity": ("identit", "authent", "автентиф", "ідентиф"),
-    "registry": ("regist", "реєстр"),
-    "database": ("database", "баз"),
-    "laptop": ("laptop", "computer", "workstation", "ноутбук", "комп'ютер", "компютер", "робоч"),
-    "radio": ("radio", "радіо"),
-    "school": ("school", "universit", "academ", "школ", "університет", "академі"),
-    "student": ("student", "cadet", "студент", "курсант"),
-    "teacher": ("teacher", "instructor", "trainer", "викладач", "інструктор", "тренер"),
-    "certif": ("certif", "сертиф"),
-    "people": ("people", "persons", "осіб", "людей", "особи"),
-    "month": ("month", "місяц"),
-    "year": ("year", "рік", "років", "роки"),
-    "election": ("election", "вибор"),
-    "court": ("court", "judicia", "суд"),
-    "police": ("police", "поліці"),
-    "border": ("border", "кордон", "прикордон"),
-    "customs": ("customs", "митн"),
-    "tax": ("tax", "податк"),
-    "bank": ("bank", "банк"),
-    "nuclear": ("nuclear", "атомн", "ядерн"),
-    "port": ("port", "порт"),
-    "airport": ("airport", "аеропорт"),
-    "postal": ("postal", "укрпошт"),
-    "vehicle": ("vehicle", "автомоб", "транспорт"),
-    "deploy": ("deploy", "install", "розгорт", "встановл", "впровадж"),
-    "upgrade": ("upgrad", "moderni", "оновлен", "модерніз"),
-    "replace": ("replac", "заміна", "замін"),
-    "recover": ("recover", "restor", "відновл"),
-    "continuity": ("continuit", "безперерв"),
-    "document": ("document", "документ"),
-    "translation": ("translat", "переклад"),
-}
-_PREFIX_TO_CONCEPT: dict[str, str] = {}
-for _concept, _prefixes in GLOSSARY.items():
-    for _p in _prefixes:
-        _PREFIX_TO_CONCEPT.setdefault(textnorm.fold(_p), _concept)
-# A word never holds a space, so the glossary's phrases never match one: the longest
-# one-word beginning bounds the search.
-_MAX_PREFIX = max(len(p) for p in _PREFIX_TO_CONCEPT if " " not in p)
-
 
 @lru_cache(maxsize=200_000)
 def feature(word: str) -> str:
@@ -198,11 +94,8 @@ def feature(word: str) -> str:
 
     Cached: the same words come back in every project's text.
     """
-    for k in range(min(len(word), _MAX_PREFIX), 2, -1):
-        concept = _PREFIX_TO_CONCEPT.get(word[:k])
-        if concept is not None:
-            return "~" + concept
-    return textnorm.stem(word)
+    concept = concept_of(word)
+    return "~" + concept if concept is not None else textnorm.stem(word)
 
 
 def features(text: str) -> list[str]:

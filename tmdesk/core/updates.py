@@ -47,8 +47,18 @@ ALLOWED_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
 }
 
 
+def _percent(raw: Any) -> Any:
+    """``75%`` or ``75 %`` as ``75``: people write percentages with the sign."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.endswith("%"):
+            return text[:-1].strip()
+    return raw
+
+
 def clean_update_data(data: dict[str, Any]) -> dict[str, Any]:
     errors = validation.Errors()
+    data = {**data, "progress": _percent(data.get("progress"))}
     out = {
         "title": validation.text(errors, data, "title", required=True),
         "body": validation.text(errors, data, "body", max_length=validation.MAX_TEXT),

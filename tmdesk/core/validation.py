@@ -215,8 +215,25 @@ def integer(
     return value
 
 
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
+def parse_date(text: str) -> dt.date | None:
+    """An ISO 8601 date (YYYY-MM-DD), or a date written the Ukrainian way
+    (DD.MM.YYYY, the format the Ukrainian pages name); None if it is neither."""
+    text = text.strip()
+    dotted = _DOTTED_DATE.fullmatch(text)
+    try:
+        if dotted:
+            day, month, year = (int(g) for g in dotted.groups())
+            return dt.date(year, month, day)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def date(errors: Errors, data: dict, name: str, *, required: bool = False) -> dt.date | None:
-    """An ISO 8601 date (YYYY-MM-DD)."""
+    """An ISO 8601 date (YYYY-MM-DD) or DD.MM.YYYY (:func:`parse_date`)."""
     raw = data.get(name)
     if raw is None or raw == "":
         if required:
@@ -227,9 +244,8 @@ def date(errors: Errors, data: dict, name: str, *, required: bool = False) -> dt
     if not isinstance(raw, str):
         errors[name] = N_("Must be a date such as 2026-03-31.")
         return None
-    try:
-        value = dt.date.fromisoformat(raw.strip())
-    except ValueError:
+    value = parse_date(raw)
+    if value is None:
         errors[name] = N_("Must be a date such as 2026-03-31.")
         return None
     if not 1990 <= value.year <= 2100:

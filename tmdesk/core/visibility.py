@@ -26,6 +26,7 @@ from __future__ import annotations
 import peewee as pw
 
 from tmdesk.core.models import Engagement, Offer, OfferLink, Pledge, Project, ProjectMember, User
+from tmdesk.core.vocab import PROJECT_STATUSES
 
 OFFICE_KINDS = ("back_office", "project_office")
 PRE_PUBLICATION = ("draft", "submitted", "returned", "rejected")
@@ -87,6 +88,21 @@ def visibility_condition(user: User | None) -> pw.Expression:
     before_rule = pre_publication & before_pub & (~is_red | named)
     after_rule = is_published & (after_pub | (is_red & named))
     return before_rule | after_rule
+
+
+def statuses_seen_by(user: User | None) -> tuple[str, ...]:
+    """The project statuses ``user``'s role can ever see (for filters that offer only
+    what could match): a recipient its own drafts and everything after; the offices
+    everything once submitted; everyone else published projects and later (and those
+    withdrawn after publication)."""
+    if user is None or not user.active:
+        return ()
+    kind = user.organisation.kind
+    if kind == "recipient":
+        return tuple(PROJECT_STATUSES)
+    if kind in OFFICE_KINDS:
+        return tuple(s for s in PROJECT_STATUSES if s != "draft")
+    return (*PUBLISHED_AND_LATER, "withdrawn")
 
 
 def visible_projects(user: User | None, query: pw.ModelSelect | None = None) -> pw.ModelSelect:

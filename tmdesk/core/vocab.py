@@ -174,3 +174,42 @@ def oblast_name(code: str, locale: str = "en") -> str:
     if names is None:
         return code
     return names[1] if locale == "uk" else names[0]
+
+
+#: The Ukrainian alphabet in its dictionary order (ґ after г, є after е, і and ї
+#: after и), so lists sort the way a Ukrainian reader expects whatever the
+#: operating system's locale is.
+UK_ALPHABET = "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя"
+_UK_ORDER = {letter: rank for rank, letter in enumerate(UK_ALPHABET)}
+_APOSTROPHES = "'\u02bc\u2019\u2018`"
+
+
+def uk_sort_key(text: str) -> tuple:
+    """A sort key for Ukrainian text by the Ukrainian alphabet.
+
+    Cyrillic letters of the alphabet come first in its order, then any other
+    character by code point; apostrophes and case are ignored (as dictionaries
+    do), and the original text breaks ties so the order is total.
+    """
+    folded = [c for c in (text or "").casefold() if c not in _APOSTROPHES]
+    letters = tuple(
+        (0, _UK_ORDER[c]) if c in _UK_ORDER else (1, ord(c)) for c in folded if not c.isspace()
+    )
+    return (letters, text)
+
+
+def sort_key(locale: str):
+    """The text sort key for ``locale``: the Ukrainian alphabet for ``uk``, else case-folded."""
+    if locale == "uk":
+        return uk_sort_key
+    return lambda text: ((text or "").casefold(), text)
+
+
+def oblast_choices(locale: str = "en") -> list[tuple[str, str]]:
+    """``(code, name)`` of every region, nationwide first, then by the locale's alphabet."""
+    key = sort_key(locale)
+    rest = sorted(
+        ((code, oblast_name(code, locale)) for code in OBLASTS if code != "UA"),
+        key=lambda pair: key(pair[1]),
+    )
+    return [("UA", oblast_name("UA", locale)), *rest]

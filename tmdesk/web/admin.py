@@ -37,7 +37,7 @@ from wtforms import (
     TextAreaField,
 )
 
-from tmdesk.core import accounts, rates
+from tmdesk.core import accounts, auditlog, rates
 from tmdesk.core import backup as backups
 from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.errors import DomainError, PermissionDenied
@@ -46,12 +46,10 @@ from tmdesk.core.models import (
     AuditEvent,
     ExchangeRate,
     Organisation,
-    Project,
     User,
     utcnow,
 )
 from tmdesk.core.permissions import can_administer
-from tmdesk.core.visibility import visible_projects
 from tmdesk.core.vocab import CURRENCIES, ORG_KINDS, RECIPIENT_TYPES
 from tmdesk.exchange import trust
 from tmdesk.exchange.keys import installation_keys, show_fingerprint
@@ -64,6 +62,7 @@ from tmdesk.web.common import (
     form_page,
     locale_code,
     page_arg,
+    tr,
 )
 from tmdesk.web.extensions import login_manager
 
@@ -142,6 +141,12 @@ class UserForm(FlaskForm):
     name = StringField(lazy_gettext("Name"))
     organisation = SelectField(lazy_gettext("Organisation"), validate_choice=False)
     password = PasswordField(lazy_gettext("Password"))
+    is_admin = BooleanField(lazy_gettext("Administrator"))
+
+
+class UserEditForm(FlaskForm):
+    name = StringField(lazy_gettext("Name"))
+    organisation = SelectField(lazy_gettext("Organisation"), validate_choice=False)
     is_admin = BooleanField(lazy_gettext("Administrator"))
 
 
@@ -307,6 +312,40 @@ def _user_or_404(user_id: int) -> User:
     if user is None:
         abort(404)
     return user
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    """Edit an account's name, organisation and administrator right (like every form
+    here, only after the administrator has recently confirmed their password)."""
+    user = _user_or_404(user_id)
+    if request.method == "GET":
+        form = UserEditForm(
+            data={
+                "name": user.name,
+                "organisation": user.organisation.code,
+                "is_admin": user.is_admin,
+            }
+        )
+    else:
+        form = UserEditForm()
+    form.organisation.choices = _organisation_choices()
+    return form_page(
+        form,
+        lambda: accounts.update_user(
+            acting_user(),
+            user,
+            {
+                "name": form.name.data or "",
+                "organisation": form.organisation.data or "",
+                "is_admin": bool(form.is_admin.data),
+            },
+        ),
+        gettext("The account %(email)s is saved.", email=user.email),
+        url_for("admin.users"),
+        "admin/user_edit.html",
+        user=user,
+    )
 
 
 @bp.post("/users/<int:user_id>/deactivate")
@@ -536,34 +575,6 @@ def _show(value: Any) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-#: Snapshot keys that name a project (derived rows carry their project's label).
-_PROJECT_KEYS = ("project", "project_a", "project_b")
-
-
-def _project_ids(event: AuditEvent) -> set[int]:
-    """The projects an event is about: its entity, or the project its rows belong to."""
-    ids = set()
-    if event.entity_type == "project" and str(event.entity_id).isdigit():
-        ids.add(int(event.entity_id))
-    for text in (event.before, event.after):
-        data = _load(text)
-        ids.update(v for k in _PROJECT_KEYS if isinstance(v := data.get(k), int))
-    return ids
-
-
-def hidden_project_ids(user: User, events: list[AuditEvent]) -> set[int]:
-    """Projects named by ``events`` that ``user`` may not see (TLP:RED they are not
-    named on, say): administering accounts does not widen what a person may read."""
-    ids = set().union(*(_project_ids(e) for e in events)) if events else set()
-    if not ids:
-        return set()
-    seen = {
-        p.id
-        for p in visible_projects(user, Project.select(Project.id)).where(Project.id.in_(list(ids)))
-    }
-    return ids - seen
-
-
 @bp.get("/desks")
 def desks():
     """Desks linked to this office, each through its person's own token (issue #14)."""
@@ -627,11 +638,22 @@ def audit_log():
         )
         if v
     }
-    hidden = hidden_project_ids(acting_user(), events)
+    reader = acting_user()
+    hidden = auditlog.hidden_project_ids(reader, events)
     withheld = [("—", "", gettext("Not shown: this project's TLP label does not let you see it."))]
+    sentences = auditlog.describe(reader, events, locale_code())
 
     def changes(event: AuditEvent) -> list[tuple[str, str, str]]:
-        return withheld if _project_ids(event) & hidden else readable_changes(event)
+        return withheld if auditlog.project_ids(event) & hidden else readable_changes(event)
+
+    def in_words(event: AuditEvent) -> str:
+        """The event as a sentence in the reader's language."""
+        sentence = sentences[event.id]
+        params = dict(sentence.params)
+        for name in sentence.translate:
+            params[name] = gettext(params[name])
+        params["what"] = audit_entity_name(str(params["what"]))
+        return tr(sentence.message, **params)
 
     return render_template(
         "admin/audit.html",
@@ -645,6 +667,7 @@ def audit_log():
         user_email=user_email,
         entity_types=entity_types,
         changes=changes,
+        in_words=in_words,
     )
 
 

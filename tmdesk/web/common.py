@@ -3,6 +3,7 @@ messages, and the house way of handling a form's POST."""
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
@@ -236,3 +237,22 @@ def require(predicate: Callable[[User], bool]) -> Callable:
         return wrapped
 
     return decorator
+
+
+#: How a date is written in a form field, by locale: the format the field's hint
+#: names ("YYYY-MM-DD", in Ukrainian "ДД.ММ.РРРР"); the core reads both.
+DATE_INPUT_FORMATS = {"uk": "%d.%m.%Y"}
+ISO_DATE = "%Y-%m-%d"
+
+
+def date_input(value: dt.date | None) -> str:
+    """``value`` as a date field shows it in the current locale (empty for None)."""
+    if value is None:
+        return ""
+    return value.strftime(DATE_INPUT_FORMATS.get(locale_code(), ISO_DATE))
+
+
+def date_field_kw() -> dict[str, str]:
+    """Attributes of a date field: a text field in the locale's format (a browser's
+    own date picker shows its own format, whatever the hint says)."""
+    return {"autocomplete": "off", "class": "date-input", "size": "12"}

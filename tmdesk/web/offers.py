@@ -38,6 +38,8 @@ from tmdesk.core.vocab import CATEGORIES, OFFER_STATUSES
 from tmdesk.web.common import (
     acting_user,
     apply_errors,
+    date_field_kw,
+    date_input,
     flash_error,
     form_page,
     locale_code,
@@ -77,7 +79,7 @@ class OfferForm(FlaskForm):
     quantity = StringField(lazy_gettext("How many"), render_kw={"inputmode": "numeric"})
     value_amount = StringField(lazy_gettext("Estimated value"), render_kw={"inputmode": "decimal"})
     value_currency = SelectField(lazy_gettext("Currency of the value"), validate_choice=False)
-    valid_until = StringField(lazy_gettext("Valid until"), render_kw={"type": "date"})
+    valid_until = StringField(lazy_gettext("Valid until"), render_kw=date_field_kw())
     status = SelectField(lazy_gettext("Status"), validate_choice=False)
 
     FIELDS = (
@@ -128,8 +130,8 @@ class EngagementForm(FlaskForm):
         lazy_gettext("Contract value"), render_kw={"inputmode": "decimal"}
     )
     contract_currency = SelectField(lazy_gettext("Currency"), validate_choice=False)
-    start_date = StringField(lazy_gettext("Start"), render_kw={"type": "date"})
-    end_date = StringField(lazy_gettext("End"), render_kw={"type": "date"})
+    start_date = StringField(lazy_gettext("Start"), render_kw=date_field_kw())
+    end_date = StringField(lazy_gettext("End"), render_kw=date_field_kw())
 
     FIELDS = ("role", "contract_amount", "contract_currency", "start_date", "end_date")
 
@@ -298,7 +300,7 @@ def edit(offer_id: int):
                 "quantity": offer.quantity or "",
                 "value_amount": offer.value_amount if offer.value_amount is not None else "",
                 "value_currency": offer.value_currency or "",
-                "valid_until": offer.valid_until.isoformat() if offer.valid_until else "",
+                "valid_until": date_input(offer.valid_until),
                 "status": offer.status,
             },
         )
@@ -424,8 +426,8 @@ def engagement_edit(engagement_id: int):
                 "role": e.role,
                 "contract_amount": e.contract_amount if e.contract_amount is not None else "",
                 "contract_currency": e.contract_currency or "",
-                "start_date": e.start_date.isoformat() if e.start_date else "",
-                "end_date": e.end_date.isoformat() if e.end_date else "",
+                "start_date": date_input(e.start_date),
+                "end_date": date_input(e.end_date),
             },
         )
     else:

@@ -33,6 +33,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from tmdesk.core import donor_fields, iati_import
 from tmdesk.core import pledges as core_pledges
+from tmdesk.core import rates as core_rates
 from tmdesk.core import transactions as core_transactions
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.flows import project_flows
@@ -41,6 +42,7 @@ from tmdesk.core.funding import (
     PLEDGED_STATUSES,
     UnknownCurrency,
     exchange_rates,
+    project_funding,
     to_eur,
 )
 from tmdesk.core.i18n import N_, localized
@@ -59,6 +61,8 @@ from tmdesk.core.vocab import CURRENCIES, PLEDGE_STATUSES, TRANSACTION_KINDS
 from tmdesk.web.common import (
     acting_user,
     apply_errors,
+    date_field_kw,
+    date_input,
     flash_error,
     form_page,
     form_status,
@@ -116,7 +120,7 @@ class PledgeForm(FlaskForm):
     donor = SelectField(lazy_gettext("Donor"), validate_choice=False)
     amount = StringField(lazy_gettext("Amount"), render_kw={"inputmode": "decimal"})
     currency = SelectField(lazy_gettext("Currency"), validate_choice=False)
-    date = StringField(lazy_gettext("Date of the pledge"), render_kw={"type": "date"})
+    date = StringField(lazy_gettext("Date of the pledge"), render_kw=date_field_kw())
     in_kind = TextAreaField(lazy_gettext("What is given in kind"), render_kw={"rows": 3})
     in_kind_quantity = StringField(lazy_gettext("How many"), render_kw={"inputmode": "numeric"})
     note = TextAreaField(lazy_gettext("Note"), render_kw={"rows": 3})
@@ -139,6 +143,18 @@ def _pledge_form(officer: bool, **kwargs) -> PledgeForm:
     else:
         del form.donor
     return form
+
+
+def money_context(project: Project, currency: str | None) -> dict[str, Any]:
+    """What the pledge form shows beside the amount: the budget in euros and what is
+    still needed, in euros and in ``currency`` (the one the pledge is made in)."""
+    rates = exchange_rates()
+    funding = project_funding(project, rates)
+    needed_in = None
+    if currency and currency != "EUR" and funding.gap_eur > 0:
+        converted = core_rates.from_eur(funding.gap_eur, currency, rates)
+        needed_in = (converted, currency) if converted is not None else None
+    return {"funding": funding, "needed_in": needed_in, "rates_date": core_rates.rates_date()}
 
 
 class TransactionForm(FlaskForm):
@@ -216,6 +232,9 @@ def new(ref: str):
     officer = is_officer(user)
     offer = _offer_for(project, request.values.get("offer"))
     defaults: dict[str, Any] = {}
+    if request.method == "GET" and not officer:
+        # A donor pledges in its own currency unless it chooses another.
+        defaults["currency"] = core_rates.home_currency(user.organisation)
     if offer is not None and request.method == "GET":
         defaults = {
             "donor": offer.organisation.code,
@@ -256,6 +275,7 @@ def new(ref: str):
         pledge=None,
         offer=offer,
         warnings=[tr_readable(w.message, w.params) for w in warnings],
+        **money_context(project, form.currency.data),
     ), form_status()
 
 
@@ -275,7 +295,7 @@ def edit(pledge_id: int):
             data={
                 "amount": pledge.amount if pledge.amount is not None else "",
                 "currency": pledge.currency or "",
-                "date": pledge.date.isoformat(),
+                "date": date_input(pledge.date),
                 "in_kind": pledge.in_kind,
                 "in_kind_quantity": pledge.in_kind_quantity or "",
                 "note": pledge.note,
@@ -292,6 +312,7 @@ def edit(pledge_id: int):
         project=project,
         pledge=pledge,
         offer=None,
+        **money_context(project, form.currency.data),
     )
 
 

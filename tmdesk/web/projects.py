@@ -20,7 +20,7 @@ from wtforms.validators import Optional
 
 from tmdesk import paths
 from tmdesk.core import catalogue as cat
-from tmdesk.core import inbox, permissions, projects, updates
+from tmdesk.core import inbox, permissions, projects, rates, updates
 from tmdesk.core.db import database
 from tmdesk.core.errors import DomainError, ValidationError
 from tmdesk.core.flows import project_flows
@@ -44,6 +44,7 @@ from tmdesk.core.visibility import (
     can_see,
     can_see_people,
     is_officer,
+    statuses_seen_by,
     visibility_condition,
     visible_offer_links,
     visible_projects,
@@ -56,16 +57,18 @@ from tmdesk.core.vocab import (
     PRIORITIES,
     PROJECT_STATUSES,
     TLP_LABELS,
+    oblast_choices,
 )
 from tmdesk.web.common import (
     acting_user,
     apply_errors,
+    date_field_kw,
+    date_input,
     field_errors,
     flash_error,
     form_page,
     locale_code,
     project_or_404,
-    tr,
 )
 from tmdesk.web.templating import status_tag, tlp_badge
 
@@ -94,17 +97,15 @@ class ProjectForm(FlaskForm):
         validate_choice=False,
         default="AMBER",
     )
-    planned_start = StringField(lazy_gettext("Planned start"), render_kw={"type": "date"})
-    planned_end = StringField(lazy_gettext("Planned end"), render_kw={"type": "date"})
+    planned_start = StringField(lazy_gettext("Planned start"), render_kw=date_field_kw())
+    planned_end = StringField(lazy_gettext("Planned end"), render_kw=date_field_kw())
     beneficiaries = TextAreaField(lazy_gettext("Beneficiaries"))
 
     def fill_choices(self, locale: str) -> None:
         self.category.choices = [("", gettext("Choose a category"))] + [
             (code, gettext(text)) for code, text in CATEGORIES.items()
         ]
-        self.oblast.choices = [
-            (code, names[1] if locale == "uk" else names[0]) for code, names in OBLASTS.items()
-        ]
+        self.oblast.choices = oblast_choices(locale)
         self.budget_currency.choices = [(c, c) for c in CURRENCIES]
         self.priority.choices = [(code, gettext(text)) for code, text in PRIORITIES.items()]
         self.tlp.choices = [(label, f"TLP:{label}") for label in TLP_LABELS]
@@ -127,7 +128,7 @@ class MembersForm(FlaskForm):
 
 class UpdateForm(FlaskForm):
     title = StringField(lazy_gettext("Title"))
-    date = StringField(lazy_gettext("Date"), render_kw={"type": "date"})
+    date = StringField(lazy_gettext("Date"), render_kw=date_field_kw())
     progress = StringField(
         lazy_gettext("Progress in percent (optional)"), render_kw={"inputmode": "numeric"}
     )
@@ -262,11 +263,14 @@ def home():
 def catalogue():
     user = acting_user()
     errors: dict[str, str] = {}
+    scope = cat.default_scope(
+        user, narrowed=bool(request.args.get("status") or request.args.get("funding"))
+    )
     try:
-        filters = cat.parse_filters(request.args.getlist, request.args.get)
+        filters = cat.parse_filters(request.args.getlist, request.args.get, scope=scope)
     except ValidationError as exc:
         errors = field_errors(exc)
-        filters = cat.CatalogueFilters()
+        filters = cat.CatalogueFilters(scope=scope)
         result = cat.CataloguePage([], {}, 0, 1, filters.per_page)
     else:
         result = cat.search_catalogue(user, filters)
@@ -288,6 +292,9 @@ def catalogue():
         recipients=list(recipients),
         chosen=chosen,
         sorts=cat.SORTS,
+        scopes=cat.SCOPES,
+        statuses=statuses_seen_by(user),
+        rates_date=rates.rates_date(),
     ), (400 if errors else 200)
 
 
@@ -328,7 +335,7 @@ def edit(ref: str):
         form.budget_amount.data = str(project.budget_amount or "")
         for name in ("planned_start", "planned_end"):
             value = getattr(project, name)
-            getattr(form, name).data = value.isoformat() if value else ""
+            getattr(form, name).data = date_input(value)
     next_step = (
         gettext("Your changes are saved. Submit the project again when it is ready.")
         if project.status == "returned"
@@ -531,12 +538,7 @@ def transition(ref: str):
         flash_error(exc)
         return redirect(url_for("projects.detail", ref=ref), 303)
     words = projects.step_words(project, action, locale_code())
-    step = projects.TRANSITIONS[action]
-    message = projects.NEXT_AFTER_STEP.get(action)
-    flash(
-        tr(message, **words) if message else gettext("Done: %(step)s.", step=tr(step.label)),
-        "success",
-    )
+    flash(tr(projects.NEXT_AFTER_STEP[action], **words), "success")
     if not can_see(user, project):
         return redirect(url_for("projects.home"), 303)
     return redirect(url_for("projects.detail", ref=ref), 303)

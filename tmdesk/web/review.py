@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import login_required
 
-from tmdesk.core import permissions, projects
+from tmdesk.core import permissions, projects, rates
+from tmdesk.core.funding import funding_for
 from tmdesk.core.models import Organisation, Project
 from tmdesk.core.visibility import visible_projects
 from tmdesk.web.common import acting_user, require
@@ -26,4 +27,10 @@ def queue():
     )
     waiting = list(visible_projects(user, projects.review_queue(base)))
     rows = [(p, projects.age_in_days(p.submitted_at)) for p in waiting]
-    return render_template("projects/review_queue.html", rows=rows, L=list_labels())
+    return render_template(
+        "projects/review_queue.html",
+        rows=rows,
+        funding=funding_for(waiting),
+        rates_date=rates.rates_date(),
+        L=list_labels(),
+    )

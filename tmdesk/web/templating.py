@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
 from decimal import Decimal
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, gettext
+from flask_babel import format_date, format_datetime, format_decimal, gettext, ngettext
 from markupsafe import Markup, escape
 
 from tmdesk import __version__
@@ -47,6 +49,48 @@ def date(value: dt.date | dt.datetime | None, fmt: str = "medium") -> str:
     return format_date(value, fmt)
 
 
+def filesize(size: int | None) -> str:
+    """A file size for people, in the reader's language: ``512 bytes``, ``850 KB``,
+    ``12.4 MB`` (decimal units; Jinja's own ``filesizeformat`` speaks only English)."""
+    if size is None:
+        return ""
+    if size < 1000:
+        return ngettext("%(num)d byte", "%(num)d bytes", int(size))
+    if size < 1_000_000:
+        return gettext("%(size)s KB", size=format_decimal(size / 1000, "#,##0.#"))
+    return gettext("%(size)s MB", size=format_decimal(size / 1_000_000, "#,##0.#"))
+
+
+_ROW_RE = re.compile(r"(<tr\b)", re.IGNORECASE)
+_CELL_RE = re.compile(r"<(td|th)\b(?![^>]*\bdata-label=)", re.IGNORECASE)
+
+
+def _label_cells(row: str, labels: Sequence[str]) -> str:
+    """One row's cells, each with ``data-label`` from ``labels`` in column order."""
+    index = iter(range(len(labels)))
+
+    def one(match: re.Match) -> str:
+        i = next(index, None)
+        text = labels[i] if i is not None else ""
+        if not text:
+            return match.group(0)
+        return f'{match.group(0)} data-label="{escape(text)}"'
+
+    return _CELL_RE.sub(one, row)
+
+
+def card_labels(rows: str, labels: Sequence[str]) -> Markup:
+    """``rows`` (table rows as HTML) with each cell labelled by its column heading
+    (``data-label``), so that on a narrow screen a row can be shown as a card whose
+    every value says what it is (the CSS writes the label before the value). An
+    empty heading (a row's buttons) gives no label; a cell that has one keeps it."""
+    parts = _ROW_RE.split(str(rows))
+    out = [parts[0]]
+    for tag, body in zip(parts[1::2], parts[2::2], strict=True):
+        out.append(tag + _label_cells(body, labels))
+    return Markup("".join(out))  # nosec B704: the rows are the template's own markup; labels escaped
+
+
 def label(vocabulary: dict[str, str], code: str | None) -> str:
     """The translated label of ``code`` in a core vocabulary."""
     if code is None:
@@ -83,7 +127,14 @@ def register(app: Flask) -> None:
         perm=permissions,
         is_provisional_ref=is_provisional_ref,
     )
-    app.jinja_env.filters.update(money=money, whole_money=whole_money, date=date, number=number)
+    app.jinja_env.filters.update(
+        money=money,
+        whole_money=whole_money,
+        date=date,
+        number=number,
+        filesize=filesize,
+        card_labels=card_labels,
+    )
     app.jinja_env.add_extension("jinja2.ext.do")
 
 
