@@ -69,6 +69,7 @@ from tmdesk.web.common import (
     form_page,
     locale_code,
     project_or_404,
+    tr,
 )
 from tmdesk.web.templating import status_tag, tlp_badge
 
