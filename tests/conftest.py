@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 
 import pytest
+
+from tests import pg
 from tests.helpers import (
     ORGS,
     Clock,
@@ -16,8 +18,6 @@ from tests.helpers import (
     EnglishClient,
     create_people,
 )
-
-from tests import pg
 from tmdesk.core import accounts
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
@@ -33,7 +33,7 @@ def _test_defaults():
     clients that ask for English. The app answers in Ukrainian by default (no
     Accept-Language header) once the catalogue is compiled; the suite's assertions
     are written against the English msgids, so every test client asks for English
-    unless a test sends its own Accept-Language header (tests/test_i18n.py does)."""
+    unless a test sends its own Accept-Language header (tests/web/test_i18n.py does)."""
     from flask import Flask
 
     with pytest.MonkeyPatch.context() as patch:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "tmdesk"
+PACKAGE = Path(__file__).resolve().parents[2] / "tmdesk"
 
 
 def run_bandit() -> dict:

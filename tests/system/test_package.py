@@ -17,7 +17,7 @@ import pytest
 
 from tools.i18n_build import compile_catalogues
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 

@@ -30,7 +30,7 @@ from tmdesk.core.models import AuditEvent
 from tmdesk.runtime import backup_schedule
 
 # The SQLite file's automatic copies; an office on PostgreSQL backs up from a
-# systemd timer with pg_dump (docs/office.md, tests/test_pg_backup.py).
+# systemd timer with pg_dump (docs/office.md, tests/system/test_pg_backup.py).
 pytestmark = pytest.mark.sqlite_only
 
 T0 = dt.datetime(2026, 3, 2, 9, 30, 0)
@@ -356,7 +356,7 @@ def test_start_automatic_backups_off_and_postgresql(data_dir, source, caplog):
 
 @pytest.mark.parametrize("args", [(), ("serve", "--port", "0", "--no-browser")])
 def test_serve_and_desktop_launch_make_a_backup_at_start(tmp_path, args):
-    from tests.test_desktop import desktop_env, start_desktop, stop
+    from tests.system.test_desktop import desktop_env, start_desktop, stop
 
     env = desktop_env(tmp_path)
     env["TMDESK_BACKUP_KEEP"] = "4"
@@ -377,7 +377,7 @@ def test_serve_and_desktop_launch_make_a_backup_at_start(tmp_path, args):
 
 
 def test_serve_with_backups_off_makes_none(tmp_path):
-    from tests.test_desktop import desktop_env, start_desktop, stop
+    from tests.system.test_desktop import desktop_env, start_desktop, stop
 
     env = desktop_env(tmp_path)
     env["TMDESK_BACKUP_KEEP"] = "0"

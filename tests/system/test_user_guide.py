@@ -22,7 +22,7 @@ from click.testing import CliRunner
 
 from tmdesk.cli import cli
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
 GUIDES = {"en": DOCS / "user-guide.md", "uk": DOCS / "user-guide.uk.md"}
 IMAGE_DIR = DOCS / "img"

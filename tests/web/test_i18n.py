@@ -23,7 +23,7 @@ from jinja2.ext import do, i18n
 from tests.helpers import csrf_token, login, post
 from tools.i18n_build import compile_catalogues
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "tmdesk" / "templates"
 PO = ROOT / "tmdesk" / "translations" / "uk" / "LC_MESSAGES" / "messages.po"
 

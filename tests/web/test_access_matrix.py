@@ -77,7 +77,7 @@ class Rule:
     effect: str = "state"
     #: How a project of the visibility matrix fills this rule's URL (None: not scoped).
     scope: str | None = None
-    #: Answers 404 in these tests (desktop mode only; see tests/test_desktop.py).
+    #: Answers 404 in these tests (desktop mode only; see tests/system/test_desktop.py).
     absent: bool = False
     files: bool = False
     #: Sending even allowed users to /login is right (logging out; setup once closed).

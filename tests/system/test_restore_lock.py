@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tests.test_cli import FIRST_ADMIN, user_create, users_in
-from tests.test_desktop import desktop_env, stop
+from tests.system.test_cli import FIRST_ADMIN, user_create, users_in
+from tests.system.test_desktop import desktop_env, stop
 from tmdesk.cli import cli
 from tmdesk.core import backup as backups
 from tmdesk.core.db import DATABASE_FILENAME
@@ -26,7 +26,7 @@ from tmdesk.core.schema import CURRENT_VERSION
 from tmdesk.runtime import instance
 
 # Restoring the SQLite file under the data folder's lock; PostgreSQL's restore
-# refuses while a tmdesk is connected instead (tests/test_pg_backup.py).
+# refuses while a tmdesk is connected instead (tests/system/test_pg_backup.py).
 pytestmark = pytest.mark.sqlite_only
 
 ADMIN = "admin@tmpo.example"

@@ -173,7 +173,7 @@ def test_token_create_prints_a_working_token(runner, desk_dir):
     assert result.exit_code == 1 and "no active user" in result.output
 
 
-@pytest.mark.sqlite_only  # PostgreSQL: tests/test_pg_backup.py
+@pytest.mark.sqlite_only  # PostgreSQL: tests/system/test_pg_backup.py
 def test_backup_and_restore(runner, desk_dir, tmp_path):
     data = desk_dir
     backup = tmp_path / "backups" / "desk.sqlite3"

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 # (a control character such as BEL is refused at input since issue 12: see
-# tests/test_report_robustness.py; pdfkit.esc still drops one, test_escaping_and_labels)
+# tests/plugins/test_report_robustness.py; pdfkit.esc still drops one, test_escaping_and_labels)
 HOSTILE = "<b>bold</b> & ]]> <script>x</script> 🚀 שלום مرحبا end"
 
 

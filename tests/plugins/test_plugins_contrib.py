@@ -19,7 +19,7 @@ from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.reporting import build_context
 from tmdesk.plugins.manager import ReportError, make_plugin_manager, render_report
 
-CONTRIB = Path(__file__).resolve().parent.parent / "plugins_contrib"
+CONTRIB = Path(__file__).resolve().parents[2] / "plugins_contrib"
 PACKAGES = {"tmdesk-cybil": "tmdesk_cybil", "tmdesk-ee-return": "tmdesk_ee_return"}
 #: What a partner's plugin code may import from tmdesk (the documented contract).
 CONTRACT = {"tmdesk", "tmdesk.plugins.contract"}

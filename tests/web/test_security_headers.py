@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.security_world import world_in
-from tests.test_access_matrix import ACCESS, Caller, app_rules, build_url
+from tests.web.test_access_matrix import ACCESS, Caller, app_rules, build_url
 from tmdesk.core.db import database
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "tmdesk" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "tmdesk" / "templates"
 
 
 def csp_directives(value: str) -> dict[str, list[str]]:

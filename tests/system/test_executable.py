@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_desktop import Browser, form_token
+from tests.system.test_desktop import Browser, form_token
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long enough passphrase"
 
 PLUGIN_FILE = '''\

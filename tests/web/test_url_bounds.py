@@ -1,13 +1,13 @@
 """Every id and number in a request is bounded: 404 or 400, never a 500 (issue 12, item 8).
 
-Generated from the app's URL map, as tests/test_access_matrix.py is: every
+Generated from the app's URL map, as tests/web/test_access_matrix.py is: every
 rule, every argument of every converter, every method, each filled in turn
 with hostile values (huge and negative numbers, Unicode digits, NUL, very long
 strings, path traversal), sent by a logged-in officer, an administrator and
 an anonymous visitor. A route added later is covered without touching this
 file; its other arguments come from ``ACCESS`` (which must name every route).
 Query parameters, form fields and cookies get the same values in
-tests/test_hostile_input.py.
+tests/web/test_hostile_input.py.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 
 from tests import payloads
 from tests.security_world import fast_sync, world_in
-from tests.test_access_matrix import ACCESS, STATE_METHODS, Caller, app_rules
+from tests.web.test_access_matrix import ACCESS, STATE_METHODS, Caller, app_rules
 from tmdesk.core.db import database
 
 #: The roles that send every request: an officer, an administrator, nobody.

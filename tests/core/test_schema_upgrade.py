@@ -36,7 +36,7 @@ from tmdesk.core.visibility import can_see
 # The fixtures are SQLite files of every released schema version.
 pytestmark = pytest.mark.sqlite_only
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 FIXTURE_PASSWORD = "fixture passphrase 2026"
 VERSIONS = sorted(int(p.stem.rsplit("_v", 1)[1]) for p in FIXTURES.glob("schema_v*.sqlite3"))
 

@@ -13,7 +13,7 @@ from tmdesk.core.reporting import ProjectView, ReportContext
 from tmdesk.plugins import hookspecs
 from tmdesk.plugins.contract import ReportFormat, ReportOption
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "plugins.md"
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "plugins.md"
 
 
 def hook_names() -> list[str]:

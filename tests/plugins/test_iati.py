@@ -16,7 +16,7 @@ from tmdesk.core.models import Organisation
 from tmdesk.core.reporting import build_context
 from tmdesk.plugins.builtin import iati
 
-SHARED = Path(os.environ.get("TMDESK_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+SHARED = Path(os.environ.get("TMDESK_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
 SCHEMA = SHARED / "iati" / "schema" / "iati-activities-schema.xsd"
 CODELISTS = SHARED / "iati" / "codelists"
 needs_shared = pytest.mark.skipif(

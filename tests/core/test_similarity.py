@@ -12,7 +12,7 @@ from tmdesk.core import pledges, similarity
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.models import AuditEvent, Pledge, Project, ProjectLink
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _pair(desk, **other):

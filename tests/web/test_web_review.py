@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.helpers import post
-from tests.test_web_projects import client_for, html
+from tests.web.test_web_projects import client_for, html
 from tmdesk.core import projects
 from tmdesk.core.models import Project, StatusChange, utcnow
 

@@ -1,6 +1,6 @@
 """Hostile and broken input on every form and API endpoint (issue 5).
 
-For every state-changing route of tests/test_access_matrix.py's ``ACCESS``
+For every state-changing route of tests/web/test_access_matrix.py's ``ACCESS``
 table, sent by a role allowed to use it: each string of tests/payloads.py in
 every field, the wrong JSON types, bodies that are not JSON objects, missing
 and extra fields. The answer is never a 500; a refusal (4xx) stores nothing;
@@ -18,7 +18,7 @@ import pytest
 
 from tests import payloads
 from tests.security_world import LOGGED_IN, fast_sync, fingerprint, restore, snapshot, world_in
-from tests.test_access_matrix import ACCESS, STATE_METHODS, Caller, build_url, is_api
+from tests.web.test_access_matrix import ACCESS, STATE_METHODS, Caller, build_url, is_api
 from tmdesk.core import projects
 from tmdesk.core.db import database
 from tmdesk.core.models import Project, User
