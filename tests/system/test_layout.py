@@ -24,8 +24,6 @@ EXCEPTIONS: dict[str, str] = {
     "charts, document, blocks) on its own branch",
     "web/admin.py": "to become a web/admin/ package (users, organisations, keys, plugins, "
     "audit) once the branches editing it are merged",
-    "web/projects.py": "to become a web/projects/ package (list, page, edit, files, "
-    "workflow) once the branches editing it are merged",
     "demo/__init__.py": "the demo builder: to split into demo/builder.py (the steps) "
     "and demo/pack.py (files, the zip) in the next pass",
     "sync/desk.py": "the desk's side of sync, just merged: to split into the HTTP client, "

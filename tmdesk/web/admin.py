@@ -38,11 +38,11 @@ from wtforms import (
 
 from tmdesk.core import accounts, rates
 from tmdesk.core import backup as backups
+from tmdesk.core.audit_log import hidden_project_ids, project_ids, snapshot_data
 from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.errors import DomainError, PermissionDenied
-from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, Project, User
+from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, User
 from tmdesk.core.permissions import can_administer
-from tmdesk.core.visibility import visible_projects
 from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
 from tmdesk.exchange import trust
 from tmdesk.exchange.keys import installation_keys, show_fingerprint
@@ -388,8 +388,8 @@ def readable_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
     A creation lists every value it set, a deletion every value it removed,
     an update only the keys whose value differs.
     """
-    before = _load(event.before)
-    after = _load(event.after)
+    before = snapshot_data(event.before)
+    after = snapshot_data(event.after)
     keys = sorted(set(before) | set(after))
     rows = []
     for key in keys:
@@ -409,16 +409,6 @@ def readable_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
 
 
-def _load(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {"value": text}
-    return value if isinstance(value, dict) else {"value": value}
-
-
 def _show(value: Any) -> str:
     if value is None:
         return "—"
@@ -430,34 +420,6 @@ def _show(value: Any) -> str:
     if _ISO_DATETIME.match(text):
         text = text.replace("T", " ")
     return text if len(text) <= 300 else text[:299] + "…"
-
-
-#: Snapshot keys that name a project (derived rows carry their project's label).
-_PROJECT_KEYS = ("project", "project_a", "project_b")
-
-
-def _project_ids(event: AuditEvent) -> set[int]:
-    """The projects an event is about: its entity, or the project its rows belong to."""
-    ids = set()
-    if event.entity_type == "project" and str(event.entity_id).isdigit():
-        ids.add(int(event.entity_id))
-    for text in (event.before, event.after):
-        data = _load(text)
-        ids.update(v for k in _PROJECT_KEYS if isinstance(v := data.get(k), int))
-    return ids
-
-
-def hidden_project_ids(user: User, events: list[AuditEvent]) -> set[int]:
-    """Projects named by ``events`` that ``user`` may not see (TLP:RED they are not
-    named on, say): administering accounts does not widen what a person may read."""
-    ids = set().union(*(_project_ids(e) for e in events)) if events else set()
-    if not ids:
-        return set()
-    seen = {
-        p.id
-        for p in visible_projects(user, Project.select(Project.id)).where(Project.id.in_(list(ids)))
-    }
-    return ids - seen
 
 
 @bp.get("/desks")
@@ -527,7 +489,7 @@ def audit_log():
     withheld = [("—", "", gettext("Not shown: this project's TLP label does not let you see it."))]
 
     def changes(event: AuditEvent) -> list[tuple[str, str, str]]:
-        return withheld if _project_ids(event) & hidden else readable_changes(event)
+        return withheld if project_ids(event) & hidden else readable_changes(event)
 
     return render_template(
         "admin/audit.html",
