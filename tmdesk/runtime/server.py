@@ -75,7 +75,8 @@ class WaitressRunner:
     def run(self) -> None:
         """Serve until :meth:`stop` (or Ctrl+C); then finish the worker threads."""
         try:
-            self.server.run()
+            if not self.stopping.is_set():  # stopped while starting: nothing to serve
+                self.server.run()
         finally:
             dispatcher = self.server.task_dispatcher
             dispatcher.shutdown(cancel_pending=True, timeout=5)
@@ -207,6 +208,8 @@ def run_instance(
         },
     )
     runner = WaitressRunner(app, host, port, threads)
+    # At once: a SIGTERM during the start (backups, auto-sync) must stop cleanly too.
+    _stop_on_sigterm(runner)
     state.request_quit = runner.stop
     app.config["TMDESK_ALLOWED_HOSTS"] = allowed_hosts(host, runner.port)
     url_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # nosec B104: compares the host asked for; binds nothing
@@ -244,7 +247,6 @@ def run_instance(
         on_ready(target)
     backups = _start_backups(data_dir)
     auto_sync = _start_auto_sync(data_dir)
-    _stop_on_sigterm(runner)
     try:
         runner.run()
     except KeyboardInterrupt:  # pragma: no cover - waitress catches it itself
