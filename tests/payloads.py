@@ -37,6 +37,40 @@ HOSTILE_TEXT: dict[str, str] = {
     "empty_after_strip": "   \t\n  ",
 }
 
+#: Addresses that try to lead a redirect off the site (``next`` and the like):
+#: browsers drop tabs and newlines, read ``\\`` as ``/``, and some decode or
+#: normalise what a server let through. Each must end on a page of this site.
+OPEN_REDIRECTS: dict[str, str] = {
+    "scheme_relative": "//evil.example",
+    "triple_slash": "///evil.example",
+    "backslash": "/\\evil.example",
+    "two_backslashes": "\\\\evil.example",
+    "slash_backslash_slash": "/\\/evil.example",
+    "tab_inside": "/\t/evil.example",
+    "newline_inside": "/\n/evil.example",
+    "crlf_header_injection": "/\r\nSet-Cookie: x=1",
+    "leading_tab": "\t//evil.example",
+    "encoded_tab": "/%09/evil.example",
+    "encoded_newline": "/%0a/evil.example",
+    "encoded_slash": "/%2F/evil.example",
+    "encoded_slashes": "%2F%2Fevil.example",
+    "encoded_backslash": "/%5Cevil.example",
+    "double_encoded_slash": "/%252F/evil.example",
+    "absolute": "https://evil.example/",
+    "scheme_without_slashes": "http:evil.example",
+    "javascript": "javascript:alert(1)",
+    "javascript_mixed_case": "JaVaScRiPt:alert(1)",
+    "data_url": "data:text/html,<script>alert(1)</script>",
+    "userinfo": "//user@evil.example",
+    "userinfo_absolute": "https://localhost@evil.example/",
+    "fullwidth_solidus": "/\uff0fevil.example",
+    "division_slash": "/\u2215evil.example",
+    "zero_width": "/\u200b/evil.example",
+    "nul": "/\x00/evil.example",
+    "bare_host": "evil.example",
+    "very_long": "/" + "a" * 5000,
+}
+
 #: Values of the wrong JSON type, for every field of an API body.
 WRONG_TYPES: dict[str, object] = {
     "number": 12345,

@@ -8,6 +8,7 @@ state can put the copy back between requests with :func:`restore`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import re
@@ -25,6 +26,7 @@ from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.models import (
     ALL_MODELS,
+    AccountChange,
     ApiToken,
     DeskLink,
     Document,
@@ -224,6 +226,14 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
     )
     update = updates.post_update(users["recipient"], pub, {"title": "Kick-off", "body": "Begun."})
     world.refs.update(pub=pub.ref, pub2=pub2.ref, draft=draft.ref)
+    # A change waiting for a second administrator (issue 12): another administrator
+    # reset the recipient's password, which would reach the recipient's own draft.
+    second_admin = accounts.create_user(
+        None, "second.admin@example.org", "TMPO", PASSWORD, is_admin=True
+    )
+    with contextlib.suppress(accounts.SecondApprovalNeeded):
+        accounts.set_password(second_admin, users["recipient"], "held back passphrase")
+    account_change = AccountChange.get(AccountChange.status == "pending")
     world.ids.update(
         engagement=engagement.id,
         pledge=offered.id,
@@ -237,6 +247,7 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
         desk_link=desk_link.id,
         donor_other_user=users["donor_other"].id,
         org_donor=users["donor"].organisation_id,
+        account_change=account_change.id,
     )
 
     if with_matrix:
@@ -394,7 +405,8 @@ def restore(data_dir: Path, blob: bytes | dict) -> None:
 
 
 #: Bookkeeping that a read may update without changing anything a user sees.
-_IGNORED_COLUMNS = {("api_token", "last_used_at")}
+#: Bookkeeping a GET may write: when a token or a browser session was last used.
+_IGNORED_COLUMNS = {("api_token", "last_used_at"), ("user_session", "last_seen_at")}
 
 
 def fingerprint() -> str:

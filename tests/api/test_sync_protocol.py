@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, login
 from tmdesk.core import pledges, projects
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import ChangeLog, OutboxAction, Pledge, Project
@@ -162,7 +162,14 @@ def test_a_fresh_desk_offers_to_connect_and_a_set_up_one_only_to_its_administrat
         None, {"code": "TMPO", "kind": "project_office", "country": "UA", "name_en": "TMPO"}
     )
     accounts.create_user(None, "a@example.org", "TMPO", PASSWORD, is_admin=True)
-    assert client.get("/office").status_code == 403
+    accounts.create_user(None, "b@example.org", "TMPO", PASSWORD)
+    # Set up: a stranger is asked to log in, a person who is not its administrator refused.
+    assert "/login" in client.get("/office").headers["Location"]
+    other, admin = client.application.test_client(), client.application.test_client()
+    login(other, "b@example.org")
+    assert other.get("/office").status_code == 403
+    login(admin, "a@example.org")
+    assert "Connect to an office" in admin.get("/office").get_data(as_text=True)
 
 
 def test_desk_pages_show_the_link_and_the_refused_list(client, desk):
@@ -226,6 +233,10 @@ def test_administrators_see_linked_desks_and_unlink_them(client, desk):
     login(client, desk.user("admin"))
     page = client.get("/admin/desks", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert "donor@example.org" in page and "laptop" in page
+    assert "<strong>expired</strong>" not in page
+    ApiToken.update(expires_at=ApiToken.created_at).execute()
+    page = client.get("/admin/desks", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "<strong>expired</strong>" in page  # the person renews it on their profile
     post(client, f"/admin/desks/{link.id}/revoke")
     assert ApiToken.get_by_id(link.token_id).revoked_at is not None
     assert office.link_for_token(token) is None
@@ -263,3 +274,32 @@ def test_the_connect_page_says_what_is_wrong_in_the_readers_language(client):
     )
     assert page.status_code == 400
     assert "Це не адреса офісу" in page.get_data(as_text=True)
+
+
+def test_a_desk_token_follows_every_token_rule(client, desk):
+    """Issue 12 item 11 for desks: the office issues a read-write token that expires
+    (renewable like any other), notes its use, and dies with a password change."""
+    import datetime as dt
+
+    from tmdesk.core import accounts
+    from tmdesk.core.models import ApiToken, utcnow
+
+    linked = client.post(
+        "/api/v1/sync/link", json={"email": "donor@example.org", "password": PASSWORD}
+    )
+    auth = {"Authorization": f"Bearer {linked.get_json()['token']}"}
+    token = ApiToken.get(ApiToken.name == "desk: desk")
+    assert token.scope == "read_write" and token.last_used_at is None
+    left = token.expires_at - utcnow()
+    assert dt.timedelta(days=accounts.TOKEN_DEFAULT_DAYS - 1) < left
+    assert client.get("/api/v1/sync/pull", headers=auth).status_code == 200
+    assert ApiToken.get_by_id(token.id).last_used_at is not None
+    # Expired: refused like a revoked one, until its owner renews it.
+    ApiToken.update(expires_at=utcnow() - dt.timedelta(seconds=1)).execute()
+    assert client.get("/api/v1/sync/pull", headers=auth).status_code == 401
+    accounts.renew_token(desk.user("donor"), ApiToken.get_by_id(token.id))
+    assert client.get("/api/v1/sync/pull", headers=auth).status_code == 200
+    # A password change revokes it (the default), so the desk stops.
+    user = desk.user("donor")
+    accounts.set_password(user, user, "another long passphrase 2026")
+    assert client.get("/api/v1/sync/pull", headers=auth).status_code == 401

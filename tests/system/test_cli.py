@@ -162,8 +162,9 @@ def test_user_create_through_python_m_tmdesk(tmp_path):
 def test_token_create_prints_a_working_token(runner, desk_dir):
     data = str(desk_dir)
     result = run(runner, "--data-dir", data, "token", "create", "Admin@TMPO.example")
-    token = result.output.strip()
+    token = result.stdout.strip()  # the token alone on standard output, for scripts
     assert token.startswith(accounts.TOKEN_PREFIX) and "\n" not in token
+    assert "Read-and-write token; expires " in result.stderr
     open_database(Path(data))
     with database.connection_context():
         user = accounts.user_for_token(token)
@@ -171,6 +172,32 @@ def test_token_create_prints_a_working_token(runner, desk_dir):
         assert accounts.user_for_token(token + "x") is None
     result = run(runner, "--data-dir", data, "token", "create", "nobody@example.org", ok=False)
     assert result.exit_code == 1 and "no active user" in result.output
+
+
+def test_token_create_read_only_with_expiry(runner, desk_dir):
+    import datetime as dt
+
+    from tmdesk.core.models import utcnow
+
+    data = str(desk_dir)
+    result = run(
+        runner, "--data-dir", data, "token", "create", "admin@tmpo.example",
+        "--expires-days", "7", "--read-only",
+    )  # fmt: skip
+    plain = result.stdout.strip()
+    assert "Read-only token; expires " in result.stderr
+    open_database(Path(data))
+    with database.connection_context():
+        token = accounts.token_for(plain)
+        assert token is not None and token.scope == "read"
+        assert abs(token.expires_at - (utcnow() + dt.timedelta(days=7))).total_seconds() < 60
+        assert token.expires_at.isoformat(sep=" ") in result.stderr
+    for days in ("0", "400", "-3"):
+        result = run(
+            runner, "--data-dir", data, "token", "create", "admin@tmpo.example",
+            "--expires-days", days, ok=False,
+        )  # fmt: skip
+        assert result.exit_code != 0 and "Traceback" not in result.output
 
 
 @pytest.mark.sqlite_only  # PostgreSQL: tests/system/test_pg_backup.py

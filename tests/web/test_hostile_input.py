@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import re
+from urllib.parse import urlencode
 
 import pytest
 
@@ -156,6 +157,56 @@ def test_api_survives_hostile_input(rule, method, wapp, world, data_dir):
     for name, raw in payloads.ODD_BODIES.items():
         run.check(f"body {name}", method, url, raw=raw)
     run.check("extra fields", method, url, valid | payloads.EXTRA_FIELDS)
+    assert not run.problems, "\n".join(run.problems)
+
+
+#: Every route that takes an address to go back to, and where it reads it:
+#: (rule, role, where: "query" or "form", the rest of a valid form).
+NEXT_PARAMETERS = [
+    ("/login", "anonymous", "query", {"email": "donor@example.org"}),
+    ("/login", "donor", "query", None),  # logged in: a GET redirects at once
+    ("/confirm", "admin", "query", {"password": "x"}),
+    ("/language", "donor", "form", {"lang": "en"}),
+    ("/pledges/<int:pledge_id>/transition", "donor", "form", {"action": "no-such-step"}),
+    ("/offers/<int:offer_id>/links", "back_office", "form", {"ref": "TM-1999-9999"}),
+    ("/offer-links/<int:link_id>/delete", "back_office", "form", {}),
+]
+
+
+def _off_site(location: str) -> bool:
+    cleaned = "".join(ch for ch in location if ch not in "\t\r\n").replace("\\", "/")
+    return (
+        cleaned.startswith("//")
+        or ":" in cleaned.split("/", 1)[0]
+        or ("://" in cleaned and "://localhost/" not in cleaned)
+    )
+
+
+@pytest.mark.parametrize("rule, role, where, form", NEXT_PARAMETERS)
+def test_next_parameters_survive_hostile_input(rule, role, where, form, wapp, world, data_dir):
+    """Every ``next``, every hostile text and every open-redirect spelling: never a
+    500, never a redirect off the site (issue 12, item 9)."""
+    from tests.security_world import PASSWORD
+
+    assert rule in ACCESS, rule
+    args = {"pledge_id": world.ids["pledge"], "offer_id": world.ids["donor_offer"]}
+    args["link_id"] = world.ids["link"]
+    url = build_url(rule, args)
+    run = Run(wapp, world, data_dir, role, refusal_recorded=True)
+    values = payloads.HOSTILE_TEXT | payloads.OPEN_REDIRECTS
+    for name, target in values.items():
+        if form is None:
+            response = run.caller.client(role).get(url + "?" + urlencode({"next": target}))
+        elif where == "query":
+            data = form | ({"password": PASSWORD} if "password" in form else {})
+            response = run.check(name, "POST", url + "?" + urlencode({"next": target}), data)
+        else:
+            response = run.check(name, "POST", url, form | {"next": target})
+        location = response.headers.get("Location", "")
+        if response.status_code >= 500:
+            run.problems.append(f"{name}: {rule}: {response.status_code}")
+        elif location and _off_site(location):
+            run.problems.append(f"{name}: {rule}: redirected to {location!r}")
     assert not run.problems, "\n".join(run.problems)
 
 

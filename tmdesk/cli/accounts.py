@@ -90,12 +90,34 @@ def token() -> None:
 @data_dir_option
 @click.argument("email")
 @click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@click.option(
+    "--expires-days",
+    type=int,
+    default=accounts.TOKEN_DEFAULT_DAYS,
+    show_default=True,
+    help=f"Days the token works (1 to {accounts.TOKEN_MAX_DAYS}); renew it on the profile page.",
+)
+@click.option("--read-only", is_flag=True, help="The token may read but not change anything.")
 @click.pass_obj
-def token_create(obj, email: str, name: str) -> None:
-    """Print a new API token for EMAIL."""
+def token_create(obj, email: str, name: str, expires_days: int, read_only: bool) -> None:
+    """Print a new API token for EMAIL (its expiry goes to standard error)."""
     open_db(obj["data_dir"])
     target = User.get_or_none(User.email == email.strip().lower())
     if target is None or not target.active:
         fail(f"no active user {email}")
-    _token, plain = accounts.create_token(None, target, name)
+    try:
+        token, plain = accounts.create_token(
+            None,
+            target,
+            name,
+            expires_days=expires_days,
+            scope="read" if read_only else "read_write",
+        )
+    except ValidationError as exc:
+        fail("; ".join(f"{k}: {v}" for k, v in exc.fields.items()))
     click.echo(plain)
+    click.echo(
+        f"{'Read-only' if read_only else 'Read-and-write'} token; "
+        f"expires {token.expires_at.isoformat(sep=' ')} UTC",
+        err=True,
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import logging
 import secrets
 from typing import Any
 
@@ -11,10 +13,22 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tmdesk.core import audit, validation
 from tmdesk.core.db import database
-from tmdesk.core.errors import NotFound, PermissionDenied, ValidationError
+from tmdesk.core.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from tmdesk.core.i18n import N_
-from tmdesk.core.models import ApiToken, Organisation, User, utcnow
-from tmdesk.core.vocab import ORG_KINDS
+from tmdesk.core.models import (
+    AccountChange,
+    ApiToken,
+    Organisation,
+    Project,
+    User,
+    UserSession,
+    utcnow,
+)
+from tmdesk.core.orgkinds import guess_recipient_type
+from tmdesk.core.visibility import visible_projects
+from tmdesk.core.vocab import ORG_KINDS, RECIPIENT_TYPES
+
+log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 12
 #: A short list of passwords people really use (lower-cased); longer ones too.
@@ -90,7 +104,15 @@ def clean_organisation_data(data: dict[str, Any]) -> dict[str, Any]:
         "iati_id": validation.text(errors, data, "iati_id", max_length=64) or None,
         "name_en": validation.text(errors, data, "name_en", required=True, max_length=200),
         "name_uk": validation.text(errors, data, "name_uk", max_length=200),
+        "recipient_type": validation.choice(
+            errors, data, "recipient_type", RECIPIENT_TYPES, required=False, default=""
+        ),
     }
+    if out["kind"] == "recipient" and not out["recipient_type"]:
+        # Donors' channel codes depend on it: guessed from the name when not chosen.
+        out["recipient_type"] = guess_recipient_type(out["name_en"] or "", out["name_uk"] or "")
+    elif out["kind"] != "recipient":
+        out["recipient_type"] = ""
     if out["code"] and not all(c.isalnum() or c in "-_" for c in out["code"]):
         errors["code"] = N_("Letters, digits, - and _ only.")
     if out["country"] and (len(out["country"]) != 2 or not out["country"].isalpha()):
@@ -111,9 +133,20 @@ def create_organisation(actor: User | None, data: dict[str, Any]) -> Organisatio
 
 
 def update_organisation(actor: User, org: Organisation, data: dict[str, Any]) -> Organisation:
+    """Edit an organisation; a new kind that would let its people read projects the
+    administrator may not read waits for a second administrator (:func:`hold_if_reaching`)."""
     _require_admin(actor)
     fields = clean_organisation_data(data | {"code": org.code})
     fields.pop("code")
+    if fields["kind"] != org.kind:
+        as_it_would_be = Organisation(id=org.id, kind=fields["kind"], code=org.code)
+        hold_if_reaching(
+            actor,
+            User(organisation=as_it_would_be, active=True),
+            "organisation",
+            {"fields": fields},
+            organisation=org,
+        )
     audit.update(actor, org, fields, "organisation.update")
     return org
 
@@ -140,33 +173,69 @@ def create_user(
     if email and User.get_or_none(User.email == email):
         errors["email"] = N_("An account with this e-mail already exists.")
     errors.raise_if_any()
+    password_hash = hash_password(password)
+    hold_if_reaching(
+        actor,
+        User(organisation=org, active=True),
+        "create_user",
+        {"email": email, "name": name, "is_admin": is_admin, "password_hash": password_hash},
+        organisation=org,
+    )
+    return _insert_user(actor, email, name, org, is_admin, password_hash)
+
+
+def _insert_user(
+    actor: User | None, email: str, name: str, org: Organisation, is_admin: bool, password_hash: str
+) -> User:
     with database.atomic():
         user = User.create(
             email=email,
             name=name,
             organisation=org,
             is_admin=is_admin,
-            password_hash=hash_password(password),
+            password_hash=password_hash,
             session_nonce=secrets.token_hex(8),
         )
         audit.record(actor, "user.create", user, None, _user_snapshot(user))
     return user
 
 
-def set_password(actor: User | None, user: User, password: str) -> None:
-    """Change a password (own change or an administrator's reset); ends old sessions."""
+def set_password(
+    actor: User | None, user: User, password: str, *, revoke_tokens: bool = True
+) -> None:
+    """Change a password (own change or an administrator's reset); ends every
+    browser session of the account and, unless ``revoke_tokens`` is False (the
+    person chose to keep them), revokes its API tokens."""
     if actor is not None and actor.id != user.id:
         _require_admin(actor)
     problem = check_password_rules(password, user.email)
     if problem:
         raise ValidationError({"password": problem})
+    password_hash = hash_password(password)
+    if actor is not None and actor.id != user.id:
+        hold_if_reaching(
+            actor,
+            user,
+            "password",
+            {"password_hash": password_hash, "revoke_tokens": revoke_tokens},
+            user=user,
+        )
+    _write_password(actor, user, password_hash, revoke_tokens)
+
+
+def _write_password(
+    actor: User | None, user: User, password_hash: str, revoke_tokens: bool
+) -> None:
     with database.atomic():
-        user.password_hash = hash_password(password)
+        user.password_hash = password_hash
         user.session_nonce = secrets.token_hex(8)
         user.failed_logins = 0
         user.locked_until = None
         user.save()
+        end_all_sessions(user)
         audit.record(actor, "user.password", user, None, {"email": user.email})
+        if revoke_tokens:
+            revoke_all_tokens(actor, user, "password")
 
 
 def set_active(actor: User, user: User, active: bool) -> None:
@@ -178,6 +247,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
         user.active = active
         user.session_nonce = secrets.token_hex(8)
         user.save()
+        end_all_sessions(user)
         audit.record(
             actor,
             "user.activate" if active else "user.deactivate",
@@ -198,15 +268,20 @@ def authenticate(email: str, password: str, now: dt.datetime | None = None) -> U
     app sees every request from 127.0.0.1, so limits are per account). While
     it waits, even the right password is refused; callers show one generic
     message either way.
+
+    Every call verifies exactly one password hash, whatever the outcome
+    (unknown e-mail, wrong password, account waiting or deactivated), so the
+    time an answer takes does not tell which it was: the hash is the work.
     """
     now = now or utcnow()
     user = User.get_or_none(User.email == (email or "").strip().lower())
+    stored = user.password_hash if user is not None else _dummy_hash()
+    password_ok = check_password_hash(stored, password or "")
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")  # same time as a real check
         return None
     if user.locked_until and user.locked_until > now:
         return None
-    if not check_password_hash(user.password_hash, password or "") or not user.active:
+    if not password_ok or not user.active:
         with database.atomic():
             user.failed_logins += 1
             if user.failed_logins >= FREE_ATTEMPTS:
@@ -224,30 +299,257 @@ def authenticate(email: str, password: str, now: dt.datetime | None = None) -> U
     return user
 
 
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash made the way real ones are now (:data:`PASSWORD_METHOD`), to verify
+    against when there is no account: the same work as a real check."""
+    if PASSWORD_METHOD not in _DUMMY_HASHES:
+        _DUMMY_HASHES[PASSWORD_METHOD] = hash_password(secrets.token_urlsafe(16))
+    return _DUMMY_HASHES[PASSWORD_METHOD]
+
+
+# --- a second administrator for changes that reach further -----------------
+
+
+class SecondApprovalNeeded(DomainError):
+    """The change is stored, not made: a second administrator must approve it."""
+
+    http_status = 202
+
+
+#: Kinds of :class:`AccountChange`, in words for the Approvals page.
+CHANGE_KINDS = {
+    "password": N_("Password reset"),
+    "create_user": N_("New account"),
+    "organisation": N_("Organisation kind changed"),
+}
+
+
+def reaches_beyond(actor: User, subject: User) -> bool:
+    """Whether ``subject`` (an account, real or as it would be after a change) may
+    read a project that ``actor`` may not: the one test of an administrator's reach."""
+    readable = visible_projects(actor).select(Project.id)
+    return visible_projects(subject).where(Project.id.not_in(readable)).exists()
+
+
+def hold_if_reaching(
+    actor: User | None,
+    subject: User,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    user: User | None = None,
+    organisation: Organisation | None = None,
+) -> None:
+    """Store an administrator's account change for a second administrator, and raise
+    :class:`SecondApprovalNeeded`, when it would let ``subject`` read what ``actor``
+    may not (a password the administrator would know, an account in an organisation
+    whose projects they may not read, an organisation made an office). The command
+    line (``actor`` None) is the machine's own user, who can read the database anyway.
+    """
+    if actor is None or not reaches_beyond(actor, subject):
+        return
+    with database.atomic():
+        change = AccountChange.create(
+            kind=kind,
+            user=user,
+            organisation=organisation,
+            payload=json.dumps(payload, sort_keys=True),
+            requested_by=actor,
+        )
+        audit.record(actor, "account_change.request", change, None, _change_summary(change))
+    log.warning(
+        "account change %s (%s) by %s waits for a second administrator: it would reach "
+        "projects the requesting administrator may not read",
+        change.id,
+        kind,
+        actor.email,
+    )
+    raise SecondApprovalNeeded(
+        N_(
+            "This change would let the account read projects you may not read, so a second "
+            "administrator must approve it. It is waiting on the Approvals page."
+        )
+    )
+
+
+def _change_summary(change: AccountChange) -> dict[str, Any]:
+    """What the audit log keeps of a held change (never the password hash)."""
+    data = json.loads(change.payload)
+    return {
+        "kind": change.kind,
+        "user": change.user.email if change.user_id else data.get("email"),
+        "organisation": change.organisation.code if change.organisation_id else None,
+        "kind_after": data.get("fields", {}).get("kind"),
+        "requested_by": change.requested_by.email,
+        "status": change.status,
+    }
+
+
+def pending_changes() -> list[AccountChange]:
+    return list(
+        AccountChange.select()
+        .where(AccountChange.status == "pending")
+        .order_by(AccountChange.requested_at, AccountChange.id)
+    )
+
+
+def describe_change(change: AccountChange) -> dict[str, Any]:
+    """A held change for the Approvals page: its summary without secrets."""
+    return _change_summary(change)
+
+
+def decide_change(approver: User, change: AccountChange, approve: bool) -> None:
+    """Approve (apply) or refuse a held change. Another administrator approves; the
+    one who asked may withdraw their own request."""
+    _require_admin(approver)
+    if change.status != "pending":
+        raise ValidationError({"change": N_("This change was already decided.")})
+    if approve and change.requested_by_id == approver.id:
+        raise PermissionDenied(N_("Another administrator must approve a change you asked for."))
+    data = json.loads(change.payload)
+    with database.atomic():
+        if approve:
+            requester = change.requested_by
+            if change.kind == "password":
+                _write_password(
+                    requester, change.user, data["password_hash"], data["revoke_tokens"]
+                )
+            elif change.kind == "create_user":
+                if User.get_or_none(User.email == data["email"]):
+                    raise ValidationError(
+                        {"email": N_("An account with this e-mail already exists.")}
+                    )
+                _insert_user(
+                    requester,
+                    data["email"],
+                    data["name"],
+                    change.organisation,
+                    data["is_admin"],
+                    data["password_hash"],
+                )
+            elif change.kind == "organisation":
+                audit.update(requester, change.organisation, data["fields"], "organisation.update")
+        change.status = "approved" if approve else "refused"
+        change.decided_by = approver
+        change.decided_at = utcnow()
+        change.save()
+        audit.record(
+            approver,
+            "account_change.approve" if approve else "account_change.refuse",
+            change,
+            None,
+            _change_summary(change),
+        )
+    log.warning(
+        "account change %s (%s) asked by %s was %s by %s",
+        change.id,
+        change.kind,
+        change.requested_by.email,
+        change.status,
+        approver.email,
+    )
 
 
 # --- API tokens -----------------------------------------------------------
 
 TOKEN_PREFIX = "tmd_"  # nosec B105: the public prefix of API tokens, not a secret
+#: Days a new token lasts unless its owner chooses otherwise, and the most allowed.
+TOKEN_DEFAULT_DAYS = 90
+TOKEN_MAX_DAYS = 366
+#: What a token may do: ``read`` answers GET (and HEAD) only.
+TOKEN_SCOPES = {"read": N_("Read only"), "read_write": N_("Read and write")}
 
 
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(actor: User | None, user: User, name: str = "") -> tuple[ApiToken, str]:
-    """A new API token for ``user``; the plain token is returned once and never stored."""
+def _token_days(errors: validation.Errors, days: Any) -> int:
+    """A whole number of days between 1 and :data:`TOKEN_MAX_DAYS` (default 90)."""
+    if days in (None, ""):
+        return TOKEN_DEFAULT_DAYS
+    text = str(days).strip()
+    if not text.isdigit() or len(text) > 4 or not 1 <= int(text) <= TOKEN_MAX_DAYS:
+        errors["expires_days"] = N_("A whole number of days from 1 to %(max)d.") % {
+            "max": TOKEN_MAX_DAYS
+        }
+        return TOKEN_DEFAULT_DAYS
+    return int(text)
+
+
+def create_token(
+    actor: User | None,
+    user: User,
+    name: str = "",
+    *,
+    expires_days: int | str | None = None,
+    scope: str = "read_write",
+    now: dt.datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new API token for ``user``; the plain token is returned once and never stored.
+
+    It works for ``expires_days`` days (default :data:`TOKEN_DEFAULT_DAYS`) and
+    with ``scope`` ``read`` only answers reading requests. The web asks for the
+    password first (tmdesk.web.auth.fresh_enough); the CLI is the machine's user.
+    """
     errors = validation.Errors()
     name = validation.text(errors, {"name": name}, "name", max_length=100)
+    days = _token_days(errors, expires_days)
+    if scope not in TOKEN_SCOPES:
+        errors["scope"] = N_("Choose read only or read and write.")
     errors.raise_if_any()
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = now or utcnow()
     with database.atomic():
         token = ApiToken.create(
-            user=user, name=name, token_hash=_token_digest(plain), prefix=plain[:10]
+            user=user,
+            name=name,
+            token_hash=_token_digest(plain),
+            prefix=plain[:10],
+            created_at=now,
+            expires_at=now + dt.timedelta(days=days),
+            scope=scope,
         )
-        audit.record(actor, "token.create", token, None, {"user": user.email, "name": name})
+        audit.record(
+            actor,
+            "token.create",
+            token,
+            None,
+            {
+                "user": user.email,
+                "name": name,
+                "scope": scope,
+                "expires_at": token.expires_at.isoformat(),
+            },
+        )
     return token, plain
+
+
+def renew_token(
+    actor: User, token: ApiToken, days: int | str | None = None, now: dt.datetime | None = None
+) -> None:
+    """Let the owner's token work ``days`` more days from now (default 90)."""
+    if token.user_id != actor.id:
+        raise NotFound(N_("No such token."))
+    errors = validation.Errors()
+    count = _token_days(errors, days)
+    errors.raise_if_any()
+    if token.revoked_at is not None:
+        raise ValidationError({"token": N_("A revoked token cannot be renewed.")})
+    with database.atomic():
+        before = token.expires_at
+        token.expires_at = (now or utcnow()) + dt.timedelta(days=count)
+        token.save(only=[ApiToken.expires_at])
+        audit.record(
+            actor,
+            "token.renew",
+            token,
+            {"expires_at": before.isoformat() if before else None},
+            {"expires_at": token.expires_at.isoformat()},
+        )
 
 
 def revoke_token(actor: User, token: ApiToken) -> None:
@@ -259,25 +561,106 @@ def revoke_token(actor: User, token: ApiToken) -> None:
         audit.record(actor, "token.revoke", token, None, {"user": token.user.email})
 
 
-def find_token(plain: str) -> ApiToken | None:
-    """The unrevoked token row for ``plain`` (None for anything else)."""
-    if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
-        return None
-    return ApiToken.get_or_none(
-        (ApiToken.token_hash == _token_digest(plain)) & ApiToken.revoked_at.is_null(True)
+def revoke_all_tokens(actor: User | None, user: User, reason: str) -> int:
+    """Revoke every live token of ``user`` (a password change); how many there were."""
+    now = utcnow()
+    with database.atomic():
+        count = (
+            ApiToken.update(revoked_at=now)
+            .where((ApiToken.user == user.id) & ApiToken.revoked_at.is_null())
+            .execute()
+        )
+        if count:
+            audit.record(actor, "token.revoke_all", user, None, {"tokens": count, "reason": reason})
+    return count
+
+
+def live_tokens(user: User) -> list[ApiToken]:
+    """``user``'s tokens that are not revoked, newest first (expired ones included,
+    so that their owner sees them and can renew them)."""
+    return list(
+        ApiToken.select()
+        .where((ApiToken.user == user.id) & ApiToken.revoked_at.is_null())
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
     )
 
 
-def user_for_token(plain: str) -> User | None:
-    """The active user owning the (unrevoked) token, or None."""
-    if not plain or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
+def token_for(plain: str, now: dt.datetime | None = None) -> ApiToken | None:
+    """The unrevoked, unexpired token of an active user, or None; notes its use."""
+    if not isinstance(plain, str) or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
         return None
     token = ApiToken.get_or_none(
         (ApiToken.token_hash == _token_digest(plain)) & ApiToken.revoked_at.is_null(True)
     )
+    now = now or utcnow()
     if token is None or not token.user.active:
         return None
-    now = utcnow()
+    if token.expires_at is None or token.expires_at <= now:
+        return None
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.update(last_used_at=now).where(ApiToken.id == token.id).execute()
-    return token.user
+    return token
+
+
+def user_for_token(plain: str) -> User | None:
+    """The active user owning a working token (:func:`token_for`), or None."""
+    token = token_for(plain)
+    return None if token is None else token.user
+
+
+# --- browser sessions -------------------------------------------------------
+
+#: How often a session's "last seen" time is written (seconds), not on every request.
+SESSION_TOUCH_SECONDS = 60
+
+
+def _session_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def start_session(user: User, now: dt.datetime | None = None) -> str:
+    """Record a new browser session of ``user``; returns the key the cookie carries."""
+    key = secrets.token_urlsafe(32)
+    now = now or utcnow()
+    UserSession.create(user=user, key_hash=_session_digest(key), created_at=now, last_seen_at=now)
+    return key
+
+
+def session_alive(
+    user: User, key: Any, idle_seconds: float, now: dt.datetime | None = None
+) -> bool:
+    """Whether ``key`` is a live session of ``user``: its row exists (not logged
+    out, no password change or deactivation since) and it was used within
+    ``idle_seconds`` (the server's own inactivity limit, whatever the cookie says)."""
+    if not isinstance(key, str) or not key or len(key) > 100:
+        return False
+    row = UserSession.get_or_none(
+        (UserSession.key_hash == _session_digest(key)) & (UserSession.user == user.id)
+    )
+    if row is None:
+        return False
+    now = now or utcnow()
+    idle = (now - row.last_seen_at).total_seconds()
+    if idle >= idle_seconds + SESSION_TOUCH_SECONDS:
+        row.delete_instance()
+        return False
+    if idle > SESSION_TOUCH_SECONDS:
+        UserSession.update(last_seen_at=now).where(UserSession.id == row.id).execute()
+    return True
+
+
+def end_session(key: Any) -> None:
+    """Forget one browser session (logging out)."""
+    if isinstance(key, str) and key:
+        UserSession.delete().where(UserSession.key_hash == _session_digest(key)).execute()
+
+
+def end_all_sessions(user: User) -> None:
+    """Forget every browser session of ``user`` (password changed, deactivated)."""
+    UserSession.delete().where(UserSession.user == user.id).execute()
+
+
+def prune_sessions(idle_seconds: float, now: dt.datetime | None = None) -> None:
+    """Delete sessions idle for longer than ``idle_seconds`` (their cookies are dead)."""
+    cutoff = (now or utcnow()) - dt.timedelta(seconds=idle_seconds + SESSION_TOUCH_SECONDS)
+    UserSession.delete().where(UserSession.last_seen_at < cutoff).execute()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from tmdesk.core import permissions, projects
+from tmdesk.core.flows import project_flows
 from tmdesk.core.funding import Funding, project_funding
 from tmdesk.core.models import (
     Document,
@@ -29,6 +30,7 @@ from tmdesk.core.visibility import can_see_people, visible_offer_links
 def story(user: User, project: Project) -> dict[str, Any]:
     """Everything the project page shows, each list in a single query."""
     funding: Funding = project_funding(project)
+    flows = project_flows(project)
     pledges = list(
         Pledge.select(Pledge, Organisation)
         .join(Organisation, on=(Pledge.donor == Organisation.id))
@@ -86,6 +88,7 @@ def story(user: User, project: Project) -> dict[str, Any]:
         else [],
         "project": project,
         "funding": funding,
+        "flows": flows,
         "pledges": pledges,
         "offer_links": offer_links,
         "engagements": engagements,

@@ -299,7 +299,10 @@ def link_desk(
         raise PermissionDenied(N_("Wrong e-mail or password, or the account is locked."))
     name = (desk_name or "").strip()[:80] or "desk"
     with database.atomic():
-        token, plain = accounts.create_token(user, user, name=f"desk: {name}")
+        # A desk's token follows every token's rules: it writes (the desk pushes its
+        # work), lasts the default days (renewable on the person's profile) and is
+        # revoked with the others when the password changes, which unlinks the desk.
+        token, plain = accounts.create_token(user, user, name=f"desk: {name}", scope="read_write")
         link = DeskLink.create(token=token, user=user, desk_name=name)
         if desk_key:
             trust.pin_linked_key(
@@ -309,13 +312,11 @@ def link_desk(
 
 
 def link_for_token(plain: str) -> DeskLink | None:
-    """The desk link whose (unrevoked) token this is, for an active person."""
+    """The desk link whose working token this is (not revoked, not expired, its
+    person active: :func:`tmdesk.core.accounts.token_for`, which notes its use)."""
     from tmdesk.core import accounts
 
-    user = accounts.user_for_token(plain)
-    if user is None:
-        return None
-    token = accounts.find_token(plain)
+    token = accounts.token_for(plain)
     return DeskLink.get_or_none(DeskLink.token == token.id) if token else None
 
 

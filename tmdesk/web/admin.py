@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,14 +42,28 @@ from tmdesk.core import backup as backups
 from tmdesk.core.audit_log import hidden_project_ids, project_ids, snapshot_data
 from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.errors import DomainError, PermissionDenied
-from tmdesk.core.models import AuditEvent, ExchangeRate, Organisation, User
+from tmdesk.core.models import (
+    AccountChange,
+    AuditEvent,
+    ExchangeRate,
+    Organisation,
+    User,
+    utcnow,
+)
 from tmdesk.core.permissions import can_administer
-from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
+from tmdesk.core.vocab import CURRENCIES, ORG_KINDS, RECIPIENT_TYPES
 from tmdesk.exchange import trust
 from tmdesk.exchange.keys import installation_keys, show_fingerprint
 from tmdesk.paths import backups_dir
-from tmdesk.web.auth import confirm_password_first, fresh_enough
-from tmdesk.web.common import acting_user, flash_error, form_page, locale_code, page_arg
+from tmdesk.web.auth import confirm_password_first, fresh_enough, server_now
+from tmdesk.web.common import (
+    acting_user,
+    error_text,
+    flash_error,
+    form_page,
+    locale_code,
+    page_arg,
+)
 from tmdesk.web.extensions import login_manager
 
 log = logging.getLogger(__name__)
@@ -98,12 +113,13 @@ def _confirm_password_first():
 class OrganisationForm(FlaskForm):
     code = StringField(lazy_gettext("Code"), render_kw={"autocapitalize": "characters"})
     kind = SelectField(lazy_gettext("Kind"), validate_choice=False)
+    recipient_type = SelectField(lazy_gettext("Kind of recipient"), validate_choice=False)
     country = StringField(lazy_gettext("Country (two letters)"), render_kw={"maxlength": 2})
     iati_id = StringField(lazy_gettext("IATI organisation identifier"))
     name_en = StringField(lazy_gettext("Name in English"))
     name_uk = StringField(lazy_gettext("Name in Ukrainian"))
 
-    FIELDS = ("code", "kind", "country", "iati_id", "name_en", "name_uk")
+    FIELDS = ("code", "kind", "recipient_type", "country", "iati_id", "name_en", "name_uk")
 
     def data_for_core(self) -> dict[str, Any]:
         return {name: getattr(self, name).data or "" for name in self.FIELDS}
@@ -113,6 +129,9 @@ def _organisation_form(**kwargs) -> OrganisationForm:
     form = OrganisationForm(**kwargs)
     form.kind.choices = [("", gettext("— choose —"))] + [
         (code, gettext(text)) for code, text in ORG_KINDS.items()
+    ]
+    form.recipient_type.choices = [("", gettext("— from the name —"))] + [
+        (code, gettext(text)) for code, text in RECIPIENT_TYPES.items()
     ]
     return form
 
@@ -131,6 +150,7 @@ class PasswordResetForm(FlaskForm):
 
 class RateForm(FlaskForm):
     rate = StringField(lazy_gettext("Euros per unit"), render_kw={"inputmode": "decimal"})
+    effective_from = StringField(lazy_gettext("In force from"), render_kw={"type": "date"})
 
 
 PASSWORD_HINT = lazy_gettext(
@@ -210,9 +230,9 @@ def organisation_edit(org_id: int):
     form.code.data = org.code
     return form_page(
         form,
-        lambda: accounts.update_organisation(acting_user(), org, form.data_for_core()),
-        gettext("The organisation %(code)s is saved.", code=org.code),
-        url_for("admin.organisations"),
+        _or_held(lambda: accounts.update_organisation(acting_user(), org, form.data_for_core())),
+        _unless_held(gettext("The organisation %(code)s is saved.", code=org.code)),
+        _unless_held(url_for("admin.organisations"), _approvals_url),
         "admin/organisation_form.html",
         org=org,
     )
@@ -264,16 +284,18 @@ def user_new():
         form.organisation.data = request.args["organisation"]
     return form_page(
         form,
-        lambda: accounts.create_user(
-            acting_user(),
-            form.email.data or "",
-            form.organisation.data or "",
-            form.password.data or "",
-            name=form.name.data or "",
-            is_admin=bool(form.is_admin.data),
+        _or_held(
+            lambda: accounts.create_user(
+                acting_user(),
+                form.email.data or "",
+                form.organisation.data or "",
+                form.password.data or "",
+                name=form.name.data or "",
+                is_admin=bool(form.is_admin.data),
+            )
         ),
-        lambda user: gettext("The account %(email)s is created.", email=user.email),
-        url_for("admin.users"),
+        _unless_held(lambda user: gettext("The account %(email)s is created.", email=user.email)),
+        _unless_held(url_for("admin.users"), _approvals_url),
         "admin/user_form.html",
         password_hint=PASSWORD_HINT,
     )
@@ -318,13 +340,94 @@ def user_password(user_id: int):
     form = PasswordResetForm()
     return form_page(
         form,
-        lambda: accounts.set_password(acting_user(), user, form.password.data or ""),
-        gettext("The password of %(email)s is reset; their sessions have ended.", email=user.email),
-        url_for("admin.users"),
+        _or_held(lambda: accounts.set_password(acting_user(), user, form.password.data or "")),
+        _unless_held(
+            gettext(
+                "The password of %(email)s is reset; their sessions have ended.", email=user.email
+            )
+        ),
+        _unless_held(url_for("admin.users"), _approvals_url),
         "admin/password_form.html",
         user=user,
         password_hint=PASSWORD_HINT,
     )
+
+
+# --- changes that wait for a second administrator ----------------------------
+
+
+def _or_held(action: Callable[[], Any]) -> Callable[[], Any]:
+    """``action``, answering the :class:`~tmdesk.core.accounts.SecondApprovalNeeded`
+    it may raise as its result (the change is stored, not made)."""
+
+    def run() -> Any:
+        try:
+            return action()
+        except accounts.SecondApprovalNeeded as exc:
+            return exc
+
+    return run
+
+
+def _unless_held(normal: Any, held: Callable[[Any], str] | None = None) -> Callable[[Any], str]:
+    """What :func:`tmdesk.web.common.form_page` says or where it goes after
+    ``action``: ``normal`` (a value or a function of the result), or for a held
+    change the core's message (``held`` None) or ``held(result)``."""
+
+    def pick(result: Any) -> str:
+        if isinstance(result, accounts.SecondApprovalNeeded):
+            return held(result) if held else error_text(result)
+        return normal(result) if callable(normal) else normal
+
+    return pick
+
+
+def _approvals_url(_result: Any = None) -> str:
+    return url_for("admin.approvals")
+
+
+@bp.get("/approvals")
+def approvals():
+    """Account changes waiting for a second administrator (issue #12)."""
+    changes = accounts.pending_changes()
+    return render_template(
+        "admin/approvals.html",
+        changes=[(change, accounts.describe_change(change)) for change in changes],
+        kinds=accounts.CHANGE_KINDS,
+        me=acting_user(),
+    )
+
+
+def _change_or_404(change_id: int) -> AccountChange:
+    change = AccountChange.get_or_none(AccountChange.id == change_id)
+    if change is None:
+        abort(404)
+    return change
+
+
+@bp.post("/approvals/<int:change_id>/approve")
+def approval_approve(change_id: int):
+    return _decide(_change_or_404(change_id), True)
+
+
+@bp.post("/approvals/<int:change_id>/refuse")
+def approval_refuse(change_id: int):
+    return _decide(_change_or_404(change_id), False)
+
+
+def _decide(change: AccountChange, approve: bool):
+    try:
+        accounts.decide_change(acting_user(), change, approve)
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(
+            gettext("The change is approved and made.")
+            if approve
+            else gettext("The change is refused; nothing was changed."),
+            "success",
+        )
+    return redirect(url_for("admin.approvals"))
 
 
 # --- the audit log ----------------------------------------------------------
@@ -346,7 +449,7 @@ ENTITY_TYPES: dict[str, Any] = {
     "exchangerate": lazy_gettext("Exchange rates"),
     "plugin": lazy_gettext("Plugins"),
     "backup": lazy_gettext("Backups"),
-    "trusted_key": lazy_gettext("Exchange keys"),
+    "accountchange": lazy_gettext("Changes waiting for a second administrator"),
 }
 
 
@@ -366,7 +469,7 @@ ENTITY_NAMES: dict[str, Any] = {
     "exchangerate": lazy_gettext("Exchange rate"),
     "plugin": lazy_gettext("Plugin"),
     "backup": lazy_gettext("Backup"),
-    "trusted_key": lazy_gettext("Exchange key"),
+    "accountchange": lazy_gettext("Change waiting for a second administrator"),
 }
 
 
@@ -434,7 +537,7 @@ def desks():
         .join(ApiToken, on=(DeskLink.token == ApiToken.id))
         .order_by(DeskLink.created_at.desc())
     )
-    return render_template("admin/desks.html", links=links)
+    return render_template("admin/desks.html", links=links, now=server_now())
 
 
 @bp.post("/desks/<int:desk_id>/revoke")
@@ -516,6 +619,7 @@ def rates_list():
         rates=rates.all_rates(),
         missing=[c for c in CURRENCIES if not ExchangeRate.get_or_none(ExchangeRate.currency == c)],
         base=rates.BASE_CURRENCY,
+        history=rates.rate_history(),
     )
 
 
@@ -526,15 +630,24 @@ def rate_edit(currency: str):
         abort(404)
     existing = ExchangeRate.get_or_none(ExchangeRate.currency == currency)
     if request.method == "GET":
-        form = RateForm(data={"rate": str(existing.eur_per_unit) if existing else ""})
+        form = RateForm(
+            data={
+                "rate": str(existing.eur_per_unit) if existing else "",
+                "effective_from": utcnow().date().isoformat(),
+            }
+        )
     else:
         form = RateForm()
     return form_page(
         form,
-        lambda: rates.set_exchange_rate(acting_user(), currency, form.rate.data or ""),
+        lambda: rates.set_exchange_rate(
+            acting_user(), currency, form.rate.data or "", form.effective_from.data or None
+        ),
         lambda saved: gettext(
-            "1 %(currency)s is now %(rate)s EUR. Funding in euros uses the new rate from now on.",
+            "The rate of %(currency)s from %(date)s is saved; today 1 %(currency)s is "
+            "%(rate)s EUR. Each transaction converts at the rate in force on its date.",
             currency=currency,
+            date=form.effective_from.data or utcnow().date().isoformat(),
             rate=saved.eur_per_unit,
         ),
         url_for("admin.rates_list"),
@@ -542,6 +655,7 @@ def rate_edit(currency: str):
         mapping={"currency": "rate"},
         currency=currency,
         existing=existing,
+        history=rates.rate_history(currency),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import time
 
@@ -18,7 +19,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext, lazy_gettext, ngettext
+from flask_babel import format_date, gettext, lazy_gettext, ngettext
 from flask_login import (
     confirm_login,
     current_user,
@@ -38,7 +39,7 @@ from tmdesk.core.models import ApiToken, Organisation
 from tmdesk.core.validation import parse_int
 from tmdesk.core.vocab import ORG_KINDS
 from tmdesk.web.common import acting_user, apply_errors, safe_next
-from tmdesk.web.extensions import LANGUAGES, login_manager
+from tmdesk.web.extensions import LANGUAGES, SESSION_KEY, login_manager
 
 bp = Blueprint("auth", __name__)
 
@@ -86,10 +87,21 @@ class PasswordForm(FlaskForm):
     new = PasswordField(
         lazy_gettext("New password (at least 12 characters)"), validators=[DataRequired()]
     )
+    revoke_tokens = BooleanField(lazy_gettext("Also revoke my API tokens"), default=True)
 
 
 class TokenForm(FlaskForm):
     name = StringField(lazy_gettext("What the token is for"), validators=[Length(max=100)])
+    expires_days = StringField(
+        lazy_gettext("Works for this many days"),
+        default=str(accounts.TOKEN_DEFAULT_DAYS),
+        render_kw={"inputmode": "numeric", "maxlength": 4},
+    )
+    scope = SelectField(
+        lazy_gettext("What it may do"),
+        choices=[(code, lazy_gettext(text)) for code, text in accounts.TOKEN_SCOPES.items()],
+        default="read",
+    )
 
 
 class LanguageForm(FlaskForm):
@@ -100,6 +112,34 @@ class LanguageForm(FlaskForm):
 def _now() -> float:
     """The clock freshness is measured with (tests move it)."""
     return time.time()
+
+
+def server_now() -> dt.datetime:
+    """:func:`_now` as the core's naive UTC datetime (server-side session times)."""
+    return dt.datetime.fromtimestamp(int(_now()), dt.UTC).replace(tzinfo=None)
+
+
+def begin_session(user) -> None:
+    """Log ``user`` in on this browser: a fresh cookie (nothing carried over from
+    before but the language), a new server-side session, the password just typed."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    session.permanent = True  # the cookie carries its expiry
+    login_user(user)
+    idle = current_app.permanent_session_lifetime.total_seconds()
+    accounts.prune_sessions(idle)
+    session[SESSION_KEY] = accounts.start_session(user)
+    mark_fresh()
+
+
+def end_session() -> None:
+    """Log out on this browser, and on the server: the cookie's session stops
+    working everywhere it may have been copied to."""
+    accounts.end_session(session.get(SESSION_KEY))
+    logout_user()
+    session.clear()
 
 
 def mark_fresh() -> None:
@@ -210,10 +250,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is not None:
-            session.clear()
-            session.permanent = True  # cleared above; the cookie carries its expiry
-            login_user(user)
-            mark_fresh()
+            begin_session(user)
             return redirect(safe_next(request.args.get("next")))
         form.password.errors = [
             gettext(
@@ -264,8 +301,7 @@ def confirm_password():
 
 @bp.post("/logout")
 def logout():
-    logout_user()
-    session.clear()
+    end_session()
     flash(gettext("You are logged out."), "info")
     response = redirect(url_for("auth.login"))
     _forget_activity(response)
@@ -334,8 +370,7 @@ def setup():
             )
         else:
             session.pop("setup_ok", None)
-            login_user(user)
-            mark_fresh()
+            begin_session(user)
             flash(gettext("The administrator account is ready."), "success")
             return redirect(url_for("projects.home"))
     return render_template("auth/setup.html", form=form), (400 if form.errors else 200)
@@ -366,38 +401,76 @@ def profile():
                 password_form.current.errors = [gettext("The current password is not right.")]
             else:
                 try:
-                    accounts.set_password(user, user, password_form.new.data)
+                    accounts.set_password(
+                        user,
+                        user,
+                        password_form.new.data,
+                        revoke_tokens=bool(password_form.revoke_tokens.data),
+                    )
                 except ValidationError as exc:
                     apply_errors(password_form, exc, {"password": "new"})  # nosec B105: maps the core's field name to the form's, not a password
                 else:
-                    login_user(user)  # the session id changed with the password
+                    begin_session(user)  # every old session ended with the password
                     flash(gettext("Your password is changed."), "success")
                     return redirect(url_for("auth.profile"))
-        elif "tok-name" in request.form and token_form.validate_on_submit():
-            _token, new_token = accounts.create_token(user, user, token_form.name.data or "")
-            token_form = TokenForm(prefix="tok", formdata=None)
-    tokens = (
-        ApiToken.select()
-        .where((ApiToken.user == user.id) & ApiToken.revoked_at.is_null())
-        .order_by(ApiToken.created_at.desc())
-    )
+        elif "tok-name" in request.form:
+            if not fresh_enough():
+                return confirm_password_first(url_for("auth.profile"))
+            if token_form.validate_on_submit():
+                try:
+                    _token, new_token = accounts.create_token(
+                        user,
+                        user,
+                        token_form.name.data or "",
+                        expires_days=token_form.expires_days.data,
+                        scope=token_form.scope.data,
+                    )
+                except ValidationError as exc:
+                    apply_errors(token_form, exc)
+                else:
+                    token_form = TokenForm(prefix="tok", formdata=None)
     status = 400 if (password_form.errors or token_form.errors) else 200
     return render_template(
         "auth/profile.html",
         password_form=password_form,
         token_form=token_form,
-        tokens=tokens,
+        tokens=accounts.live_tokens(user),
+        now=server_now(),
+        scopes=accounts.TOKEN_SCOPES,
         new_token=new_token,
     ), status
+
+
+def _own_token_or_404(token_id: int) -> ApiToken:
+    token = ApiToken.get_or_none(
+        (ApiToken.id == token_id)
+        & (ApiToken.user == acting_user().id)
+        & ApiToken.revoked_at.is_null()
+    )
+    if token is None:
+        abort(404)
+    return token
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
     user = acting_user()
-    token = ApiToken.get_or_none((ApiToken.id == token_id) & (ApiToken.user == user.id))
-    if token is None:
-        abort(404)
-    accounts.revoke_token(user, token)
+    accounts.revoke_token(user, _own_token_or_404(token_id))
     flash(gettext("The token is revoked."), "success")
+    return redirect(url_for("auth.profile"))
+
+
+@bp.post("/profile/tokens/<int:token_id>/renew")
+@login_required
+def renew_token(token_id: int):
+    """Another 90 days (from today) for one of the person's tokens; a fresh password first."""
+    token = _own_token_or_404(token_id)
+    if not fresh_enough():
+        return confirm_password_first(url_for("auth.profile"))
+    accounts.renew_token(acting_user(), token, now=server_now())
+    flash(
+        gettext("The token works until %(date)s.", date=format_date(token.expires_at, "medium")),
+        "success",
+    )
     return redirect(url_for("auth.profile"))

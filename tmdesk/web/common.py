@@ -3,10 +3,12 @@ messages, and the house way of handling a form's POST."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import quote, unquote, urlsplit
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_decimal, get_locale, gettext
@@ -120,10 +122,62 @@ def apply_errors(
             flash(message, "error")
 
 
+#: The longest ``next`` kept (a page address; anything longer goes to the start page).
+MAX_NEXT_LENGTH = 2000
+
+
+def _suspicious_char(ch: str) -> bool:
+    """Characters browsers drop or reinterpret in a URL (tabs, newlines, other
+    controls, invisible format characters, any space) and the backslash that
+    browsers read as a slash."""
+    return ch == "\\" or unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zs", "Zl", "Zp")
+
+
+def _spellings(path: str) -> list[str]:
+    """``path`` as a browser may come to read it: percent-decoded (repeatedly, for
+    double encoding) and NFKC-normalised (fullwidth and other unicode slashes)."""
+    seen = [path]
+    current = path
+    for _ in range(3):
+        current = unquote(current)
+        if current in seen:
+            break
+        seen.append(current)
+    return seen + [unicodedata.normalize("NFKC", s) for s in seen]
+
+
+def is_local_path(target: str) -> bool:
+    """Whether ``target`` can only lead to a page of this site.
+
+    Accepted: one leading ``/`` then an ASCII path (and any query), with no
+    character a browser would drop or turn into a slash, under every spelling
+    a browser might see (decoded ``%2F``/``%5C``, NFKC-normalised). Refused: ``//host``,
+    ``/\\host``, ``/%09/host``, ``/%2F%2Fhost``, ``javascript:``, absolute URLs.
+    """
+    if not isinstance(target, str) or not target or len(target) > MAX_NEXT_LENGTH:
+        return False
+    if any(_suspicious_char(ch) for ch in target):
+        return False
+    path = target.split("?", 1)[0].split("#", 1)[0]
+    for spelling in _spellings(path):
+        # Every page of tmdesk has an ASCII path; other characters in a path only
+        # serve to look like a slash (U+2215, U+FF0F…) to some browser or proxy.
+        if not spelling.isascii() or any(_suspicious_char(ch) for ch in spelling):
+            return False
+        if not spelling.startswith("/") or spelling[1:2] in ("/", "\\"):
+            return False
+        parts = urlsplit(spelling)
+        if parts.scheme or parts.netloc:
+            return False
+    return True
+
+
 def safe_next(target: str | None) -> str:
-    """``target`` if it is a local path, else the start page (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """``target`` if it is a page of this site (:func:`is_local_path`), else the start
+    page: the one check every redirect to an address from a request goes through."""
+    if target and is_local_path(target):
+        # Non-ASCII (a Cyrillic search term) travels percent-encoded in the header.
+        return quote(target, safe="/?&=%#+:;,@!$'()*~.-_[]")
     return url_for("projects.home")
 
 

@@ -27,10 +27,11 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from tmdesk.core import accounts
+from tmdesk.web.auth import end_session
 
 bp = Blueprint("desktop_routes", __name__, url_prefix="/desktop")
 
@@ -115,8 +116,7 @@ def quit():
         abort(404)
     if not launched_here():
         abort(403)
-    logout_user()
-    session.clear()
+    end_session()
     g.tmdesk_quitting = True  # the page that says goodbye has no Quit button
     state.request_quit()
     response = make_response(render_template("desktop/stopped.html"))

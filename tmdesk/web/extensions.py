@@ -7,11 +7,12 @@ the same reason (no import cycle between the factory and its blueprints).
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, session
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
+from tmdesk.core import accounts
 from tmdesk.core.db import database
 from tmdesk.core.models import User
 from tmdesk.core.plugin_approvals import approved_files
@@ -41,8 +42,19 @@ def load_plugins(app: Flask) -> TmdeskPluginManager:
     return pm
 
 
+#: The session entry holding the key of the server's ``user_session`` row.
+SESSION_KEY = "_sk"
+
+
 @login_manager.user_loader
 def _load_user(session_id: str) -> User | None:
+    """The session's user, if the server still knows this session.
+
+    The signed cookie alone is not enough: its key must name a row of
+    ``user_session`` (see :func:`tmdesk.web.auth.begin_session`), which logging
+    out, a password change and deactivation delete. A copied cookie therefore
+    dies with its owner's session, whatever address or browser presents it.
+    """
     try:
         user_id, nonce = session_id.split(":", 1)
     except (ValueError, TypeError, AttributeError):
@@ -51,4 +63,13 @@ def _load_user(session_id: str) -> User | None:
     user = User.get_or_none(User.id == row_id) if row_id is not None else None
     if user is None or not user.active or user.session_nonce != nonce:
         return None
+    idle = current_app.permanent_session_lifetime.total_seconds()
+    if not accounts.session_alive(user, session.get(SESSION_KEY), idle):
+        return None
     return user
+
+
+def donor_field_definitions(app: Flask) -> list:
+    """The donors' own fields the loaded plugins declare (``tmdesk_donor_fields``)."""
+    pm = app.extensions.get("tmdesk_plugins")
+    return list(pm.donor_fields.values()) if pm is not None else []

@@ -10,7 +10,7 @@ import json
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext, lazy_gettext
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, PasswordField, URLField
@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired
 
 from tmdesk.core.models import OutboxAction, User
 from tmdesk.sync import desk
+from tmdesk.web.auth import begin_session, setup_allowed
 from tmdesk.web.common import acting_user, error_text
 
 bp = Blueprint("office", __name__)
@@ -35,8 +36,6 @@ class LinkForm(FlaskForm):
 
 def _may_link() -> bool:
     """A fresh desk (no administrator yet: what first-run setup allows) or its administrator."""
-    from tmdesk.web.auth import setup_allowed
-
     if current_user.is_authenticated:
         return bool(current_user.is_admin)
     return setup_allowed()
@@ -90,7 +89,7 @@ def connect():
         except desk.SyncProblem as exc:
             form.url.errors = [*form.url.errors, error_text(exc)]
         else:
-            login_user(User.get_by_id(link.user_id))
+            begin_session(User.get_by_id(link.user_id))  # a server-side session too
             _sync_and_say()
             return redirect(url_for("office.connect"))
     return render_template("office/connect.html", form=form), (400 if form.errors else 200)
