@@ -33,7 +33,7 @@ def _test_defaults():
     clients that ask for English. The app answers in Ukrainian by default (no
     Accept-Language header) once the catalogue is compiled; the suite's assertions
     are written against the English msgids, so every test client asks for English
-    unless a test sends its own Accept-Language header (tests/test_i18n.py does)."""
+    unless a test sends its own Accept-Language header (tests/web/test_i18n.py does)."""
     from flask import Flask
 
     with pytest.MonkeyPatch.context() as patch:

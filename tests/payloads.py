@@ -1,4 +1,4 @@
-"""Hostile and broken input, used by tests/test_hostile_input.py (issue 5).
+"""Hostile and broken input, used by tests/web/test_hostile_input.py (issue 5).
 
 Strings go into every text field of every form and API body; the wrong
 types go into JSON bodies in place of each field.

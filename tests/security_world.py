@@ -1,6 +1,6 @@
 """A small world of every role, project state and derived row, for the security tests.
 
-Shared by tests/test_access_matrix.py and tests/test_hostile_input.py. Building
+Shared by tests/web/test_access_matrix.py and tests/web/test_hostile_input.py. Building
 a world takes a moment, so it is built once per test process and copied (the
 whole data folder) into each test's own data folder; a test that changes
 state can put the copy back between requests with :func:`restore`.

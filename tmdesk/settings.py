@@ -2,7 +2,7 @@
 
 This is the only module that reads them: code asks the declared
 :class:`Setting` (``settings.BACKUP_KEEP.get()``), never ``os.environ``
-directly, so this list is complete. ``tests/test_settings.py`` fails when a
+directly, so this list is complete. ``tests/system/test_settings.py`` fails when a
 setting here is not documented in README.md or docs/, or when code elsewhere
 reads a ``TMDESK_*`` variable itself. (Keys such as ``TMDESK_DESKTOP`` in the
 Flask app's config are not environment variables and are not listed.)

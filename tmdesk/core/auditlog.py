@@ -87,7 +87,8 @@ class Sentence:
     translate: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _load(text: str | None) -> dict[str, Any]:
+def snapshot_data(text: str | None) -> dict[str, Any]:
+    """An event's ``before`` or ``after`` as a dict (a bare value under ``"value"``)."""
     if not text:
         return {}
     try:
@@ -103,7 +104,7 @@ def project_ids(event: AuditEvent) -> set[int]:
     if event.entity_type == "project" and str(event.entity_id).isdigit():
         ids.add(int(event.entity_id))
     for text in (event.before, event.after):
-        data = _load(text)
+        data = snapshot_data(text)
         ids.update(v for k in PROJECT_KEYS if isinstance(v := data.get(k), int))
     return ids
 
@@ -157,7 +158,7 @@ def describe(reader: User, events: list[AuditEvent], locale: str = "en") -> dict
     for e in events:
         actor = people.get(e.user_id) if e.user_id else None
         who = (actor.name or actor.email) if actor else (e.user_email or "")
-        data = _load(e.after) or _load(e.before)
+        data = snapshot_data(e.after) or snapshot_data(e.before)
         translate: list[str] = []
         params: dict[str, Any] = {"who": who}
         if not who:

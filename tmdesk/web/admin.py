@@ -39,6 +39,7 @@ from wtforms import (
 
 from tmdesk.core import accounts, auditlog, rates
 from tmdesk.core import backup as backups
+from tmdesk.core.auditlog import snapshot_data
 from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.errors import DomainError, PermissionDenied
 from tmdesk.core.models import (
@@ -531,8 +532,8 @@ def readable_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
     A creation lists every value it set, a deletion every value it removed,
     an update only the keys whose value differs.
     """
-    before = _load(event.before)
-    after = _load(event.after)
+    before = snapshot_data(event.before)
+    after = snapshot_data(event.after)
     keys = sorted(set(before) | set(after))
     rows = []
     for key in keys:
@@ -550,16 +551,6 @@ def readable_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
 
 
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$")
-
-
-def _load(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {"value": text}
-    return value if isinstance(value, dict) else {"value": value}
 
 
 def _show(value: Any) -> str:

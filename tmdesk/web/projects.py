@@ -20,35 +20,13 @@ from wtforms.validators import Optional
 
 from tmdesk import paths
 from tmdesk.core import catalogue as cat
-from tmdesk.core import inbox, permissions, projects, rates, updates
+from tmdesk.core import permissions, projects, rates, updates
 from tmdesk.core.db import database
 from tmdesk.core.errors import DomainError, ValidationError
-from tmdesk.core.flows import project_flows
-from tmdesk.core.funding import Funding, funding_for, project_funding, totals
-from tmdesk.core.models import (
-    Document,
-    Engagement,
-    Offer,
-    OfferLink,
-    Organisation,
-    Pledge,
-    Project,
-    ProjectMember,
-    StatusChange,
-    Update,
-    User,
-)
-from tmdesk.core.permissions import PLEDGEABLE_STATUSES
-from tmdesk.core.visibility import (
-    PUBLISHED_AND_LATER,
-    can_see,
-    can_see_people,
-    is_officer,
-    statuses_seen_by,
-    visibility_condition,
-    visible_offer_links,
-    visible_projects,
-)
+from tmdesk.core.home import home_context
+from tmdesk.core.models import Document, Organisation, Project, Update, User
+from tmdesk.core.project_page import latest_return, story
+from tmdesk.core.visibility import can_see, statuses_seen_by
 from tmdesk.core.vocab import (
     CATEGORIES,
     CURRENCIES,
@@ -161,93 +139,6 @@ def list_labels() -> dict[str, Any]:
 
 # --- start page -------------------------------------------------------------
 
-HOME_LIST_LIMIT = 8
-
-
-def _with_recipient(query=None):
-    """Projects with their recipient organisation joined (no query per row)."""
-    base = query if query is not None else Project.select(Project, Organisation)
-    return base.join(Organisation, on=(Project.recipient == Organisation.id))
-
-
-def home_context(user: User) -> dict[str, Any]:
-    """What the start page shows this user: real data, by role, all under visibility."""
-    kind = user.role
-    ctx: dict[str, Any] = {"kind": kind, "needs": inbox.needs_action(user)}
-    if kind == "recipient":
-        own = list(
-            visible_projects(user, _with_recipient())
-            .where(Project.recipient == user.organisation_id)
-            .order_by(Project.updated_at.desc())
-        )
-        ctx["own_by_status"] = [
-            (status, [p for p in own if p.status == status])
-            for status in PROJECT_STATUSES
-            if any(p.status == status for p in own)
-        ]
-        ctx["own_funding"] = funding_for(own)
-        # Returned projects and their comments: under "Needs your action" (core inbox).
-        ctx["may_create"] = permissions.can_create_project(user)
-    if is_officer(user):
-        queue = list(visible_projects(user, projects.review_queue(_with_recipient())))
-        ctx["queue_count"] = len(queue)
-        ctx["queue_oldest"] = queue[0] if queue else None
-        ctx["queue_oldest_age"] = projects.age_in_days(queue[0].submitted_at) if queue else 0
-        ctx["activity"] = list(
-            StatusChange.select(StatusChange, Project, User)
-            .join(Project)
-            .switch(StatusChange)
-            .join(User)
-            .where(visibility_condition(user))
-            .order_by(StatusChange.at.desc(), StatusChange.id.desc())
-            .limit(10)
-        )
-    if kind == "donor":
-        newest = list(
-            visible_projects(user, _with_recipient())
-            .where(Project.status.in_(PLEDGEABLE_STATUSES))
-            .order_by(Project.published_at.desc(), Project.id.desc())
-            .limit(HOME_LIST_LIMIT)
-        )
-        ctx["newest"] = newest
-        ctx["newest_funding"] = funding_for(newest)
-        ctx["my_pledges"] = list(
-            Pledge.select(Pledge, Project)
-            .join(Project)
-            .where((Pledge.donor == user.organisation_id) & visibility_condition(user))
-            .order_by(Pledge.created_at.desc(), Pledge.id.desc())
-            .limit(20)
-        )
-    if kind == "company":
-        ctx["engagements"] = list(
-            Engagement.select(Engagement, Project)
-            .join(Project)
-            .where((Engagement.company == user.organisation_id) & visibility_condition(user))
-            .order_by(Project.updated_at.desc())
-        )
-    if kind not in ("recipient", "donor", "company") and not is_officer(user):
-        ctx["totals"] = catalogue_totals(user)  # observers (and any other read-only kind)
-    return ctx
-
-
-def catalogue_totals(user: User) -> dict[str, Any]:
-    """Counts and money of the published Catalogue this user may see."""
-    published = list(
-        visible_projects(user, Project.select()).where(Project.status.in_(PUBLISHED_AND_LATER))
-    )
-    per = funding_for(published)
-    by_state = {state: 0 for state in FUNDING_STATES}
-    by_category = {code: 0 for code in CATEGORIES}
-    for p in published:
-        by_state[per[p.id].state] += 1
-        by_category[p.category] = by_category.get(p.category, 0) + 1
-    return {
-        "count": len(published),
-        "money": totals(per.values()),
-        "by_state": by_state,
-        "by_category": by_category,
-    }
-
 
 @bp.get("/")
 @login_required
@@ -355,101 +246,6 @@ def edit(ref: str):
 
 
 # --- the project page ---------------------------------------------------------
-
-
-def latest_return(project: Project) -> StatusChange | None:
-    """The reviewer's comment a returned project was sent back with (None otherwise)."""
-    if project.status != "returned":
-        return None
-    return (
-        StatusChange.select(StatusChange, User)
-        .join(User)
-        .where((StatusChange.project == project.id) & (StatusChange.action == "return"))
-        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
-        .first()
-    )
-
-
-def story(user: User, project: Project) -> dict[str, Any]:
-    """Everything the project page shows, each list in a single query."""
-    funding: Funding = project_funding(project)
-    flows = project_flows(project)
-    pledges = list(
-        Pledge.select(Pledge, Organisation)
-        .join(Organisation, on=(Pledge.donor == Organisation.id))
-        .where(Pledge.project == project.id)
-        .order_by(Pledge.created_at.desc(), Pledge.id.desc())
-    )
-    offer_links = list(
-        visible_offer_links(
-            user,
-            OfferLink.select(OfferLink, Offer, Organisation)
-            .join(Offer)
-            .join(Organisation, on=(Offer.organisation == Organisation.id))
-            .where(OfferLink.project == project.id),
-        ).order_by(OfferLink.created_at.desc())
-    )
-    engagements = list(
-        Engagement.select(Engagement, Organisation)
-        .join(Organisation, on=(Engagement.company == Organisation.id))
-        .where(Engagement.project == project.id)
-        .order_by(Engagement.id)
-    )
-    history = list(
-        StatusChange.select(StatusChange, User)
-        .join(User)
-        .where(StatusChange.project == project.id)
-        .order_by(StatusChange.at.desc(), StatusChange.id.desc())
-    )
-    update_list = list(
-        Update.select(Update, User)
-        .join(User, on=(Update.author == User.id))
-        .where(Update.project == project.id)
-        .order_by(Update.date.desc(), Update.id.desc())
-    )
-    documents = list(
-        Document.select()
-        .where(Document.project == project.id)
-        .order_by(Document.uploaded_at.desc(), Document.id.desc())
-    )
-    update_docs: dict[int, list[Document]] = {}
-    for doc in documents:
-        if doc.update_id:
-            update_docs.setdefault(doc.update_id, []).append(doc)
-    may_members = permissions.can_manage_members(user, project)
-    members = []
-    if can_see_people(user, project):
-        members = list(
-            User.select(User)
-            .join(ProjectMember)
-            .where(ProjectMember.project == project.id)
-            .order_by(User.email)
-        )
-    return {
-        "officers_to_name": projects.officers_to_name()
-        if may_members and project.tlp == "RED"
-        else [],
-        "project": project,
-        "funding": funding,
-        "flows": flows,
-        "pledges": pledges,
-        "offer_links": offer_links,
-        "engagements": engagements,
-        "history": history,
-        "updates": update_list,
-        "update_docs": update_docs,
-        "documents": [d for d in documents if not d.update_id and not d.pledge_id],
-        "members": members,
-        "may_members": may_members,
-        "may_edit": permissions.can_edit_project(user, project),
-        "may_update": permissions.can_post_update(user, project, funding.state),
-        "may_attach": permissions.can_attach_document(user, project),
-        "actions": projects.available_actions(user, project),
-        "confirmed_steps": projects.CONFIRMED_STEPS,
-        "return_comment": next((h for h in history if h.action == "return"), None)
-        if project.status == "returned"
-        else None,
-    }
 
 
 def render_detail(project: Project, status: int = 200, **forms: FlaskForm):

@@ -2,7 +2,7 @@
 
 Generated from the IATI 2.03 codelists (``shared/iati/codelists``: FlowType,
 FinanceType, AidType, PolicyMarker, PolicySignificance), active codes only, with
-their English names; tests/test_donor_fields.py checks every code against the
+their English names; tests/core/test_donor_fields.py checks every code against the
 codelists, so a code here is always one the IATI validator accepts.
 """
 

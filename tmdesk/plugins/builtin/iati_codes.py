@@ -1,7 +1,7 @@
 """How tmdesk's words map onto IATI 2.03 codelists (see docs/iati.md).
 
 Every code used here is on the codelists in ``shared/iati/codelists``;
-tests/test_iati.py checks each exported file against them.
+tests/plugins/test_iati.py checks each exported file against them.
 """
 
 from __future__ import annotations
