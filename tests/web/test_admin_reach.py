@@ -83,6 +83,27 @@ def test_an_account_in_an_organisation_with_hidden_projects_waits(desk, second_a
     assert accounts.authenticate("spy@example.org", PASSWORD) is not None
 
 
+def test_moving_an_account_into_an_organisation_with_hidden_projects_waits(desk, second_admin):
+    """The account edit (name, organisation, right) is held like a new account when the
+    new organisation reads projects the administrator may not read."""
+    desk.draft(title_en="A draft only its recipient reads")  # SSSCIP's draft
+    donor = desk.user("donor")
+    admin = desk.user("admin")
+    data = {"name": "Moved", "organisation": "SSSCIP", "is_admin": False}
+    with pytest.raises(accounts.SecondApprovalNeeded):
+        accounts.update_user(admin, donor, data)
+    assert User.get_by_id(donor.id).organisation.code == "GB"
+    change = AccountChange.get()
+    assert change.kind == "user_edit" and change.user_id == donor.id
+    accounts.decide_change(second_admin, change, True)
+    moved = User.get_by_id(donor.id)
+    assert moved.organisation.code == "SSSCIP" and moved.name == "Moved"
+    # a rename in the same organisation reaches nothing new: made at once
+    accounts.update_user(admin, moved, data | {"name": "Renamed"})
+    assert User.get_by_id(donor.id).name == "Renamed"
+    assert AccountChange.select().count() == 1
+
+
 def test_changes_that_reach_nothing_new_are_made_at_once(desk, red):
     admin = desk.user("admin")
     accounts.create_user(admin, "new.donor@example.org", "GB", PASSWORD)

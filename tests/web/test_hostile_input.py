@@ -136,7 +136,7 @@ def test_forms_survive_hostile_input(rule, method, wapp, world, data_dir):
 def test_api_survives_hostile_input(rule, method, wapp, world, data_dir):
     policy = ACCESS[rule]
     role = allowed_role(rule, method)
-    run = Run(wapp, world, data_dir, role)
+    run = Run(wapp, world, data_dir, role, policy.refusal_recorded)
     url = build_url(rule, policy.args(world))
     valid = policy.data(world, role)
     for name, text in (payloads.HOSTILE_TEXT | payloads.JSON_ONLY_TEXT).items():

@@ -219,7 +219,23 @@ def update_user(actor: User, user: User, data: dict[str, Any]) -> User:
     if org is None:  # reported above; said again for the type checker
         raise ValidationError({"organisation": N_("Choose an organisation.")})
     fields: dict[str, Any] = {"name": name, "organisation": org.id, "is_admin": is_admin}
-    if org.id != user.organisation_id or is_admin != user.is_admin:
+    if org.id != user.organisation_id:
+        # Moved into an organisation whose projects the administrator may not read
+        # (or made an office): a second administrator approves, as for a new account.
+        hold_if_reaching(
+            actor,
+            User(id=user.id, email=user.email, organisation=org, active=True),
+            "user_edit",
+            {"fields": fields},
+            user=user,
+        )
+    return _write_user(actor, user, fields)
+
+
+def _write_user(actor: User | None, user: User, fields: dict[str, Any]) -> User:
+    """Save an account edit; a new organisation or right ends its sessions."""
+    fields = dict(fields)
+    if fields["organisation"] != user.organisation_id or fields["is_admin"] != user.is_admin:
         fields["session_nonce"] = secrets.token_hex(8)
     with database.atomic():
         before = _user_snapshot(user)
@@ -354,6 +370,7 @@ CHANGE_KINDS = {
     "password": N_("Password reset"),
     "create_user": N_("New account"),
     "organisation": N_("Organisation kind changed"),
+    "user_edit": N_("Account moved to another organisation"),
 }
 
 
@@ -462,6 +479,8 @@ def decide_change(approver: User, change: AccountChange, approve: bool) -> None:
                 )
             elif change.kind == "organisation":
                 audit.update(requester, change.organisation, data["fields"], "organisation.update")
+            elif change.kind == "user_edit":
+                _write_user(requester, change.user, data["fields"])
         change.status = "approved" if approve else "refused"
         change.decided_by = approver
         change.decided_at = utcnow()

@@ -333,17 +333,19 @@ def user_edit(user_id: int):
     form.organisation.choices = _organisation_choices()
     return form_page(
         form,
-        lambda: accounts.update_user(
-            acting_user(),
-            user,
-            {
-                "name": form.name.data or "",
-                "organisation": form.organisation.data or "",
-                "is_admin": bool(form.is_admin.data),
-            },
+        _or_held(
+            lambda: accounts.update_user(
+                acting_user(),
+                user,
+                {
+                    "name": form.name.data or "",
+                    "organisation": form.organisation.data or "",
+                    "is_admin": bool(form.is_admin.data),
+                },
+            )
         ),
-        gettext("The account %(email)s is saved.", email=user.email),
-        url_for("admin.users"),
+        _unless_held(gettext("The account %(email)s is saved.", email=user.email)),
+        _unless_held(url_for("admin.users"), _approvals_url),
         "admin/user_edit.html",
         user=user,
     )

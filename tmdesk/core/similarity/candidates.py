@@ -11,6 +11,7 @@ import peewee as pw
 
 from tmdesk.core import search, textnorm
 from tmdesk.core.funding import exchange_rates
+from tmdesk.core.glossary import GLOSSARY
 from tmdesk.core.models import Project, ProjectLink, User
 from tmdesk.core.similarity.scoring import (
     ALARM_THRESHOLD,
@@ -20,7 +21,6 @@ from tmdesk.core.similarity.scoring import (
     could_reach,
 )
 from tmdesk.core.similarity.text import (
-    GLOSSARY,
     Vectors,
     _text_of,
     features,
