@@ -54,6 +54,14 @@ from tmdesk.core.db import database
 from tmdesk.core.models import Document, Engagement, OfferLink, Pledge, Project, User
 from tmdesk.core.visibility import can_see
 
+
+def _confirmed_transaction(world: World) -> int:
+    """The commitment recorded when the other donor's pledge was confirmed."""
+    from tmdesk.core.models import Transaction
+
+    return Transaction.get(Transaction.pledge == world.ids["pledge_confirmed"]).id
+
+
 PUBLIC = frozenset(ROLES)
 ALL = frozenset(LOGGED_IN)
 OFFICERS = frozenset({"back_office", "project_office", "admin"})
@@ -174,6 +182,12 @@ ACCESS: dict[str, Rule] = {
         data=lambda w, r: {"lang": "en", "opt_delimiter": "comma"},
         effect="status",
     ),
+    # An organisation's saved settings for a format: whoever may use the format (iati).
+    "/reports/<name>/settings": Rule(
+        {"POST": DONOR | OFFICERS},
+        args=lambda w: {"name": "iati"},
+        data=lambda w, r: {"settings-set_max_tlp": "CLEAR"},
+    ),
     "/reports/plugins": Rule({"GET": ADMIN}),
     "/reports/plugins/approve": Rule(
         {"POST": ADMIN}, data=lambda w, r: {"file_name": "pending.py", "sha256": PENDING_SHA256}
@@ -231,11 +245,44 @@ ACCESS: dict[str, Rule] = {
         scope="pledge",
         data=lambda w, r: {"amount": "1500", "currency": "EUR", "date": "2026-01-10"},
     ),
+    # A donor's own fields: that donor and the offices only.
+    "/pledges/<int:pledge_id>/fields": Rule(
+        {"GET": DONOR | OFFICERS, "POST": DONOR | OFFICERS},
+        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        scope="pledge",
+        data=lambda w, r: {"f_crs_id": "2026000123"},
+    ),
     "/pledges/<int:pledge_id>/transition": Rule(
         {"POST": DONOR | OFFICERS},
         args=lambda w: {"pledge_id": w.ids["pledge"]},
         scope="pledge",
         data=lambda w, r: {"action": "withdraw"},
+    ),
+    "/pledges/<int:pledge_id>": Rule(
+        {"GET": ALL}, args=lambda w: {"pledge_id": w.ids["pledge"]}, scope="pledge"
+    ),
+    # The form opens for whoever may record some kind on the pledge: the donor and the
+    # offices (commitments, disbursements), the recipient (incoming commitments) and
+    # the engaged company (expenditures); a commitment is the donor's or the offices'.
+    "/pledges/<int:pledge_id>/transactions/new": Rule(
+        {"GET": DONOR | OFFICERS | OWNER | {"company"}, "POST": DONOR | OFFICERS},
+        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        scope="pledge",
+        data=lambda w, r: {
+            "kind": "commitment",
+            "amount": "100",
+            "currency": "EUR",
+            "value_date": "2026-02-01",
+        },
+    ),
+    # A text file is no IATI file: refused (400) for everyone; a real file is
+    # tested in tests/test_iati_import.py.
+    "/pledges/import-iati": Rule(
+        {"GET": DONOR | OFFICERS | {"donor_other"}, "POST": NOBODY}, files=True
+    ),
+    "/transactions/<int:transaction_id>/delete": Rule(
+        {"POST": OFFICERS | {"donor_other"}},
+        args=lambda w: {"transaction_id": _confirmed_transaction(w)},
     ),
     # --- offers, links, engagements
     "/offers": Rule({"GET": OFFERERS}),
@@ -396,6 +443,18 @@ ACCESS: dict[str, Rule] = {
     ),
     "/api/v1/pledges/<int:pledge_id>": Rule(
         {"GET": ALL}, scope="pledge", args=lambda w: {"pledge_id": w.ids["pledge"]}
+    ),
+    "/api/v1/pledges/<int:pledge_id>/fields": Rule(
+        {"GET": DONOR | OFFICERS, "PUT": DONOR | OFFICERS},
+        scope="pledge",
+        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        data=lambda w, r: {"fields": {"crs_id": "2026000123"}},
+    ),
+    "/api/v1/pledges/<int:pledge_id>/transactions": Rule(
+        {"GET": ALL, "POST": DONOR | OFFICERS},
+        scope="pledge",
+        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        data=lambda w, r: {"kind": "commitment", "amount": "100", "value_date": "2026-02-01"},
     ),
     "/api/v1/pledges/<int:pledge_id>/transitions": Rule(
         {"POST": DONOR | OFFICERS},

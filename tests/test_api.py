@@ -137,6 +137,7 @@ def test_me(api, desk):
         "country": "GB",
         "name": {"en": "United Kingdom", "uk": ""},
         "iati_id": None,
+        "recipient_type": None,
     }
     assert api.get("admin", "/me").json["is_admin"] is True
 

@@ -142,23 +142,27 @@ def _money(desk, donor="donor", **data):
 def test_money_lifecycle(desk):
     pledge = _money(desk)
     user = desk.user("donor")
-    assert [a for a, _ in pledges.available_pledge_actions(user, pledge)] == ["confirm", "withdraw"]
+    # Money moves through recorded transactions; the only plain button is Withdraw.
+    assert [a for a, _ in pledges.available_pledge_actions(user, pledge)] == ["withdraw"]
     pledges.transition_pledge(user, pledge, "confirm")
     assert pledge.status == "confirmed"
-    assert [a for a, _ in pledges.available_pledge_actions(user, pledge)] == [
-        "disburse",
-        "withdraw",
-    ]
+    assert [a for a, _ in pledges.available_pledge_actions(user, pledge)] == ["withdraw"]
     pledges.transition_pledge(user, pledge, "disburse")
     assert Pledge.get_by_id(pledge.id).status == "disbursed"
     assert pledges.available_pledge_actions(user, pledge) == []
     actions = [
-        e.action
+        (e.entity_type, e.action)
         for e in AuditEvent.select()
-        .where(AuditEvent.entity_type == "pledge")
+        .where(AuditEvent.entity_type.in_(["pledge", "transaction"]))
         .order_by(AuditEvent.id)
     ]
-    assert actions == ["pledge.create", "pledge.confirm", "pledge.disburse"]
+    assert actions == [
+        ("pledge", "pledge.create"),
+        ("transaction", "transaction.create"),
+        ("pledge", "pledge.status"),
+        ("transaction", "transaction.create"),
+        ("pledge", "pledge.status"),
+    ]
 
 
 def test_in_kind_lifecycle_is_delivered_not_disbursed(desk):
@@ -166,7 +170,7 @@ def test_in_kind_lifecycle_is_delivered_not_disbursed(desk):
     user = desk.user("donor")
     pledge = pledges.create_pledge(user, project, {"in_kind": "Laptops", "in_kind_quantity": "5"})
     pledges.transition_pledge(user, pledge, "confirm")
-    assert [a for a, _ in pledges.available_pledge_actions(user, pledge)] == ["deliver", "withdraw"]
+    assert [a for a, _ in pledges.available_pledge_actions(user, pledge)] == ["withdraw"]
     pledges.transition_pledge(user, pledge, "deliver")
     assert pledge.status == "delivered"
 
@@ -258,7 +262,4 @@ def test_in_kind_only_pledge_cannot_be_disbursed_and_money_cannot_be_delivered(d
         pledge_service.transition_pledge(donor, goods, "disburse")
     with pytest.raises(TransitionError, match="Only money is disbursed"):
         pledge_service.transition_pledge(donor, money, "deliver")
-    assert [a for a, _ in pledge_service.available_pledge_actions(donor, goods)] == [
-        "deliver",
-        "withdraw",
-    ]
+    assert [a for a, _ in pledge_service.available_pledge_actions(donor, goods)] == ["withdraw"]

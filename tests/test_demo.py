@@ -281,3 +281,26 @@ def test_counter_of_statuses_is_balanced(demo_db):
     counts = Counter(p.status for p in Project.select())
     assert counts["submitted"] >= 5
     assert counts["published"] + counts["in_implementation"] >= 20
+
+
+def test_tranches_over_two_years_and_rates_that_change(demo_db):
+    """Issue #16: pledges disbursed in several tranches across two calendar years, every
+    status reached through transactions, and exchange rates that moved over the story."""
+    from collections import Counter
+
+    from tmdesk.core import transactions
+    from tmdesk.core.models import DatedRate, Pledge, Transaction
+
+    disbursements = Counter(
+        t.pledge_id for t in Transaction.select().where(Transaction.kind == "disbursement")
+    )
+    several = [pid for pid, n in disbursements.items() if n >= 2]
+    assert len(several) >= 10
+    years = {t.value_date.year for t in Transaction.select().where(Transaction.pledge.in_(several))}
+    assert len(years) >= 2
+    statuses = {p.status for p in Pledge.select()}
+    assert {"offered", "confirmed", "partly_disbursed", "disbursed"} <= statuses
+    for pledge in Pledge.select():
+        assert transactions.derived_status(pledge) == pledge.status, pledge.id
+    gbp = [r.eur_per_unit for r in DatedRate.select().where(DatedRate.currency == "GBP")]
+    assert len(set(gbp)) >= 3

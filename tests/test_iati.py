@@ -185,3 +185,57 @@ def test_budget_periods_split_pro_rata():
     ]
     assert sum(p[2] for p in periods) == iati.Decimal("1000.00")
     assert all((end - start).days < 366 for start, end, _ in periods)
+
+
+@needs_shared
+def test_one_iati_transaction_per_real_transaction(desk, funded):
+    """Tranches, an implementer's expenditure and the recipient's incoming commitment,
+    each with its own value date and currency, in a file that stays XSD- and
+    codelist-valid (issue #16)."""
+    from tmdesk.core import transactions
+    from tmdesk.core.models import Engagement, Pledge
+
+    a, b, _c = funded
+    gb = desk.user("donor")
+    pledge = pledges.create_pledge(gb, b, {"amount": "90000", "currency": "USD"})
+    for kind, amount, day in (
+        ("commitment", "90000", "2025-02-01"),
+        ("disbursement", "30000", "2025-06-15"),
+        ("disbursement", "30000", "2026-01-20"),
+    ):
+        transactions.record_transaction(
+            gb, pledge, {"kind": kind, "amount": amount, "value_date": day, "reference": "T"}
+        )
+    transactions.record_transaction(
+        desk.user("recipient"),
+        pledge,
+        {"kind": "incoming_commitment", "amount": "85000", "currency": "EUR"},
+    )
+    engagement = offers.create_engagement(desk.user("back_office"), b, "CYBERCO", {"role": "NOC"})
+    transactions.record_transaction(
+        desk.user("company"),
+        Pledge.get_by_id(pledge.id),
+        {"kind": "expenditure", "amount": "12000", "engagement": str(engagement.id)},
+    )
+    assert Engagement.select().count() == 2
+    doc = etree.fromstring(render(build_context(gb, CatalogueFilters(donor="GB"))))
+    schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
+    assert schema.validate(doc), schema.error_log
+    mine = {
+        t.get("ref"): t
+        for t in doc.iter("transaction")
+        if t.get("ref") in {x.uid for x in Pledge.get_by_id(pledge.id).transactions}
+    }
+    assert len(mine) == 5
+    types = sorted(t.find("transaction-type").get("code") for t in mine.values())
+    assert types == ["11", "2", "3", "3", "4"]
+    assert set(types) <= codelist("TransactionType")
+    dates = sorted(t.find("transaction-date").get("iso-date") for t in mine.values())
+    assert dates[:3] == ["2025-02-01", "2025-06-15", "2026-01-20"]
+    values = {t.find("transaction-type").get("code"): t.find("value") for t in mine.values()}
+    assert values["11"].get("currency") == "EUR" and values["2"].get("currency") == "USD"
+    assert values["2"].get("value-date") == "2025-02-01" and values["2"].text == "90000.00"
+    expenditure = [t for t in mine.values() if t.find("transaction-type").get("code") == "4"][0]
+    assert expenditure.find("receiver-org").get("ref") == "XM-TMDESK-CYBERCO"
+    # A committed pledge is no longer also an offered one (no type 12 for it).
+    assert not [t for t in doc.iter("transaction") if t.get("ref", "").endswith(f"-{pledge.id}-P")]

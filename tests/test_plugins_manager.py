@@ -546,7 +546,9 @@ def test_export_columns_belong_to_the_plugin_that_gave_them():
 
         @hookimpl
         def tmdesk_validate_project(self, project, context):
-            raise RuntimeError("broken check")
+            # Fine on the sample data tried at load (which would report it at once).
+            if project is None:
+                raise RuntimeError("broken check")
 
     pm = make_plugin_manager(None, builtins=(), entry_points=False, extra_plugins=[Columns()])
     assert [c.name for c in pm.export_columns] == ["donor_code"]

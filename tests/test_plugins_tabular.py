@@ -217,9 +217,13 @@ def test_failing_extra_column_fails_the_export_cleanly(world, desk, data_dir, tm
         from tmdesk import hookimpl
         from tmdesk.plugins.contract import ExportColumn
 
+        def value(project, context):
+            # Fine on the sample data tmdesk tries it on at load; fails on real data.
+            return "" if project.ref.startswith("TM-2026-90") else 1 / 0
+
         @hookimpl
         def tmdesk_export_columns():
-            return [ExportColumn("bad", "bad", lambda p, c: 1 / 0)]
+            return [ExportColumn("bad", "bad", value)]
     """,
     )
     pm = make_plugin_manager(data_dir, approvals=current_hashes(data_dir))
@@ -228,3 +232,25 @@ def test_failing_extra_column_fails_the_export_cleanly(world, desk, data_dir, tm
     with pytest.raises(ReportError, match="export column 'bad'"):
         render_report(pm, "csv", build_context(desk.user("donor")), {}, out_dir / "x.csv")
     assert list(out_dir.iterdir()) == []
+
+
+def test_a_column_failing_on_sample_data_is_reported_at_load(world, desk, data_dir, tmp_path):
+    _write(
+        data_dir,
+        "bad_column.py",
+        """
+        from tmdesk import hookimpl
+        from tmdesk.plugins.contract import ExportColumn
+
+        @hookimpl
+        def tmdesk_export_columns():
+            return [ExportColumn("bad", "bad", lambda p, c: 1 / 0)]
+    """,
+    )
+    pm = make_plugin_manager(data_dir, approvals=current_hashes(data_dir))
+    info = pm.info("bad_column.py")
+    assert info.status == "failed" and "ZeroDivisionError" in info.error
+    assert "sample data" in info.error
+    # Withdrawn before anyone runs a report: the export goes on without it.
+    path = render_report(pm, "csv", build_context(desk.user("donor")), {}, tmp_path / "x.csv")
+    assert "bad" not in path.read_text("utf-8-sig").splitlines()[1].split(",")

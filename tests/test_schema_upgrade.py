@@ -212,6 +212,105 @@ def test_restore_refuses_a_newer_backup(tmp_path):
     assert not (target / DATABASE_FILENAME).exists()
 
 
+def test_recipients_get_their_finer_kind_from_their_names(upgraded):
+    """Schema 8 (issue #16): existing recipients read as a ministry or central body,
+    regional administration… from their names; other kinds stay without one."""
+    orgs = {o.code: o for o in Organisation.select()}
+    assert orgs["SSSCIP"].recipient_type == "ministry"
+    assert not orgs["GB"].recipient_type and not orgs["TMPO"].recipient_type
+
+
+def test_the_donor_fields_step_is_idempotent(tmp_path):
+    """Two servers may upgrade at once: the step run again changes nothing and fails on nothing."""
+    from tmdesk.core.schema import _donor_fields_settings_and_recipient_types
+
+    data_dir = copy_fixture(7, tmp_path)
+    db = open_database(data_dir)
+    database.connect(reuse_if_open=True)
+    try:
+        Organisation.update(recipient_type="local").where(Organisation.code == "SSSCIP").execute()
+        _donor_fields_settings_and_recipient_types(db)  # again, after the upgrade did it
+        assert Organisation.get(Organisation.code == "SSSCIP").recipient_type == "local"
+    finally:
+        database.close()
+
+
+def _transactions_of(pledge):
+    from tmdesk.core.models import Transaction
+
+    return [
+        (t.kind, t.amount, t.currency, t.quantity, t.value_date)
+        for t in Transaction.select()
+        .where(Transaction.pledge == pledge.id)
+        .order_by(Transaction.id)
+    ]
+
+
+def test_confirmed_pledges_become_dated_commitments(upgraded):
+    """Schema 8 (money over time): a confirmed pledge has one commitment of its whole
+    amount, dated the day its confirmation was recorded; an offered one has none; every
+    rate is dated, so a transaction of any day converts."""
+    import datetime as dt
+
+    from tmdesk.core.models import AuditEvent, DatedRate
+    from tmdesk.core.rates import RateBook
+
+    _version, _data_dir, _db = upgraded
+    money = Pledge.get(Pledge.amount.is_null(False))
+    confirmed_at = (
+        AuditEvent.select(AuditEvent.at)
+        .where(
+            (AuditEvent.entity_type == "pledge")
+            & (AuditEvent.entity_id == str(money.id))
+            & AuditEvent.action.in_(["pledge.confirm", "pledge.status"])
+        )
+        .order_by(AuditEvent.id)
+        .first()
+        .at
+    )
+    assert _transactions_of(money) == [
+        ("commitment", Decimal("50000.00"), "GBP", None, confirmed_at.date())
+    ]
+    assert money.status == "confirmed"
+    assert _transactions_of(Pledge.get(Pledge.amount.is_null(True))) == []
+    assert DatedRate.select().where(DatedRate.currency == "GBP").exists()
+    assert RateBook.load().rate("GBP", dt.date(1999, 1, 1)) > 0
+
+
+def test_disbursed_pledges_get_a_commitment_and_a_disbursement(tmp_path):
+    """A pledge disbursed before schema 8 gets its commitment (the confirmation's day) and
+    its disbursement (the last change's day, never before the commitment, with no disbursement event in the log); a
+    second run of the step adds nothing."""
+    import datetime as dt
+
+    from tmdesk.core.schema import _money_over_time
+
+    data_dir = copy_fixture(5, tmp_path)
+    con = sqlite3.connect(data_dir / DATABASE_FILENAME)
+    try:
+        con.execute(
+            "UPDATE pledge SET status = 'disbursed', updated_at = '2026-05-20 10:00:00' "
+            "WHERE amount IS NOT NULL"
+        )
+        con.commit()
+    finally:
+        con.close()
+    db = open_database(data_dir)
+    database.connect(reuse_if_open=True)
+    try:
+        money = Pledge.get(Pledge.amount.is_null(False))
+        kinds = _transactions_of(money)
+        assert [k[0] for k in kinds] == ["commitment", "disbursement"]
+        # Never before its commitment: the later of the confirmation and the last change.
+        paid = max(kinds[0][4], dt.date(2026, 5, 20))
+        assert kinds[1][1:] == (Decimal("50000.00"), "GBP", None, paid)
+        assert money.status == "disbursed"
+        _money_over_time(db)
+        assert _transactions_of(money) == kinds
+    finally:
+        database.close()
+
+
 def test_upgraded_database_has_the_catalogue_index(upgraded):
     """The Catalogue's page is read in index order on an upgraded desk too (issue 13)."""
     wanted = tuple(Project._meta.fields[name].column_name for name in CATALOGUE_INDEX_FIELDS)
@@ -219,14 +318,14 @@ def test_upgraded_database_has_the_catalogue_index(upgraded):
     assert wanted in indexes
 
 
-def test_v7_tokens_get_an_expiry_and_keep_writing(tmp_path):
+def test_v9_tokens_get_an_expiry_and_keep_writing(tmp_path):
     """Issue 12: tokens made before expiries existed get 90 days from the upgrade (not
     from their creation, which could end them without warning) and stay read-write."""
     import datetime as dt
 
     from tmdesk.core.models import ApiToken, UserSession, utcnow
 
-    data_dir = copy_fixture(7, tmp_path)
+    data_dir = copy_fixture(9, tmp_path)
     plain = accounts.TOKEN_PREFIX + "from-before-the-upgrade"
     with sqlite3.connect(data_dir / DATABASE_FILENAME) as con:
         con.execute(
@@ -252,7 +351,7 @@ def test_session_and_token_step_is_idempotent(tmp_path):
     from tmdesk.core.models import ApiToken
     from tmdesk.core.schema import _server_sessions_and_token_limits
 
-    data_dir = copy_fixture(7, tmp_path)
+    data_dir = copy_fixture(9, tmp_path)
     with sqlite3.connect(data_dir / DATABASE_FILENAME) as con:
         # Half done: one of the two columns is already there.
         con.execute("ALTER TABLE api_token ADD COLUMN scope VARCHAR(20) DEFAULT 'read_write'")

@@ -316,9 +316,11 @@ def test_project_partial_shows_actions_the_user_may_take(app, desk):
     own = _render_partial(app, desk.user("donor"), project)
     assert "United Kingdom" in own and "1,000.00 EUR" in own and "Training places" in own
     assert "× 12" in own and "tag-offered" in own
-    assert f"/pledges/{pledge.id}/transition" in own and 'value="confirm"' in own
+    # Confirming is recording a commitment (a form with amount and date), not a button.
+    assert f"/pledges/{pledge.id}/transactions/new?kind=commitment" in own
+    assert 'value="confirm"' not in own
     assert 'value="withdraw"' in own and f"/pledges/{pledge.id}/edit" in own
-    assert 'value="disburse"' not in own  # not yet confirmed
+    assert "kind=disbursement" not in own  # nothing committed yet
     other = _render_partial(app, desk.user("donor2"), project)
     assert "United Kingdom" in other and f"/pledges/{pledge.id}/transition" not in other
     observer = _render_partial(app, desk.user("observer"), project)

@@ -10,7 +10,19 @@ from __future__ import annotations
 import click
 
 from tmdesk import __version__, paths, settings
-from tmdesk.cli import accounts, audit, backup, demo, exchange, keys, plugins, serve, sync
+from tmdesk.cli import (
+    accounts,
+    audit,
+    backup,
+    demo,
+    exchange,
+    imports,
+    keys,
+    pledges,
+    plugins,
+    serve,
+    sync,
+)
 from tmdesk.runtime import desktop
 
 
@@ -46,12 +58,16 @@ for command in (
 # ``tmdesk plugins`` and ``tmdesk report``: the plugin machinery on the command line.
 cli.add_command(plugins.plugins_command, "plugins")
 cli.add_command(plugins.report_command, "report")
+# ``tmdesk pledge fields``: a donor's own fields on its pledges (#16).
+cli.add_command(pledges.pledge, "pledge")
 # ``tmdesk keys``: this installation's exchange key and the keys it trusts (#14).
 cli.add_command(keys.keys_command, "keys")
 # ``tmdesk office …`` and ``tmdesk sync``: the exchange with an office (issue #14).
 cli.add_command(sync.office, "office")
 cli.add_command(sync.sync_command, "sync")
 cli.add_command(exchange.exchange, "exchange")
+# ``tmdesk import iati FILE --donor CODE [--apply]``: a donor's IATI file in (#16).
+cli.add_command(imports.import_group, "import")
 
 
 def main(argv: list[str] | None = None) -> int:

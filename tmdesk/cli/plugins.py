@@ -21,13 +21,14 @@ from tmdesk.cli.common import (
     open_existing_db,
     operator,
 )
+from tmdesk.core import report_settings
 from tmdesk.core.catalogue import parse_filters
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import User
 from tmdesk.core.plugin_approvals import approve, approved_files, revoke, sha256_of
 from tmdesk.core.reporting import build_context
+from tmdesk.plugins.contract import ReportError
 from tmdesk.plugins.manager import (
-    ReportError,
     TmdeskPluginManager,
     make_plugin_manager,
     plugin_files,
@@ -75,8 +76,12 @@ def plugins_command(ctx: click.Context) -> None:
                 f"{info.name}: to run it, check the sha256 with its author, then: "
                 f"tmdesk plugins approve {info.file_name} --sha256 {info.sha256}"
             )
+        elif info.status == "duplicate":
+            click.echo(f"{info.name}: NOT LOADED (duplicate): {info.error}")
         elif info.error:
             click.echo(f"{info.name}: FAILED: {info.error}")
+        if info.donor_fields:
+            click.echo(f"{info.name}: donor fields: {', '.join(info.donor_fields)}")
         for warning in info.warnings:
             click.echo(f"{info.name}: warning: {warning}")
 
@@ -248,10 +253,12 @@ def report_command(
             fail("; ".join(f"--{k.replace('_', '-')}: {v}" for k, v in exc.fields.items()))
         locale = lang or (user.locale if user.locale in ("uk", "en") else "uk")
         context = build_context(user, filters, locale)
+        saved = report_settings.saved_for(user.organisation_id, format_name)
         try:
-            path = render_report(pm, format_name, context, options, Path(out))
+            path = render_report(pm, format_name, context, options, Path(out), saved=saved)
         except ReportError as exc:
-            fail(str(exc))
+            # The plugin's own words in the report's language when it gave both; no traceback.
+            fail(exc.text_for(locale))
     finally:
         close_db()
     # The count is what the user may see that matched the filters; a format may

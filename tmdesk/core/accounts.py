@@ -24,8 +24,9 @@ from tmdesk.core.models import (
     UserSession,
     utcnow,
 )
+from tmdesk.core.orgkinds import guess_recipient_type
 from tmdesk.core.visibility import visible_projects
-from tmdesk.core.vocab import ORG_KINDS
+from tmdesk.core.vocab import ORG_KINDS, RECIPIENT_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,15 @@ def clean_organisation_data(data: dict[str, Any]) -> dict[str, Any]:
         "iati_id": validation.text(errors, data, "iati_id", max_length=64) or None,
         "name_en": validation.text(errors, data, "name_en", required=True, max_length=200),
         "name_uk": validation.text(errors, data, "name_uk", max_length=200),
+        "recipient_type": validation.choice(
+            errors, data, "recipient_type", RECIPIENT_TYPES, required=False, default=""
+        ),
     }
+    if out["kind"] == "recipient" and not out["recipient_type"]:
+        # Donors' channel codes depend on it: guessed from the name when not chosen.
+        out["recipient_type"] = guess_recipient_type(out["name_en"] or "", out["name_uk"] or "")
+    elif out["kind"] != "recipient":
+        out["recipient_type"] = ""
     if out["code"] and not all(c.isalnum() or c in "-_" for c in out["code"]):
         errors["code"] = N_("Letters, digits, - and _ only.")
     if out["country"] and (len(out["country"]) != 2 or not out["country"].isalpha()):

@@ -20,6 +20,7 @@ from decimal import Decimal
 import peewee as pw
 
 from tmdesk.core import similarity
+from tmdesk.core.flows import YearFlows, visible_flows
 from tmdesk.core.funding import CONFIRMED_STATUSES, PLEDGED_STATUSES, exchange_rates
 from tmdesk.core.models import Offer, OfferLink, Organisation, Pledge, Project, User, utcnow
 from tmdesk.core.permissions import PLEDGEABLE_STATUSES
@@ -62,6 +63,8 @@ class Dashboard:
     offers_unmatched: list[Offer] = field(default_factory=list)
     offers_unmatched_count: int = 0
     duplicates: list[tuple[Project, similarity.Candidate]] = field(default_factory=list)
+    #: Committed, disbursed and spent money by year (tmdesk.core.flows), in euros.
+    money_by_year: list[YearFlows] = field(default_factory=list)
 
 
 def _rate_case(column: pw.Field, rates: dict[str, Decimal]) -> pw.Node:
@@ -245,6 +248,7 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
     rates = exchange_rates()
     counts, groups, totals = _project_figures(user, rates, with_recipients=full)
     board.by_donor, confirmed = _pledge_figures(user, rates, locale)
+    board.money_by_year = visible_flows(user).by_year
     board.totals = {
         "budget": _eur(totals["budget"]),
         "confirmed": _eur(confirmed),

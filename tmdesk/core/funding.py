@@ -22,8 +22,14 @@ import peewee as pw
 
 from tmdesk.core.models import ExchangeRate, Pledge, Project
 
-CONFIRMED_STATUSES = ("confirmed", "disbursed", "delivered")
-PLEDGED_STATUSES = ("offered", "confirmed", "disbursed", "delivered")
+CONFIRMED_STATUSES = (
+    "confirmed",
+    "partly_disbursed",
+    "disbursed",
+    "partly_delivered",
+    "delivered",
+)
+PLEDGED_STATUSES = ("offered", *CONFIRMED_STATUSES)
 CENT = Decimal("0.01")
 ZERO = Decimal("0")
 

@@ -74,6 +74,9 @@ class Organisation(BaseModel):
     iati_id = pw.CharField(max_length=64, null=True)
     name_en = pw.CharField(max_length=200)
     name_uk = pw.CharField(max_length=200, default="")
+    #: A recipient's finer kind (:data:`tmdesk.core.vocab.RECIPIENT_TYPES`), since
+    #: donors' channel codes depend on it; "" for other kinds (schema version 8).
+    recipient_type = pw.CharField(max_length=24, null=True, default="")
     active = pw.BooleanField(default=True)
     created_at = pw.DateTimeField(default=utcnow)
 
@@ -129,7 +132,7 @@ class ApiToken(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
     last_used_at = pw.DateTimeField(null=True)
     revoked_at = pw.DateTimeField(null=True)
-    #: When the token stops working (schema version 8; None only in rows an
+    #: When the token stops working (schema version 10; None only in rows an
     #: upgrade could not date, treated as expired).
     expires_at = pw.DateTimeField(null=True)
     #: ``read`` (GET only) or ``read_write`` (see tmdesk.core.accounts.TOKEN_SCOPES).
@@ -137,7 +140,7 @@ class ApiToken(BaseModel):
 
 
 class UserSession(BaseModel):
-    """One logged-in browser session, known to the server (schema version 8).
+    """One logged-in browser session, known to the server (schema version 10).
 
     The signed session cookie carries a random key whose SHA-256 is stored
     here; a cookie whose row is gone is no session. Logging out deletes the
@@ -153,7 +156,7 @@ class UserSession(BaseModel):
 
 class AccountChange(BaseModel):
     """An administrator's account change that waits for a second administrator
-    (schema version 8): it would let an account read projects the requesting
+    (schema version 10): it would let an account read projects the requesting
     administrator may not read. See tmdesk.core.accounts.request_or_apply.
     """
 
@@ -373,6 +376,55 @@ class ExchangeRate(BaseModel):
     currency = pw.CharField(primary_key=True, max_length=3)
     eur_per_unit = DecimalTextField()
     updated_at = pw.DateTimeField(default=utcnow)
+
+
+class DatedRate(BaseModel):
+    """An exchange rate from its effective date on (schema version 8).
+
+    A transaction converts at the rate in force on its value date: the latest
+    ``effective_from`` on or before it (:class:`tmdesk.core.rates.RateBook`).
+    :class:`ExchangeRate` keeps the rate in force today, for the figures that
+    need no date.
+    """
+
+    currency = pw.CharField(max_length=3)
+    effective_from = pw.DateField()
+    eur_per_unit = DecimalTextField()
+    created_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("currency", "effective_from"), True),)
+
+
+class Transaction(BaseModel):
+    """Money (or goods) actually moving on a pledge, dated (schema version 8).
+
+    ``kind`` is one of :data:`tmdesk.core.transactions.KINDS`. A pledge's status
+    follows from its commitments and disbursements
+    (:func:`tmdesk.core.transactions.derived_status`), never set by hand. An
+    in-kind delivery is a disbursement whose ``quantity`` says how many were
+    delivered; its ``amount`` is the value, when known.
+    """
+
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
+    pledge = pw.ForeignKeyField(Pledge, backref="transactions", on_delete="CASCADE")
+    kind = pw.CharField(max_length=24)
+    amount = MoneyField(null=True)
+    currency = pw.CharField(max_length=3, null=True)
+    quantity = pw.IntegerField(null=True)
+    value_date = pw.DateField()
+    reference = pw.CharField(max_length=100, default="")
+    note = pw.TextField(default="")
+    engagement = pw.ForeignKeyField(
+        Engagement, null=True, backref="transactions", on_delete="SET NULL"
+    )
+    created_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    created_at = pw.DateTimeField(default=utcnow)
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("pledge", "kind", "value_date"), False),)
 
 
 class AuditEvent(BaseModel):
@@ -620,6 +672,35 @@ SYNC_MODELS: list[type[BaseModel]] = [
 ]
 
 
+class PledgeField(BaseModel):
+    """One of a donor's own fields on one of its pledges (a project number, a CRS id,
+    a flow type…): declared by plugins (``tmdesk_donor_fields``), so a partner adds
+    a field without a schema change. ``value`` is the checked value as text
+    (:func:`tmdesk.core.typed.to_text`). Schema version 8."""
+
+    pledge = pw.ForeignKeyField(Pledge, backref="donor_fields", on_delete="CASCADE")
+    name = pw.CharField(max_length=64)
+    value = pw.TextField()
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("pledge", "name"), True),)
+
+
+class ReportSetting(BaseModel):
+    """An organisation's saved value of a format's setting (e.g. its agency code),
+    filled in whenever someone of that organisation makes the report. Schema version 8."""
+
+    organisation = pw.ForeignKeyField(Organisation, backref="+", on_delete="CASCADE")
+    format_name = pw.CharField(max_length=64)
+    name = pw.CharField(max_length=64)
+    value = pw.TextField()
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("organisation", "format_name", "name"), True),)
+
+
 #: Every table, in creation order (foreign keys point backwards).
 ALL_MODELS: list[type[BaseModel]] = [
     Meta,
@@ -641,6 +722,10 @@ ALL_MODELS: list[type[BaseModel]] = [
     PluginApproval,
     TrustedKey,
     *SYNC_MODELS,
+    PledgeField,
+    ReportSetting,
+    DatedRate,
+    Transaction,
     UserSession,
     AccountChange,
 ]

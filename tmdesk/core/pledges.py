@@ -1,7 +1,9 @@
 """Pledges: a donor's support for one project, money and/or in kind.
 
-Lifecycle: offered → confirmed → disbursed (money) / delivered (in kind);
-withdrawn from offered or confirmed.
+Lifecycle: offered → committed (stored as ``confirmed``) → partly disbursed →
+disbursed (money) / partly delivered → delivered (in kind), following from the
+pledge's dated transactions (:mod:`tmdesk.core.transactions`); withdrawn from
+offered or committed, before anything is disbursed.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tmdesk.core import audience, audit, validation
+from tmdesk.core import audience, audit, transactions, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
@@ -24,12 +26,16 @@ DONOR_CANNOT_SEE = N_(
 )
 
 PLEDGE_TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
-    # action: (from statuses, to status, label)
+    # action: (from statuses, to status, label). "confirm", "disburse" and
+    # "deliver" record the whole remainder as one transaction dated today (the
+    # pages ask for amount and date instead: "Record a disbursement").
     "confirm": (("offered",), "confirmed", N_("Confirm")),
-    "disburse": (("confirmed",), "disbursed", N_("Mark disbursed")),
-    "deliver": (("confirmed",), "delivered", N_("Mark delivered")),
+    "disburse": (("confirmed", "partly_disbursed"), "disbursed", N_("Mark disbursed")),
+    "deliver": (("confirmed", "partly_delivered"), "delivered", N_("Mark delivered")),
     "withdraw": (("offered", "confirmed"), "withdrawn", N_("Withdraw")),
 }
+#: The steps that are transactions, and the kind each records.
+TRANSACTION_STEPS = {"confirm": "commitment", "disburse": "disbursement", "deliver": "disbursement"}
 
 
 def validate_together(*steps: Callable[[], Any]) -> tuple[Any, ...]:
@@ -168,13 +174,14 @@ def update_pledge(user: User, pledge: Pledge, data: dict[str, Any]) -> Pledge:
 
 
 def available_pledge_actions(user: User, pledge: Pledge) -> list[tuple[str, str]]:
-    """``(action, label)`` pairs the user may take on the pledge now."""
+    """``(action, label)`` pairs the user may take on the pledge now as a plain button:
+    only a withdrawal (money moves through "Record a commitment/disbursement")."""
     if not can_manage_pledge(user, pledge):
         return []
     return [
         (action, label)
         for action, (_s, _t, label) in PLEDGE_TRANSITIONS.items()
-        if _step_applies(action, pledge)
+        if action not in TRANSACTION_STEPS and _step_applies(action, pledge)
     ]
 
 
@@ -214,6 +221,9 @@ def transition_pledge(user: User, pledge: Pledge, action: str) -> Pledge:
             status=pledge.status,
             target=target,
         )
+    if action in TRANSACTION_STEPS:
+        transactions.record_remaining(user, pledge, TRANSACTION_STEPS[action])
+        return pledge
     with database.atomic():
         before = audit.snapshot(pledge)
         pledge.status = target

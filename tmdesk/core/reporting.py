@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tmdesk.core.catalogue import CatalogueFilters, filtered_query
-from tmdesk.core.funding import ZERO, exchange_rates, funding_for, to_eur
+from tmdesk.core.donor_fields import values_for_pledges
+from tmdesk.core.flows import flows_for
+from tmdesk.core.funding import ZERO, UnknownCurrency, exchange_rates, funding_for, to_eur
 from tmdesk.core.models import (
     Engagement,
     Offer,
@@ -25,10 +27,12 @@ from tmdesk.core.models import (
     Pledge,
     Project,
     ProjectMember,
+    Transaction,
     Update,
     User,
     utcnow,
 )
+from tmdesk.core.rates import RateBook
 from tmdesk.core.visibility import can_see_people, visible_offer_links, visible_offers
 from tmdesk.core.vocab import highest_tlp
 
@@ -43,11 +47,44 @@ class OrgView:
     iati_id: str | None
     name_en: str
     name_uk: str
+    #: A recipient's finer kind (ministry, regional, local, state_enterprise, other); "" else.
+    recipient_type: str = ""
 
     def name(self, locale: str = "en") -> str:
         if locale == "uk":
             return self.name_uk or self.name_en
         return self.name_en or self.name_uk
+
+
+@dataclass(frozen=True)
+class TransactionView:
+    """One dated transaction of a pledge (see :data:`~tmdesk.core.vocab.TRANSACTION_KINDS`).
+
+    ``amount_eur`` is at the rate in force on ``value_date`` (or on the report's
+    "rates as of" day); ``quantity`` counts in-kind goods delivered;
+    ``engagement`` is the implementer an expenditure was made by.
+    """
+
+    uid: str
+    kind: str
+    amount: Decimal | None
+    currency: str | None
+    amount_eur: Decimal | None
+    quantity: int | None
+    value_date: dt.date
+    reference: str
+    note: str
+    engagement: OrgView | None = None
+
+
+@dataclass(frozen=True)
+class YearView:
+    """A year's committed, disbursed and spent money (euros) of a project."""
+
+    year: int
+    committed_eur: Decimal
+    disbursed_eur: Decimal
+    spent_eur: Decimal
 
 
 @dataclass(frozen=True)
@@ -64,6 +101,11 @@ class PledgeView:
     date: dt.date
     created_at: dt.datetime
     updated_at: dt.datetime
+    #: The donor's own fields (name → value as text: ISO dates, ``true``/``false``,
+    #: plain numbers), present only when the requester is that donor or an office.
+    fields: Mapping[str, str] = field(default_factory=dict)
+    #: Its transactions, oldest value date first.
+    transactions: tuple[TransactionView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -143,6 +185,8 @@ class ProjectView:
     latest_update: UpdateView | None = None
     offer_ids: tuple[int, ...] = ()
     contacts: tuple[ContactView, ...] = ()
+    #: Committed, disbursed and spent money by year (transactions' value dates).
+    by_year: tuple[YearView, ...] = ()
 
     def title(self, locale: str = "en") -> str:
         """Title in ``locale``, falling back to the other language."""
@@ -205,9 +249,15 @@ class ReportContext:
     generated_at: dt.datetime
     filters: CatalogueFilters
     exchange_rates: dict[str, Decimal] = field(default_factory=dict)
+    #: The day whose rates convert every transaction, when the report chose one
+    #: ("rates as of"); None: each at the rate of its own value date.
+    rates_as_of: dt.date | None = None
     #: Extra columns for tabular exports (``tmdesk_export_columns``), in plugin
     #: load order; attached by the plugin manager before a format renders.
     export_columns: tuple = ()
+    #: The donors' own fields every plugin declared (``tmdesk_donor_fields``), for
+    #: their labels and types; the values are on each :class:`PledgeView`.
+    donor_fields: tuple = ()
     #: Asks every plugin's ``tmdesk_validate_project``; attached by the plugin
     #: manager. Use :meth:`validate` rather than calling it directly.
     project_checker: Callable | None = field(default=None, compare=False, repr=False)
@@ -217,6 +267,10 @@ class ReportContext:
         if self.project_checker is None:
             return []
         return list(self.project_checker(project, self))
+
+    def donor_field(self, name: str):
+        """The declared :class:`~tmdesk.core.donor_fields.DonorField` called ``name``, or None."""
+        return next((d for d in self.donor_fields if d.name == name), None)
 
     def organisation(self, code: str) -> OrgView | None:
         for org in self.organisations:
@@ -230,7 +284,15 @@ class ReportContext:
 
 
 def org_view(org: Organisation) -> OrgView:
-    return OrgView(org.code, org.kind, org.country, org.iati_id, org.name_en, org.name_uk)
+    return OrgView(
+        org.code,
+        org.kind,
+        org.country,
+        org.iati_id,
+        org.name_en,
+        org.name_uk,
+        org.recipient_type or "",
+    )
 
 
 def _chunks(items: list, size: int = CHUNK):
@@ -239,15 +301,21 @@ def _chunks(items: list, size: int = CHUNK):
 
 
 def build_context(
-    user: User | None, filters: CatalogueFilters | None = None, locale: str = "en"
+    user: User | None,
+    filters: CatalogueFilters | None = None,
+    locale: str = "en",
+    rates_as_of: dt.date | None = None,
 ) -> ReportContext:
-    """The report context for ``user`` with ``filters`` (the Catalogue's), in ``locale``."""
+    """The report context for ``user`` with ``filters`` (the Catalogue's), in ``locale``;
+    transactions convert at their value dates' rates, or all at ``rates_as_of``'s."""
     filters = filters or CatalogueFilters()
     rates = exchange_rates()
+    book = RateBook.load(rates_as_of)
     models = list(filtered_query(user, filters).order_by(Project.ref))
     funding = funding_for(models, rates)
     if filters.funding:
         models = [p for p in models if funding[p.id].state in filters.funding]
+    flows = flows_for(models, book)
     orgs: dict[int, OrgView] = {}
 
     def org_of(org: Organisation) -> OrgView:
@@ -263,13 +331,77 @@ def build_context(
     contacts_by: dict[int, list[ContactView]] = defaultdict(list)
     refs = {p.id: p.ref for p in models}
     by_id = {p.id: p for p in models}
+    companies: dict[int, OrgView] = {}
+
+    def in_eur(amount: Decimal | None, currency: str | None, day: dt.date) -> Decimal | None:
+        if amount is None or not currency:
+            return None
+        try:
+            return book.to_eur(amount, currency, day)
+        except UnknownCurrency:
+            return None
+
     for chunk in _chunks(list(refs)):
-        for pl in (
+        for en in (
+            Engagement.select(Engagement, Organisation)
+            .join(Organisation, on=(Engagement.company == Organisation.id))
+            .where(Engagement.project_id.in_(chunk))
+            .order_by(Engagement.id)
+        ):
+            companies[en.id] = org_of(en.company)
+            engagements_by[en.project_id].append(
+                EngagementView(
+                    org_of(en.company),
+                    en.role,
+                    en.contract_amount,
+                    en.contract_currency,
+                    en.start_date,
+                    en.end_date,
+                )
+            )
+        transactions_by: dict[int, list[TransactionView]] = defaultdict(list)
+        # Plain tuples, not model instances: a report may hold tens of thousands.
+        for pledge_id, uid, kind, amount, currency, quantity, day, ref, note, eng in (
+            Transaction.select(
+                Transaction.pledge,
+                Transaction.uid,
+                Transaction.kind,
+                Transaction.amount,
+                Transaction.currency,
+                Transaction.quantity,
+                Transaction.value_date,
+                Transaction.reference,
+                Transaction.note,
+                Transaction.engagement,
+            )
+            .join(Pledge, on=(Transaction.pledge == Pledge.id))
+            .where(Pledge.project_id.in_(chunk))
+            .order_by(Transaction.value_date, Transaction.id)
+            .tuples()
+        ):
+            transactions_by[pledge_id].append(
+                TransactionView(
+                    uid,
+                    kind,
+                    amount,
+                    currency,
+                    in_eur(amount, currency, day),
+                    quantity,
+                    day,
+                    ref,
+                    note,
+                    companies.get(eng) if eng else None,
+                )
+            )
+        pledge_rows = list(
             Pledge.select(Pledge, Organisation)
             .join(Organisation, on=(Pledge.donor == Organisation.id))
             .where(Pledge.project_id.in_(chunk))
             .order_by(Pledge.date, Pledge.id)
-        ):
+        )
+        # A donor's own fields only for that donor and the offices (visibility's rule).
+        own_fields = values_for_pledges(user, [pl.id for pl in pledge_rows])
+        for pl in pledge_rows:
             eur = to_eur(pl.amount, pl.currency, rates) if pl.amount is not None else None
             pledges_by[pl.project_id].append(
                 PledgeView(
@@ -285,22 +417,8 @@ def build_context(
                     pl.date,
                     pl.created_at,
                     pl.updated_at,
-                )
-            )
-        for en in (
-            Engagement.select(Engagement, Organisation)
-            .join(Organisation, on=(Engagement.company == Organisation.id))
-            .where(Engagement.project_id.in_(chunk))
-            .order_by(Engagement.id)
-        ):
-            engagements_by[en.project_id].append(
-                EngagementView(
-                    org_of(en.company),
-                    en.role,
-                    en.contract_amount,
-                    en.contract_currency,
-                    en.start_date,
-                    en.end_date,
+                    fields=own_fields.get(pl.id, {}),
+                    transactions=tuple(transactions_by.get(pl.id, ())),
                 )
             )
         for up in (
@@ -359,7 +477,8 @@ def build_context(
                     f.budget_eur,
                     f.pledged_eur,
                     f.confirmed_eur,
-                    f.disbursed_eur,
+                    # What was really paid: the disbursement transactions.
+                    flows[p.id].disbursed,
                     f.gap_eur,
                 ),
                 pledges=tuple(pledges_by[p.id]),
@@ -367,6 +486,9 @@ def build_context(
                 latest_update=latest_by.get(p.id),
                 offer_ids=tuple(offers_by[p.id]),
                 contacts=tuple(contacts_by[p.id]),
+                by_year=tuple(
+                    YearView(y.year, y.committed, y.disbursed, y.spent) for y in flows[p.id].by_year
+                ),
             )
         )
 
@@ -403,6 +525,7 @@ def build_context(
         generated_at=utcnow(),
         filters=filters,
         exchange_rates=dict(rates),
+        rates_as_of=rates_as_of,
     )
 
 

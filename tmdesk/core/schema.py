@@ -9,9 +9,9 @@ schema version in ``tests/fixtures/`` and open each one.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from tmdesk.core.models import (
     AccountChange,
     ApiToken,
     AuditEvent,
+    DatedRate,
     Document,
     Engagement,
     ExchangeRate,
@@ -34,19 +35,23 @@ from tmdesk.core.models import (
     Offer,
     Organisation,
     Pledge,
+    PledgeField,
     PluginApproval,
     Project,
+    ReportSetting,
+    Transaction,
     TrustedKey,
     Update,
     User,
     UserSession,
     utcnow,
 )
+from tmdesk.core.orgkinds import guess_recipient_type
 from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 8
+CURRENT_VERSION = 10
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -152,12 +157,129 @@ def _add_catalogue_index(db: peewee.Database) -> None:
     migrate(SchemaMigrator.from_database(db).add_index(table, columns))
 
 
+def _donor_fields_settings_and_recipient_types(db: peewee.Database) -> None:
+    """Version 8: donors' own fields on pledges and organisations' saved report settings (two new
+    tables), and a recipient's finer kind (a column), read from existing recipients'
+    names (issue #16). Idempotent: what exists already is left alone."""
+    db.create_tables([PledgeField, ReportSetting], safe=True)
+    table = Organisation._meta.table_name
+    if "recipient_type" not in {c.name for c in db.get_columns(table)}:
+        # Nullable, like the uids: NOT NULL would rebuild the SQLite table, and
+        # dropping the old one would break every foreign key to it.
+        migrator = SchemaMigrator.from_database(db)
+        column = peewee.CharField(max_length=24, null=True, default="")
+        migrate(migrator.add_column(table, "recipient_type", column))
+    unset = Organisation.recipient_type.is_null() | (Organisation.recipient_type == "")
+    recipients = Organisation.select(
+        Organisation.id, Organisation.name_en, Organisation.name_uk
+    ).where((Organisation.kind == "recipient") & unset)
+    for org in recipients:
+        kind = guess_recipient_type(org.name_en, org.name_uk)
+        Organisation.update(recipient_type=kind).where(Organisation.id == org.id).execute()
+
+
+#: The effective date of the rates a database held before rates were dated, and of
+#: a new database's starting rates: in force for every earlier day too.
+RATES_SINCE = dt.date(2000, 1, 1)
+#: Which audit actions dated today's confirmed and disbursed pledges.
+_DATED_BY = {
+    "commitment": ("pledge.confirm",),
+    "disbursement": ("pledge.disburse", "pledge.deliver"),
+}
+
+
+def _money_over_time(db: peewee.Database) -> None:
+    """Dated transactions on pledges and dated exchange rates (issue #16).
+
+    Every rate the database holds becomes a dated rate in force since
+    :data:`RATES_SINCE`. Every confirmed pledge gets one commitment, and every
+    disbursed or delivered one also a disbursement, of its whole amount (and
+    quantity), dated as the records say: the day of its ``pledge.confirm`` (or
+    ``pledge.disburse``/``pledge.deliver``) audit event, else the pledge's own
+    date (or its last change, for the disbursement). Idempotent: tables and
+    index that exist are kept, a currency already dated and a pledge that
+    already has transactions are skipped. Columns are named explicitly, so a
+    later step that adds one to these models does not break this one.
+    """
+    db.create_tables([DatedRate, Transaction], safe=True)
+    dated = {c for (c,) in DatedRate.select(DatedRate.currency).distinct().tuples()}
+    for currency, rate in ExchangeRate.select(
+        ExchangeRate.currency, ExchangeRate.eur_per_unit
+    ).tuples():
+        if currency not in dated and currency != "EUR":
+            DatedRate.insert(
+                currency=currency, effective_from=RATES_SINCE, eur_per_unit=rate
+            ).execute()
+    has_transactions = Transaction.select(Transaction.id).where(Transaction.pledge == Pledge.id)
+    pledges = (
+        Pledge.select(
+            Pledge.id,
+            Pledge.amount,
+            Pledge.currency,
+            Pledge.in_kind_quantity,
+            Pledge.status,
+            Pledge.date,
+            Pledge.updated_at,
+            Pledge.created_by,
+        )
+        .where(Pledge.status.in_(("confirmed", "disbursed", "delivered")))
+        .where(~pw_exists(has_transactions))
+        .tuples()
+    )
+    for pid, amount, currency, quantity, status, date, updated_at, author in list(pledges):
+        events = dict(
+            AuditEvent.select(AuditEvent.action, peewee.fn.MIN(AuditEvent.at))
+            .where(
+                (AuditEvent.entity_type == "pledge")
+                & (AuditEvent.entity_id == str(pid))
+                & AuditEvent.action.in_([a for acts in _DATED_BY.values() for a in acts])
+            )
+            .group_by(AuditEvent.action)
+            .tuples()
+        )
+
+        def day(kind: str, fallback: dt.date, events=events) -> dt.date:
+            for action in _DATED_BY[kind]:
+                at = events.get(action)
+                if at is not None:
+                    return (at if isinstance(at, dt.datetime) else _parse_at(at)).date()
+            return fallback
+
+        committed_on = day("commitment", date)
+        kinds = [("commitment", committed_on)]
+        if status in ("disbursed", "delivered"):
+            fallback = max(updated_at.date() if updated_at else date, committed_on)
+            kinds.append(("disbursement", day("disbursement", fallback)))
+        for kind, when in kinds:
+            Transaction.insert(
+                uid=new_uid(),
+                pledge=pid,
+                kind=kind,
+                amount=amount,
+                currency=currency if amount is not None else None,
+                quantity=quantity if amount is None else None,
+                value_date=when,
+                reference="",
+                note="",
+                created_by=author,
+            ).execute()
+
+
+def pw_exists(query: peewee.SelectQuery) -> peewee.Node:
+    """SQL ``EXISTS (query)``."""
+    return peewee.fn.EXISTS(query)
+
+
+def _parse_at(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(str(value))
+
+
 #: How long an API token lasts unless its owner says otherwise (days).
 TOKEN_DAYS_ON_UPGRADE = 90
 
 
 def _server_sessions_and_token_limits(db: peewee.Database) -> None:
-    """Version 8 (issue #12): sessions known to the server, API tokens with an
+    """Version 10 (issue #12): sessions known to the server, API tokens with an
     expiry and a scope, and account changes waiting for a second administrator.
 
     Tokens made before have no expiry; they get :data:`TOKEN_DAYS_ON_UPGRADE`
@@ -175,7 +297,7 @@ def _server_sessions_and_token_limits(db: peewee.Database) -> None:
     for name, column in wanted.items():
         if name not in present:  # idempotent: a partly upgraded or newer-built database
             migrate(migrator.add_column(table, name, column))
-    ApiToken.update(expires_at=utcnow() + timedelta(days=TOKEN_DAYS_ON_UPGRADE)).where(
+    ApiToken.update(expires_at=utcnow() + dt.timedelta(days=TOKEN_DAYS_ON_UPGRADE)).where(
         ApiToken.expires_at.is_null()
     ).execute()
 
@@ -188,7 +310,9 @@ STEPS: dict[int, Callable[[peewee.Database], None]] = {
     4: _audit_fork_guard_and_covering_indexes,
     5: _add_exchange,
     6: _add_catalogue_index,
-    7: _server_sessions_and_token_limits,
+    7: _donor_fields_settings_and_recipient_types,
+    8: _money_over_time,
+    9: _server_sessions_and_token_limits,
 }
 
 
@@ -215,6 +339,10 @@ def _create_fresh(db: peewee.Database) -> None:
     _write_version(CURRENT_VERSION)
     for currency, rate in DEFAULT_RATES.items():
         ExchangeRate.create(currency=currency, eur_per_unit=Decimal(rate))
+        if currency != "EUR":
+            DatedRate.create(
+                currency=currency, effective_from=RATES_SINCE, eur_per_unit=Decimal(rate)
+            )
 
 
 def upgrade(db: peewee.Database, data_dir: Path | None = None) -> int:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from tmdesk.core.models import Engagement, Offer, OfferLink, Project, ProjectMember, User
+from tmdesk.core.models import Engagement, Offer, OfferLink, Pledge, Project, ProjectMember, User
 
 OFFICE_KINDS = ("back_office", "project_office")
 PRE_PUBLICATION = ("draft", "submitted", "returned", "rejected")
@@ -176,3 +176,23 @@ def can_see_people(user: User | None, project: Project) -> bool:
     return is_officer(user) or (
         user.organisation.kind == "recipient" and project.recipient_id == user.organisation_id
     )
+
+
+def can_see_donor_fields(user: User | None, pledge) -> bool:
+    """Whether ``user`` may see (and edit) ``pledge``'s donor's own fields: the pledging
+    donor and the offices. A donor's project number or CRS id is its own business;
+    every other viewer of the pledge sees the pledge without them. The caller has
+    checked that ``user`` may see the pledge's project."""
+    if user is None or not user.active:
+        return False
+    return is_officer(user) or pledge.donor_id == user.organisation_id
+
+
+def donor_fields_condition(user: User | None) -> pw.Expression:
+    """A WHERE condition on :class:`~tmdesk.core.models.Pledge` selecting the pledges
+    whose donor fields ``user`` may see (:func:`can_see_donor_fields`), for lists."""
+    if user is None or not user.active:
+        return Pledge.id.is_null(True) & Pledge.id.is_null(False)
+    if is_officer(user):
+        return Pledge.id.is_null(False)
+    return Pledge.donor == user.organisation_id

@@ -72,12 +72,27 @@ FUNDING_STATES: dict[str, str] = {
     "over": N_("Over-pledged"),
 }
 
+#: A pledge's status follows from its transactions (tmdesk.core.transactions):
+#: ``confirmed`` is the stored code of "committed" (a commitment is recorded).
 PLEDGE_STATUSES: dict[str, str] = {
     "offered": N_("Offered"),
-    "confirmed": N_("Confirmed"),
+    "confirmed": N_("Committed"),
+    "partly_disbursed": N_("Partly disbursed"),
     "disbursed": N_("Disbursed"),
+    "partly_delivered": N_("Partly delivered"),
     "delivered": N_("Delivered"),
     "withdrawn": N_("Withdrawn"),
+}
+
+#: The kinds of transaction on a pledge (IATI TransactionType in brackets):
+#: the donor's commitment (2) and disbursement (3; for in-kind support, a
+#: delivery), an implementer's expenditure against its engagement (4), and the
+#: recipient's acknowledgement of incoming funds (11).
+TRANSACTION_KINDS: dict[str, str] = {
+    "commitment": N_("Commitment"),
+    "disbursement": N_("Disbursement"),
+    "expenditure": N_("Expenditure"),
+    "incoming_commitment": N_("Incoming commitment"),
 }
 
 OFFER_STATUSES: dict[str, str] = {
@@ -94,6 +109,15 @@ ORG_KINDS: dict[str, str] = {
     "back_office": N_("Back Office"),
     "project_office": N_("Project Office"),
     "company": N_("Company"),
+}
+
+#: A recipient organisation's finer kind: donors' channel codes depend on it.
+RECIPIENT_TYPES: dict[str, str] = {
+    "ministry": N_("Ministry or central body"),
+    "regional": N_("Regional administration"),
+    "local": N_("Local government"),
+    "state_enterprise": N_("State enterprise"),
+    "other": N_("Other"),
 }
 
 #: Currencies accepted for budgets and pledges (ISO 4217).

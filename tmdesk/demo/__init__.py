@@ -29,7 +29,7 @@ from pathlib import Path
 import peewee as pw
 
 from tmdesk import paths
-from tmdesk.core import accounts, audience, offers, pledges, projects, updates
+from tmdesk.core import accounts, audience, offers, pledges, projects, rates, transactions, updates
 from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.funding import exchange_rates
 from tmdesk.core.models import (
@@ -39,8 +39,10 @@ from tmdesk.core.models import (
     Offer,
     Organisation,
     Pledge,
+    PledgeField,
     Project,
     StatusChange,
+    Transaction,
     Update,
     User,
     utcnow,
@@ -59,6 +61,7 @@ from tmdesk.demo.content import (
     ORG_BY_CODE,
     ORGANISATIONS,
     PRIORITY_WEIGHTS,
+    RATE_STEPS,
     REJECT_COMMENTS,
     RETURN_COMMENTS,
     STATUS_COUNTS,
@@ -245,13 +248,46 @@ class _Builder:
         self.rates = exchange_rates()
         self._organisations()
         self._users()
+        self._rates_over_time()
         self._offers()
         plans = self._plan_projects()
         for plan in sorted(plans, key=lambda p: p.created):
             self._project(plan)
+        self._donor_fields()
+
+    #: The donors whose own fields the demo fills in (the IATI plugin declares them).
+    DONOR_FIELD_DONORS = ("GB", "EE")
+
+    def _donor_fields(self) -> None:
+        """Two donors' own fields on their pledges: project numbers, CRS ids, the CRS
+        classifications and markers, as a statistics unit would enter them."""
+        aid_by_category = {"training": "D02", "assessment": "D02", "governance": "D02"}
+        for code in self.DONOR_FIELD_DONORS:
+            rows = (
+                Pledge.select(Pledge, Project)
+                .join(Project)
+                .where((Pledge.donor == self.orgs[code].id) & (Pledge.status != "withdrawn"))
+                .order_by(Pledge.id)
+            )
+            for number, pledge in enumerate(rows, start=1):
+                year = pledge.date.year
+                fields = {
+                    "project_number": f"{code}-{year}-{number:03d}",
+                    "crs_id": f"{year}{number:06d}",
+                    "flow_type": "10",
+                    "finance_type": "110",
+                    "aid_type": aid_by_category.get(pledge.project.category, "C01"),
+                    "gender_marker": "1" if number % 3 == 0 else "0",
+                    "environment_marker": "0",
+                }
+                if code == "EE":
+                    del fields["crs_id"]  # Estonia's statistics unit adds it later
+                PledgeField.insert_many(
+                    [{"pledge": pledge.id, "name": k, "value": v} for k, v in fields.items()]
+                ).execute()
 
     def _organisations(self) -> None:
-        created = self.now - dt.timedelta(days=340)
+        created = self.now - dt.timedelta(days=700)
         for spec in ORGANISATIONS:
             org = accounts.create_organisation(
                 None,
@@ -268,7 +304,7 @@ class _Builder:
             self.orgs[spec.code] = org
 
     def _users(self) -> None:
-        created = self.now - dt.timedelta(days=335)
+        created = self.now - dt.timedelta(days=695)
         real_method = accounts.PASSWORD_METHOD
         # The real method (scrypt) costs a noticeable fraction of a second per
         # account: create the accounts with a cheap hash, then give them all one
@@ -306,6 +342,22 @@ class _Builder:
         self.back_office = self.users["officer@backoffice.demo"]
         self.back_office2 = self.users["anna.wisniewska@backoffice.demo"]
 
+    def _rates_over_time(self) -> None:
+        """Rates that change over the two years of the story, ending at today's table
+        (so the funding figures stay those planned): each transaction then converts
+        at the rate of its own date."""
+        today = self.now.date()
+        for currency, steps in RATE_STEPS.items():
+            current = self.rates[currency]
+            for days_ago, factor in steps:
+                rates.set_exchange_rate(
+                    self.admin,
+                    currency,
+                    (current * Decimal(factor)).quantize(Decimal("0.0001")),
+                    today - dt.timedelta(days=days_ago),
+                )
+            rates.set_exchange_rate(self.admin, currency, current, today - dt.timedelta(days=90))
+
     def _acting_for(self, org_code: str, tlp: str = "GREEN") -> User:
         """Who records something for a donor or company: its own user, or the Back Office."""
         if tlp != "AMBER+STRICT":
@@ -329,7 +381,7 @@ class _Builder:
                 data["value_currency"] = spec.value[1]
             offer = offers.create_offer(actor, data, org_code=spec.org)
             created = self.now - dt.timedelta(
-                days=self.rng.randint(330, 338), hours=self.rng.randint(0, 9)
+                days=self.rng.randint(680, 688), hours=self.rng.randint(0, 9)
             )
             _backdate(offer, created_at=created, updated_at=created)
             self.offers.append((spec, offer))
@@ -464,9 +516,9 @@ class _Builder:
                 if plan.funding not in (None, "unfunded") and self.rng.random() < 0.5:
                     steps.append("update:1")
             else:
-                steps += ["engage", "start", "update:1", "update:2"]
+                steps += ["engage", "start", "tranche:1", "update:1", "update:2"]
                 if target in ("delivered", "closed"):
-                    steps += ["update:3", "update:4", "disburse", "deliver"]
+                    steps += ["tranche:2", "update:3", "update:4", "disburse", "deliver"]
                     if target == "closed":
                         steps.append("close")
         if plan.status == "withdrawn":
@@ -520,6 +572,9 @@ class _Builder:
             return [lambda when: self._confirm(state, when)]
         if step == "disburse":
             return [lambda when: self._disburse(state, when)]
+        if step.startswith("tranche:"):
+            share = Decimal("0.4") if step == "tranche:1" else Decimal("0.5")
+            return [lambda when: self._tranche(state, when, share)]
         if step == "engage":
             return [lambda when: self._engage(plan, state, when)]
         if step.startswith("update:"):
@@ -666,18 +721,49 @@ class _Builder:
             )
             state.setdefault("in_kind_pledges", []).append(pledge)
 
+    def _record(self, actor: User, pledge: Pledge, when: dt.datetime, **data) -> None:
+        """Record a transaction dated ``when`` (value date and timestamps)."""
+        transaction = transactions.record_transaction(
+            actor, pledge, {**data, "value_date": when.date()}
+        )
+        _backdate(transaction, created_at=when, updated_at=when)
+        _backdate(pledge, updated_at=when)
+
     def _confirm(self, state: dict, when: dt.datetime) -> None:
         for actor, pledge in state.pop("to_confirm", []):
-            pledges.transition_pledge(actor, pledge, "confirm")
-            _backdate(pledge, updated_at=when)
+            left = transactions.remaining(pledge, "commitment")
+            if pledge.amount is not None:
+                self._record(actor, pledge, when, kind="commitment", amount=left)
+            else:
+                self._record(actor, pledge, when, kind="commitment", quantity=left)
             state.setdefault("confirmed", []).append((actor, pledge))
+
+    def _tranche(self, state: dict, when: dt.datetime, share: Decimal) -> None:
+        """A partial disbursement (or delivery) of ``share`` of what remains."""
+        for actor, pledge in state.get("confirmed", []):
+            left = transactions.remaining(pledge, "disbursement")
+            if not left:
+                continue
+            reference = f"PAY-{when:%Y}-{pledge.id:04d}-{len(pledge.transactions)}"
+            if pledge.amount is not None:
+                amount = (left * share).quantize(Decimal("1"))
+                if amount > 0:
+                    self._record(
+                        actor, pledge, when, kind="disbursement", amount=amount, reference=reference
+                    )
+            elif left > 1:
+                self._record(
+                    actor, pledge, when, kind="disbursement", quantity=max(1, int(left * share))
+                )
 
     def _disburse(self, state: dict, when: dt.datetime) -> None:
         for actor, pledge in state.get("confirmed", []):
-            action = "disburse" if pledge.amount is not None else "deliver"
-            if self.rng.random() < 0.85:
-                pledges.transition_pledge(actor, pledge, action)
-                _backdate(pledge, updated_at=when)
+            left = transactions.remaining(pledge, "disbursement")
+            if self.rng.random() < 0.85 and left:
+                if pledge.amount is not None:
+                    self._record(actor, pledge, when, kind="disbursement", amount=left)
+                else:
+                    self._record(actor, pledge, when, kind="disbursement", quantity=left)
 
     def _engage(self, plan: _Plan, state: dict, when: dt.datetime) -> None:
         project = state["project"]
@@ -755,6 +841,7 @@ class _Builder:
             "users": User.select().count(),
             "projects": Project.select().count(),
             "pledges": Pledge.select().count(),
+            "transactions": Transaction.select().count(),
             "offers": Offer.select().count(),
             "engagements": Engagement.select().count(),
             "updates": Update.select().count(),

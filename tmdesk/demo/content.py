@@ -936,15 +936,28 @@ FUNDING_WEIGHTS = {
     "withdrawn": {"unfunded": 70, "partly": 30},
 }
 #: Days before the load that a project with this final status was created.
+#: How each currency's rate moved over the story: (days ago it took effect, factor of
+#: today's rate); today's rate itself takes effect 90 days ago.
+RATE_STEPS = {
+    "USD": ((720, "1.04"), (540, "0.98"), (300, "1.02")),
+    "GBP": ((720, "0.97"), (480, "1.03"), (240, "0.99")),
+    "CAD": ((720, "1.05"), (400, "0.96")),
+    "SEK": ((720, "0.94"), (360, "1.02")),
+    "PLN": ((720, "0.98"), (420, "1.01")),
+    "DKK": ((720, "1.0"), (365, "1.01")),
+}
+
 AGE_DAYS = {
     "draft": (2, 70),
     "submitted": (4, 60),
     "returned": (20, 160),
     "rejected": (30, 200),
     "published": (40, 300),
-    "in_implementation": (120, 320),
-    "delivered": (200, 320),
-    "closed": (240, 325),
+    # Projects under way or finished started up to two years ago: their pledges are
+    # committed, then disbursed in tranches across two calendar years (issue #16).
+    "in_implementation": (120, 480),
+    "delivered": (380, 620),
+    "closed": (420, 660),
     "withdrawn": (40, 300),
 }
 #: Donors pledging most often: the two with demo logins, then the larger funds.

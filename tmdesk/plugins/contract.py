@@ -15,12 +15,15 @@ import-linter contract in pyproject.toml keeps it so).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from tmdesk.core.donor_fields import DonorField
 from tmdesk.core.errors import DomainError
-from tmdesk.core.i18n import N_
+from tmdesk.core.i18n import N_, Text
+from tmdesk.core.i18n import localized as localized_or_none
 from tmdesk.core.reporting import (
     ContactView,
     DonorTotals,
@@ -33,7 +36,9 @@ from tmdesk.core.reporting import (
     ReportContext,
     Requester,
     Totals,
+    TransactionView,
     UpdateView,
+    YearView,
     compute_totals,
 )
 from tmdesk.core.validation import without_forbidden
@@ -50,6 +55,7 @@ from tmdesk.core.vocab import (
     TLP_DESCRIPTIONS,
     TLP_LABELS,
     TLP_RANK,
+    TRANSACTION_KINDS,
     highest_tlp,
     oblast_name,
 )
@@ -60,18 +66,68 @@ ALL_ROLES = frozenset(ORG_KINDS)
 Renderer = Callable[[ReportContext, BinaryIO, dict[str, Any]], None]
 
 
+#: The option types tmdesk checks before ``render`` sees a value.
+OPTION_TYPES = ("text", "integer", "year", "date", "boolean", "choice")
+
+#: A default: a value, or a function of the moment the report is made that
+#: computes one (``last_calendar_year``).
+Default = Any
+
+
 @dataclass(frozen=True)
 class ReportOption:
     """An option a format accepts, shown on the Reports page and as ``--option name=value``.
 
-    ``choices`` limits the values (``None``: free text up to 200 characters).
+    ``type`` is one of :data:`OPTION_TYPES`; tmdesk checks the value and hands
+    ``render`` an ``int`` (integer, year), a ``datetime.date``, a ``bool``, or
+    a ``str`` (choice, text, at most 200 characters). ``choices`` (pairs of
+    value and label) makes it a ``choice``. ``default`` is a value or a
+    function ``f(today: datetime.date)`` computing one. ``label``, ``help``
+    and choice labels are a string or ``{"en": …, "uk": …}``. A ``setting``
+    is saved per organisation on the Reports page and filled in for everyone
+    of that organisation (e.g. a donor's agency code). ``required`` refuses
+    an empty value.
     """
 
     name: str
-    label: str
-    choices: Sequence[tuple[str, str]] | None = None
-    default: str | None = None
-    help: str = ""
+    label: Text
+    choices: Sequence[tuple[str, Text]] | None = None
+    default: Default = None
+    help: Text = ""
+    type: str = ""
+    setting: bool = False
+    required: bool = False
+
+    @property
+    def kind(self) -> str:
+        """The type tmdesk checks: ``type``, else ``choice`` with choices, else ``text``."""
+        return self.type or ("choice" if self.choices is not None else "text")
+
+    def default_value(self, today: dt.date) -> Any:
+        """The default, computed for ``today`` when it is a function."""
+        return self.default(today) if callable(self.default) else self.default
+
+
+def last_calendar_year(today: dt.date) -> int:
+    """A computed default: the calendar year before ``today``'s (for annual returns)."""
+    return today.year - 1
+
+
+def this_calendar_year(today: dt.date) -> int:
+    """A computed default: ``today``'s calendar year."""
+    return today.year
+
+
+def start_of_last_year(today: dt.date) -> dt.date:
+    """A computed default: 1 January of last year."""
+    return dt.date(today.year - 1, 1, 1)
+
+
+def localized(text: Text, locale: str) -> str:
+    """``text`` in ``locale``: a ``{"en": …, "uk": …}`` mapping gives that language
+    (else English); a plain string is returned as it is."""
+    per_language = localized_or_none(text, locale)
+    return text if per_language is None else per_language  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -81,18 +137,22 @@ class ReportFormat:
     ``name`` is the stable identifier used on the command line
     (``tmdesk report NAME``) and in URLs: lowercase letters, digits and ``-``.
     ``roles`` are the organisation kinds allowed to use it. ``needs_donor``
-    says the format is about one donor (``--donor CODE`` required).
+    says the format is about one donor (``--donor CODE`` required);
+    ``own_donor_only`` limits a donor user to its own organisation. ``label``
+    and ``description`` are a string or ``{"en": …, "uk": …}``.
     """
 
     name: str
-    label: str
+    label: Text
     extension: str
     media_type: str
     render: Renderer
-    description: str = ""
+    description: Text = ""
     roles: frozenset[str] = ALL_ROLES
     options: tuple[ReportOption, ...] = ()
     needs_donor: bool = False
+    #: With ``needs_donor``: a donor user may make it only about its own organisation.
+    own_donor_only: bool = False
     #: Set by the manager: the plugin that registered the format.
     plugin: str = field(default="", compare=False)
 
@@ -114,14 +174,41 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-class ReportRefused(DomainError, ValueError):
+class ReportError(DomainError, ValueError):
     """Raise from a format's ``render`` when the report cannot be made as asked
-    (nothing selected, no donor, a choice missing): the person gets ``message``
-    (marked with ``N_``, ``params`` filled in after translation) as a 400 on the
-    page and an error from ``tmdesk report``. Any other exception from ``render``
-    counts as a fault of the plugin (logged, a 500)."""
+    (nothing selected, no donor, a setting missing): the person gets the message,
+    without a traceback, as a 400 on the page and an error from ``tmdesk report``.
+
+    ``message`` is either one string marked with ``N_`` (translated when
+    tmdesk's catalogue has it; ``params`` are filled in after translation) or
+    ``{"en": …, "uk": …}``, shown in the report's language. Any other exception
+    from ``render`` counts as a fault of the plugin (logged, a 500).
+    """
 
     http_status = 400
+
+    def __init__(self, message: Text, **params: Any) -> None:
+        self.texts: dict[str, str] = {}
+        if isinstance(message, Mapping):
+            self.texts = {str(k): str(v) for k, v in message.items()}
+            message = self.texts.get("en") or next(iter(self.texts.values()), "")
+        super().__init__(str(message), **params)
+
+    def text_for(self, locale: str, translate: Callable[[str], str] | None = None) -> str:
+        """The message in ``locale``: the plugin's own text for it, else ``translate``
+        (tmdesk's catalogue) applied to the English one; ``params`` filled in."""
+        if self.texts:
+            text = self.texts.get(locale) or self.message
+        else:
+            text = translate(self.message) if translate else self.message
+        try:
+            return text % self.params if self.params else text
+        except (KeyError, TypeError, ValueError):  # a translation with other placeholders
+            return str(self)
+
+
+#: The earlier name of :class:`ReportError`; both names are the same class.
+ReportRefused = ReportError
 
 
 def xml_safe(value: str) -> str:
@@ -149,6 +236,7 @@ __all__ = [
     # The types a format returns and receives.
     "ALL_ROLES",
     "ContactView",
+    "DonorField",
     "DonorTotals",
     "EngagementView",
     "ExportColumn",
@@ -160,13 +248,23 @@ __all__ = [
     "ProjectView",
     "ReportContext",
     "ReportFormat",
+    "OPTION_TYPES",
+    "ReportError",
     "ReportOption",
     "ReportRefused",
+    "Text",
     "Requester",
     "Totals",
+    "TransactionView",
     "UpdateView",
+    "YearView",
     "neutralise",
     "xml_safe",
+    # Computed defaults and texts in both languages.
+    "last_calendar_year",
+    "localized",
+    "start_of_last_year",
+    "this_calendar_year",
     # Helpers a format may use: the totals the app shows, and the translation marker.
     "N_",
     "compute_totals",
@@ -183,6 +281,7 @@ __all__ = [
     "TLP_DESCRIPTIONS",
     "TLP_LABELS",
     "TLP_RANK",
+    "TRANSACTION_KINDS",
     "highest_tlp",
     "oblast_name",
 ]

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from tmdesk.plugins.contract import ExportColumn, ProjectView, ReportContext, ReportFormat
+    from tmdesk.plugins.contract import (
+        DonorField,
+        ExportColumn,
+        ProjectView,
+        ReportContext,
+        ReportFormat,
+    )
 
 hookspec = pluggy.HookspecMarker("tmdesk")
 
@@ -53,6 +59,22 @@ def tmdesk_validate_project(project: ProjectView, context: ReportContext) -> Seq
     human-readable strings (empty list or None when all is well). A format
     collects every plugin's findings with ``context.validate(project)``
     (:meth:`~tmdesk.core.reporting.ReportContext.validate`), e.g. to flag
-    projects in an export; a plugin whose check raises is reported as failed
-    and skipped.
+    projects in an export. The findings apply to the plugin's own formats; a
+    plugin says otherwise with a module attribute ``VALIDATES_FORMATS``: a tuple
+    of format names, or ``"all"``. tmdesk asks the hook once on sample data
+    when the plugin loads, so one that raises is reported as failed (and
+    skipped) before any report runs.
+    """
+
+
+@hookspec
+def tmdesk_donor_fields() -> Sequence[DonorField]:  # type: ignore[empty-body]
+    """Return a list of :class:`~tmdesk.plugins.contract.DonorField` objects.
+
+    The fields a donor's format needs on each of that donor's pledges (a
+    project number, a CRS id, a flow type…): name, label in English and
+    Ukrainian, type, choices, and optionally the donors they apply to. The
+    donor (and the offices) fill them in on the pledge's page or through the
+    API; formats read them from ``PledgeView.fields``. A name already declared
+    by an earlier plugin is ignored and reported on the later plugin's record.
     """

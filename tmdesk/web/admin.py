@@ -48,10 +48,11 @@ from tmdesk.core.models import (
     Organisation,
     Project,
     User,
+    utcnow,
 )
 from tmdesk.core.permissions import can_administer
 from tmdesk.core.visibility import visible_projects
-from tmdesk.core.vocab import CURRENCIES, ORG_KINDS
+from tmdesk.core.vocab import CURRENCIES, ORG_KINDS, RECIPIENT_TYPES
 from tmdesk.exchange import trust
 from tmdesk.exchange.keys import installation_keys, show_fingerprint
 from tmdesk.paths import backups_dir
@@ -113,12 +114,13 @@ def _confirm_password_first():
 class OrganisationForm(FlaskForm):
     code = StringField(lazy_gettext("Code"), render_kw={"autocapitalize": "characters"})
     kind = SelectField(lazy_gettext("Kind"), validate_choice=False)
+    recipient_type = SelectField(lazy_gettext("Kind of recipient"), validate_choice=False)
     country = StringField(lazy_gettext("Country (two letters)"), render_kw={"maxlength": 2})
     iati_id = StringField(lazy_gettext("IATI organisation identifier"))
     name_en = StringField(lazy_gettext("Name in English"))
     name_uk = StringField(lazy_gettext("Name in Ukrainian"))
 
-    FIELDS = ("code", "kind", "country", "iati_id", "name_en", "name_uk")
+    FIELDS = ("code", "kind", "recipient_type", "country", "iati_id", "name_en", "name_uk")
 
     def data_for_core(self) -> dict[str, Any]:
         return {name: getattr(self, name).data or "" for name in self.FIELDS}
@@ -128,6 +130,9 @@ def _organisation_form(**kwargs) -> OrganisationForm:
     form = OrganisationForm(**kwargs)
     form.kind.choices = [("", gettext("— choose —"))] + [
         (code, gettext(text)) for code, text in ORG_KINDS.items()
+    ]
+    form.recipient_type.choices = [("", gettext("— from the name —"))] + [
+        (code, gettext(text)) for code, text in RECIPIENT_TYPES.items()
     ]
     return form
 
@@ -146,6 +151,7 @@ class PasswordResetForm(FlaskForm):
 
 class RateForm(FlaskForm):
     rate = StringField(lazy_gettext("Euros per unit"), render_kw={"inputmode": "decimal"})
+    effective_from = StringField(lazy_gettext("In force from"), render_kw={"type": "date"})
 
 
 PASSWORD_HINT = lazy_gettext(
@@ -652,6 +658,7 @@ def rates_list():
         rates=rates.all_rates(),
         missing=[c for c in CURRENCIES if not ExchangeRate.get_or_none(ExchangeRate.currency == c)],
         base=rates.BASE_CURRENCY,
+        history=rates.rate_history(),
     )
 
 
@@ -662,15 +669,24 @@ def rate_edit(currency: str):
         abort(404)
     existing = ExchangeRate.get_or_none(ExchangeRate.currency == currency)
     if request.method == "GET":
-        form = RateForm(data={"rate": str(existing.eur_per_unit) if existing else ""})
+        form = RateForm(
+            data={
+                "rate": str(existing.eur_per_unit) if existing else "",
+                "effective_from": utcnow().date().isoformat(),
+            }
+        )
     else:
         form = RateForm()
     return form_page(
         form,
-        lambda: rates.set_exchange_rate(acting_user(), currency, form.rate.data or ""),
+        lambda: rates.set_exchange_rate(
+            acting_user(), currency, form.rate.data or "", form.effective_from.data or None
+        ),
         lambda saved: gettext(
-            "1 %(currency)s is now %(rate)s EUR. Funding in euros uses the new rate from now on.",
+            "The rate of %(currency)s from %(date)s is saved; today 1 %(currency)s is "
+            "%(rate)s EUR. Each transaction converts at the rate in force on its date.",
             currency=currency,
+            date=form.effective_from.data or utcnow().date().isoformat(),
             rate=saved.eur_per_unit,
         ),
         url_for("admin.rates_list"),
@@ -678,6 +694,7 @@ def rate_edit(currency: str):
         mapping={"currency": "rate"},
         currency=currency,
         existing=existing,
+        history=rates.rate_history(currency),
     )
 
 

@@ -17,13 +17,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_babel import gettext
 
+from tmdesk.core import donor_fields, validation
 from tmdesk.core import offers as offer_service
 from tmdesk.core import pledges as pledge_service
 from tmdesk.core import projects as project_service
-from tmdesk.core import validation
+from tmdesk.core import transactions as transaction_service
 from tmdesk.core.catalogue import (
     DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
@@ -32,7 +33,7 @@ from tmdesk.core.catalogue import (
 )
 from tmdesk.core.errors import TransitionError, ValidationError
 from tmdesk.core.funding import project_funding
-from tmdesk.core.i18n import N_
+from tmdesk.core.i18n import N_, localized
 from tmdesk.core.models import (
     Offer,
     OfferLink,
@@ -43,19 +44,27 @@ from tmdesk.core.models import (
     User,
 )
 from tmdesk.core.permissions import EDITABLE_STATUSES, is_recipient_of
-from tmdesk.core.visibility import visibility_condition, visible_offers, visible_projects
+from tmdesk.core.visibility import (
+    can_see_donor_fields,
+    visibility_condition,
+    visible_offers,
+    visible_projects,
+)
 from tmdesk.core.vocab import CATEGORIES, OFFER_STATUSES, ORG_KINDS, PLEDGE_STATUSES
 from tmdesk.web.api_common import (
     iso,
+    money_str,
     offer_json,
     organisation_json,
     page_of,
     pledge_json,
     project_json,
     token_required,
+    transaction_json,
 )
 from tmdesk.web.common import acting_user, project_or_404
 from tmdesk.web.errors import json_error
+from tmdesk.web.extensions import donor_field_definitions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -388,7 +397,9 @@ def pledge_list(ref: str):
     )
     for pledge in pledges:
         pledge.project = project
-    return jsonify(page_of([pledge_json(p, acting_user()) for p in pledges], page, per_page, total))
+    user = acting_user()
+    own = donor_fields.values_for_pledges(user, [p.id for p in pledges])
+    return jsonify(page_of([pledge_json(p, user, own) for p in pledges], page, per_page, total))
 
 
 @bp.post("/projects/<ref>/pledges")
@@ -431,6 +442,69 @@ def pledge_detail(pledge_id: int):
     return jsonify(pledge_json(_pledge_or_404(pledge_id), acting_user()))
 
 
+def _both_languages(text) -> dict[str, str]:
+    """A plugin's text as ``{"en": …, "uk": …}`` (one string stands for both)."""
+    if isinstance(text, str):
+        return {"en": text, "uk": text}
+    return {lang: localized(text, lang) or "" for lang in ("en", "uk")}
+
+
+def _donor_fields_json(pledge: Pledge) -> dict[str, Any]:
+    """The fields that apply to ``pledge``'s donor, each with its value (or null)."""
+    values = donor_fields.stored_values(pledge)
+    definitions = donor_fields.fields_for(donor_field_definitions(current_app), pledge.donor.code)
+    return {
+        "pledge": pledge.id,
+        "donor": pledge.donor.code,
+        "fields": [
+            {
+                "name": d.name,
+                "label": _both_languages(d.label),
+                "help": _both_languages(d.help) if d.help else None,
+                "type": d.type,
+                "choices": [{"value": v, "label": _both_languages(t)} for v, t in d.choices or ()]
+                if d.choices
+                else None,
+                "value": values.get(d.name),
+            }
+            for d in definitions
+        ],
+    }
+
+
+def _pledge_with_fields(pledge_id: int) -> Pledge:
+    """The pledge if the acting user may see its donor's own fields: 404 when it may not
+    see the pledge, 403 when it sees the pledge but the fields are another donor's."""
+    pledge = _pledge_or_404(pledge_id)
+    if not can_see_donor_fields(acting_user(), pledge):
+        abort(403)
+    return pledge
+
+
+@bp.get("/pledges/<int:pledge_id>/fields")
+@token_required
+def pledge_fields(pledge_id: int):
+    return jsonify(_donor_fields_json(_pledge_with_fields(pledge_id)))
+
+
+@bp.put("/pledges/<int:pledge_id>/fields")
+@token_required
+def pledge_fields_update(pledge_id: int):
+    pledge = _pledge_with_fields(pledge_id)
+    body = _body()
+    given = body.get("fields")
+    if not isinstance(given, dict):
+        raise ValidationError(
+            {
+                "fields": N_(
+                    'Send the fields as an object, such as {"fields": {"crs_id": "2026000123"}}.'
+                )
+            }
+        )
+    donor_fields.set_values(acting_user(), pledge, donor_field_definitions(current_app), given)
+    return jsonify(_donor_fields_json(pledge))
+
+
 @bp.post("/pledges/<int:pledge_id>/transitions")
 @token_required
 def pledge_transition(pledge_id: int):
@@ -439,6 +513,50 @@ def pledge_transition(pledge_id: int):
     action = _action(body, pledge_service.PLEDGE_TRANSITIONS)
     pledge = pledge_service.transition_pledge(acting_user(), pledge, action)
     return jsonify(pledge_json(pledge, acting_user()))
+
+
+TRANSACTION_PLAIN = (
+    "kind",
+    "amount",
+    "currency",
+    "quantity",
+    "value_date",
+    "reference",
+    "note",
+    "engagement",
+)
+
+
+@bp.get("/pledges/<int:pledge_id>/transactions")
+@token_required
+def transaction_list(pledge_id: int):
+    """The pledge's dated transactions, oldest first, with what is committed and disbursed."""
+    pledge = _pledge_or_404(pledge_id)
+    rows = transaction_service.pledge_transactions(pledge)
+    money = transaction_service.money_pledge(pledge)
+    return jsonify(
+        {
+            "pledge": pledge.id,
+            "status": pledge.status,
+            "committed": money_str(transaction_service.committed(pledge, rows)) if money else None,
+            "disbursed": money_str(transaction_service.disbursed(pledge, rows)) if money else None,
+            "currency": pledge.currency,
+            "items": [transaction_json(t) for t in rows],
+        }
+    )
+
+
+@bp.post("/pledges/<int:pledge_id>/transactions")
+@token_required
+def transaction_create(pledge_id: int):
+    """Record a commitment, disbursement, expenditure or incoming commitment."""
+    pledge = _pledge_or_404(pledge_id)
+    body = _body()
+    data = {name: body[name] for name in TRANSACTION_PLAIN if name in body}
+    transaction = transaction_service.record_transaction(acting_user(), pledge, data)
+    return _created(
+        transaction_json(transaction), url_for("api.transaction_list", pledge_id=pledge.id)
+    )
 
 
 # --- offers -----------------------------------------------------------------

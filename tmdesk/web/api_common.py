@@ -16,10 +16,11 @@ from flask import abort, g, jsonify, request
 from flask_babel import gettext
 
 from tmdesk.core import accounts
+from tmdesk.core.donor_fields import stored_values
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.funding import Funding
-from tmdesk.core.models import ApiToken, Offer, Organisation, Pledge, Project, User
-from tmdesk.core.visibility import can_see_offer
+from tmdesk.core.models import ApiToken, Offer, Organisation, Pledge, Project, Transaction, User
+from tmdesk.core.visibility import can_see_donor_fields, can_see_offer
 
 #: Methods a read-only token may use.
 READING_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -103,6 +104,7 @@ def organisation_json(org: Organisation) -> dict[str, Any]:
         "country": org.country,
         "name": {"en": org.name_en, "uk": org.name_uk},
         "iati_id": org.iati_id,
+        "recipient_type": org.recipient_type or None,
     }
 
 
@@ -132,9 +134,19 @@ def project_json(project: Project, funding: Funding) -> dict[str, Any]:
     }
 
 
-def pledge_json(pledge: Pledge, user: User | None) -> dict[str, Any]:
-    """A pledge; its ``offer`` only for those who may see that offer (else null)."""
+def pledge_json(
+    pledge: Pledge, user: User | None, own_fields: dict[int, dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """A pledge; its ``offer`` only for those who may see that offer (else null), its
+    donor's own fields only for that donor and the offices (else null). ``own_fields``
+    are the fields of a page of pledges fetched at once (:func:`values_for_pledges`)."""
     offer = pledge.offer if pledge.offer_id is not None else None
+    if not can_see_donor_fields(user, pledge):
+        fields = None
+    elif own_fields is not None:
+        fields = own_fields.get(pledge.id, {})
+    else:
+        fields = stored_values(pledge)
     return {
         "id": pledge.id,
         "project": pledge.project.ref,
@@ -146,6 +158,22 @@ def pledge_json(pledge: Pledge, user: User | None) -> dict[str, Any]:
         "status": pledge.status,
         "date": iso(pledge.date),
         "offer": offer.id if offer is not None and can_see_offer(user, offer) else None,
+        "donor_fields": fields,
+    }
+
+
+def transaction_json(t: Transaction) -> dict[str, Any]:
+    """A transaction of a pledge (docs/api.md)."""
+    return {
+        "uid": t.uid,
+        "kind": t.kind,
+        "amount": money_str(t.amount),
+        "currency": t.currency,
+        "quantity": t.quantity,
+        "value_date": iso(t.value_date),
+        "reference": t.reference,
+        "note": t.note,
+        "engagement": t.engagement_id,
     }
 
 

@@ -67,3 +67,9 @@ def _load_user(session_id: str) -> User | None:
     if not accounts.session_alive(user, session.get(SESSION_KEY), idle):
         return None
     return user
+
+
+def donor_field_definitions(app: Flask) -> list:
+    """The donors' own fields the loaded plugins declare (``tmdesk_donor_fields``)."""
+    pm = app.extensions.get("tmdesk_plugins")
+    return list(pm.donor_fields.values()) if pm is not None else []

@@ -14,15 +14,28 @@ from decimal import Decimal
 from typing import Any
 
 import peewee as pw
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext, lazy_gettext
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext, lazy_gettext, ngettext
 from flask_login import login_required
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from werkzeug.routing import BuildError
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
+from tmdesk.core import donor_fields, iati_import
 from tmdesk.core import pledges as core_pledges
+from tmdesk.core import transactions as core_transactions
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
+from tmdesk.core.flows import project_flows
 from tmdesk.core.funding import (
     CONFIRMED_STATUSES,
     PLEDGED_STATUSES,
@@ -30,13 +43,19 @@ from tmdesk.core.funding import (
     exchange_rates,
     to_eur,
 )
-from tmdesk.core.i18n import N_
+from tmdesk.core.i18n import N_, localized
 from tmdesk.core.matching import pledge_warnings
-from tmdesk.core.models import Offer, Organisation, Pledge, Project
+from tmdesk.core.models import Engagement, Offer, Organisation, Pledge, Project, Transaction
 from tmdesk.core.permissions import can_manage_pledge, can_pledge
 from tmdesk.core.validation import parse_id
-from tmdesk.core.visibility import can_see, is_officer, visible_offers, visible_projects
-from tmdesk.core.vocab import CURRENCIES, PLEDGE_STATUSES
+from tmdesk.core.visibility import (
+    can_see,
+    can_see_donor_fields,
+    is_officer,
+    visible_offers,
+    visible_projects,
+)
+from tmdesk.core.vocab import CURRENCIES, PLEDGE_STATUSES, TRANSACTION_KINDS
 from tmdesk.web.common import (
     acting_user,
     apply_errors,
@@ -48,8 +67,10 @@ from tmdesk.web.common import (
     project_or_404,
     require,
     safe_next,
+    tr,
     tr_readable,
 )
+from tmdesk.web.extensions import donor_field_definitions
 
 bp = Blueprint("pledges", __name__)
 
@@ -118,6 +139,46 @@ def _pledge_form(officer: bool, **kwargs) -> PledgeForm:
     else:
         del form.donor
     return form
+
+
+class TransactionForm(FlaskForm):
+    # Checked by the core (tmdesk.core.transactions.clean_transaction).
+    kind = SelectField(lazy_gettext("What happened"), validate_choice=False)
+    amount = StringField(lazy_gettext("Amount"), render_kw={"inputmode": "decimal"})
+    currency = SelectField(lazy_gettext("Currency"), validate_choice=False)
+    quantity = StringField(lazy_gettext("How many"), render_kw={"inputmode": "numeric"})
+    value_date = StringField(lazy_gettext("Value date"), render_kw={"type": "date"})
+    reference = StringField(lazy_gettext("Reference"))
+    engagement = SelectField(lazy_gettext("Engagement"), validate_choice=False)
+    note = TextAreaField(lazy_gettext("Note"), render_kw={"rows": 3})
+
+    def data_for_core(self) -> dict[str, Any]:
+        return {
+            name: getattr(self, name).data or ""
+            for name in (
+                "kind",
+                "amount",
+                "currency",
+                "quantity",
+                "value_date",
+                "reference",
+                "engagement",
+                "note",
+            )
+        }
+
+
+class IatiImportForm(FlaskForm):
+    file = FileField(lazy_gettext("IATI activity file (XML)"), validators=[FileRequired()])
+    donor = SelectField(lazy_gettext("Donor"), validate_choice=False)
+    apply = BooleanField(lazy_gettext("Make these changes (otherwise: only show them)"))
+
+
+def kind_label(pledge: Pledge, kind: str) -> str:
+    """The kind as the reader says it: an in-kind pledge's disbursement is a delivery."""
+    if kind == "disbursement" and pledge.in_kind and pledge.amount is None:
+        return gettext("Delivery")
+    return gettext(TRANSACTION_KINDS[kind])
 
 
 def pledge_or_404(pledge_id: int) -> Pledge:
@@ -234,6 +295,80 @@ def edit(pledge_id: int):
     )
 
 
+FIELD_PREFIX = "f_"
+
+
+def _field_text(text) -> str:
+    """A plugin's label, help or choice label in the reader's language."""
+    per_language = localized(text, locale_code())
+    if per_language is not None:
+        return per_language
+    return gettext(text) if text else ""
+
+
+def _donor_fields_form(definitions, values: dict[str, str]) -> FlaskForm:
+    """A form with one field per donor field, by its type, holding ``values``."""
+
+    class DonorFieldsForm(FlaskForm):
+        pass
+
+    for d in definitions:
+        label, hint = _field_text(d.label), _field_text(d.help)
+        current = values.get(d.name, "")
+        if d.type == "choice":
+            choices = [("", "–"), *((v, f"{v}: {_field_text(t)}") for v, t in d.choices or ())]
+            field: Any = SelectField(
+                label, choices=choices, default=current, description=hint, validate_choice=False
+            )
+        elif d.type == "boolean":
+            field = SelectField(
+                label,
+                choices=[("", "–"), ("true", gettext("Yes")), ("false", gettext("No"))],
+                default=current,
+                description=hint,
+                validate_choice=False,
+            )
+        else:
+            kw = {"type": "date"} if d.type == "date" else {}
+            if d.type in ("integer", "year", "decimal"):
+                kw = {"inputmode": "decimal" if d.type == "decimal" else "numeric"}
+            field = StringField(label, default=current, description=hint, render_kw=kw)
+        setattr(DonorFieldsForm, FIELD_PREFIX + d.name, field)
+    return DonorFieldsForm()
+
+
+@bp.route("/pledges/<int:pledge_id>/fields", methods=["GET", "POST"])
+@login_required
+def donor_fields_page(pledge_id: int):
+    """The pledge's page for its donor's own fields: the donor and the offices only."""
+    user = acting_user()
+    pledge = pledge_or_404(pledge_id)
+    if not can_see_donor_fields(user, pledge):
+        abort(403)
+    definitions = donor_fields.fields_for(donor_field_definitions(current_app), pledge.donor.code)
+    values = donor_fields.stored_values(pledge)
+    form = _donor_fields_form(definitions, values)
+    fields = [(d, getattr(form, FIELD_PREFIX + d.name)) for d in definitions]
+    return form_page(
+        form,
+        lambda: donor_fields.set_values(
+            user,
+            pledge,
+            definitions,
+            {d.name: str(f.data or "") for d, f in fields},
+        ),
+        gettext("The donor's fields are saved."),
+        url_for("pledges.donor_fields_page", pledge_id=pledge.id),
+        "pledges/fields.html",
+        mapping={d.name: FIELD_PREFIX + d.name for d in definitions},
+        project=pledge.project,
+        pledge=pledge,
+        fields=fields,
+        undeclared=sorted(set(values) - {d.name for d in definitions}),
+        values=values,
+    )
+
+
 @bp.post("/pledges/<int:pledge_id>/transition")
 @login_required
 def transition(pledge_id: int):
@@ -255,6 +390,149 @@ def transition(pledge_id: int):
         }
         flash(messages.get(action, gettext("Done.")), "success")
     return redirect(back_to(project_url(pledge.project)))
+
+
+@bp.get("/pledges/<int:pledge_id>")
+@login_required
+def detail(pledge_id: int):
+    """A pledge and its dated transactions, with what the user may record next."""
+    user = acting_user()
+    pledge = pledge_or_404(pledge_id)
+    rows = core_transactions.pledge_transactions(pledge)
+    money = core_transactions.money_pledge(pledge)
+    return render_template(
+        "pledges/detail.html",
+        pledge=pledge,
+        project=pledge.project,
+        transactions=rows,
+        money=money,
+        committed=core_transactions.committed(pledge, rows) if money else None,
+        disbursed=core_transactions.disbursed(pledge, rows) if money else None,
+        remaining=core_transactions.remaining(pledge, "disbursement", rows),
+        kinds=core_transactions.recordable_kinds(user, pledge),
+        may_change={t.id for t in rows if core_transactions.can_change(user, t)},
+        kind_label=lambda kind: kind_label(pledge, kind),
+        flows=project_flows(pledge.project).by_year,
+    )
+
+
+@bp.route("/pledges/<int:pledge_id>/transactions/new", methods=["GET", "POST"])
+@login_required
+def record(pledge_id: int):
+    """Record a commitment, disbursement (delivery), expenditure or incoming commitment:
+    amount, currency, value date, reference and note; by default the remaining amount,
+    the pledge's currency and today."""
+    user = acting_user()
+    pledge = pledge_or_404(pledge_id)
+    kinds = core_transactions.recordable_kinds(user, pledge)
+    if not kinds:
+        if pledge.status in core_transactions.CLOSED_STATUSES and can_manage_pledge(user, pledge):
+            raise TransitionError(N_("A withdrawn pledge takes no transactions."))
+        abort(403)
+    wanted = request.values.get("kind")
+    kind = wanted if wanted in kinds else kinds[0]
+    if request.method == "GET":
+        form = TransactionForm(
+            data={"kind": kind, **core_transactions.transaction_defaults(pledge, kind)}
+        )
+    else:
+        form = TransactionForm()
+    form.kind.choices = [(k, kind_label(pledge, k)) for k in kinds]
+    form.currency.choices = currency_choices()
+    engagements = list(
+        Engagement.select(Engagement, Organisation)
+        .join(Organisation, on=(Engagement.company == Organisation.id))
+        .where(Engagement.project == pledge.project_id)
+        .order_by(Engagement.id)
+    )
+    form.engagement.choices = [("", gettext("— none —"))] + [
+        (str(e.id), f"{e.company.name(locale_code())}: {e.role}") for e in engagements
+    ]
+
+    def save() -> Transaction:
+        if form.kind.data not in kinds:
+            raise PermissionDenied(N_("You may not record this on the pledge."))
+        return core_transactions.record_transaction(user, pledge, form.data_for_core())
+
+    try:
+        return form_page(
+            form,
+            save,
+            lambda t: (
+                gettext("Recorded: %(kind)s of %(date)s.")
+                % {"kind": kind_label(pledge, t.kind), "date": t.value_date.isoformat()}
+            ),
+            url_for("pledges.detail", pledge_id=pledge.id),
+            "pledges/transaction_form.html",
+            pledge=pledge,
+            project=pledge.project,
+            kind=kind,
+            kind_label=lambda k: kind_label(pledge, k),
+            engagements=engagements,
+        )
+    except PermissionDenied:
+        abort(403)
+
+
+@bp.post("/transactions/<int:transaction_id>/delete")
+@login_required
+def delete_transaction(transaction_id: int):
+    """Remove a transaction recorded in error (the pledge's status follows)."""
+    user = acting_user()
+    transaction = Transaction.get_or_none(Transaction.id == transaction_id)
+    if transaction is None or not can_see(user, transaction.pledge.project):
+        abort(404)
+    pledge = transaction.pledge
+    try:
+        core_transactions.delete_transaction(user, transaction)
+    except PermissionDenied:
+        abort(403)
+    except ValidationError as exc:
+        for message in exc.fields.values():
+            flash(gettext(message), "error")
+    else:
+        flash(gettext("The transaction is removed."), "success")
+    return redirect(url_for("pledges.detail", pledge_id=pledge.id))
+
+
+@bp.route("/pledges/import-iati", methods=["GET", "POST"])
+@login_required
+@require(lambda u: u.organisation.kind == "donor" or is_officer(u))
+def import_iati():
+    """A donor's IATI file in: a dry run per activity first; "Make these changes"
+    applies it (the same file sent again). Officers choose the donor."""
+    user = acting_user()
+    officer = is_officer(user)
+    form = IatiImportForm()
+    if officer:
+        form.donor.choices = donor_choices()
+    else:
+        del form.donor
+    report = None
+    if form.validate_on_submit():
+        donor_code = form.donor.data if officer else user.organisation.code
+        data = form.file.data.read(iati_import.MAX_BYTES + 1)
+        try:
+            report = iati_import.import_iati(
+                user, data, donor_code or "", apply=bool(form.apply.data)
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except iati_import.ImportRefused as exc:
+            form.file.errors = [*form.file.errors, tr(exc.message, **exc.params)]
+        else:
+            if report.applied:
+                flash(
+                    ngettext("%(num)d change made.", "%(num)d changes made.", report.changes),
+                    "success",
+                )
+    return render_template(
+        "pledges/import_iati.html",
+        form=form,
+        report=report,
+        officer=officer,
+        message=lambda m: tr(m[0], **m[1]),
+    ), (form_status() if report is None else 200)
 
 
 def _pledge_query(user, donor_code: str | None, status: str | None) -> pw.ModelSelect:
@@ -385,8 +663,34 @@ def _pledge_helpers() -> dict[str, Any]:
         user = _user()
         return bool(user) and pledge.status == "offered" and can_manage_pledge(user, pledge)
 
+    def pledge_fields_allowed(pledge: Pledge) -> bool:
+        return can_see_donor_fields(_user(), pledge)
+
+    def pledge_records(pledge: Pledge) -> list[tuple[str, str]]:
+        """The commitment / disbursement the user may record on the pledge now, as
+        ``(kind, button text)``: what "Confirm" and "Mark disbursed" were."""
+        user = _user()
+        if not user:
+            return []
+        kinds = core_transactions.recordable_kinds(user, pledge)
+        out = []
+        if "commitment" in kinds and pledge.status == "offered":
+            out.append(("commitment", gettext("Record a commitment")))
+        if "disbursement" in kinds and pledge.status in (
+            "confirmed",
+            "partly_disbursed",
+            "partly_delivered",
+        ):
+            if pledge.in_kind and pledge.amount is None:
+                out.append(("disbursement", gettext("Record a delivery")))
+            else:
+                out.append(("disbursement", gettext("Record a disbursement")))
+        return out
+
     return {
+        "pledge_fields_allowed": pledge_fields_allowed,
         "pledge_actions": pledge_actions,
+        "pledge_records": pledge_records,
         "pledge_editable": pledge_editable,
         "project_url": project_url,
     }

@@ -23,6 +23,7 @@ from tmdesk.core import catalogue as cat
 from tmdesk.core import permissions, projects, updates
 from tmdesk.core.db import database
 from tmdesk.core.errors import DomainError, ValidationError
+from tmdesk.core.flows import project_flows
 from tmdesk.core.funding import Funding, funding_for, project_funding, totals
 from tmdesk.core.models import (
     Document,
@@ -352,6 +353,7 @@ def edit(ref: str):
 def story(user: User, project: Project) -> dict[str, Any]:
     """Everything the project page shows, each list in a single query."""
     funding: Funding = project_funding(project)
+    flows = project_flows(project)
     pledges = list(
         Pledge.select(Pledge, Organisation)
         .join(Organisation, on=(Pledge.donor == Organisation.id))
@@ -409,6 +411,7 @@ def story(user: User, project: Project) -> dict[str, Any]:
         else [],
         "project": project,
         "funding": funding,
+        "flows": flows,
         "pledges": pledges,
         "offer_links": offer_links,
         "engagements": engagements,

@@ -31,19 +31,21 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from tmdesk.core import plugin_approvals
+from tmdesk.core import plugin_approvals, report_settings
 from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.errors import DomainError
+from tmdesk.core.i18n import Text, localized
 from tmdesk.core.models import Organisation, utcnow
 from tmdesk.core.permissions import can_administer
 from tmdesk.core.reporting import build_context
+from tmdesk.core.typed import to_text
 from tmdesk.core.vocab import CATEGORIES, PROJECT_STATUSES, TLP_LABELS
 from tmdesk.paths import plugins_dir
-from tmdesk.plugins.contract import ReportFormat
+from tmdesk.plugins.contract import ReportError, ReportFormat, ReportOption
 from tmdesk.plugins.manager import (
     OptionError,
-    ReportError,
     TmdeskPluginManager,
+    check_settings,
     current_hashes,
     formats_for,
     plugin_files,
@@ -51,16 +53,30 @@ from tmdesk.plugins.manager import (
     render_report,
 )
 from tmdesk.web.auth import confirm_password_first, fresh_enough
-from tmdesk.web.common import acting_user, error_text, flash_error, locale_code, require
+from tmdesk.web.common import acting_user, error_text, flash_error, locale_code, require, tr
 from tmdesk.web.extensions import load_plugins
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 OPTION_PREFIX = "opt_"
+SETTING_PREFIX = "set_"
 
 
-def plugin_text(text: str) -> str:
-    """A plugin's label or help, translated when the catalogue knows it ("" stays "")."""
+def report_error_text(exc: ReportError, locale: str) -> str:
+    """A refused report's message for the page: the plugin's own text in ``locale``
+    when it gave both languages, else tmdesk's translation (no traceback ever)."""
+    if exc.texts:
+        return exc.text_for(locale)
+    return error_text(exc)
+
+
+def plugin_text(text: Text | None) -> str:
+    """A plugin's label or help in the reader's language: its own text for that language
+    when it gives ``{"en": …, "uk": …}``, else translated when the catalogue knows it
+    ("" stays "")."""
+    per_language = localized(text, locale_code())
+    if per_language is not None:
+        return per_language
     return gettext(text) if text else ""
 
 
@@ -81,29 +97,53 @@ class ReportForm(FlaskForm):
     lang = SelectField(lazy_gettext("Language of the report"))
 
 
+def _option_field(opt: ReportOption, default: str):
+    """The form field for one option of a format, by its type."""
+    label = plugin_text(opt.label)
+    hint = plugin_text(opt.help)
+    if opt.kind == "choice":
+        choices = [(v, plugin_text(t)) for v, t in opt.choices or ()]
+        if not opt.required:
+            choices = [("", "–"), *choices]
+        return SelectField(label, choices=choices, default=default, description=hint)
+    if opt.kind == "boolean":
+        return SelectField(
+            label,
+            choices=[("", "–"), ("true", gettext("Yes")), ("false", gettext("No"))],
+            default=default,
+            description=hint,
+        )
+    kw: dict[str, str] = {}
+    if opt.kind in ("integer", "year"):
+        kw = {"inputmode": "numeric"}
+    elif opt.kind == "date":
+        kw = {"type": "date"}
+    return StringField(
+        label, default=default, description=hint, validators=[Length(max=200)], render_kw=kw
+    )
+
+
+def _saved_settings(fmt: ReportFormat) -> dict[str, str]:
+    """What the acting user's organisation saved for ``fmt`` (none without settings)."""
+    user = acting_user()
+    if user is None or not any(opt.setting for opt in fmt.options):
+        return {}
+    return report_settings.saved_for(user.organisation_id, fmt.name)
+
+
 def _form_for(fmt: ReportFormat) -> ReportForm:
     """A form with the shared filters plus a field per option of ``fmt``."""
 
     class FormatForm(ReportForm):
         pass
 
+    saved = _saved_settings(fmt)
+    today = utcnow().date()
     for opt in fmt.options:
-        label = plugin_text(opt.label)
-        if opt.choices is not None:
-            field = SelectField(
-                label,
-                choices=[(v, plugin_text(t)) for v, t in opt.choices],
-                default=opt.default,
-                description=plugin_text(opt.help),
-            )
-        else:
-            field = StringField(
-                label,
-                default=opt.default,
-                description=plugin_text(opt.help),
-                validators=[Length(max=200)],
-            )
-        setattr(FormatForm, OPTION_PREFIX + opt.name, field)
+        default = saved.get(opt.name) if opt.setting else None
+        if not default:
+            default = to_text(opt.default_value(today))
+        setattr(FormatForm, OPTION_PREFIX + opt.name, _option_field(opt, default))
     form = FormatForm()
     user = acting_user()
     any_ = ("", gettext("Any"))
@@ -112,6 +152,9 @@ def _form_for(fmt: ReportFormat) -> ReportForm:
         ((o.code, f"{o.name(locale_code())} ({o.code})") for o in donors),
         key=lambda c: c[1].lower(),
     )
+    if fmt.needs_donor and fmt.own_donor_only and user is not None and user.role == "donor":
+        # A donor makes this format only about itself.
+        form.donor.choices = [c for c in form.donor.choices if c[0] == user.organisation.code]
     if fmt.needs_donor:
         form.donor.validators = [DataRequired()]
         form.donor.flags.required = True
@@ -146,7 +189,7 @@ def _filters(form: ReportForm) -> CatalogueFilters:
 
 
 def _options(form: ReportForm, fmt: ReportFormat) -> dict[str, str]:
-    return {opt.name: getattr(form, OPTION_PREFIX + opt.name).data or "" for opt in fmt.options}
+    return {opt.name: _field_value(getattr(form, OPTION_PREFIX + opt.name)) for opt in fmt.options}
 
 
 def _usable_format(name: str) -> ReportFormat:
@@ -162,6 +205,31 @@ def _usable_format(name: str) -> ReportFormat:
 @bp.app_context_processor
 def _template_helpers() -> dict:
     return {"plugin_text": plugin_text}
+
+
+class SettingsForm(FlaskForm):
+    """An organisation's saved settings for one format; a field per setting is added."""
+
+
+def _settings_form(fmt: ReportFormat) -> SettingsForm | None:
+    """The settings form for ``fmt`` (None when it has no settings)."""
+    settings = [opt for opt in fmt.options if opt.setting]
+    if not settings:
+        return None
+
+    class FormatSettings(SettingsForm):
+        pass
+
+    saved = _saved_settings(fmt)
+    for opt in settings:
+        setattr(
+            FormatSettings, SETTING_PREFIX + opt.name, _option_field(opt, saved.get(opt.name, ""))
+        )
+    return FormatSettings(prefix="settings")
+
+
+def _field_value(field) -> str:
+    return str(field.data if field.data is not None else "")
 
 
 @bp.get("")
@@ -194,13 +262,60 @@ def make(name: str):
             problem, status = response
         else:
             status = 400
+    return _form_page(fmt, form, problem, _settings_form(fmt)), status
+
+
+def _form_page(fmt: ReportFormat, form: ReportForm, problem, settings: SettingsForm | None):
     return render_template(
         "reports/form.html",
         fmt=fmt,
         form=form,
         problem=problem,
         option_fields=[getattr(form, OPTION_PREFIX + o.name) for o in fmt.options],
-    ), status
+        settings_form=settings,
+        setting_fields=[
+            getattr(settings, SETTING_PREFIX + o.name) for o in fmt.options if o.setting
+        ]
+        if settings is not None
+        else [],
+        organisation=acting_user().organisation,
+    )
+
+
+@bp.post("/<name>/settings")
+@login_required
+def save_settings(name: str):
+    """Save the acting user's organisation's settings for the format ``name``."""
+    fmt = _usable_format(name)
+    settings = _settings_form(fmt)
+    if settings is None:
+        abort(404)
+    if not settings.validate_on_submit():
+        return _form_page(fmt, _form_for(fmt), None, settings), 400
+    given = {
+        opt.name: _field_value(getattr(settings, SETTING_PREFIX + opt.name))
+        for opt in fmt.options
+        if opt.setting
+    }
+    try:
+        values = check_settings(fmt, given)
+    except OptionError as exc:
+        _option_errors(settings, SETTING_PREFIX, exc)
+        return _form_page(fmt, _form_for(fmt), None, settings), 400
+    report_settings.save(acting_user(), fmt.name, values)
+    flash(gettext("Your organisation's settings for this report are saved."), "success")
+    return redirect(url_for("reports.make", name=fmt.name))
+
+
+def _option_errors(form, prefix: str, exc: OptionError) -> None:
+    """Put ``exc``'s findings on the fields of ``form``, in the reader's language."""
+    for opt_name, message in exc.fields.items():
+        field = getattr(form, prefix + opt_name, None)
+        if field is None:
+            continue
+        marked = exc.marked.get(opt_name)
+        text = tr(marked[0], **marked[1]) if marked else message
+        field.errors = [*field.errors, text]
 
 
 def _download(fmt: ReportFormat, form: ReportForm):
@@ -212,17 +327,19 @@ def _download(fmt: ReportFormat, form: ReportForm):
     filename = f"tmdesk-{fmt.name}-{stamp}.{fmt.extension}"
     try:
         path = render_report(
-            plugin_manager(), fmt.name, context, _options(form, fmt), folder / filename
+            plugin_manager(),
+            fmt.name,
+            context,
+            _options(form, fmt),
+            folder / filename,
+            saved=_saved_settings(fmt),
         )
         stream = path.open("rb")
     except ReportError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         if isinstance(exc, OptionError):
-            for opt_name, message in exc.fields.items():
-                field = getattr(form, OPTION_PREFIX + opt_name, None)
-                if field is not None:
-                    field.errors = [*field.errors, message]
-        return error_text(exc), exc.http_status
+            _option_errors(form, OPTION_PREFIX, exc)
+        return report_error_text(exc, form.lang.data or locale_code()), exc.http_status
     except Exception:
         shutil.rmtree(folder, ignore_errors=True)
         raise

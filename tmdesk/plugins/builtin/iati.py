@@ -9,6 +9,7 @@ identifiers are explained in docs/iati.md.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from decimal import Decimal
 from typing import Any, BinaryIO
@@ -16,12 +17,14 @@ from typing import Any, BinaryIO
 from lxml import etree
 
 from tmdesk import hookimpl
+from tmdesk.plugins.builtin import iati_codelists as codelists
 from tmdesk.plugins.builtin import iati_codes as codes
 from tmdesk.plugins.contract import (
     CATEGORIES,
     N_,
     TLP_LABELS,
     TLP_RANK,
+    DonorField,
     OrgView,
     PledgeView,
     ProjectView,
@@ -115,39 +118,111 @@ def budget_periods(
     return out
 
 
+def _transaction(
+    activity: etree._Element,
+    ref: str,
+    type_code: str,
+    when: dt.date,
+    amount: Decimal,
+    currency: str,
+    description: str,
+    provider: OrgView,
+    receiver: OrgView,
+    in_kind: bool,
+    orgs: dict[tuple[str, str], etree._Element] | None = None,
+) -> None:
+    """One ``transaction``; ``orgs`` keeps the provider/receiver elements already built
+    for this activity, copied instead of built again for every tranche."""
+    transaction = etree.SubElement(activity, "transaction", ref=xml_safe(ref))
+    etree.SubElement(transaction, "transaction-type", code=type_code)
+    etree.SubElement(transaction, "transaction-date", **{"iso-date": when.isoformat()})
+    _value(transaction, amount, currency, when)
+    if description:
+        _narratives(etree.SubElement(transaction, "description"), {"en": description})
+    for tag, org in (("provider-org", provider), ("receiver-org", receiver)):
+        key = (tag, org.code)
+        built = orgs.get(key) if orgs is not None else None
+        if built is None:
+            built = _org(transaction, tag, org)
+            if orgs is not None:
+                orgs[key] = built
+        else:
+            transaction.append(copy.deepcopy(built))
+    if in_kind:
+        etree.SubElement(
+            transaction,
+            "aid-type",
+            code=codes.AID_TYPE_IN_KIND,
+            vocabulary=codes.AID_TYPE_VOCABULARY_OECD,
+        )
+
+
 def _transactions(
     activity: etree._Element, ident: str, project: ProjectView, pledge: PledgeView
 ) -> None:
-    """A pledge's IATI transactions: offered → Outgoing Pledge; confirmed →
-    Outgoing Commitment; disbursed/delivered → commitment and Disbursement."""
-    if pledge.amount is None or pledge.currency is None:
-        return  # in kind without a value: described in the activity, no transaction
-    steps: list[tuple[str, str, dt.date]] = []
-    if pledge.status == "offered":
-        steps.append(("P", codes.TRANSACTION_PLEDGE, pledge.date))
-    elif pledge.status in ("confirmed", "disbursed", "delivered"):
-        steps.append(("C", codes.TRANSACTION_COMMITMENT, pledge.date))
-        if pledge.status in ("disbursed", "delivered"):
-            paid = max(pledge.updated_at.date(), pledge.date)
-            steps.append(("D", codes.TRANSACTION_DISBURSEMENT, paid))
-    for suffix, type_code, when in steps:
-        transaction = etree.SubElement(activity, "transaction", ref=f"{ident}-{pledge.id}-{suffix}")
-        etree.SubElement(transaction, "transaction-type", code=type_code)
-        etree.SubElement(transaction, "transaction-date", **{"iso-date": when.isoformat()})
-        _value(transaction, pledge.amount, pledge.currency, pledge.date)
-        if pledge.in_kind:
-            quantity = f"{pledge.in_kind_quantity} × " if pledge.in_kind_quantity else ""
-            description = etree.SubElement(transaction, "description")
-            _narratives(description, {"en": f"In kind: {quantity}{pledge.in_kind}"})
-        _org(transaction, "provider-org", pledge.donor)
-        _org(transaction, "receiver-org", project.recipient)
-        if pledge.in_kind:
-            etree.SubElement(
-                transaction,
-                "aid-type",
-                code=codes.AID_TYPE_IN_KIND,
-                vocabulary=codes.AID_TYPE_VOCABULARY_OECD,
-            )
+    """A pledge's IATI transactions: an offered pledge is one Outgoing Pledge (12);
+    then one transaction per real transaction recorded on it, with its own value
+    date and currency: commitments (2), disbursements and deliveries (3), an
+    implementer's expenditures (4), the recipient's incoming commitments (11).
+    In-kind support without a value is described in the activity, not here."""
+    orgs: dict[tuple[str, str], etree._Element] = {}
+    in_kind = ""
+    if pledge.in_kind:
+        quantity = f"{pledge.in_kind_quantity} × " if pledge.in_kind_quantity else ""
+        in_kind = f"In kind: {quantity}{pledge.in_kind}"
+    if pledge.status == "offered" and pledge.amount is not None and pledge.currency:
+        _transaction(
+            activity,
+            f"{ident}-{pledge.id}-P",
+            codes.TRANSACTION_PLEDGE,
+            pledge.date,
+            pledge.amount,
+            pledge.currency,
+            in_kind,
+            pledge.donor,
+            project.recipient,
+            bool(pledge.in_kind),
+            orgs,
+        )
+    for t in pledge.transactions:
+        if t.amount is None or not t.currency:
+            continue
+        words = [w for w in (t.reference, t.note) if w]
+        if in_kind:
+            quantity = f"{t.quantity} × " if t.quantity else ""
+            words.insert(0, f"In kind: {quantity}{pledge.in_kind}")
+        receiver = t.engagement if t.kind == "expenditure" and t.engagement else project.recipient
+        _transaction(
+            activity,
+            t.uid,
+            codes.TRANSACTION_TYPE[t.kind],
+            t.value_date,
+            t.amount,
+            t.currency,
+            " · ".join(words),
+            pledge.donor,
+            receiver,
+            bool(pledge.in_kind),
+            orgs,
+        )
+
+
+#: The donor's own fields this plugin declares (``tmdesk_donor_fields``), each written
+#: into the activity: identifiers as other-identifier, the CRS classifications as the
+#: activity's defaults, the markers as policy-marker (docs/iati.md).
+POLICY_MARKER_FIELDS = (("gender_marker", "1"), ("environment_marker", "2"))
+
+
+def donor_field(pledges: list[PledgeView], name: str) -> str:
+    """The donor's value of field ``name`` for this activity: from its first pledge having one."""
+    return next((p.fields[name] for p in pledges if p.fields.get(name)), "")
+
+
+def _other_identifiers(activity: etree._Element, donor: OrgView, pledges: list[PledgeView]):
+    for name, type_code in (("project_number", "A1"), ("crs_id", "A2")):
+        value = donor_field(pledges, name)
+        if value:
+            etree.SubElement(activity, "other-identifier", ref=xml_safe(value), type=type_code)
 
 
 def build_activity(
@@ -176,12 +251,22 @@ def build_activity(
     _narratives(description, summary if any(summary.values()) else {"en": project.title()})
 
     _org(activity, "participating-org", donor, role=codes.ROLE_FUNDING)
-    _org(activity, "participating-org", project.recipient, role=codes.ROLE_ACCOUNTABLE)
+    channel = donor_field(pledges, "channel_code") or codes.CRS_CHANNEL.get(
+        project.recipient.recipient_type, ""
+    )
+    _org(
+        activity,
+        "participating-org",
+        project.recipient,
+        role=codes.ROLE_ACCOUNTABLE,
+        **({"crs-channel-code": channel} if channel else {}),
+    )
     implementers = {e.company.code: e.company for e in project.engagements}
     for company in implementers.values():
         _org(activity, "participating-org", company, role=codes.ROLE_IMPLEMENTING)
     if not implementers:
         _org(activity, "participating-org", project.recipient, role=codes.ROLE_IMPLEMENTING)
+    _other_identifiers(activity, donor, pledges)
 
     etree.SubElement(
         activity, "activity-status", code=codes.ACTIVITY_STATUS.get(project.status, "1")
@@ -214,8 +299,27 @@ def build_activity(
         percentage="100",
     )
     _narratives(tm, {"en": CATEGORIES[project.category]})
+    for name, marker in POLICY_MARKER_FIELDS:
+        significance = donor_field(pledges, name)
+        if significance:
+            etree.SubElement(
+                activity,
+                "policy-marker",
+                vocabulary=codes.POLICY_MARKER_OECD,
+                code=marker,
+                significance=significance,
+            )
+    flow_type = donor_field(pledges, "flow_type")
+    if flow_type:
+        etree.SubElement(activity, "default-flow-type", code=flow_type)
+    finance_type = donor_field(pledges, "finance_type")
+    if finance_type:
+        etree.SubElement(activity, "default-finance-type", code=finance_type)
     etree.SubElement(
-        activity, "default-aid-type", code="C01", vocabulary=codes.AID_TYPE_VOCABULARY_OECD
+        activity,
+        "default-aid-type",
+        code=donor_field(pledges, "aid_type") or codes.AID_TYPE_IN_KIND,
+        vocabulary=codes.AID_TYPE_VOCABULARY_OECD,
     )
     if project.planned_start and project.planned_end and project.budget_amount:
         for p_start, p_end, share in budget_periods(
@@ -286,6 +390,70 @@ def render(context: ReportContext, out: BinaryIO, options: dict[str, Any]) -> No
 
 
 @hookimpl
+def tmdesk_donor_fields() -> list[DonorField]:
+    """The fields an IATI activity (and a DAC CRS return) needs from the donor."""
+    significance = codelists.POLICY_SIGNIFICANCE
+    return [
+        DonorField(
+            "project_number",
+            {"en": "Donor's project number", "uk": "Номер проєкту донора"},
+            help={
+                "en": "Your own reference for this support (IATI other-identifier A1).",
+                "uk": "Ваш власний номер цієї підтримки (IATI other-identifier A1).",
+            },
+        ),
+        DonorField(
+            "crs_id",
+            {"en": "CRS identifier", "uk": "Ідентифікатор CRS"},
+            help={
+                "en": "The OECD DAC CRS activity identifier (IATI other-identifier A2).",
+                "uk": "Ідентифікатор заходу в CRS ОЕСР DAC (IATI other-identifier A2).",
+            },
+        ),
+        DonorField(
+            "flow_type",
+            {"en": "Flow type", "uk": "Тип потоку"},
+            type="choice",
+            choices=codelists.FLOW_TYPES,
+        ),
+        DonorField(
+            "finance_type",
+            {"en": "Finance type", "uk": "Тип фінансування"},
+            type="choice",
+            # The one- and two-digit entries are the list's headings (GNI, population…).
+            choices=tuple(c for c in codelists.FINANCE_TYPES if len(c[0]) >= 3),
+        ),
+        DonorField(
+            "aid_type",
+            {"en": "Aid type", "uk": "Тип допомоги"},
+            type="choice",
+            choices=codelists.AID_TYPES,
+        ),
+        DonorField(
+            "channel_code",
+            {"en": "CRS channel code", "uk": "Код каналу CRS"},
+            type="integer",
+            help={
+                "en": "Five digits, e.g. 12001 (central government) or 12002 (local government).",
+                "uk": "П’ять цифр, напр. 12001 (центральний уряд) або 12002 (місцеве врядування).",
+            },
+        ),
+        DonorField(
+            "gender_marker",
+            {"en": "Gender equality marker", "uk": "Маркер гендерної рівності"},
+            type="choice",
+            choices=significance,
+        ),
+        DonorField(
+            "environment_marker",
+            {"en": "Environment marker", "uk": "Маркер довкілля"},
+            type="choice",
+            choices=significance,
+        ),
+    ]
+
+
+@hookimpl
 def tmdesk_report_formats():
     return [
         ReportFormat(
@@ -311,6 +479,8 @@ def tmdesk_report_formats():
                         "whatever the filter above allows. IATI files are meant to be "
                         "published: keep GREEN unless the file stays inside your ministry."
                     ),
+                    # An organisation's publication policy: saved once, on the Reports page.
+                    setting=True,
                 ),
             ),
             needs_donor=True,

@@ -54,6 +54,17 @@ ROLE_IMPLEMENTING = "4"
 TRANSACTION_PLEDGE = "12"  # Outgoing Pledge: offered, not yet committed
 TRANSACTION_COMMITMENT = "2"  # Outgoing Commitment: confirmed
 TRANSACTION_DISBURSEMENT = "3"  # Disbursement: money paid / goods delivered
+TRANSACTION_EXPENDITURE = "4"  # Expenditure: an implementer's spending on the activity
+TRANSACTION_INCOMING_COMMITMENT = "11"  # Incoming Commitment: the recipient's acknowledgement
+#: tmdesk's transaction kinds → IATI TransactionType (an offered pledge is 12 by
+#: itself; 13, Incoming Pledge, has no tmdesk counterpart: a donor's file
+#: reports its own outgoing pledges).
+TRANSACTION_TYPE = {
+    "commitment": TRANSACTION_COMMITMENT,
+    "disbursement": TRANSACTION_DISBURSEMENT,
+    "expenditure": TRANSACTION_EXPENDITURE,
+    "incoming_commitment": TRANSACTION_INCOMING_COMMITMENT,
+}
 
 DATE_PLANNED_START = "1"
 DATE_PLANNED_END = "3"
@@ -62,6 +73,15 @@ BUDGET_INDICATIVE = "1"
 SECTOR_DAC5 = "1"
 AID_TYPE_VOCABULARY_OECD = "1"
 AID_TYPE_IN_KIND = "C01"  # Project-type interventions
+#: A recipient's finer kind → its OECD DAC CRS channel of delivery, used when the
+#: donor gave no channel code of its own (the channel depends on who receives).
+CRS_CHANNEL = {
+    "ministry": "12001",  # Central Government
+    "regional": "12002",  # Local Government (oblast administrations are sub-national)
+    "local": "12002",  # Local Government
+    "state_enterprise": "12003",  # Public corporations
+}
+POLICY_MARKER_OECD = "1"  # PolicyMarkerVocabulary: OECD DAC CRS
 
 #: The prefix for organisations without an IATI identifier of their own.
 FALLBACK_ORG_PREFIX = "XM-TMDESK-"

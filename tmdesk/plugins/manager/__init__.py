@@ -29,8 +29,10 @@ later plugin's record.
 
 One job per module: :mod:`.records` (names, errors, :class:`PluginInfo`),
 :mod:`.pm` (the manager subclass and its queries), :mod:`.discovery` (finding
-and loading), :mod:`.collect` (formats and columns), :mod:`.options` and
-:mod:`.rendering`. Import from here.
+and loading, one copy of a plugin installed twice), :mod:`.collect` (formats,
+columns, donor fields, and the hooks tried on sample data at load),
+:mod:`.options` (typed options, saved settings) and :mod:`.rendering` (whose
+project checks apply, the all-or-nothing render). Import from here.
 """
 
 from tmdesk.plugins.manager.discovery import (
@@ -38,7 +40,7 @@ from tmdesk.plugins.manager.discovery import (
     make_plugin_manager,
     plugin_files,
 )
-from tmdesk.plugins.manager.options import validate_options
+from tmdesk.plugins.manager.options import check_settings, validate_options
 from tmdesk.plugins.manager.pm import TmdeskPluginManager, formats_for, get_format, plugin_infos
 from tmdesk.plugins.manager.records import (
     APPROVED_WHEELS,
@@ -57,6 +59,7 @@ from tmdesk.plugins.manager.rendering import (
     project_checker,
     render_report,
     validate_project,
+    validation_scope,
 )
 
 __all__ = [
@@ -72,6 +75,7 @@ __all__ = [
     "ReportError",
     "TmdeskPluginManager",
     "attach",
+    "check_settings",
     "current_hashes",
     "formats_for",
     "get_format",
@@ -82,4 +86,5 @@ __all__ = [
     "render_report",
     "validate_options",
     "validate_project",
+    "validation_scope",
 ]

@@ -59,8 +59,25 @@ def make_plugin_manager(
         for path in plugin_files(data_dir):
             content = path.read_bytes()
             digest = hashlib.sha256(content).hexdigest()
+            winner = pm.modules.get(path.stem) if path.suffix == ".py" else None
             if approvals.get(path.name) != digest:
                 _hold_back(pm, path, digest, approvals.get(path.name, ""))
+                if winner is not None:
+                    pm.infos[-1].warnings.append(
+                        f"the same plugin is installed as {winner.source} {winner.name!r}; "
+                        "that copy is the one loaded"
+                    )
+            elif winner is not None:
+                info = PluginInfo(
+                    path.name,
+                    "",
+                    "file",
+                    str(path),
+                    file_name=path.name,
+                    sha256=digest,
+                    approved_sha256=digest,
+                )
+                _duplicate(pm, info, winner, path.stem)
             elif path.suffix == ".py":
                 _load_py_file(pm, path, content, digest)
             else:
@@ -179,7 +196,31 @@ def _load_entry_point(pm: TmdeskPluginManager, ep: importlib.metadata.EntryPoint
         return
     if pm.is_registered(plugin):  # e.g. a built-in also declared as an entry point
         return
+    info.version = info.version or _module_version(plugin)
     _register(pm, plugin, info)
+    if info.ok:
+        pm.modules.setdefault(_module_of(ep.value), info)
+
+
+def _module_of(entry_point_value: str) -> str:
+    """The module an entry point's value names (``pkg.mod:attr`` → ``pkg.mod``)."""
+    return entry_point_value.partition(":")[0].strip()
+
+
+def _duplicate(pm: TmdeskPluginManager, info: PluginInfo, winner: PluginInfo, module: str) -> None:
+    """Record ``info`` as a second copy of the plugin ``winner`` loaded (not imported)."""
+    info.status = "duplicate"
+    info.duplicate_of = winner.name
+    info.error = (
+        f"the same plugin (module {module}) is already loaded from {winner.source} "
+        f"{winner.name!r} (version {winner.version or '?'}): that copy is used, this one is not"
+    )
+    winner.warnings.append(
+        f"also in the plugins folder as {info.file_name or info.name}"
+        f" (version {info.version or '?'}); this {winner.source} copy is the one loaded"
+    )
+    log.warning("tmdesk plugin %s: %s", info.name, info.error)
+    pm.infos.append(info)
 
 
 def _module_name_for_file(path: Path) -> str:
@@ -289,6 +330,21 @@ def _load_wheel(pm: TmdeskPluginManager, path: Path, content: bytes, digest: str
         )
         pm.infos.append(info)
         pm.fail(info, exc, "import")
+        return
+    installed = [(n, v) for n, v in entries if _module_of(v) in pm.modules]
+    for ep_name, value in installed:
+        info = PluginInfo(
+            ep_name,
+            version,
+            "file",
+            f"{path} ({value})",
+            file_name=path.name,
+            sha256=digest,
+            approved_sha256=digest,
+        )
+        _duplicate(pm, info, pm.modules[_module_of(value)], _module_of(value))
+    entries = [(n, v) for n, v in entries if (n, v) not in installed]
+    if not entries:
         return
     if str(copy) not in sys.path:
         sys.path.append(str(copy))  # zipimport reads the wheel in place

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 import pluggy
 
+from tmdesk.core.donor_fields import DonorField
 from tmdesk.core.i18n import N_
 from tmdesk.plugins import hookspecs
-from tmdesk.plugins.contract import ExportColumn, ReportFormat
-from tmdesk.plugins.manager.records import PROJECT_NAME, PluginInfo, ReportError
+from tmdesk.plugins.contract import ExportColumn, ReportError, ReportFormat, localized
+from tmdesk.plugins.manager.records import PROJECT_NAME, PluginInfo
 
 log = logging.getLogger("tmdesk.plugins.manager")
 
@@ -27,6 +29,11 @@ class TmdeskPluginManager(pluggy.PluginManager):
         self.formats: dict[str, ReportFormat] = {}
         self._columns: list[tuple[str, ExportColumn]] = []  # (plugin, column)
         self._registered: dict[str, PluginInfo] = {}
+        #: The donors' own fields declared by the plugins still loaded, by name.
+        self.donor_fields: dict[str, DonorField] = {}
+        #: Module name → the record of the installed plugin loaded from it, so the same
+        #: plugin installed and dropped into the folder is loaded once.
+        self.modules: dict[str, PluginInfo] = {}
 
     @property
     def export_columns(self) -> tuple[ExportColumn, ...]:
@@ -52,12 +59,22 @@ class TmdeskPluginManager(pluggy.PluginManager):
                 self.formats.pop(name, None)
                 info.formats = [n for n in info.formats if n != name]
             self._columns = [(p, c) for p, c in self._columns if p != info.name]
+            self.donor_fields = {
+                n: d for n, d in self.donor_fields.items() if d.plugin != info.name
+            }
+            info.donor_fields = []
             plugin = self.get_plugin(info.name)
             if plugin is not None:
                 self.unregister(plugin, name=info.name)
 
-    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[PluginInfo, Any]]:
-        """Call hook ``hook_name`` on every plugin in load order, each one isolated.
+    def call_each(
+        self,
+        hook_name: str,
+        only: Callable[[PluginInfo], bool] | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[PluginInfo, Any]]:
+        """Call hook ``hook_name`` on every plugin in load order (those ``only`` accepts),
+        each one isolated.
 
         Returns ``(plugin record, result)`` for the plugins that answered; a plugin
         that raises is recorded as failed and unregistered.
@@ -67,7 +84,7 @@ class TmdeskPluginManager(pluggy.PluginManager):
         results = []
         for name, info in list(self._registered.items()):
             impl = impls.get(name)
-            if impl is None:
+            if impl is None or (only is not None and not only(info)):
                 continue
             try:
                 result = impl.function(*[kwargs[arg] for arg in impl.argnames])
@@ -119,7 +136,8 @@ def formats_for(pm: TmdeskPluginManager, user) -> list[ReportFormat]:
         return []
     role = user.role
     return sorted(
-        (f for f in pm.formats.values() if role in f.roles), key=lambda f: (f.label.lower(), f.name)
+        (f for f in pm.formats.values() if role in f.roles),
+        key=lambda f: (localized(f.label, "en").lower(), f.name),
     )
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tmdesk.core.errors import DomainError
 from tmdesk.core.i18n import N_
+from tmdesk.core.typed import TypedValueError
+from tmdesk.plugins.contract import ReportError
 
 PROJECT_NAME = "tmdesk"
 ENTRY_POINT_GROUP = "tmdesk"
@@ -27,21 +28,24 @@ FORMAT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 MAX_OPTION_LENGTH = 200
 
 
-class ReportError(DomainError):
-    """A report could not be made; nothing was written. The message says why."""
-
-    http_status = 400
-
-
 class OptionError(ReportError):
-    """An option value was not accepted; ``fields`` maps option names to messages."""
+    """An option value was not accepted; ``fields`` maps option names to messages.
 
-    def __init__(self, fields: dict[str, str]) -> None:
+    (:class:`ReportError` itself is the contract's: a report could not be made,
+    nothing was written, the message says why.)
+    """
+
+    def __init__(self, fields: dict[str, str | TypedValueError]) -> None:
         super().__init__(
             N_("Some report options are not valid: %(details)s"),
             details="; ".join(f"{k}: {v}" for k, v in fields.items()),
         )
-        self.fields = fields
+        self.fields = {k: str(v) for k, v in fields.items()}
+        #: The messages marked for translation, with their parameters, where tmdesk
+        #: has them (the type checks): ``name -> (message, params)``.
+        self.marked = {
+            k: (v.message, v.params) for k, v in fields.items() if isinstance(v, TypedValueError)
+        }
 
 
 class RenderFailed(ReportError):
@@ -60,6 +64,7 @@ class PluginInfo:
     path: str
     formats: list[str] = field(default_factory=list)
     #: "ok" | "failed" | "pending" (never approved) | "changed" (differs from the pin)
+    #: | "duplicate" (the same plugin is loaded from another copy: ``duplicate_of``)
     status: str = "ok"
     error: str = ""
     #: For a file in the plugins folder: its name, its SHA-256 now, and the one approved.
@@ -70,6 +75,10 @@ class PluginInfo:
     warnings: list[str] = field(default_factory=list)
     #: The last failure's traceback, for the plugin's author.
     traceback: str = ""
+    #: For a copy not loaded because the same plugin is loaded already: which copy won.
+    duplicate_of: str = ""
+    #: The donors' own fields the plugin declared.
+    donor_fields: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -11,22 +11,59 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tmdesk.core.i18n import N_
-from tmdesk.plugins.contract import ReportRefused
+from tmdesk.plugins.contract import ReportError
 from tmdesk.plugins.manager.options import validate_options
 from tmdesk.plugins.manager.pm import TmdeskPluginManager, get_format
-from tmdesk.plugins.manager.records import RenderFailed, ReportError
+from tmdesk.plugins.manager.records import PluginInfo, RenderFailed
 
 log = logging.getLogger("tmdesk.plugins.manager")
 
 
-def project_checker(pm: TmdeskPluginManager) -> Callable:
-    """A function ``(project, context) -> list[str]`` asking every plugin's
-    ``tmdesk_validate_project``; a plugin that raises is recorded and skipped."""
+def validation_scope(plugin: object) -> str | tuple[str, ...] | None:
+    """What a plugin said its project checks apply to (``VALIDATES_FORMATS``): ``"all"``,
+    a tuple of format names, or None (its own formats)."""
+    scope = getattr(plugin, "VALIDATES_FORMATS", None)
+    if scope == "all" or scope is None:
+        return scope
+    if isinstance(scope, str):
+        return (scope,)
+    try:
+        return tuple(str(name) for name in scope)
+    except TypeError:
+        return None
+
+
+def _checks_apply(pm: TmdeskPluginManager, info: PluginInfo, format_name: str | None) -> bool:
+    """Whether plugin ``info``'s project checks apply to the format being made.
+
+    Its own formats, unless it says otherwise (:func:`validation_scope`); a plugin
+    with no formats of its own checks for every format (else its checks would
+    never be seen). With no format named (a caller asking outside a report), all apply.
+    """
+    if format_name is None:
+        return True
+    scope = validation_scope(pm.get_plugin(info.name))
+    if scope == "all":
+        return True
+    if scope is not None:
+        return format_name in scope
+    if not info.formats:
+        return True
+    return format_name in info.formats
+
+
+def project_checker(pm: TmdeskPluginManager, format_name: str | None = None) -> Callable:
+    """A function ``(project, context) -> list[str]`` asking the ``tmdesk_validate_project``
+    of every plugin whose checks apply to ``format_name`` (:func:`_checks_apply`);
+    a plugin that raises is recorded and skipped."""
 
     def check(project, context) -> list[str]:
         problems: list[str] = []
-        for _plugin, result in pm.call_each(
-            "tmdesk_validate_project", project=project, context=context
+        for _info, result in pm.call_each(
+            "tmdesk_validate_project",
+            only=lambda info: _checks_apply(pm, info, format_name),
+            project=project,
+            context=context,
         ):
             if isinstance(result, str):
                 problems.append(result)
@@ -42,10 +79,14 @@ def validate_project(pm: TmdeskPluginManager, project, context) -> list[str]:
     return project_checker(pm)(project, context)
 
 
-def attach(pm: TmdeskPluginManager, context):
-    """``context`` with this manager's export columns and project checks attached."""
+def attach(pm: TmdeskPluginManager, context, format_name: str | None = None):
+    """``context`` with this manager's export columns, donor fields and project checks
+    (those that apply to ``format_name``) attached."""
     return dataclasses.replace(
-        context, export_columns=pm.export_columns, project_checker=project_checker(pm)
+        context,
+        export_columns=pm.export_columns,
+        donor_fields=tuple(pm.donor_fields.values()),
+        project_checker=project_checker(pm, format_name),
     )
 
 
@@ -55,6 +96,7 @@ def render_report(
     context,
     options: dict[str, str] | None,
     out_path: str | os.PathLike,
+    saved: dict[str, str] | None = None,
 ) -> Path:
     """Render ``format_name`` for ``context`` into ``out_path``, all or nothing.
 
@@ -63,6 +105,7 @@ def render_report(
     only when the render returns normally. On any failure the temporary file
     is deleted, ``out_path`` is left as it was, and :class:`ReportError` is
     raised with a message for the user (the traceback goes to the log).
+    ``saved`` are the requester's organisation's settings for the format.
     """
     fmt = get_format(pm, format_name)
     requester = context.requested_by
@@ -72,12 +115,24 @@ def render_report(
         raise ReportError(
             N_("The “%(name)s” format is about one donor: choose the donor."), name=fmt.name
         )
-    values = validate_options(fmt, options)
+    if (
+        fmt.needs_donor
+        and fmt.own_donor_only
+        and requester is not None
+        and requester.role == "donor"
+        and context.filters.donor != requester.organisation.code
+    ):
+        raise ReportError(
+            N_("The “%(name)s” format is made only about your own organisation (%(code)s)."),
+            name=fmt.name,
+            code=requester.organisation.code,
+        )
+    values = validate_options(fmt, options, saved)
     out = Path(out_path)
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise ReportError(N_("The folder %(folder)s does not exist."), folder=str(folder))
-    context = attach(pm, context)
+    context = attach(pm, context, fmt.name)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=folder)
     tmp = Path(tmp_name)
     try:
@@ -88,12 +143,10 @@ def render_report(
         os.replace(tmp, out)
     except Exception as exc:
         tmp.unlink(missing_ok=True)
-        if isinstance(exc, ReportRefused):  # what was asked cannot be made: a 400
+        if isinstance(exc, ReportError):  # what was asked cannot be made: a 400
             log.info("report %s refused: %s", fmt.name, exc)
-            raise ReportError(exc.message, **exc.params) from exc
-        log.exception("report %s (plugin %s) failed", fmt.name, fmt.plugin)
-        if isinstance(exc, ReportError):
             raise
+        log.exception("report %s (plugin %s) failed", fmt.name, fmt.plugin)
         raise RenderFailed(
             N_("The “%(name)s” report could not be made (%(error)s). No file was written."),
             name=fmt.name,

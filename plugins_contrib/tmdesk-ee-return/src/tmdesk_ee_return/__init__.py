@@ -35,6 +35,10 @@ CRS_CODES: dict[str, int] = {
     "governance": 15110,  # public sector policy and administrative management
 }
 
+#: Estonia's checks appear in its own return and in tmdesk's csv and xlsx exports'
+#: problems column (without this, a plugin's checks apply to its own formats only).
+VALIDATES_FORMATS = ("ee-return", "csv", "xlsx")
+
 HEADER = [
     "Viide",
     "Projekti nimi",

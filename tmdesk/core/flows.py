@@ -1,0 +1,156 @@
+"""Committed and disbursed money by year, from the pledges' dated transactions.
+
+Kept apart from :mod:`tmdesk.core.funding` (pledged, confirmed, the gap and the
+funding state, which compare pledges with the estimate): these figures are
+what was actually committed and paid, in the year of each transaction's value
+date, each converted to euros at the rate in force on that date
+(:class:`~tmdesk.core.rates.RateBook`), or at the rates of one day when a
+report asks for "rates as of". Transactions of withdrawn pledges do not count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import peewee as pw
+
+from tmdesk.core.funding import UnknownCurrency
+from tmdesk.core.models import Pledge, Project, Transaction, User
+from tmdesk.core.rates import RateBook
+from tmdesk.core.visibility import visibility_condition
+
+ZERO = Decimal("0")
+#: The kinds these figures add up, and the name of each figure.
+FIGURES = {"commitment": "committed", "disbursement": "disbursed", "expenditure": "spent"}
+
+
+@dataclass
+class YearFlows:
+    """One year's money, in euros (unrounded)."""
+
+    year: int
+    committed: Decimal = ZERO
+    disbursed: Decimal = ZERO
+    spent: Decimal = ZERO
+
+
+@dataclass
+class Flows:
+    """Committed, disbursed and spent money of a project (or of many), by year."""
+
+    years: dict[int, YearFlows] = field(default_factory=dict)
+    #: Currencies left out because no rate is known for them.
+    unknown: set[str] = field(default_factory=set)
+
+    def add(self, kind: str, year: int, eur: Decimal) -> None:
+        row = self.years.get(year)
+        if row is None:
+            row = self.years[year] = YearFlows(year)
+        name = FIGURES[kind]
+        setattr(row, name, getattr(row, name) + eur)
+
+    @property
+    def by_year(self) -> list[YearFlows]:
+        """The years with any money, oldest first."""
+        return [self.years[y] for y in sorted(self.years)]
+
+    @property
+    def committed(self) -> Decimal:
+        return sum((y.committed for y in self.years.values()), ZERO)
+
+    @property
+    def disbursed(self) -> Decimal:
+        return sum((y.disbursed for y in self.years.values()), ZERO)
+
+    @property
+    def spent(self) -> Decimal:
+        return sum((y.spent for y in self.years.values()), ZERO)
+
+    @property
+    def undisbursed(self) -> Decimal:
+        """Committed and not yet disbursed (never negative)."""
+        return max(self.committed - self.disbursed, ZERO)
+
+
+def _add_rows(target: Flows, rows, book: RateBook) -> None:
+    for kind, currency, value_date, cents in rows:
+        if kind not in FIGURES or cents is None or not currency:
+            continue
+        amount = Decimal(int(cents)) / 100
+        try:
+            eur = book.to_eur(amount, currency, value_date)
+        except UnknownCurrency:
+            target.unknown.add(currency)
+            continue
+        target.add(kind, value_date.year, eur)
+
+
+def _base_query(*columns: pw.Node) -> pw.ModelSelect:
+    return (
+        Transaction.select(*columns)
+        .join(Pledge, on=(Transaction.pledge == Pledge.id))
+        .where((Pledge.status != "withdrawn") & Transaction.amount.is_null(False))
+    )
+
+
+def flows_for(
+    projects: Iterable[Project], book: RateBook | None = None, as_of: dt.date | None = None
+) -> dict[int, Flows]:
+    """Each project's flows, keyed by project id; summed in SQL per project, kind,
+    currency and value date (exact cents), converted here."""
+    book = book or RateBook.load(as_of)
+    ids = [p.id for p in projects]
+    result = {pid: Flows() for pid in ids}
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        rows = (
+            _base_query(
+                Pledge.project_id,
+                Transaction.kind,
+                Transaction.currency,
+                Transaction.value_date,
+                pw.fn.SUM(Transaction.amount).coerce(False),
+            )
+            .where(Pledge.project_id.in_(chunk))
+            .group_by(
+                Pledge.project_id, Transaction.kind, Transaction.currency, Transaction.value_date
+            )
+            .tuples()
+        )
+        by_project: dict[int, list] = defaultdict(list)
+        for pid, *rest in rows:
+            by_project[pid].append(rest)
+        for pid, project_rows in by_project.items():
+            _add_rows(result[pid], project_rows, book)
+    return result
+
+
+def project_flows(project: Project, as_of: dt.date | None = None) -> Flows:
+    """One project's committed and disbursed money by year."""
+    return flows_for([project], as_of=as_of)[project.id]
+
+
+def visible_flows(user: User | None, as_of: dt.date | None = None) -> Flows:
+    """The flows over every project ``user`` may see (the dashboard's figures)."""
+    book = RateBook.load(as_of)
+    flows = Flows()
+    if user is None:
+        return flows
+    rows = (
+        _base_query(
+            Transaction.kind,
+            Transaction.currency,
+            Transaction.value_date,
+            pw.fn.SUM(Transaction.amount).coerce(False),
+        )
+        .join(Project, on=(Pledge.project == Project.id))
+        .where(visibility_condition(user))
+        .group_by(Transaction.kind, Transaction.currency, Transaction.value_date)
+        .tuples()
+    )
+    _add_rows(flows, rows, book)
+    return flows
