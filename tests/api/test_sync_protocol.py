@@ -222,7 +222,9 @@ def test_a_linked_desks_draft_has_a_provisional_ref_that_keeps_resolving(client,
     Project.update(ref="TM-2026-0042").where(Project.id == draft.id).execute()
     found = get_visible_project(desk.user("recipient"), draft.ref)
     assert found is not None and found.ref == "TM-2026-0042"
-    assert "Not yet sent" not in client.get(f"/projects/{draft.ref}").get_data(as_text=True)
+    moved = client.get(f"/projects/{draft.ref}", follow_redirects=True)
+    assert moved.request.path == "/projects/TM-2026-0042"
+    assert "Not yet sent" not in moved.get_data(as_text=True)
 
 
 def test_administrators_see_linked_desks_and_unlink_them(client, desk):

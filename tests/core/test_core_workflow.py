@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from tests.helpers import WORKFLOW_PATHS
-from tmdesk.core import catalogue, funding, pledges, projects
+from tmdesk.core import catalogue, funding, pledges, projects, visibility
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.models import AuditEvent, ExchangeRate, Pledge, Project, StatusChange
 from tmdesk.core.visibility import can_see
@@ -234,10 +234,40 @@ def test_only_recipients_create_drafts(desk):
             desk.draft(owner=who)
 
 
-def test_references_count_up(desk):
-    a, b = desk.draft(), desk.draft()
-    year_a, num_a = a.ref.split("-")[1:]
-    assert b.ref == f"TM-{year_a}-{int(num_a) + 1:04d}"
+def test_references_count_up_at_submission_only(desk):
+    """Issue 12 item 4: a draft's ref counts nothing (the random tail of its uid);
+    ``TM-YYYY-NNNN`` is issued at submission, in submission order, and the draft's
+    ref keeps finding the project for whoever may see it."""
+    a, hidden, b = desk.draft(), desk.draft(), desk.draft()
+    for draft in (a, hidden, b):
+        assert draft.ref == f"DRAFT-{draft.uid.replace('-', '')[-12:].upper()}"
+        assert projects.is_provisional_ref(draft.ref) and not projects.is_unsent_ref(draft.ref)
+    drafted_as = b.ref
+    b = bring_to_submitted(desk, b)
+    a = bring_to_submitted(desk, a)
+    year, num = b.ref.split("-")[1:]
+    assert b.ref.startswith("TM-") and a.ref == f"TM-{year}-{int(num) + 1:04d}"
+    assert visibility.get_visible_project(desk.user("recipient"), drafted_as).id == b.id
+    assert visibility.get_visible_project(desk.user("donor"), drafted_as) is None
+    # Returned and submitted again: the same reference, no new number taken.
+    projects.transition(desk.user("back_office"), b, "return", "Add the budget lines.")
+    again = bring_to_submitted(desk, Project.get_by_id(b.id))
+    assert again.ref == b.ref
+    assert Project.get_by_id(hidden.id).ref.startswith("DRAFT-")
+
+
+def test_a_linked_desk_leaves_the_reference_to_the_office(desk):
+    from tmdesk.core.models import Meta
+
+    Meta.create(key=projects.PROVISIONAL_PREFIX_KEY, value="DESK")
+    draft = desk.draft()
+    assert projects.is_unsent_ref(draft.ref)
+    assert bring_to_submitted(desk, draft).ref == draft.ref  # the office issues TM-…
+
+
+def bring_to_submitted(desk, project: Project) -> Project:
+    projects.transition(desk.user("recipient"), project, "submit")
+    return Project.get_by_id(project.id)
 
 
 def test_review_queue_oldest_first(desk):

@@ -66,7 +66,12 @@ def test_whole_story(app, desk):
         recipient, f"/projects/{ref}/transition", {"action": "submit"}, form_page=f"/projects/{ref}"
     )
     assert response.status_code == 303
+    # Submission issues the office reference; the draft's link still finds it.
+    drafted, ref = ref, response.location.rsplit("/", 1)[1]
+    assert drafted.startswith("DRAFT-") and ref.startswith("TM-")
     assert Project.get(Project.ref == ref).status == "submitted"
+    old_link = recipient.get(f"/projects/{drafted}")
+    assert old_link.status_code == 301 and old_link.location.endswith(f"/projects/{ref}")
     # A donor does not see it yet.
     donor = client_for(app, desk, "donor")
     assert donor.get(f"/projects/{ref}").status_code == 404

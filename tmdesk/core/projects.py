@@ -30,6 +30,7 @@ from tmdesk.core.models import (
     Pledge,
     Project,
     ProjectMember,
+    RefAlias,
     StatusChange,
     User,
     utcnow,
@@ -143,11 +144,38 @@ def is_provisional_ref(ref: str) -> bool:
     return prefix.isalpha() and prefix != "TM" and len(tail) == 12
 
 
-def _new_draft_ref(uid: str, now: dt.datetime) -> str:
-    prefix = Meta.get_or_none(Meta.key == PROVISIONAL_PREFIX_KEY)
-    if prefix is not None:
-        return provisional_ref(prefix.value, uid)
-    return next_reference(now.year)
+#: The prefix of a draft's ref where no office issues references (a desk on its own,
+#: or the office itself): the office reference is issued at submission, not before.
+DRAFT_PREFIX = "DRAFT"
+
+
+def is_unsent_ref(ref: str) -> bool:
+    """Whether ``ref`` is a linked desk's own provisional ref: the draft has not
+    reached the office yet (the office's drafts carry :data:`DRAFT_PREFIX`)."""
+    return is_provisional_ref(ref) and not ref.startswith(DRAFT_PREFIX + "-")
+
+
+def _linked_prefix() -> str | None:
+    """The provisional prefix of a desk linked to an office, or None elsewhere."""
+    row = Meta.get_or_none(Meta.key == PROVISIONAL_PREFIX_KEY)
+    return row.value if row is not None else None
+
+
+def _new_draft_ref(uid: str) -> str:
+    """A draft's ref: the random tail of its uid, so it counts nothing (issue 12
+    item 4: a sequential number at drafting told everyone how many hidden drafts
+    exist and when they were made). ``TM-YYYY-NNNN`` comes at submission."""
+    return provisional_ref(_linked_prefix() or DRAFT_PREFIX, uid)
+
+
+def _issue_reference(project: Project, now: dt.datetime) -> None:
+    """At submission, give a draft its office reference ``TM-YYYY-NNNN``; its draft
+    ref keeps resolving (a :class:`RefAlias`). A linked desk does not issue one:
+    the office does when the submission reaches it, and the desk receives it."""
+    if not is_provisional_ref(project.ref) or _linked_prefix() is not None:
+        return
+    RefAlias.insert(ref=project.ref, project=project.id).on_conflict_ignore().execute()
+    project.ref = next_reference(now.year)
 
 
 def create_draft(user: User, data: dict[str, Any], uid: str | None = None) -> Project:
@@ -166,7 +194,7 @@ def create_draft(user: User, data: dict[str, Any], uid: str | None = None) -> Pr
         now = utcnow()
         project = Project.create(
             uid=uid,
-            ref=_new_draft_ref(uid, now),
+            ref=_new_draft_ref(uid),
             recipient=user.organisation_id,
             created_by=user,
             created_at=now,
@@ -377,6 +405,7 @@ def transition(user: User, project: Project, action: str, comment: str = "") -> 
         project.updated_at = now
         if action == "submit":
             project.submitted_at = now
+            _issue_reference(project, now)
         if action == "publish" and project.published_at is None:
             project.published_at = now
         project.save()

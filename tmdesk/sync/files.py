@@ -191,7 +191,7 @@ def desk_import(data_dir: Path, data: bytes, email: str | None = None) -> desk.R
         held = {
             uid
             for (uid, ref) in Project.select(Project.uid, Project.ref).tuples()
-            if not project_service.is_provisional_ref(ref)
+            if not project_service.is_unsent_ref(ref)
         }
         sent = {b["uid"] for page in payload["pages"] for b in page["projects"]}
         removed = sorted(held - sent - desk.pending_uids())

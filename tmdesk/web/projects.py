@@ -270,7 +270,12 @@ def render_detail(project: Project, status: int = 200, **forms: FlaskForm):
 @bp.get("/projects/<ref>")
 @login_required
 def detail(ref: str):
-    return render_detail(project_or_404(ref))
+    project = project_or_404(ref)
+    if project.ref != ref:
+        # An older ref (a draft's, a desk's provisional one): the canonical address,
+        # only for those who may see the project (others got 404 above).
+        return redirect(url_for("projects.detail", ref=project.ref), 301)
+    return render_detail(project)
 
 
 def render_confirm_step(project: Project, action: str, form: TransitionForm, status: int = 200):
@@ -338,7 +343,8 @@ def transition(ref: str):
     flash(tr(projects.NEXT_AFTER_STEP[action], **words), "success")
     if not can_see(user, project):
         return redirect(url_for("projects.home"), 303)
-    return redirect(url_for("projects.detail", ref=ref), 303)
+    # project.ref: submission issues the office reference in place of the draft's.
+    return redirect(url_for("projects.detail", ref=project.ref), 303)
 
 
 @bp.post("/projects/<ref>/members")

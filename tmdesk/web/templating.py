@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from tmdesk import __version__
 from tmdesk.core import permissions, vocab
 from tmdesk.core.i18n import N_
-from tmdesk.core.projects import is_provisional_ref
+from tmdesk.core.projects import is_unsent_ref
 from tmdesk.web.common import acting_user, locale_code
 
 
@@ -125,7 +125,7 @@ def register(app: Flask) -> None:
         tmdesk_version=__version__,
         nav_items=nav_items,
         perm=permissions,
-        is_provisional_ref=is_provisional_ref,
+        is_unsent_ref=is_unsent_ref,
     )
     app.jinja_env.filters.update(
         money=money,
