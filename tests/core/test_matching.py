@@ -102,7 +102,12 @@ def test_propose_pledge_then_donor_confirms(desk):
     pledges.transition_pledge(desk.user("donor"), pledge, "confirm")
     assert Pledge.get_by_id(pledge.id).status == "confirmed"
     actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id)]
-    assert actions[-3:] == ["pledge.create", "offer.link", "pledge.confirm"]
+    # Proposed (the pledge and the offer's link), then confirmed: a commitment is
+    # recorded and the pledge's status follows from it (issue 16).
+    proposed = actions.index("pledge.create")
+    assert "offer.link" in actions[proposed:]
+    confirmed = actions[actions.index("offer.link", proposed) :]
+    assert "transaction.create" in confirmed and "pledge.status" in confirmed
 
 
 def test_company_offer_cannot_become_pledge(desk):
