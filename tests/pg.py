@@ -220,6 +220,21 @@ class Resetter:
             "JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'public' AND c.relkind = 'S'"
         )
+        # Seed rows with ids (a fresh database's dated exchange rates): their
+        # sequences go on after them, as in a fresh database.
+        with_ids = {
+            name
+            for (name,) in self.con.execute(
+                "SELECT table_name FROM information_schema.columns WHERE table_schema = "
+                "'public' AND column_name = 'id' AND column_default LIKE 'nextval%%'"
+            )
+        }
+        for table, rows in self.seed.items():
+            if rows and table in with_ids:
+                self.con.execute(
+                    f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # nosec B608: a catalogue name
+                    f'(SELECT MAX(id) FROM "{table}"))'
+                )
 
     def _empty_then(self, rows: dict[str, list[tuple]]) -> None:
         """In one transaction: empty every table, then insert ``rows``.

@@ -986,6 +986,10 @@ def test_whole_story_through_the_api(api, desk):
     assert edited.json["priority"] == "high"
     submitted = api.post("recipient", f"/projects/{ref}/transitions", {"action": "submit"})
     assert submitted.json["status"] == "submitted"
+    # The office's reference is issued at submission (a draft's counts nothing, issue 12).
+    assert ref.startswith("DRAFT-") and submitted.json["ref"].startswith("TM-")
+    assert api.get("recipient", f"/projects/{ref}").json["ref"] == submitted.json["ref"]
+    ref = submitted.json["ref"]
     assert ref in {
         p["ref"] for p in api.get("back_office", "/projects?status=submitted").json["items"]
     }

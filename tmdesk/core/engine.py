@@ -64,3 +64,9 @@ def schema_lock(db: peewee.Database) -> AbstractContextManager[None]:
     """Held while the schema is created or upgraded, so two servers starting at
     once cannot both upgrade one database."""
     return module(db).schema_lock(db)
+
+
+def widen_text_column(db: peewee.Database, table: str, column: str, length: int) -> None:
+    """Let ``table.column`` hold ``length`` characters (an upgrade step's widening:
+    PostgreSQL enforces a VARCHAR's length, SQLite does not)."""
+    module(db).widen_text_column(db, table, column, length)

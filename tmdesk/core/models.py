@@ -304,7 +304,7 @@ class Pledge(BaseModel):
     currency = pw.CharField(max_length=3, null=True)
     in_kind = pw.TextField(default="")
     in_kind_quantity = pw.IntegerField(null=True)
-    status = pw.CharField(max_length=12, default="offered", index=True)
+    status = pw.CharField(max_length=20, default="offered", index=True)
     date = pw.DateField()
     offer = pw.ForeignKeyField(Offer, null=True, backref="pledges", on_delete="SET NULL")
     note = pw.TextField(default="")

@@ -114,3 +114,10 @@ def schema_lock(db: peewee.Database) -> Iterator[None]:
         yield
     finally:
         db.execute_sql("SELECT pg_advisory_unlock(%s)", (lock,))
+
+
+def widen_text_column(db: peewee.Database, table: str, column: str, length: int) -> None:
+    """ALTER the column to VARCHAR(length) (a no-op when it already is)."""
+    db.execute_sql(
+        f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE varchar({int(length)})'  # nosec B608: names from upgrade steps, not input
+    )

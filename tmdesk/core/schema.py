@@ -202,6 +202,10 @@ def _money_over_time(db: peewee.Database) -> None:
     already has transactions are skipped. Columns are named explicitly, so a
     later step that adds one to these models does not break this one.
     """
+    from tmdesk.core import engine
+
+    # "partly_disbursed" and "partly_delivered" are longer than the old 12 characters.
+    engine.widen_text_column(db, Pledge._meta.table_name, "status", 20)
     db.create_tables([DatedRate, Transaction], safe=True)
     dated = {c for (c,) in DatedRate.select(DatedRate.currency).distinct().tuples()}
     for currency, rate in ExchangeRate.select(

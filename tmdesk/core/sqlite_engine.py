@@ -49,3 +49,7 @@ def schema_lock(db: peewee.Database) -> Iterator[None]:
     """Nothing to hold: each upgrade step runs in a ``BEGIN IMMEDIATE`` transaction
     that re-reads the version first (see :mod:`tmdesk.core.schema`)."""
     yield
+
+
+def widen_text_column(db: peewee.Database, table: str, column: str, length: int) -> None:
+    """Nothing to do: SQLite keeps a VARCHAR(n) as TEXT and never checks its length."""

@@ -493,6 +493,7 @@ ENTITY_TYPES: dict[str, Any] = {
     "plugin": lazy_gettext("Plugins"),
     "backup": lazy_gettext("Backups"),
     "accountchange": lazy_gettext("Changes waiting for a second administrator"),
+    "trusted_key": lazy_gettext("Exchange keys"),
 }
 
 
@@ -513,6 +514,7 @@ ENTITY_NAMES: dict[str, Any] = {
     "plugin": lazy_gettext("Plugin"),
     "backup": lazy_gettext("Backup"),
     "accountchange": lazy_gettext("Change waiting for a second administrator"),
+    "trusted_key": lazy_gettext("Exchange key"),
 }
 
 
