@@ -108,7 +108,7 @@ def test_typed_options_are_checked_and_converted():
     with pytest.raises(OptionError) as refused:
         validate_options(
             fmt,
-            {"year": "1900", "count": "many", "since": "31.01.2026", "usd": "maybe", "size": "a3"},
+            {"year": "1900", "count": "many", "since": "2026-02-30", "usd": "maybe", "size": "a3"},
             today=TODAY,
         )
     assert set(refused.value.fields) == {"year", "count", "since", "usd", "size", "agency"}
