@@ -119,7 +119,8 @@ STATUSES = (
     "withdrawn",
     "rejected",
 )
-REF_LINK = re.compile(r"^/projects/(TM-\d{4}-\d{4})$")
+#: A project's page: drafts carry DRAFT-<12 hex>, TM-YYYY-NNNN is issued at submission.
+REF_LINK = re.compile(r"^/projects/(TM-\d{4}-\d{4}|DRAFT-[0-9A-F]{12})$")
 
 
 def _first_link(page, url: str, pattern: re.Pattern) -> str | None:
