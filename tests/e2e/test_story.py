@@ -85,13 +85,20 @@ def test_story_from_draft_to_donor_files(js, new_context, live_server, tmp_path)
     recipient.check("input[name=tlp][value=GREEN]")
     story.shot(recipient, "recipient-drafts")
     story.submit(recipient, recipient.locator("main form.project-form button"))
-    match = re.search(r"/projects/(TM-\d{4}-\d{4})$", recipient.url)
+    # A draft has a reference that counts nothing; its TM number comes at submission.
+    match = re.search(r"/projects/(DRAFT-[0-9A-F]{12})$", recipient.url)
     assert match, recipient.url
-    ref = match.group(1)
+    draft_ref = match.group(1)
     assert recipient.evaluate("document.documentElement.lang") == "uk"
     assert title in recipient.inner_text("h1")
     story.submit(recipient, _action(recipient, "submit"))
+    match = re.search(r"/projects/(TM-\d{4}-\d{4})$", recipient.url)
+    assert match, recipient.url
+    ref = match.group(1)
     assert "tag-submitted" in recipient.inner_html(".project-meta")
+    # The draft's reference still leads to the project, at its new address.
+    recipient.goto(f"/projects/{draft_ref}")
+    assert recipient.url.endswith(f"/projects/{ref}"), recipient.url
     story.shot(recipient, "recipient-submitted")
 
     # 2. The Back Office returns it with a comment (a comment is required).
@@ -160,9 +167,12 @@ def test_story_from_draft_to_donor_files(js, new_context, live_server, tmp_path)
         assert f"/projects/{ref}" in donor.url
     gb = story.as_("donor")
     gb.goto(f"/projects/{ref}")
-    story.submit(
-        gb, gb.locator(".project-pledges form:has(input[name=action][value=confirm]) button").first
-    )
+    # Confirming is recording the commitment: the form comes filled in with what
+    # remains of the pledge, its currency and today.
+    story.submit(gb, gb.locator(".project-pledges a.button[href*='/transactions/new']").first)
+    assert gb.input_value("#kind") == "commitment"
+    story.submit(gb, gb.locator("main form.narrow button"))
+    gb.goto(f"/projects/{ref}")
     pledges = gb.inner_text(".project-pledges")
     assert "tag-confirmed" in gb.inner_html(".project-pledges")
     assert "tag-offered" in gb.inner_html(".project-pledges"), pledges
