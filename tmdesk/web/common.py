@@ -16,12 +16,13 @@ from flask_babel import format_decimal, get_locale, gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms.validators import StopValidation
 
 from tmdesk.core import vocab
 from tmdesk.core.errors import DomainError, ValidationError
 from tmdesk.core.models import Project, User
 from tmdesk.core.projects import TRANSITIONS
-from tmdesk.core.validation import MAX_ID, parse_int
+from tmdesk.core.validation import FORBIDDEN_CHARACTERS, MAX_ID, parse_int
 from tmdesk.core.visibility import get_visible_project
 
 
@@ -121,6 +122,21 @@ def apply_errors(
             field.errors = [*field.errors, message]
         else:
             flash(message, "error")
+
+
+def no_forbidden_characters(form: FlaskForm, field: Any) -> None:
+    """WTForms validator for fields whose value the core never reads as text (a
+    checkbox): a sent value holding a character no stored text may hold is refused
+    here, naming the field, as the core's text fields are (nothing is stored)."""
+    if any(
+        FORBIDDEN_CHARACTERS.search(raw) for raw in field.raw_data or [] if isinstance(raw, str)
+    ):
+        raise StopValidation(
+            gettext(
+                "Contains a control character or non-character (such as U+0000 or U+FFFF) "
+                "that cannot be stored; remove it."
+            )
+        )
 
 
 #: The longest ``next`` kept (a page address; anything longer goes to the start page).

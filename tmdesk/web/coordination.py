@@ -27,6 +27,7 @@ from tmdesk.web.common import (
     flash_error,
     form_status,
     locale_code,
+    no_forbidden_characters,
     project_or_404,
     tr,
     tr_readable,
@@ -56,7 +57,8 @@ class ProposeForm(FlaskForm):
     in_kind = TextAreaField(lazy_gettext("What is given in kind"), render_kw={"rows": 3})
     in_kind_quantity = StringField(lazy_gettext("How many"), render_kw={"inputmode": "numeric"})
     acknowledge = BooleanField(
-        lazy_gettext("I have read the warnings above; propose the pledge anyway")
+        lazy_gettext("I have read the warnings above; propose the pledge anyway"),
+        validators=[no_forbidden_characters],
     )
 
     def core_data(self) -> dict[str, str]:

@@ -67,6 +67,7 @@ from tmdesk.web.common import (
     form_page,
     form_status,
     locale_code,
+    no_forbidden_characters,
     page_arg,
     project_or_404,
     require,
@@ -125,7 +126,8 @@ class PledgeForm(FlaskForm):
     in_kind_quantity = StringField(lazy_gettext("How many"), render_kw={"inputmode": "numeric"})
     note = TextAreaField(lazy_gettext("Note"), render_kw={"rows": 3})
     acknowledge = BooleanField(
-        lazy_gettext("I have read the warnings above; record the pledge anyway")
+        lazy_gettext("I have read the warnings above; record the pledge anyway"),
+        validators=[no_forbidden_characters],
     )
 
     def data_for_core(self) -> dict[str, Any]:
