@@ -501,7 +501,11 @@ def pledge_fields_update(pledge_id: int):
                 )
             }
         )
-    donor_fields.set_values(acting_user(), pledge, donor_field_definitions(current_app), given)
+    try:
+        donor_fields.set_values(acting_user(), pledge, donor_field_definitions(current_app), given)
+    except ValidationError as exc:
+        # Named as in the body (``fields.crs_id``), like the API's other nested keys.
+        raise _rename(exc, {name: f"fields.{name}" for name in exc.fields}) from None
     return jsonify(_donor_fields_json(pledge))
 
 
