@@ -157,8 +157,11 @@ def published(office: Office, rec: str, officer: str, title: str, tlp: str) -> s
         "budget": {"amount": "100000", "currency": "EUR"},
         "tlp": tlp,
     }
-    ref = api(office.url, rec, "POST", "/projects", fields)["ref"]
-    api(office.url, rec, "POST", f"/projects/{ref}/transitions", {"action": "submit"})
+    draft_ref = api(office.url, rec, "POST", "/projects", fields)["ref"]
+    # The office issues TM-YYYY-NNNN at submission (a draft's ref counts nothing).
+    submit = {"action": "submit"}
+    ref = api(office.url, rec, "POST", f"/projects/{draft_ref}/transitions", submit)["ref"]
+    assert draft_ref.startswith("DRAFT-") and ref.startswith("TM-")
     api(office.url, officer, "POST", f"/projects/{ref}/transitions", {"action": "publish"})
     return ref
 
