@@ -353,6 +353,11 @@ def describe_action(
         elif verb in pledge_service.PLEDGE_TRANSITIONS:
             data["action"] = verb
             verb = "transition"
+        elif verb == "status" and after.get("status") in _STEP_REACHING:
+            # Recorded as transactions on the desk (issue 16); the office takes the
+            # step the pledge reached, which records the whole remainder there.
+            data["action"] = _STEP_REACHING[after["status"]]
+            verb = "transition"
         else:
             return None
         return out | {"kind": f"pledge.{verb}", "data": data}
@@ -375,6 +380,11 @@ def describe_action(
         data["organisation"] = Organisation.get_by_id(entity.organisation_id).code
         return {"kind": "offer.create", "uid": entity.uid, "data": data}
     return None
+
+
+#: A pledge status reached by transactions recorded on a desk → the office's step.
+#: (A part-tranche status has no step yet: it travels once its last tranche does.)
+_STEP_REACHING = {"confirmed": "confirm", "disbursed": "disburse", "delivered": "deliver"}
 
 
 def queue_action(
