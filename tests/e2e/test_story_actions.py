@@ -72,10 +72,11 @@ def _submit_new(page, title: str) -> str:
     page.select_option("#budget_currency", "EUR")
     page.check("input[name=tlp][value=GREEN]")
     _go(page, page.locator("main form.project-form button"))
-    ref = re.search(r"/projects/(TM-\d{4}-\d{4})$", page.url).group(1)
+    # A draft's reference counts nothing; the TM number is issued at submission.
+    assert re.search(r"/projects/DRAFT-[0-9A-F]{12}$", page.url), page.url
     _go(page, page.locator("main button[name=action][value=submit]"))
     assert "reviews it next" in _flash(page), _flash(page)
-    return ref
+    return re.search(r"/projects/(TM-\d{4}-\d{4})$", page.url).group(1)
 
 
 def test_confirm_undo_propose_and_what_needs_you(new_context, axe_source):
@@ -167,11 +168,13 @@ def test_confirm_undo_propose_and_what_needs_you(new_context, axe_source):
     assert "30,000 EUR proposed" in needs
     run.look(estonia, "donor-start-needs-action")
     estonia.goto(f"/projects/{first}")
-    estonia.once("dialog", lambda dialog: dialog.accept())  # the pledge form's own confirm
-    _go(
-        estonia,
-        estonia.locator(".project-pledges form:has(input[name=action][value=confirm]) button"),
-    )
+    # Confirming is recording the commitment, filled in with the proposed amount.
+    _go(estonia, estonia.locator(".project-pledges a.button[href*='/transactions/new']").first)
+    assert estonia.input_value("#kind") == "commitment"
+    assert estonia.input_value("#amount") == "30000.00"
+    run.look(estonia, "donor-records-commitment")
+    _go(estonia, estonia.locator("main form.narrow button"))
+    assert "Recorded:" in _flash(estonia), _flash(estonia)
 
     # 7. The officer who proposed it is notified.
     officer.goto("/")

@@ -223,10 +223,8 @@ def transition_pledge(user: User, pledge: Pledge, action: str) -> Pledge:
             target=target,
         )
     if action in TRANSACTION_STEPS:
-        with database.atomic():
-            transactions.record_remaining(user, pledge, TRANSACTION_STEPS[action])
-            if action == "confirm":
-                notifications.pledge_confirmed(user, pledge)
+        # Recording the commitment notifies (core.transactions.record_transaction).
+        transactions.record_remaining(user, pledge, TRANSACTION_STEPS[action])
         return pledge
     with database.atomic():
         before = audit.snapshot(pledge)

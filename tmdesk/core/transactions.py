@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from tmdesk.core import audit, validation
+from tmdesk.core import audit, notifications, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
@@ -290,6 +290,7 @@ def record_transaction(user: User | None, pledge: Pledge, data: dict[str, Any]) 
         raise TransitionError(N_("A withdrawn pledge takes no transactions."))
     candidate = Transaction(pledge=pledge, **fields)
     _check_totals(pledge, _as_rows(pledge, None, candidate))
+    was = pledge.status
     with database.atomic():
         now = utcnow()
         transaction = Transaction.create(
@@ -297,6 +298,10 @@ def record_transaction(user: User | None, pledge: Pledge, data: dict[str, Any]) 
         )
         audit.record(user, "transaction.create", transaction, None, audit.snapshot(transaction))
         _refresh_status(user, pledge)
+        # The commitment that confirms an offered pledge tells whoever recorded or
+        # proposed it, whichever way it came (form, API, "Confirm").
+        if user is not None and was == "offered" and pledge.status != "offered":
+            notifications.pledge_confirmed(user, pledge)
     return transaction
 
 
