@@ -138,6 +138,8 @@ class World:
     users: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
+    #: The uids of the same records: what pages and the API name them by.
+    uids: dict[str, str] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)
     #: (tlp, state) → ref of the matrix project; its title carries a marker.
     matrix: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -252,6 +254,18 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
         org_donor=users["donor"].organisation_id,
         account_change=account_change.id,
     )
+    records = {
+        "decision": decision,
+        "engagement": engagement,
+        "pledge": offered,
+        "pledge_confirmed": confirmed,
+        "donor_offer": donor_offer,
+        "company_offer": company_offer,
+        "link": link,
+        "doc": doc,
+        "update": update,
+    }
+    world.uids.update({key: type(row).get_by_id(row.id).uid for key, row in records.items()})
 
     if with_matrix:
         _build_matrix(world, users, docs, donor_offer)

@@ -63,11 +63,11 @@ from tmdesk.core.models import (
 from tmdesk.core.visibility import can_see
 
 
-def _confirmed_transaction(world: World) -> int:
-    """The commitment recorded when the other donor's pledge was confirmed."""
+def _confirmed_transaction(world: World) -> str:
+    """The commitment recorded when the other donor's pledge was confirmed (its uid)."""
     from tmdesk.core.models import Transaction
 
-    return Transaction.get(Transaction.pledge == world.ids["pledge_confirmed"]).id
+    return Transaction.get(Transaction.pledge == world.ids["pledge_confirmed"]).uid
 
 
 PUBLIC = frozenset(ROLES)
@@ -138,6 +138,17 @@ PROJECT_FORM = {
 
 def _offer_org(role: str) -> str:
     return ORGS[role][0] if role in ("donor", "company", "company_other") else "GB"
+
+
+def _old(
+    key: str, arg: str, who: frozenset[str], scope: str | None = None, ref: str | None = None
+) -> Rule:
+    """An old address by sequential id: GET only, for whoever may see the record."""
+
+    def args(w: World) -> dict[str, Any]:
+        return {arg: w.ids[key], **({"ref": w.refs[ref]} if ref else {})}
+
+    return Rule({"GET": who}, args=args, scope=scope)
 
 
 ACCESS: dict[str, Rule] = {
@@ -240,8 +251,8 @@ ACCESS: dict[str, Rule] = {
     "/projects/<ref>/documents": Rule(
         {"POST": OWNER | OFFICERS}, args=_pub, scope="project", files=True
     ),
-    "/documents/<int:doc_id>": Rule(
-        {"GET": ALL}, args=lambda w: {"doc_id": w.ids["doc"]}, scope="document"
+    "/documents/<uid:doc_id>": Rule(
+        {"GET": ALL}, args=lambda w: {"doc_id": w.uids["doc"]}, scope="document"
     ),
     "/review": Rule({"GET": OFFICERS}),
     # --- pledges
@@ -252,34 +263,34 @@ ACCESS: dict[str, Rule] = {
         scope="project",
         data=lambda w, r: {"amount": "100", "currency": "EUR", "date": "2026-03-01", "donor": "GB"},
     ),
-    "/pledges/<int:pledge_id>/edit": Rule(
+    "/pledges/<uid:pledge_id>/edit": Rule(
         {"GET": DONOR | OFFICERS, "POST": DONOR | OFFICERS},
-        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        args=lambda w: {"pledge_id": w.uids["pledge"]},
         scope="pledge",
         data=lambda w, r: {"amount": "1500", "currency": "EUR", "date": "2026-01-10"},
     ),
     # A donor's own fields: that donor and the offices only.
-    "/pledges/<int:pledge_id>/fields": Rule(
+    "/pledges/<uid:pledge_id>/fields": Rule(
         {"GET": DONOR | OFFICERS, "POST": DONOR | OFFICERS},
-        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        args=lambda w: {"pledge_id": w.uids["pledge"]},
         scope="pledge",
         data=lambda w, r: {"f_crs_id": "2026000123"},
     ),
-    "/pledges/<int:pledge_id>/transition": Rule(
+    "/pledges/<uid:pledge_id>/transition": Rule(
         {"POST": DONOR | OFFICERS},
-        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        args=lambda w: {"pledge_id": w.uids["pledge"]},
         scope="pledge",
         data=lambda w, r: {"action": "withdraw"},
     ),
-    "/pledges/<int:pledge_id>": Rule(
-        {"GET": ALL}, args=lambda w: {"pledge_id": w.ids["pledge"]}, scope="pledge"
+    "/pledges/<uid:pledge_id>": Rule(
+        {"GET": ALL}, args=lambda w: {"pledge_id": w.uids["pledge"]}, scope="pledge"
     ),
     # The form opens for whoever may record some kind on the pledge: the donor and the
     # offices (commitments, disbursements), the recipient (incoming commitments) and
     # the engaged company (expenditures); a commitment is the donor's or the offices'.
-    "/pledges/<int:pledge_id>/transactions/new": Rule(
+    "/pledges/<uid:pledge_id>/transactions/new": Rule(
         {"GET": DONOR | OFFICERS | OWNER | {"company"}, "POST": DONOR | OFFICERS},
-        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        args=lambda w: {"pledge_id": w.uids["pledge"]},
         scope="pledge",
         data=lambda w, r: {
             "kind": "commitment",
@@ -293,7 +304,7 @@ ACCESS: dict[str, Rule] = {
     "/pledges/import-iati": Rule(
         {"GET": DONOR | OFFICERS | {"donor_other"}, "POST": NOBODY}, files=True
     ),
-    "/transactions/<int:transaction_id>/delete": Rule(
+    "/transactions/<uid:transaction_id>/delete": Rule(
         {"POST": OFFICERS | {"donor_other"}},
         args=lambda w: {"transaction_id": _confirmed_transaction(w)},
     ),
@@ -308,34 +319,34 @@ ACCESS: dict[str, Rule] = {
             "organisation": _offer_org(r),
         },
     ),
-    "/offers/<int:offer_id>": Rule(
-        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.ids["donor_offer"]}
+    "/offers/<uid:offer_id>": Rule(
+        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.uids["donor_offer"]}
     ),
-    "/offers/<int:offer_id>/edit": Rule(
+    "/offers/<uid:offer_id>/edit": Rule(
         {"GET": DONOR | OFFICERS, "POST": DONOR | OFFICERS},
-        args=lambda w: {"offer_id": w.ids["donor_offer"]},
+        args=lambda w: {"offer_id": w.uids["donor_offer"]},
         data=lambda w, r: {"category": "training", "description": "Edited", "status": "open"},
     ),
-    "/offers/<int:offer_id>/links": Rule(
+    "/offers/<uid:offer_id>/links": Rule(
         {"POST": OFFICERS},
-        args=lambda w: {"offer_id": w.ids["donor_offer"]},
+        args=lambda w: {"offer_id": w.uids["donor_offer"]},
         data=lambda w, r: {"ref": w.refs["pub2"], "note": ""},
     ),
-    "/offers/<int:offer_id>/matches": Rule(
-        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.ids["donor_offer"]}
+    "/offers/<uid:offer_id>/matches": Rule(
+        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.uids["donor_offer"]}
     ),
-    "/offers/<int:offer_id>/matches/<ref>/propose": Rule(
+    "/offers/<uid:offer_id>/matches/<ref>/propose": Rule(
         {"GET": OFFICERS, "POST": OFFICERS},
         scope="offer+project",
-        args=lambda w: {"offer_id": w.ids["donor_offer"], "ref": w.refs["pub2"]},
+        args=lambda w: {"offer_id": w.uids["donor_offer"], "ref": w.refs["pub2"]},
         data=lambda w, r: {"amount": "100", "currency": "EUR", "acknowledge": "y"},
     ),
-    "/duplicate-decisions/<int:link_id>/undo": Rule(
+    "/duplicate-decisions/<uid:link_id>/undo": Rule(
         # The world's decision is "related": officers are told it cannot be undone.
         {"POST": OFFICERS},
         effect="status",
         scope="decision",
-        args=lambda w: {"link_id": w.ids["decision"]},
+        args=lambda w: {"link_id": w.uids["decision"]},
         data=lambda w, r: {"confirmed": "yes"},
     ),
     "/notifications": Rule({"GET": ALL}),
@@ -344,10 +355,10 @@ ACCESS: dict[str, Rule] = {
         {"POST": OFFICERS},
         args=_pub,
         scope="project",
-        data=lambda w, r: {"olink-offer": str(w.ids["company_offer"]), "olink-note": ""},
+        data=lambda w, r: {"olink-offer": w.uids["company_offer"], "olink-note": ""},
     ),
-    "/offer-links/<int:link_id>/delete": Rule(
-        {"POST": OFFICERS}, scope="link", args=lambda w: {"link_id": w.ids["link"]}
+    "/offer-links/<uid:link_id>/delete": Rule(
+        {"POST": OFFICERS}, scope="link", args=lambda w: {"link_id": w.uids["link"]}
     ),
     "/projects/<ref>/engagements/new": Rule({"GET": OFFICERS}, args=_pub, scope="project"),
     "/projects/<ref>/engagements": Rule(
@@ -356,16 +367,16 @@ ACCESS: dict[str, Rule] = {
         scope="project",
         data=lambda w, r: {"eng-company": "SECURA", "eng-role": "Training provider"},
     ),
-    "/engagements/<int:engagement_id>/edit": Rule(
+    "/engagements/<uid:engagement_id>/edit": Rule(
         {"GET": OFFICERS, "POST": OFFICERS},
         scope="engagement",
-        args=lambda w: {"engagement_id": w.ids["engagement"]},
+        args=lambda w: {"engagement_id": w.uids["engagement"]},
         data=lambda w, r: {"eng-role": "Changed role"},
     ),
-    "/engagements/<int:engagement_id>/delete": Rule(
+    "/engagements/<uid:engagement_id>/delete": Rule(
         {"POST": OFFICERS},
         scope="engagement",
-        args=lambda w: {"engagement_id": w.ids["engagement"]},
+        args=lambda w: {"engagement_id": w.uids["engagement"]},
     ),
     # --- coordination
     "/projects/<ref>/duplicate-decisions": Rule(
@@ -470,25 +481,25 @@ ACCESS: dict[str, Rule] = {
         scope="project",
         data=lambda w, r: {"amount": "100", "currency": "EUR", "date": "2026-03-01", "donor": "GB"},
     ),
-    "/api/v1/pledges/<int:pledge_id>": Rule(
-        {"GET": ALL}, scope="pledge", args=lambda w: {"pledge_id": w.ids["pledge"]}
+    "/api/v1/pledges/<uid:pledge_id>": Rule(
+        {"GET": ALL}, scope="pledge", args=lambda w: {"pledge_id": w.uids["pledge"]}
     ),
-    "/api/v1/pledges/<int:pledge_id>/fields": Rule(
+    "/api/v1/pledges/<uid:pledge_id>/fields": Rule(
         {"GET": DONOR | OFFICERS, "PUT": DONOR | OFFICERS},
         scope="pledge",
-        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        args=lambda w: {"pledge_id": w.uids["pledge"]},
         data=lambda w, r: {"fields": {"crs_id": "2026000123"}},
     ),
-    "/api/v1/pledges/<int:pledge_id>/transactions": Rule(
+    "/api/v1/pledges/<uid:pledge_id>/transactions": Rule(
         {"GET": ALL, "POST": DONOR | OFFICERS},
         scope="pledge",
-        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        args=lambda w: {"pledge_id": w.uids["pledge"]},
         data=lambda w, r: {"kind": "commitment", "amount": "100", "value_date": "2026-02-01"},
     ),
-    "/api/v1/pledges/<int:pledge_id>/transitions": Rule(
+    "/api/v1/pledges/<uid:pledge_id>/transitions": Rule(
         {"POST": DONOR | OFFICERS},
         scope="pledge",
-        args=lambda w: {"pledge_id": w.ids["pledge"]},
+        args=lambda w: {"pledge_id": w.uids["pledge"]},
         data=lambda w, r: {"action": "withdraw"},
     ),
     "/api/v1/offers": Rule(
@@ -499,16 +510,16 @@ ACCESS: dict[str, Rule] = {
             "organisation": _offer_org(r),
         },
     ),
-    "/api/v1/offers/<int:offer_id>": Rule(
-        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.ids["donor_offer"]}
+    "/api/v1/offers/<uid:offer_id>": Rule(
+        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.uids["donor_offer"]}
     ),
-    "/api/v1/offers/<int:offer_id>/matches": Rule(
-        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.ids["donor_offer"]}
+    "/api/v1/offers/<uid:offer_id>/matches": Rule(
+        {"GET": DONOR | OFFICERS}, args=lambda w: {"offer_id": w.uids["donor_offer"]}
     ),
-    "/api/v1/offers/<int:offer_id>/matches/<ref>/pledge": Rule(
+    "/api/v1/offers/<uid:offer_id>/matches/<ref>/pledge": Rule(
         {"POST": OFFICERS},
         scope="offer+project",
-        args=lambda w: {"offer_id": w.ids["donor_offer"], "ref": w.refs["pub2"]},
+        args=lambda w: {"offer_id": w.uids["donor_offer"], "ref": w.refs["pub2"]},
     ),
     "/api/v1/organisations": Rule({"GET": ALL}),
     "/api/v1/projects/<ref>/similar": Rule({"GET": OWNER | OFFICERS}, args=_pub, scope="project"),
@@ -535,7 +546,7 @@ ACCESS: dict[str, Rule] = {
     "/api/v1/sync/documents/<uid>": Rule(
         {"GET": NOBODY},
         desk_token_only=True,
-        args=lambda w: {"uid": Document.get_by_id(w.ids["doc"]).uid},
+        args=lambda w: {"uid": w.uids["doc"]},
     ),
     # --- a desk's side of the exchange (this test app is a desk never linked)
     "/office": Rule(
@@ -554,6 +565,27 @@ ACCESS: dict[str, Rule] = {
     ),
     "/office/import": Rule({"GET": ADMIN, "POST": ADMIN}, needs_office=True, files=True),
     "/api/v1/dashboard": Rule({"GET": ALL}),
+    # --- old addresses by sequential id (issue 12): a GET moves (301 pages, 308 API) to
+    # the uid address for whoever may see the record, whatever the new page then says.
+    "/pledges/<int:pledge_id>": _old("pledge", "pledge_id", ALL, "pledge"),
+    "/pledges/<int:pledge_id>/edit": _old("pledge", "pledge_id", ALL, "pledge"),
+    "/pledges/<int:pledge_id>/fields": _old("pledge", "pledge_id", ALL, "pledge"),
+    "/pledges/<int:pledge_id>/transactions/new": _old("pledge", "pledge_id", ALL, "pledge"),
+    "/offers/<int:offer_id>": _old("donor_offer", "offer_id", DONOR | OFFICERS),
+    "/offers/<int:offer_id>/edit": _old("donor_offer", "offer_id", DONOR | OFFICERS),
+    "/offers/<int:offer_id>/matches": _old("donor_offer", "offer_id", DONOR | OFFICERS),
+    "/offers/<int:offer_id>/matches/<ref>/propose": _old(
+        "donor_offer", "offer_id", DONOR | OFFICERS, "offer+project", ref="pub2"
+    ),
+    "/engagements/<int:engagement_id>/edit": _old(
+        "engagement", "engagement_id", ALL, "engagement"
+    ),
+    "/documents/<int:doc_id>": _old("doc", "doc_id", ALL, "document"),
+    "/api/v1/pledges/<int:pledge_id>": _old("pledge", "pledge_id", ALL, "pledge"),
+    "/api/v1/pledges/<int:pledge_id>/fields": _old("pledge", "pledge_id", ALL, "pledge"),
+    "/api/v1/pledges/<int:pledge_id>/transactions": _old("pledge", "pledge_id", ALL, "pledge"),
+    "/api/v1/offers/<int:offer_id>": _old("donor_offer", "offer_id", DONOR | OFFICERS),
+    "/api/v1/offers/<int:offer_id>/matches": _old("donor_offer", "offer_id", DONOR | OFFICERS),
 }
 
 STATE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
@@ -749,20 +781,26 @@ def matrix_app(data_dir, matrix_world):
     return app
 
 
-def scoped_args(scope: str, project: Project, world: World) -> dict[str, Any]:
-    """The URL arguments that point a ``scope`` rule at ``project`` (or what hangs off it)."""
+def scoped_args(scope: str, project: Project, world: World, rule: str = "") -> dict[str, Any]:
+    """The URL arguments that point a ``scope`` rule at ``project`` (or what hangs off it):
+    uids, or sequential ids for the old addresses (``<int:…>``)."""
+
+    def key(row) -> int | str:
+        return row.id if "<int:" in rule else row.uid
+
     if scope == "project":
         return {"ref": project.ref}
     if scope == "offer+project":
-        return {"offer_id": world.ids["donor_offer"], "ref": project.ref}
+        offer = world.ids["donor_offer"] if "<int:" in rule else world.uids["donor_offer"]
+        return {"offer_id": offer, "ref": project.ref}
     if scope == "pledge":
-        return {"pledge_id": Pledge.get(Pledge.project == project.id).id}
+        return {"pledge_id": key(Pledge.get(Pledge.project == project.id))}
     if scope == "document":
-        return {"doc_id": Document.get(Document.project == project.id).id}
+        return {"doc_id": key(Document.get(Document.project == project.id))}
     if scope == "engagement":
-        return {"engagement_id": Engagement.get(Engagement.project == project.id).id}
+        return {"engagement_id": key(Engagement.get(Engagement.project == project.id))}
     if scope == "link":
-        return {"link_id": OfferLink.get(OfferLink.project == project.id).id}
+        return {"link_id": key(OfferLink.get(OfferLink.project == project.id))}
     if scope == "project+step":
         return {"ref": project.ref, "action": "withdraw"}
     if scope == "decision":
@@ -777,7 +815,7 @@ def scoped_args(scope: str, project: Project, world: World) -> dict[str, Any]:
                 "created_by": User.get(User.email == email("back_office")),
             },
         )
-        return {"link_id": link.id}
+        return {"link_id": key(link)}
     raise AssertionError(scope)
 
 
@@ -809,7 +847,9 @@ def test_hidden_project_answers_404(rule, matrix_app, matrix_world):
     turn = 0
     for (tlp, state), ref in sorted(matrix_world.matrix.items()):
         project = Project.get(Project.ref == ref)
-        url = build_url(rule, scoped_args(policy.scope, project, matrix_world), policy.query)
+        url = build_url(
+            rule, scoped_args(policy.scope, project, matrix_world, rule), policy.query
+        )
         title = marker(tlp, state)
         seen_by = {role: matrix_world.visible[(ref, role)] for role in LOGGED_IN}
         if rule in FULL_SWEEP:
@@ -892,7 +932,7 @@ LIST_PAGES = [
 def test_lists_never_show_a_hidden_project(role, matrix_app, matrix_world):
     caller = Caller(matrix_app, matrix_world)
     hidden, _visible = _hidden_and_visible(matrix_world, role)
-    offer = matrix_world.ids["donor_offer"]
+    offer = matrix_world.uids["donor_offer"]
     pages = LIST_PAGES + [
         f"/offers/{offer}",
         f"/offers/{offer}/matches",

@@ -18,7 +18,20 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tmdesk.core.i18n import N_
-from tmdesk.core.models import AuditEvent, Project, User
+from tmdesk.core.ids import short_uid
+from tmdesk.core.models import (
+    AuditEvent,
+    Document,
+    Engagement,
+    Offer,
+    OfferLink,
+    Pledge,
+    Project,
+    ProjectLink,
+    Transaction,
+    Update,
+    User,
+)
 from tmdesk.core.visibility import visible_projects
 
 #: Snapshot keys that name a project (derived rows carry their project's id).
@@ -55,10 +68,10 @@ SENTENCES: dict[str, str] = {
     "engagement.create": N_("%(who)s engaged a company on %(project)s"),
     "engagement.update": N_("%(who)s changed a company's engagement on %(project)s"),
     "engagement.delete": N_("%(who)s ended a company's engagement on %(project)s"),
-    "offer.create": N_("%(who)s recorded offer no. %(id)s"),
-    "offer.update": N_("%(who)s edited offer no. %(id)s"),
-    "offer.link": N_("%(who)s linked offer no. %(offer)s to %(project)s"),
-    "offer.unlink": N_("%(who)s unlinked offer no. %(offer)s from %(project)s"),
+    "offer.create": N_("%(who)s recorded offer %(id)s"),
+    "offer.update": N_("%(who)s edited offer %(id)s"),
+    "offer.link": N_("%(who)s linked offer %(offer)s to %(project)s"),
+    "offer.unlink": N_("%(who)s unlinked offer %(offer)s from %(project)s"),
     "organisation.create": N_("%(who)s added the organisation %(code)s"),
     "organisation.update": N_("%(who)s edited the organisation %(code)s"),
     "user.create": N_("%(who)s created the account %(email)s"),
@@ -75,6 +88,38 @@ SENTENCES: dict[str, str] = {
 #: Any other action: the words we have, and the code for the rest.
 FALLBACK = N_("%(who)s: %(action)s (%(what)s %(id)s)")
 SYSTEM = N_("The system")
+
+
+#: Records the log names by (the end of) their uid, never by their sequential id,
+#: which would tell how many of them exist (issue 12).
+NAMED_BY_UID = {
+    "pledge": Pledge,
+    "offer": Offer,
+    "document": Document,
+    "engagement": Engagement,
+    "update": Update,
+    "transaction": Transaction,
+    "offerlink": OfferLink,
+    "projectlink": ProjectLink,
+}
+
+
+def _uid_words(events: list[AuditEvent]) -> dict[tuple[str, str], str]:
+    """(entity type, id as text) → the short uid the log names that record by; offers
+    named inside link events too. A record deleted since is missing (named by nothing)."""
+    wanted: dict[str, set[int]] = {}
+    for e in events:
+        if e.entity_type in NAMED_BY_UID and str(e.entity_id).isdigit():
+            wanted.setdefault(e.entity_type, set()).add(int(e.entity_id))
+        offer = (snapshot_data(e.after) or snapshot_data(e.before)).get("offer")
+        if isinstance(offer, int) and not isinstance(offer, bool):
+            wanted.setdefault("offer", set()).add(offer)
+    out: dict[tuple[str, str], str] = {}
+    for kind, ids in wanted.items():
+        model = NAMED_BY_UID[kind]
+        rows = model.select(model.id, model.uid).where(model.id.in_(sorted(ids))).tuples()
+        out.update({(kind, str(row_id)): short_uid(uid or "") for row_id, uid in rows})
+    return out
 
 
 @dataclass
@@ -146,6 +191,7 @@ def describe(reader: User, events: list[AuditEvent], locale: str = "en") -> dict
         int(e.entity_id) for e in events if e.entity_type == "user" and str(e.entity_id).isdigit()
     }
     people = {u.id: u for u in User.select().where(User.id.in_(list(people_ids)))}
+    uid_words = _uid_words(events)
 
     def project_words(pid: int | None) -> tuple[str, bool]:
         if pid is None or pid in hidden or pid not in projects:
@@ -186,8 +232,14 @@ def describe(reader: User, events: list[AuditEvent], locale: str = "en") -> dict
             amount=_amount(data),
             file=str(data.get("filename") or "")[:120],
             title=str(data.get("title") or "")[:120],
-            id=e.entity_id,
-            offer=data.get("offer", ""),
+            id=(
+                short_uid(data["uid"])
+                if isinstance(data.get("uid"), str)
+                else uid_words.get((e.entity_type, str(e.entity_id)), "")
+            )
+            if e.entity_type in NAMED_BY_UID
+            else e.entity_id,
+            offer=uid_words.get(("offer", str(data.get("offer", ""))), ""),
             code=data.get("code", e.entity_id),
             email=data.get("user") or data.get("email") or (subject.email if subject else ""),
             currency=data.get("currency", e.entity_id),
@@ -198,6 +250,6 @@ def describe(reader: User, events: list[AuditEvent], locale: str = "en") -> dict
         message = SENTENCES.get(e.action, FALLBACK)
         if message is FALLBACK and pids:
             # An unknown action about a project: never show its id if hidden.
-            params["id"] = "" if set(pids) & hidden else e.entity_id
+            params["id"] = "" if set(pids) & hidden else params["id"]
         out[e.id] = Sentence(message, params, tuple(translate))
     return out

@@ -41,3 +41,11 @@ def given_uid(uid: str | None) -> dict[str, str]:
 def is_uid(text: str) -> bool:
     """Whether ``text`` is a uid as :func:`new_uid` writes them."""
     return bool(UID_PATTERN.match(text or ""))
+
+
+def short_uid(uid: str) -> str:
+    """The last eight characters of ``uid``: how pages name a record that has no
+    reference (an offer). They are random bits, so they count nothing, unlike a
+    row id, and unlike a uid's first characters (its creation time) they differ
+    between records made at the same moment."""
+    return (uid or "")[-8:]

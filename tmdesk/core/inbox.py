@@ -26,6 +26,7 @@ import peewee as pw
 from tmdesk.core import projects as project_service
 from tmdesk.core import similarity
 from tmdesk.core.i18n import N_
+from tmdesk.core.ids import short_uid
 from tmdesk.core.models import (
     Engagement,
     Offer,
@@ -67,7 +68,8 @@ class Item:
     message: str
     params: dict[str, Any] = field(default_factory=dict)
     pledge_id: int | None = None
-    offer_id: int | None = None
+    #: The offer's uid (pages name offers by uid).
+    offer_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -229,9 +231,9 @@ def offers_expiring(user: User, today: dt.date) -> list[Item]:
     return [
         Item(
             None,
-            N_("Offer #%(id)s of %(org)s: valid until %(date)s"),
-            {"id": o.id, "org": o.organisation.code, "date": o.valid_until},
-            offer_id=o.id,
+            N_("Offer %(id)s of %(org)s: valid until %(date)s"),
+            {"id": short_uid(o.uid), "org": o.organisation.code, "date": o.valid_until},
+            offer_id=o.uid,
         )
         for o in query.order_by(Offer.valid_until, Offer.id)
     ]

@@ -281,6 +281,8 @@ class Offer(BaseModel):
 class OfferLink(BaseModel):
     """An offer matched by an officer to a project it could serve."""
 
+    #: Names the link in URLs (schema version 12): ids count, uids do not.
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     offer = pw.ForeignKeyField(Offer, backref="links", on_delete="CASCADE")
     project = pw.ForeignKeyField(Project, backref="offer_links", on_delete="CASCADE")
     note = pw.TextField(default="")
@@ -451,6 +453,8 @@ class ProjectLink(BaseModel):
     as a likely duplicate.
     """
 
+    #: Names the decision in URLs (schema version 12): ids count, uids do not.
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     project_a = pw.ForeignKeyField(Project, backref="+", on_delete="CASCADE")
     project_b = pw.ForeignKeyField(Project, backref="+", on_delete="CASCADE")
     kind = pw.CharField(max_length=16, index=True)
@@ -710,6 +714,9 @@ class Notification(BaseModel):
     digest has carried it.
     """
 
+    #: Names it in the "mark as read" form (schema version 12): every person's
+    #: notifications share one id sequence, which would count the others'.
+    uid = pw.CharField(max_length=36, unique=True, default=new_uid)
     user = pw.ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
     kind = pw.CharField(max_length=32)
     project = pw.ForeignKeyField(Project, null=True, backref="+", on_delete="CASCADE")

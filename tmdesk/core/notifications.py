@@ -124,6 +124,8 @@ class Shown:
     parameters for translation), the project's reference to link to, and when."""
 
     id: int
+    #: What pages name it by (its id would count everyone's notifications).
+    uid: str
     kind: str
     message: str
     params: dict[str, Any]
@@ -168,6 +170,7 @@ def shown(user: User, notification: Notification, locale: str = "en") -> Shown |
             params["amount"], params["currency"] = (pledge.in_kind[:80] or "—"), ""
     return Shown(
         id=notification.id,
+        uid=notification.uid,
         kind=notification.kind,
         message=MESSAGES.get(notification.kind, N_("%(ref)s %(title)s changed.")),
         params=params,
@@ -200,14 +203,17 @@ def for_user(
     return out
 
 
-def mark_read(user: User, ids: Iterable[int] | None = None) -> int:
-    """Mark the user's notifications ``ids`` (all of them when None) read; returns how many."""
+def mark_read(user: User, ids: Iterable[int | str] | None = None) -> int:
+    """Mark the user's notifications ``ids`` (all of them when None) read; returns how
+    many. Each is a notification's id or, as pages name them, its uid."""
     query = Notification.update(read_at=utcnow()).where(
         (Notification.user == user.id) & Notification.read_at.is_null()
     )
     if ids is not None:
-        wanted = [int(i) for i in ids]
+        wanted = list(ids)
         if not wanted:
             return 0
-        query = query.where(Notification.id.in_(wanted))
+        uids = [i for i in wanted if isinstance(i, str)]
+        rows = [int(i) for i in wanted if not isinstance(i, str)]
+        query = query.where(Notification.uid.in_(uids) | Notification.id.in_(rows))
     return query.execute()

@@ -107,7 +107,9 @@ class YearView:
 
 @dataclass(frozen=True)
 class PledgeView:
-    id: int
+    #: The pledge's uid (schema version 12; a sequential id before): a report
+    #: may show it, since it counts nothing.
+    id: str
     project_ref: str
     donor: OrgView
     amount: Decimal | None
@@ -147,7 +149,8 @@ class UpdateView:
 
 @dataclass(frozen=True)
 class OfferView:
-    id: int
+    #: The offer's uid (schema version 12; a sequential id before).
+    id: str
     organisation: OrgView
     category: str
     description: str
@@ -201,7 +204,8 @@ class ProjectView:
     pledges: tuple[PledgeView, ...] = ()
     engagements: tuple[EngagementView, ...] = ()
     latest_update: UpdateView | None = None
-    offer_ids: tuple[int, ...] = ()
+    #: The uids of the linked offers the requester may see (``OfferView.id``).
+    offer_ids: tuple[str, ...] = ()
     contacts: tuple[ContactView, ...] = ()
     #: Committed, disbursed and spent money by year (transactions' value dates).
     by_year: tuple[YearView, ...] = ()
@@ -350,7 +354,7 @@ def build_context(
     pledges_by: dict[int, list[PledgeView]] = defaultdict(list)
     engagements_by: dict[int, list[EngagementView]] = defaultdict(list)
     latest_by: dict[int, UpdateView] = {}
-    offers_by: dict[int, list[int]] = defaultdict(list)
+    offers_by: dict[int, list[str]] = defaultdict(list)
     contacts_by: dict[int, list[ContactView]] = defaultdict(list)
     refs = {p.id: p.ref for p in models}
     by_id = {p.id: p for p in models}
@@ -428,7 +432,7 @@ def build_context(
             eur = to_eur(pl.amount, pl.currency, rates) if pl.amount is not None else None
             pledges_by[pl.project_id].append(
                 PledgeView(
-                    pl.id,
+                    pl.uid,
                     refs[pl.project_id],
                     org_of(pl.donor),
                     pl.amount,
@@ -455,10 +459,13 @@ def build_context(
             )
         # Linked offers and named people reach a report only for those who may
         # see them on their own page (visibility's field-level rules).
-        for link in visible_offer_links(
-            user, OfferLink.select().where(OfferLink.project_id.in_(chunk))
-        ):
-            offers_by[link.project_id].append(link.offer_id)
+        for project_id, offer_uid in visible_offer_links(
+            user,
+            OfferLink.select(OfferLink.project, Offer.uid)
+            .join(Offer, on=(OfferLink.offer == Offer.id))
+            .where(OfferLink.project_id.in_(chunk)),
+        ).tuples():
+            offers_by[project_id].append(offer_uid)
         people_of = [pid for pid in chunk if can_see_people(user, by_id[pid])]
         for member in (
             ProjectMember.select(ProjectMember, User, Organisation)
@@ -517,7 +524,7 @@ def build_context(
 
     offers = tuple(
         OfferView(
-            o.id,
+            o.uid,
             org_of(o.organisation),
             o.category,
             o.description,

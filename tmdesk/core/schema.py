@@ -34,11 +34,13 @@ from tmdesk.core.models import (
     Meta,
     Notification,
     Offer,
+    OfferLink,
     Organisation,
     Pledge,
     PledgeField,
     PluginApproval,
     Project,
+    ProjectLink,
     ReportSetting,
     Transaction,
     TrustedKey,
@@ -52,7 +54,7 @@ from tmdesk.core.search import install_search
 
 log = logging.getLogger(__name__)
 
-CURRENT_VERSION = 11
+CURRENT_VERSION = 12
 
 #: Starting exchange rates (EUR per unit), editable by administrators.
 DEFAULT_RATES = {
@@ -314,6 +316,31 @@ def _add_notifications(db: peewee.Database) -> None:
     db.create_tables([Notification], safe=True)
 
 
+#: Every table whose rows page URLs and the API name by uid (schema version 12).
+URL_UID_MODELS = (*UID_MODELS, Transaction, OfferLink, ProjectLink, Notification)
+
+
+def _uids_in_urls(db: peewee.Database) -> None:
+    """Version 12 (issue 12, "counting by identifiers"): pages and the API name records
+    by uid, so offer links, duplicate decisions and notifications get one too, and any row of a named
+    table still without one (a hand-made or half-upgraded database) is given one.
+
+    Idempotent and safe beside a second server: a column or unique index that exists
+    is kept, and only rows whose uid is still empty are filled. The column stays
+    nullable, like step 3's (NOT NULL would rebuild the SQLite table).
+    """
+    migrator = SchemaMigrator.from_database(db)
+    for model in URL_UID_MODELS:
+        table = model._meta.table_name
+        if "uid" not in {c.name for c in db.get_columns(table)}:
+            migrate(migrator.add_column(table, "uid", peewee.CharField(max_length=36, null=True)))
+        missing = model.select(model.id).where(model.uid.is_null() | (model.uid == ""))
+        for (row_id,) in list(missing.tuples()):
+            model.update(uid=new_uid()).where(model.id == row_id).execute()
+        if not any(index.columns == ["uid"] and index.unique for index in db.get_indexes(table)):
+            migrate(migrator.add_index(table, ("uid",), unique=True))
+
+
 #: Upgrade steps: ``STEPS[n]`` takes a database from version n to n + 1.
 STEPS: dict[int, Callable[[peewee.Database], None]] = {
     1: _v1_to_v2,
@@ -326,6 +353,7 @@ STEPS: dict[int, Callable[[peewee.Database], None]] = {
     8: _money_over_time,
     9: _server_sessions_and_token_limits,
     10: _add_notifications,
+    11: _uids_in_urls,
 }
 
 

@@ -60,7 +60,7 @@ TIER_TERMS = 3
 @dataclass
 class SearchResult:
     type: str
-    key: str | int  # the project's ref, or the offer's / update's id
+    key: str  # the project's ref, or the offer's / update's uid (ids would count)
     title: str
     snippet: str  # HTML: escaped text with the matched words in <mark>
     score: float
@@ -370,7 +370,7 @@ def _offer_results(user, groups, limit, locale) -> list[SearchResult]:
         title = _offer_title(o, o.organisation, locale)
         out.append(
             SearchResult(
-                "offer", o.id, title, snippet(o.description, terms), score, highlight(title, terms)
+                "offer", o.uid, title, snippet(o.description, terms), score, highlight(title, terms)
             )
         )
     return out
@@ -394,7 +394,7 @@ def _update_results(user, groups, limit, locale) -> list[SearchResult]:
         out.append(
             SearchResult(
                 "update",
-                u.id,
+                u.uid,
                 u.title,
                 snippet(u.body or u.title, terms),
                 score,

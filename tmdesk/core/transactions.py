@@ -25,6 +25,7 @@ from tmdesk.core import audit, notifications, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
+from tmdesk.core.ids import is_uid
 from tmdesk.core.models import Engagement, Pledge, Transaction, User, utcnow
 from tmdesk.core.permissions import can_manage_pledge, is_engaged_company, is_recipient_of
 from tmdesk.core.rates import RateBook
@@ -200,12 +201,15 @@ def clean_transaction(
     engagement = None
     raw_engagement = data.get("engagement")
     if raw_engagement not in (None, ""):
-        engagement_id = validation.parse_id(raw_engagement)
+        # Pages and the API name it by uid; the core's own callers may give its id.
+        if isinstance(raw_engagement, str) and is_uid(raw_engagement):
+            which = Engagement.uid == raw_engagement
+        else:
+            engagement_id = validation.parse_id(raw_engagement)
+            which = Engagement.id == engagement_id if engagement_id else None
         engagement = (
-            Engagement.get_or_none(
-                (Engagement.id == engagement_id) & (Engagement.project == pledge.project_id)
-            )
-            if engagement_id
+            Engagement.get_or_none(which & (Engagement.project == pledge.project_id))
+            if which is not None
             else None
         )
         if engagement is None:

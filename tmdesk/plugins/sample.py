@@ -50,7 +50,7 @@ def sample_context() -> ReportContext:
     )
     pledges = (
         PledgeView(
-            1,
+            "019c1a2e-4f00-7a10-8b3c-5d9e0f1a2b01",
             "TM-2026-9001",
             donor_a,
             Decimal("50000"),
@@ -65,7 +65,7 @@ def sample_context() -> ReportContext:
             {"project_number": "EE-2026-001", "flow_type": "10"},
         ),
         PledgeView(
-            2,
+            "019c1a2e-4f00-7a10-8b3c-5d9e0f1a2b02",
             "TM-2026-9001",
             donor_b,
             None,

@@ -34,6 +34,7 @@ from tmdesk.core.catalogue import (
 from tmdesk.core.errors import TransitionError, ValidationError
 from tmdesk.core.funding import project_funding
 from tmdesk.core.i18n import N_, localized
+from tmdesk.core.ids import is_uid
 from tmdesk.core.models import (
     Offer,
     OfferLink,
@@ -67,9 +68,6 @@ from tmdesk.web.errors import json_error
 from tmdesk.web.extensions import donor_field_definitions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-#: The largest id a database row can have; larger numbers in a URL are simply "not found".
-MAX_ID = 2**63 - 1
 
 
 class BadRequest(ValidationError):
@@ -162,11 +160,9 @@ def _action(body: dict[str, Any], allowed) -> str:
     return action
 
 
-def _get_by_id(query, model, row_id: int):
-    """``query``'s row with this id, or None (ids beyond SQL integers are simply missing)."""
-    if row_id > MAX_ID:
-        return None
-    return query.where(model.id == row_id).first()
+def _get_by_uid(query, model, uid: str):
+    """``query``'s row with this uid, or None (the API names records by uid: ids count)."""
+    return query.where(model.uid == uid).first()
 
 
 def _rename(exc: ValidationError, names: dict[str, str]) -> ValidationError:
@@ -412,21 +408,21 @@ def pledge_create(ref: str):
     offer = None
     if body.get("offer") is not None:
         offer_id = body["offer"]
-        if isinstance(offer_id, bool) or not isinstance(offer_id, int) or offer_id < 1:
-            raise ValidationError({"offer": N_("Must be the id of an offer.")})
-        offer = _get_by_id(visible_offers(user), Offer, offer_id)
+        if not isinstance(offer_id, str) or not is_uid(offer_id):
+            raise ValidationError({"offer": N_("Must be the id of an offer (its uid).")})
+        offer = _get_by_uid(visible_offers(user), Offer, offer_id)
         if offer is None:
             raise ValidationError({"offer": N_("No such offer.")})
     data = {name: body[name] for name in PLEDGE_PLAIN if name in body}
     pledge = pledge_service.create_pledge(user, project, data, donor_code=donor, offer=offer)
     return _created(
-        pledge_json(pledge, acting_user()), url_for("api.pledge_detail", pledge_id=pledge.id)
+        pledge_json(pledge, acting_user()), url_for("api.pledge_detail", pledge_id=pledge.uid)
     )
 
 
-def _pledge_or_404(pledge_id: int) -> Pledge:
+def _pledge_or_404(pledge_id: str) -> Pledge:
     """The pledge if the acting user may see its project; 404 otherwise."""
-    pledge = _get_by_id(_pledges_query(), Pledge, pledge_id)
+    pledge = _get_by_uid(_pledges_query(), Pledge, pledge_id)
     if pledge is None:
         abort(404)
     project = visible_projects(acting_user()).where(Project.id == pledge.project_id).first()
@@ -436,9 +432,9 @@ def _pledge_or_404(pledge_id: int) -> Pledge:
     return pledge
 
 
-@bp.get("/pledges/<int:pledge_id>")
+@bp.get("/pledges/<uid:pledge_id>")
 @token_required
-def pledge_detail(pledge_id: int):
+def pledge_detail(pledge_id: str):
     return jsonify(pledge_json(_pledge_or_404(pledge_id), acting_user()))
 
 
@@ -454,7 +450,7 @@ def _donor_fields_json(pledge: Pledge) -> dict[str, Any]:
     values = donor_fields.stored_values(pledge)
     definitions = donor_fields.fields_for(donor_field_definitions(current_app), pledge.donor.code)
     return {
-        "pledge": pledge.id,
+        "pledge": pledge.uid,
         "donor": pledge.donor.code,
         "fields": [
             {
@@ -472,7 +468,7 @@ def _donor_fields_json(pledge: Pledge) -> dict[str, Any]:
     }
 
 
-def _pledge_with_fields(pledge_id: int) -> Pledge:
+def _pledge_with_fields(pledge_id: str) -> Pledge:
     """The pledge if the acting user may see its donor's own fields: 404 when it may not
     see the pledge, 403 when it sees the pledge but the fields are another donor's."""
     pledge = _pledge_or_404(pledge_id)
@@ -481,15 +477,15 @@ def _pledge_with_fields(pledge_id: int) -> Pledge:
     return pledge
 
 
-@bp.get("/pledges/<int:pledge_id>/fields")
+@bp.get("/pledges/<uid:pledge_id>/fields")
 @token_required
-def pledge_fields(pledge_id: int):
+def pledge_fields(pledge_id: str):
     return jsonify(_donor_fields_json(_pledge_with_fields(pledge_id)))
 
 
-@bp.put("/pledges/<int:pledge_id>/fields")
+@bp.put("/pledges/<uid:pledge_id>/fields")
 @token_required
-def pledge_fields_update(pledge_id: int):
+def pledge_fields_update(pledge_id: str):
     pledge = _pledge_with_fields(pledge_id)
     body = _body()
     given = body.get("fields")
@@ -509,9 +505,9 @@ def pledge_fields_update(pledge_id: int):
     return jsonify(_donor_fields_json(pledge))
 
 
-@bp.post("/pledges/<int:pledge_id>/transitions")
+@bp.post("/pledges/<uid:pledge_id>/transitions")
 @token_required
-def pledge_transition(pledge_id: int):
+def pledge_transition(pledge_id: str):
     pledge = _pledge_or_404(pledge_id)
     body = _body()
     action = _action(body, pledge_service.PLEDGE_TRANSITIONS)
@@ -531,16 +527,16 @@ TRANSACTION_PLAIN = (
 )
 
 
-@bp.get("/pledges/<int:pledge_id>/transactions")
+@bp.get("/pledges/<uid:pledge_id>/transactions")
 @token_required
-def transaction_list(pledge_id: int):
+def transaction_list(pledge_id: str):
     """The pledge's dated transactions, oldest first, with what is committed and disbursed."""
     pledge = _pledge_or_404(pledge_id)
     rows = transaction_service.pledge_transactions(pledge)
     money = transaction_service.money_pledge(pledge)
     return jsonify(
         {
-            "pledge": pledge.id,
+            "pledge": pledge.uid,
             "status": pledge.status,
             "committed": money_str(transaction_service.committed(pledge, rows)) if money else None,
             "disbursed": money_str(transaction_service.disbursed(pledge, rows)) if money else None,
@@ -550,16 +546,16 @@ def transaction_list(pledge_id: int):
     )
 
 
-@bp.post("/pledges/<int:pledge_id>/transactions")
+@bp.post("/pledges/<uid:pledge_id>/transactions")
 @token_required
-def transaction_create(pledge_id: int):
+def transaction_create(pledge_id: str):
     """Record a commitment, disbursement, expenditure or incoming commitment."""
     pledge = _pledge_or_404(pledge_id)
     body = _body()
     data = {name: body[name] for name in TRANSACTION_PLAIN if name in body}
     transaction = transaction_service.record_transaction(acting_user(), pledge, data)
     return _created(
-        transaction_json(transaction), url_for("api.transaction_list", pledge_id=pledge.id)
+        transaction_json(transaction), url_for("api.transaction_list", pledge_id=pledge.uid)
     )
 
 
@@ -623,11 +619,11 @@ def offer_list():
     return jsonify(page_of(_offers_json(user, offers), page, per_page, total))
 
 
-@bp.get("/offers/<int:offer_id>")
+@bp.get("/offers/<uid:offer_id>")
 @token_required
-def offer_detail(offer_id: int):
+def offer_detail(offer_id: str):
     user = acting_user()
-    offer = _get_by_id(_offers_query(user), Offer, offer_id)
+    offer = _get_by_uid(_offers_query(user), Offer, offer_id)
     if offer is None:
         abort(404)
     return jsonify(_offers_json(user, [offer])[0])
@@ -644,7 +640,7 @@ def offer_create():
     except ValidationError as exc:
         raise _rename(exc, _api_names(OFFER_GROUPS)) from None
     return _created(
-        offer_json(offer) | {"projects": []}, url_for("api.offer_detail", offer_id=offer.id)
+        offer_json(offer) | {"projects": []}, url_for("api.offer_detail", offer_id=offer.uid)
     )
 
 

@@ -148,7 +148,7 @@ def pledge_json(
     else:
         fields = stored_values(pledge)
     return {
-        "id": pledge.id,
+        "id": pledge.uid,
         "project": pledge.project.ref,
         "donor": pledge.donor.code,
         "amount": money_str(pledge.amount),
@@ -157,15 +157,15 @@ def pledge_json(
         "in_kind_quantity": pledge.in_kind_quantity,
         "status": pledge.status,
         "date": iso(pledge.date),
-        "offer": offer.id if offer is not None and can_see_offer(user, offer) else None,
+        "offer": offer.uid if offer is not None and can_see_offer(user, offer) else None,
         "donor_fields": fields,
     }
 
 
 def transaction_json(t: Transaction) -> dict[str, Any]:
-    """A transaction of a pledge (docs/api.md)."""
+    """A transaction of a pledge (docs/api.md); its engagement by uid, as every record."""
     return {
-        "uid": t.uid,
+        "id": t.uid,
         "kind": t.kind,
         "amount": money_str(t.amount),
         "currency": t.currency,
@@ -173,13 +173,13 @@ def transaction_json(t: Transaction) -> dict[str, Any]:
         "value_date": iso(t.value_date),
         "reference": t.reference,
         "note": t.note,
-        "engagement": t.engagement_id,
+        "engagement": t.engagement.uid if t.engagement_id is not None else None,
     }
 
 
 def offer_json(offer: Offer) -> dict[str, Any]:
     return {
-        "id": offer.id,
+        "id": offer.uid,
         "organisation": offer.organisation.code,
         "category": offer.category,
         "description": offer.description,

@@ -34,8 +34,8 @@ from tmdesk.web.common import acting_user, project_or_404
 bp = Blueprint("api_coordination", __name__, url_prefix="/api/v1")
 
 
-def offer_or_404(offer_id: int) -> Offer:
-    offer = visible_offers(acting_user(), Offer.select()).where(Offer.id == offer_id).first()
+def offer_or_404(offer_id: str) -> Offer:
+    offer = visible_offers(acting_user(), Offer.select()).where(Offer.uid == offer_id).first()
     if offer is None:
         abort(404)
     return offer
@@ -124,22 +124,22 @@ def _match_json(m: matching.Match, key: str) -> dict:
         if m.funding is not None:
             out["gap_eur"] = money_str(m.funding.gap_eur)
     else:
-        out["id"] = m.offer.id
+        out["id"] = m.offer.uid
         out["organisation"] = m.offer.organisation.code
     return out
 
 
-@bp.get("/offers/<int:offer_id>/matches")
+@bp.get("/offers/<uid:offer_id>/matches")
 @token_required
-def offer_matches(offer_id: int):
+def offer_matches(offer_id: str):
     offer = offer_or_404(offer_id)
     found = matching.matches_for_offer(acting_user(), offer, limit=_limit())
     return jsonify(matches=[_match_json(m, "ref") for m in found])
 
 
-@bp.post("/offers/<int:offer_id>/matches/<ref>/pledge")
+@bp.post("/offers/<uid:offer_id>/matches/<ref>/pledge")
 @token_required
-def offer_to_pledge(offer_id: int, ref: str):
+def offer_to_pledge(offer_id: str, ref: str):
     offer = offer_or_404(offer_id)
     project = project_or_404(ref)
     data = optional_json_body()  # a broken or non-object body is a 400, never ignored
@@ -196,7 +196,7 @@ def dashboard_api():
         ]
         out["review_waiting"] = [{"ref": p.ref, "days": d} for p, d in board.review_waiting]
         out["review_count"] = board.review_count
-        out["offers_unmatched"] = [o.id for o in board.offers_unmatched]
+        out["offers_unmatched"] = [o.uid for o in board.offers_unmatched]
         out["offers_unmatched_count"] = board.offers_unmatched_count
         out["possible_duplicates"] = [
             {"ref": p.ref, "other": c.ref, "score": c.score} for p, c in board.duplicates

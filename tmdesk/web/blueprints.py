@@ -11,6 +11,7 @@ from tmdesk.web import (
     auth,
     coordination,
     desktop_routes,
+    legacy_ids,
     notifications,
     offers,
     office,
@@ -20,6 +21,9 @@ from tmdesk.web import (
     review,
     sync,
 )
+
+#: The old addresses by sequential id, added to the blueprints above at import.
+OLD_ADDRESSES = legacy_ids.PAGES + legacy_ids.API
 
 
 def all_blueprints() -> list[Blueprint]:

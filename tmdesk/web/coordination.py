@@ -68,8 +68,8 @@ class ProposeForm(FlaskForm):
         }
 
 
-def offer_or_404(offer_id: int) -> Offer:
-    offer = visible_offers(acting_user(), Offer.select()).where(Offer.id == offer_id).first()
+def offer_or_404(offer_id: str) -> Offer:
+    offer = visible_offers(acting_user(), Offer.select()).where(Offer.uid == offer_id).first()
     if offer is None:
         abort(404)
     return offer
@@ -165,9 +165,9 @@ def dashboard_page():
     )
 
 
-@bp.get("/offers/<int:offer_id>/matches")
+@bp.get("/offers/<uid:offer_id>/matches")
 @login_required
-def offer_matches(offer_id: int):
+def offer_matches(offer_id: str):
     user = acting_user()
     offer = offer_or_404(offer_id)
     found = matching.matches_for_offer(user, offer, limit=20)
@@ -185,9 +185,9 @@ def offer_matches(offer_id: int):
     )
 
 
-@bp.route("/offers/<int:offer_id>/matches/<ref>/propose", methods=["GET", "POST"])
+@bp.route("/offers/<uid:offer_id>/matches/<ref>/propose", methods=["GET", "POST"])
 @login_required
-def propose(offer_id: int, ref: str):
+def propose(offer_id: str, ref: str):
     """Propose an offer as a pledge on one project: the amount and currency (preset to
     what the project still needs, at most what is left of the offer), the donors'
     warnings, and what happens, before anything is recorded."""
@@ -219,7 +219,7 @@ def propose(offer_id: int, ref: str):
             ]
         else:
             try:
-                pledge = matching.propose_pledge(user, offer, project, form.core_data())
+                matching.propose_pledge(user, offer, project, form.core_data())
             except ValidationError as exc:
                 apply_errors(form, exc)
             except DomainError as exc:
@@ -227,15 +227,14 @@ def propose(offer_id: int, ref: str):
             else:
                 flash(
                     _(
-                        "Pledge #%(id)d proposed to %(donor)s for %(ref)s; the donor confirms "
+                        "A pledge is proposed to %(donor)s for %(ref)s; the donor confirms "
                         "it and is asked to on their start page.",
-                        id=pledge.id,
                         donor=offer.organisation.code,
                         ref=project.ref,
                     ),
                     "success",
                 )
-                return redirect(url_for("coordination.offer_matches", offer_id=offer.id), 303)
+                return redirect(url_for("coordination.offer_matches", offer_id=offer.uid), 303)
     return render_template(
         "coordination/propose.html",
         offer=offer,
@@ -297,18 +296,18 @@ def decide(ref: str):
     return redirect(_decision_target(project), 303)
 
 
-def _link_or_404(link_id: int) -> ProjectLink:
+def _link_or_404(link_id: str) -> ProjectLink:
     """A recorded decision whose two projects the acting user may both see."""
     user = acting_user()
-    link = ProjectLink.get_or_none(ProjectLink.id == link_id)
+    link = ProjectLink.get_or_none(ProjectLink.uid == link_id)
     if link is None or not (can_see(user, link.project_a) and can_see(user, link.project_b)):
         abort(404)
     return link
 
 
-@bp.post("/duplicate-decisions/<int:link_id>/undo")
+@bp.post("/duplicate-decisions/<uid:link_id>/undo")
 @login_required
-def undo(link_id: int):
+def undo(link_id: str):
     """Undo a duplicate decision, after a confirmation page saying what comes back."""
     user = acting_user()
     link = _link_or_404(link_id)

@@ -14,7 +14,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from tmdesk.core import notifications
-from tmdesk.core.validation import parse_id
+from tmdesk.core.ids import is_uid
 from tmdesk.web.common import acting_user, locale_code, tr_readable
 
 bp = Blueprint("notifications", __name__)
@@ -58,7 +58,7 @@ def mark_read():
     raw = request.form.get("id")
     ids = None
     if raw:
-        one = parse_id(raw)
+        one = raw if is_uid(raw) else None  # named by uid: ids would count
         if one is None:
             flash(gettext("No such notification."), "error")
             return redirect(url_for("notifications.index"), 303)

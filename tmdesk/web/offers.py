@@ -19,6 +19,7 @@ from wtforms import SelectField, StringField, TextAreaField
 
 from tmdesk.core import offers as core_offers
 from tmdesk.core.errors import PermissionDenied, ValidationError
+from tmdesk.core.ids import is_uid
 from tmdesk.core.models import Engagement, Offer, OfferLink, Organisation, Project
 from tmdesk.core.permissions import (
     can_link_offers,
@@ -26,7 +27,6 @@ from tmdesk.core.permissions import (
     can_manage_offer,
     can_record_offer,
 )
-from tmdesk.core.validation import parse_id
 from tmdesk.core.visibility import (
     can_see,
     get_visible_project,
@@ -152,15 +152,16 @@ def _engagement_form(with_company: bool, **kwargs) -> EngagementForm:
 # --- lookups that answer 404 for what the user may not see -----------------
 
 
-def offer_or_404(offer_id: int) -> Offer:
-    offer = visible_offers(acting_user()).where(Offer.id == offer_id).first()
+def offer_or_404(offer_id: str) -> Offer:
+    """The offer with this uid if the acting user may see it; 404 otherwise."""
+    offer = visible_offers(acting_user()).where(Offer.uid == offer_id).first()
     if offer is None:
         abort(404)
     return offer
 
 
-def engagement_or_404(engagement_id: int) -> Engagement:
-    engagement = Engagement.get_or_none(Engagement.id == engagement_id)
+def engagement_or_404(engagement_id: str) -> Engagement:
+    engagement = Engagement.get_or_none(Engagement.uid == engagement_id)
     if engagement is None or not can_see(acting_user(), engagement.project):
         abort(404)
     return engagement
@@ -259,15 +260,15 @@ def new():
             user, form.data_for_core(), org_code=form.organisation.data if officer else None
         ),
         gettext("The offer is recorded."),
-        lambda offer: url_for("offers.detail", offer_id=offer.id),
+        lambda offer: url_for("offers.detail", offer_id=offer.uid),
         "offers/form.html",
         offer=None,
     )
 
 
-@bp.get("/offers/<int:offer_id>")
+@bp.get("/offers/<uid:offer_id>")
 @login_required
-def detail(offer_id: int):
+def detail(offer_id: str):
     offer = offer_or_404(offer_id)
     return _render_detail(offer, LinkForm(formdata=None))
 
@@ -284,9 +285,9 @@ def _render_detail(offer: Offer, link_form: LinkForm, status: int = 200):
     ), status
 
 
-@bp.route("/offers/<int:offer_id>/edit", methods=["GET", "POST"])
+@bp.route("/offers/<uid:offer_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(offer_id: int):
+def edit(offer_id: str):
     user = acting_user()
     offer = offer_or_404(offer_id)
     if not can_manage_offer(user, offer):
@@ -310,15 +311,15 @@ def edit(offer_id: int):
         form,
         lambda: core_offers.update_offer(user, offer, form.data_for_core()),
         gettext("The offer is saved."),
-        url_for("offers.detail", offer_id=offer.id),
+        url_for("offers.detail", offer_id=offer.uid),
         "offers/form.html",
         offer=offer,
     )
 
 
-@bp.post("/offers/<int:offer_id>/links")
+@bp.post("/offers/<uid:offer_id>/links")
 @login_required
-def link(offer_id: int):
+def link(offer_id: str):
     """Link the offer to a project by its reference (officers; the project must be visible)."""
     user = acting_user()
     offer = offer_or_404(offer_id)
@@ -343,7 +344,7 @@ def link(offer_id: int):
         apply_errors(form, exc)
         return _render_detail(offer, form, 400)
     flash(gettext("The offer is linked to %(ref)s.", ref=project.ref), "success")
-    return redirect(back_to(url_for("offers.detail", offer_id=offer.id)))
+    return redirect(back_to(url_for("offers.detail", offer_id=offer.uid)))
 
 
 @bp.post("/projects/<ref>/offer-links")
@@ -356,8 +357,10 @@ def link_to_project(ref: str):
         abort(403)
     form = ProjectLinkForm(prefix="olink")
     if form.validate_on_submit():
-        offer_id = parse_id(form.offer.data)
-        offer = visible_offers(user).where(Offer.id == offer_id).first() if offer_id else None
+        offer_id = form.offer.data or ""
+        offer = (
+            visible_offers(user).where(Offer.uid == offer_id).first() if is_uid(offer_id) else None
+        )
         if offer is None:
             flash(gettext("Choose an offer to link."), "error")
         else:
@@ -371,11 +374,11 @@ def link_to_project(ref: str):
     return redirect(project_url(project))
 
 
-@bp.post("/offer-links/<int:link_id>/delete")
+@bp.post("/offer-links/<uid:link_id>/delete")
 @login_required
-def unlink(link_id: int):
+def unlink(link_id: str):
     user = acting_user()
-    link = OfferLink.get_or_none(OfferLink.id == link_id)
+    link = OfferLink.get_or_none(OfferLink.uid == link_id)
     if link is None or not can_see(user, link.project):
         abort(404)
     if not can_link_offers(user):
@@ -411,9 +414,9 @@ def engagement_new(ref: str):
     )
 
 
-@bp.route("/engagements/<int:engagement_id>/edit", methods=["GET", "POST"])
+@bp.route("/engagements/<uid:engagement_id>/edit", methods=["GET", "POST"])
 @login_required
-def engagement_edit(engagement_id: int):
+def engagement_edit(engagement_id: str):
     user = acting_user()
     engagement = engagement_or_404(engagement_id)
     if not can_manage_engagements(user):
@@ -443,9 +446,9 @@ def engagement_edit(engagement_id: int):
     )
 
 
-@bp.post("/engagements/<int:engagement_id>/delete")
+@bp.post("/engagements/<uid:engagement_id>/delete")
 @login_required
-def engagement_delete(engagement_id: int):
+def engagement_delete(engagement_id: str):
     user = acting_user()
     engagement = engagement_or_404(engagement_id)
     project = engagement.project
@@ -481,7 +484,7 @@ def _offer_helpers() -> dict[str, Any]:
         )
         form = ProjectLinkForm(prefix="olink", formdata=None)
         form.offer.choices = [("", gettext("— choose an offer —"))] + [
-            (str(o.id), f"{o.organisation.code}: {_short(o.description)}") for o in offers
+            (o.uid, f"{o.organisation.code}: {_short(o.description)}") for o in offers
         ]
         return form
 

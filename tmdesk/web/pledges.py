@@ -46,10 +46,10 @@ from tmdesk.core.funding import (
     to_eur,
 )
 from tmdesk.core.i18n import N_, localized
+from tmdesk.core.ids import is_uid
 from tmdesk.core.matching import pledge_warnings
 from tmdesk.core.models import Engagement, Offer, Organisation, Pledge, Project, Transaction
 from tmdesk.core.permissions import can_manage_pledge, can_pledge
-from tmdesk.core.validation import parse_id
 from tmdesk.core.visibility import (
     can_see,
     can_see_donor_fields,
@@ -199,22 +199,21 @@ def kind_label(pledge: Pledge, kind: str) -> str:
     return gettext(TRANSACTION_KINDS[kind])
 
 
-def pledge_or_404(pledge_id: int) -> Pledge:
-    """The pledge if the acting user may see its project; 404 otherwise."""
-    pledge = Pledge.get_or_none(Pledge.id == pledge_id)
+def pledge_or_404(pledge_id: str) -> Pledge:
+    """The pledge with this uid if the acting user may see its project; 404 otherwise."""
+    pledge = Pledge.get_or_none(Pledge.uid == pledge_id)
     if pledge is None or not can_see(acting_user(), pledge.project):
         abort(404)
     return pledge
 
 
 def _offer_for(project: Project, offer_id: str | None) -> Offer | None:
-    """A donor offer the user may see, to turn into a pledge on ``project``."""
-    offer_id = parse_id(offer_id)
-    if offer_id is None:
+    """A donor offer the user may see (named by its uid), to turn into a pledge on ``project``."""
+    if not offer_id or not is_uid(offer_id):
         return None
     return (
         visible_offers(acting_user())
-        .where(Offer.id == offer_id)
+        .where(Offer.uid == offer_id)
         .join(Organisation)
         .where(Organisation.kind == "donor")
         .first()
@@ -281,9 +280,9 @@ def new(ref: str):
     ), form_status()
 
 
-@bp.route("/pledges/<int:pledge_id>/edit", methods=["GET", "POST"])
+@bp.route("/pledges/<uid:pledge_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(pledge_id: int):
+def edit(pledge_id: str):
     user = acting_user()
     pledge = pledge_or_404(pledge_id)
     if not can_manage_pledge(user, pledge):
@@ -360,9 +359,9 @@ def _donor_fields_form(definitions, values: dict[str, str]) -> FlaskForm:
     return DonorFieldsForm()
 
 
-@bp.route("/pledges/<int:pledge_id>/fields", methods=["GET", "POST"])
+@bp.route("/pledges/<uid:pledge_id>/fields", methods=["GET", "POST"])
 @login_required
-def donor_fields_page(pledge_id: int):
+def donor_fields_page(pledge_id: str):
     """The pledge's page for its donor's own fields: the donor and the offices only."""
     user = acting_user()
     pledge = pledge_or_404(pledge_id)
@@ -381,7 +380,7 @@ def donor_fields_page(pledge_id: int):
             {d.name: str(f.data or "") for d, f in fields},
         ),
         gettext("The donor's fields are saved."),
-        url_for("pledges.donor_fields_page", pledge_id=pledge.id),
+        url_for("pledges.donor_fields_page", pledge_id=pledge.uid),
         "pledges/fields.html",
         mapping={d.name: FIELD_PREFIX + d.name for d in definitions},
         project=pledge.project,
@@ -392,9 +391,9 @@ def donor_fields_page(pledge_id: int):
     )
 
 
-@bp.post("/pledges/<int:pledge_id>/transition")
+@bp.post("/pledges/<uid:pledge_id>/transition")
 @login_required
-def transition(pledge_id: int):
+def transition(pledge_id: str):
     user = acting_user()
     pledge = pledge_or_404(pledge_id)
     action = request.form.get("action", "")
@@ -415,9 +414,9 @@ def transition(pledge_id: int):
     return redirect(back_to(project_url(pledge.project)))
 
 
-@bp.get("/pledges/<int:pledge_id>")
+@bp.get("/pledges/<uid:pledge_id>")
 @login_required
-def detail(pledge_id: int):
+def detail(pledge_id: str):
     """A pledge and its dated transactions, with what the user may record next."""
     user = acting_user()
     pledge = pledge_or_404(pledge_id)
@@ -433,15 +432,15 @@ def detail(pledge_id: int):
         disbursed=core_transactions.disbursed(pledge, rows) if money else None,
         remaining=core_transactions.remaining(pledge, "disbursement", rows),
         kinds=core_transactions.recordable_kinds(user, pledge),
-        may_change={t.id for t in rows if core_transactions.can_change(user, t)},
+        may_change={t.uid for t in rows if core_transactions.can_change(user, t)},
         kind_label=lambda kind: kind_label(pledge, kind),
         flows=project_flows(pledge.project).by_year,
     )
 
 
-@bp.route("/pledges/<int:pledge_id>/transactions/new", methods=["GET", "POST"])
+@bp.route("/pledges/<uid:pledge_id>/transactions/new", methods=["GET", "POST"])
 @login_required
-def record(pledge_id: int):
+def record(pledge_id: str):
     """Record a commitment, disbursement (delivery), expenditure or incoming commitment:
     amount, currency, value date, reference and note; by default the remaining amount,
     the pledge's currency and today."""
@@ -469,7 +468,7 @@ def record(pledge_id: int):
         .order_by(Engagement.id)
     )
     form.engagement.choices = [("", gettext("— none —"))] + [
-        (str(e.id), f"{e.company.name(locale_code())}: {e.role}") for e in engagements
+        (e.uid, f"{e.company.name(locale_code())}: {e.role}") for e in engagements
     ]
 
     def save() -> Transaction:
@@ -485,7 +484,7 @@ def record(pledge_id: int):
                 gettext("Recorded: %(kind)s of %(date)s.")
                 % {"kind": kind_label(pledge, t.kind), "date": t.value_date.isoformat()}
             ),
-            url_for("pledges.detail", pledge_id=pledge.id),
+            url_for("pledges.detail", pledge_id=pledge.uid),
             "pledges/transaction_form.html",
             pledge=pledge,
             project=pledge.project,
@@ -497,12 +496,12 @@ def record(pledge_id: int):
         abort(403)
 
 
-@bp.post("/transactions/<int:transaction_id>/delete")
+@bp.post("/transactions/<uid:transaction_id>/delete")
 @login_required
-def delete_transaction(transaction_id: int):
+def delete_transaction(transaction_id: str):
     """Remove a transaction recorded in error (the pledge's status follows)."""
     user = acting_user()
-    transaction = Transaction.get_or_none(Transaction.id == transaction_id)
+    transaction = Transaction.get_or_none(Transaction.uid == transaction_id)
     if transaction is None or not can_see(user, transaction.pledge.project):
         abort(404)
     pledge = transaction.pledge
@@ -515,7 +514,7 @@ def delete_transaction(transaction_id: int):
             flash(gettext(message), "error")
     else:
         flash(gettext("The transaction is removed."), "success")
-    return redirect(url_for("pledges.detail", pledge_id=pledge.id))
+    return redirect(url_for("pledges.detail", pledge_id=pledge.uid))
 
 
 @bp.route("/pledges/import-iati", methods=["GET", "POST"])

@@ -467,12 +467,12 @@ def upload_document(ref: str):
     )
 
 
-@bp.get("/documents/<int:doc_id>")
+@bp.get("/documents/<uid:doc_id>")
 @login_required
-def document(doc_id: int):
+def document(doc_id: str):
     from flask import send_file
 
-    doc = Document.get_or_none(Document.id == doc_id)
+    doc = Document.get_or_none(Document.uid == doc_id)
     if doc is None or not can_see(acting_user(), doc.project):
         abort(404)
     path = paths.documents_dir(current_app.config["DATA_DIR"]) / doc.stored_name

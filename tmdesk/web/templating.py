@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from tmdesk import __version__
 from tmdesk.core import permissions, vocab
 from tmdesk.core.i18n import N_
+from tmdesk.core.ids import short_uid
 from tmdesk.core.projects import is_unsent_ref
 from tmdesk.web.common import acting_user, locale_code
 
@@ -134,6 +135,7 @@ def register(app: Flask) -> None:
         number=number,
         filesize=filesize,
         card_labels=card_labels,
+        short_uid=short_uid,
     )
     app.jinja_env.add_extension("jinja2.ext.do")
 
