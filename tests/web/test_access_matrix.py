@@ -577,9 +577,7 @@ ACCESS: dict[str, Rule] = {
     "/offers/<int:offer_id>/matches/<ref>/propose": _old(
         "donor_offer", "offer_id", DONOR | OFFICERS, "offer+project", ref="pub2"
     ),
-    "/engagements/<int:engagement_id>/edit": _old(
-        "engagement", "engagement_id", ALL, "engagement"
-    ),
+    "/engagements/<int:engagement_id>/edit": _old("engagement", "engagement_id", ALL, "engagement"),
     "/documents/<int:doc_id>": _old("doc", "doc_id", ALL, "document"),
     "/api/v1/pledges/<int:pledge_id>": _old("pledge", "pledge_id", ALL, "pledge"),
     "/api/v1/pledges/<int:pledge_id>/fields": _old("pledge", "pledge_id", ALL, "pledge"),
@@ -847,9 +845,7 @@ def test_hidden_project_answers_404(rule, matrix_app, matrix_world):
     turn = 0
     for (tlp, state), ref in sorted(matrix_world.matrix.items()):
         project = Project.get(Project.ref == ref)
-        url = build_url(
-            rule, scoped_args(policy.scope, project, matrix_world, rule), policy.query
-        )
+        url = build_url(rule, scoped_args(policy.scope, project, matrix_world, rule), policy.query)
         title = marker(tlp, state)
         seen_by = {role: matrix_world.visible[(ref, role)] for role in LOGGED_IN}
         if rule in FULL_SWEEP:
