@@ -140,4 +140,9 @@ HOSTILE_NUMBERS: dict[str, str] = {
     "backslashes": "..\\..\\windows",
     "lone percent": "%",
     "emoji": "🛰️",
+    # Where a path names a record by uid (issue 12, item 4): near misses of one.
+    "unknown uid": "00000000-0000-7000-8000-000000000000",
+    "uid in capitals": "0190AAAA-0000-7000-8000-00000000000A",
+    "uid and more": "00000000-0000-7000-8000-000000000000/../1",
+    "uid with nul": "00000000-0000-7000-8000-00000000000\x00",
 }

@@ -277,9 +277,9 @@ def test_donor_never_sees_amber_strict_or_draft(api, desk):
             404,
         )
         assert_error(api.patch("donor", f"/projects/{hidden.ref}", {"tlp": "CLEAR"}), 404)
-    assert_error(api.get("donor", f"/pledges/{strict_pledge.id}"), 404)
+    assert_error(api.get("donor", f"/pledges/{strict_pledge.uid}"), 404)
     assert_error(
-        api.post("donor", f"/pledges/{strict_pledge.id}/transitions", {"action": "withdraw"}), 404
+        api.post("donor", f"/pledges/{strict_pledge.uid}/transitions", {"action": "withdraw"}), 404
     )
     # The same filters never widen it, whatever is asked for.
     assert api.get("donor", "/projects?status=draft,submitted").json["total"] == 0
@@ -692,7 +692,7 @@ def test_offers(api, desk):
     # linked projects show only when the project is visible to the reader
     open_project = desk.published(tlp="GREEN")
     strict_project = desk.published(tlp="AMBER+STRICT")
-    offer_row = Offer.get_by_id(offer["id"])
+    offer_row = Offer.get(Offer.uid == offer["id"])
     offers.link_offer(desk.user("back_office"), offer_row, open_project)
     # Linking to a project the offering donor cannot see is refused now (issue #12);
     # a link left from before is still shown only to those who see the project.
@@ -795,7 +795,7 @@ WRITERS = {
 def _hostile_world(desk):
     project = desk.published()
     pledge = pledges.create_pledge(desk.user("donor"), project, {"amount": "1", "currency": "EUR"})
-    return {"ref": project.ref, "pledge": pledge.id}
+    return {"ref": project.ref, "pledge": pledge.uid}
 
 
 @pytest.mark.parametrize("path", WRITE_PATHS)

@@ -97,23 +97,23 @@ def test_offer_matches_and_pledge(client, desk):
         desk.user("donor"),
         {"category": "connectivity", "description": "150 Starlink terminals", "quantity": "150"},
     )
-    r = client.get(f"/api/v1/offers/{offer.id}/matches", headers=_auth(desk, "back_office"))
+    r = client.get(f"/api/v1/offers/{offer.uid}/matches", headers=_auth(desk, "back_office"))
     assert r.status_code == 200
     assert r.json["matches"][0]["ref"] == p.ref and r.json["matches"][0]["reasons"]
     assert (
-        client.get(f"/api/v1/offers/{offer.id}/matches", headers=_auth(desk, "donor2")).status_code
+        client.get(f"/api/v1/offers/{offer.uid}/matches", headers=_auth(desk, "donor2")).status_code
         == 404
     )
     r = client.get(f"/api/v1/projects/{p.ref}/offers", headers=_auth(desk, "back_office"))
     assert r.json["offers"][0]["id"] == offer.id
     r = client.post(
-        f"/api/v1/offers/{offer.id}/matches/{p.ref}/pledge", headers=_auth(desk, "back_office")
+        f"/api/v1/offers/{offer.uid}/matches/{p.ref}/pledge", headers=_auth(desk, "back_office")
     )
     assert r.status_code == 201 and r.json["pledge"]["status"] == "offered"
     assert Pledge.get().offer_id == offer.id
     assert (
         client.post(
-            f"/api/v1/offers/{offer.id}/matches/{p.ref}/pledge", headers=_auth(desk, "donor")
+            f"/api/v1/offers/{offer.uid}/matches/{p.ref}/pledge", headers=_auth(desk, "donor")
         ).status_code
         == 403
     )

@@ -228,15 +228,15 @@ def test_web_and_api_paths_answer_the_refusal_clearly(desk, client):
     offer = _donor_offer(desk)
     _, token = accounts.create_token(None, desk.user("back_office"))
     answer = client.post(
-        f"/api/v1/offers/{offer.id}/matches/{project.ref}/pledge",
+        f"/api/v1/offers/{offer.uid}/matches/{project.ref}/pledge",
         headers={"Authorization": f"Bearer {token}"},
     )
     assert answer.status_code == 422
     assert "donor" in answer.get_json()["fields"]
     login(client, desk.user("back_office"))
     page = client.post(
-        f"/offers/{offer.id}/links",
-        data={"ref": project.ref, "csrf_token": _csrf(client, f"/offers/{offer.id}")},
+        f"/offers/{offer.uid}/links",
+        data={"ref": project.ref, "csrf_token": _csrf(client, f"/offers/{offer.uid}")},
     )
     assert page.status_code == 400
     assert b"cannot see this project" in page.data

@@ -123,8 +123,8 @@ def test_only_that_donor_and_the_offices_see_or_edit_them(desk, pledge):
 def test_pledge_page_shows_and_saves_them_for_the_donor_only(client, desk, pledge):
     login(client, desk.user("donor"))
     project_page = client.get(f"/projects/{pledge.project.ref}").get_data(as_text=True)
-    assert f"/pledges/{pledge.id}/fields" in project_page
-    page = f"/pledges/{pledge.id}/fields"
+    assert f"/pledges/{pledge.uid}/fields" in project_page
+    page = f"/pledges/{pledge.uid}/fields"
     html = client.get(page).get_data(as_text=True)
     assert "CRS identifier" in html and "Flow type" in html and "10: ODA" in html
     bad = post(client, page, {"f_channel_code": "abc", "f_flow_type": "10"})
@@ -140,7 +140,7 @@ def test_pledge_page_shows_and_saves_them_for_the_donor_only(client, desk, pledg
     login(client, desk.user("donor2"))
     assert client.get(page).status_code == 403
     other = client.get(f"/projects/{pledge.project.ref}").get_data(as_text=True)
-    assert f"/pledges/{pledge.id}/fields" not in other and "2026000123" not in other
+    assert f"/pledges/{pledge.uid}/fields" not in other and "2026000123" not in other
 
 
 def _token(desk, key: str) -> dict[str, str]:
@@ -151,7 +151,7 @@ def _token(desk, key: str) -> dict[str, str]:
 
 def test_api_reads_and_writes_them_under_the_same_rule(client, desk, pledge):
     gb, ee = _token(desk, "donor"), _token(desk, "donor2")
-    url = f"/api/v1/pledges/{pledge.id}/fields"
+    url = f"/api/v1/pledges/{pledge.uid}/fields"
     put = client.put(url, json={"fields": {"crs_id": "C-1", "aid_type": "D02"}}, headers=gb)
     assert put.status_code == 200, put.get_data(as_text=True)
     body = put.get_json()
@@ -164,8 +164,8 @@ def test_api_reads_and_writes_them_under_the_same_rule(client, desk, pledge):
     assert client.put(url, json={"fields": "x"}, headers=gb).status_code == 422
     assert client.get(url, headers=ee).status_code == 403
     assert client.put(url, json={"fields": {"crs_id": "x"}}, headers=ee).status_code == 403
-    mine = client.get(f"/api/v1/pledges/{pledge.id}", headers=gb).get_json()
-    theirs = client.get(f"/api/v1/pledges/{pledge.id}", headers=ee).get_json()
+    mine = client.get(f"/api/v1/pledges/{pledge.uid}", headers=gb).get_json()
+    theirs = client.get(f"/api/v1/pledges/{pledge.uid}", headers=ee).get_json()
     assert mine["donor_fields"] == {"aid_type": "D02", "crs_id": "C-1"}
     assert theirs["donor_fields"] is None
     listed = client.get(f"/api/v1/projects/{pledge.project.ref}/pledges", headers=ee).get_json()

@@ -169,10 +169,10 @@ def test_offer_matches_page_and_propose(client, desk):
     project = desk.published(title_en="Starlink terminals for Kharkiv", category="connectivity")
     offer = _offer(desk)
     login(client, desk.users["back_office"])
-    page = f"/offers/{offer.id}/matches"
+    page = f"/offers/{offer.uid}/matches"
     html = client.get(page).get_data(as_text=True)
     assert project.ref in html and "Propose" in html
-    url = f"/offers/{offer.id}/matches/{project.ref}/propose"
+    url = f"/offers/{offer.uid}/matches/{project.ref}/propose"
     assert url in html  # a link to the proposal form, not a one-click pledge (#15)
     # The form asks for the amount, preset to what is needed, at most the offer's value.
     form = client.get(url).get_data(as_text=True)

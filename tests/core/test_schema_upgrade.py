@@ -374,3 +374,48 @@ def test_session_and_token_step_is_idempotent(tmp_path):
         assert token.expires_at is not None and token.scope == "read_write"
     finally:
         database.close()
+
+
+def test_links_and_notifications_get_uids_once(tmp_path):
+    """Version 12 (issue 12, item 4): pages name offer links, duplicate decisions and
+    notifications by uid, so rows made before get one each, distinct; the step run
+    again (a second server, a half-done upgrade) changes none and fails on nothing."""
+    from tmdesk.core.ids import is_uid
+    from tmdesk.core.models import Notification, OfferLink, ProjectLink
+    from tmdesk.core.schema import _uids_in_urls
+
+    data_dir = copy_fixture(11, tmp_path)
+    with sqlite3.connect(data_dir / DATABASE_FILENAME) as con:
+        con.execute(
+            "INSERT INTO offer (uid, version, organisation_id, category, description, status, "
+            "created_by_id, created_at, updated_at) VALUES ('0190aaaa-0000-7000-8000-000000000001',"
+            " 1, 1, 'training', 'old offer', 'open', 1, '2025-01-01', '2025-01-01')"
+        )
+        projects = [r[0] for r in con.execute("SELECT id FROM project ORDER BY id")]
+        for project in projects[:2]:
+            con.execute(
+                "INSERT INTO offer_link (offer_id, project_id, note, created_by_id, created_at) "
+                "VALUES (1, ?, '', 1, '2025-01-02')",
+                (project,),
+            )
+        con.execute(
+            "INSERT INTO project_link (project_a_id, project_b_id, kind, note, created_by_id, "
+            "created_at) VALUES (?, ?, 'related', '', 1, '2025-01-03')",
+            projects[:2],
+        )
+    open_database(data_dir)
+    database.connect(reuse_if_open=True)
+    try:
+        named = {}
+        for model in (OfferLink, ProjectLink, Notification):
+            uids = [uid for (uid,) in model.select(model.uid).order_by(model.id).tuples()]
+            assert uids and all(is_uid(u) for u in uids), (model, uids)
+            assert len(set(uids)) == len(uids)
+            named[model] = uids
+        _uids_in_urls(database)  # again: nothing to do, no error
+        for model, uids in named.items():
+            assert [u for (u,) in model.select(model.uid).order_by(model.id).tuples()] == uids
+        link = OfferLink.create(offer=1, project=projects[2], created_by=1)
+        assert is_uid(link.uid) and link.uid not in named[OfferLink]
+    finally:
+        database.close()

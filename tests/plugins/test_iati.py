@@ -238,4 +238,4 @@ def test_one_iati_transaction_per_real_transaction(desk, funded):
     expenditure = [t for t in mine.values() if t.find("transaction-type").get("code") == "4"][0]
     assert expenditure.find("receiver-org").get("ref") == "XM-TMDESK-CYBERCO"
     # A committed pledge is no longer also an offered one (no type 12 for it).
-    assert not [t for t in doc.iter("transaction") if t.get("ref", "").endswith(f"-{pledge.id}-P")]
+    assert not [t for t in doc.iter("transaction") if t.get("ref", "").endswith(f"-{pledge.uid}-P")]

@@ -103,7 +103,7 @@ def test_every_surface_agrees_with_the_records_own_page(client, desk, world, rol
         # Offers: their own page is /offers/ID.
         for word, offer in w["offers"].items():
             marker = f"{word}{tag}"
-            own = client.get(f"/offers/{offer.id}").status_code == 200
+            own = client.get(f"/offers/{offer.uid}").status_code == 200
             assert (marker in html) == (own and sees_project), (role, marker, "project page")
             assert (marker in context) == own, (role, marker, "report context")
             assert (marker in offers_api) == own, (role, marker, "API")
@@ -114,7 +114,7 @@ def test_every_surface_agrees_with_the_records_own_page(client, desk, world, rol
             as_pledge_offer = f'"offer":{offer.id}' in pledges_json.replace(" ", "")
             assert not as_pledge_offer or own, (role, marker, "pledge JSON")
         any_offer = any(
-            client.get(f"/offers/{o.id}").status_code == 200 for o in w["offers"].values()
+            client.get(f"/offers/{o.uid}").status_code == 200 for o in w["offers"].values()
         )
         assert (f"Linknote{tag}" in html) == (sees_project and any_offer), (role, "link note")
 
@@ -133,7 +133,7 @@ def test_every_surface_agrees_with_the_records_own_page(client, desk, world, rol
         assert bool(found) == sees_project, (role, "update search")
 
         # Documents: their own page is the download route.
-        own = client.get(f"/documents/{w['doc'].id}").status_code == 200
+        own = client.get(f"/documents/{w['doc'].uid}").status_code == 200
         assert (f"Docname{tag}" in html) == own, (role, "document")
 
 

@@ -256,7 +256,7 @@ def test_hostile_file_names_are_made_safe(wapp, world):
             doc = Document.select().order_by(Document.id.desc()).get()
             assert "/" not in doc.filename and "\\" not in doc.filename
             assert "\x00" not in doc.filename and "\u202e" not in doc.filename
-            download = client.get(f"/documents/{doc.id}")
+            download = client.get(f"/documents/{doc.uid}")
             assert download.headers["Content-Disposition"].startswith("attachment")
 
 

@@ -103,7 +103,7 @@ def test_error_answers_send_the_headers_too(client, desk, url, method, status):
 def test_downloads_are_attachments_with_nosniff(world_app):
     app, world = world_app
     caller = Caller(app, world)
-    response = caller.send("donor", "GET", f"/documents/{world.ids['doc']}")
+    response = caller.send("donor", "GET", f"/documents/{world.uids['doc']}")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith("attachment")
     assert not check_headers(response, "document")

@@ -229,20 +229,20 @@ def test_no_route_redirects_off_site(app, desk, bypass_world):
             "POST /language": post(donor, "/language", {"lang": "en", "next": target}, "/"),
             "POST pledge transition": post(
                 donor,
-                f"/pledges/{pledge.id}/transition",
+                f"/pledges/{pledge.uid}/transition",
                 {"action": "no-such-step", "next": target},
                 "/pledges",
             ),
         }
         link = offers.link_offer(desk.user("back_office"), offer, project, "")
         answers["POST offer-link delete"] = post(
-            officer, f"/offer-links/{link.id}/delete", {"next": target}, f"/offers/{offer.id}"
+            officer, f"/offer-links/{link.uid}/delete", {"next": target}, f"/offers/{offer.uid}"
         )
         answers["POST offer links"] = post(
             officer,
-            f"/offers/{offer.id}/links",
+            f"/offers/{offer.uid}/links",
             {"ref": project.ref, "next": target},
-            f"/offers/{offer.id}",
+            f"/offers/{offer.uid}",
         )
         OfferLink.delete().execute()
         if anonymous.get("/").status_code == 200:  # logged in (a NUL is refused first: 400)
@@ -264,7 +264,7 @@ def test_local_next_still_works_on_every_route(app, desk, bypass_world):
     response = post(donor, "/language", {"lang": "en", "next": "/pledges?page=1"}, "/")
     assert response.location.endswith("/pledges?page=1")
     response = post(
-        donor, f"/pledges/{pledge.id}/transition", {"action": "x", "next": "/pledges"}, "/pledges"
+        donor, f"/pledges/{pledge.uid}/transition", {"action": "x", "next": "/pledges"}, "/pledges"
     )
     assert response.location.endswith("/pledges")
 

@@ -87,3 +87,26 @@ def test_every_route_argument_is_bounded(wapp, world):
                         )
     assert sent > 500, "the URL map gave too little to sweep"
     assert not problems, "\n".join(problems[:80]) + f"\n({len(problems)} problems)"
+
+
+#: Near misses of a uid (issue 12, item 4): pages and the API name records by uid.
+NOT_A_RECORD = ("unknown uid", "uid in capitals", "uid and more", "uid with nul")
+
+
+def test_every_uid_argument_is_404_for_what_names_no_record(wapp, world):
+    """Every ``<uid:…>`` of the URL map: a well-formed uid of no record and near misses
+    of one are 404, for an officer who could see any record, on every GET."""
+    caller = Caller(wapp, world)
+    rules = [r for r, methods in app_rules(wapp).items() if "<uid:" in r and "GET" in methods]
+    assert len(rules) >= 8, rules  # pledges, offers, documents, engagements, page and API
+    problems = []
+    for rule in rules:
+        valid = {k: str(v) for k, v in ACCESS[rule].args(world).items()}
+        assert caller.send("back_office", "GET", _fill(rule, valid)).status_code < 400, rule
+        for name in [m.group(2) for m in _ARG.finditer(rule) if m.group(1) == "uid"]:
+            for label in NOT_A_RECORD:
+                url = _fill(rule, valid | {name: payloads.HOSTILE_NUMBERS[label]})
+                status = caller.send("back_office", "GET", url).status_code
+                if status != 404:
+                    problems.append(f"GET {rule} {name}={label}: {status}")
+    assert not problems, "\n".join(problems)

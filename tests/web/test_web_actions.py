@@ -44,8 +44,8 @@ def test_duplicate_decision_is_confirmed_then_undone(app, desk):
     link = ProjectLink.get()
     # The closed project's page offers the undo, which asks first too.
     closed_page = html(office.get(f"/projects/{b.ref}"))
-    assert f"/duplicate-decisions/{link.id}/undo" in closed_page
-    undo = f"/duplicate-decisions/{link.id}/undo"
+    assert f"/duplicate-decisions/{link.uid}/undo" in closed_page
+    undo = f"/duplicate-decisions/{link.uid}/undo"
     response = post(office, undo, {}, form_page=f"/projects/{b.ref}")
     assert response.status_code == 200 and "Yes: undo the decision" in html(response)
     assert Project.get_by_id(b.id).status == "withdrawn"
@@ -68,7 +68,7 @@ def test_undo_is_for_officers_only_and_hidden_pairs_are_404(app, desk):
 
     link = similarity.record_decision(desk.user("back_office"), b, a, "duplicate")
     recipient = client_for(app, desk, "recipient")
-    undo = f"/duplicate-decisions/{link.id}/undo"
+    undo = f"/duplicate-decisions/{link.uid}/undo"
     response = post(recipient, undo, {"confirmed": "yes"}, form_page=f"/projects/{a.ref}")
     assert response.status_code == 403
     response = post(

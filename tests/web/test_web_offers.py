@@ -44,8 +44,8 @@ def test_offer_pages_answer_allowed_roles(client, desk, role):
     login(client, desk.users[role])
     assert client.get("/offers").status_code == 200
     assert client.get("/offers/new").status_code == 200
-    assert client.get(f"/offers/{offer.id}").status_code == 200
-    assert client.get(f"/offers/{offer.id}/edit").status_code == 200
+    assert client.get(f"/offers/{offer.uid}").status_code == 200
+    assert client.get(f"/offers/{offer.uid}/edit").status_code == 200
 
 
 @pytest.mark.parametrize("role", ["recipient", "observer"])
@@ -54,7 +54,7 @@ def test_offer_pages_forbidden_to_others(client, desk, role):
     login(client, desk.users[role])
     assert client.get("/offers").status_code == 403
     assert client.get("/offers/new").status_code == 403
-    assert client.get(f"/offers/{offer.id}").status_code == 404
+    assert client.get(f"/offers/{offer.uid}").status_code == 404
 
 
 def test_offers_visible_to_their_organisation_and_the_offices(client, app, desk):
@@ -63,8 +63,8 @@ def test_offers_visible_to_their_organisation_and_the_offices(client, app, desk)
     login(client, desk.users["donor"])
     html = client.get("/offers").get_data(as_text=True)
     assert "Licences for 300 endpoints" in html and "Forensics lab kit" not in html
-    assert client.get(f"/offers/{theirs.id}").status_code == 404
-    assert client.get(f"/offers/{theirs.id}/edit").status_code == 404
+    assert client.get(f"/offers/{theirs.uid}").status_code == 404
+    assert client.get(f"/offers/{theirs.uid}/edit").status_code == 404
     officer = app.test_client()
     login(officer, desk.users["back_office"])
     html = officer.get("/offers").get_data(as_text=True)
@@ -122,7 +122,7 @@ def test_donor_records_an_offer_and_errors_keep_input(client, desk):
     offer = Offer.get(Offer.description == "SOC training for 40 analysts")
     assert offer.organisation.code == "GB" and offer.value_amount == Decimal("80000.00")
     assert offer.status == "open"
-    assert response.location.endswith(f"/offers/{offer.id}")
+    assert response.location.endswith(f"/offers/{offer.uid}")
 
 
 def test_officer_records_offer_for_a_company(client, desk):
@@ -145,7 +145,7 @@ def test_officer_records_offer_for_a_company(client, desk):
 def test_edit_offer(client, app, desk):
     offer = _offer(desk)
     login(client, desk.users["donor"])
-    path = f"/offers/{offer.id}/edit"
+    path = f"/offers/{offer.uid}/edit"
     assert "200 Starlink terminals" in client.get(path).get_data(as_text=True)
     response = post(
         client,
@@ -173,24 +173,24 @@ def test_officer_links_offer_by_reference_and_unlinks(client, desk):
     project = desk.published()
     offer = _offer(desk)
     login(client, desk.users["back_office"])
-    path = f"/offers/{offer.id}/links"
+    path = f"/offers/{offer.uid}/links"
     response = post(
         client,
         path,
         {"ref": project.ref.lower(), "note": "fits the need"},
-        form_page=f"/offers/{offer.id}",
+        form_page=f"/offers/{offer.uid}",
     )
     assert response.status_code == 302
     link = OfferLink.get(OfferLink.offer == offer.id)
     assert link.project_id == project.id and link.note == "fits the need"
     assert Offer.get_by_id(offer.id).status == "matched"
-    html = client.get(f"/offers/{offer.id}").get_data(as_text=True)
-    assert project.ref in html and f"/offer-links/{link.id}/delete" in html
+    html = client.get(f"/offers/{offer.uid}").get_data(as_text=True)
+    assert project.ref in html and f"/offer-links/{link.uid}/delete" in html
     response = post(
         client,
-        f"/offer-links/{link.id}/delete",
-        {"next": f"/offers/{offer.id}"},
-        form_page=f"/offers/{offer.id}",
+        f"/offer-links/{link.uid}/delete",
+        {"next": f"/offers/{offer.uid}"},
+        form_page=f"/offers/{offer.uid}",
     )
     assert response.status_code == 302
     assert not OfferLink.select().exists()
@@ -202,10 +202,10 @@ def test_linking_to_hidden_or_missing_project_is_not_found(client, desk):
     draft = desk.draft()
     offer = _offer(desk)
     login(client, desk.users["back_office"])
-    page = f"/offers/{offer.id}"
+    page = f"/offers/{offer.uid}"
     for ref in (hidden.ref, draft.ref, "TM-2099-9999"):
         response = post(
-            client, f"/offers/{offer.id}/links", {"ref": ref, "note": "x"}, form_page=page
+            client, f"/offers/{offer.uid}/links", {"ref": ref, "note": "x"}, form_page=page
         )
         assert response.status_code == 404, ref
         html = response.get_data(as_text=True)
@@ -218,14 +218,14 @@ def test_only_officers_link_and_unlink(client, desk):
     project = desk.published()
     offer = _offer(desk)
     login(client, desk.users["donor"])
-    html = client.get(f"/offers/{offer.id}").get_data(as_text=True)
+    html = client.get(f"/offers/{offer.uid}").get_data(as_text=True)
     assert "Link to a project" not in html
     response = post(
-        client, f"/offers/{offer.id}/links", {"ref": project.ref}, form_page=f"/offers/{offer.id}"
+        client, f"/offers/{offer.uid}/links", {"ref": project.ref}, form_page=f"/offers/{offer.uid}"
     )
     assert response.status_code == 403
     link = offers.link_offer(desk.user("back_office"), offer, project)
-    response = post(client, f"/offer-links/{link.id}/delete", form_page=f"/offers/{offer.id}")
+    response = post(client, f"/offer-links/{link.uid}/delete", form_page=f"/offers/{offer.uid}")
     assert response.status_code == 403
     assert OfferLink.select().exists()
 
@@ -238,13 +238,13 @@ def test_offer_detail_hides_links_to_projects_the_user_cannot_see(client, desk):
     offers.link_offer(desk.user("back_office"), offer, hidden)
     _hide(hidden)
     login(client, desk.users["donor"])
-    html = client.get(f"/offers/{offer.id}").get_data(as_text=True)
+    html = client.get(f"/offers/{offer.uid}").get_data(as_text=True)
     assert seen.ref in html and hidden.ref not in html
     html = client.get("/offers").get_data(as_text=True)
     assert ">1</td>" in html  # one linked project counted, not two
     link = OfferLink.get(OfferLink.project == hidden.id)
     # the link to the hidden project answers 404, not 403
-    assert post(client, f"/offer-links/{link.id}/delete", form_page="/offers").status_code == 404
+    assert post(client, f"/offer-links/{link.uid}/delete", form_page="/offers").status_code == 404
 
 
 def test_link_from_the_project_page(client, desk):
@@ -254,7 +254,7 @@ def test_link_from_the_project_page(client, desk):
     response = post(
         client,
         f"/projects/{project.ref}/offer-links",
-        {"olink-offer": str(offer.id), "olink-note": "from the project page"},
+        {"olink-offer": offer.uid, "olink-note": "from the project page"},
         form_page="/offers",
     )
     assert response.status_code == 302
@@ -264,7 +264,7 @@ def test_link_from_the_project_page(client, desk):
     response = post(
         client,
         f"/projects/{hidden.ref}/offer-links",
-        {"olink-offer": str(offer.id)},
+        {"olink-offer": offer.uid},
         form_page="/offers",
     )
     assert response.status_code == 404
@@ -295,7 +295,7 @@ def test_officer_adds_edits_and_removes_an_engagement(client, desk):
     engagement = Engagement.get(Engagement.project == project.id)
     assert engagement.company.code == "CYBERCO"
     assert engagement.contract_amount == Decimal("120000.00")
-    edit = f"/engagements/{engagement.id}/edit"
+    edit = f"/engagements/{engagement.uid}/edit"
     assert 'value="SOC deployment"' in client.get(edit).get_data(as_text=True)
     response = post(
         client,
@@ -310,7 +310,7 @@ def test_officer_adds_edits_and_removes_an_engagement(client, desk):
     engagement = Engagement.get_by_id(engagement.id)
     assert engagement.role == "SOC deployment and training"
     assert engagement.contract_amount is None
-    response = post(client, f"/engagements/{engagement.id}/delete", form_page=edit)
+    response = post(client, f"/engagements/{engagement.uid}/delete", form_page=edit)
     assert response.status_code == 302
     assert not Engagement.select().exists()
     assert AuditEvent.select().where(AuditEvent.action == "engagement.delete").exists()
@@ -324,8 +324,8 @@ def test_others_cannot_manage_engagements(client, desk, role):
     )
     login(client, desk.users[role])
     assert client.get(f"/projects/{project.ref}/engagements/new").status_code == 403
-    assert client.get(f"/engagements/{engagement.id}/edit").status_code == 403
-    response = post(client, f"/engagements/{engagement.id}/delete", form_page="/")
+    assert client.get(f"/engagements/{engagement.uid}/edit").status_code == 403
+    response = post(client, f"/engagements/{engagement.uid}/delete", form_page="/")
     assert response.status_code == 403
     response = post(
         client,
@@ -345,8 +345,8 @@ def test_engagement_on_hidden_project_is_404(client, desk):
     _hide(project)
     login(client, desk.users["back_office"])
     assert client.get(f"/projects/{project.ref}/engagements/new").status_code == 404
-    assert client.get(f"/engagements/{engagement.id}/edit").status_code == 404
-    assert post(client, f"/engagements/{engagement.id}/delete", form_page="/").status_code == 404
+    assert client.get(f"/engagements/{engagement.uid}/edit").status_code == 404
+    assert post(client, f"/engagements/{engagement.uid}/delete", form_page="/").status_code == 404
 
 
 # --- the project page partials --------------------------------------------------------
@@ -382,11 +382,11 @@ def test_offers_partial(app, desk):
     link = offers.link_offer(desk.user("back_office"), offer, project)
     links = list(OfferLink.select().where(OfferLink.project == project.id))
     officer = _offers_partial(app, desk.user("back_office"), project, links)
-    assert "200 Starlink terminals" in officer and f"/offer-links/{link.id}/delete" in officer
+    assert "200 Starlink terminals" in officer and f"/offer-links/{link.uid}/delete" in officer
     # a linked offer is no longer offered in the form; the other one still is
     assert f'value="{offer.id}"' not in officer and f'value="{other.id}"' in officer
     donor = _offers_partial(app, desk.user("donor"), project, links)
-    assert f"/offers/{offer.id}" in donor and "/delete" not in donor
+    assert f"/offers/{offer.uid}" in donor and "/delete" not in donor
     # Another donor is given only the links to offers it may see (none): the
     # offer's details stay with its organisation and the offices (issue #12).
     theirs = list(visible_offer_links(desk.user("donor2"), OfferLink.select()))
@@ -412,8 +412,8 @@ def test_engagements_partial(app, desk):
     items = list(Engagement.select().where(Engagement.project == project.id))
     officer = _engagements_partial(app, desk.user("back_office"), project, items)
     assert "CyberCo LLC" in officer and "SOC deployment" in officer and "1,000.00 EUR" in officer
-    assert f"/engagements/{engagement.id}/edit" in officer
-    assert f"/engagements/{engagement.id}/delete" in officer
+    assert f"/engagements/{engagement.uid}/edit" in officer
+    assert f"/engagements/{engagement.uid}/delete" in officer
     donor = _engagements_partial(app, desk.user("donor"), project, items)
     assert "CyberCo LLC" in donor and "/edit" not in donor and "eng-company" not in donor
 
@@ -422,7 +422,7 @@ def test_offer_page_leads_to_its_matches(client, desk):
     desk.published(title_en="Starlink terminals for frontline hromadas", category="equipment")
     offer = _offer(desk)
     login(client, desk.users["back_office"])
-    html = client.get(f"/offers/{offer.id}").get_data(as_text=True)
-    matches_url = f"/offers/{offer.id}/matches"
+    html = client.get(f"/offers/{offer.uid}").get_data(as_text=True)
+    matches_url = f"/offers/{offer.uid}/matches"
     assert matches_url in html
     assert "Starlink terminals for frontline" in client.get(matches_url).get_data(as_text=True)

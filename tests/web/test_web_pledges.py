@@ -127,9 +127,9 @@ def test_pledge_on_hidden_project_is_404(client, desk):
     _hide(project)
     login(client, desk.users["donor"])
     assert client.get(f"/projects/{project.ref}/pledges/new").status_code == 404
-    assert client.get(f"/pledges/{pledge.id}/edit").status_code == 404
+    assert client.get(f"/pledges/{pledge.uid}/edit").status_code == 404
     response = post(
-        client, f"/pledges/{pledge.id}/transition", {"action": "confirm"}, form_page="/pledges"
+        client, f"/pledges/{pledge.uid}/transition", {"action": "confirm"}, form_page="/pledges"
     )
     assert response.status_code == 404
     assert Pledge.get_by_id(pledge.id).status == "offered"
@@ -140,15 +140,15 @@ def test_donor_cannot_act_on_another_donors_pledge(client, desk):
     project = desk.published()
     pledge = _pledge(desk, project, donor="donor")
     login(client, desk.users["donor2"])
-    assert client.get(f"/pledges/{pledge.id}/edit").status_code == 403
+    assert client.get(f"/pledges/{pledge.uid}/edit").status_code == 403
     for action in ("confirm", "withdraw"):
         response = post(
-            client, f"/pledges/{pledge.id}/transition", {"action": action}, form_page="/pledges"
+            client, f"/pledges/{pledge.uid}/transition", {"action": action}, form_page="/pledges"
         )
         assert response.status_code == 403
     response = post(
         client,
-        f"/pledges/{pledge.id}/edit",
+        f"/pledges/{pledge.uid}/edit",
         {"amount": "1", "currency": "EUR"},
         form_page="/pledges",
     )
@@ -161,7 +161,7 @@ def test_edit_offered_pledge_only(client, desk):
     project = desk.published()
     pledge = _pledge(desk, project, in_kind="Licences")
     login(client, desk.users["donor"])
-    path = f"/pledges/{pledge.id}/edit"
+    path = f"/pledges/{pledge.uid}/edit"
     html = client.get(path).get_data(as_text=True)
     assert 'value="1000.00"' in html and "Licences" in html
     response = post(client, path, {"amount": "abc", "currency": "EUR", "in_kind": "Licences"})
@@ -178,7 +178,7 @@ def test_lifecycle_through_the_page(client, desk):
     project = desk.published()
     pledge = _pledge(desk, project)
     login(client, desk.users["donor"])
-    path = f"/pledges/{pledge.id}/transition"
+    path = f"/pledges/{pledge.uid}/transition"
     # an illegal step is refused with a message, nothing changes
     response = post(
         client,
@@ -198,7 +198,7 @@ def test_lifecycle_through_the_page(client, desk):
     pledge2 = _pledge(desk, project)
     response = post(
         client,
-        f"/pledges/{pledge2.id}/transition",
+        f"/pledges/{pledge2.uid}/transition",
         {"action": "withdraw", "next": "https://evil.example/"},
         form_page="/pledges",
     )
@@ -209,7 +209,7 @@ def test_lifecycle_through_the_page(client, desk):
 def test_transition_is_post_only(client, desk):
     pledge = _pledge(desk, desk.published())
     login(client, desk.users["donor"])
-    assert client.get(f"/pledges/{pledge.id}/transition").status_code == 405
+    assert client.get(f"/pledges/{pledge.uid}/transition").status_code == 405
 
 
 def test_my_pledges_lists_own_with_totals(client, desk):
@@ -231,7 +231,7 @@ def test_my_pledges_lists_own_with_totals(client, desk):
     # EUR totals: pledged 1000 + 2000 * 0.92 = 2840, confirmed 1840 (withdrawn excluded)
     assert "2,840.00 EUR" in html and "1,840.00 EUR" in html
     html = client.get("/pledges?status=confirmed").get_data(as_text=True)
-    assert f"/pledges/{a.id}/edit" not in html and "2,000.00 USD" in html
+    assert f"/pledges/{a.uid}/edit" not in html and "2,000.00 USD" in html
 
 
 def test_pledges_list_leaves_out_hidden_projects(app, desk):
@@ -288,7 +288,7 @@ def test_offer_turned_into_pledge(client, desk):
         {"category": "equipment", "description": "200 Starlink terminals", "quantity": "200"},
     )
     login(client, desk.users["donor"])
-    path = f"/projects/{project.ref}/pledges/new?offer={offer.id}"
+    path = f"/projects/{project.ref}/pledges/new?offer={offer.uid}"
     html = client.get(path).get_data(as_text=True)
     assert "200 Starlink terminals" in html and 'value="200"' in html
     response = post(client, path, {"in_kind": "200 Starlink terminals", "in_kind_quantity": "200"})
@@ -317,16 +317,16 @@ def test_project_partial_shows_actions_the_user_may_take(app, desk):
     assert "United Kingdom" in own and "1,000.00 EUR" in own and "Training places" in own
     assert "× 12" in own and "tag-offered" in own
     # Confirming is recording a commitment (a form with amount and date), not a button.
-    assert f"/pledges/{pledge.id}/transactions/new?kind=commitment" in own
+    assert f"/pledges/{pledge.uid}/transactions/new?kind=commitment" in own
     assert 'value="confirm"' not in own
-    assert 'value="withdraw"' in own and f"/pledges/{pledge.id}/edit" in own
+    assert 'value="withdraw"' in own and f"/pledges/{pledge.uid}/edit" in own
     assert "kind=disbursement" not in own  # nothing committed yet
     other = _render_partial(app, desk.user("donor2"), project)
-    assert "United Kingdom" in other and f"/pledges/{pledge.id}/transition" not in other
+    assert "United Kingdom" in other and f"/pledges/{pledge.uid}/transition" not in other
     observer = _render_partial(app, desk.user("observer"), project)
     assert "Pledge support" not in observer and "/transition" not in observer
     officer = _render_partial(app, desk.user("back_office"), project)
-    assert f"/pledges/{pledge.id}/transition" in officer and "Pledge support" in officer
+    assert f"/pledges/{pledge.uid}/transition" in officer and "Pledge support" in officer
 
 
 def test_pledge_warnings_shown_and_must_be_acknowledged(app, desk):

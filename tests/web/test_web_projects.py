@@ -482,7 +482,7 @@ def test_hidden_project_is_404_everywhere(app, desk):
     ref = draft.ref
     assert c.get(f"/projects/{ref}").status_code == 404
     assert c.get(f"/projects/{ref}/edit").status_code == 404
-    assert c.get(f"/documents/{doc.id}").status_code == 404
+    assert c.get(f"/documents/{doc.uid}").status_code == 404
     for path in ("transition", "members", "updates", "documents"):
         response = post(c, f"/projects/{ref}/{path}", {"action": "submit"}, form_page="/")
         assert response.status_code == 404, path
@@ -566,7 +566,7 @@ def test_update_with_file_on_funded_project(app, desk):
     doc = Document.get(Document.update == update.id)
     page = html(c.get(f"/projects/{project.ref}"))
     assert "Laptops delivered" in page and "40% done" in page
-    assert f"/documents/{doc.id}" in page
+    assert f"/documents/{doc.uid}" in page
 
 
 def test_update_errors_keep_input_and_bad_file_undoes_update(app, desk):
@@ -635,7 +635,7 @@ def test_document_upload_and_download(app, desk):
     doc = Document.get(Document.project == project.id)
     page = html(c.get(f"/projects/{project.ref}"))
     assert "Budget plan.pdf" in page
-    response = client_for(app, desk, "observer").get(f"/documents/{doc.id}")
+    response = client_for(app, desk, "observer").get(f"/documents/{doc.uid}")
     assert response.status_code == 200  # GREEN: every account
     assert response.data == b"%PDF-1.7 budget"
     assert response.headers["Content-Disposition"].startswith("attachment")
@@ -670,8 +670,8 @@ def test_document_upload_and_download(app, desk):
 def test_document_of_hidden_project_is_404(app, desk):
     project = desk.published(tlp="AMBER+STRICT")
     doc = _attach(app, desk, project)
-    assert client_for(app, desk, "back_office").get(f"/documents/{doc.id}").status_code == 200
-    assert client_for(app, desk, "donor").get(f"/documents/{doc.id}").status_code == 404
+    assert client_for(app, desk, "back_office").get(f"/documents/{doc.uid}").status_code == 200
+    assert client_for(app, desk, "donor").get(f"/documents/{doc.uid}").status_code == 404
     assert client_for(app, desk, "donor").get("/documents/999999").status_code == 404
 
 

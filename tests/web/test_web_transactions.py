@@ -25,10 +25,10 @@ def _committed_pledge(desk, tlp="GREEN"):
 def test_record_a_disbursement_defaults_to_the_remainder_and_today(client, desk):
     pledge = _committed_pledge(desk)
     login(client, desk.users["donor"])
-    page = client.get(f"/pledges/{pledge.id}").get_data(as_text=True)
+    page = client.get(f"/pledges/{pledge.uid}").get_data(as_text=True)
     assert "Committed" in page and "30,000.00 EUR" in page
-    assert f"/pledges/{pledge.id}/transactions/new?kind=disbursement" in page
-    path = f"/pledges/{pledge.id}/transactions/new?kind=disbursement"
+    assert f"/pledges/{pledge.uid}/transactions/new?kind=disbursement" in page
+    path = f"/pledges/{pledge.uid}/transactions/new?kind=disbursement"
     form = client.get(path).get_data(as_text=True)
     assert 'value="30000.00"' in form and f'value="{utcnow().date().isoformat()}"' in form
     response = post(
@@ -45,7 +45,7 @@ def test_record_a_disbursement_defaults_to_the_remainder_and_today(client, desk)
     )
     assert response.status_code == 302
     assert Pledge.get_by_id(pledge.id).status == "partly_disbursed"
-    page = client.get(f"/pledges/{pledge.id}").get_data(as_text=True)
+    page = client.get(f"/pledges/{pledge.uid}").get_data(as_text=True)
     assert "PAY-2025-17" in page and "Partly disbursed" in page
     # The second tranche form starts at what remains.
     assert 'value="18000.00"' in client.get(path).get_data(as_text=True)
@@ -60,7 +60,7 @@ def test_record_a_disbursement_defaults_to_the_remainder_and_today(client, desk)
 def test_bad_amount_is_shown_on_the_form_not_a_500(client, desk):
     pledge = _committed_pledge(desk)
     login(client, desk.users["donor"])
-    path = f"/pledges/{pledge.id}/transactions/new"
+    path = f"/pledges/{pledge.uid}/transactions/new"
     response = post(
         client,
         path,
@@ -74,12 +74,12 @@ def test_bad_amount_is_shown_on_the_form_not_a_500(client, desk):
 def test_other_donor_and_hidden_projects(app, client, desk):
     pledge = _committed_pledge(desk, tlp="AMBER")
     login(client, desk.users["donor2"])
-    assert client.get(f"/pledges/{pledge.id}/transactions/new").status_code == 403
+    assert client.get(f"/pledges/{pledge.uid}/transactions/new").status_code == 403
     client = app.test_client()
     login(client, desk.users["observer"])  # may not see AMBER
-    assert client.get(f"/pledges/{pledge.id}").status_code == 404
+    assert client.get(f"/pledges/{pledge.uid}").status_code == 404
     commitment = Transaction.get()
-    response = post(client, f"/transactions/{commitment.id}/delete", {}, form_page="/")
+    response = post(client, f"/transactions/{commitment.uid}/delete", {}, form_page="/")
     assert response.status_code == 404
     assert Transaction.select().count() == 1
 
@@ -89,7 +89,7 @@ def test_remove_a_transaction_recorded_in_error(client, desk):
     commitment = Transaction.get()
     login(client, desk.users["donor"])
     response = post(
-        client, f"/transactions/{commitment.id}/delete", {}, form_page=f"/pledges/{pledge.id}"
+        client, f"/transactions/{commitment.uid}/delete", {}, form_page=f"/pledges/{pledge.uid}"
     )
     assert response.status_code == 302
     assert Pledge.get_by_id(pledge.id).status == "offered"
@@ -99,7 +99,7 @@ def test_remove_a_transaction_recorded_in_error(client, desk):
 def test_ukrainian_pledge_page(client, desk):
     pledge = _committed_pledge(desk)
     login(client, desk.users["donor"])
-    page = client.get(f"/pledges/{pledge.id}", headers={"Accept-Language": "uk"}).get_data(
+    page = client.get(f"/pledges/{pledge.uid}", headers={"Accept-Language": "uk"}).get_data(
         as_text=True
     )
     assert "Транзакції" in page and "Зобов’язання" in page
@@ -127,7 +127,7 @@ def test_rates_page_shows_dated_rates(client, desk):
 def test_api_transactions(client, desk):
     api = Api(client, desk)
     pledge = _committed_pledge(desk)
-    path = f"/pledges/{pledge.id}/transactions"
+    path = f"/pledges/{pledge.uid}/transactions"
     created = api.post(
         "donor",
         path,
