@@ -105,7 +105,7 @@ def test_offer_matches_and_pledge(client, desk):
         == 404
     )
     r = client.get(f"/api/v1/projects/{p.ref}/offers", headers=_auth(desk, "back_office"))
-    assert r.json["offers"][0]["id"] == offer.id
+    assert r.json["offers"][0]["id"] == offer.uid
     r = client.post(
         f"/api/v1/offers/{offer.uid}/matches/{p.ref}/pledge", headers=_auth(desk, "back_office")
     )

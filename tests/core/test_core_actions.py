@@ -168,7 +168,7 @@ def test_needs_action_per_role(desk):
     donor_groups = {g.kind: g for g in inbox.needs_action(desk.user("donor"))}
     to_confirm = [i.pledge_id for i in donor_groups["pledges_to_confirm"].items]
     assert own.id not in to_confirm and len(to_confirm) == 1
-    assert donor_groups["offers_expiring"].items[0].offer_id == offer.id
+    assert donor_groups["offers_expiring"].items[0].offer_id == offer.uid
     assert "pledges_to_confirm" not in {g.kind for g in inbox.needs_action(desk.user("donor2"))}
 
     projects.transition(recipient, published, "start")

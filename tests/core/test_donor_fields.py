@@ -116,7 +116,7 @@ def test_only_that_donor_and_the_offices_see_or_edit_them(desk, pledge):
         ("recipient", {}),
     ):
         context = build_context(desk.user(key))
-        seen = [p.fields for p in context.pledges() if p.id == pledge.id]
+        seen = [p.fields for p in context.pledges() if p.id == pledge.uid]
         assert seen == [expected], key
 
 
@@ -218,7 +218,7 @@ def test_cli_lists_and_sets_them_under_the_same_rule(desk, pledge, data_dir):
 
     def run(*args: str):
         return CliRunner().invoke(
-            cli, ["--data-dir", str(data_dir), "pledge", "fields", str(pledge.id), *args]
+            cli, ["--data-dir", str(data_dir), "pledge", "fields", pledge.uid, *args]
         )
 
     ok = run("--as", "donor@example.org", "--set", "crs_id=C-9", "--set", "flow_type=10")

@@ -108,7 +108,7 @@ def test_offers_and_updates(desk):
     )
     officer = desk.user("back_office")
     kinds = {(r.type, r.key) for r in search.search(officer, "starlink")}
-    assert ("offer", offer.id) in kinds and any(k == "update" for k, _ in kinds)
+    assert ("offer", offer.uid) in kinds and any(k == "update" for k, _ in kinds)
     assert [r.type for r in search.search(officer, "starlink", type="offer")] == ["offer"]
     # The donor sees its own offer but not the update on a project it may not see.
     assert {r.type for r in search.search(desk.user("donor"), "starlink")} == {"offer"}

@@ -142,7 +142,7 @@ def _discover(page, wanted: set[str]) -> dict[str, str]:
             if href:
                 found[status] = href
     if "offer" in wanted:
-        href = _first_link(page, "/offers", re.compile(r"^/offers/\d+$"))
+        href = _first_link(page, "/offers", re.compile(r"^/offers/[0-9a-f-]{36}$"))
         if href:
             found["offer"] = href
     return found

@@ -108,10 +108,10 @@ def test_every_surface_agrees_with_the_records_own_page(client, desk, world, rol
             assert (marker in context) == own, (role, marker, "report context")
             assert (marker in offers_api) == own, (role, marker, "API")
             found = [r.key for r in search.search(user, marker, type="offer")]
-            assert (offer.id in found) == own, (role, marker, "search")
-            in_project = offer.id in _offer_ids(user, project.ref)
+            assert (offer.uid in found) == own, (role, marker, "search")
+            in_project = offer.uid in _offer_ids(user, project.ref)
             assert in_project == (own and sees_project), (role, marker, "report offer_ids")
-            as_pledge_offer = f'"offer":{offer.id}' in pledges_json.replace(" ", "")
+            as_pledge_offer = f'"offer":"{offer.uid}"' in pledges_json.replace(" ", "")
             assert not as_pledge_offer or own, (role, marker, "pledge JSON")
         any_offer = any(
             client.get(f"/offers/{o.uid}").status_code == 200 for o in w["offers"].values()
@@ -137,7 +137,7 @@ def test_every_surface_agrees_with_the_records_own_page(client, desk, world, rol
         assert (f"Docname{tag}" in html) == own, (role, "document")
 
 
-def _offer_ids(user: User, ref: str) -> tuple[int, ...]:
+def _offer_ids(user: User, ref: str) -> tuple[str, ...]:
     context = reporting.build_context(user)
     for view in context.projects:
         if view.ref == ref:

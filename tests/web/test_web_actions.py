@@ -119,9 +119,7 @@ def test_notifications_in_the_header_and_marked_read(app, desk):
     assert "United Kingdom pledged 2,500 EUR to your project" in page
     assert "is published in the Catalogue" in page
     one = Notification.select().where(Notification.kind == "pledge_new").get()
-    response = post(
-        recipient, "/notifications/read", {"id": str(one.id)}, form_page="/notifications"
-    )
+    response = post(recipient, "/notifications/read", {"id": one.uid}, form_page="/notifications")
     assert response.status_code == 303
     assert 'class="badge">1<' in html(recipient.get("/"))
     post(recipient, "/notifications/read", {"id": "x"}, form_page="/notifications")

@@ -384,7 +384,7 @@ def test_offers_partial(app, desk):
     officer = _offers_partial(app, desk.user("back_office"), project, links)
     assert "200 Starlink terminals" in officer and f"/offer-links/{link.uid}/delete" in officer
     # a linked offer is no longer offered in the form; the other one still is
-    assert f'value="{offer.id}"' not in officer and f'value="{other.id}"' in officer
+    assert f'value="{offer.uid}"' not in officer and f'value="{other.uid}"' in officer
     donor = _offers_partial(app, desk.user("donor"), project, links)
     assert f"/offers/{offer.uid}" in donor and "/delete" not in donor
     # Another donor is given only the links to offers it may see (none): the

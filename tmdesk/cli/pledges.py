@@ -15,7 +15,9 @@ from tmdesk.cli.plugins import _plugin_manager
 from tmdesk.core import donor_fields
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.i18n import localized
+from tmdesk.core.ids import is_uid
 from tmdesk.core.models import Pledge, User
+from tmdesk.core.validation import parse_id
 from tmdesk.core.visibility import can_see, can_see_donor_fields
 
 
@@ -26,7 +28,7 @@ def pledge() -> None:
 
 @pledge.command("fields")
 @data_dir_option
-@click.argument("pledge_id", type=click.IntRange(1, 2**62))
+@click.argument("pledge_id")
 @click.option("--as", "as_email", required=True, metavar="EMAIL", help="Who acts.")
 @click.option(
     "--set",
@@ -38,9 +40,10 @@ def pledge() -> None:
 @click.option("--lang", type=click.Choice(["uk", "en"]), default="en", help="Labels' language.")
 @click.pass_context
 def fields_command(
-    ctx: click.Context, pledge_id: int, as_email: str, pairs: tuple[str, ...], lang: str
+    ctx: click.Context, pledge_id: str, as_email: str, pairs: tuple[str, ...], lang: str
 ) -> None:
-    """List or set the donor's own fields on pledge PLEDGE_ID."""
+    """List or set the donor's own fields on pledge PLEDGE_ID (its uid, as pages and the
+    API name it, or its row number)."""
     given: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -54,7 +57,12 @@ def fields_command(
         user = User.get_or_none(User.email == as_email.strip().lower())
         if user is None or not user.active:
             fail(f"no active user {as_email}")
-        found = Pledge.get_or_none(Pledge.id == pledge_id)
+        row = parse_id(pledge_id)
+        found = (
+            Pledge.get_or_none(Pledge.uid == pledge_id)
+            if is_uid(pledge_id)
+            else (Pledge.get_or_none(Pledge.id == row) if row is not None else None)
+        )
         if found is None or not can_see(user, found.project):
             fail(f"no pledge {pledge_id} that {user.email} may see")
         if not can_see_donor_fields(user, found):
