@@ -234,3 +234,22 @@ def test_hostile_uids_are_404(client, desk, seq):
         assert client.get(f"/pledges/{value}").status_code == 404, value
     assert client.get(f"/pledges/{uid}%00").status_code == 400  # a NUL: refused before routing
     assert client.get(f"/pledges/{uid}").status_code == 200
+
+
+def test_audit_log_names_offers_and_links_by_uid(client, desk, seq):
+    """The audit log's words name an offer by the end of its uid, as its page does,
+    never "offer no. 3" (an administrator may not see every offer)."""
+    from tmdesk.core import auditlog
+    from tmdesk.core.models import AuditEvent
+
+    offer = seq["offer"][1]
+    link = offers.link_offer(desk.user("back_office"), offer, seq["visible"], "")
+    events = list(AuditEvent.select().where(AuditEvent.action.in_(("offer.create", "offer.link"))))
+    words = auditlog.describe(desk.user("admin"), events)
+    said = {(e.action, e.entity_id): words[e.id].params for e in events}
+    assert said[("offer.create", str(offer.id))]["id"] == short_uid(offer.uid)
+    assert said[("offer.link", str(link.id))]["offer"] == short_uid(offer.uid)
+    login(client, desk.users["admin"])
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert f"offer {short_uid(offer.uid)}" in page
+    assert not re.search(r"offer (no\. )?[0-9]+\b", page)

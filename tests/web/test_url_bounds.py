@@ -107,6 +107,7 @@ def test_every_uid_argument_is_404_for_what_names_no_record(wapp, world):
             for label in NOT_A_RECORD:
                 url = _fill(rule, valid | {name: payloads.HOSTILE_NUMBERS[label]})
                 status = caller.send("back_office", "GET", url).status_code
-                if status != 404:
+                # A NUL anywhere in a request is refused (400) before any route is matched.
+                if status != 404 and not (label == "uid with nul" and status == 400):
                     problems.append(f"GET {rule} {name}={label}: {status}")
     assert not problems, "\n".join(problems)
