@@ -167,9 +167,9 @@ NEXT_PARAMETERS = [
     ("/login", "donor", "query", None),  # logged in: a GET redirects at once
     ("/confirm", "admin", "query", {"password": "x"}),
     ("/language", "donor", "form", {"lang": "en"}),
-    ("/pledges/<int:pledge_id>/transition", "donor", "form", {"action": "no-such-step"}),
-    ("/offers/<int:offer_id>/links", "back_office", "form", {"ref": "TM-1999-9999"}),
-    ("/offer-links/<int:link_id>/delete", "back_office", "form", {}),
+    ("/pledges/<uid:pledge_id>/transition", "donor", "form", {"action": "no-such-step"}),
+    ("/offers/<uid:offer_id>/links", "back_office", "form", {"ref": "TM-1999-9999"}),
+    ("/offer-links/<uid:link_id>/delete", "back_office", "form", {}),
 ]
 
 
