@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import pg
 from tests.live_server import free_port, start_server
 
 pytestmark = pytest.mark.slow
@@ -40,21 +41,15 @@ def _base_env() -> dict[str, str]:
 
 @pytest.fixture
 def office_env():
-    """The office's environment: its own PostgreSQL database when the run has one."""
+    """The office's environment: its own PostgreSQL database when the run has one
+    (made beside the worker's database, dropped afterwards)."""
     env = _base_env()
-    url = os.environ.get("TMDESK_TEST_DATABASE_URL")
-    if not url:
+    own = pg.own_database(f"sync_{uuid.uuid4().hex[:10]}")
+    if own is None:
         yield env
         return
-    import psycopg
-
-    name = f"tmdesk_sync_{uuid.uuid4().hex[:10]}"
-    parts = urllib.parse.urlsplit(url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield env | {"TMDESK_DATABASE_URL": parts._replace(path=f"/{name}").geturl()}
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield env | {"TMDESK_DATABASE_URL": own}
+    pg.drop_worker_database(own)
 
 
 def tmdesk(data_dir: Path, *args: str, env: dict, stdin: str = "") -> subprocess.CompletedProcess:
