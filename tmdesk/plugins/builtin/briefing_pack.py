@@ -14,7 +14,7 @@ observers, who prepare or attend coordination meetings. Recipients use the
 ``ministry-report`` format instead; companies have no use for a pack.
 
 Written exactly as a partner would write a plugin: ``hookimpl`` and the
-contract types, plus the shared PDF blocks in :mod:`.pdfkit`.
+contract types, plus the shared PDF blocks in :mod:`.pdf`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 
 from tmdesk import hookimpl
-from tmdesk.plugins.builtin import pdfkit as kit
+from tmdesk.plugins.builtin import pdf as kit
 from tmdesk.plugins.contract import (
     CATEGORIES,
     FUNDING_STATES,
