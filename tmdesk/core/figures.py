@@ -42,6 +42,7 @@ from typing import Any
 
 import peewee as pw
 
+from tmdesk.core import funding
 from tmdesk.core.flows import flows_where
 from tmdesk.core.i18n import N_
 from tmdesk.core.models import AuditEvent, ChangeLog, Organisation, Pledge, Project, User
@@ -50,10 +51,11 @@ from tmdesk.core.vocab import highest_tlp
 
 #: Open for support: the statuses donors can still pledge to.
 OPEN_STATUSES = ("published", "in_implementation")
-#: Pledges that count as pledged (every one that is not withdrawn).
-PLEDGED_STATUSES = ("offered", "confirmed", "disbursed", "delivered")
-#: Pledges whose money is confirmed.
-CONFIRMED_STATUSES = ("confirmed", "disbursed", "delivered")
+#: Pledges that count as pledged (every one that is not withdrawn) and those whose
+#: money is confirmed: the same lists as a project's funding (core.funding), so a
+#: partly disbursed or delivered pledge counts for its donor as it does for its project.
+PLEDGED_STATUSES = funding.PLEDGED_STATUSES
+CONFIRMED_STATUSES = funding.CONFIRMED_STATUSES
 #: Pledges whose money has been paid out (or delivered in kind).
 DISBURSED_STATUSES = ("disbursed", "delivered")
 

@@ -50,7 +50,16 @@ from .blocks import (
     update_byline,
 )
 from .charts import FundingBar, bar_chart
-from .document import Contents, PageCount, ReportDoc, toc
+from .document import (
+    FRAME_HEIGHT,
+    MIN_FILL,
+    Contents,
+    HeadingGroup,
+    PageCount,
+    ReportDoc,
+    SectionBreak,
+    toc,
+)
 from .flowables import (
     Bookmark,
     Invisible,
@@ -93,7 +102,16 @@ from .styles import (
     ZEBRA,
     styles,
 )
-from .tables import CUT_NOTE, LONGEST_UNBROKEN, MAX_CELL_LINES, fit_widths, table
+from .tables import (
+    CUT_NOTE,
+    LONGEST_UNBROKEN,
+    MAX_CELL_LINES,
+    MIN_SCALE,
+    fit_widths,
+    longest_words,
+    table,
+    text_scale,
+)
 from .text import (
     TRANSLATIONS_DIR,
     clean,
@@ -124,6 +142,7 @@ __all__ = [
     "FONT",
     "FONT_BOLD",
     "FONT_DIR",
+    "FRAME_HEIGHT",
     "GAP",
     "HEAD_SIZE",
     "INK",
@@ -132,6 +151,8 @@ __all__ = [
     "MARGIN_TOP",
     "MARGIN_X",
     "MAX_CELL_LINES",
+    "MIN_FILL",
+    "MIN_SCALE",
     "MUTED",
     "OFFERED",
     "PAGE_HEIGHT",
@@ -147,6 +168,7 @@ __all__ = [
     "Bookmark",
     "Contents",
     "FundingBar",
+    "HeadingGroup",
     "Invisible",
     "KeyValues",
     "KitDrawing",
@@ -155,6 +177,7 @@ __all__ = [
     "Label",
     "PageCount",
     "ReportDoc",
+    "SectionBreak",
     "TLPBox",
     "bar_chart",
     "clean",
@@ -171,6 +194,7 @@ __all__ = [
     "in_kind_text",
     "key_values",
     "label_of",
+    "longest_words",
     "layout_only",
     "money",
     "number",
@@ -185,6 +209,7 @@ __all__ = [
     "styles",
     "summary_only_in_ukrainian",
     "table",
+    "text_scale",
     "text_width",
     "timestamp",
     "title_of",

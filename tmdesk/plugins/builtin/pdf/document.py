@@ -8,7 +8,15 @@ from typing import Any, BinaryIO
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    KeepTogether,
+    PageTemplate,
+)
+from reportlab.platypus.doctemplate import FrameBreak, NullActionFlowable
 
 from tmdesk.plugins.contract import N_
 
@@ -27,6 +35,60 @@ from .styles import (
     styles,
 )
 from .text import clean, translator
+
+#: The height of the page's one frame (between the header and the footer).
+FRAME_HEIGHT = PAGE_HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+#: The least a page is filled before a new section may start on the next one:
+#: no page but the last is more than 60% empty (issue 15).
+MIN_FILL = 0.45
+
+
+class SectionBreak(CondPageBreak):
+    """Where a new section (a project, the annex) starts: on a new page when this
+    one is already filled to :data:`MIN_FILL`, else on this page after a gap, so
+    the tail of a long table never sits alone on an otherwise empty page."""
+
+    def __init__(self, gap: float = 8 * mm) -> None:
+        super().__init__(FRAME_HEIGHT * (1 - MIN_FILL))
+        self.gap = gap
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        frame = self._doctemplateAttr("frame")
+        if frame is None:
+            return 0, 0
+        if availHeight < self.height:
+            frame.add_generated_content(FrameBreak)
+            return 0, 0
+        if getattr(frame, "_atTop", False):
+            return 0, 0
+        return 0, min(self.gap, availHeight)
+
+
+class HeadingGroup(KeepTogether):
+    """What ``keepWithNext`` makes of a heading and what follows it (the document's
+    ``keepTogetherClass``): moved to the next page only when not even the start of
+    what follows fits under the heading on this one.
+
+    reportlab's own KeepTogether moves the pair whenever the whole of what follows
+    does not fit, so a heading over a long table left most of a page empty.
+    """
+
+    def split(self, aW: float, aH: float) -> list[Flowable]:  # noqa: N803 - reportlab's names
+        if getattr(self, "_wrapInfo", None) != (aW, aH):
+            self.wrap(aW, aH)
+        content = self._content[:]
+        if aH >= self._H:
+            return content
+        heads, last = content[:-1], content[-1]
+        used = 0.0
+        for i, f in enumerate(heads):
+            used += f.wrapOn(self.canv, aW, aH)[1] + (f.getSpaceBefore() if i else 0)
+            used += f.getSpaceAfter()
+        room = aH - used - last.getSpaceBefore()
+        first = last.splitOn(self.canv, aW, room) if room > 0 else []
+        if first and first[0].wrapOn(self.canv, aW, room)[1] <= room:
+            return [NullActionFlowable(), *content]
+        return [FrameBreak(), *content]
 
 
 class PageCount(Invisible):
@@ -93,6 +155,7 @@ class ReportDoc(BaseDocTemplate):
             initialFontName=FONT,
             initialFontSize=10,
             initialLeading=12,
+            keepTogetherClass=HeadingGroup,
         )
         self.doc_title = clean(title)
         self.doc_subtitle = clean(subtitle)

@@ -41,20 +41,22 @@ def table(
     :data:`CUT_NOTE` (translated with ``t`` when given), so no such row is taller
     than a page; a row with a taller ready flowable splits inside the row.
     """
-    st = styles()
     cut_note = t(CUT_NOTE) if t is not None else "[…]"
     right_set = set(right)
     rows = [list(r) for r in rows]
-    widths = fit_widths(header, rows, widths)
+    words = longest_words(header, rows, bold_first)
+    scale = text_scale(words, sum(widths))
+    widths = fit_widths(header, rows, widths, bold_first=bold_first, scale=scale, words=words)
     room = [w - 2 * CELL_PAD for w in widths]
+    cell_size, head_size = CELL_SIZE * scale, HEAD_SIZE * scale
     data: list[list[Any]] = [
         [
             _cell(
                 h,
                 room[i],
-                HEAD_SIZE,
+                head_size,
                 True,
-                st["head_cell_right" if i in right_set else "head_cell"],
+                _style("head_cell_right" if i in right_set else "head_cell", scale),
                 cut_note,
             )
             for i, h in enumerate(header)
@@ -68,7 +70,7 @@ def table(
                 continue
             bold = bold_first and i == 0
             style = "cell_right" if i in right_set else ("cell_bold" if bold else "cell")
-            cells.append(_cell(value, room[i], CELL_SIZE, bold, st[style], cut_note))
+            cells.append(_cell(value, room[i], cell_size, bold, _style(style, scale), cut_note))
         data.append(cells)
     made = KitTable(
         data,
@@ -79,34 +81,67 @@ def table(
         # left splits inside the row rather than failing the report.
         splitInRow=1,
     )
-    made.setStyle(_table_style(tuple(sorted(right_set)), bold_first, len(data) > 2))
+    made.setStyle(_table_style(tuple(sorted(right_set)), bold_first, len(data) > 2, scale))
     return made
 
 
 #: A word longer than this is a sentence-like run (an address, a hash) that must
 #: wrap anyway; words up to it are never broken.
 LONGEST_UNBROKEN = 30
+#: The smallest a table's text shrinks to (as a share of :data:`CELL_SIZE`) when
+#: its columns cannot all hold their longest word at full size.
+MIN_SCALE = 0.8
+#: What a column needs beside its longest word: the padding, and a point to spare.
+_COLUMN_EXTRA = 2 * CELL_PAD + 1
+
+
+def _longest(text: Any, size: float, bold: bool) -> float:
+    words = [w for w in clean(text).replace("\n", " ").split(" ") if w]
+    words = [w for w in words if len(w) <= LONGEST_UNBROKEN]
+    font = FONT_BOLD if bold else FONT
+    return max((pdfmetrics.stringWidth(w, font, size) for w in words), default=0.0)
+
+
+def longest_words(
+    header: Sequence[str], rows: Sequence[Sequence[Any]], bold_first: bool = True
+) -> list[float]:
+    """Per column, the width of its longest word at full size (header in bold; no-break
+    spaces join a word, so "1 234 USD" is one); ready flowables are not measured."""
+    widest = [_longest(h, HEAD_SIZE, True) for h in header]
+    for row in rows:
+        for i, value in enumerate(row):
+            if i < len(widest) and not isinstance(value, Flowable):
+                widest[i] = max(widest[i], _longest(value, CELL_SIZE, bold_first and i == 0))
+    return widest
+
+
+def text_scale(words: Sequence[float], total: float) -> float:
+    """1, or the size (a share of full size, at least :data:`MIN_SCALE`) at which every
+    column holds its longest word within ``total``: a table with many columns of
+    codes shrinks a little rather than print "In implementa-tion" or "U-SD"."""
+    need = sum(words)
+    room = total - _COLUMN_EXTRA * len(words)
+    if need <= room or need <= 0:
+        return 1.0
+    return max(MIN_SCALE, int(room / need * 100) / 100)
 
 
 def fit_widths(
-    header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float]
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    widths: Sequence[float],
+    *,
+    bold_first: bool = True,
+    scale: float = 1.0,
+    words: Sequence[float] | None = None,
 ) -> list[float]:
     """``widths`` moved so that no word (a status such as "In implementation" has
     two; "1 234 USD" with no-break spaces is one) is broken inside a cell: a column
-    too narrow for its longest word takes the room from the columns with slack,
-    in proportion to their slack. The total width never changes."""
-
-    def need(text: Any, size: float, bold: bool) -> float:
-        words = [w for w in clean(text).replace("\n", " ").split(" ") if w]
-        words = [w for w in words if len(w) <= LONGEST_UNBROKEN]
-        font = FONT_BOLD if bold else FONT
-        return max((pdfmetrics.stringWidth(w, font, size) for w in words), default=0.0)
-
-    minimum = [need(h, HEAD_SIZE, True) + 2 * CELL_PAD + 1 for h in header]
-    for row in rows:
-        for i, value in enumerate(row):
-            if i < len(minimum) and not isinstance(value, Flowable):
-                minimum[i] = max(minimum[i], need(value, CELL_SIZE, i == 0) + 2 * CELL_PAD + 1)
+    too narrow for its longest word (at ``scale``) takes the room from the columns
+    with slack, in proportion to their slack. The total width never changes."""
+    if words is None:
+        words = longest_words(header, rows, bold_first)
+    minimum = [w * scale + _COLUMN_EXTRA for w in words]
     out = list(widths)
     short = sum(max(m - w, 0) for m, w in zip(minimum, out, strict=False))
     if short <= 0:
@@ -125,14 +160,30 @@ def fit_widths(
 
 
 @functools.cache
-def _table_style(right: tuple[int, ...], bold_first: bool, zebra: bool) -> TableStyle:
+def _style(name: str, scale: float) -> ParagraphStyle:
+    """The paragraph style ``name`` with its text at ``scale`` of its size."""
+    base = styles()[name]
+    if scale == 1:
+        return base
+    return ParagraphStyle(
+        f"{name}@{scale}",
+        parent=base,
+        fontSize=base.fontSize * scale,
+        leading=base.leading * scale,
+    )
+
+
+@functools.cache
+def _table_style(
+    right: tuple[int, ...], bold_first: bool, zebra: bool, scale: float = 1.0
+) -> TableStyle:
     """The house table style (cached: a pack makes thousands of tables)."""
     commands: list[tuple] = [
         ("FONTNAME", (0, 0), (-1, -1), FONT),
-        ("FONTSIZE", (0, 0), (-1, -1), CELL_SIZE),
-        ("LEADING", (0, 0), (-1, -1), 10),
+        ("FONTSIZE", (0, 0), (-1, -1), CELL_SIZE * scale),
+        ("LEADING", (0, 0), (-1, -1), 10 * scale),
         ("FONTNAME", (0, 0), (-1, 0), FONT_BOLD),
-        ("FONTSIZE", (0, 0), (-1, 0), HEAD_SIZE),
+        ("FONTSIZE", (0, 0), (-1, 0), HEAD_SIZE * scale),
         ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
         ("TEXTCOLOR", (0, 1), (-1, -1), INK),
         ("BACKGROUND", (0, 0), (-1, 0), ACCENT),
