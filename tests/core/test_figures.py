@@ -283,3 +283,4 @@ def test_a_partly_disbursed_pledge_counts_for_its_donor(desk):
     assert donor.disbursed_eur == totals.disbursed_eur == Decimal(24000)
     (on_dashboard,) = figures.figures_for(officer, exchange_rates()).by_donor
     assert (on_dashboard.pledged_eur, on_dashboard.confirmed_eur) == (60000, 60000)
+    assert on_dashboard.disbursed_eur == Decimal(24000)

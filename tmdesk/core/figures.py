@@ -43,7 +43,7 @@ from typing import Any
 import peewee as pw
 
 from tmdesk.core import funding
-from tmdesk.core.flows import flows_where
+from tmdesk.core.flows import flows_by_donor, flows_where
 from tmdesk.core.i18n import N_
 from tmdesk.core.models import AuditEvent, ChangeLog, Organisation, Pledge, Project, User
 from tmdesk.core.visibility import visibility_condition
@@ -389,6 +389,10 @@ def sum_figures(
     # What was really paid out: the disbursement transactions (core.flows), the
     # same the reports' projects carry.
     disbursed = flows_where(visible & open_).disbursed
+    # Each donor's disbursed money the same way, so the donors add up to it.
+    for donor_id, donor_flows in flows_by_donor(visible & open_).items():
+        if donor_id in donors:
+            donors[donor_id].disbursed_eur = donor_flows.disbursed
     out.headline = Headline(
         projects=n_open,
         budget_eur=budget_total,
