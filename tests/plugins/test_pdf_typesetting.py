@@ -24,7 +24,7 @@ from reportlab.platypus import PageBreak
 
 from tmdesk.core import accounts, pledges, projects
 from tmdesk.core.catalogue import CatalogueFilters
-from tmdesk.core.models import Project
+from tmdesk.core.models import Project, User
 from tmdesk.core.reporting import build_context, with_report_defaults
 from tmdesk.plugins.builtin import briefing_pack, ministry_report
 from tmdesk.plugins.builtin import pdf as kit
@@ -142,7 +142,7 @@ def world(desk):
         desk.user("donor"), made[0], {"amount": "50000", "currency": "USD", "date": "2026-02-01"}
     )
     # The railway's own projects: its long code in every table.
-    rail = accounts.User.get(accounts.User.email == "rail@example.org")
+    rail = User.get(User.email == "rail@example.org")
     for _ in range(2):
         p = projects.create_draft(rail, {**_draft(), "tlp": "AMBER"})
         projects.transition(rail, p, "submit")

@@ -13,7 +13,7 @@ from flask import url_for
 
 from tests.helpers import login
 from tests.pg import on_postgresql
-from tmdesk.core import accounts, backup, offers, pledges
+from tmdesk.core import backup, offers, pledges, tokens
 from tmdesk.core.db import database
 
 
@@ -68,7 +68,7 @@ def world(app, desk, data_dir):
         desk.user("donor2"),
         {"category": "connectivity", "description": "200 Starlink terminals", "quantity": "200"},
     )
-    accounts.create_token(desk.user("admin"), desk.user("admin"), "phone")
+    tokens.create_token(desk.user("admin"), desk.user("admin"), "phone")
     if not on_postgresql():  # the backups page lists SQLite copies
         backup.backup_now(desk.user("admin"), database.obj, data_dir)
     return {"offer": offer, "project": project}
