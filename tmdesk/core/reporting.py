@@ -575,6 +575,12 @@ def compute_totals(projects: list[ProjectView]) -> Totals:
                 continue
             entry = donors.setdefault(pl.donor.code, [pl.donor, ZERO, ZERO, ZERO, 0])
             pledged, confirmed, disbursed = figures.pledge_money(pl.status, pl.amount_eur or ZERO)
+            if pl.transactions:
+                # What was paid out, as the project's disbursed figure counts it (core.flows).
+                disbursed = sum(
+                    (x.amount_eur or ZERO for x in pl.transactions if x.kind == "disbursement"),
+                    ZERO,
+                )
             entry[1] += pledged
             entry[2] += confirmed
             entry[3] += disbursed
