@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ from tmdesk.core.models import (
 )
 from tmdesk.core.visibility import OFFICE_KINDS, can_see, visible_offers, visible_projects
 from tmdesk.exchange import trust
+from tmdesk.sync import money
 from tmdesk.sync.wire import PROTOCOL_VERSION, UidMap, encode_row, encode_user
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,7 @@ def pull(
             }
         )
     uids = UidMap()
-    bundles, people = project_bundles(projects, uids)
+    bundles, people = project_bundles(projects, uids, user)
     with database.atomic():
         if removed:
             DeskHolding.delete().where(
@@ -196,9 +197,10 @@ def pull(
 
 
 def project_bundles(
-    projects: list[Project], uids: UidMap
+    projects: list[Project], uids: UidMap, user: User
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Each project with everything under it, and the people those rows name.
+    """Each project with everything under it as ``user`` may see it (donor fields
+    only where they are ``user``'s to see), and the people those rows name.
 
     Children are read in one query per kind for the whole page, not per project.
     """
@@ -226,7 +228,7 @@ def project_bundles(
         children[name] = grouped
     for name, model in (("pledges", Pledge), ("updates", Update)):
         uids.preload(model, [r.id for rows in children[name].values() for r in rows])
-    people: set[int] = set()
+    transactions, donor_fields, people = money.bundle_money(user, ids, uids)
     bundles = []
     for project in projects:
         bundle = encode_row(project, uids)
@@ -240,6 +242,8 @@ def project_bundles(
                     or getattr(r, "author_id", None)
                     or getattr(r, "uploaded_by_id", None)
                 )
+        bundle["transactions"] = transactions[project.id]
+        bundle["donor_fields"] = donor_fields[project.id]
         bundle["history"] = [
             encode_row(r, uids, drop=("project",)) for r in children["history"][project.id]
         ]
@@ -276,6 +280,9 @@ def reference_data(user: User, uids: UidMap | None = None) -> dict[str, Any]:
         "rates": [
             encode_row(r, uids) for r in ExchangeRate.select().order_by(ExchangeRate.currency)
         ],
+        # The rates with their effective dates: a desk converts each transaction at the
+        # rate of its value date, as the office does.
+        "dated_rates": money.encode_rates(),
         "offers": [encode_row(o, uids) for o in visible_offers(user)],
     }
 
@@ -510,6 +517,7 @@ APPLIERS: dict[str, Callable[[User, dict[str, Any], dict[str, Any]], Any]] = {
     "update.create": _apply_update_create,
     "document.attach": _apply_document_attach,
     "offer.create": _apply_offer_create,
+    **money.APPLIERS,
 }
 
 
@@ -531,14 +539,20 @@ def _result(record: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"status": "applied", "http_status": 200}
     if record is not None:
         out["uid"] = record.uid
-        out["version"] = type(record).get_by_id(record.id).version
+        if "version" in type(record)._meta.fields:
+            out["version"] = type(record).get_by_id(record.id).version
         if isinstance(record, Project):
             out["ref"] = Project.get_by_id(record.id).ref
     return out
 
 
-def apply_action(user: User, action: Any, data_dir: Path) -> dict[str, Any]:
-    """Apply one pushed action exactly once; the answer (stored under its key)."""
+def apply_action(
+    user: User, action: Any, data_dir: Path, donor_fields: Sequence = ()
+) -> dict[str, Any]:
+    """Apply one pushed action exactly once; the answer (stored under its key).
+
+    ``donor_fields`` are the fields the office's plugins declare, which donor
+    fields set on a desk are checked against."""
     if not isinstance(action, dict):
         return {"status": "refused", "http_status": 400, "reason": "An action is an object."}
     key = action.get("key")
@@ -556,7 +570,11 @@ def apply_action(user: User, action: Any, data_dir: Path) -> dict[str, Any]:
             raise ValidationError(
                 {"kind": N_("Unknown kind of action “%(kind)s”.") % {"kind": str(kind)[:40]}}
             )
-        ctx: dict[str, Any] = {"data_dir": data_dir, "done_blobs": []}
+        ctx: dict[str, Any] = {
+            "data_dir": data_dir,
+            "done_blobs": [],
+            "donor_fields": donor_fields,
+        }
         with database.atomic():
             outcome = {"key": key, "kind": kind} | _result(applier(user, action, ctx))
             AppliedAction.create(key=key, user=user, kind=kind, outcome=json.dumps(outcome))
@@ -578,10 +596,13 @@ def apply_action(user: User, action: Any, data_dir: Path) -> dict[str, Any]:
     return outcome
 
 
-def push(user: User, actions: Any, data_dir: Path) -> list[dict[str, Any]]:
-    """Apply a batch of actions in order; one answer per action."""
+def push(
+    user: User, actions: Any, data_dir: Path, donor_fields: Sequence = ()
+) -> list[dict[str, Any]]:
+    """Apply a batch of actions in order; one answer per action (``donor_fields``:
+    the fields the office's plugins declare, see :func:`apply_action`)."""
     if not isinstance(actions, list) or len(actions) > MAX_ACTIONS:
         raise ValidationError(
             {"actions": N_("Send a list of at most %(n)d actions.") % {"n": MAX_ACTIONS}}
         )
-    return [apply_action(user, action, data_dir) for action in actions]
+    return [apply_action(user, action, data_dir, donor_fields) for action in actions]
