@@ -375,6 +375,14 @@ def test_the_offices_transactions_and_donor_fields_reach_only_desks_that_may_see
     donor_fields.set_values(desk.user("back_office"), pledge, definitions(), {"crs_id": "C-78"})
     fields = office.pull(gb_link, gb_page["cursor"])["projects"][0]["donor_fields"]
     assert fields == [{"pledge": pledge.uid, "name": "crs_id", "value": "C-78"}]
+    # Applied as a desk applies a page, the same rows result (here on the same database).
+    from tmdesk.core.models import OfficeLink, PledgeField, Transaction
+
+    before = sorted(Transaction.select(Transaction.uid, Transaction.amount).tuples())
+    link = OfficeLink.create(office_url="http://office.invalid", token="x", user=desk.user("donor"))
+    desk_side.apply_page(office.pull(gb_link, ""), link, {})
+    assert sorted(Transaction.select(Transaction.uid, Transaction.amount).tuples()) == before
+    assert [(f.name, f.value) for f in PledgeField.select()] == [("crs_id", "C-78")]
 
 
 def test_a_desks_transactions_and_donor_fields_are_queued_not_its_status(desk):

@@ -332,8 +332,10 @@ def build_context(
     """The report context for ``user`` with ``filters`` (the Catalogue's), in ``locale``;
     transactions convert at their value dates' rates, or all at ``rates_as_of``'s."""
     filters = filters or CatalogueFilters()
-    rates = exchange_rates()
     book = RateBook.load(rates_as_of)
+    # "Rates as of" a day holds for every figure: the pledges' totals too, not only
+    # the transactions (which otherwise convert at their own value dates).
+    rates = book.on(rates_as_of) if rates_as_of else exchange_rates()
     models = list(filtered_query(user, filters).order_by(Project.ref))
     funding = funding_for(models, rates)
     if filters.funding:

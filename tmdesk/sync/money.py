@@ -108,7 +108,12 @@ def apply_money(bundles: list[dict[str, Any]], ids: IdMap, keep: set[str]) -> No
     bulk_insert(
         PledgeField,
         [
-            {"pledge": pledges[f["pledge"]], "name": f["name"], "value": f["value"]}
+            {
+                "pledge": pledges[f["pledge"]],
+                "name": f["name"],
+                "value": f["value"],
+                "updated_at": utcnow(),
+            }
             for b in bundles
             for f in b.get("donor_fields", [])
             if f.get("pledge") in pledges and pledges[f["pledge"]] in settled
