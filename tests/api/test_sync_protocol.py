@@ -388,7 +388,7 @@ def test_the_offices_transactions_and_donor_fields_reach_only_desks_that_may_see
 def test_a_desks_transactions_and_donor_fields_are_queued_not_its_status(desk):
     from tests.core.test_donor_fields import definitions
     from tmdesk.core import audit, donor_fields, transactions
-    from tmdesk.core.models import OfficeLink
+    from tmdesk.core.models import OfficeLink, Transaction
 
     gb = desk.user("donor")
     pledge = pledges.create_pledge(
@@ -419,6 +419,16 @@ def test_a_desks_transactions_and_donor_fields_are_queued_not_its_status(desk):
         "uid": pledge.uid,
         "data": {"fields": {"crs_id": "C-1"}},
     }
+    # A tranche the office refused is given up with the record that exists only here.
+    made = transactions.record_transaction(
+        gb, Pledge.get_by_id(pledge.id), {"kind": "disbursement", "amount": "5"}
+    )
+    refused = OutboxAction.create(
+        key=new_uid(), kind="transaction.create", entity_uid=made.uid, payload="{}", user=gb
+    )
+    refused.state = "refused"
+    desk_side.discard(refused)
+    assert not Transaction.select().where(Transaction.uid == made.uid).exists()
 
 
 def test_the_office_applies_a_desks_transactions_and_fields_through_its_own_rules(desk, data_dir):

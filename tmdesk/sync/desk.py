@@ -60,6 +60,7 @@ from tmdesk.core.models import (
     ProjectMember,
     RefAlias,
     StatusChange,
+    Transaction,
     Update,
     User,
     model_update,
@@ -810,6 +811,7 @@ def discard(action: OutboxAction) -> None:
                 "update": Update,
                 "offer": Offer,
                 "document": Document,
+                "transaction": Transaction,
             }[action.kind.split(".")[0]]
             # The database's ON DELETE CASCADE takes whatever hangs on the record.
             model.delete().where(model.uid == action.entity_uid).execute()

@@ -25,7 +25,6 @@ from tmdesk.core import donor_fields as donor_field_service
 from tmdesk.core import transactions as transaction_service
 from tmdesk.core.errors import NotFound, ValidationError
 from tmdesk.core.i18n import N_
-from tmdesk.core.ids import is_uid
 from tmdesk.core.models import (
     DatedRate,
     Engagement,
@@ -37,7 +36,16 @@ from tmdesk.core.models import (
     utcnow,
 )
 from tmdesk.core.visibility import can_see, donor_fields_condition
-from tmdesk.sync.wire import IdMap, UidMap, bulk_insert, decode_row, encode_row, upsert_many
+from tmdesk.sync.wire import (
+    IdMap,
+    UidMap,
+    action_data,
+    bulk_insert,
+    decode_row,
+    encode_row,
+    new_record_uid,
+    upsert_many,
+)
 
 #: What a transaction action carries besides its pledge and engagement.
 TRANSACTION_FIELDS = ("kind", "amount", "currency", "quantity", "value_date", "reference", "note")
@@ -204,25 +212,16 @@ def _form(pledge: Pledge, data: dict[str, Any]) -> dict[str, Any]:
     return form
 
 
-def _data(action: dict[str, Any]) -> dict[str, Any]:
-    data = action.get("data") or {}
-    if not isinstance(data, dict):
-        raise ValidationError({"data": N_("The action's data must be an object.")})
-    return data
-
-
 def apply_transaction_create(user: User, action: dict[str, Any], ctx: dict[str, Any]) -> Any:
-    uid = action.get("uid")
-    if not isinstance(uid, str) or not is_uid(uid):
-        raise ValidationError({"uid": N_("The record's id is not valid.")})
-    data = _data(action)
+    uid = new_record_uid(action)
+    data = action_data(action)
     pledge = _pledge(user, data.get("pledge"))
     return transaction_service.record_transaction(user, pledge, _form(pledge, data), uid=uid)
 
 
 def apply_transaction_update(user: User, action: dict[str, Any], ctx: dict[str, Any]) -> Any:
     transaction = _transaction(user, action.get("uid"))
-    form = _form(transaction.pledge, _data(action))
+    form = _form(transaction.pledge, action_data(action))
     return transaction_service.update_transaction(user, transaction, form)
 
 
@@ -234,7 +233,7 @@ def apply_transaction_delete(user: User, action: dict[str, Any], ctx: dict[str, 
 
 def apply_pledge_fields(user: User, action: dict[str, Any], ctx: dict[str, Any]) -> Any:
     pledge = _pledge(user, action.get("uid"))
-    given = _data(action).get("fields") or {}
+    given = action_data(action).get("fields") or {}
     if not isinstance(given, dict):
         raise ValidationError({"fields": N_("The action's data must be an object.")})
     definitions: Sequence = ctx.get("donor_fields") or ()

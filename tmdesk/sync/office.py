@@ -38,7 +38,6 @@ from tmdesk.core import updates as update_service
 from tmdesk.core.db import database
 from tmdesk.core.errors import DomainError, NotFound, ValidationError
 from tmdesk.core.i18n import N_
-from tmdesk.core.ids import is_uid
 from tmdesk.core.models import (
     AppliedAction,
     ChangeLog,
@@ -59,7 +58,14 @@ from tmdesk.core.models import (
 from tmdesk.core.visibility import OFFICE_KINDS, can_see, visible_offers, visible_projects
 from tmdesk.exchange import trust
 from tmdesk.sync import money
-from tmdesk.sync.wire import PROTOCOL_VERSION, UidMap, encode_row, encode_user
+from tmdesk.sync.wire import (
+    PROTOCOL_VERSION,
+    UidMap,
+    action_data,
+    encode_row,
+    encode_user,
+    new_record_uid,
+)
 
 log = logging.getLogger(__name__)
 
@@ -364,20 +370,6 @@ def _check_version(record: Project | Pledge, action: dict[str, Any]) -> None:
         )
 
 
-def _new_uid(action: dict[str, Any]) -> str:
-    uid = action.get("uid")
-    if not isinstance(uid, str) or not is_uid(uid):
-        raise ValidationError({"uid": N_("The record's id is not valid.")})
-    return uid
-
-
-def _data(action: dict[str, Any]) -> dict[str, Any]:
-    data = action.get("data") or {}
-    if not isinstance(data, dict):
-        raise ValidationError({"data": N_("The action's data must be an object.")})
-    return data
-
-
 def blob_path(data_dir: Path, sha256: str) -> Path:
     """Where a document's bytes wait between upload and the action attaching them."""
     return paths.data_dir(data_dir) / "sync-blobs" / sha256
@@ -402,19 +394,19 @@ def store_blob(data_dir: Path, sha256: str, body: bytes) -> None:
 
 
 def _apply_project_create(user, action, ctx):
-    project = project_service.create_draft(user, _data(action), uid=_new_uid(action))
+    project = project_service.create_draft(user, action_data(action), uid=new_record_uid(action))
     return project
 
 
 def _apply_project_update(user, action, ctx):
     project = _project(user, action.get("uid"))
     _check_version(project, action)
-    return project_service.update_draft(user, project, _data(action), partial=True)
+    return project_service.update_draft(user, project, action_data(action), partial=True)
 
 
 def _apply_project_transition(user, action, ctx):
     project = _project(user, action.get("uid"))
-    data = _data(action)
+    data = action_data(action)
     return project_service.transition(
         user, project, str(data.get("action") or ""), str(data.get("comment") or "")
     )
@@ -423,12 +415,12 @@ def _apply_project_transition(user, action, ctx):
 def _apply_project_tlp(user, action, ctx):
     project = _project(user, action.get("uid"))
     _check_version(project, action)
-    return project_service.change_tlp(user, project, str(_data(action).get("tlp") or ""))
+    return project_service.change_tlp(user, project, str(action_data(action).get("tlp") or ""))
 
 
 def _apply_project_members(user, action, ctx):
     project = _project(user, action.get("uid"))
-    emails = _data(action).get("emails") or []
+    emails = action_data(action).get("emails") or []
     if not isinstance(emails, list):
         raise ValidationError({"members": N_("Give the list of e-mail addresses.")})
     project_service.set_members(user, project, [str(e) for e in emails])
@@ -436,32 +428,34 @@ def _apply_project_members(user, action, ctx):
 
 
 def _apply_pledge_create(user, action, ctx):
-    data = _data(action)
+    data = action_data(action)
     project = _project(user, data.get("project"))
     return pledge_service.create_pledge(
-        user, project, data, donor_code=data.get("donor") or None, uid=_new_uid(action)
+        user, project, data, donor_code=data.get("donor") or None, uid=new_record_uid(action)
     )
 
 
 def _apply_pledge_update(user, action, ctx):
     pledge = _pledge(user, action.get("uid"))
     _check_version(pledge, action)
-    return pledge_service.update_pledge(user, pledge, _data(action))
+    return pledge_service.update_pledge(user, pledge, action_data(action))
 
 
 def _apply_pledge_transition(user, action, ctx):
     pledge = _pledge(user, action.get("uid"))
-    return pledge_service.transition_pledge(user, pledge, str(_data(action).get("action") or ""))
+    return pledge_service.transition_pledge(
+        user, pledge, str(action_data(action).get("action") or "")
+    )
 
 
 def _apply_update_create(user, action, ctx):
-    data = _data(action)
+    data = action_data(action)
     project = _project(user, data.get("project"))
-    return update_service.post_update(user, project, data, uid=_new_uid(action))
+    return update_service.post_update(user, project, data, uid=new_record_uid(action))
 
 
 def _apply_document_attach(user, action, ctx):
-    data = _data(action)
+    data = action_data(action)
     project = _project(user, data.get("project"))
     update = pledge = None
     if data.get("update"):
@@ -491,16 +485,16 @@ def _apply_document_attach(user, action, ctx):
             stream,
             update=update,
             pledge=pledge,
-            uid=_new_uid(action),
+            uid=new_record_uid(action),
         )
     ctx["done_blobs"].append(blob)
     return doc
 
 
 def _apply_offer_create(user, action, ctx):
-    data = _data(action)
+    data = action_data(action)
     return offer_service.create_offer(
-        user, data, org_code=data.get("organisation") or None, uid=_new_uid(action)
+        user, data, org_code=data.get("organisation") or None, uid=new_record_uid(action)
     )
 
 
@@ -570,11 +564,8 @@ def apply_action(
             raise ValidationError(
                 {"kind": N_("Unknown kind of action “%(kind)s”.") % {"kind": str(kind)[:40]}}
             )
-        ctx: dict[str, Any] = {
-            "data_dir": data_dir,
-            "done_blobs": [],
-            "donor_fields": donor_fields,
-        }
+        ctx: dict[str, Any] = {"data_dir": data_dir, "done_blobs": []}
+        ctx["donor_fields"] = donor_fields
         with database.atomic():
             outcome = {"key": key, "kind": kind} | _result(applier(user, action, ctx))
             AppliedAction.create(key=key, user=user, kind=kind, outcome=json.dumps(outcome))

@@ -18,6 +18,9 @@ import peewee as pw
 
 from tmdesk.core.audit import snapshot
 from tmdesk.core.db import database
+from tmdesk.core.errors import ValidationError
+from tmdesk.core.i18n import N_
+from tmdesk.core.ids import is_uid
 from tmdesk.core.models import (
     BaseModel,
     DecimalTextField,
@@ -185,3 +188,19 @@ def upsert_many(
         existing = dict(model.select(model.uid, model.id).where(model.uid.in_(uids)).tuples())
     for uid, row_id in existing.items():
         ids.remember(model, uid, row_id)
+
+
+def new_record_uid(action: dict[str, Any]) -> str:
+    """The uid a pushed action gives the record it creates (the desk's own)."""
+    uid = action.get("uid")
+    if not isinstance(uid, str) or not is_uid(uid):
+        raise ValidationError({"uid": N_("The record's id is not valid.")})
+    return uid
+
+
+def action_data(action: dict[str, Any]) -> dict[str, Any]:
+    """A pushed action's data, which must be an object."""
+    data = action.get("data") or {}
+    if not isinstance(data, dict):
+        raise ValidationError({"data": N_("The action's data must be an object.")})
+    return data
