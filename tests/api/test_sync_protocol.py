@@ -514,3 +514,38 @@ def test_the_office_publishes_its_dated_rates_and_a_desk_converts_with_them(desk
     book = rates.RateBook.load()
     assert book.rate("GBP", dt.date(2024, 7, 1)) == Decimal("1.10")
     assert book.rate("GBP", dt.date(2025, 7, 1)) == Decimal("1.20")
+
+
+def test_an_implementers_expenditure_from_its_desk_names_its_engagement_by_uid(desk, data_dir):
+    from tmdesk.core import offers, transactions
+    from tmdesk.core.models import Transaction
+
+    project = desk.published(tlp="GREEN")
+    gb = desk.user("donor")
+    pledge = pledges.create_pledge(gb, project, {"amount": "900", "currency": "EUR"})
+    transactions.record_transaction(gb, pledge, {"kind": "commitment", "amount": "900"})
+    engagement = offers.create_engagement(
+        desk.user("back_office"), project, "CYBERCO", {"role": "Integrator"}
+    )
+
+    def spend(who, engagement_uid):
+        action = {
+            "key": new_uid(),
+            "kind": "transaction.create",
+            "uid": new_uid(),
+            "data": {
+                "pledge": pledge.uid,
+                "kind": "expenditure",
+                "amount": "300",
+                "engagement": engagement_uid,
+            },
+        }
+        return office.push(who, [action], data_dir)[0]
+
+    done = spend(desk.user("company"), engagement.uid)
+    assert done["status"] == "applied", done
+    assert Transaction.get(Transaction.uid == done["uid"]).engagement_id == engagement.id
+    other = spend(desk.user("company2"), engagement.uid)
+    assert other["status"] == "refused" and other["http_status"] in (403, 404)
+    unknown = spend(desk.user("company"), new_uid())
+    assert unknown["status"] == "refused" and "engagement" in unknown["reason"]
