@@ -118,7 +118,7 @@ def measure(engine: str, data_dir: Path, url: str | None, args: argparse.Namespa
     print(f"{engine}: {Project.select().count()} projects, {load()}", flush=True)
     ok = _timings(engine, data_dir, url, args) if args.runs > 0 else True
     database.close()
-    if args.seconds > 0:
+    if args.users > 0 and args.seconds > 0:
         ok &= load_test(engine, data_dir, url, args)
     return ok
 

@@ -638,8 +638,14 @@ def token_for(plain: str, now: dt.datetime | None = None) -> ApiToken | None:
     """The unrevoked, unexpired token of an active user, or None; notes its use."""
     if not isinstance(plain, str) or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
         return None
-    token = ApiToken.get_or_none(
-        (ApiToken.token_hash == _token_digest(plain)) & ApiToken.revoked_at.is_null(True)
+    # The token, its user and the user's organisation in one query: every API
+    # request needs all three (the visibility policy reads the organisation).
+    token = (
+        ApiToken.select(ApiToken, User, Organisation)
+        .join(User, on=(ApiToken.user == User.id))
+        .join(Organisation, on=(User.organisation == Organisation.id))
+        .where((ApiToken.token_hash == _token_digest(plain)) & ApiToken.revoked_at.is_null(True))
+        .first()
     )
     now = now or utcnow()
     if token is None or not token.user.active:

@@ -42,10 +42,10 @@ from typing import Any
 
 import peewee as pw
 
-from tmdesk.core.flows import flows_where
+from tmdesk.core.flows import YearFlows, flows_split
 from tmdesk.core.i18n import N_
 from tmdesk.core.models import AuditEvent, ChangeLog, Organisation, Pledge, Project, User
-from tmdesk.core.visibility import visibility_condition
+from tmdesk.core.visibility import visibility_condition, visible_with_statuses
 from tmdesk.core.vocab import highest_tlp
 
 #: Open for support: the statuses donors can still pledge to.
@@ -190,6 +190,9 @@ class Figures:
     #: the highest TLP label among the open projects counted: what a printed
     #: dashboard must carry
     tlp: str = "CLEAR"
+    #: committed, disbursed and spent money by year over every project the user may
+    #: see (the dated transactions, :mod:`tmdesk.core.flows`)
+    money_by_year: list[YearFlows] = field(default_factory=list)
 
 
 GROUPS = ("category", "priority", "oblast", "recipient")
@@ -288,6 +291,8 @@ def sum_figures(
     out.pipeline = dict(pipeline)
     out.tlp = highest_tlp(labels)
     open_ = Project.status.in_(OPEN_STATUSES)
+    # The same rule written for the open statuses only: a third of the expression.
+    visible_open = visible_with_statuses(user, OPEN_STATUSES)
     n_open = 0
     budget_total = ZERO
     keys = [Project.category, Project.priority, Project.oblast]
@@ -301,7 +306,7 @@ def sum_figures(
                 pw.fn.COUNT(Project.id),
                 pw.fn.SUM(Project.budget_amount).coerce(False),
             )
-            .where(visible & open_)
+            .where(visible_open)
             .group_by(*columns, Project.budget_currency)
             .tuples()
         )
@@ -326,7 +331,7 @@ def sum_figures(
     pledges_of_open = (
         Pledge.select()
         .join(Project, on=(Pledge.project == Project.id))
-        .where(visible & open_ & Pledge.amount.is_null(False))
+        .where(visible_open & Pledge.amount.is_null(False))
     )
     rows = (
         pledges_of_open.select(
@@ -385,8 +390,10 @@ def sum_figures(
 
     out.over_time = _over_time(visible, rates)
     # What was really paid out: the disbursement transactions (core.flows), the
-    # same the reports' projects carry.
-    disbursed = flows_where(visible & open_).disbursed
+    # same the reports' projects carry; the same pass gives the money by year.
+    every_year, of_open = flows_split(visible, open_)
+    out.money_by_year = every_year.by_year
+    disbursed = of_open.disbursed
     out.headline = Headline(
         projects=n_open,
         budget_eur=budget_total,

@@ -143,10 +143,21 @@ def visible_flows(user: User | None, as_of: dt.date | None = None) -> Flows:
 
 def flows_where(condition: pw.Expression, as_of: dt.date | None = None) -> Flows:
     """The flows over the projects matching ``condition`` (a WHERE on Project)."""
+    return flows_split(condition, None, as_of)[0]
+
+
+def flows_split(
+    condition: pw.Expression, part: pw.Expression | None, as_of: dt.date | None = None
+) -> tuple[Flows, Flows]:
+    """The flows over the projects matching ``condition``, and over those of them
+    that also match ``part``: one pass over the transactions for both (the
+    dashboard's money by year, and the disbursed money of open projects)."""
     book = RateBook.load(as_of)
-    flows = Flows()
+    whole, within = Flows(), Flows()
+    flag = pw.Case(None, [(part, 1)], 0) if part is not None else pw.Value(0)
     rows = (
         _base_query(
+            flag,
             Transaction.kind,
             Transaction.currency,
             Transaction.value_date,
@@ -154,8 +165,13 @@ def flows_where(condition: pw.Expression, as_of: dt.date | None = None) -> Flows
         )
         .join(Project, on=(Pledge.project == Project.id))
         .where(condition)
-        .group_by(Transaction.kind, Transaction.currency, Transaction.value_date)
+        # The flag by its position: PostgreSQL would take a repeated CASE with
+        # its own parameters for a different expression.
+        .group_by(pw.SQL("1"), Transaction.kind, Transaction.currency, Transaction.value_date)
         .tuples()
     )
-    _add_rows(flows, rows, book)
-    return flows
+    for inside, *row in rows:
+        _add_rows(whole, [row], book)
+        if inside:
+            _add_rows(within, [row], book)
+    return whole, within
