@@ -65,7 +65,8 @@ def _median_report(name: str, times: tuple[list[float], list[float]], target: fl
 
 def _timings(engine: str, data_dir: Path, url: str | None, args: argparse.Namespace) -> bool:
     """The API page, dashboard and search, in this process; True if on target."""
-    from tmdesk.core import accounts, dashboard, search
+    from tmdesk.core import dashboard, search
+    from tmdesk.core import tokens as core_tokens
     from tmdesk.core.models import User
     from tmdesk.core.vocab import CATEGORIES
     from tmdesk.web import create_app
@@ -77,7 +78,7 @@ def _timings(engine: str, data_dir: Path, url: str | None, args: argparse.Namesp
     for email in ("officer@example.org", "donor@example.org"):
         user = User.get(User.email == email)
         who = email.split("@")[0]
-        _, token = accounts.create_token(None, user, "bench")
+        _, token = core_tokens.create_token(None, user, "bench")
         headers = {"Authorization": f"Bearer {token}"}
 
         def page(category: str, status: str, headers=headers) -> None:
@@ -138,7 +139,7 @@ def _cpu_seconds(pid: int) -> float:
 def _tokens_and_refs(users: int) -> tuple[list[str], list[str]]:
     """API tokens of ``users`` donor accounts (made once, reused), and the
     references of published CLEAR/GREEN projects every donor may see and pledge to."""
-    from tmdesk.core import accounts
+    from tmdesk.core import tokens as core_tokens
     from tmdesk.core.models import Organisation, Project, User
 
     donors = list(
@@ -150,7 +151,7 @@ def _tokens_and_refs(users: int) -> tuple[list[str], list[str]]:
         user = User.get_or_none(User.email == email) or User.create(
             email=email, organisation=donors[i % len(donors)], password_hash="-", name=email
         )
-        tokens.append(accounts.create_token(None, user, "bench")[1])
+        tokens.append(core_tokens.create_token(None, user, "bench")[1])
     refs = [
         ref
         for (ref,) in Project.select(Project.ref)

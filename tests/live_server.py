@@ -206,6 +206,7 @@ def concurrent_writers(url: str, tokens: list[str], seconds: float) -> WriteLoad
 def make_writer_accounts(data_dir: Path, count: int) -> list[str]:
     """A recipient organisation with ``count`` users and one API token each."""
     from tmdesk.core import accounts
+    from tmdesk.core import tokens as core_tokens
     from tmdesk.core.bootstrap import open_database
     from tmdesk.core.db import database
 
@@ -220,7 +221,7 @@ def make_writer_accounts(data_dir: Path, count: int) -> list[str]:
             user = accounts.create_user(
                 None, f"writer{i}@load.example", "LOADTEST", "load test password 2026"
             )
-            tokens.append(accounts.create_token(None, user, "load")[1])
+            tokens.append(core_tokens.create_token(None, user, "load")[1])
         return tokens
     finally:
         database.close()

@@ -21,7 +21,16 @@ from tests import pg
 from tests.helpers import DRAFT_FIELDS, PASSWORD, create_people
 from tests.helpers import ORGS as DESK_ORGS
 from tmdesk import paths
-from tmdesk.core import accounts, offers, pledges, plugin_approvals, projects, similarity, updates
+from tmdesk.core import (
+    accounts,
+    offers,
+    pledges,
+    plugin_approvals,
+    projects,
+    similarity,
+    tokens,
+    updates,
+)
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.models import (
@@ -178,7 +187,7 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
     _orgs, users = create_people(ORGS, lambda role: role)
     for role, user in users.items():
         world.users[role] = user.id
-        world.tokens[role] = accounts.create_token(None, user, "tests")[1]
+        world.tokens[role] = tokens.create_token(None, user, "tests")[1]
     docs = paths.documents_dir(data_dir)
     # Plugin files: one awaiting approval, one approved (the Plugins page's actions).
     plugins_dir = paths.plugins_dir(data_dir)
@@ -194,7 +203,7 @@ def _build(data_dir: Path, with_matrix: bool) -> World:
     world.refs["trusted_key"] = desk_key.fingerprint
     # A desk linked to this office for the donor (Administration → Desks can unlink it).
     desk_link = DeskLink.create(
-        token=accounts.create_token(users["donor"], users["donor"], "desk: laptop")[0],
+        token=tokens.create_token(users["donor"], users["donor"], "desk: laptop")[0],
         user=users["donor"],
         desk_name="laptop",
     )

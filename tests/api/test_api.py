@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.helpers import login
-from tmdesk.core import accounts, offers, pledges, projects
+from tmdesk.core import accounts, offers, pledges, projects, tokens
 from tmdesk.core.models import AuditEvent, Offer, OfferLink, Pledge, Project
 
 API = "/api/v1"
@@ -26,7 +26,7 @@ class Api:
         if who is None:
             return {}
         if who not in self.tokens:
-            _token, self.tokens[who] = accounts.create_token(None, self.desk.user(who))
+            _token, self.tokens[who] = tokens.create_token(None, self.desk.user(who))
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
     def get(self, who, path, **kw):
@@ -100,10 +100,10 @@ def test_bad_token_is_401(client, desk, header):
 
 
 def test_revoked_token_and_inactive_user_are_401(api, desk):
-    token, plain = accounts.create_token(None, desk.user("donor"))
+    token, plain = tokens.create_token(None, desk.user("donor"))
     headers = {"Authorization": f"Bearer {plain}"}
     assert api.client.get(f"{API}/me", headers=headers).status_code == 200
-    accounts.revoke_token(desk.user("donor"), token)
+    tokens.revoke_token(desk.user("donor"), token)
     assert_error(api.client.get(f"{API}/me", headers=headers), 401)
 
     api.get("donor2", "/me")

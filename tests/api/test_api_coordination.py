@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tmdesk.core import accounts, offers
+from tmdesk.core import offers, tokens
 from tmdesk.core.models import Pledge, ProjectLink
 
 
 def _auth(desk, key):
-    _token, secret = accounts.create_token(None, desk.user(key), "test")
+    _token, secret = tokens.create_token(None, desk.user(key), "test")
     return {"Authorization": f"Bearer {secret}"}
 
 

@@ -283,7 +283,7 @@ def test_a_desk_token_follows_every_token_rule(client, desk):
     (renewable like any other), notes its use, and dies with a password change."""
     import datetime as dt
 
-    from tmdesk.core import accounts
+    from tmdesk.core import accounts, tokens
     from tmdesk.core.models import ApiToken, utcnow
 
     linked = client.post(
@@ -293,13 +293,13 @@ def test_a_desk_token_follows_every_token_rule(client, desk):
     token = ApiToken.get(ApiToken.name == "desk: desk")
     assert token.scope == "read_write" and token.last_used_at is None
     left = token.expires_at - utcnow()
-    assert dt.timedelta(days=accounts.TOKEN_DEFAULT_DAYS - 1) < left
+    assert dt.timedelta(days=tokens.TOKEN_DEFAULT_DAYS - 1) < left
     assert client.get("/api/v1/sync/pull", headers=auth).status_code == 200
     assert ApiToken.get_by_id(token.id).last_used_at is not None
     # Expired: refused like a revoked one, until its owner renews it.
     ApiToken.update(expires_at=utcnow() - dt.timedelta(seconds=1)).execute()
     assert client.get("/api/v1/sync/pull", headers=auth).status_code == 401
-    accounts.renew_token(desk.user("donor"), ApiToken.get_by_id(token.id))
+    tokens.renew_token(desk.user("donor"), ApiToken.get_by_id(token.id))
     assert client.get("/api/v1/sync/pull", headers=auth).status_code == 200
     # A password change revokes it (the default), so the desk stops.
     user = desk.user("donor")

@@ -16,7 +16,16 @@ import re
 import pytest
 
 from tests.helpers import PASSWORD, login
-from tmdesk.core import accounts, audience, matching, offers, pledges, projects, similarity
+from tmdesk.core import (
+    accounts,
+    audience,
+    offers,
+    pledges,
+    projects,
+    proposals,
+    similarity,
+    tokens,
+)
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import (
     Engagement,
@@ -164,7 +173,7 @@ def test_proposing_a_pledge_on_a_project_the_donor_cannot_see_is_refused(desk):
     project = _published(desk, tlp="AMBER+STRICT")
     offer = _donor_offer(desk)
     with pytest.raises(ValidationError) as exc:
-        matching.propose_pledge(desk.user("back_office"), offer, project)
+        proposals.propose_pledge(desk.user("back_office"), offer, project)
     assert "donor" in exc.value.fields
     assert not Pledge.select().exists() and not OfferLink.select().exists()
 
@@ -172,7 +181,7 @@ def test_proposing_a_pledge_on_a_project_the_donor_cannot_see_is_refused(desk):
 def test_proposed_pledge_names_nothing_of_the_private_offer(desk):
     project = _published(desk, tlp="GREEN")
     offer = _donor_offer(desk)
-    pledge = matching.propose_pledge(desk.user("back_office"), offer, project)
+    pledge = proposals.propose_pledge(desk.user("back_office"), offer, project)
     link = OfferLink.get(OfferLink.offer == offer)
     for text in (pledge.note, link.note):
         assert str(offer.id) not in text and str(pledge.id) not in text
@@ -226,7 +235,7 @@ def test_engaging_a_company_that_could_not_see_the_project_is_refused(desk):
 def test_web_and_api_paths_answer_the_refusal_clearly(desk, client):
     project = _published(desk, tlp="AMBER+STRICT")
     offer = _donor_offer(desk)
-    _, token = accounts.create_token(None, desk.user("back_office"))
+    _, token = tokens.create_token(None, desk.user("back_office"))
     answer = client.post(
         f"/api/v1/offers/{offer.id}/matches/{project.ref}/pledge",
         headers={"Authorization": f"Bearer {token}"},

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.helpers import PASSWORD
-from tmdesk.core import accounts, funding, pledges, rates
+from tmdesk.core import accounts, funding, pledges, rates, tokens
 from tmdesk.core.errors import NotFound, PermissionDenied, ValidationError
 from tmdesk.core.models import ApiToken, AuditEvent, ExchangeRate, User
 
@@ -130,33 +130,33 @@ def test_deactivated_account_cannot_log_in(desk):
 
 def test_tokens(desk):
     user = desk.user("donor")
-    token, plain = accounts.create_token(user, user, "reporting script")
-    assert plain.startswith(accounts.TOKEN_PREFIX) and len(plain) > 40
+    token, plain = tokens.create_token(user, user, "reporting script")
+    assert plain.startswith(tokens.TOKEN_PREFIX) and len(plain) > 40
     assert plain not in token.token_hash and token.prefix == plain[:10]
-    assert accounts.user_for_token(plain).id == user.id
+    assert tokens.user_for_token(plain).id == user.id
     assert ApiToken.get_by_id(token.id).last_used_at is not None
     for bad in ("", "tmd_wrong", plain + "x", "Bearer " + plain, "x" * 500):
-        assert accounts.user_for_token(bad) is None
+        assert tokens.user_for_token(bad) is None
     # another user cannot revoke it; its owner can
     other = desk.user("donor2")
     with pytest.raises(NotFound):
-        accounts.revoke_token(other, token)
-    accounts.revoke_token(user, token)
-    assert accounts.user_for_token(plain) is None
+        tokens.revoke_token(other, token)
+    tokens.revoke_token(user, token)
+    assert tokens.user_for_token(plain) is None
 
 
 def test_token_of_deactivated_user_stops_working(desk):
     user = desk.user("company")
-    _token, plain = accounts.create_token(None, user)
+    _token, plain = tokens.create_token(None, user)
     accounts.set_active(desk.user("admin"), user, False)
-    assert accounts.user_for_token(plain) is None
+    assert tokens.user_for_token(plain) is None
 
 
 def test_admin_revokes_any_token(desk):
     user = desk.user("observer")
-    token, plain = accounts.create_token(None, user)
-    accounts.revoke_token(desk.user("admin"), token)
-    assert accounts.user_for_token(plain) is None
+    token, plain = tokens.create_token(None, user)
+    tokens.revoke_token(desk.user("admin"), token)
+    assert tokens.user_for_token(plain) is None
 
 
 # --- administration is for administrators -------------------------------------------------

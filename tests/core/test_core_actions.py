@@ -10,7 +10,15 @@ import pytest
 
 from tests.core.test_matching import _offer
 from tests.core.test_similarity import _pair
-from tmdesk.core import inbox, matching, notifications, pledges, projects, similarity, updates
+from tmdesk.core import (
+    inbox,
+    notifications,
+    pledges,
+    projects,
+    proposals,
+    similarity,
+    updates,
+)
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.models import AuditEvent, Engagement, Notification, Pledge, Project, ProjectLink
 
@@ -80,30 +88,30 @@ def test_offer_is_drawn_down_across_projects(desk):
     )
     offer = _offer(desk, value_amount="150000", value_currency="GBP", quantity="")
     officer = desk.user("back_office")
-    assert matching.offer_remaining(offer) == Decimal("150000.00")
-    preset = matching.proposal_preset(offer, first)
+    assert proposals.offer_remaining(offer) == Decimal("150000.00")
+    preset = proposals.proposal_preset(offer, first)
     # The project needs 100 000 EUR; at 1.17 EUR per GBP that is 85 470.09 GBP.
     assert preset.currency == "GBP" and preset.amount == Decimal("85470.09")
-    matching.propose_pledge(officer, offer, first, {"amount": "100000", "currency": "GBP"})
-    assert matching.offer_remaining(offer) == Decimal("50000.00")
-    with pytest.raises(matching.BeyondOffer) as refused:
-        matching.propose_pledge(officer, offer, second, {"amount": "60000", "currency": "GBP"})
+    proposals.propose_pledge(officer, offer, first, {"amount": "100000", "currency": "GBP"})
+    assert proposals.offer_remaining(offer) == Decimal("50000.00")
+    with pytest.raises(proposals.BeyondOffer) as refused:
+        proposals.propose_pledge(officer, offer, second, {"amount": "60000", "currency": "GBP"})
     assert refused.value.params == {"remaining": Decimal("50000.00"), "currency": "GBP"}
-    assert matching.proposal_preset(offer, second).amount == Decimal("50000.00")
+    assert proposals.proposal_preset(offer, second).amount == Decimal("50000.00")
     # In another currency it is converted: 58 500 EUR is exactly 50 000 GBP.
-    matching.propose_pledge(officer, offer, second, {"amount": "58500", "currency": "EUR"})
-    assert matching.offer_remaining(offer) == Decimal("0.00")
+    proposals.propose_pledge(officer, offer, second, {"amount": "58500", "currency": "EUR"})
+    assert proposals.offer_remaining(offer) == Decimal("0.00")
 
 
 def test_withdrawn_proposal_gives_the_offer_back(desk):
     project = desk.published(title_en="Starlink terminals", category="connectivity")
     offer = _offer(desk, quantity="")
-    pledge = matching.propose_pledge(
+    pledge = proposals.propose_pledge(
         desk.user("back_office"), offer, project, {"amount": "40000", "currency": "EUR"}
     )
-    assert matching.offer_remaining(offer) == Decimal("50000.00")
+    assert proposals.offer_remaining(offer) == Decimal("50000.00")
     pledges.transition_pledge(desk.user("donor"), pledge, "withdraw")
-    assert matching.offer_remaining(offer) == Decimal("90000.00")
+    assert proposals.offer_remaining(offer) == Decimal("90000.00")
 
 
 def test_notifications_for_the_recipient_and_the_proposer(desk):
@@ -115,7 +123,9 @@ def test_notifications_for_the_recipient_and_the_proposer(desk):
     projects.transition(recipient, project, "submit")
     projects.transition(officer, project, "publish")
     offer = _offer(desk, category="training", quantity="")
-    pledge = matching.propose_pledge(officer, offer, project, {"amount": "1000", "currency": "EUR"})
+    pledge = proposals.propose_pledge(
+        officer, offer, project, {"amount": "1000", "currency": "EUR"}
+    )
     kinds = [n.kind for n in notifications.for_user(recipient)]
     assert kinds == ["pledge_new", "project_published", "project_returned"]
     assert notifications.unread_count(officer) == 0  # nobody hears of their own action
@@ -163,7 +173,7 @@ def test_needs_action_per_role(desk):
     offer = _offer(
         desk, quantity="", valid_until=(dt.date.today() + dt.timedelta(days=5)).isoformat()
     )
-    matching.propose_pledge(officer, offer, published, {"amount": "1000", "currency": "EUR"})
+    proposals.propose_pledge(officer, offer, published, {"amount": "1000", "currency": "EUR"})
     own = pledges.create_pledge(desk.user("donor"), published, {"amount": "5", "currency": "EUR"})
     donor_groups = {g.kind: g for g in inbox.needs_action(desk.user("donor"))}
     to_confirm = [i.pledge_id for i in donor_groups["pledges_to_confirm"].items]

@@ -144,7 +144,7 @@ def test_pledge_page_shows_and_saves_them_for_the_donor_only(client, desk, pledg
 
 
 def _token(desk, key: str) -> dict[str, str]:
-    from tmdesk.core.accounts import create_token
+    from tmdesk.core.tokens import create_token
 
     return {"Authorization": f"Bearer {create_token(None, desk.user(key), 'test')[1]}"}
 

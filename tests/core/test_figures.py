@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tmdesk.core import accounts, dashboard, figures
+from tmdesk.core import dashboard, figures, tokens
 from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.models import Pledge, Project, utcnow
 from tmdesk.core.reporting import build_context, with_report_defaults
@@ -137,7 +137,7 @@ def test_dashboard_api_and_every_report_agree(desk, app, tmp_path, data):
         assert board.open_projects == want["projects"], key
         assert {k: board.totals[k] for k in FIGURES} == {k: want[k] for k in FIGURES}, key
 
-        _, token = accounts.create_token(None, user, "figures")
+        _, token = tokens.create_token(None, user, "figures")
         api = client.get("/api/v1/dashboard", headers={"Authorization": f"Bearer {token}"})
         assert api.status_code == 200
         got = api.get_json()["totals_eur"]

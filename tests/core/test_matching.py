@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from tmdesk.core import matching, offers, pledges
+from tmdesk.core import matching, offers, pledges, proposals
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.models import AuditEvent, Offer, OfferLink, Pledge
 
@@ -92,8 +92,8 @@ def test_propose_pledge_then_donor_confirms(desk):
     project = desk.published(title_en="Starlink terminals for Kharkiv", category="connectivity")
     offer = _offer(desk)
     with pytest.raises(PermissionDenied):
-        matching.propose_pledge(desk.user("donor"), offer, project)
-    pledge = matching.propose_pledge(desk.user("back_office"), offer, project)
+        proposals.propose_pledge(desk.user("donor"), offer, project)
+    pledge = proposals.propose_pledge(desk.user("back_office"), offer, project)
     assert pledge.status == "offered" and pledge.offer_id == offer.id
     assert pledge.donor.code == "GB" and pledge.amount == 90000
     assert pledge.in_kind_quantity == 150
@@ -114,7 +114,7 @@ def test_company_offer_cannot_become_pledge(desk):
     project = desk.published(title_en="SOC", category="connectivity")
     offer = _offer(desk, "company")
     with pytest.raises(ValidationError):
-        matching.propose_pledge(desk.user("back_office"), offer, project)
+        proposals.propose_pledge(desk.user("back_office"), offer, project)
 
 
 def test_pledge_warnings(desk):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import login, post
-from tmdesk.core import accounts
+from tmdesk.core import accounts, tokens
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import Organisation
 from tmdesk.core.orgkinds import guess_recipient_type
@@ -85,7 +85,7 @@ def test_admin_pages_show_and_edit_it_and_api_and_reports_carry_it(client, desk)
 
 
 def test_api_organisations_carry_it(client, desk):
-    _token = accounts.create_token(None, desk.user("donor"), "t")[1]
+    _token = tokens.create_token(None, desk.user("donor"), "t")[1]
     body = client.get(
         "/api/v1/organisations?per_page=100", headers={"Authorization": f"Bearer {_token}"}
     ).get_json()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tmdesk.core import accounts
+from tmdesk.core import accounts, tokens
 from tmdesk.core.audit import verify_chain
 from tmdesk.core.backup import BackupError, restore
 from tmdesk.core.bootstrap import open_database
@@ -332,17 +332,17 @@ def test_v9_tokens_get_an_expiry_and_keep_writing(tmp_path):
     from tmdesk.core.models import ApiToken, UserSession, utcnow
 
     data_dir = copy_fixture(9, tmp_path)
-    plain = accounts.TOKEN_PREFIX + "from-before-the-upgrade"
+    plain = tokens.TOKEN_PREFIX + "from-before-the-upgrade"
     with sqlite3.connect(data_dir / DATABASE_FILENAME) as con:
         con.execute(
             "INSERT INTO api_token (user_id, name, token_hash, prefix, created_at) "
             "VALUES (1, 'old script', ?, 'tmd_from-b', '2024-01-01 00:00:00')",
-            (accounts._token_digest(plain),),
+            (tokens._token_digest(plain),),
         )
     open_database(data_dir)
     database.connect(reuse_if_open=True)
     try:
-        token = accounts.token_for(plain)
+        token = tokens.token_for(plain)
         assert token is not None and token.scope == "read_write"
         left = token.expires_at - utcnow()
         assert dt.timedelta(days=89) < left <= dt.timedelta(days=90)

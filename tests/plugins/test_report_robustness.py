@@ -21,7 +21,7 @@ import pytest
 from lxml import etree
 
 from tests import pg
-from tmdesk.core import accounts, offers, pledges, projects, updates, validation
+from tmdesk.core import accounts, offers, pledges, projects, tokens, updates, validation
 from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.models import Organisation, Project
 from tmdesk.core.reporting import build_context
@@ -305,7 +305,7 @@ def test_forbidden_characters_are_refused_on_forms_and_the_api(app, client, desk
     assert "cannot be stored" in response.get_data(as_text=True)
     assert not Project.select().where(Project.title_en.contains("Grid")).exists()
 
-    _record, token = accounts.create_token(None, desk.user("recipient"), "t")
+    _record, token = tokens.create_token(None, desk.user("recipient"), "t")
     response = app.test_client().post(
         "/api/v1/projects",
         json={

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from tests import pg
 from tmdesk import __version__
 from tmdesk.cli import cli
-from tmdesk.core import accounts
+from tmdesk.core import accounts, tokens
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.models import AuditEvent, User
@@ -164,13 +164,13 @@ def test_token_create_prints_a_working_token(runner, desk_dir):
     data = str(desk_dir)
     result = run(runner, "--data-dir", data, "token", "create", "Admin@TMPO.example")
     token = result.stdout.strip()  # the token alone on standard output, for scripts
-    assert token.startswith(accounts.TOKEN_PREFIX) and "\n" not in token
+    assert token.startswith(tokens.TOKEN_PREFIX) and "\n" not in token
     assert "Read-and-write token; expires " in result.stderr
     open_database(Path(data))
     with database.connection_context():
-        user = accounts.user_for_token(token)
+        user = tokens.user_for_token(token)
         assert user is not None and user.email == "admin@tmpo.example"
-        assert accounts.user_for_token(token + "x") is None
+        assert tokens.user_for_token(token + "x") is None
     result = run(runner, "--data-dir", data, "token", "create", "nobody@example.org", ok=False)
     assert result.exit_code == 1 and "no active user" in result.output
 
@@ -189,7 +189,7 @@ def test_token_create_read_only_with_expiry(runner, desk_dir):
     assert "Read-only token; expires " in result.stderr
     open_database(Path(data))
     with database.connection_context():
-        token = accounts.token_for(plain)
+        token = tokens.token_for(plain)
         assert token is not None and token.scope == "read"
         assert abs(token.expires_at - (utcnow() + dt.timedelta(days=7))).total_seconds() < 60
         assert token.expires_at.isoformat(sep=" ") in result.stderr

@@ -22,7 +22,7 @@ import pytest
 
 from tests import pg
 from tests.live_server import start_server
-from tmdesk.core import accounts
+from tmdesk.core import accounts, tokens
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
 from tmdesk.core.models import Project
@@ -68,7 +68,7 @@ def test_sigkill_never_loses_acknowledged_writes(tmp_path):
         None, {"code": "SSSCIP", "kind": "recipient", "country": "UA", "name_en": "SSSCIP"}
     )
     user = accounts.create_user(None, "writer@example.org", "SSSCIP", "a long test password")
-    _token, token = accounts.create_token(None, user, "crash test")
+    _token, token = tokens.create_token(None, user, "crash test")
     database.close()
 
     rng = random.Random(2026)

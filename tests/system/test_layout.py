@@ -32,10 +32,6 @@ EXCEPTIONS: dict[str, str] = {
     "package by resource (projects, pledges, offers, search and dashboard, tokens)",
     "web/pledges.py": "grew with dated transactions (issue 16): the transaction forms to move "
     "to web/transactions.py",
-    "core/accounts.py": "grew with sessions, token limits and approvals (issue 12): sessions "
-    "and tokens to move to core/sessions.py and core/tokens.py",
-    "core/matching.py": "grew with proposing a pledge with an amount (issue 15): the "
-    "proposal (a write) to move to core/proposals.py, matching staying read-only",
     "core/reporting.py": "grew with transactions and donor fields in the report views: the "
     "view dataclasses to move to core/report_views.py",
     "core/models.py": "every table in one module on purpose: the schema's one picture "

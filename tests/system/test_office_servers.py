@@ -22,7 +22,7 @@ from tests.helpers import PASSWORD
 from tests.live_server import start_server
 from tests.plugins.test_plugin_approval import drop, plugin_source
 from tests.system.test_desktop import Browser, form_token
-from tmdesk.core import accounts
+from tmdesk.core import tokens
 from tmdesk.core.audit import verify_chain
 from tmdesk.core.db import database
 from tmdesk.core.models import User
@@ -88,7 +88,7 @@ def test_two_servers_share_one_database(desk, two_servers):
     (a, b), folders = two_servers
     with database.connection_context():
         recipient = desk.user("recipient")
-        _, token = accounts.create_token(None, recipient, "two servers")
+        _, token = tokens.create_token(None, recipient, "two servers")
 
     # What one writes, the other reads.
     status, made = api(

@@ -19,7 +19,7 @@ import pytest
 
 from tests.helpers import PASSWORD, login
 from tmdesk import paths
-from tmdesk.core import accounts, offers, pledges, projects, reporting, search, updates
+from tmdesk.core import accounts, offers, pledges, projects, reporting, search, tokens, updates
 from tmdesk.core.models import Document, Offer, User
 
 ROLES = (
@@ -82,7 +82,7 @@ def world(desk, data_dir):
 
 
 def _api(client, user: User, path: str):
-    _, token = accounts.create_token(None, user)
+    _, token = tokens.create_token(None, user)
     return client.get(path, headers={"Authorization": f"Bearer {token}"})
 
 

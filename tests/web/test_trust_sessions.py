@@ -20,7 +20,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from tests.helpers import PASSWORD, csrf_token, login, post
-from tmdesk.core import accounts, offers, pledges
+from tmdesk.core import accounts, offers, pledges, sessions, tokens
+from tmdesk.core.errors import NotFound, ValidationError
 from tmdesk.core.models import ApiToken, AuditEvent, OfferLink, User, UserSession, utcnow
 from tmdesk.web.common import is_local_path, safe_next
 
@@ -346,7 +347,7 @@ def test_the_server_ends_an_idle_session_whatever_the_cookie_says(app, desk, clo
     client = app.test_client()
     login(client, desk.users["donor"])
     row = UserSession.get(UserSession.user == desk.users["donor"].id)
-    idle = app.permanent_session_lifetime.total_seconds() + 2 * accounts.SESSION_TOUCH_SECONDS
+    idle = app.permanent_session_lifetime.total_seconds() + 2 * sessions.SESSION_TOUCH_SECONDS
     UserSession.update(last_seen_at=row.last_seen_at - dt.timedelta(seconds=idle)).execute()
     assert not _logged_in(client)
     assert not UserSession.select().exists()
@@ -417,7 +418,7 @@ def test_token_days_out_of_range_are_refused_with_a_message(app, desk, days):
 
 def test_an_expired_token_is_refused_and_can_be_renewed(app, desk, clock):
     user = desk.user("donor")
-    token, plain = accounts.create_token(user, user, "old", expires_days=1)
+    token, plain = tokens.create_token(user, user, "old", expires_days=1)
     api = app.test_client()
     headers = {"Authorization": f"Bearer {plain}"}
     ApiToken.update(expires_at=utcnow() - dt.timedelta(seconds=1)).execute()
@@ -443,7 +444,7 @@ def test_an_expired_token_is_refused_and_can_be_renewed(app, desk, clock):
 def test_a_read_only_token_cannot_write(app, desk):
     project = desk.published()
     user = desk.user("donor")
-    _token, plain = accounts.create_token(user, user, "ro", scope="read")
+    _token, plain = tokens.create_token(user, user, "ro", scope="read")
     api = app.test_client()
     headers = {"Authorization": f"Bearer {plain}"}
     assert api.get("/api/v1/projects", headers=headers).status_code == 200
@@ -456,7 +457,7 @@ def test_a_read_only_token_cannot_write(app, desk):
     assert response.status_code == 403
     assert "read-only" in response.get_json()["error"]
     assert pledges.Pledge.select().count() == before
-    _token, rw = accounts.create_token(user, user, "rw")
+    _token, rw = tokens.create_token(user, user, "rw")
     response = api.post(
         f"/api/v1/projects/{project.ref}/pledges",
         json={"amount": "100", "currency": "EUR"},
@@ -467,7 +468,7 @@ def test_a_read_only_token_cannot_write(app, desk):
 
 def test_a_password_change_revokes_tokens_unless_the_person_keeps_them(app, desk):
     user = desk.user("donor")
-    _t, first = accounts.create_token(user, user, "first")
+    _t, first = tokens.create_token(user, user, "first")
     client = app.test_client()
     login(client, desk.users["donor"])
     html = client.get("/profile").get_data(as_text=True)
@@ -480,32 +481,32 @@ def test_a_password_change_revokes_tokens_unless_the_person_keeps_them(app, desk
         {"pw-current": PASSWORD, "pw-new": "a brand new long passphrase", "pw-revoke_tokens": "y"},
         "/profile",
     )
-    assert accounts.token_for(first) is None
-    _t, second = accounts.create_token(user, user, "second")
+    assert tokens.token_for(first) is None
+    _t, second = tokens.create_token(user, user, "second")
     post(  # the box unticked: the tokens stay
         client,
         "/profile",
         {"pw-current": "a brand new long passphrase", "pw-new": "yet another long passphrase"},
         "/profile",
     )
-    assert accounts.token_for(second) is not None
+    assert tokens.token_for(second) is not None
 
 
 def test_an_administrators_reset_revokes_tokens(desk):
     user = desk.user("observer")
-    _t, plain = accounts.create_token(user, user)
+    _t, plain = tokens.create_token(user, user)
     accounts.set_password(desk.user("admin"), user, "a reset long passphrase")
-    assert accounts.token_for(plain) is None
+    assert tokens.token_for(plain) is None
 
 
 def test_core_token_checks(desk):
     user = desk.user("donor")
-    with pytest.raises(accounts.ValidationError):
-        accounts.create_token(user, user, scope="admin")
-    token, plain = accounts.create_token(user, user)
-    assert token.expires_at - token.created_at == dt.timedelta(days=accounts.TOKEN_DEFAULT_DAYS)
-    assert accounts.token_for(plain, now=token.expires_at) is None
-    assert accounts.token_for(plain, now=token.expires_at - dt.timedelta(seconds=1)) is not None
-    with pytest.raises(accounts.NotFound):
-        accounts.renew_token(desk.user("donor2"), token)
+    with pytest.raises(ValidationError):
+        tokens.create_token(user, user, scope="admin")
+    token, plain = tokens.create_token(user, user)
+    assert token.expires_at - token.created_at == dt.timedelta(days=tokens.TOKEN_DEFAULT_DAYS)
+    assert tokens.token_for(plain, now=token.expires_at) is None
+    assert tokens.token_for(plain, now=token.expires_at - dt.timedelta(seconds=1)) is not None
+    with pytest.raises(NotFound):
+        tokens.renew_token(desk.user("donor2"), token)
     assert User.get_by_id(user.id).active

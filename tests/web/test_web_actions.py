@@ -7,7 +7,7 @@ from tests.core.test_matching import _offer
 from tests.core.test_similarity import _pair
 from tests.helpers import post
 from tests.web.test_web_projects import client_for, html
-from tmdesk.core import matching, pledges, projects
+from tmdesk.core import pledges, projects, proposals
 from tmdesk.core.models import AuditEvent, Notification, Pledge, Project, ProjectLink
 
 
@@ -99,7 +99,7 @@ def test_start_page_needs_your_action(app, desk):
     assert "Which firewalls?" in page
     published = desk.published(title_en="Starlink terminals", category="connectivity")
     offer = _offer(desk, quantity="")
-    matching.propose_pledge(
+    proposals.propose_pledge(
         desk.user("back_office"), offer, published, {"amount": "1000", "currency": "EUR"}
     )
     donor = html(client_for(app, desk, "donor").get("/"))

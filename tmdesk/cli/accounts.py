@@ -7,7 +7,7 @@ import sys
 import click
 
 from tmdesk.cli.common import data_dir_option, fail, open_db
-from tmdesk.core import accounts
+from tmdesk.core import accounts, tokens
 from tmdesk.core.db import database
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import Organisation, User
@@ -93,9 +93,9 @@ def token() -> None:
 @click.option(
     "--expires-days",
     type=int,
-    default=accounts.TOKEN_DEFAULT_DAYS,
+    default=tokens.TOKEN_DEFAULT_DAYS,
     show_default=True,
-    help=f"Days the token works (1 to {accounts.TOKEN_MAX_DAYS}); renew it on the profile page.",
+    help=f"Days the token works (1 to {tokens.TOKEN_MAX_DAYS}); renew it on the profile page.",
 )
 @click.option("--read-only", is_flag=True, help="The token may read but not change anything.")
 @click.pass_obj
@@ -106,7 +106,7 @@ def token_create(obj, email: str, name: str, expires_days: int, read_only: bool)
     if target is None or not target.active:
         fail(f"no active user {email}")
     try:
-        token, plain = accounts.create_token(
+        token, plain = tokens.create_token(
             None,
             target,
             name,

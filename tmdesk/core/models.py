@@ -135,7 +135,7 @@ class ApiToken(BaseModel):
     #: When the token stops working (schema version 10; None only in rows an
     #: upgrade could not date, treated as expired).
     expires_at = pw.DateTimeField(null=True)
-    #: ``read`` (GET only) or ``read_write`` (see tmdesk.core.accounts.TOKEN_SCOPES).
+    #: ``read`` (GET only) or ``read_write`` (see tmdesk.core.tokens.TOKEN_SCOPES).
     scope = pw.CharField(max_length=20, default="read_write")
 
 

@@ -291,7 +291,7 @@ def link_desk(
     transaction, so exchange files from that desk are accepted later. Raises
     PermissionDenied for wrong credentials (one message, whichever part was wrong).
     """
-    from tmdesk.core import accounts
+    from tmdesk.core import accounts, tokens
     from tmdesk.core.errors import PermissionDenied
 
     user = accounts.authenticate(email, password)
@@ -302,7 +302,7 @@ def link_desk(
         # A desk's token follows every token's rules: it writes (the desk pushes its
         # work), lasts the default days (renewable on the person's profile) and is
         # revoked with the others when the password changes, which unlinks the desk.
-        token, plain = accounts.create_token(user, user, name=f"desk: {name}", scope="read_write")
+        token, plain = tokens.create_token(user, user, name=f"desk: {name}", scope="read_write")
         link = DeskLink.create(token=token, user=user, desk_name=name)
         if desk_key:
             trust.pin_linked_key(
@@ -313,10 +313,10 @@ def link_desk(
 
 def link_for_token(plain: str) -> DeskLink | None:
     """The desk link whose working token this is (not revoked, not expired, its
-    person active: :func:`tmdesk.core.accounts.token_for`, which notes its use)."""
-    from tmdesk.core import accounts
+    person active: :func:`tmdesk.core.tokens.token_for`, which notes its use)."""
+    from tmdesk.core import tokens
 
-    token = accounts.token_for(plain)
+    token = tokens.token_for(plain)
     return DeskLink.get_or_none(DeskLink.token == token.id) if token else None
 
 

@@ -37,7 +37,7 @@ from wtforms import (
     TextAreaField,
 )
 
-from tmdesk.core import accounts, auditlog, rates
+from tmdesk.core import accounts, auditlog, rates, tokens
 from tmdesk.core import backup as backups
 from tmdesk.core.auditlog import snapshot_data
 from tmdesk.core.db import database, is_sqlite
@@ -593,7 +593,7 @@ def desk_revoke(desk_id: int):
     link = DeskLink.get_or_none(DeskLink.id == desk_id)
     if link is None:
         abort(404)
-    accounts.revoke_token(acting_user(), link.token)
+    tokens.revoke_token(acting_user(), link.token)
     flash(
         gettext(
             "The desk “%(name)s” of %(email)s is unlinked: its next sync is refused.",

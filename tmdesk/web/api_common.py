@@ -15,7 +15,7 @@ from typing import Any
 from flask import abort, g, jsonify, request
 from flask_babel import gettext
 
-from tmdesk.core import accounts
+from tmdesk.core import tokens
 from tmdesk.core.donor_fields import stored_values
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.funding import Funding
@@ -37,7 +37,7 @@ def token_required(view: Callable) -> Callable:
         scheme, _, plain = header.partition(" ")
         token: ApiToken | None = None
         if scheme.lower() == "bearer" and plain.strip():
-            token = accounts.token_for(plain.strip())
+            token = tokens.token_for(plain.strip())
         if token is None:
             abort(401)
         g.api_user = token.user

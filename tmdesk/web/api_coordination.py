@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from tmdesk.core import dashboard, figures, matching, search, similarity
+from tmdesk.core import dashboard, figures, matching, proposals, search, similarity
 from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.models import Offer
 from tmdesk.core.validation import parse_int
@@ -143,7 +143,7 @@ def offer_to_pledge(offer_id: int, ref: str):
     offer = offer_or_404(offer_id)
     project = project_or_404(ref)
     data = optional_json_body()  # a broken or non-object body is a 400, never ignored
-    pledge = matching.propose_pledge(acting_user(), offer, project, data)
+    pledge = proposals.propose_pledge(acting_user(), offer, project, data)
     return jsonify(pledge=pledge_json(pledge, acting_user())), 201
 
 

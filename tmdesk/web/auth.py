@@ -32,7 +32,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from tmdesk.core import accounts
+from tmdesk.core import accounts, sessions, tokens
 from tmdesk.core.db import database
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.models import ApiToken, Organisation
@@ -94,12 +94,12 @@ class TokenForm(FlaskForm):
     name = StringField(lazy_gettext("What the token is for"), validators=[Length(max=100)])
     expires_days = StringField(
         lazy_gettext("Works for this many days"),
-        default=str(accounts.TOKEN_DEFAULT_DAYS),
+        default=str(tokens.TOKEN_DEFAULT_DAYS),
         render_kw={"inputmode": "numeric", "maxlength": 4},
     )
     scope = SelectField(
         lazy_gettext("What it may do"),
-        choices=[(code, lazy_gettext(text)) for code, text in accounts.TOKEN_SCOPES.items()],
+        choices=[(code, lazy_gettext(text)) for code, text in tokens.TOKEN_SCOPES.items()],
         default="read",
     )
 
@@ -129,15 +129,15 @@ def begin_session(user) -> None:
     session.permanent = True  # the cookie carries its expiry
     login_user(user)
     idle = current_app.permanent_session_lifetime.total_seconds()
-    accounts.prune_sessions(idle)
-    session[SESSION_KEY] = accounts.start_session(user)
+    sessions.prune_sessions(idle)
+    session[SESSION_KEY] = sessions.start_session(user)
     mark_fresh()
 
 
 def end_session() -> None:
     """Log out on this browser, and on the server: the cookie's session stops
     working everywhere it may have been copied to."""
-    accounts.end_session(session.get(SESSION_KEY))
+    sessions.end_session(session.get(SESSION_KEY))
     logout_user()
     session.clear()
 
@@ -418,7 +418,7 @@ def profile():
                 return confirm_password_first(url_for("auth.profile"))
             if token_form.validate_on_submit():
                 try:
-                    _token, new_token = accounts.create_token(
+                    _token, new_token = tokens.create_token(
                         user,
                         user,
                         token_form.name.data or "",
@@ -434,9 +434,9 @@ def profile():
         "auth/profile.html",
         password_form=password_form,
         token_form=token_form,
-        tokens=accounts.live_tokens(user),
+        tokens=tokens.live_tokens(user),
         now=server_now(),
-        scopes=accounts.TOKEN_SCOPES,
+        scopes=tokens.TOKEN_SCOPES,
         new_token=new_token,
     ), status
 
@@ -456,7 +456,7 @@ def _own_token_or_404(token_id: int) -> ApiToken:
 @login_required
 def revoke_token(token_id: int):
     user = acting_user()
-    accounts.revoke_token(user, _own_token_or_404(token_id))
+    tokens.revoke_token(user, _own_token_or_404(token_id))
     flash(gettext("The token is revoked."), "success")
     return redirect(url_for("auth.profile"))
 
@@ -468,7 +468,7 @@ def renew_token(token_id: int):
     token = _own_token_or_404(token_id)
     if not fresh_enough():
         return confirm_password_first(url_for("auth.profile"))
-    accounts.renew_token(acting_user(), token, now=server_now())
+    tokens.renew_token(acting_user(), token, now=server_now())
     flash(
         gettext("The token works until %(date)s.", date=format_date(token.expires_at, "medium")),
         "success",

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length
 
-from tmdesk.core import dashboard, figures, matching, search, similarity
+from tmdesk.core import dashboard, figures, matching, proposals, search, similarity
 from tmdesk.core.errors import DomainError, ValidationError
 from tmdesk.core.models import Offer, ProjectLink, utcnow
 from tmdesk.core.visibility import can_see, get_visible_project, is_officer, visible_offers
@@ -181,7 +181,7 @@ def offer_matches(offer_id: int):
         offer=offer,
         matches=found,
         can_propose=can_propose,
-        remaining=matching.offer_remaining(offer),
+        remaining=proposals.offer_remaining(offer),
     )
 
 
@@ -200,7 +200,7 @@ def propose(offer_id: int, ref: str):
         and offer.status in matching.OPEN_OFFER_STATUSES
     ):
         abort(403)
-    preset = matching.proposal_preset(offer, project)
+    preset = proposals.proposal_preset(offer, project)
     defaults = None
     if request.method == "GET":
         defaults = {
@@ -219,7 +219,7 @@ def propose(offer_id: int, ref: str):
             ]
         else:
             try:
-                pledge = matching.propose_pledge(user, offer, project, form.core_data())
+                pledge = proposals.propose_pledge(user, offer, project, form.core_data())
             except ValidationError as exc:
                 apply_errors(form, exc)
             except DomainError as exc:

@@ -12,7 +12,7 @@ from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from tmdesk.core import accounts
+from tmdesk.core import sessions
 from tmdesk.core.db import database
 from tmdesk.core.models import User
 from tmdesk.core.plugin_approvals import approved_files
@@ -64,7 +64,7 @@ def _load_user(session_id: str) -> User | None:
     if user is None or not user.active or user.session_nonce != nonce:
         return None
     idle = current_app.permanent_session_lifetime.total_seconds()
-    if not accounts.session_alive(user, session.get(SESSION_KEY), idle):
+    if not sessions.session_alive(user, session.get(SESSION_KEY), idle):
         return None
     return user
 
