@@ -34,24 +34,37 @@ def make(path: str) -> peewee.SqliteDatabase:
     timeout) instead, and serialises read-then-write steps (the next project
     reference, the audit chain's previous hash).
 
-    Connections are pooled (issue 13): a request's ``close()`` hands its
-    connection back instead of closing it, so the next request skips opening
-    the file, the pragmas and parsing the schema (about 2.5 ms) and finds the
-    connection's page cache warm. A connection left in a transaction is rolled
-    back before reuse; :func:`tmdesk.core.bootstrap.open_database` closes the
-    idle ones of a database it replaces. No upper bound: SQLite connections are
-    cheap, and each serving thread holds at most one.
+    In a serving process (:func:`configure_pool`) connections are pooled
+    (issue 13): a request's ``close()`` hands its connection back instead of
+    closing it, so the next request skips opening the file, the pragmas and
+    parsing the schema (about 2.5 ms of CPU). A connection left in a
+    transaction is rolled back before reuse, and
+    :func:`tmdesk.core.bootstrap.open_database` closes the idle ones of a
+    database it replaces. Everything else (commands, tests) closes for real,
+    so that closing the last connection folds the WAL into the file before
+    anything copies or replaces it.
     """
-    return PooledSqliteDatabase(
-        path,
-        max_connections=0,
-        stale_timeout=STALE_SECONDS,
-        pragmas=SQLITE_PRAGMAS,
-        lock_type="IMMEDIATE",
+    options: dict = {
+        "pragmas": SQLITE_PRAGMAS,
+        "lock_type": "IMMEDIATE",
         # One connection per thread; waitress serves with a thread pool.
-        check_same_thread=False,
-        timeout=10,
-    )
+        "check_same_thread": False,
+        "timeout": 10,
+    }
+    if _pooled:
+        # No upper bound: each serving thread holds at most one connection.
+        return PooledSqliteDatabase(path, max_connections=0, stale_timeout=STALE_SECONDS, **options)
+    return peewee.SqliteDatabase(path, **options)
+
+
+_pooled = False
+
+
+def configure_pool(enabled: bool) -> None:
+    """Whether databases made from now on in this process keep their connections
+    (``tmdesk serve`` turns it on before opening the database)."""
+    global _pooled
+    _pooled = enabled
 
 
 def serialise(db: peewee.Database, key: str) -> None:
