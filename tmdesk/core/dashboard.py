@@ -119,9 +119,9 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
     # The page's ids first, from the narrow covering index, then the 15 rows whole:
     # ordering the whole rows of every submitted project costs several times more.
     first = [pid for (pid,) in queue.select(Project.id).limit(15).tuples()]
-    rows = {p.id: p for p in Project.select().where(Project.id.in_(first))} if first else {}
+    waiting = {p.id: p for p in Project.select().where(Project.id.in_(first))} if first else {}
     board.review_waiting = [
-        (rows[i], age_in_days(rows[i].submitted_at, now)) for i in first if i in rows
+        (waiting[i], age_in_days(waiting[i].submitted_at, now)) for i in first if i in waiting
     ]
     unmatched = visible_offers(user, Offer.select()).where(
         (Offer.status == "open")
