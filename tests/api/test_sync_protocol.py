@@ -305,3 +305,247 @@ def test_a_desk_token_follows_every_token_rule(client, desk):
     user = desk.user("donor")
     accounts.set_password(user, user, "another long passphrase 2026")
     assert client.get("/api/v1/sync/pull", headers=auth).status_code == 401
+
+
+# --- money as it moves (issue 16): transactions, donor fields, dated rates -----------
+
+
+def _money_world(desk):
+    """A GREEN project with a GB pledge, two tranches and GB's own fields; a project
+    raised to AMBER+STRICT whose tranche's reference must never reach a desk that
+    may not see it."""
+    from tests.core.test_donor_fields import definitions
+    from tmdesk.core import donor_fields, transactions
+
+    gb = desk.user("donor")
+    green = desk.published(tlp="GREEN", title_en="Open one")
+    pledge = pledges.create_pledge(gb, green, {"amount": "1000", "currency": "EUR"})
+    transactions.record_transaction(
+        gb, pledge, {"kind": "commitment", "amount": "1000", "value_date": "2025-02-01"}
+    )
+    transactions.record_transaction(
+        gb,
+        Pledge.get_by_id(pledge.id),
+        {"kind": "disbursement", "amount": "400", "value_date": "2025-06-01", "reference": "T1"},
+    )
+    donor_fields.set_values(gb, Pledge.get_by_id(pledge.id), definitions(), {"crs_id": "C-77"})
+    # Pledged while GREEN, raised to AMBER+STRICT since: the donor no longer sees it.
+    strict = desk.published(tlp="GREEN", title_en="Strict one")
+    hidden = pledges.create_pledge(gb, strict, {"amount": "5", "currency": "EUR"})
+    transactions.record_transaction(
+        gb, hidden, {"kind": "commitment", "amount": "5", "reference": "STRICT-TRANCHE-9q"}
+    )
+    projects.change_tlp(desk.user("back_office"), strict, "AMBER+STRICT")
+    return Pledge.get_by_id(pledge.id)
+
+
+def test_the_offices_transactions_and_donor_fields_reach_only_desks_that_may_see_them(desk):
+    from tests.core.test_donor_fields import definitions
+    from tmdesk.core import donor_fields, transactions
+
+    pledge = _money_world(desk)
+    gb_link, _token = _link(desk, "donor")
+    ee_link, _token = _link(desk, "donor2")
+    gb_page = office.pull(gb_link, "")
+    assert "STRICT-TRANCHE-9q" not in json.dumps(gb_page)
+    [gb_bundle] = [b for b in gb_page["projects"] if b["uid"] == pledge.project.uid]
+    assert [(t["kind"], t["amount"], t["pledge"]) for t in gb_bundle["transactions"]] == [
+        ("commitment", "1000.00", pledge.uid),
+        ("disbursement", "400.00", pledge.uid),
+    ]
+    assert gb_bundle["donor_fields"] == [{"pledge": pledge.uid, "name": "crs_id", "value": "C-77"}]
+    # Another donor sees the project and its money, not GB's own fields, and never
+    # the AMBER+STRICT project's tranche.
+    ee_page = office.pull(ee_link, "")
+    [ee_bundle] = ee_page["projects"]
+    assert len(ee_bundle["transactions"]) == 2 and ee_bundle["donor_fields"] == []
+    assert "C-77" not in json.dumps(ee_page)
+    assert "STRICT-TRANCHE-9q" not in json.dumps(ee_page)
+    # A further tranche (the status stays "partly disbursed"), a removal and a field
+    # changed on the office each bring the project again.
+    cursor = ee_page["cursor"]
+    second = transactions.record_transaction(
+        desk.user("donor"), pledge, {"kind": "disbursement", "amount": "100", "reference": "T2"}
+    )
+    later = office.pull(ee_link, cursor)
+    assert [t["reference"] for t in later["projects"][0]["transactions"]] == ["", "T1", "T2"]
+    transactions.delete_transaction(desk.user("donor"), second)
+    again = office.pull(ee_link, later["cursor"])
+    assert [t["reference"] for t in again["projects"][0]["transactions"]] == ["", "T1"]
+    donor_fields.set_values(desk.user("back_office"), pledge, definitions(), {"crs_id": "C-78"})
+    fields = office.pull(gb_link, gb_page["cursor"])["projects"][0]["donor_fields"]
+    assert fields == [{"pledge": pledge.uid, "name": "crs_id", "value": "C-78"}]
+    # Applied as a desk applies a page, the same rows result (here on the same database).
+    from tmdesk.core.models import OfficeLink, PledgeField, Transaction
+
+    before = sorted(Transaction.select(Transaction.uid, Transaction.amount).tuples())
+    link = OfficeLink.create(office_url="http://office.invalid", token="x", user=desk.user("donor"))
+    desk_side.apply_page(office.pull(gb_link, ""), link, {})
+    assert sorted(Transaction.select(Transaction.uid, Transaction.amount).tuples()) == before
+    assert [(f.name, f.value) for f in PledgeField.select()] == [("crs_id", "C-78")]
+
+
+def test_a_desks_transactions_and_donor_fields_are_queued_not_its_status(desk):
+    from tests.core.test_donor_fields import definitions
+    from tmdesk.core import audit, donor_fields, transactions
+    from tmdesk.core.models import OfficeLink, Transaction
+
+    gb = desk.user("donor")
+    pledge = pledges.create_pledge(
+        gb, desk.published(tlp="GREEN"), {"amount": "900", "currency": "EUR"}
+    )
+    OfficeLink.create(office_url="http://office.invalid", token="x", user=gb)
+    desk_side.install()
+    try:
+        pledges.transition_pledge(gb, pledge, "confirm")  # records the commitment
+        paid = transactions.record_transaction(
+            gb, Pledge.get_by_id(pledge.id), {"kind": "disbursement", "amount": "300"}
+        )
+        donor_fields.set_values(gb, Pledge.get_by_id(pledge.id), definitions(), {"crs_id": "C-1"})
+        transactions.delete_transaction(gb, paid)
+    finally:
+        audit.remove_listener(desk_side.queue_action)
+    queued = [json.loads(a.payload) for a in OutboxAction.select().order_by(OutboxAction.id)]
+    assert [a["kind"] for a in queued] == [
+        "transaction.create",
+        "transaction.create",
+        "pledge.fields",
+        "transaction.delete",
+    ]
+    assert queued[0]["data"]["kind"] == "commitment" and queued[0]["data"]["amount"] == "900.00"
+    assert queued[1]["uid"] == paid.uid == queued[3]["uid"]
+    assert queued[2] == {
+        "kind": "pledge.fields",
+        "uid": pledge.uid,
+        "data": {"fields": {"crs_id": "C-1"}},
+    }
+    # A tranche the office refused is given up with the record that exists only here.
+    made = transactions.record_transaction(
+        gb, Pledge.get_by_id(pledge.id), {"kind": "disbursement", "amount": "5"}
+    )
+    refused = OutboxAction.create(
+        key=new_uid(), kind="transaction.create", entity_uid=made.uid, payload="{}", user=gb
+    )
+    refused.state = "refused"
+    desk_side.discard(refused)
+    assert not Transaction.select().where(Transaction.uid == made.uid).exists()
+
+
+def test_the_office_applies_a_desks_transactions_and_fields_through_its_own_rules(desk, data_dir):
+    from tests.core.test_donor_fields import definitions
+    from tmdesk.core.models import PledgeField, Transaction
+
+    gb, ee = desk.user("donor"), desk.user("donor2")
+    pledge = pledges.create_pledge(
+        gb, desk.published(tlp="GREEN"), {"amount": "900", "currency": "EUR"}
+    )
+    uid = new_uid()
+
+    def act(kind, data, who=gb, record=None):
+        action = {"key": new_uid(), "kind": kind, "uid": record or uid, "data": data}
+        [answer] = office.push(who, [action], data_dir, definitions())
+        return answer
+
+    create = {
+        "pledge": pledge.uid,
+        "kind": "commitment",
+        "amount": "900",
+        "value_date": "2025-01-10",
+    }
+    assert act("transaction.create", create)["status"] == "applied"
+    made = Transaction.get(Transaction.uid == uid)
+    assert made.amount == 900 and str(made.value_date) == "2025-01-10"
+    assert Pledge.get_by_id(pledge.id).status == "confirmed"
+    # The office's rules hold: another donor may not, nor more than committed.
+    refused = act("transaction.create", create | {"kind": "disbursement"}, ee, new_uid())
+    assert refused["status"] == "refused" and refused["http_status"] == 403
+    too_much = act(
+        "transaction.create", create | {"kind": "disbursement", "amount": "5000"}, gb, new_uid()
+    )
+    assert too_much["status"] == "refused" and "more than is committed" in too_much["reason"]
+    fields = act("pledge.fields", {"fields": {"crs_id": "C-9"}}, gb, pledge.uid)
+    assert fields["status"] == "applied"
+    assert PledgeField.get(PledgeField.pledge == pledge.id).value == "C-9"
+    theirs = act("pledge.fields", {"fields": {"crs_id": "X"}}, ee, pledge.uid)
+    assert theirs["status"] == "refused" and theirs["http_status"] == 403
+    unknown = act("pledge.fields", {"fields": {"nope": "1"}}, gb, pledge.uid)
+    assert unknown["status"] == "refused" and "no such field" in unknown["reason"]
+    assert act("transaction.delete", {"pledge": pledge.uid})["status"] == "applied"
+    assert not Transaction.select().where(Transaction.uid == uid).exists()
+    assert Pledge.get_by_id(pledge.id).status == "offered"
+
+
+def test_a_commitment_made_offline_on_a_project_withdrawn_meanwhile_is_refused(desk, data_dir):
+    gb = desk.user("donor")
+    project = desk.published(tlp="GREEN")
+    pledge = pledges.create_pledge(gb, project, {"amount": "1", "currency": "EUR"})
+    projects.transition(desk.user("back_office"), project, "withdraw", "Funded elsewhere")
+    action = {
+        "key": new_uid(),
+        "kind": "transaction.create",
+        "uid": new_uid(),
+        "data": {"pledge": pledge.uid, "kind": "commitment", "amount": "1"},
+    }
+    [answer] = office.push(gb, [action], data_dir)
+    assert answer["http_status"] == 409 and "withdrawn" in answer["reason"]
+
+
+def test_the_office_publishes_its_dated_rates_and_a_desk_converts_with_them(desk):
+    import datetime as dt
+    from decimal import Decimal
+
+    from tmdesk.core import rates
+    from tmdesk.core.models import DatedRate
+    from tmdesk.sync.wire import IdMap
+
+    admin = desk.user("admin")
+    rates.set_exchange_rate(admin, "GBP", "1.10", "2024-01-01")
+    rates.set_exchange_rate(admin, "GBP", "1.20", "2025-01-01")
+    link, _token = _link(desk, "donor")
+    sent = office.pull(link, "")["reference"]["dated_rates"]
+    assert [r for r in sent if r["currency"] == "GBP" and r["effective_from"] > "2020"] == [
+        {"currency": "GBP", "effective_from": "2024-01-01", "eur_per_unit": "1.10"},
+        {"currency": "GBP", "effective_from": "2025-01-01", "eur_per_unit": "1.20"},
+    ]
+    # On the desk the office's table replaces its own, and conversions follow it.
+    DatedRate.delete().execute()
+    rates.set_exchange_rate(admin, "GBP", "9", "2024-06-01")
+    desk_side.apply_reference({"dated_rates": sent}, IdMap(), None)
+    book = rates.RateBook.load()
+    assert book.rate("GBP", dt.date(2024, 7, 1)) == Decimal("1.10")
+    assert book.rate("GBP", dt.date(2025, 7, 1)) == Decimal("1.20")
+
+
+def test_an_implementers_expenditure_from_its_desk_names_its_engagement_by_uid(desk, data_dir):
+    from tmdesk.core import offers, transactions
+    from tmdesk.core.models import Transaction
+
+    project = desk.published(tlp="GREEN")
+    gb = desk.user("donor")
+    pledge = pledges.create_pledge(gb, project, {"amount": "900", "currency": "EUR"})
+    transactions.record_transaction(gb, pledge, {"kind": "commitment", "amount": "900"})
+    engagement = offers.create_engagement(
+        desk.user("back_office"), project, "CYBERCO", {"role": "Integrator"}
+    )
+
+    def spend(who, engagement_uid):
+        action = {
+            "key": new_uid(),
+            "kind": "transaction.create",
+            "uid": new_uid(),
+            "data": {
+                "pledge": pledge.uid,
+                "kind": "expenditure",
+                "amount": "300",
+                "engagement": engagement_uid,
+            },
+        }
+        return office.push(who, [action], data_dir)[0]
+
+    done = spend(desk.user("company"), engagement.uid)
+    assert done["status"] == "applied", done
+    assert Transaction.get(Transaction.uid == done["uid"]).engagement_id == engagement.id
+    other = spend(desk.user("company2"), engagement.uid)
+    assert other["status"] == "refused" and other["http_status"] in (403, 404)
+    unknown = spend(desk.user("company"), new_uid())
+    assert unknown["status"] == "refused" and "engagement" in unknown["reason"]

@@ -255,3 +255,32 @@ def test_pledged_and_disbursed_over_time_by_quarter(desk):
         ("2026-Q3", Decimal(7), Decimal(0)),
     ]
     assert dashboard.build(officer).over_time[0] == ("2026-Q2", Decimal(640), Decimal(540))
+
+
+def test_a_partly_disbursed_pledge_counts_for_its_donor(desk):
+    """A pledge paid in part (its status follows its transactions) is pledged and
+    confirmed money of its donor, in the reports' per-donor table and on the
+    dashboard, as it is of its project; its donor's disbursed money is what the
+    disbursements paid, so the donors add up to the headline figure."""
+    from tmdesk.core import pledges, transactions
+    from tmdesk.core.funding import exchange_rates
+
+    gb = desk.user("donor")
+    project = desk.published(budget_amount="100000", budget_currency="EUR")
+    pledge = pledges.create_pledge(gb, project, {"amount": "60000", "currency": "EUR"})
+    transactions.record_transaction(
+        gb, pledge, {"kind": "commitment", "amount": "60000", "value_date": "2026-03-01"}
+    )
+    transactions.record_transaction(
+        gb, pledge, {"kind": "disbursement", "amount": "24000", "value_date": "2026-04-01"}
+    )
+    assert Pledge.get_by_id(pledge.id).status == "partly_disbursed"
+    officer = desk.user("project_office")
+    totals = build_context(officer, with_report_defaults(None)).totals
+    (donor,) = totals.by_donor
+    assert donor.donor.code == "GB"
+    assert (donor.pledged_eur, donor.confirmed_eur) == (Decimal(60000), Decimal(60000))
+    assert donor.disbursed_eur == totals.disbursed_eur == Decimal(24000)
+    (on_dashboard,) = figures.figures_for(officer, exchange_rates()).by_donor
+    assert (on_dashboard.pledged_eur, on_dashboard.confirmed_eur) == (60000, 60000)
+    assert on_dashboard.disbursed_eur == Decimal(24000)

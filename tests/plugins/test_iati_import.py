@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
+from tests.plugins.test_iati import needs_shared
 from tmdesk import demo
 from tmdesk.core import iati_import, transactions
 from tmdesk.core.catalogue import CatalogueFilters
@@ -249,3 +250,20 @@ def test_import_page_dry_run_then_apply(app, desk, tmp_path):
     assert Transaction.select().count() == 2
     uk = client.get("/pledges/import-iati", headers={"Accept-Language": "uk"})
     assert "Імпорт файлу IATI" in uk.get_data(as_text=True)
+
+
+@needs_shared
+def test_the_demo_datas_export_is_valid_with_transactions_of_several_types(demo_desk):
+    """Issue #16's "Done means": the demo's IATI export validates against the XSD and
+    the codelists, with commitments, disbursements, expenditures and incoming
+    commitments."""
+    from collections import Counter
+
+    from tests.plugins.test_iati import assert_valid
+
+    officer = User.get(User.email == "officer@backoffice.demo")
+    for donor in ("GB", "EE"):
+        doc = assert_valid(_export(officer, donor))
+        types = Counter(e.get("code") for e in doc.iter("transaction-type"))
+        assert {"2", "3", "4", "11"} <= set(types), (donor, types)
+        assert len({e.get("iso-date") for e in doc.iter("transaction-date")}) > 10

@@ -19,14 +19,16 @@ from tmdesk.core import offers, pledges, projects, updates
 from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.models import Pledge
 from tmdesk.core.reporting import build_context
-from tmdesk.plugins.builtin import briefing_pack, ministry_report, pdfkit
+from tmdesk.plugins.builtin import briefing_pack, ministry_report
+from tmdesk.plugins.builtin import pdf as pdfkit
+from tmdesk.plugins.builtin.pdf import text as pdf_text
 
 pytestmark = pytest.mark.skipif(
     shutil.which("pdftotext") is None, reason="poppler-utils (pdfinfo, pdftotext, pdffonts) needed"
 )
 
 # (a control character such as BEL is refused at input since issue 12: see
-# tests/plugins/test_report_robustness.py; pdfkit.esc still drops one, test_escaping_and_labels)
+# tests/plugins/test_report_robustness.py; pdf.esc still drops one, test_escaping_and_labels)
 HOSTILE = "<b>bold</b> & ]]> <script>x</script> 🚀 שלום مرحبا end"
 
 
@@ -323,8 +325,10 @@ def _pdf_labels() -> list[str]:
     import tmdesk.core.vocab as vocab
 
     labels: list[str] = []
-    for module in (pdfkit, briefing_pack, ministry_report):
-        tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    sources = [*Path(pdfkit.__file__).parent.glob("*.py")]
+    sources += [Path(m.__file__) for m in (briefing_pack, ministry_report)]
+    for source in sources:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
         skip = {
             id(n)
             for f in ast.walk(tree)
@@ -357,13 +361,14 @@ def test_every_pdf_label_has_a_ukrainian_text():
 
 def test_the_message_catalogue_is_the_only_dictionary(monkeypatch):
     """The PDFs' Ukrainian lives in messages.po only (issue 11): no table of their own."""
-    assert not hasattr(pdfkit, "_UK_FALLBACK")
+    package = Path(pdfkit.__file__).parent
+    assert not any("_UK_FALLBACK" in f.read_text(encoding="utf-8") for f in package.glob("*.py"))
 
     class Catalogue:
         def gettext(self, text):
             return {"Budget": "Кошторис"}.get(text, text)
 
-    monkeypatch.setattr(pdfkit, "_catalogue", lambda locale: Catalogue())
+    monkeypatch.setattr(pdf_text, "_catalogue", lambda locale: Catalogue())
     assert pdfkit.translate("uk", "Budget") == "Кошторис"
     assert pdfkit.translate("uk", "Gap") == "Gap"  # not in that catalogue: stays English
 

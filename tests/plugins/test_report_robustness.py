@@ -365,11 +365,11 @@ def test_one_project_with_forbidden_characters_never_blocks_an_export(desk, data
 
 
 def test_a_partners_pdf_through_the_shared_blocks_survives(desk, tmp_path):
-    """A partner's format built from pdfkit's blocks, with its own flowable in a
+    """A partner's format built from the shared PDF blocks, with its own flowable in a
     cell (not cut by ``table``) and huge label/value text, still renders; the
     header repeats on the pages the table spans, and text cells show the cut note."""
     from tmdesk.plugins import testing
-    from tmdesk.plugins.builtin import pdfkit as kit
+    from tmdesk.plugins.builtin import pdf as kit
     from tmdesk.plugins.contract import ReportFormat
 
     def render(context, out, options):

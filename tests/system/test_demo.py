@@ -310,3 +310,21 @@ def test_tranches_over_two_years_and_rates_that_change(demo_db):
         assert transactions.derived_status(pledge) == pledge.status, pledge.id
     gbp = [r.eur_per_unit for r in DatedRate.select().where(DatedRate.currency == "GBP")]
     assert len(set(gbp)) >= 3
+
+
+def test_implementers_spend_recipients_acknowledge_and_two_donors_have_their_fields(demo_db):
+    """Issue #16: expenditures by implementers against their engagements, incoming
+    commitments acknowledged by recipients, and two donors' own fields."""
+    from tmdesk.core.models import PledgeField, Transaction
+
+    spent = list(Transaction.select().where(Transaction.kind == "expenditure"))
+    assert len(spent) >= 5
+    for t in spent:
+        assert t.engagement is not None and t.engagement.project_id == t.pledge.project_id
+    incoming = Transaction.select().where(Transaction.kind == "incoming_commitment")
+    assert incoming.count() >= 10
+    donors = {
+        f.pledge.donor.code
+        for f in PledgeField.select().where(PledgeField.name == "project_number")
+    }
+    assert {"GB", "EE"} <= donors

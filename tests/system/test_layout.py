@@ -20,8 +20,6 @@ EXCEPTIONS: dict[str, str] = {
     # Data, not logic.
     "demo/content.py": "the demo data set itself (organisations, projects, pledges as data)",
     # Plans, each waiting for branches that edit the module to be merged first.
-    "plugins/builtin/pdfkit.py": "being split into a package (fonts, styles, flowables, "
-    "charts, document, blocks) on its own branch",
     "web/admin.py": "to become a web/admin/ package (users, organisations, keys, plugins, "
     "audit) once the branches editing it are merged",
     "demo/__init__.py": "the demo builder: to split into demo/builder.py (the steps) "

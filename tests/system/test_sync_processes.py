@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import pg
 from tests.live_server import free_port, start_server
 
 pytestmark = pytest.mark.slow
@@ -40,21 +41,15 @@ def _base_env() -> dict[str, str]:
 
 @pytest.fixture
 def office_env():
-    """The office's environment: its own PostgreSQL database when the run has one."""
+    """The office's environment: its own PostgreSQL database when the run has one
+    (made beside the worker's database, dropped afterwards)."""
     env = _base_env()
-    url = os.environ.get("TMDESK_TEST_DATABASE_URL")
-    if not url:
+    own = pg.own_database(f"sync_{uuid.uuid4().hex[:10]}")
+    if own is None:
         yield env
         return
-    import psycopg
-
-    name = f"tmdesk_sync_{uuid.uuid4().hex[:10]}"
-    parts = urllib.parse.urlsplit(url)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield env | {"TMDESK_DATABASE_URL": parts._replace(path=f"/{name}").geturl()}
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield env | {"TMDESK_DATABASE_URL": own}
+    pg.drop_worker_database(own)
 
 
 def tmdesk(data_dir: Path, *args: str, env: dict, stdin: str = "") -> subprocess.CompletedProcess:
@@ -315,7 +310,8 @@ def test_recipient_and_donor_desks_work_offline_and_agree_with_the_office(tmp_pa
                   for a in desk.refused_actions()]
         """,
     )
-    assert refused[0][:2] == ["pledge.transition", 409]
+    # Confirming records the commitment (issue 16), which travels as itself.
+    assert refused[0][:2] == ["transaction.create", 409]
     assert "withdrawn" in refused[0][2]
     left = on(donor, desk_env, "result = sorted(p.ref for p in Project.select())")
     assert raised_ref not in left and new_ref in left
@@ -333,6 +329,63 @@ def test_recipient_and_donor_desks_work_offline_and_agree_with_the_office(tmp_pa
     expected = [figures["pledged_eur"], figures["confirmed_eur"], figures["state"]]
     assert on(recipient, desk_env, funding, ref=new_ref) == expected
     assert on(donor, desk_env, funding, ref=new_ref) == expected
+
+    # Money as it moves (issue 16): tranches and the donor's own fields recorded on
+    # the donor's desk reach the office; the office's tranche and a removal come back;
+    # the recipient's desk gets the money, never the donor's fields.
+    on(
+        donor,
+        desk_env,
+        """
+        from tmdesk.core import donor_fields, transactions
+        from tmdesk.plugins.manager import make_plugin_manager
+        user = User.get(User.email == "officer@gb.example")
+        pledge = Pledge.get(Pledge.project == Project.get(Project.ref == V["ref"]).id)
+        transactions.record_transaction(user, pledge, {"kind": "commitment",
+            "amount": "40000", "value_date": "2025-03-01"})
+        transactions.record_transaction(user, Pledge.get_by_id(pledge.id), {
+            "kind": "disbursement", "amount": "15000", "value_date": "2025-09-01",
+            "reference": "TRANCHE-A"})
+        fields = list(make_plugin_manager(None, entry_points=False).donor_fields.values())
+        donor_fields.set_values(user, Pledge.get_by_id(pledge.id), fields, {"crs_id": "CRS-GB-4411"})
+        """,
+        ref=new_ref,
+    )
+    assert tmdesk(donor, "sync", env=desk_env).returncode == 0
+    money = """
+        pledge = Pledge.get(Pledge.project == Project.get(Project.ref == V["ref"]).id)
+        rows = Transaction.select().where(Transaction.pledge == pledge.id).order_by(
+            Transaction.value_date)
+        fields = {f.name: f.value for f in PledgeField.select().where(PledgeField.pledge == pledge.id)}
+        result = [pledge.status, [[t.kind, f"{t.amount:.2f}", t.reference] for t in rows], fields]
+        """
+    assert on(office.data_dir, office_env, money, ref=new_ref) == [
+        "partly_disbursed",
+        [["commitment", "40000.00", ""], ["disbursement", "15000.00", "TRANCHE-A"]],
+        {"crs_id": "CRS-GB-4411"},
+    ]
+    on(
+        office.data_dir,
+        office_env,
+        """
+        from tmdesk.core import transactions
+        officer = User.get(User.email == "officer@backoffice.example")
+        pledge = Pledge.get(Pledge.project == Project.get(Project.ref == V["ref"]).id)
+        transactions.record_transaction(officer, pledge, {"kind": "disbursement",
+            "amount": "5000", "value_date": "2026-01-15", "reference": "TRANCHE-B"})
+        transactions.delete_transaction(officer, Transaction.get(Transaction.reference == "TRANCHE-A"))
+        """,
+        ref=new_ref,
+    )
+    agreed = [
+        "partly_disbursed",
+        [["commitment", "40000.00", ""], ["disbursement", "5000.00", "TRANCHE-B"]],
+    ]
+    assert tmdesk(donor, "sync", env=desk_env).returncode == 0
+    assert on(donor, desk_env, money, ref=new_ref) == agreed + [{"crs_id": "CRS-GB-4411"}]
+    assert tmdesk(recipient, "sync", env=desk_env).returncode == 0
+    assert on(recipient, desk_env, money, ref=new_ref) == agreed + [{}]
+    assert b"CRS-GB-4411" not in db_bytes(recipient)
 
     # A replayed push creates nothing twice.
     count = """result = Pledge.select().count()"""

@@ -74,7 +74,12 @@ def import_(obj, file: str, email: str | None) -> None:
                 reason = json.loads(action.reason or "{}").get("reason", "")
                 click.echo(f"  refused: {action.kind} {action.entity_uid}: {reason}")
         else:
-            results = files.office_import(obj["data_dir"], data)
+            from tmdesk.core.plugin_approvals import approved_files
+            from tmdesk.plugins.manager import make_plugin_manager
+
+            # Donor fields set on the desk are checked against the office's plugins.
+            pm = make_plugin_manager(obj["data_dir"], approvals=approved_files())
+            results = files.office_import(obj["data_dir"], data, list(pm.donor_fields.values()))
             applied = sum(r.get("status") == "applied" for r in results)
             click.echo(
                 f"Imported: {applied} action(s) applied, {len(results) - applied} refused "

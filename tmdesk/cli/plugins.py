@@ -9,6 +9,7 @@ the data folder anyway; each decision is audited as taken at the command line.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -209,6 +210,12 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
     help="Language of the report (default: the user's, else Ukrainian).",
 )
 @click.option(
+    "--rates-as-of",
+    metavar="YYYY-MM-DD",
+    help="Convert all money at the exchange rates in force on this day "
+    "(default: each transaction at the rate of its own date).",
+)
+@click.option(
     "--option",
     "option_pairs",
     multiple=True,
@@ -229,11 +236,18 @@ def report_command(
     until: str | None,
     tlp_max: str | None,
     lang: str | None,
+    rates_as_of: str | None,
     option_pairs: tuple[str, ...],
 ) -> None:
     """Write the FORMAT report to --out, as the user --as may see it."""
     data_dir = data_dir_of(ctx)
     options = _parse_options(option_pairs)
+    as_of = None
+    if rates_as_of is not None:
+        try:
+            as_of = dt.date.fromisoformat(rates_as_of.strip())
+        except ValueError:
+            fail(f"--rates-as-of takes a date as YYYY-MM-DD, not {rates_as_of!r}")
     pm = _plugin_manager(data_dir)
     if format_name not in pm.formats:
         known = ", ".join(sorted(pm.formats)) or "none"
@@ -261,7 +275,7 @@ def report_command(
         locale = (
             lang or fmt.default_locale or (user.locale if user.locale in ("uk", "en") else "uk")
         )
-        context = build_context(user, filters, locale)
+        context = build_context(user, filters, locale, as_of)
         saved = report_settings.saved_for(user.organisation_id, format_name)
         try:
             path = render_report(pm, format_name, context, options, Path(out), saved=saved)

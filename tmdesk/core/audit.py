@@ -18,7 +18,15 @@ from typing import Any
 
 from tmdesk.core import engine
 from tmdesk.core.db import database
-from tmdesk.core.models import AuditEvent, BaseModel, ChangeLog, User, model_update, utcnow
+from tmdesk.core.models import (
+    AuditEvent,
+    BaseModel,
+    ChangeLog,
+    Pledge,
+    User,
+    model_update,
+    utcnow,
+)
 
 GENESIS = "0" * 64
 
@@ -43,7 +51,12 @@ def _project_id_of(entity: BaseModel) -> int | None:
     """The project a record belongs to (itself for a project), for the change log."""
     if type(entity).__name__ == "Project":
         return entity._pk
-    return getattr(entity, "project_id", None)
+    project_id = getattr(entity, "project_id", None)
+    pledge_id = getattr(entity, "pledge_id", None)
+    if project_id is None and pledge_id is not None:
+        # A pledge's transaction changes its project: desks pull it again.
+        project_id = Pledge.select(Pledge.project).where(Pledge.id == pledge_id).scalar()
+    return project_id
 
 
 def _note_change(entity: BaseModel, removed: bool) -> None:

@@ -165,11 +165,7 @@ def set_values(
             )
         after = stored_values(pledge)
         if after != before:
-            audit.record(
-                user,
-                "pledge.donor_fields",
-                ("pledge", pledge.id),
-                {"fields": before},
-                {"fields": after},
-            )
+            # The pledge itself: its version moves and its project is logged as
+            # changed, so the fields travel to desks (and from a desk, queued).
+            audit.record(user, "pledge.donor_fields", pledge, {"fields": before}, {"fields": after})
     return after

@@ -42,7 +42,8 @@ from typing import Any
 
 import peewee as pw
 
-from tmdesk.core.flows import YearFlows, flows_split
+from tmdesk.core import funding
+from tmdesk.core.flows import YearFlows, flows_by_donor, flows_split
 from tmdesk.core.i18n import N_
 from tmdesk.core.models import AuditEvent, ChangeLog, Organisation, Pledge, Project, User
 from tmdesk.core.visibility import visibility_condition, visible_with_statuses
@@ -50,10 +51,11 @@ from tmdesk.core.vocab import highest_tlp
 
 #: Open for support: the statuses donors can still pledge to.
 OPEN_STATUSES = ("published", "in_implementation")
-#: Pledges that count as pledged (every one that is not withdrawn).
-PLEDGED_STATUSES = ("offered", "confirmed", "disbursed", "delivered")
-#: Pledges whose money is confirmed.
-CONFIRMED_STATUSES = ("confirmed", "disbursed", "delivered")
+#: Pledges that count as pledged (every one that is not withdrawn) and those whose
+#: money is confirmed: the same lists as a project's funding (core.funding), so a
+#: partly disbursed or delivered pledge counts for its donor as it does for its project.
+PLEDGED_STATUSES = funding.PLEDGED_STATUSES
+CONFIRMED_STATUSES = funding.CONFIRMED_STATUSES
 #: Pledges whose money has been paid out (or delivered in kind).
 DISBURSED_STATUSES = ("disbursed", "delivered")
 
@@ -394,6 +396,10 @@ def sum_figures(
     every_year, of_open = flows_split(visible, open_)
     out.money_by_year = every_year.by_year
     disbursed = of_open.disbursed
+    # Each donor's disbursed money the same way, so the donors add up to it.
+    for donor_id, donor_flows in flows_by_donor(visible_open).items():
+        if donor_id in donors:
+            donors[donor_id].disbursed_eur = donor_flows.disbursed
     out.headline = Headline(
         projects=n_open,
         budget_eur=budget_total,

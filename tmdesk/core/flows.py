@@ -175,3 +175,29 @@ def flows_split(
         if inside:
             _add_rows(within, [row], book)
     return whole, within
+
+
+def flows_by_donor(condition: pw.Expression, as_of: dt.date | None = None) -> dict[int, Flows]:
+    """The flows over the projects matching ``condition``, per donor (organisation id):
+    what each donor committed and paid out, as :func:`flows_where` sums for all."""
+    book = RateBook.load(as_of)
+    rows = (
+        _base_query(
+            Pledge.donor_id,
+            Transaction.kind,
+            Transaction.currency,
+            Transaction.value_date,
+            pw.fn.SUM(Transaction.amount).coerce(False),
+        )
+        .join(Project, on=(Pledge.project == Project.id))
+        .where(condition)
+        .group_by(Pledge.donor_id, Transaction.kind, Transaction.currency, Transaction.value_date)
+        .tuples()
+    )
+    by_donor: dict[int, list] = defaultdict(list)
+    for donor_id, *rest in rows:
+        by_donor[donor_id].append(rest)
+    result: dict[int, Flows] = {}
+    for donor_id, donor_rows in by_donor.items():
+        _add_rows(result.setdefault(donor_id, Flows()), donor_rows, book)
+    return result

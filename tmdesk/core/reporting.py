@@ -332,8 +332,10 @@ def build_context(
     """The report context for ``user`` with ``filters`` (the Catalogue's), in ``locale``;
     transactions convert at their value dates' rates, or all at ``rates_as_of``'s."""
     filters = filters or CatalogueFilters()
-    rates = exchange_rates()
     book = RateBook.load(rates_as_of)
+    # "Rates as of" a day holds for every figure: the pledges' totals too, not only
+    # the transactions (which otherwise convert at their own value dates).
+    rates = book.on(rates_as_of) if rates_as_of else exchange_rates()
     models = list(filtered_query(user, filters).order_by(Project.ref))
     funding = funding_for(models, rates)
     if filters.funding:
@@ -345,6 +347,16 @@ def build_context(
         view = orgs.get(org.id)
         if view is None:
             view = orgs[org.id] = org_view(org)
+        return view
+
+    organisations: dict[int, Organisation] = {}
+
+    def org_by_id(org_id: int) -> OrgView:
+        view = orgs.get(org_id)
+        if view is None:
+            if not organisations:
+                organisations.update({o.id: o for o in Organisation.select()})
+            view = orgs[org_id] = org_view(organisations[org_id])
         return view
 
     pledges_by: dict[int, list[PledgeView]] = defaultdict(list)
@@ -416,32 +428,47 @@ def build_context(
                     companies.get(eng) if eng else None,
                 )
             )
+        # Plain tuples and the donors from the organisations loaded once: model
+        # instances joined row by row cost most of a large report's time.
         pledge_rows = list(
-            Pledge.select(Pledge, Organisation)
-            .join(Organisation, on=(Pledge.donor == Organisation.id))
+            Pledge.select(
+                Pledge.id,
+                Pledge.project,
+                Pledge.donor,
+                Pledge.amount,
+                Pledge.currency,
+                Pledge.in_kind,
+                Pledge.in_kind_quantity,
+                Pledge.status,
+                Pledge.date,
+                Pledge.created_at,
+                Pledge.updated_at,
+            )
             .where(Pledge.project_id.in_(chunk))
             .order_by(Pledge.date, Pledge.id)
+            .tuples()
         )
         # A donor's own fields only for that donor and the offices (visibility's rule).
-        own_fields = values_for_pledges(user, [pl.id for pl in pledge_rows])
-        for pl in pledge_rows:
-            eur = to_eur(pl.amount, pl.currency, rates) if pl.amount is not None else None
-            pledges_by[pl.project_id].append(
+        own_fields = values_for_pledges(user, [row[0] for row in pledge_rows])
+        for pid, project_id, donor_id, amount, currency, *rest in pledge_rows:
+            in_kind, quantity, status, day, created, updated = rest
+            eur = to_eur(amount, currency, rates) if amount is not None else None
+            pledges_by[project_id].append(
                 PledgeView(
-                    pl.id,
-                    refs[pl.project_id],
-                    org_of(pl.donor),
-                    pl.amount,
-                    pl.currency,
+                    pid,
+                    refs[project_id],
+                    org_by_id(donor_id),
+                    amount,
+                    currency,
                     eur,
-                    pl.in_kind,
-                    pl.in_kind_quantity,
-                    pl.status,
-                    pl.date,
-                    pl.created_at,
-                    pl.updated_at,
-                    fields=own_fields.get(pl.id, {}),
-                    transactions=tuple(transactions_by.get(pl.id, ())),
+                    in_kind,
+                    quantity,
+                    status,
+                    day,
+                    created,
+                    updated,
+                    fields=own_fields.get(pid, {}),
+                    transactions=tuple(transactions_by.get(pid, ())),
                 )
             )
         for up in (
@@ -575,6 +602,12 @@ def compute_totals(projects: list[ProjectView]) -> Totals:
                 continue
             entry = donors.setdefault(pl.donor.code, [pl.donor, ZERO, ZERO, ZERO, 0])
             pledged, confirmed, disbursed = figures.pledge_money(pl.status, pl.amount_eur or ZERO)
+            if pl.transactions:
+                # What was paid out, as the project's disbursed figure counts it (core.flows).
+                disbursed = sum(
+                    (x.amount_eur or ZERO for x in pl.transactions if x.kind == "disbursement"),
+                    ZERO,
+                )
             entry[1] += pledged
             entry[2] += confirmed
             entry[3] += disbursed

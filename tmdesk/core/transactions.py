@@ -25,8 +25,14 @@ from tmdesk.core import audit, notifications, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import PermissionDenied, TransitionError, ValidationError
 from tmdesk.core.i18n import N_
+from tmdesk.core.ids import given_uid
 from tmdesk.core.models import Engagement, Pledge, Transaction, User, utcnow
-from tmdesk.core.permissions import can_manage_pledge, is_engaged_company, is_recipient_of
+from tmdesk.core.permissions import (
+    PLEDGEABLE_STATUSES,
+    can_manage_pledge,
+    is_engaged_company,
+    is_recipient_of,
+)
 from tmdesk.core.rates import RateBook
 from tmdesk.core.visibility import is_officer
 from tmdesk.core.vocab import CURRENCIES, TRANSACTION_KINDS
@@ -277,24 +283,43 @@ def _as_rows(pledge: Pledge, replacing: Transaction | None, new: Transaction | N
 # --- recording ----------------------------------------------------------------
 
 
-def record_transaction(user: User | None, pledge: Pledge, data: dict[str, Any]) -> Transaction:
+def record_transaction(
+    user: User | None, pledge: Pledge, data: dict[str, Any], uid: str | None = None
+) -> Transaction:
     """Record one transaction on ``pledge``; the pledge's status follows.
 
     ``user`` None is the system itself (an import or an upgrade acting on
     already-checked data); pages, API and CLI always pass the acting user.
+    ``uid`` is the one a desk gave the transaction (sync), so both copies match.
     """
     fields = clean_transaction(pledge, data)
     if user is not None and not can_record(user, pledge, fields["kind"]):
         raise PermissionDenied(N_("You may not record this on the pledge."))
     if pledge.status in CLOSED_STATUSES:
         raise TransitionError(N_("A withdrawn pledge takes no transactions."))
+    if (
+        fields["kind"] == "commitment"
+        and pledge.status == "offered"
+        and pledge.project.status not in PLEDGEABLE_STATUSES
+    ):
+        # The commitment would confirm the pledge: as "Confirm" itself, refused on a
+        # project no longer open for support (a desk's offline commitment too).
+        raise TransitionError(
+            N_("The project is “%(status)s”: a pledge on it can no longer be confirmed."),
+            status=pledge.project.status,
+        )
     candidate = Transaction(pledge=pledge, **fields)
     _check_totals(pledge, _as_rows(pledge, None, candidate))
     was = pledge.status
     with database.atomic():
         now = utcnow()
         transaction = Transaction.create(
-            pledge=pledge, created_by=user, created_at=now, updated_at=now, **fields
+            pledge=pledge,
+            created_by=user,
+            created_at=now,
+            updated_at=now,
+            **fields,
+            **given_uid(uid),
         )
         audit.record(user, "transaction.create", transaction, None, audit.snapshot(transaction))
         _refresh_status(user, pledge)
@@ -330,7 +355,9 @@ def delete_transaction(user: User | None, transaction: Transaction) -> None:
     with database.atomic():
         before = audit.snapshot(transaction)
         transaction.delete_instance()
-        audit.record(user, "transaction.delete", ("transaction", transaction.id), before, None)
+        # The row itself (not its id): the change log names its project and uid, so
+        # the removal reaches desks, and a linked desk queues it for the office.
+        audit.record(user, "transaction.delete", transaction, before, None)
         _refresh_status(user, pledge)
 
 

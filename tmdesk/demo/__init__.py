@@ -737,6 +737,10 @@ class _Builder:
             else:
                 self._record(actor, pledge, when, kind="commitment", quantity=left)
             state.setdefault("confirmed", []).append((actor, pledge))
+            if pledge.amount is not None and pledge.status != "withdrawn":
+                # The recipient acknowledges the commitment (IATI's incoming commitment).
+                owner = User.get_by_id(state["project"].created_by_id)
+                self._record(owner, pledge, when, kind="incoming_commitment", amount=left)
 
     def _tranche(self, state: dict, when: dt.datetime, share: Decimal) -> None:
         """A partial disbursement (or delivery) of ``share`` of what remains."""
@@ -751,10 +755,31 @@ class _Builder:
                     self._record(
                         actor, pledge, when, kind="disbursement", amount=amount, reference=reference
                     )
+                    self._spend(state, pledge, when, amount)
             elif left > 1:
                 self._record(
                     actor, pledge, when, kind="disbursement", quantity=max(1, int(left * share))
                 )
+
+    def _spend(self, state: dict, pledge: Pledge, when: dt.datetime, received: Decimal) -> None:
+        """The implementer's expenditure against its engagement: most of a tranche,
+        a few weeks after it arrived (recorded by the company, or the office for it)."""
+        implementer = state.get("implementer")
+        if implementer is None:
+            return
+        engagement, company = implementer
+        day = when + dt.timedelta(days=21)
+        if day > self.now:
+            return
+        self._record(
+            self._acting_for(company, state["project"].tlp),
+            pledge,
+            day,
+            kind="expenditure",
+            amount=(received * Decimal("0.7")).quantize(Decimal("1")),
+            engagement=engagement.id,
+            reference=f"INV-{day:%Y}-{engagement.id:04d}-{pledge.id:04d}",
+        )
 
     def _disburse(self, state: dict, when: dt.datetime) -> None:
         for actor, pledge in state.get("confirmed", []):
@@ -787,6 +812,7 @@ class _Builder:
             },
         )
         _backdate(engagement, created_at=when)
+        state["implementer"] = (engagement, company)
 
     def _update(self, plan: _Plan, owner: User, state: dict, index: int, when: dt.datetime) -> None:
         project = state["project"]

@@ -60,6 +60,7 @@ from tmdesk.core.models import (
     ProjectMember,
     RefAlias,
     StatusChange,
+    Transaction,
     Update,
     User,
     model_update,
@@ -68,7 +69,8 @@ from tmdesk.core.models import (
 from tmdesk.core.updates import MAX_DOCUMENT_BYTES
 from tmdesk.exchange import trust
 from tmdesk.exchange.keys import installation_keys
-from tmdesk.sync.wire import PROTOCOL_VERSION, IdMap, decode_row
+from tmdesk.sync import money
+from tmdesk.sync.wire import PROTOCOL_VERSION, IdMap, bulk_insert, decode_row, upsert_many
 
 log = logging.getLogger(__name__)
 
@@ -353,13 +355,10 @@ def describe_action(
         elif verb in pledge_service.PLEDGE_TRANSITIONS:
             data["action"] = verb
             verb = "transition"
-        elif verb == "status" and after.get("status") in _STEP_REACHING:
-            # Recorded as transactions on the desk (issue 16); the office takes the
-            # step the pledge reached, which records the whole remainder there.
-            data["action"] = _STEP_REACHING[after["status"]]
-            verb = "transition"
         else:
-            return None
+            # A status the pledge's transactions reached travels as those
+            # transactions (tmdesk.sync.money), donor fields as ``pledge.fields``.
+            return money.describe(action, entity, before, after)
         return out | {"kind": f"pledge.{verb}", "data": data}
     if action == "update.create" and isinstance(entity, Update):
         data = {f: after.get(f) for f in _UPDATE_FIELDS}
@@ -379,12 +378,7 @@ def describe_action(
         data = {f: after.get(f) for f in _OFFER_FIELDS}
         data["organisation"] = Organisation.get_by_id(entity.organisation_id).code
         return {"kind": "offer.create", "uid": entity.uid, "data": data}
-    return None
-
-
-#: A pledge status reached by transactions recorded on a desk → the office's step.
-#: (A part-tranche status has no step yet: it travels once its last tranche does.)
-_STEP_REACHING = {"confirmed": "confirm", "disbursed": "disburse", "delivered": "deliver"}
+    return money.describe(action, entity, before, after)
 
 
 def queue_action(
@@ -460,6 +454,7 @@ def apply_reference(reference: dict[str, Any], ids: IdMap, person_uid: str | Non
             ).execute()
         else:
             ExchangeRate.insert(**values).execute()
+    money.apply_rates(reference.get("dated_rates"), ids)
     _upsert_many(Offer, reference.get("offers", []), ids)
 
 
@@ -472,49 +467,9 @@ def pending_uids() -> set[str]:
     }
 
 
-def _bulk_insert(model: type, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (all with the same keys) with one prepared statement.
-
-    Peewee's ``insert_many`` builds its SQL value by value, which costs more
-    than the database's own work for a first sync of thousands of rows; here
-    the statement is built once and the driver's ``executemany`` binds the
-    values (converted by each field's ``db_value``, as peewee would).
-    """
-    if not rows:
-        return
-    names = list(rows[0])
-    fields = [model._meta.fields[n] for n in names]
-    db = database.obj
-    q = db.quote[0]  # the same quote character opens and closes on SQLite and PostgreSQL
-    columns = ", ".join(f"{q}{f.column_name}{q}" for f in fields)
-    marks = ", ".join([db.param] * len(fields))
-    sql = f"INSERT INTO {q}{model._meta.table_name}{q} ({columns}) VALUES ({marks})"  # nosec B608: table and column names come from the models; values are bound parameters
-    params = [[f.db_value(row[n]) for f, n in zip(fields, names, strict=True)] for row in rows]
-    db.cursor().executemany(sql, params)
-
-
-def _upsert_many(
-    model: type, rows: list[dict[str, Any]], ids: IdMap, extra: dict[str, dict] | None = None
-) -> None:
-    """Insert or update ``rows`` by uid: one query to find which exist, multi-row
-    inserts for the new ones (the first sync is almost all inserts), one update
-    per changed row; then remember every row's local id."""
-    if not rows:
-        return
-    uids = [r["uid"] for r in rows]
-    existing = dict(model.select(model.uid, model.id).where(model.uid.in_(uids)).tuples())
-    new = []
-    for row in rows:
-        values = decode_row(model, row, ids)
-        if row["uid"] in existing:
-            model_update(model, **values).where(model.id == existing[row["uid"]]).execute()
-        else:
-            new.append(values | (extra or {}).get(row["uid"], {}))
-    _bulk_insert(model, new)
-    if new:
-        existing = dict(model.select(model.uid, model.id).where(model.uid.in_(uids)).tuples())
-    for uid, row_id in existing.items():
-        ids.remember(model, uid, row_id)
+#: The bulk writers live with the wire format (:mod:`tmdesk.sync.money` uses them too).
+_bulk_insert = bulk_insert
+_upsert_many = upsert_many
 
 
 def _apply_projects(
@@ -563,6 +518,7 @@ def _apply_projects(
                     .tuples()
                 ]
             model.delete().where(model.id.in_([g[0] for g in gone])).execute()
+    money.apply_money(bundles, ids, keep)
     StatusChange.delete().where(StatusChange.project.in_(project_ids)).execute()
     ProjectMember.delete().where(ProjectMember.project.in_(project_ids)).execute()
     history, members = [], []
@@ -855,6 +811,7 @@ def discard(action: OutboxAction) -> None:
                 "update": Update,
                 "offer": Offer,
                 "document": Document,
+                "transaction": Transaction,
             }[action.kind.split(".")[0]]
             # The database's ON DELETE CASCADE takes whatever hangs on the record.
             model.delete().where(model.uid == action.entity_uid).execute()

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def office_export(data_dir: Path, email: str) -> bytes:
     visible = list(visible_projects(user).order_by(Project.id))
     pages = []
     for start in range(0, len(visible), FILE_PAGE):
-        bundles, people = office.project_bundles(visible[start : start + FILE_PAGE], uids)
+        bundles, people = office.project_bundles(visible[start : start + FILE_PAGE], uids, user)
         pages.append({"projects": bundles, "people": people})
     docs_dir = paths.documents_dir(data_dir)
     documents = {}
@@ -273,8 +274,9 @@ def desk_export(data_dir: Path) -> tuple[bytes, int]:
     return data, len(pending)
 
 
-def office_import(data_dir: Path, data: bytes) -> list[dict[str, Any]]:
-    """Apply a desk's file on the office as its person: each action exactly once."""
+def office_import(data_dir: Path, data: bytes, donor_fields: Sequence = ()) -> list[dict[str, Any]]:
+    """Apply a desk's file on the office as its person: each action exactly once
+    (``donor_fields``: the fields the office's plugins declare)."""
     opened = envelope.open_sealed(
         data, receiver=installation_keys(data_dir), addressed_to="office", kind=KIND_TO_OFFICE
     )
@@ -296,7 +298,8 @@ def office_import(data_dir: Path, data: bytes) -> list[dict[str, Any]]:
         actions = payload.get("actions") or []
         results: list[dict[str, Any]] = []
         for start in range(0, len(actions), office.MAX_ACTIONS):
-            results += office.push(user, actions[start : start + office.MAX_ACTIONS], data_dir)
+            batch = actions[start : start + office.MAX_ACTIONS]
+            results += office.push(user, batch, data_dir, donor_fields)
         return results
 
     return trust.accept(opened, apply, user=user, via="exchange file")

@@ -24,7 +24,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,6 @@ from tmdesk.core import updates as update_service
 from tmdesk.core.db import database
 from tmdesk.core.errors import DomainError, NotFound, ValidationError
 from tmdesk.core.i18n import N_
-from tmdesk.core.ids import is_uid
 from tmdesk.core.models import (
     AppliedAction,
     ChangeLog,
@@ -58,7 +57,15 @@ from tmdesk.core.models import (
 )
 from tmdesk.core.visibility import OFFICE_KINDS, can_see, visible_offers, visible_projects
 from tmdesk.exchange import trust
-from tmdesk.sync.wire import PROTOCOL_VERSION, UidMap, encode_row, encode_user
+from tmdesk.sync import money
+from tmdesk.sync.wire import (
+    PROTOCOL_VERSION,
+    UidMap,
+    action_data,
+    encode_row,
+    encode_user,
+    new_record_uid,
+)
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +177,7 @@ def pull(
             }
         )
     uids = UidMap()
-    bundles, people = project_bundles(projects, uids)
+    bundles, people = project_bundles(projects, uids, user)
     with database.atomic():
         if removed:
             DeskHolding.delete().where(
@@ -196,9 +203,10 @@ def pull(
 
 
 def project_bundles(
-    projects: list[Project], uids: UidMap
+    projects: list[Project], uids: UidMap, user: User
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Each project with everything under it, and the people those rows name.
+    """Each project with everything under it as ``user`` may see it (donor fields
+    only where they are ``user``'s to see), and the people those rows name.
 
     Children are read in one query per kind for the whole page, not per project.
     """
@@ -226,7 +234,7 @@ def project_bundles(
         children[name] = grouped
     for name, model in (("pledges", Pledge), ("updates", Update)):
         uids.preload(model, [r.id for rows in children[name].values() for r in rows])
-    people: set[int] = set()
+    transactions, donor_fields, people = money.bundle_money(user, ids, uids)
     bundles = []
     for project in projects:
         bundle = encode_row(project, uids)
@@ -240,6 +248,8 @@ def project_bundles(
                     or getattr(r, "author_id", None)
                     or getattr(r, "uploaded_by_id", None)
                 )
+        bundle["transactions"] = transactions[project.id]
+        bundle["donor_fields"] = donor_fields[project.id]
         bundle["history"] = [
             encode_row(r, uids, drop=("project",)) for r in children["history"][project.id]
         ]
@@ -276,6 +286,9 @@ def reference_data(user: User, uids: UidMap | None = None) -> dict[str, Any]:
         "rates": [
             encode_row(r, uids) for r in ExchangeRate.select().order_by(ExchangeRate.currency)
         ],
+        # The rates with their effective dates: a desk converts each transaction at the
+        # rate of its value date, as the office does.
+        "dated_rates": money.encode_rates(),
         "offers": [encode_row(o, uids) for o in visible_offers(user)],
     }
 
@@ -357,20 +370,6 @@ def _check_version(record: Project | Pledge, action: dict[str, Any]) -> None:
         )
 
 
-def _new_uid(action: dict[str, Any]) -> str:
-    uid = action.get("uid")
-    if not isinstance(uid, str) or not is_uid(uid):
-        raise ValidationError({"uid": N_("The record's id is not valid.")})
-    return uid
-
-
-def _data(action: dict[str, Any]) -> dict[str, Any]:
-    data = action.get("data") or {}
-    if not isinstance(data, dict):
-        raise ValidationError({"data": N_("The action's data must be an object.")})
-    return data
-
-
 def blob_path(data_dir: Path, sha256: str) -> Path:
     """Where a document's bytes wait between upload and the action attaching them."""
     return paths.data_dir(data_dir) / "sync-blobs" / sha256
@@ -395,19 +394,19 @@ def store_blob(data_dir: Path, sha256: str, body: bytes) -> None:
 
 
 def _apply_project_create(user, action, ctx):
-    project = project_service.create_draft(user, _data(action), uid=_new_uid(action))
+    project = project_service.create_draft(user, action_data(action), uid=new_record_uid(action))
     return project
 
 
 def _apply_project_update(user, action, ctx):
     project = _project(user, action.get("uid"))
     _check_version(project, action)
-    return project_service.update_draft(user, project, _data(action), partial=True)
+    return project_service.update_draft(user, project, action_data(action), partial=True)
 
 
 def _apply_project_transition(user, action, ctx):
     project = _project(user, action.get("uid"))
-    data = _data(action)
+    data = action_data(action)
     return project_service.transition(
         user, project, str(data.get("action") or ""), str(data.get("comment") or "")
     )
@@ -416,12 +415,12 @@ def _apply_project_transition(user, action, ctx):
 def _apply_project_tlp(user, action, ctx):
     project = _project(user, action.get("uid"))
     _check_version(project, action)
-    return project_service.change_tlp(user, project, str(_data(action).get("tlp") or ""))
+    return project_service.change_tlp(user, project, str(action_data(action).get("tlp") or ""))
 
 
 def _apply_project_members(user, action, ctx):
     project = _project(user, action.get("uid"))
-    emails = _data(action).get("emails") or []
+    emails = action_data(action).get("emails") or []
     if not isinstance(emails, list):
         raise ValidationError({"members": N_("Give the list of e-mail addresses.")})
     project_service.set_members(user, project, [str(e) for e in emails])
@@ -429,32 +428,34 @@ def _apply_project_members(user, action, ctx):
 
 
 def _apply_pledge_create(user, action, ctx):
-    data = _data(action)
+    data = action_data(action)
     project = _project(user, data.get("project"))
     return pledge_service.create_pledge(
-        user, project, data, donor_code=data.get("donor") or None, uid=_new_uid(action)
+        user, project, data, donor_code=data.get("donor") or None, uid=new_record_uid(action)
     )
 
 
 def _apply_pledge_update(user, action, ctx):
     pledge = _pledge(user, action.get("uid"))
     _check_version(pledge, action)
-    return pledge_service.update_pledge(user, pledge, _data(action))
+    return pledge_service.update_pledge(user, pledge, action_data(action))
 
 
 def _apply_pledge_transition(user, action, ctx):
     pledge = _pledge(user, action.get("uid"))
-    return pledge_service.transition_pledge(user, pledge, str(_data(action).get("action") or ""))
+    return pledge_service.transition_pledge(
+        user, pledge, str(action_data(action).get("action") or "")
+    )
 
 
 def _apply_update_create(user, action, ctx):
-    data = _data(action)
+    data = action_data(action)
     project = _project(user, data.get("project"))
-    return update_service.post_update(user, project, data, uid=_new_uid(action))
+    return update_service.post_update(user, project, data, uid=new_record_uid(action))
 
 
 def _apply_document_attach(user, action, ctx):
-    data = _data(action)
+    data = action_data(action)
     project = _project(user, data.get("project"))
     update = pledge = None
     if data.get("update"):
@@ -484,16 +485,16 @@ def _apply_document_attach(user, action, ctx):
             stream,
             update=update,
             pledge=pledge,
-            uid=_new_uid(action),
+            uid=new_record_uid(action),
         )
     ctx["done_blobs"].append(blob)
     return doc
 
 
 def _apply_offer_create(user, action, ctx):
-    data = _data(action)
+    data = action_data(action)
     return offer_service.create_offer(
-        user, data, org_code=data.get("organisation") or None, uid=_new_uid(action)
+        user, data, org_code=data.get("organisation") or None, uid=new_record_uid(action)
     )
 
 
@@ -510,6 +511,7 @@ APPLIERS: dict[str, Callable[[User, dict[str, Any], dict[str, Any]], Any]] = {
     "update.create": _apply_update_create,
     "document.attach": _apply_document_attach,
     "offer.create": _apply_offer_create,
+    **money.APPLIERS,
 }
 
 
@@ -531,14 +533,20 @@ def _result(record: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"status": "applied", "http_status": 200}
     if record is not None:
         out["uid"] = record.uid
-        out["version"] = type(record).get_by_id(record.id).version
+        if "version" in type(record)._meta.fields:
+            out["version"] = type(record).get_by_id(record.id).version
         if isinstance(record, Project):
             out["ref"] = Project.get_by_id(record.id).ref
     return out
 
 
-def apply_action(user: User, action: Any, data_dir: Path) -> dict[str, Any]:
-    """Apply one pushed action exactly once; the answer (stored under its key)."""
+def apply_action(
+    user: User, action: Any, data_dir: Path, donor_fields: Sequence = ()
+) -> dict[str, Any]:
+    """Apply one pushed action exactly once; the answer (stored under its key).
+
+    ``donor_fields`` are the fields the office's plugins declare, which donor
+    fields set on a desk are checked against."""
     if not isinstance(action, dict):
         return {"status": "refused", "http_status": 400, "reason": "An action is an object."}
     key = action.get("key")
@@ -557,6 +565,7 @@ def apply_action(user: User, action: Any, data_dir: Path) -> dict[str, Any]:
                 {"kind": N_("Unknown kind of action “%(kind)s”.") % {"kind": str(kind)[:40]}}
             )
         ctx: dict[str, Any] = {"data_dir": data_dir, "done_blobs": []}
+        ctx["donor_fields"] = donor_fields
         with database.atomic():
             outcome = {"key": key, "kind": kind} | _result(applier(user, action, ctx))
             AppliedAction.create(key=key, user=user, kind=kind, outcome=json.dumps(outcome))
@@ -578,10 +587,13 @@ def apply_action(user: User, action: Any, data_dir: Path) -> dict[str, Any]:
     return outcome
 
 
-def push(user: User, actions: Any, data_dir: Path) -> list[dict[str, Any]]:
-    """Apply a batch of actions in order; one answer per action."""
+def push(
+    user: User, actions: Any, data_dir: Path, donor_fields: Sequence = ()
+) -> list[dict[str, Any]]:
+    """Apply a batch of actions in order; one answer per action (``donor_fields``:
+    the fields the office's plugins declare, see :func:`apply_action`)."""
     if not isinstance(actions, list) or len(actions) > MAX_ACTIONS:
         raise ValidationError(
             {"actions": N_("Send a list of at most %(n)d actions.") % {"n": MAX_ACTIONS}}
         )
-    return [apply_action(user, action, data_dir) for action in actions]
+    return [apply_action(user, action, data_dir, donor_fields) for action in actions]

@@ -20,6 +20,7 @@ from tmdesk.core.models import OutboxAction, User
 from tmdesk.sync import desk
 from tmdesk.web.auth import begin_session, setup_allowed
 from tmdesk.web.common import acting_user, error_text
+from tmdesk.web.extensions import donor_field_definitions
 
 bp = Blueprint("office", __name__)
 
@@ -194,7 +195,8 @@ def import_file():
                     "success",
                 )
             else:
-                results = files.office_import(data_dir, data)
+                definitions = donor_field_definitions(current_app)
+                results = files.office_import(data_dir, data, definitions)
                 applied = sum(r.get("status") == "applied" for r in results)
                 flash(
                     gettext(

@@ -95,6 +95,14 @@ class ReportForm(FlaskForm):
     until = DateField(lazy_gettext("Created on or before"), validators=[Optional()])
     tlp_max = SelectField(lazy_gettext("Highest TLP label to include"), validators=[Optional()])
     lang = SelectField(lazy_gettext("Language of the report"))
+    rates_as_of = DateField(
+        lazy_gettext("Exchange rates as of"),
+        validators=[Optional()],
+        description=lazy_gettext(
+            "Convert all money at the rates in force on this day. "
+            "Empty: each transaction at the rate of its own date."
+        ),
+    )
 
 
 def _option_field(opt: ReportOption, default: str):
@@ -341,7 +349,9 @@ def _option_errors(form, prefix: str, exc: OptionError) -> None:
 def _download(fmt: ReportFormat, form: ReportForm):
     """The file as an attachment, or the message to show on the form."""
     user = acting_user()
-    context = build_context(user, _filters(form), form.lang.data or locale_code())
+    context = build_context(
+        user, _filters(form), form.lang.data or locale_code(), form.rates_as_of.data
+    )
     folder = Path(tempfile.mkdtemp(prefix="tmdesk-report-"))
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     filename = f"tmdesk-{fmt.name}-{stamp}.{fmt.extension}"

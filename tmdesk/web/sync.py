@@ -22,6 +22,7 @@ from tmdesk.sync import office
 from tmdesk.sync.wire import PROTOCOL_VERSION, UidMap, encode_user
 from tmdesk.web.api_common import json_body
 from tmdesk.web.errors import json_error
+from tmdesk.web.extensions import donor_field_definitions
 
 bp = Blueprint("sync_api", __name__, url_prefix="/api/v1/sync")
 
@@ -83,7 +84,12 @@ def pull():
 @desk_token_required
 def push():
     body = json_body()
-    results = office.push(g.api_user, body.get("actions"), current_app.config["DATA_DIR"])
+    results = office.push(
+        g.api_user,
+        body.get("actions"),
+        current_app.config["DATA_DIR"],
+        donor_field_definitions(current_app),
+    )
     return jsonify({"results": results})
 
 

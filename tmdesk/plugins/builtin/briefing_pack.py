@@ -14,7 +14,7 @@ observers, who prepare or attend coordination meetings. Recipients use the
 ``ministry-report`` format instead; companies have no use for a pack.
 
 Written exactly as a partner would write a plugin: ``hookimpl`` and the
-contract types, plus the shared PDF blocks in :mod:`.pdfkit`.
+contract types, plus the shared PDF blocks in :mod:`.pdf`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 
 from tmdesk import hookimpl
-from tmdesk.plugins.builtin import pdfkit as kit
+from tmdesk.plugins.builtin import pdf as kit
 from tmdesk.plugins.contract import (
     CATEGORIES,
     FUNDING_STATES,
@@ -131,7 +131,7 @@ def cover(ctx: ReportContext, title: str, t) -> list:
 
 
 def contents(ctx: ReportContext, t) -> list:
-    return [kit.plain(t(N_("Contents")), "h1"), kit.toc(report_locale(ctx)), PageBreak()]
+    return [kit.plain(t(N_("Contents")), "h1"), kit.toc(report_locale(ctx)), kit.SectionBreak()]
 
 
 def executive_summary(ctx: ReportContext, t) -> list:
@@ -471,15 +471,17 @@ def render(ctx: ReportContext, out: BinaryIO, options: dict[str, Any]) -> None:
         subject=t(N_("Briefing pack")),
     )
     story: list = cover(ctx, title, t) + contents(ctx, t) + executive_summary(ctx, t)
+    # A project or the annex starts a new page unless this one is still mostly empty
+    # (the tail of a table): no page but the last is more than 60% empty.
     if ctx.projects:
-        story.append(PageBreak())
+        story.append(kit.SectionBreak())
         story.append(kit.Bookmark(t(N_("Projects")), 0))
         for i, p in enumerate(ctx.projects):
             if i:
-                story.append(PageBreak())
+                story.append(kit.SectionBreak())
             story.extend(project_page(p, ctx, t))
     if (options.get("annex") or "yes") == "yes":
-        story.append(PageBreak())
+        story.append(kit.SectionBreak())
         story.extend(annex(ctx, t))
     doc.render(story)
 

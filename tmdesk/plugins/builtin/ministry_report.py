@@ -22,7 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, Spacer
 
 from tmdesk import hookimpl
-from tmdesk.plugins.builtin import pdfkit as kit
+from tmdesk.plugins.builtin import pdf as kit
 from tmdesk.plugins.contract import (
     N_,
     PRIORITY_RANK,
