@@ -43,15 +43,21 @@ class Flows:
     """Committed, disbursed and spent money of a project (or of many), by year."""
 
     years: dict[int, YearFlows] = field(default_factory=dict)
+    #: Disbursed money by the quarter of its value date ("2026-Q2"): the
+    #: dashboard's timeline.
+    disbursed_by_quarter: dict[str, Decimal] = field(default_factory=dict)
     #: Currencies left out because no rate is known for them.
     unknown: set[str] = field(default_factory=set)
 
-    def add(self, kind: str, year: int, eur: Decimal) -> None:
-        row = self.years.get(year)
+    def add(self, kind: str, day: dt.date, eur: Decimal) -> None:
+        row = self.years.get(day.year)
         if row is None:
-            row = self.years[year] = YearFlows(year)
+            row = self.years[day.year] = YearFlows(day.year)
         name = FIGURES[kind]
         setattr(row, name, getattr(row, name) + eur)
+        if name == "disbursed":
+            q = quarter(day)
+            self.disbursed_by_quarter[q] = self.disbursed_by_quarter.get(q, ZERO) + eur
 
     @property
     def by_year(self) -> list[YearFlows]:
@@ -76,6 +82,12 @@ class Flows:
         return max(self.committed - self.disbursed, ZERO)
 
 
+def quarter(day: dt.date | str) -> str:
+    """ "2026-Q2" for a date (or its ISO text, as SQLite returns it from a GROUP BY)."""
+    text = str(day)
+    return f"{text[:4]}-Q{(int(text[5:7]) - 1) // 3 + 1}"
+
+
 def _add_rows(target: Flows, rows, book: RateBook) -> None:
     for kind, currency, value_date, cents in rows:
         if kind not in FIGURES or cents is None or not currency:
@@ -86,7 +98,7 @@ def _add_rows(target: Flows, rows, book: RateBook) -> None:
         except UnknownCurrency:
             target.unknown.add(currency)
             continue
-        target.add(kind, value_date.year, eur)
+        target.add(kind, value_date, eur)
 
 
 def _base_query(*columns: pw.Node) -> pw.ModelSelect:
