@@ -28,8 +28,6 @@ EXCEPTIONS: dict[str, str] = {
     "package by resource (projects, pledges, offers, search and dashboard, tokens)",
     "web/pledges.py": "grew with dated transactions (issue 16): the transaction forms to move "
     "to web/transactions.py",
-    "core/reporting.py": "grew with transactions and donor fields in the report views: the "
-    "view dataclasses to move to core/report_views.py",
     "core/models.py": "every table in one module on purpose: the schema's one picture "
     "(peewee models refer to each other)",
 }
