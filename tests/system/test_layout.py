@@ -22,8 +22,6 @@ EXCEPTIONS: dict[str, str] = {
     # Plans, each waiting for branches that edit the module to be merged first.
     "web/admin.py": "to become a web/admin/ package (users, organisations, keys, plugins, "
     "audit) once the branches editing it are merged",
-    "sync/desk.py": "the desk's side of sync, just merged: to split into the HTTP client, "
-    "applying the office's changes, and exchange files",
     "web/api.py": "grew past the limit with the money and trust merges: to become a web/api/ "
     "package by resource (projects, pledges, offers, search and dashboard, tokens)",
     "web/pledges.py": "grew with dated transactions (issue 16): the transaction forms to move "
