@@ -255,6 +255,29 @@ def report(name: str, times: tuple[list[float], list[float]], target: float) -> 
     return ok
 
 
+def engine_arguments(parser: argparse.ArgumentParser, runs: int = 40) -> None:
+    """The options of a benchmark that runs on SQLite and, given a URL, PostgreSQL."""
+    parser.add_argument("--projects", type=int, default=100_000)
+    parser.add_argument("--offers", type=int, default=5_000)
+    parser.add_argument("--runs", type=int, default=runs, help="timed calls (0: none)")
+    parser.add_argument("--sqlite-dir", type=Path, default=None, help="keep the SQLite data here")
+    parser.add_argument("--pg-url", default=None, help="an empty (or earlier) PostgreSQL database")
+
+
+def on_each_engine(measure, args: argparse.Namespace) -> int:
+    """``measure(engine, data_dir, pg_url, args)`` on SQLite, then on PostgreSQL when
+    ``--pg-url`` is given, printed one after the other; 0 when every target was met."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite_dir = args.sqlite_dir or Path(tmp) / "sqlite"
+        sqlite_dir.mkdir(parents=True, exist_ok=True)
+        ok = measure("sqlite", sqlite_dir, None, args)
+        if args.pg_url:
+            pg_dir = Path(tmp) / "pg"
+            pg_dir.mkdir()
+            ok &= measure("postgresql", pg_dir, args.pg_url, args)
+    return 0 if ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=50_000)

@@ -17,11 +17,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from bench_coordination import QUERIES, generate, load, report, timed
+from bench_coordination import (
+    QUERIES,
+    engine_arguments,
+    generate,
+    load,
+    on_each_engine,
+    report,
+    timed,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,21 +64,8 @@ def measure(engine: str, data_dir: Path, url: str | None, args: argparse.Namespa
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--projects", type=int, default=100_000)
-    parser.add_argument("--offers", type=int, default=5_000)
-    parser.add_argument("--runs", type=int, default=40)
-    parser.add_argument("--sqlite-dir", type=Path, default=None, help="keep the SQLite data here")
-    parser.add_argument("--pg-url", default=None, help="an empty (or earlier) PostgreSQL database")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        sqlite_dir = args.sqlite_dir or Path(tmp) / "sqlite"
-        sqlite_dir.mkdir(parents=True, exist_ok=True)
-        ok = measure("sqlite", sqlite_dir, None, args)
-        if args.pg_url:
-            pg_dir = Path(tmp) / "pg"
-            pg_dir.mkdir()
-            ok &= measure("postgresql", pg_dir, args.pg_url, args)
-    return 0 if ok else 1
+    engine_arguments(parser)
+    return on_each_engine(measure, parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -150,6 +150,29 @@ class WriteLoad:
     latencies: list[float]
 
 
+def draft_request(
+    url: str, token: str, title_en: str, title_uk: str, category: str, amount: str = "5000.00"
+) -> urllib.request.Request:
+    """A POST of a GREEN draft project to ``url``'s API with ``token``."""
+    import json
+
+    body = json.dumps(
+        {
+            "title": {"en": title_en, "uk": title_uk},
+            "summary": {"en": "Written by a test that loads the server."},
+            "category": category,
+            "budget": {"amount": amount, "currency": "EUR"},
+            "tlp": "GREEN",
+        }
+    ).encode()
+    return urllib.request.Request(
+        f"{url}/api/v1/projects",
+        data=body,
+        method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+
+
 def concurrent_writers(url: str, tokens: list[str], seconds: float) -> WriteLoad:
     """Each token drafts projects through the API as fast as it can for ``seconds``."""
     import json
@@ -164,20 +187,8 @@ def concurrent_writers(url: str, tokens: list[str], seconds: float) -> WriteLoad
         n = 0
         while time.monotonic() < deadline:
             n += 1
-            body = json.dumps(
-                {
-                    "title": {"en": f"Load {index}-{n}", "uk": f"Навантаження {index}-{n}"},
-                    "summary": {"en": "Concurrent writer."},
-                    "category": "training",
-                    "budget": {"amount": "5000.00", "currency": "EUR"},
-                    "tlp": "GREEN",
-                }
-            ).encode()
-            request = urllib.request.Request(
-                f"{url}/api/v1/projects",
-                data=body,
-                method="POST",
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            request = draft_request(
+                url, token, f"Load {index}-{n}", f"Навантаження {index}-{n}", "training"
             )
             started = time.monotonic()
             try:

@@ -14,7 +14,7 @@ from tmdesk.core import pledges, projects
 from tmdesk.core.ids import new_uid
 from tmdesk.core.models import ChangeLog, OutboxAction, Pledge, Project
 from tmdesk.sync import desk as desk_side
-from tmdesk.sync import office
+from tmdesk.sync import office, outbox, receive
 
 
 def _link(desk, key: str = "donor"):
@@ -123,7 +123,7 @@ def test_a_linked_desk_queues_its_persons_changes_with_the_version_they_were_mad
     finally:
         from tmdesk.core import audit
 
-        audit.remove_listener(desk_side.queue_action)
+        audit.remove_listener(outbox.queue_action)
 
 
 def test_sync_endpoints_authenticate_by_desk_token(client, desk):
@@ -380,7 +380,7 @@ def test_the_offices_transactions_and_donor_fields_reach_only_desks_that_may_see
 
     before = sorted(Transaction.select(Transaction.uid, Transaction.amount).tuples())
     link = OfficeLink.create(office_url="http://office.invalid", token="x", user=desk.user("donor"))
-    desk_side.apply_page(office.pull(gb_link, ""), link, {})
+    receive.apply_page(office.pull(gb_link, ""), link, {})
     assert sorted(Transaction.select(Transaction.uid, Transaction.amount).tuples()) == before
     assert [(f.name, f.value) for f in PledgeField.select()] == [("crs_id", "C-78")]
 
@@ -404,7 +404,7 @@ def test_a_desks_transactions_and_donor_fields_are_queued_not_its_status(desk):
         donor_fields.set_values(gb, Pledge.get_by_id(pledge.id), definitions(), {"crs_id": "C-1"})
         transactions.delete_transaction(gb, paid)
     finally:
-        audit.remove_listener(desk_side.queue_action)
+        audit.remove_listener(outbox.queue_action)
     queued = [json.loads(a.payload) for a in OutboxAction.select().order_by(OutboxAction.id)]
     assert [a["kind"] for a in queued] == [
         "transaction.create",
@@ -510,7 +510,7 @@ def test_the_office_publishes_its_dated_rates_and_a_desk_converts_with_them(desk
     # On the desk the office's table replaces its own, and conversions follow it.
     DatedRate.delete().execute()
     rates.set_exchange_rate(admin, "GBP", "9", "2024-06-01")
-    desk_side.apply_reference({"dated_rates": sent}, IdMap(), None)
+    receive.apply_reference({"dated_rates": sent}, IdMap(), None)
     book = rates.RateBook.load()
     assert book.rate("GBP", dt.date(2024, 7, 1)) == Decimal("1.10")
     assert book.rate("GBP", dt.date(2025, 7, 1)) == Decimal("1.20")

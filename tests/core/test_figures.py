@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from tmdesk.core import dashboard, figures, tokens
 from tmdesk.core.catalogue import CatalogueFilters
-from tmdesk.core.models import Pledge, Project, utcnow
+from tmdesk.core.models import Pledge, Project, Transaction, utcnow
 from tmdesk.core.reporting import build_context, with_report_defaults
 from tmdesk.core.visibility import visible_projects
 from tmdesk.plugins.builtin import briefing_pack, ministry_report, tabular
@@ -228,19 +228,22 @@ def test_the_dashboard_follows_every_audited_write(desk):
 
 
 def test_pledged_and_disbursed_over_time_by_quarter(desk):
-    """Every visible project's pledges by the quarter of their date; withdrawn ones
-    never count, disbursed ones count in both series, a hidden project in neither."""
+    """Every visible project's pledges by the quarter of their date, and the money
+    paid by the quarter of each disbursement's value date (a pledge of May paid in
+    two tranches, June and September, shows in Q2 and Q3); withdrawn pledges never
+    count, a hidden project in neither series."""
     officer = desk.user("back_office")
     shown = desk.published(budget_amount="1000")
     hidden = desk.published(budget_amount="1000", tlp="AMBER+STRICT")
+    paid = []
     for project, status, amount, day in (
         (shown, "offered", "100", "2026-05-01"),
-        (shown, "disbursed", "40", "2026-06-30"),
+        (shown, "partly_disbursed", "40", "2026-05-30"),
         (shown, "withdrawn", "999", "2026-05-02"),
         (shown, "confirmed", "7", "2026-08-10"),
         (hidden, "disbursed", "500", "2026-05-01"),
     ):
-        Pledge.create(
+        pledge = Pledge.create(
             project=project,
             donor=desk.orgs["donor"],
             amount=amount,
@@ -249,12 +252,21 @@ def test_pledged_and_disbursed_over_time_by_quarter(desk):
             date=day,
             created_by=officer,
         )
+        paid.append(pledge)
+    for pledge, amount, day in (
+        (paid[1], 15, "2026-06-30"),
+        (paid[1], 25, "2026-09-01"),
+        (paid[4], 500, "2026-05-03"),
+    ):
+        Transaction.create(
+            pledge=pledge, kind="disbursement", amount=amount, currency="EUR", value_date=day
+        )
     donor = desk.user("donor")  # does not see AMBER+STRICT
     assert dashboard.build(donor).over_time == [
-        ("2026-Q2", Decimal(140), Decimal(40)),
-        ("2026-Q3", Decimal(7), Decimal(0)),
+        ("2026-Q2", Decimal(140), Decimal(15)),
+        ("2026-Q3", Decimal(7), Decimal(25)),
     ]
-    assert dashboard.build(officer).over_time[0] == ("2026-Q2", Decimal(640), Decimal(540))
+    assert dashboard.build(officer).over_time[0] == ("2026-Q2", Decimal(640), Decimal(515))
 
 
 def test_a_partly_disbursed_pledge_counts_for_its_donor(desk):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tmdesk.core.reporting import ProjectView, ReportContext
+from tmdesk.core.report_views import ProjectView, ReportContext
 from tmdesk.plugins import hookspecs
 from tmdesk.plugins.contract import ReportFormat, ReportOption
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests import pg
-from tests.live_server import start_server
+from tests.live_server import draft_request, start_server
 from tmdesk.core import accounts, tokens
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
@@ -37,20 +37,13 @@ def writer(port: int, token: str, acknowledged: list[str], stop: threading.Event
     n = 0
     while not stop.is_set():
         n += 1
-        body = json.dumps(
-            {
-                "title": {"en": f"Crash test {n}", "uk": f"Перевірка збою {n}"},
-                "summary": {"en": "Written while the server may die."},
-                "category": "equipment",
-                "budget": {"amount": "1000.00", "currency": "EUR"},
-                "tlp": "GREEN",
-            }
-        ).encode()
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/v1/projects",
-            data=body,
-            method="POST",
-            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        request = draft_request(
+            f"http://127.0.0.1:{port}",
+            token,
+            f"Crash test {n}",
+            f"Перевірка збою {n}",
+            "equipment",
+            "1000.00",
         )
         try:
             with urllib.request.urlopen(request, timeout=5) as response:

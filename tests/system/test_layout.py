@@ -20,18 +20,10 @@ EXCEPTIONS: dict[str, str] = {
     # Data, not logic.
     "demo/content.py": "the demo data set itself (organisations, projects, pledges as data)",
     # Plans, each waiting for branches that edit the module to be merged first.
-    "web/admin.py": "to become a web/admin/ package (users, organisations, keys, plugins, "
-    "audit) once the branches editing it are merged",
-    "demo/__init__.py": "the demo builder: to split into demo/builder.py (the steps) "
-    "and demo/pack.py (files, the zip) in the next pass",
-    "sync/desk.py": "the desk's side of sync, just merged: to split into the HTTP client, "
-    "applying the office's changes, and exchange files",
     "web/api.py": "grew past the limit with the money and trust merges: to become a web/api/ "
     "package by resource (projects, pledges, offers, search and dashboard, tokens)",
     "web/pledges.py": "grew with dated transactions (issue 16): the transaction forms to move "
     "to web/transactions.py",
-    "core/reporting.py": "grew with transactions and donor fields in the report views: the "
-    "view dataclasses to move to core/report_views.py",
     "core/models.py": "every table in one module on purpose: the schema's one picture "
     "(peewee models refer to each other)",
 }

@@ -47,10 +47,10 @@ def test_edit_refuses_bad_input_and_own_right(client, desk):
 
 
 def test_editing_needs_a_recently_confirmed_password(client, desk, monkeypatch):
-    from tmdesk.web import admin
+    from tmdesk.web.admin import base
 
     login(client, desk.users["admin"])
-    monkeypatch.setattr(admin, "fresh_enough", lambda: False)
+    monkeypatch.setattr(base, "fresh_enough", lambda: False)
     person = desk.user("donor2")
     response = client.get(f"/admin/users/{person.id}/edit")
     assert response.status_code in (302, 303) and "confirm" in response.location

@@ -227,9 +227,9 @@ def test_audit_log_paginates(client, desk):
     login(client, desk.users["admin"])
     total = AuditEvent.select().count()
     assert total > 0
-    from tmdesk.web import admin
+    from tmdesk.web.admin import audit
 
-    admin.AUDIT_PER_PAGE, old = 5, admin.AUDIT_PER_PAGE
+    audit.AUDIT_PER_PAGE, old = 5, audit.AUDIT_PER_PAGE
     try:
         html = client.get("/admin/audit").get_data(as_text=True)
         assert 'rel="next"' in html
@@ -238,7 +238,7 @@ def test_audit_log_paginates(client, desk):
         assert 'rel="prev"' in html
         assert client.get("/admin/audit?page=zzz").status_code == 200
     finally:
-        admin.AUDIT_PER_PAGE = old
+        audit.AUDIT_PER_PAGE = old
 
 
 def test_rate_change_moves_funding_in_eur(client, desk):

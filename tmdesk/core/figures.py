@@ -43,10 +43,10 @@ from typing import Any
 import peewee as pw
 
 from tmdesk.core import funding
-from tmdesk.core.flows import flows_by_donor, flows_where
+from tmdesk.core.flows import YearFlows, flows_by_donor, flows_split, quarter
 from tmdesk.core.i18n import N_
 from tmdesk.core.models import AuditEvent, ChangeLog, Organisation, Pledge, Project, User
-from tmdesk.core.visibility import visibility_condition
+from tmdesk.core.visibility import visibility_condition, visible_with_statuses
 from tmdesk.core.vocab import highest_tlp
 
 #: Open for support: the statuses donors can still pledge to.
@@ -78,8 +78,8 @@ DEFINITIONS: dict[str, str] = {
     ),
     "tlp": N_("Counts every project you may see; the label is the highest among them."),
     "over_time": N_(
-        "Pledged and disbursed money by the quarter of the pledge's date, on every "
-        "project you may see (delivered and closed ones too)."
+        "Pledged money by the quarter of the pledge's date and disbursed money by the "
+        "quarter it was paid, on every project you may see (delivered and closed ones too)."
     ),
 }
 
@@ -187,11 +187,14 @@ class Figures:
     gap_by: dict[str, dict[Any, Decimal]] = field(default_factory=dict)
     by_donor: list[DonorFigures] = field(default_factory=list)
     #: (quarter "2026-Q2", pledged, disbursed) in euros over every project the user
-    #: may see, by the pledge's date (see :func:`pledge_money` for dated transactions)
+    #: may see: pledged by the pledge's date, disbursed by the transactions' value dates
     over_time: list[tuple[str, Decimal, Decimal]] = field(default_factory=list)
     #: the highest TLP label among the open projects counted: what a printed
     #: dashboard must carry
     tlp: str = "CLEAR"
+    #: committed, disbursed and spent money by year over every project the user may
+    #: see (the dated transactions, :mod:`tmdesk.core.flows`)
+    money_by_year: list[YearFlows] = field(default_factory=list)
 
 
 GROUPS = ("category", "priority", "oblast", "recipient")
@@ -290,6 +293,8 @@ def sum_figures(
     out.pipeline = dict(pipeline)
     out.tlp = highest_tlp(labels)
     open_ = Project.status.in_(OPEN_STATUSES)
+    # The same rule written for the open statuses only: a third of the expression.
+    visible_open = visible_with_statuses(user, OPEN_STATUSES)
     n_open = 0
     budget_total = ZERO
     keys = [Project.category, Project.priority, Project.oblast]
@@ -303,7 +308,7 @@ def sum_figures(
                 pw.fn.COUNT(Project.id),
                 pw.fn.SUM(Project.budget_amount).coerce(False),
             )
-            .where(visible & open_)
+            .where(visible_open)
             .group_by(*columns, Project.budget_currency)
             .tuples()
         )
@@ -328,7 +333,7 @@ def sum_figures(
     pledges_of_open = (
         Pledge.select()
         .join(Project, on=(Pledge.project == Project.id))
-        .where(visible & open_ & Pledge.amount.is_null(False))
+        .where(visible_open & Pledge.amount.is_null(False))
     )
     rows = (
         pledges_of_open.select(
@@ -385,12 +390,15 @@ def sum_figures(
         for name, value in zip(GROUPS, group, strict=False):
             gap_by[name][value] -= covered
 
-    out.over_time = _over_time(visible, rates)
     # What was really paid out: the disbursement transactions (core.flows), the
-    # same the reports' projects carry.
-    disbursed = flows_where(visible & open_).disbursed
+    # same the reports' projects carry; the same pass gives the money by year
+    # and the timeline's disbursements.
+    every_year, of_open = flows_split(visible, open_)
+    out.over_time = _over_time(visible, rates, every_year.disbursed_by_quarter)
+    out.money_by_year = every_year.by_year
+    disbursed = of_open.disbursed
     # Each donor's disbursed money the same way, so the donors add up to it.
-    for donor_id, donor_flows in flows_by_donor(visible & open_).items():
+    for donor_id, donor_flows in flows_by_donor(visible_open).items():
         if donor_id in donors:
             donors[donor_id].disbursed_eur = donor_flows.disbursed
     out.headline = Headline(
@@ -414,37 +422,28 @@ def sum_figures(
     return out
 
 
-def _quarter(day: Any) -> str:
-    """ "2026-Q2" for a date (or its ISO text, as SQLite returns it from a GROUP BY)."""
-    text = str(day)
-    return f"{text[:4]}-Q{(int(text[5:7]) - 1) // 3 + 1}"
-
-
 def _over_time(
-    visible: pw.Expression, rates: dict[str, Decimal]
+    visible: pw.Expression, rates: dict[str, Decimal], disbursed_by_quarter: dict[str, Decimal]
 ) -> list[tuple[str, Decimal, Decimal]]:
-    """Pledged and disbursed money by quarter of the pledge's date, over every project
-    the user may see (a timeline, so delivered and closed projects count too)."""
+    """Pledged money by quarter of the pledge's date, and disbursed money by quarter
+    of the disbursement's value date (the transactions, :mod:`tmdesk.core.flows`),
+    over every project the user may see (a timeline, so delivered and closed
+    projects count too)."""
     by: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for day, currency, p_c, d_c in (
+    for day, currency, p_c in (
         Pledge.select(
             Pledge.date,
             Pledge.currency,
-            pw.fn.SUM(
-                pw.Case(None, [(Pledge.status.in_(PLEDGED_STATUSES), Pledge.amount)], 0)
-            ).coerce(False),
-            pw.fn.SUM(
-                pw.Case(None, [(Pledge.status.in_(DISBURSED_STATUSES), Pledge.amount)], 0)
-            ).coerce(False),
+            pw.fn.SUM(Pledge.amount).coerce(False),
         )
         .join(Project, on=(Pledge.project == Project.id))
-        .where(visible & Pledge.amount.is_null(False))
+        .where(visible & Pledge.amount.is_null(False) & Pledge.status.in_(PLEDGED_STATUSES))
         .group_by(Pledge.date, Pledge.currency)
         .tuples()
     ):
-        row = by[_quarter(day)]
-        row[0] += _eur(p_c, currency, rates)
-        row[1] += _eur(d_c, currency, rates)
+        by[quarter(day)][0] += _eur(p_c, currency, rates)
+    for q, eur in disbursed_by_quarter.items():
+        by[q][1] += eur
     return [(q, v[0], v[1]) for q, v in sorted(by.items()) if v[0] or v[1]]
 
 

@@ -43,15 +43,21 @@ class Flows:
     """Committed, disbursed and spent money of a project (or of many), by year."""
 
     years: dict[int, YearFlows] = field(default_factory=dict)
+    #: Disbursed money by the quarter of its value date ("2026-Q2"): the
+    #: dashboard's timeline.
+    disbursed_by_quarter: dict[str, Decimal] = field(default_factory=dict)
     #: Currencies left out because no rate is known for them.
     unknown: set[str] = field(default_factory=set)
 
-    def add(self, kind: str, year: int, eur: Decimal) -> None:
-        row = self.years.get(year)
+    def add(self, kind: str, day: dt.date, eur: Decimal) -> None:
+        row = self.years.get(day.year)
         if row is None:
-            row = self.years[year] = YearFlows(year)
+            row = self.years[day.year] = YearFlows(day.year)
         name = FIGURES[kind]
         setattr(row, name, getattr(row, name) + eur)
+        if name == "disbursed":
+            q = quarter(day)
+            self.disbursed_by_quarter[q] = self.disbursed_by_quarter.get(q, ZERO) + eur
 
     @property
     def by_year(self) -> list[YearFlows]:
@@ -76,6 +82,12 @@ class Flows:
         return max(self.committed - self.disbursed, ZERO)
 
 
+def quarter(day: dt.date | str) -> str:
+    """ "2026-Q2" for a date (or its ISO text, as SQLite returns it from a GROUP BY)."""
+    text = str(day)
+    return f"{text[:4]}-Q{(int(text[5:7]) - 1) // 3 + 1}"
+
+
 def _add_rows(target: Flows, rows, book: RateBook) -> None:
     for kind, currency, value_date, cents in rows:
         if kind not in FIGURES or cents is None or not currency:
@@ -86,7 +98,7 @@ def _add_rows(target: Flows, rows, book: RateBook) -> None:
         except UnknownCurrency:
             target.unknown.add(currency)
             continue
-        target.add(kind, value_date.year, eur)
+        target.add(kind, value_date, eur)
 
 
 def _base_query(*columns: pw.Node) -> pw.ModelSelect:
@@ -143,10 +155,21 @@ def visible_flows(user: User | None, as_of: dt.date | None = None) -> Flows:
 
 def flows_where(condition: pw.Expression, as_of: dt.date | None = None) -> Flows:
     """The flows over the projects matching ``condition`` (a WHERE on Project)."""
+    return flows_split(condition, None, as_of)[0]
+
+
+def flows_split(
+    condition: pw.Expression, part: pw.Expression | None, as_of: dt.date | None = None
+) -> tuple[Flows, Flows]:
+    """The flows over the projects matching ``condition``, and over those of them
+    that also match ``part``: one pass over the transactions for both (the
+    dashboard's money by year, and the disbursed money of open projects)."""
     book = RateBook.load(as_of)
-    flows = Flows()
+    whole, within = Flows(), Flows()
+    flag = pw.Case(None, [(part, 1)], 0) if part is not None else pw.Value(0)
     rows = (
         _base_query(
+            flag,
             Transaction.kind,
             Transaction.currency,
             Transaction.value_date,
@@ -154,11 +177,16 @@ def flows_where(condition: pw.Expression, as_of: dt.date | None = None) -> Flows
         )
         .join(Project, on=(Pledge.project == Project.id))
         .where(condition)
-        .group_by(Transaction.kind, Transaction.currency, Transaction.value_date)
+        # The flag by its position: PostgreSQL would take a repeated CASE with
+        # its own parameters for a different expression.
+        .group_by(pw.SQL("1"), Transaction.kind, Transaction.currency, Transaction.value_date)
         .tuples()
     )
-    _add_rows(flows, rows, book)
-    return flows
+    for inside, *row in rows:
+        _add_rows(whole, [row], book)
+        if inside:
+            _add_rows(within, [row], book)
+    return whole, within
 
 
 def flows_by_donor(condition: pw.Expression, as_of: dt.date | None = None) -> dict[int, Flows]:

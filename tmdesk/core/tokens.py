@@ -12,7 +12,7 @@ from tmdesk.core import audit, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import NotFound, ValidationError
 from tmdesk.core.i18n import N_
-from tmdesk.core.models import ApiToken, User, utcnow
+from tmdesk.core.models import ApiToken, Organisation, User, utcnow
 from tmdesk.core.secrets_digest import digest as _token_digest
 
 TOKEN_PREFIX = "tmd_"  # nosec B105: the public prefix of API tokens, not a secret
@@ -145,8 +145,14 @@ def token_for(plain: str, now: dt.datetime | None = None) -> ApiToken | None:
     """The unrevoked, unexpired token of an active user, or None; notes its use."""
     if not isinstance(plain, str) or not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
         return None
-    token = ApiToken.get_or_none(
-        (ApiToken.token_hash == _token_digest(plain)) & ApiToken.revoked_at.is_null(True)
+    # The token, its user and the user's organisation in one query: every API
+    # request needs all three (the visibility policy reads the organisation).
+    token = (
+        ApiToken.select(ApiToken, User, Organisation)
+        .join(User, on=(ApiToken.user == User.id))
+        .join(Organisation, on=(User.organisation == Organisation.id))
+        .where((ApiToken.token_hash == _token_digest(plain)) & ApiToken.revoked_at.is_null(True))
+        .first()
     )
     now = now or utcnow()
     if token is None or not token.user.active:

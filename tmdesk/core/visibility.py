@@ -23,6 +23,8 @@ Anonymous users and deactivated accounts see nothing.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import peewee as pw
 
 from tmdesk.core.models import Engagement, Offer, OfferLink, Pledge, Project, ProjectMember, User
@@ -65,29 +67,73 @@ def visibility_condition(user: User | None) -> pw.Expression:
     before_pub = ~is_draft if officer else own
 
     # TLP rule after publication.
-    tlp_open = Project.tlp.in_(("CLEAR", "GREEN"))
-    if officer:
-        after_pub = Project.tlp.in_(("CLEAR", "GREEN", "AMBER", "AMBER+STRICT"))
-    elif kind == "donor":
-        after_pub = Project.tlp.in_(("CLEAR", "GREEN", "AMBER"))
-    elif kind == "recipient":
-        after_pub = tlp_open | (Project.tlp.in_(("AMBER", "AMBER+STRICT")) & own)
-    elif kind == "company":
-        engaged = Project.id.in_(
-            Engagement.select(Engagement.project).where(Engagement.company == org.id)
-        )
-        after_pub = tlp_open | ((Project.tlp == "AMBER") & engaged)
-    else:  # observers and anything else: the open labels only
-        after_pub = tlp_open
-    named = Project.id.in_(
-        ProjectMember.select(ProjectMember.project).where(ProjectMember.user == user.id)
-    )
+    after_pub = _after_publication(user)
+    named = _named(user)
     is_red = Project.tlp == "RED"
     # Before publication RED narrows the status rule to the named users; after
     # publication RED means exactly the named users, whatever their kind.
     before_rule = pre_publication & before_pub & (~is_red | named)
     after_rule = is_published & (after_pub | (is_red & named))
     return before_rule | after_rule
+
+
+def visible_with_statuses(user: User | None, statuses: Collection[str]) -> pw.Expression:
+    """A WHERE condition selecting the projects in ``statuses`` that ``user`` may see.
+
+    The same rule as :func:`visibility_condition`, with the status filter applied
+    first: when every status asked for is on one side of publication, only that
+    side of the rule is written out. The Catalogue's pages, the dashboard's
+    figures of open projects and the review queue filter by status, and the
+    database then tests a third of the expression on every row it counts.
+    """
+    wanted = tuple(dict.fromkeys(statuses))
+    in_statuses = Project.status.in_(wanted)
+    if user is None or not user.active or not wanted:
+        return _nothing()
+    if set(wanted) <= set(PUBLISHED_AND_LATER):
+        # Published and later: the TLP rule alone (RED: the named users).
+        after_pub = _after_publication(user)
+        return in_statuses & (after_pub | ((Project.tlp == "RED") & _named(user)))
+    if set(wanted) <= set(PRE_PUBLICATION):
+        org = user.organisation
+        if org.kind in OFFICE_KINDS:
+            if "draft" in wanted:  # drafts are their organisation's alone
+                wanted = tuple(s for s in wanted if s != "draft")
+                if not wanted:
+                    return _nothing()
+                in_statuses = Project.status.in_(wanted)
+            before_pub = in_statuses
+        else:
+            before_pub = in_statuses & (Project.recipient == org.id)
+        return before_pub & ((Project.tlp != "RED") | _named(user))
+    return in_statuses & visibility_condition(user)
+
+
+def _named(user: User) -> pw.Expression:
+    """The projects ``user`` is named on."""
+    return Project.id.in_(
+        ProjectMember.select(ProjectMember.project).where(ProjectMember.user == user.id)
+    )
+
+
+def _after_publication(user: User) -> pw.Expression:
+    """The TLP rule after publication for ``user``'s organisation (RED aside)."""
+    org = user.organisation
+    kind = org.kind
+    own = Project.recipient == org.id
+    tlp_open = Project.tlp.in_(("CLEAR", "GREEN"))
+    if kind in OFFICE_KINDS:
+        return Project.tlp.in_(("CLEAR", "GREEN", "AMBER", "AMBER+STRICT"))
+    if kind == "donor":
+        return Project.tlp.in_(("CLEAR", "GREEN", "AMBER"))
+    if kind == "recipient":
+        return tlp_open | (Project.tlp.in_(("AMBER", "AMBER+STRICT")) & own)
+    if kind == "company":
+        engaged = Project.id.in_(
+            Engagement.select(Engagement.project).where(Engagement.company == org.id)
+        )
+        return tlp_open | ((Project.tlp == "AMBER") & engaged)
+    return tlp_open  # observers and anything else: the open labels only
 
 
 def statuses_seen_by(user: User | None) -> tuple[str, ...]:

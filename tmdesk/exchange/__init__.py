@@ -11,6 +11,6 @@
   ``ExchangeRefused`` (:mod:`~tmdesk.exchange.errors`) why one was refused.
 
 Plain Python on the core (no Flask; import-linter checks it); ``tmdesk keys``
-is tmdesk/cli/keys.py, the page Administration → Keys is in tmdesk/web/admin.py,
+is tmdesk/cli/keys.py, the page Administration → Keys is in tmdesk/web/admin/system.py,
 and docs/exchange.md explains it all for users.
 """

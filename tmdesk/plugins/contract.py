@@ -2,7 +2,7 @@
 
 A report plugin returns :class:`ReportFormat` objects from the
 ``tmdesk_report_formats`` hook. tmdesk calls ``render(context, out, options)``
-with a read-only :class:`~tmdesk.core.reporting.ReportContext`, a binary
+with a read-only :class:`~tmdesk.core.report_views.ReportContext`, a binary
 stream to write to, and the options the user chose (validated against
 ``options``). tmdesk writes to a temporary file and only keeps it when
 ``render`` returns normally, so a failed render never leaves half a file.
@@ -26,7 +26,7 @@ from tmdesk.core.figures import DEFINITIONS as FIGURE_DEFINITIONS
 from tmdesk.core.figures import OPEN_STATUSES, Headline, headline, is_open, whole_euros
 from tmdesk.core.i18n import N_, Text
 from tmdesk.core.i18n import localized as localized_or_none
-from tmdesk.core.reporting import (
+from tmdesk.core.report_views import (
     ContactView,
     DonorTotals,
     EngagementView,
@@ -41,9 +41,8 @@ from tmdesk.core.reporting import (
     TransactionView,
     UpdateView,
     YearView,
-    compute_totals,
-    tlp_setters,
 )
+from tmdesk.core.reporting import compute_totals, tlp_setters
 from tmdesk.core.validation import without_forbidden
 from tmdesk.core.vocab import (
     CATEGORIES,

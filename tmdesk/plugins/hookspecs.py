@@ -54,11 +54,11 @@ def tmdesk_export_columns() -> Sequence[ExportColumn]:  # type: ignore[empty-bod
 def tmdesk_validate_project(project: ProjectView, context: ReportContext) -> Sequence[str] | None:
     """Check a project against a donor's own rules; return a list of problems.
 
-    ``project`` is a :class:`~tmdesk.core.reporting.ProjectView`, ``context``
-    the :class:`~tmdesk.core.reporting.ReportContext` it came from. Return
+    ``project`` is a :class:`~tmdesk.core.report_views.ProjectView`, ``context``
+    the :class:`~tmdesk.core.report_views.ReportContext` it came from. Return
     human-readable strings (empty list or None when all is well). A format
     collects every plugin's findings with ``context.validate(project)``
-    (:meth:`~tmdesk.core.reporting.ReportContext.validate`), e.g. to flag
+    (:meth:`~tmdesk.core.report_views.ReportContext.validate`), e.g. to flag
     projects in an export. The findings apply to the plugin's own formats; a
     plugin says otherwise with a module attribute ``VALIDATES_FORMATS``: a tuple
     of format names, or ``"all"``. tmdesk asks the hook once on sample data

@@ -14,15 +14,15 @@ import datetime as dt
 from decimal import Decimal
 
 from tmdesk.core.catalogue import CatalogueFilters
-from tmdesk.core.reporting import (
+from tmdesk.core.report_views import (
     FundingView,
     OrgView,
     PledgeView,
     ProjectView,
     ReportContext,
     UpdateView,
-    compute_totals,
 )
+from tmdesk.core.reporting import compute_totals
 
 _AT = dt.datetime(2026, 1, 15, 9, 30)
 

@@ -37,7 +37,8 @@ from types import ModuleType
 from typing import Any
 
 from tmdesk.core.catalogue import CatalogueFilters
-from tmdesk.core.reporting import ReportContext, build_context
+from tmdesk.core.report_views import ReportContext
+from tmdesk.core.reporting import build_context
 
 FIXTURE_NOTE = (
     "tmdesk.demo is not available: tmdesk.plugins.testing uses its small "

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from tmdesk import __version__, settings
-from tmdesk.core import accounts, pg_engine
+from tmdesk.core import accounts, pg_engine, sqlite_engine
 from tmdesk.core.db import database
 from tmdesk.paths import make_private_dir
 from tmdesk.runtime import instance
@@ -199,6 +199,8 @@ def run_instance(
     # PostgreSQL: one pooled connection per waitress thread, plus the backup
     # scheduler and a spare (TMDESK_DB_POOL_SIZE overrides it).
     pg_engine.configure_pool(threads + 2)
+    # SQLite: the serving threads keep their connections too (no reopening per request).
+    sqlite_engine.configure_pool(True)
     state = instance.DesktopState(tokens=instance.LaunchTokens(secret))
     app = create_app(
         data_dir,
@@ -257,6 +259,9 @@ def run_instance(
         if auto_sync is not None:
             auto_sync.stop()
         instance.remove_info(data_dir)
+        # The pooled connections close for real (SQLite folds its WAL into the file).
+        if hasattr(database.obj, "close_idle"):
+            database.obj.close_idle()
         log.info("tmdesk stopped")
     say("tmdesk has stopped.")
     return 0

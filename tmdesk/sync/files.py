@@ -44,7 +44,7 @@ from tmdesk.core.models import (
 from tmdesk.core.visibility import visible_projects
 from tmdesk.exchange import envelope, trust
 from tmdesk.exchange.keys import installation_keys
-from tmdesk.sync import desk, office
+from tmdesk.sync import desk, office, outbox, receive
 from tmdesk.sync.wire import PROTOCOL_VERSION, IdMap, UidMap, encode_user
 
 KIND_TO_DESK = "office-to-desk"
@@ -177,31 +177,31 @@ def desk_import(data_dir: Path, data: bytes, email: str | None = None) -> desk.R
         ids = IdMap()
         current = desk.current_link()
         if current is None:
-            desk.apply_reference(payload["reference"], ids, None)
+            receive.apply_reference(payload["reference"], ids, None)
             current = _become_file_linked(payload["person"], ids)
         answers = payload.get("answers") or {}
         for action in OutboxAction.select().where(OutboxAction.state == "pending"):
             if action.key in answers:
-                desk.record_answer(action, answers[action.key])
+                outbox.record_answer(action, answers[action.key])
                 if action.state == "done":
                     report.pushed += 1
                 elif action.state == "refused":
                     report.refused.append(action)
         documents = paths.documents_dir(data_dir)
-        files = desk.store_documents(payload.get("documents") or {}, documents)
+        files = receive.store_documents(payload.get("documents") or {}, documents)
         held = {
             uid
             for (uid, ref) in Project.select(Project.uid, Project.ref).tuples()
             if not project_service.is_unsent_ref(ref)
         }
         sent = {b["uid"] for page in payload["pages"] for b in page["projects"]}
-        removed = sorted(held - sent - desk.pending_uids())
+        removed = sorted(held - sent - outbox.pending_uids())
         pages = payload["pages"] or [{"projects": [], "people": []}]
         seen: set[str] = set()
         stale: list[str] = []
         for number, page in enumerate(pages):
             last = number == len(pages) - 1
-            stale += desk.apply_page(
+            stale += receive.apply_page(
                 {
                     "protocol": PROTOCOL_VERSION,
                     "cursor": current.cursor,
@@ -223,7 +223,7 @@ def desk_import(data_dir: Path, data: bytes, email: str | None = None) -> desk.R
 
     result = trust.accept(opened, apply, user=link.user if link else None, via="exchange file")
     if result.removed:
-        desk.scrub(database.obj)
+        receive.scrub(database.obj)
     return result
 
 

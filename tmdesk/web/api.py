@@ -264,9 +264,11 @@ def _history_json(change: StatusChange) -> dict[str, Any]:
     }
 
 
-def _project_detail(project: Project) -> dict[str, Any]:
-    """A project with its funding and its status history (oldest step first)."""
-    project = Project.get_by_id(project.id)  # fresh: transitions change it
+def _project_detail(project: Project, fresh: bool = True) -> dict[str, Any]:
+    """A project with its funding and its status history (oldest step first);
+    ``fresh`` reads it again (after a change: transitions change it)."""
+    if fresh:
+        project = Project.get_by_id(project.id)
     history = (
         StatusChange.select(StatusChange, User, Organisation)
         .join(User, on=(StatusChange.user == User.id))
@@ -314,7 +316,7 @@ def project_list():
 @bp.get("/projects/<ref>")
 @token_required
 def project_detail(ref: str):
-    return jsonify(_project_detail(project_or_404(ref)))
+    return jsonify(_project_detail(project_or_404(ref), fresh=False))
 
 
 @bp.post("/projects")

@@ -178,18 +178,23 @@ def quick_duplicates(
     if user is None or not projects:
         return []
     pairs = {(p.recipient_id, p.category) for p in projects}
-    same = None
-    for recipient, category in sorted(pairs):
-        cond = (Project.recipient == recipient) & (Project.category == category)
-        same = cond if same is None else (same | cond)
-    pool = visible_projects(
-        user, Project.select(Project.id, Project.recipient_id, Project.category)
-    ).where(Project.status.not_in(INACTIVE) & same)
-    if user.organisation.kind == "recipient":
-        pool = pool.where(Project.recipient == user.organisation_id)
     latest: dict[tuple[int, str], list[int]] = {}
-    for pid, recipient, category in pool.order_by(Project.id.desc()).tuples():
-        latest.setdefault((recipient, category), []).append(pid)
+    for recipient, category in sorted(pairs):
+        if user.organisation.kind == "recipient" and recipient != user.organisation_id:
+            continue
+        # Each pair's latest projects only (one more than the pool: a project is
+        # not its own candidate), read in index order and stopped there.
+        pool = (
+            visible_projects(user, Project.select(Project.id))
+            .where(
+                (Project.recipient == recipient)
+                & (Project.category == category)
+                & Project.status.not_in(INACTIVE)
+            )
+            .order_by(Project.id.desc())
+            .limit(QUICK_POOL + 1)
+        )
+        latest[(recipient, category)] = [pid for (pid,) in pool.tuples()]
     ids = {p.id for p in projects}
     decided: dict[int, set[int]] = {i: set() for i in ids}
     for a, b in (
