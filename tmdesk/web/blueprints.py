@@ -7,7 +7,6 @@ from flask import Blueprint
 from tmdesk.web import (
     admin,
     api,
-    api_coordination,
     auth,
     coordination,
     desktop_routes,
@@ -21,6 +20,7 @@ from tmdesk.web import (
     review,
     sync,
 )
+from tmdesk.web.api import coordination as api_coordination
 
 #: The old addresses by sequential id, added to the blueprints above at import.
 OLD_ADDRESSES = legacy_ids.PAGES + legacy_ids.API

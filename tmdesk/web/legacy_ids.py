@@ -21,8 +21,9 @@ from flask_login import login_required
 
 from tmdesk.core.legacy_ids import visible_uid
 from tmdesk.core.visibility import get_visible_project
-from tmdesk.web import api, api_coordination, coordination, offers, pledges, projects
-from tmdesk.web.api_common import token_required
+from tmdesk.web import api, coordination, offers, pledges, projects
+from tmdesk.web.api import coordination as api_coordination
+from tmdesk.web.api.common import token_required
 from tmdesk.web.common import acting_user
 
 #: (blueprint, old rule, endpoint it moved to, what the id names, the id's argument)

@@ -20,7 +20,7 @@ from tmdesk.core.visibility import can_see
 from tmdesk.exchange.keys import installation_keys
 from tmdesk.sync import office
 from tmdesk.sync.wire import PROTOCOL_VERSION, UidMap, encode_user
-from tmdesk.web.api_common import json_body
+from tmdesk.web.api.common import json_body
 from tmdesk.web.errors import json_error
 from tmdesk.web.extensions import donor_field_definitions
 

@@ -22,7 +22,7 @@ from tmdesk.core.errors import PermissionDenied, ValidationError
 from tmdesk.core.models import Offer
 from tmdesk.core.validation import parse_int
 from tmdesk.core.visibility import get_visible_project, is_officer, visible_offers
-from tmdesk.web.api_common import (
+from tmdesk.web.api.common import (
     json_body,
     money_str,
     optional_json_body,

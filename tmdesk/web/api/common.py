@@ -19,6 +19,7 @@ from tmdesk.core import tokens
 from tmdesk.core.donor_fields import stored_values
 from tmdesk.core.errors import ValidationError
 from tmdesk.core.funding import Funding
+from tmdesk.core.i18n import N_
 from tmdesk.core.models import ApiToken, Offer, Organisation, Pledge, Project, Transaction, User
 from tmdesk.core.visibility import can_see_donor_fields, can_see_offer
 
@@ -64,15 +65,18 @@ class BadBody(ValidationError):
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object; a 400 with a clear message otherwise."""
+    """The request's JSON object, whatever its Content-Type; a 400 naming ``body``
+    otherwise (malformed JSON, a body nested too deeply to parse, or a JSON value
+    that is not an object: an array, a string, null). Bearer tokens, not cookies,
+    authenticate the API, so a form post from another site cannot reach it."""
     try:
-        data = request.get_json(silent=True)
-    except RecursionError:  # nested too deeply to parse: not a body we want
+        data = request.get_json(force=True, silent=True)
+    except RecursionError:
         data = None
     if not isinstance(data, dict):
         raise BadBody(
-            {"body": "Send a JSON object with Content-Type: application/json."},
-            "The request body must be a JSON object.",
+            {"body": N_('Send a JSON object, such as {"action": "submit"}.')},
+            N_("The request body must be a JSON object."),
         )
     return data
 
