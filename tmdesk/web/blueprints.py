@@ -19,6 +19,7 @@ from tmdesk.web import (
     reports,
     review,
     sync,
+    transactions,  # noqa: F401  # adds the money routes to the pledges blueprint
 )
 from tmdesk.web.api import coordination as api_coordination
 
