@@ -301,7 +301,9 @@ def test_demo_command_fills_once_and_refuses_a_second_time(runner, tmp_path):
     assert documents > 0 and len(stored) == documents
     result = run(runner, "demo", "--data-dir", data, ok=False)
     assert result.exit_code == 1 and "--force" in result.output
-    assert len(users_in(Path(data))) == len(demo.USERS)
+    from tmdesk.demo.content import USERS
+
+    assert len(users_in(Path(data))) == len(USERS)
 
 
 def test_backup_is_one_self_contained_file(tmp_path):

@@ -82,7 +82,7 @@ def _pages(world) -> list[tuple[str, dict]]:
         ("admin.rates_list", {}),
         ("auth.profile", {}),
         ("offers.index", {}),
-        ("coordination.offer_matches", {"offer_id": world["offer"].id}),
+        ("coordination.offer_matches", {"offer_id": world["offer"].uid}),
         ("coordination.dashboard", {}),
         ("reports.index", {}),
         ("reports.plugins", {}),
