@@ -26,7 +26,6 @@ from tmdesk.core.visibility import (
 from tmdesk.core.vocab import PLEDGE_STATUSES
 from tmdesk.web.api.base import (
     PLEDGE_PLAIN,
-    action_arg,
     arg_choice,
     bp,
     code_arg,
@@ -34,6 +33,7 @@ from tmdesk.web.api.base import (
     get_by_uid,
     paging,
     rename_fields,
+    workflow_step,
 )
 from tmdesk.web.api.common import (
     json_body,
@@ -185,11 +185,12 @@ def pledge_fields_update(pledge_id: str):
 @bp.post("/pledges/<uid:pledge_id>/transitions")
 @token_required
 def pledge_transition(pledge_id: str):
-    pledge = _pledge_or_404(pledge_id)
-    body = json_body()
-    action = action_arg(body, pledge_service.PLEDGE_TRANSITIONS)
-    pledge = pledge_service.transition_pledge(acting_user(), pledge, action)
-    return jsonify(pledge_json(pledge, acting_user()))
+    return workflow_step(
+        _pledge_or_404(pledge_id),
+        pledge_service.PLEDGE_TRANSITIONS,
+        lambda user, pledge, action, _body: pledge_service.transition_pledge(user, pledge, action),
+        lambda pledge: pledge_json(pledge, acting_user()),
+    )
 
 
 TRANSACTION_PLAIN = (
