@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import PASSWORD
 from tmdesk.core import dashboard, figures, tokens
 from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.models import Pledge, Project, Transaction, utcnow
@@ -296,3 +297,27 @@ def test_a_partly_disbursed_pledge_counts_for_its_donor(desk):
     (on_dashboard,) = figures.figures_for(officer, exchange_rates()).by_donor
     assert (on_dashboard.pledged_eur, on_dashboard.confirmed_eur) == (60000, 60000)
     assert on_dashboard.disbursed_eur == Decimal(24000)
+
+
+def test_figures_are_kept_per_what_the_viewer_may_see(desk):
+    """The figures are summed once per visibility, not per account: two officers of
+    one office share one sum, but an officer named on a TLP:RED project (the
+    submitter names the red reviewer) gets a sum of their own that counts it, and
+    the colleague's never does; after a write both move."""
+    from tmdesk.core import accounts
+    from tmdesk.core.funding import exchange_rates
+
+    desk.published(budget_amount="1000", budget_currency="EUR")
+    desk.published(budget_amount="500", budget_currency="EUR", tlp="RED")
+    officer = desk.user("back_office")
+    colleague = accounts.create_user(None, "colleague@example.org", "BACKOFFICE", PASSWORD)
+    named = desk.red_reviewer()  # Back Office too, named on the RED project
+    rates = exchange_rates()
+    first = figures.figures_for(officer, rates)
+    assert figures.figures_for(colleague, rates) is first  # one sum for the office
+    assert first.headline.budget_eur == 1000
+    theirs = figures.figures_for(named, rates)
+    assert theirs is not first and theirs.headline.budget_eur == 1500
+    desk.published(budget_amount="250", budget_currency="EUR")
+    assert figures.figures_for(colleague, rates).headline.budget_eur == 1250
+    assert figures.figures_for(named, rates).headline.budget_eur == 1750

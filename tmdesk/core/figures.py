@@ -46,7 +46,7 @@ from tmdesk.core import funding
 from tmdesk.core.flows import YearFlows, flows_by_donor, flows_split, quarter
 from tmdesk.core.i18n import N_
 from tmdesk.core.models import AuditEvent, ChangeLog, Organisation, Pledge, Project, User
-from tmdesk.core.visibility import visibility_condition, visible_with_statuses
+from tmdesk.core.visibility import viewer_key, visibility_condition, visible_with_statuses
 from tmdesk.core.vocab import highest_tlp
 
 #: Open for support: the statuses donors can still pledge to.
@@ -234,23 +234,17 @@ def figures_for(
     """The figures ``user`` may see, kept in step with the database.
 
     Summing every project a user may see costs a scan of the projects; the
-    result only changes when the data does. So it is kept per viewer (what the
-    visibility policy looks at: the account, its organisation and kind), rates
-    and :func:`generation`, and summed again after any write. Every process
-    keeps its own copy; the generation is read from the shared database, so
-    several servers never serve each other's stale figures.
+    result only changes when the data does. So it is kept per rates,
+    :func:`generation` and what the visibility policy reads of the viewer
+    (:func:`~tmdesk.core.visibility.viewer_key`: the organisation, its kind, the
+    RED projects the account is named on), and summed again after any write:
+    the officers of one office share one sum, and so do a donor's staff. Every
+    process keeps its own copy; the generation is read from the shared
+    database, so several servers never serve each other's stale figures.
     """
-    if user is None:
+    if user is None or not user.active:
         return Figures(gap_by={g: {} for g in GROUPS})
-    key = (
-        generation(),
-        tuple(sorted(rates.items())),
-        user.id,
-        user.active,
-        user.organisation_id,
-        user.organisation.kind,
-        with_recipients,
-    )
+    key = (generation(), tuple(sorted(rates.items())), viewer_key(user), with_recipients)
     with _MEMO_LOCK:
         found = _MEMO.get(key)
         if found is not None:
