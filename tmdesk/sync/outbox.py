@@ -36,7 +36,7 @@ from tmdesk.core.models import (
 from tmdesk.sync import money
 
 _EDITABLE = project_service.EDITABLE_FIELDS
-_PLEDGE_FIELDS = ("amount", "currency", "in_kind", "in_kind_quantity", "date", "note")
+_PLEDGE_FIELDS = pledge_service.EDITABLE_FIELDS
 _UPDATE_FIELDS = ("title", "body", "date", "progress")
 
 

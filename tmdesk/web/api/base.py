@@ -167,7 +167,6 @@ OFFER_GROUPS: dict[str, dict[str, str]] = {
     "value": {"amount": "value_amount", "currency": "value_currency"},
 }
 OFFER_PLAIN = ("category", "description", "quantity", "status", "valid_until")
-PLEDGE_PLAIN = ("amount", "currency", "in_kind", "in_kind_quantity", "date", "note")
 
 
 def api_names(groups: dict[str, dict[str, str]]) -> dict[str, str]:

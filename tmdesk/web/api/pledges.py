@@ -25,7 +25,6 @@ from tmdesk.core.visibility import (
 )
 from tmdesk.core.vocab import PLEDGE_STATUSES
 from tmdesk.web.api.base import (
-    PLEDGE_PLAIN,
     arg_choice,
     bp,
     code_arg,
@@ -90,7 +89,7 @@ def pledge_create(ref: str):
         offer = get_by_uid(visible_offers(user), Offer, offer_id)
         if offer is None:
             raise ValidationError({"offer": N_("No such offer.")})
-    data = {name: body[name] for name in PLEDGE_PLAIN if name in body}
+    data = {name: body[name] for name in pledge_service.EDITABLE_FIELDS if name in body}
     pledge = pledge_service.create_pledge(user, project, data, donor_code=donor, offer=offer)
     return created(
         pledge_json(pledge, acting_user()), url_for("api.pledge_detail", pledge_id=pledge.uid)
