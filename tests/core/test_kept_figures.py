@@ -16,7 +16,7 @@ from tmdesk.core import (
     transactions,
 )
 from tmdesk.core.funding import exchange_rates
-from tmdesk.core.models import Project
+from tmdesk.core.models import Pledge, Project
 
 VIEWERS = ("back_office", "donor", "donor2", "recipient", "company", "observer")
 
@@ -113,3 +113,16 @@ def test_a_write_sums_again_only_the_part_it_touched(desk, small_parts, monkeypa
     pledges.create_pledge(donor, made[3], {"amount": "40", "currency": "EUR"})
     assert kept_figures.figures_for(officer, rates).headline.pledged_eur == 40
     assert len(summed) == 1  # the one part holding made[3]
+
+
+def test_a_bulk_write_sums_every_part_again(desk, small_parts):
+    """A desk applying what its office sent writes without the audit log; it says so
+    (note_bulk_write, in sync.receive.apply_page), and the figures follow."""
+    project = desk.published(budget_amount="100", budget_currency="EUR")
+    pledge = pledges.create_pledge(desk.user("donor"), project, {"amount": "40", "currency": "EUR"})
+    assert_in_step(desk)
+    Pledge.update(amount=90).where(Pledge.id == pledge.id).execute()  # as a sync page does
+    kept_figures.note_bulk_write()
+    assert_in_step(desk)
+    officer = desk.user("back_office")
+    assert kept_figures.figures_for(officer, exchange_rates()).headline.pledged_eur == 90

@@ -17,7 +17,9 @@ keep their own parts and never serve each other's stale figures:
 * new projects, pledges and transactions (bulk loads add no audit event).
 
 Any other audited change (rates, organisations, accounts, settings) sums every
-part again: they are rare, and their reach is not one project. The parts are
+part again: they are rare, and their reach is not one project. So does a write
+that bypasses the audit log and says so with :func:`note_bulk_write` (a desk
+applying what its office sent). The parts are
 kept per rates, viewer (:func:`tmdesk.core.visibility.viewer_key`: two accounts
 that see the same projects share them) and breakdown.
 """
@@ -60,6 +62,17 @@ PROJECT_SCOPED = frozenset(
 )
 #: More audited changes than this since the parts were summed: sum them all again.
 MAX_CHANGES = 2000
+
+
+#: The change-log entry of a write that bypassed the audit log.
+BULK = "bulk"
+
+
+def note_bulk_write() -> None:
+    """Say, in the database and inside the caller's transaction, that records
+    were written without the audit log (rows copied in bulk), so every server
+    sums its figures again."""
+    ChangeLog.create(entity_type=BULK, entity_uid=None, project_id=None)
 
 
 @dataclass(frozen=True)
@@ -109,17 +122,19 @@ def touched_projects(since: Mark, now: Mark) -> set[int] | None:
             left = json.loads(before).get("project")  # a pledge moved: the project it left
             if isinstance(left, int):
                 ids.add(left)
-    ids.update(
-        pid
-        for (pid,) in ChangeLog.select(ChangeLog.project_id)
+    for pid, entity_type in (
+        ChangeLog.select(ChangeLog.project_id, ChangeLog.entity_type)
         .where(
             (ChangeLog.seq > since.seq)
             & (ChangeLog.seq <= now.seq)
-            & ChangeLog.project_id.is_null(False)
+            & (ChangeLog.project_id.is_null(False) | (ChangeLog.entity_type == BULK))
         )
         .distinct()
         .tuples()
-    )
+    ):
+        if entity_type == BULK:
+            return None
+        ids.add(pid)
     if now.project > since.project:
         ids.update(range(since.project + 1, now.project + 1))
     if now.pledge > since.pledge:

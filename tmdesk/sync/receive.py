@@ -16,6 +16,7 @@ from typing import Any
 import peewee as pw
 
 from tmdesk import paths
+from tmdesk.core import kept_figures
 from tmdesk.core.db import database, is_sqlite
 from tmdesk.core.i18n import N_
 from tmdesk.core.models import (
@@ -250,4 +251,5 @@ def apply_page(
         stale += _remove_projects(page.get("removed", []))
         link.cursor = page["cursor"]
         link.save(only=[OfficeLink.cursor])
+        kept_figures.note_bulk_write()  # copied without the audit log: sum anew
     return stale
