@@ -18,19 +18,27 @@ from tests.helpers import (
     EnglishClient,
     create_people,
 )
-from tmdesk.core import accounts
+from tmdesk.core import accounts, sqlite_engine
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
 
 #: Real installations hash with scrypt; the suite creates hundreds of accounts,
 #: so it uses a cheap method. Login checks read the method from each hash.
 TEST_PASSWORD_METHOD = "pbkdf2:sha256:1000"
+#: The real pragmas, without the fsync per commit (see ``_test_defaults``).
+TEST_SQLITE_PRAGMAS = sqlite_engine.SQLITE_PRAGMAS | {"synchronous": "off"}
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _test_defaults():
-    """For the whole session, undone at its end: cheap password hashing, and test
-    clients that ask for English. The app answers in Ukrainian by default (no
+    """For the whole session, undone at its end: cheap password hashing, SQLite
+    without an fsync per commit, and test clients that ask for English.
+
+    A test's database is a scratch file: ``synchronous=FULL`` (what a real desk
+    keeps, so an acknowledged write survives power loss) costs an fsync per
+    commit, which on a shared disk was the larger part of many tests' time.
+    Only this process is affected: the ``tmdesk`` processes that the slow tests
+    start (crash safety, concurrency) keep the real pragmas. The app answers in Ukrainian by default (no
     Accept-Language header) once the catalogue is compiled; the suite's assertions
     are written against the English msgids, so every test client asks for English
     unless a test sends its own Accept-Language header (tests/web/test_i18n.py does)."""
@@ -38,6 +46,7 @@ def _test_defaults():
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(accounts, "PASSWORD_METHOD", TEST_PASSWORD_METHOD)
+        patch.setattr(sqlite_engine, "SQLITE_PRAGMAS", TEST_SQLITE_PRAGMAS)
         patch.setattr(Flask, "test_client_class", EnglishClient)
         yield
 
