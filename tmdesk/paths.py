@@ -46,7 +46,11 @@ def log_dir() -> Path:
 
 
 def documents_dir(base: Path) -> Path:
-    """Uploaded files: outside any static folder, served only through checked routes."""
+    """Uploaded files: outside any static folder, served only through checked routes.
+    ``TMDESK_DOCUMENTS_DIR`` puts them elsewhere (one folder several servers share)."""
+    env = settings.DOCUMENTS_DIR.get()
+    if env:
+        return Path(env).expanduser().resolve()
     return base / "documents"
 
 
@@ -61,5 +65,9 @@ def backups_dir(base: Path) -> Path:
 
 
 def secret_key_file(base: Path) -> Path:
-    """The installation's session-signing secret (created once, user-only)."""
+    """The installation's session-signing secret (created once, user-only);
+    ``TMDESK_SECRET_KEY_FILE`` names one file several servers share."""
+    env = settings.SECRET_KEY_FILE.get()
+    if env:
+        return Path(env).expanduser().resolve()
     return base / "secret_key"

@@ -45,6 +45,19 @@ DATABASE_URL = Setting(
     None,
     "A database URL (postgresql://…) instead of the SQLite file in the data folder.",
 )
+DOCUMENTS_DIR = Setting(
+    "TMDESK_DOCUMENTS_DIR",
+    None,
+    "The folder of uploaded documents instead of documents/ in the data folder: one "
+    "shared folder (an NFS or SMB mount) for several servers on one database.",
+)
+SECRET_KEY_FILE = Setting(
+    "TMDESK_SECRET_KEY_FILE",
+    None,
+    "The file holding the session-signing secret instead of secret_key in the data "
+    "folder: one file for several servers, so a login made on one is good on the others "
+    "(created, readable by its owner only, if it does not exist).",
+)
 LOG_DIR = Setting(
     "TMDESK_LOG_DIR",
     None,
@@ -126,6 +139,8 @@ PUBLIC_URL = Setting(
 SETTINGS: tuple[Setting, ...] = (
     DATA_DIR,
     DATABASE_URL,
+    DOCUMENTS_DIR,
+    SECRET_KEY_FILE,
     LOG_DIR,
     NO_BROWSER,
     BACKUP_KEEP,

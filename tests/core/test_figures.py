@@ -23,7 +23,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tmdesk.core import dashboard, figures, tokens
+from tests.helpers import PASSWORD
+from tmdesk.core import dashboard, figures, kept_figures, tokens
 from tmdesk.core.catalogue import CatalogueFilters
 from tmdesk.core.models import Pledge, Project, Transaction, utcnow
 from tmdesk.core.reporting import build_context, with_report_defaults
@@ -64,7 +65,7 @@ def _make(desk, data) -> None:
     """The projects and pledges of one example, written directly (no workflow)."""
     Pledge.delete().execute()
     Project.delete().execute()
-    figures.forget()  # rows deleted behind the audit log's back (see figures_for)
+    kept_figures.forget()  # rows deleted behind the audit log's back (see figures_for)
     officer = desk.user("back_office")
     donors = [desk.orgs["donor"], desk.orgs["donor2"]]
     now = utcnow()
@@ -293,6 +294,30 @@ def test_a_partly_disbursed_pledge_counts_for_its_donor(desk):
     assert donor.donor.code == "GB"
     assert (donor.pledged_eur, donor.confirmed_eur) == (Decimal(60000), Decimal(60000))
     assert donor.disbursed_eur == totals.disbursed_eur == Decimal(24000)
-    (on_dashboard,) = figures.figures_for(officer, exchange_rates()).by_donor
+    (on_dashboard,) = kept_figures.figures_for(officer, exchange_rates()).by_donor
     assert (on_dashboard.pledged_eur, on_dashboard.confirmed_eur) == (60000, 60000)
     assert on_dashboard.disbursed_eur == Decimal(24000)
+
+
+def test_figures_are_kept_per_what_the_viewer_may_see(desk):
+    """The figures are summed once per visibility, not per account: two officers of
+    one office share one sum, but an officer named on a TLP:RED project (the
+    submitter names the red reviewer) gets a sum of their own that counts it, and
+    the colleague's never does; after a write both move."""
+    from tmdesk.core import accounts
+    from tmdesk.core.funding import exchange_rates
+
+    desk.published(budget_amount="1000", budget_currency="EUR")
+    desk.published(budget_amount="500", budget_currency="EUR", tlp="RED")
+    officer = desk.user("back_office")
+    colleague = accounts.create_user(None, "colleague@example.org", "BACKOFFICE", PASSWORD)
+    named = desk.red_reviewer()  # Back Office too, named on the RED project
+    rates = exchange_rates()
+    first = kept_figures.figures_for(officer, rates)
+    assert kept_figures.figures_for(colleague, rates) is first  # one sum for the office
+    assert first.headline.budget_eur == 1000
+    theirs = kept_figures.figures_for(named, rates)
+    assert theirs is not first and theirs.headline.budget_eur == 1500
+    desk.published(budget_amount="250", budget_currency="EUR")
+    assert kept_figures.figures_for(colleague, rates).headline.budget_eur == 1250
+    assert kept_figures.figures_for(named, rates).headline.budget_eur == 1750

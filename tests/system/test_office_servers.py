@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -25,7 +26,7 @@ from tests.system.test_desktop import Browser, form_token
 from tmdesk.core import tokens
 from tmdesk.core.audit import verify_chain
 from tmdesk.core.db import database
-from tmdesk.core.models import User
+from tmdesk.core.models import Document, Project, User
 from tmdesk.runtime.instance import mint_token, read_info
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgresql_only]
@@ -65,18 +66,42 @@ def api(base: str, token: str, path: str, body: dict | None = None) -> tuple[int
         return exc.code, {}
 
 
+def upload(client: Browser, url: str, csrf: str, name: str, content: bytes) -> int:
+    """POST one file as a browser's form does (multipart), with the CSRF token."""
+    boundary = "tmdesk-two-servers"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf}\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n"
+    )
+    body = head.encode() + content + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+    try:
+        with client.opener.open(request, timeout=10) as response:  # nosec B310: http://127.0.0.1
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
 @pytest.fixture
 def two_servers(desk, tmp_path):
-    """Servers A and B, own data folders, one database; the same plugin file in both."""
+    """Servers A and B, own data folders, one database; the same plugin file in both,
+    one shared documents folder and one secret key file (docs/office.md)."""
     folders = [tmp_path / "a", tmp_path / "b"]
     marker = tmp_path / "ran"
     for folder in folders:
         drop(folder, "partner.py", plugin_source("partner-fmt", marker))
+    shared = {
+        "TMDESK_DOCUMENTS_DIR": str(tmp_path / "shared" / "documents"),
+        "TMDESK_SECRET_KEY_FILE": str(tmp_path / "shared" / "secret_key"),
+    }
     database.close()
     servers = []
     try:
         for folder in folders:
-            servers.append(start_server(folder, threads=2))
+            servers.append(start_server(folder, threads=2, env=dict(os.environ, **shared)))
         yield servers, folders
     finally:
         for server in servers:
@@ -106,6 +131,22 @@ def test_two_servers_share_one_database(desk, two_servers):
     assert status == 201
     status, read = api(b.url, token, f"/api/v1/projects/{made['ref']}")
     assert status == 200 and read["title"]["en"] == "Written through A"
+
+    # One login, good at both servers (one secret key file; the browser sends the
+    # cookie of 127.0.0.1 to either port), and a document uploaded through A
+    # downloads through B (one documents folder).
+    person = browser()
+    assert login(person, a.url, desk.users["recipient"].email, PASSWORD)
+    status, address, _ = person.get(b.url + "/dashboard")
+    assert status == 200 and address == b.url + "/dashboard"
+    page = f"/projects/{made['ref']}"
+    csrf = form_token(person.get(a.url + page)[2])
+    assert upload(person, f"{a.url}{page}/documents", csrf, "Plan.pdf", b"%PDF-1.7 shared") == 200
+    with database.connection_context():
+        doc = Document.get(Document.project == Project.get(Project.ref == made["ref"]).id)
+    assert person.get(f"{b.url}/documents/{doc.uid}")[2] == "%PDF-1.7 shared"
+    assert not any((folder / "documents").exists() for folder in folders)
+    assert not any((folder / "secret_key").exists() for folder in folders)
 
     # Failed logins count on both servers: two on A and one on B make the account wait,
     # and the right password is then refused on B too.

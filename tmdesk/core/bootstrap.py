@@ -11,7 +11,7 @@ from pathlib import Path
 
 import peewee
 
-from tmdesk.core import figures
+from tmdesk.core import kept_figures
 from tmdesk.core.db import database, database_url_from_env, make_database
 from tmdesk.core.schema import upgrade
 from tmdesk.paths import make_private_dir
@@ -26,7 +26,7 @@ def open_database(data_dir: Path | None = None, url: str | None = None) -> peewe
     if previous is not None and hasattr(previous, "close_idle"):
         previous.close_idle()  # a replaced pool gives its idle connections back
     database.initialize(db)
-    figures.forget()  # figures kept for another database are not this one's
+    kept_figures.forget()  # figures kept for another database are not this one's
     db.connect(reuse_if_open=True)
     try:
         upgrade(db, data_dir=data_dir)

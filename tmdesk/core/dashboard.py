@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from tmdesk.core import figures, similarity
+from tmdesk.core import figures, kept_figures, similarity
 from tmdesk.core.figures import whole_euros
 from tmdesk.core.flows import YearFlows
 from tmdesk.core.funding import exchange_rates
@@ -83,7 +83,7 @@ def build(user: User | None, locale: str = "en", now: dt.datetime | None = None)
     board = Dashboard(full=full)
     if user is None:
         return board
-    figs = figures.figures_for(user, exchange_rates(), with_recipients=full)
+    figs = kept_figures.figures_for(user, exchange_rates(), with_recipients=full)
     board.headline = figs.headline
     board.tlp = figs.tlp
     board.over_time = [(q, whole_euros(p), whole_euros(d)) for q, p, d in figs.over_time]

@@ -33,8 +33,7 @@ a pledge counts as pledged, confirmed and disbursed).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -45,7 +44,7 @@ import peewee as pw
 from tmdesk.core import funding
 from tmdesk.core.flows import YearFlows, flows_by_donor, flows_split, quarter
 from tmdesk.core.i18n import N_
-from tmdesk.core.models import AuditEvent, ChangeLog, Organisation, Pledge, Project, User
+from tmdesk.core.models import Organisation, Pledge, Project, Transaction, User
 from tmdesk.core.visibility import visibility_condition, visible_with_statuses
 from tmdesk.core.vocab import highest_tlp
 
@@ -169,6 +168,9 @@ class DonorFigures:
     pledged_eur: Decimal = ZERO
     confirmed_eur: Decimal = ZERO
     disbursed_eur: Decimal = ZERO
+    #: whether the donor has pledges (with an amount) among the projects counted:
+    #: only those are listed
+    pledges: bool = False
 
     def name(self, locale: str = "en") -> str:
         if locale == "uk":
@@ -200,74 +202,15 @@ class Figures:
 GROUPS = ("category", "priority", "oblast", "recipient")
 
 
-#: Figures already summed, by database generation, rates and viewer (see figures_for).
-_MEMO: OrderedDict[tuple, Figures] = OrderedDict()
-_MEMO_LOCK = threading.Lock()
-MEMO_SIZE = 64
-
-
-def generation() -> tuple[int, ...]:
-    """Where the database stands: the last change-log entry and audit event (every
-    audited write adds both) and the newest project and pledge (bulk loads add no
-    audit event). Each is a primary-key maximum: one index probe."""
-    return tuple(
-        model.select(pw.fn.MAX(key)).scalar() or 0
-        for model, key in (
-            (ChangeLog, ChangeLog.seq),
-            (AuditEvent, AuditEvent.id),
-            (Project, Project.id),
-            (Pledge, Pledge.id),
-        )
-    )
-
-
-def forget() -> None:
-    """Drop every kept figure: for whatever changes the database without the
-    audit log (a restore, a database opened anew, a test deleting rows)."""
-    with _MEMO_LOCK:
-        _MEMO.clear()
-
-
-def figures_for(
-    user: User | None, rates: dict[str, Decimal], with_recipients: bool = True
-) -> Figures:
-    """The figures ``user`` may see, kept in step with the database.
-
-    Summing every project a user may see costs a scan of the projects; the
-    result only changes when the data does. So it is kept per viewer (what the
-    visibility policy looks at: the account, its organisation and kind), rates
-    and :func:`generation`, and summed again after any write. Every process
-    keeps its own copy; the generation is read from the shared database, so
-    several servers never serve each other's stale figures.
-    """
-    if user is None:
-        return Figures(gap_by={g: {} for g in GROUPS})
-    key = (
-        generation(),
-        tuple(sorted(rates.items())),
-        user.id,
-        user.active,
-        user.organisation_id,
-        user.organisation.kind,
-        with_recipients,
-    )
-    with _MEMO_LOCK:
-        found = _MEMO.get(key)
-        if found is not None:
-            _MEMO.move_to_end(key)
-            return found
-    figures = sum_figures(user, rates, with_recipients)
-    with _MEMO_LOCK:
-        _MEMO[key] = figures
-        while len(_MEMO) > MEMO_SIZE:
-            _MEMO.popitem(last=False)
-    return figures
-
-
 def sum_figures(
-    user: User | None, rates: dict[str, Decimal], with_recipients: bool = True
+    user: User | None,
+    rates: dict[str, Decimal],
+    with_recipients: bool = True,
+    within: pw.Expression | None = None,
 ) -> Figures:
-    """The figures ``user`` may see, summed in SQL and converted exactly here.
+    """The figures ``user`` may see, summed in SQL and converted exactly here;
+    ``within`` narrows the projects counted further (a range of project ids:
+    :mod:`tmdesk.core.kept_figures` sums the projects in parts and adds them up).
 
     Three aggregate queries over what ``user`` may see: the pipeline (projects by
     status), the budgets of open projects by category, priority, oblast (and
@@ -279,6 +222,8 @@ def sum_figures(
     if user is None:
         return out
     visible = visibility_condition(user)
+    if within is not None:
+        visible &= within
     pipeline: dict[str, int] = defaultdict(int)
     labels: set[str] = set()
     for status, tlp, count in (
@@ -295,6 +240,8 @@ def sum_figures(
     open_ = Project.status.in_(OPEN_STATUSES)
     # The same rule written for the open statuses only: a third of the expression.
     visible_open = visible_with_statuses(user, OPEN_STATUSES)
+    if within is not None:
+        visible_open &= within
     n_open = 0
     budget_total = ZERO
     keys = [Project.category, Project.priority, Project.oblast]
@@ -325,10 +272,18 @@ def sum_figures(
             gap_by["recipient"][recipient] += _eur(cents, currency, rates)
 
     # Pledged, confirmed and disbursed money by donor, exact per currency.
-    def status_sum(statuses: tuple[str, ...]) -> pw.Node:
-        return pw.fn.SUM(pw.Case(None, [(Pledge.status.in_(statuses), Pledge.amount)], 0)).coerce(
-            False
+    def status_sum(statuses: tuple[str, ...], extra: pw.Expression | None = None) -> pw.Node:
+        counted = (
+            Pledge.status.in_(statuses) if extra is None else Pledge.status.in_(statuses) & extra
         )
+        return pw.fn.SUM(pw.Case(None, [(counted, Pledge.amount)], 0)).coerce(False)
+
+    # A donor's disbursed money, pledge by pledge as the reports count it
+    # (core.reporting): what the disbursements of a pledge with transactions paid
+    # (added below from core.flows), the amount of a disbursed one without.
+    untracked = ~pw.fn.EXISTS(
+        Transaction.select(Transaction.id).where(Transaction.pledge == Pledge.id)
+    )
 
     pledges_of_open = (
         Pledge.select()
@@ -341,7 +296,7 @@ def sum_figures(
             Pledge.currency,
             status_sum(PLEDGED_STATUSES),
             status_sum(CONFIRMED_STATUSES),
-            status_sum(DISBURSED_STATUSES),
+            status_sum(DISBURSED_STATUSES, untracked),
         )
         .group_by(Pledge.donor_id, Pledge.currency)
         .tuples()
@@ -352,6 +307,7 @@ def sum_figures(
         d = donors.get(donor_id)
         if d is None:
             d = donors[donor_id] = DonorFigures(donor_id)
+        d.pledges = True
         p_eur, c_eur, d_eur = (
             _eur(p_c, currency, rates),
             _eur(c_c, currency, rates),
@@ -397,10 +353,11 @@ def sum_figures(
     out.over_time = _over_time(visible, rates, every_year.disbursed_by_quarter)
     out.money_by_year = every_year.by_year
     disbursed = of_open.disbursed
-    # Each donor's disbursed money the same way, so the donors add up to it.
+    # Each donor's disbursements added to its untracked disbursed pledges (above). A
+    # donor is listed for its pledges with an amount; one paid only on others is
+    # kept unlisted here, for a sum in parts whose other parts hold those pledges.
     for donor_id, donor_flows in flows_by_donor(visible_open).items():
-        if donor_id in donors:
-            donors[donor_id].disbursed_eur = donor_flows.disbursed
+        donors.setdefault(donor_id, DonorFigures(donor_id)).disbursed_eur += donor_flows.disbursed
     out.headline = Headline(
         projects=n_open,
         budget_eur=budget_total,
@@ -419,6 +376,62 @@ def sum_figures(
         ):
             donors[i].code, donors[i].name_en, donors[i].name_uk = code, name_en, name_uk
     out.by_donor = sorted(donors.values(), key=lambda d: (-d.pledged_eur, d.code))
+    if within is None:
+        out.by_donor = [d for d in out.by_donor if d.pledges]
+    return out
+
+
+def merge(parts: Iterable[Figures]) -> Figures:
+    """The figures of several disjoint sets of projects (each summed by
+    :func:`sum_figures` ``within`` its own range) as one: every figure is a sum
+    over projects, a project's gap included, so the parts add up exactly."""
+    out = Figures(gap_by={g: defaultdict(lambda: ZERO) for g in GROUPS})
+    pipeline: dict[str, int] = defaultdict(int)
+    donors: dict[int, DonorFigures] = {}
+    over_time: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    years: dict[int, YearFlows] = {}
+    labels = set()
+    n = 0
+    money = [ZERO] * 5  # budget, pledged, confirmed, disbursed, gap
+    for part in parts:
+        h = part.headline
+        n += h.projects
+        for i, value in enumerate(
+            (h.budget_eur, h.pledged_eur, h.confirmed_eur, h.disbursed_eur, h.gap_eur)
+        ):
+            money[i] += value
+        for status, count in part.pipeline.items():
+            pipeline[status] += count
+        for name, values in part.gap_by.items():
+            for key, eur in values.items():
+                out.gap_by[name][key] += eur
+        for d in part.by_donor:
+            total = donors.get(d.donor_id)
+            if total is None:
+                total = donors[d.donor_id] = DonorFigures(d.donor_id)
+            total.code = total.code or d.code
+            total.name_en, total.name_uk = total.name_en or d.name_en, total.name_uk or d.name_uk
+            total.pledged_eur += d.pledged_eur
+            total.confirmed_eur += d.confirmed_eur
+            total.disbursed_eur += d.disbursed_eur
+            total.pledges = total.pledges or d.pledges
+        for q, pledged, disbursed in part.over_time:
+            over_time[q][0] += pledged
+            over_time[q][1] += disbursed
+        for y in part.money_by_year:
+            row = years.setdefault(y.year, YearFlows(y.year))
+            row.committed += y.committed
+            row.disbursed += y.disbursed
+            row.spent += y.spent
+        labels.add(part.tlp)
+    out.headline = Headline(n, *money)
+    out.pipeline = dict(pipeline)
+    out.by_donor = sorted(
+        (d for d in donors.values() if d.pledges), key=lambda d: (-d.pledged_eur, d.code)
+    )
+    out.over_time = [(q, v[0], v[1]) for q, v in sorted(over_time.items()) if v[0] or v[1]]
+    out.money_by_year = [years[y] for y in sorted(years)]
+    out.tlp = highest_tlp(labels)
     return out
 
 

@@ -109,6 +109,25 @@ def visible_with_statuses(user: User | None, statuses: Collection[str]) -> pw.Ex
     return in_statuses & visibility_condition(user)
 
 
+def viewer_key(user: User | None) -> tuple:
+    """Everything of ``user`` the rule above reads: whether the account is active, its
+    organisation and that organisation's kind (own projects, engagements, the TLP
+    rule), and the TLP:RED projects it is named on (naming matters for RED alone).
+    Two accounts with the same key see exactly the same projects, so whatever is
+    summed over what one may see can be kept for both (:mod:`tmdesk.core.figures`).
+    """
+    if user is None or not user.active:
+        return ()
+    named_red = (
+        ProjectMember.select(ProjectMember.project_id)
+        .join(Project, on=(ProjectMember.project == Project.id))
+        .where((ProjectMember.user == user.id) & (Project.tlp == "RED"))
+        .order_by(ProjectMember.project_id)
+        .tuples()
+    )
+    return (user.organisation_id, user.organisation.kind, tuple(p for (p,) in named_red))
+
+
 def _named(user: User) -> pw.Expression:
     """The projects ``user`` is named on."""
     return Project.id.in_(

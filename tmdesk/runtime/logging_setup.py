@@ -14,6 +14,8 @@ import logging
 import logging.handlers
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 from tmdesk import paths
@@ -25,6 +27,36 @@ MAX_BYTES = 1024 * 1024
 BACKUP_COUNT = 5
 
 _configured_file: Path | None = None
+
+
+class OncePer(logging.Filter):
+    """Lets one record through per ``seconds``, saying how many it held back since.
+
+    waitress warns "Task queue depth is N" for every request that has to wait for
+    a free thread: under load that is a line per request, written and flushed by
+    the thread that accepts connections (slowing every answer), and it rotates the
+    useful lines out of the five log files within minutes. One line a minute says
+    the same to an administrator.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self._last = float("-inf")
+        self._held = 0
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last < self.seconds:
+                self._held += 1
+                return False
+            self._last, held, self._held = now, self._held, 0
+        if held:
+            record.msg = f"{record.getMessage()} ({held} more like it not logged)"
+            record.args = ()
+        return True
 
 
 def has_console() -> bool:
@@ -80,7 +112,11 @@ def setup_logging(
         return None
     handler.setFormatter(formatter)
     root.addHandler(handler)
-    # waitress logs every queue build-up at WARNING; its INFO is just noise.
+    # waitress logs every queue build-up at WARNING (once a minute is enough); its
+    # INFO is just noise.
     logging.getLogger("waitress").setLevel(logging.WARNING)
+    queue = logging.getLogger("waitress.queue")
+    if not any(isinstance(f, OncePer) for f in queue.filters):
+        queue.addFilter(OncePer(60))
     _configured_file = target / LOG_FILENAME
     return _configured_file

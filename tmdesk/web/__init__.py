@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -38,13 +39,21 @@ __all__ = ["LANGUAGES", "babel", "create_app", "csrf", "load_plugins", "login_ma
 def _secret_key(data_dir: Path) -> str:
     """A per-installation secret kept in the data dir (created once, user-only)."""
     path = paths.secret_key_file(data_dir)
-    if path.exists():
-        return path.read_text().strip()
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key)
-    return key
+    if not path.exists():
+        paths.make_private_dir(path.parent)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # servers sharing the file (TMDESK_SECRET_KEY_FILE) started at once
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    for _ in range(100):  # the server that created it may still be writing it
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"the secret key file {path} is empty: delete it to make a new one")
 
 
 def select_locale() -> str:
