@@ -125,7 +125,9 @@ def _timings(engine: str, data_dir: Path, url: str | None, args: argparse.Namesp
         dashboard.build(user)
 
         def after_write(user: User = user) -> None:
-            pledges.create_pledge(writer, random.choice(open_refs), {"amount": "100", "currency": "EUR"})
+            pledges.create_pledge(
+                writer, random.choice(open_refs), {"amount": "100", "currency": "EUR"}
+            )
             dashboard.build(user)
 
         ok &= report(

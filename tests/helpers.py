@@ -1,6 +1,8 @@
 """Helpers the tests import by name: the suite's password, the small desk world
 (organisations of every kind, one user each), logging in and posting forms with
-their CSRF token, the paths through the workflow, plugin approval and a clock.
+their CSRF token, the paths through the workflow, plugin approval, a clock, and
+reading a page's tables by row and cell (not by their markup, which the phone
+layout's cards change).
 
 Fixtures stay in conftest.py; test modules import these from here, never from
 conftest (a conftest is pytest's plugin, not a library).
@@ -10,7 +12,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 from flask.testing import FlaskClient
 
@@ -191,3 +194,162 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+# --- a page's tables, read by row and cell ------------------------------------
+
+
+@dataclass
+class Cell:
+    """One ``<td>`` or ``<th>``: its attributes, its visible text (white space
+    folded, entities decoded) and the markup inside it as the page sent it."""
+
+    tag: str
+    attrs: dict[str, str]
+    text: str
+    html: str
+
+    @property
+    def is_row_header(self) -> bool:
+        return self.tag == "th" and self.attrs.get("scope") == "row"
+
+
+@dataclass
+class Row:
+    """One ``<tr>``, in the table's ``thead``, ``tbody`` or ``tfoot`` ("" if none)."""
+
+    section: str
+    cells: list[Cell] = field(default_factory=list)
+    html: str = ""
+    columns: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(cell.text for cell in self.cells)
+
+    def cell(self, column: str) -> Cell:
+        """The cell under the header ``column`` (the header row's text)."""
+        return self.cells[self.columns.index(column)]
+
+
+@dataclass
+class Table:
+    """One ``<table>``: its attributes, whether it sits in a visually hidden block
+    (a chart's numbers for screen readers), its header row's texts and its rows."""
+
+    attrs: dict[str, str]
+    hidden: bool
+    columns: list[str] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def body(self) -> list[Row]:
+        return [row for row in self.rows if row.section in ("tbody", "")]
+
+
+class _TableReader(HTMLParser):
+    BLOCKS = ("div", "section", "figure")
+
+    def __init__(self, source: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.source = source
+        self.line_starts = [0] + [m.end() for m in re.finditer("\n", source)]
+        self.tables: list[Table] = []
+        self._open: list[tuple[Table, str]] = []  # (table, section) for nested tables
+        self._row: list[tuple[Row, int]] = []
+        self._cell: list[tuple[str, dict[str, str], list[str], int]] = []
+        self._depth = 0
+        self._hidden_at: list[int] = []
+
+    def _offset(self) -> int:
+        line, column = self.getpos()
+        return self.line_starts[line - 1] + column
+
+    def _close_cell(self, end: int) -> None:
+        tag, attrs, texts, start = self._cell.pop()
+        text = " ".join("".join(texts).split())
+        self._row[-1][0].cells.append(Cell(tag, attrs, text, self.source[start:end]))
+
+    def _close_row(self, end: int) -> None:
+        if self._cell:
+            self._close_cell(end)
+        row, start = self._row.pop()
+        row.html = self.source[start:end]
+        table = self._open[-1][0]
+        if row.section == "thead" and not table.columns:
+            table.columns = [cell.text for cell in row.cells]
+        table.rows.append(row)
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        if tag in self.BLOCKS:
+            self._depth += 1
+            if "visually-hidden" in a.get("class", "").split():
+                self._hidden_at.append(self._depth)
+        if tag == "table":
+            table = Table(a, hidden=bool(self._hidden_at))
+            self.tables.append(table)
+            self._open.append((table, ""))
+        elif not self._open:
+            return
+        elif tag in ("thead", "tbody", "tfoot"):
+            self._open[-1] = (self._open[-1][0], tag)
+        elif tag == "tr":
+            if self._row:
+                self._close_row(self._offset())
+            self._row.append((Row(self._open[-1][1]), self._offset()))
+        elif tag in ("td", "th") and self._row:
+            if self._cell:
+                self._close_cell(self._offset())
+            start = self._offset() + len(self.get_starttag_text() or "")
+            self._cell.append((tag, a, [], start))
+
+    def handle_endtag(self, tag):
+        if tag in self.BLOCKS:
+            if self._hidden_at and self._hidden_at[-1] == self._depth:
+                self._hidden_at.pop()
+            self._depth -= 1
+        if not self._open:
+            return
+        if tag in ("td", "th") and self._cell:
+            self._close_cell(self._offset())
+        elif tag == "tr" and self._row:
+            end = self._offset() + len("</tr>")
+            if self._cell:
+                self._close_cell(self._offset())
+            self._close_row(end)
+        elif tag == "table":
+            if self._row:
+                self._close_row(self._offset())
+            table = self._open.pop()[0]
+            for row in table.rows:
+                row.columns = table.columns
+
+    def handle_data(self, data):
+        if self._cell:
+            self._cell[-1][2].append(data)
+
+
+def tables(html: str) -> list[Table]:
+    """The tables of a page, in page order, read with the standard library's parser."""
+    reader = _TableReader(html)
+    reader.feed(html)
+    reader.close()
+    return reader.tables
+
+
+def table_rows(html: str) -> list[Row]:
+    """Every row of every table in ``html`` (header rows included), in page order."""
+    return [row for table in tables(html) for row in table.rows]
+
+
+def row_with(html: str, text: str) -> Row:
+    """The one body row of a table in ``html`` whose cells' text contains ``text``."""
+    found = [row for table in tables(html) for row in table.body if text in row.text]
+    assert len(found) == 1, f"{len(found)} table rows show {text!r}"
+    return found[0]
+
+
+def row_headers(html: str) -> list[str]:
+    """The texts of the row headers (``<th scope="row">``) of every table in ``html``."""
+    return [cell.text for row in table_rows(html) for cell in row.cells if cell.is_row_header]

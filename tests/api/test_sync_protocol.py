@@ -427,7 +427,7 @@ def test_a_desks_transactions_and_donor_fields_are_queued_not_its_status(desk):
         key=new_uid(), kind="transaction.create", entity_uid=made.uid, payload="{}", user=gb
     )
     refused.state = "refused"
-    desk_side.discard(refused)
+    outbox.discard(refused)
     assert not Transaction.select().where(Transaction.uid == made.uid).exists()
 
 

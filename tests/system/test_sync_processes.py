@@ -71,7 +71,7 @@ from tmdesk.core import projects, pledges, updates
 from tmdesk.core.funding import project_funding
 from tmdesk.core.models import *
 from tmdesk.core.visibility import get_visible_project
-from tmdesk.sync import desk
+from tmdesk.sync import desk, outbox
 open_database(Path(DATA))
 desk.install()
 result = None
@@ -307,7 +307,7 @@ def test_recipient_and_donor_desks_work_offline_and_agree_with_the_office(tmp_pa
         desk_env,
         """
         result = [[a.kind, a.http_status, json.loads(a.reason)["reason"]]
-                  for a in desk.refused_actions()]
+                  for a in outbox.refused_actions()]
         """,
     )
     # Confirming records the commitment (issue 16), which travels as itself.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from tests.helpers import login
+from tests.helpers import login, row_with
 from tmdesk.core import dashboard
 from tmdesk.core.models import Organisation
 
@@ -61,7 +61,8 @@ def test_each_bar_has_its_label_and_value_in_both_languages(client, desk, app):
     # Each bar (and its row in the table) opens the Catalogue filtered to that slice:
     # open for support, in that category.
     link = "/catalogue?status=published&amp;status=in_implementation&amp;category=training"
-    assert f'<th scope="row"><a href="{link}">Training and skills</a></th>' in figure
+    header = row_with(figure, "Training and skills").cells[0]
+    assert header.is_row_header and header.html == f'<a href="{link}">Training and skills</a>'
     svg = figure.split("<svg", 1)[1].split("</svg>", 1)[0]
     assert f'<a href="{link}" class="bar-link">' in svg
     pipeline = html.split('id="pipeline-caption"', 1)[1].split("</figure>", 1)[0]

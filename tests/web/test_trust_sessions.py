@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from tests.helpers import PASSWORD, csrf_token, login, post
+from tests.helpers import PASSWORD, csrf_token, login, post, row_with
 from tmdesk.core import accounts, offers, pledges, sessions, tokens
 from tmdesk.core.errors import NotFound, ValidationError
 from tmdesk.core.models import ApiToken, AuditEvent, OfferLink, User, UserSession, utcnow
@@ -397,12 +397,14 @@ def test_token_expiry_scope_and_last_use_are_on_the_profile(app, desk):
     api = app.test_client()
     assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {plain}"}).status_code == 200
     html = client.get("/profile").get_data(as_text=True)
-    row = re.search(r"<tr><td[^>]*>nightly export</td>.*?</tr>", html, re.S).group(0)
-    assert "Read only" in row
-    assert "never" not in row  # used once: the date shows
-    assert token.expires_at.strftime("%Y") in row
+    row = row_with(html, "nightly export")
+    assert row.cells[0].text == "nightly export"
+    assert "Read only" in row.text
+    assert "never" not in row.text  # used once: the date shows
+    assert token.expires_at.strftime("%Y") in row.text
     assert (
-        f"/profile/tokens/{token.id}/revoke" in row and f"/profile/tokens/{token.id}/renew" in row
+        f"/profile/tokens/{token.id}/revoke" in row.html
+        and f"/profile/tokens/{token.id}/renew" in row.html
     )
 
 

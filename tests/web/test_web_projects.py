@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.helpers import login, post
+from tests.helpers import login, post, row_with
 from tmdesk.core import offers, pledges, projects
 from tmdesk.core.models import Document, Project, StatusChange, Update
 
@@ -207,8 +207,7 @@ def test_catalogue_row_content_and_fallback_title(app, desk):
         tlp="CLEAR",
     )
     page = html(client_for(app, desk, "donor").get("/catalogue"))
-    row = page[page.index(project.ref) :]
-    row = row[: row.index("</tr>")]
+    row = row_with(page, project.ref).html
     assert "Лише українська назва" in row and 'class="fallback"' in row
     assert "SSSCIP" in row and "Training and skills" in row and "Kharkiv Oblast" in row
     assert "TLP:CLEAR" in row and "Published" in row and "75,000 USD" in row

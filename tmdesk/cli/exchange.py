@@ -31,7 +31,8 @@ def exchange() -> None:
 @click.pass_obj
 def export(obj, for_email: str | None, out: str) -> None:
     """Write an exchange file: for a person's desk (office), or for the office (desk)."""
-    from tmdesk.sync import desk, files
+    from tmdesk.sync import files
+    from tmdesk.sync.client import SyncProblem
 
     open_db(obj["data_dir"])
     try:
@@ -41,7 +42,7 @@ def export(obj, for_email: str | None, out: str) -> None:
         else:
             data, count = files.desk_export(obj["data_dir"])
             what = f"for the office: {count} action(s)"
-    except (desk.SyncProblem, DomainError) as exc:
+    except (SyncProblem, DomainError) as exc:
         fail(str(exc))
     target = Path(out)
     tmp = target.with_name(target.name + ".part")
@@ -59,6 +60,7 @@ def import_(obj, file: str, email: str | None) -> None:
     """Import an exchange file (from the office on a desk, from a desk on the office)."""
     from tmdesk.exchange import envelope
     from tmdesk.sync import desk, files
+    from tmdesk.sync.client import SyncProblem
 
     open_db(obj["data_dir"])
     desk.install()
@@ -85,5 +87,5 @@ def import_(obj, file: str, email: str | None) -> None:
                 f"Imported: {applied} action(s) applied, {len(results) - applied} refused "
                 "(the desk learns the answers from its next file or sync)."
             )
-    except (desk.SyncProblem, DomainError) as exc:
+    except (SyncProblem, DomainError) as exc:
         fail(str(exc))

@@ -50,6 +50,7 @@ def office() -> None:
 def office_link(obj, url: str, email: str, password_stdin: bool, desk_name: str) -> None:
     """Link this desk to the office at URL for you, then fetch what you may see."""
     from tmdesk.sync import desk
+    from tmdesk.sync.client import OfficeUnreachable, SyncProblem
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -60,8 +61,8 @@ def office_link(obj, url: str, email: str, password_stdin: bool, desk_name: str)
         link = desk.link(
             url, email, password, desk_name or socket.gethostname(), data_dir=obj["data_dir"]
         )
-    except desk.SyncProblem as exc:
-        _fail(str(exc), EXIT_UNREACHABLE if isinstance(exc, desk.OfficeUnreachable) else 1)
+    except SyncProblem as exc:
+        _fail(str(exc), EXIT_UNREACHABLE if isinstance(exc, OfficeUnreachable) else 1)
     click.echo(f"Linked to {link.office_url} as {email}.")
     _run_sync(obj)
 
@@ -103,23 +104,25 @@ def office_status(obj, as_json: bool) -> None:
 def office_unlink(obj, force: bool) -> None:
     """Forget the office; the data on this desk stays."""
     from tmdesk.sync import desk
+    from tmdesk.sync.client import SyncProblem
 
     _open(obj)
     try:
         desk.unlink(force=force)
-    except desk.SyncProblem as exc:
+    except SyncProblem as exc:
         _fail(str(exc))
     click.echo("Unlinked. Revoke this desk's token on the office too (your profile page).")
 
 
 def _run_sync(obj) -> None:
     from tmdesk.sync import desk
+    from tmdesk.sync.client import OfficeUnreachable, SyncProblem
 
     try:
         report = desk.sync(obj["data_dir"])
-    except desk.OfficeUnreachable as exc:
+    except OfficeUnreachable as exc:
         _fail(f"{exc} Nothing is lost: the actions wait for the next sync.", EXIT_UNREACHABLE)
-    except desk.SyncProblem as exc:
+    except SyncProblem as exc:
         _fail(str(exc))
     click.echo(
         f"Synced: {report.pushed} action(s) sent, {len(report.refused)} refused, "

@@ -43,7 +43,7 @@ import peewee as pw
 
 from tmdesk.core import funding
 from tmdesk.core.flows import YearFlows, flows_by_donor, flows_split, quarter
-from tmdesk.core.i18n import N_
+from tmdesk.core.i18n import N_, in_language
 from tmdesk.core.models import Organisation, Pledge, Project, Transaction, User
 from tmdesk.core.visibility import visibility_condition, visible_with_statuses
 from tmdesk.core.vocab import highest_tlp
@@ -173,9 +173,7 @@ class DonorFigures:
     pledges: bool = False
 
     def name(self, locale: str = "en") -> str:
-        if locale == "uk":
-            return self.name_uk or self.name_en
-        return self.name_en or self.name_uk
+        return in_language(self.name_en, self.name_uk, locale)
 
 
 @dataclass

@@ -29,6 +29,15 @@ def localized(text: Text | None, locale: str) -> str | None:
     return str(text.get(locale) or text.get("en") or next(iter(text.values()), ""))
 
 
+def in_language(en: str, uk: str, locale: str) -> str:
+    """A text kept in both languages (a project's title, an organisation's name),
+    in ``locale``: Ukrainian for ``"uk"``, English otherwise, falling back to the
+    other language when that one is empty."""
+    if locale == "uk":
+        return uk or en
+    return en or uk
+
+
 def is_per_language(text: object) -> bool:
     """Whether ``text`` is a ``{"en": …, "uk": …}`` mapping rather than one string."""
     return isinstance(text, Mapping)

@@ -13,6 +13,7 @@ from decimal import Decimal
 import peewee as pw
 
 from tmdesk.core.db import database
+from tmdesk.core.i18n import in_language
 from tmdesk.core.ids import new_uid
 
 
@@ -82,9 +83,7 @@ class Organisation(BaseModel):
 
     def name(self, locale: str = "en") -> str:
         """The name in ``locale``, falling back to the other language."""
-        if locale == "uk":
-            return self.name_uk or self.name_en
-        return self.name_en or self.name_uk
+        return in_language(self.name_en, self.name_uk, locale)
 
 
 class User(BaseModel):
@@ -222,15 +221,11 @@ class Project(BaseModel):
 
     def title(self, locale: str = "en") -> str:
         """Title in ``locale``, falling back to the other language."""
-        if locale == "uk":
-            return self.title_uk or self.title_en
-        return self.title_en or self.title_uk
+        return in_language(self.title_en, self.title_uk, locale)
 
     def summary(self, locale: str = "en") -> str:
         """Summary in ``locale``, falling back to the other language."""
-        if locale == "uk":
-            return self.summary_uk or self.summary_en
-        return self.summary_en or self.summary_uk
+        return in_language(self.summary_en, self.summary_uk, locale)
 
     class Meta:
         indexes = ((CATALOGUE_INDEX_FIELDS, False),)

@@ -27,6 +27,18 @@ from tmdesk.core.permissions import (
 from tmdesk.core.pledges import acting_organisation, validate_together
 from tmdesk.core.vocab import CATEGORIES, CURRENCIES, OFFER_STATUSES
 
+#: Fields of an offer its maker edits, in form order: what the offer form shows
+#: and what a desk sends the office when it records one.
+EDITABLE_FIELDS = (
+    "category",
+    "description",
+    "quantity",
+    "value_amount",
+    "value_currency",
+    "valid_until",
+    "status",
+)
+
 
 def clean_offer_data(data: dict[str, Any]) -> dict[str, Any]:
     errors = validation.Errors()

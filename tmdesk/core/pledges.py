@@ -36,6 +36,9 @@ PLEDGE_TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 #: The steps that are transactions, and the kind each records.
 TRANSACTION_STEPS = {"confirm": "commitment", "disburse": "disbursement", "deliver": "disbursement"}
+#: Fields of a pledge its donor gives and edits (what :func:`clean_pledge_data` reads):
+#: the pledge form's, the API's and what a desk sends the office.
+EDITABLE_FIELDS = ("amount", "currency", "in_kind", "in_kind_quantity", "date", "note")
 
 
 def validate_together(*steps: Callable[[], Any]) -> tuple[Any, ...]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from tmdesk.core.catalogue import CatalogueFilters
+from tmdesk.core.i18n import in_language
 from tmdesk.core.models import Organisation
 
 
@@ -28,9 +29,7 @@ class OrgView:
     recipient_type: str = ""
 
     def name(self, locale: str = "en") -> str:
-        if locale == "uk":
-            return self.name_uk or self.name_en
-        return self.name_en or self.name_uk
+        return in_language(self.name_en, self.name_uk, locale)
 
 
 @dataclass(frozen=True)
@@ -171,14 +170,10 @@ class ProjectView:
 
     def title(self, locale: str = "en") -> str:
         """Title in ``locale``, falling back to the other language."""
-        if locale == "uk":
-            return self.title_uk or self.title_en
-        return self.title_en or self.title_uk
+        return in_language(self.title_en, self.title_uk, locale)
 
     def summary(self, locale: str = "en") -> str:
-        if locale == "uk":
-            return self.summary_uk or self.summary_en
-        return self.summary_en or self.summary_uk
+        return in_language(self.summary_en, self.summary_uk, locale)
 
 
 @dataclass(frozen=True)

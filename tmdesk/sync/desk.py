@@ -18,12 +18,12 @@
   discarded; the project it touched is fetched again so the desk shows the
   office's state meanwhile.
 
-This module holds the link and one sync round, and is what the pages and
-commands call (the problems and the refused list included); the work is in
-:mod:`tmdesk.sync.client` (HTTP to the office), :mod:`tmdesk.sync.outbox` (the
-queue, answers, the refused list), :mod:`tmdesk.sync.receive` (applying what
-the office sends) and :mod:`tmdesk.sync.money` (transactions, donor fields,
-dated rates).
+This module holds the link and one sync round; the work is in
+:mod:`tmdesk.sync.client` (HTTP to the office, and the problems an exchange can
+meet), :mod:`tmdesk.sync.outbox` (the queue, answers, the refused list),
+:mod:`tmdesk.sync.receive` (applying what the office sends) and
+:mod:`tmdesk.sync.money` (transactions, donor fields, dated rates). The pages
+and commands import the problems and the refused list from those modules.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ from tmdesk.core.models import (
 from tmdesk.exchange import trust
 from tmdesk.exchange.keys import installation_keys
 from tmdesk.sync.client import DeskRevoked, NotLinked, Office, OfficeUnreachable, SyncProblem
-from tmdesk.sync.outbox import discard, queue_action, record_answer, redo, refused_actions
+from tmdesk.sync.outbox import queue_action, record_answer
 from tmdesk.sync.receive import apply_page, apply_reference, fetch_documents, scrub
 from tmdesk.sync.wire import PROTOCOL_VERSION, IdMap
 
@@ -66,23 +66,17 @@ PUSH_BATCH = 100
 #: Seconds between background syncs while the office answers.
 SYNC_INTERVAL = 180
 
-#: What the pages and commands call: the link, the round, and (from their modules)
-#: the problems an exchange can meet and the refused list.
+#: What the pages and commands call here: the link and the round. The problems an
+#: exchange can meet are :mod:`tmdesk.sync.client`'s, the refused list is
+#: :mod:`tmdesk.sync.outbox`'s: import them from there.
 __all__ = [
-    "DeskRevoked",
-    "NotLinked",
-    "OfficeUnreachable",
     "Report",
     "Status",
-    "SyncProblem",
     "current_link",
-    "discard",
     "install",
     "is_linked",
     "link",
     "mark_linked",
-    "redo",
-    "refused_actions",
     "status",
     "sync",
     "unlink",

@@ -45,6 +45,7 @@ from tmdesk.core.visibility import visible_projects
 from tmdesk.exchange import envelope, trust
 from tmdesk.exchange.keys import installation_keys
 from tmdesk.sync import desk, office, outbox, receive
+from tmdesk.sync.client import SyncProblem
 from tmdesk.sync.wire import PROTOCOL_VERSION, IdMap, UidMap, encode_user
 
 KIND_TO_DESK = "office-to-desk"
@@ -55,7 +56,7 @@ ANSWERS_KEPT = 5000
 FILE_PAGE = 500
 
 
-class FileProblem(desk.SyncProblem):
+class FileProblem(SyncProblem):
     """The file cannot be written or read here; the message says what to do."""
 
 

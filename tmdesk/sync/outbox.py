@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tmdesk.core import offers as offer_service
 from tmdesk.core import pledges as pledge_service
 from tmdesk.core import projects as project_service
 from tmdesk.core.db import database
@@ -35,17 +36,8 @@ from tmdesk.core.models import (
 from tmdesk.sync import money
 
 _EDITABLE = project_service.EDITABLE_FIELDS
-_PLEDGE_FIELDS = ("amount", "currency", "in_kind", "in_kind_quantity", "date", "note")
+_PLEDGE_FIELDS = pledge_service.EDITABLE_FIELDS
 _UPDATE_FIELDS = ("title", "body", "date", "progress")
-_OFFER_FIELDS = (
-    "category",
-    "description",
-    "quantity",
-    "value_amount",
-    "value_currency",
-    "valid_until",
-    "status",
-)
 
 
 def _uid_of(model: type, row_id: int | None) -> str | None:
@@ -121,7 +113,7 @@ def describe_action(
         }
         return {"kind": "document.attach", "uid": entity.uid, "data": data}
     if action == "offer.create" and isinstance(entity, Offer):
-        data = {f: after.get(f) for f in _OFFER_FIELDS}
+        data = {f: after.get(f) for f in offer_service.EDITABLE_FIELDS}
         data["organisation"] = Organisation.get_by_id(entity.organisation_id).code
         return {"kind": "offer.create", "uid": entity.uid, "data": data}
     return money.describe(action, entity, before, after)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tmdesk.core.db import database
 from tmdesk.sync import desk
+from tmdesk.sync.client import DeskRevoked, SyncProblem
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,10 @@ class AutoSync:
                     if link is None or not link.office_url:
                         return  # not linked, or by files only
                     desk.sync(self.data_dir)
-            except desk.DeskRevoked:
+            except DeskRevoked:
                 log.warning("the office revoked this desk's link: background sync stops")
                 return
-            except desk.SyncProblem as exc:
+            except SyncProblem as exc:
                 log.info("background sync: %s", exc)
             except Exception:  # noqa: BLE001 - a background sync must never take the app down
                 log.exception("background sync failed")

@@ -82,18 +82,8 @@ class OfferForm(FlaskForm):
     valid_until = StringField(lazy_gettext("Valid until"), render_kw=date_field_kw())
     status = SelectField(lazy_gettext("Status"), validate_choice=False)
 
-    FIELDS = (
-        "category",
-        "description",
-        "quantity",
-        "value_amount",
-        "value_currency",
-        "valid_until",
-        "status",
-    )
-
     def data_for_core(self) -> dict[str, Any]:
-        return {name: getattr(self, name).data or "" for name in self.FIELDS}
+        return {name: getattr(self, name).data or "" for name in core_offers.EDITABLE_FIELDS}
 
 
 def _offer_form(officer: bool, **kwargs) -> OfferForm:

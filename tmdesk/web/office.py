@@ -1,7 +1,9 @@
 """The desk's pages about its office (issue #14): connect, where it stands, sync
 now, and the actions the office refused (redo or discard).
 
-The work is in :mod:`tmdesk.sync.desk`; this module only asks and shows.
+The work is in :mod:`tmdesk.sync.desk` (link, sync), :mod:`tmdesk.sync.outbox`
+(the refused list) and :mod:`tmdesk.sync.client` (what can go wrong); this
+module only asks and shows.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from wtforms import EmailField, PasswordField, URLField
 from wtforms.validators import DataRequired
 
 from tmdesk.core.models import OutboxAction, User
-from tmdesk.sync import desk
+from tmdesk.sync import desk, outbox
+from tmdesk.sync.client import OfficeUnreachable, SyncProblem
 from tmdesk.web.auth import begin_session, setup_allowed
 from tmdesk.web.common import acting_user, error_text
 from tmdesk.web.extensions import donor_field_definitions
@@ -87,7 +90,7 @@ def connect():
                 form.password.data,
                 data_dir=current_app.config["DATA_DIR"],
             )
-        except desk.SyncProblem as exc:
+        except SyncProblem as exc:
             form.url.errors = [*form.url.errors, error_text(exc)]
         else:
             begin_session(User.get_by_id(link.user_id))  # a server-side session too
@@ -99,11 +102,11 @@ def connect():
 def _sync_and_say() -> None:
     try:
         report = desk.sync(current_app.config["DATA_DIR"])
-    except desk.OfficeUnreachable:
+    except OfficeUnreachable:
         flash(
             gettext("The office could not be reached. Nothing is lost: your actions wait."), "error"
         )
-    except desk.SyncProblem as exc:
+    except SyncProblem as exc:
         flash(gettext("The exchange with the office failed: %(why)s", why=error_text(exc)), "error")
     else:
         flash(
@@ -143,7 +146,7 @@ def refused():
     """What the office said no to, with its reason and the person's own version."""
     rows = [
         (a, _refusal_text(a), json.loads(a.local_copy or "{}"))
-        for a in desk.refused_actions()
+        for a in outbox.refused_actions()
         if a.user_id == acting_user().id
     ]
     return render_template("office/refused.html", rows=rows)
@@ -152,7 +155,7 @@ def refused():
 @bp.post("/office/refused/<int:action_id>/redo")
 @login_required
 def redo(action_id: int):
-    desk.redo(_own_refused(action_id))
+    outbox.redo(_own_refused(action_id))
     flash(gettext("Queued again: it goes to the office at the next sync."), "info")
     return redirect(url_for("office.refused"))
 
@@ -160,7 +163,7 @@ def redo(action_id: int):
 @bp.post("/office/refused/<int:action_id>/discard")
 @login_required
 def discard(action_id: int):
-    desk.discard(_own_refused(action_id))
+    outbox.discard(_own_refused(action_id))
     flash(gettext("Discarded: the office's version stands."), "info")
     return redirect(url_for("office.refused"))
 

@@ -129,10 +129,7 @@ class PledgeForm(FlaskForm):
     )
 
     def data_for_core(self) -> dict[str, Any]:
-        return {
-            name: getattr(self, name).data or ""
-            for name in ("amount", "currency", "date", "in_kind", "in_kind_quantity", "note")
-        }
+        return {name: getattr(self, name).data or "" for name in core_pledges.EDITABLE_FIELDS}
 
 
 def _pledge_form(officer: bool, **kwargs) -> PledgeForm:

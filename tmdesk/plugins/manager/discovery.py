@@ -68,15 +68,7 @@ def make_plugin_manager(
                         "that copy is the one loaded"
                     )
             elif winner is not None:
-                info = PluginInfo(
-                    path.name,
-                    "",
-                    "file",
-                    str(path),
-                    file_name=path.name,
-                    sha256=digest,
-                    approved_sha256=digest,
-                )
+                info = _file_info(path, digest)
                 _duplicate(pm, info, winner, path.stem)
             elif path.suffix == ".py":
                 _load_py_file(pm, path, content, digest)
@@ -117,17 +109,33 @@ def current_hashes(data_dir: Path) -> dict[str, str]:
     return {path.name: sha256_of(path) for path in plugin_files(data_dir)}
 
 
-def _hold_back(pm: TmdeskPluginManager, path: Path, digest: str, approved: str) -> None:
-    """Record a plugins-folder file that may not run (yet), without importing it."""
-    info = PluginInfo(
-        path.name,
-        "",
+def _file_info(
+    path: Path,
+    digest: str,
+    approved: str | None = None,
+    entry_point: tuple[str, str, str] | None = None,
+) -> PluginInfo:
+    """The record of a plugins-folder file whose SHA-256 is ``digest`` (approved
+    as it is unless ``approved`` says otherwise), or of one ``(name, version,
+    value)`` entry point of a wheel there."""
+    name, version, source = path.name, "", str(path)
+    if entry_point is not None:
+        name, version, value = entry_point
+        source = f"{path} ({value})"
+    return PluginInfo(
+        name,
+        version,
         "file",
-        str(path),
+        source,
         file_name=path.name,
         sha256=digest,
-        approved_sha256=approved,
+        approved_sha256=digest if approved is None else approved,
     )
+
+
+def _hold_back(pm: TmdeskPluginManager, path: Path, digest: str, approved: str) -> None:
+    """Record a plugins-folder file that may not run (yet), without importing it."""
+    info = _file_info(path, digest, approved=approved)
     if approved:
         info.status = "changed"
         info.error = (
@@ -231,9 +239,7 @@ def _module_name_for_file(path: Path) -> str:
 def _load_py_file(pm: TmdeskPluginManager, path: Path, content: bytes, digest: str) -> None:
     """Run the approved ``content`` of ``path`` (the bytes hashed, not a re-read file)."""
     module_name = _module_name_for_file(path)
-    info = PluginInfo(
-        path.name, "", "file", str(path), file_name=path.name, sha256=digest, approved_sha256=digest
-    )
+    info = _file_info(path, digest)
     try:
         module = ModuleType(module_name)
         module.__file__ = str(path)
@@ -319,29 +325,13 @@ def _load_wheel(pm: TmdeskPluginManager, path: Path, content: bytes, digest: str
         if not entries:
             raise ImportError("the wheel declares no [tmdesk] entry point")
     except Exception as exc:  # noqa: BLE001 - a broken zip is one plugin's problem
-        info = PluginInfo(
-            path.name,
-            "",
-            "file",
-            str(path),
-            file_name=path.name,
-            sha256=digest,
-            approved_sha256=digest,
-        )
+        info = _file_info(path, digest)
         pm.infos.append(info)
         pm.fail(info, exc, "import")
         return
     installed = [(n, v) for n, v in entries if _module_of(v) in pm.modules]
     for ep_name, value in installed:
-        info = PluginInfo(
-            ep_name,
-            version,
-            "file",
-            f"{path} ({value})",
-            file_name=path.name,
-            sha256=digest,
-            approved_sha256=digest,
-        )
+        info = _file_info(path, digest, entry_point=(ep_name, version, value))
         _duplicate(pm, info, pm.modules[_module_of(value)], _module_of(value))
     entries = [(n, v) for n, v in entries if (n, v) not in installed]
     if not entries:
@@ -352,15 +342,7 @@ def _load_wheel(pm: TmdeskPluginManager, path: Path, content: bytes, digest: str
     for _ep_name, value in entries:
         _forget_other_copies(value.partition(":")[0].strip().split(".")[0], copy)
     for ep_name, value in entries:
-        info = PluginInfo(
-            ep_name,
-            version,
-            "file",
-            f"{path} ({value})",
-            file_name=path.name,
-            sha256=digest,
-            approved_sha256=digest,
-        )
+        info = _file_info(path, digest, entry_point=(ep_name, version, value))
         try:
             module_name, _, attr = value.partition(":")
             plugin: object = importlib.import_module(module_name.strip())

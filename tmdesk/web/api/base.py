@@ -6,7 +6,7 @@ API needs."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext
@@ -27,12 +27,16 @@ from tmdesk.core.models import (
 )
 from tmdesk.web.api.common import (
     iso,
+    json_body,
     organisation_json,
     project_json,
 )
+from tmdesk.web.common import acting_user
 from tmdesk.web.errors import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+R = TypeVar("R")
 
 
 @bp.errorhandler(401)
@@ -111,6 +115,30 @@ def rename_fields(exc: ValidationError, names: dict[str, str]) -> ValidationErro
     return ValidationError({names.get(k, k): v for k, v in exc.fields.items()}, exc.message)
 
 
+def workflow_step(
+    record: R,
+    allowed,
+    step: Callable[[User, R, str, dict[str, Any]], R],
+    answer: Callable[[R], dict[str, Any]],
+    names: dict[str, str] | None = None,
+):
+    """A workflow step over the API (a project's transition, a pledge's): the body's
+    ``action``, one of ``allowed`` (422 otherwise), taken by the acting user on
+    ``record`` through the core's ``step`` (given the whole body, for a comment),
+    answered with ``answer`` of what the step returns. ``names`` renames the core's
+    field names in a refusal to the API's; the core's other refusals (a step the
+    status or the user may not take) reach the API's error handlers as they are."""
+    body = json_body()
+    action = action_arg(body, allowed)
+    try:
+        record = step(acting_user(), record, action, body)
+    except ValidationError as exc:
+        if names is None:
+            raise
+        raise rename_fields(exc, names) from None
+    return jsonify(answer(record))
+
+
 def created(payload: dict[str, Any], location: str):
     response = jsonify(payload)
     response.status_code = 201
@@ -139,7 +167,6 @@ OFFER_GROUPS: dict[str, dict[str, str]] = {
     "value": {"amount": "value_amount", "currency": "value_currency"},
 }
 OFFER_PLAIN = ("category", "description", "quantity", "status", "valid_until")
-PLEDGE_PLAIN = ("amount", "currency", "in_kind", "in_kind_quantity", "date", "note")
 
 
 def api_names(groups: dict[str, dict[str, str]]) -> dict[str, str]:

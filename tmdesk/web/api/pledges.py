@@ -25,8 +25,6 @@ from tmdesk.core.visibility import (
 )
 from tmdesk.core.vocab import PLEDGE_STATUSES
 from tmdesk.web.api.base import (
-    PLEDGE_PLAIN,
-    action_arg,
     arg_choice,
     bp,
     code_arg,
@@ -34,6 +32,7 @@ from tmdesk.web.api.base import (
     get_by_uid,
     paging,
     rename_fields,
+    workflow_step,
 )
 from tmdesk.web.api.common import (
     json_body,
@@ -90,7 +89,7 @@ def pledge_create(ref: str):
         offer = get_by_uid(visible_offers(user), Offer, offer_id)
         if offer is None:
             raise ValidationError({"offer": N_("No such offer.")})
-    data = {name: body[name] for name in PLEDGE_PLAIN if name in body}
+    data = {name: body[name] for name in pledge_service.EDITABLE_FIELDS if name in body}
     pledge = pledge_service.create_pledge(user, project, data, donor_code=donor, offer=offer)
     return created(
         pledge_json(pledge, acting_user()), url_for("api.pledge_detail", pledge_id=pledge.uid)
@@ -185,11 +184,12 @@ def pledge_fields_update(pledge_id: str):
 @bp.post("/pledges/<uid:pledge_id>/transitions")
 @token_required
 def pledge_transition(pledge_id: str):
-    pledge = _pledge_or_404(pledge_id)
-    body = json_body()
-    action = action_arg(body, pledge_service.PLEDGE_TRANSITIONS)
-    pledge = pledge_service.transition_pledge(acting_user(), pledge, action)
-    return jsonify(pledge_json(pledge, acting_user()))
+    return workflow_step(
+        _pledge_or_404(pledge_id),
+        pledge_service.PLEDGE_TRANSITIONS,
+        lambda user, pledge, action, _body: pledge_service.transition_pledge(user, pledge, action),
+        lambda pledge: pledge_json(pledge, acting_user()),
+    )
 
 
 TRANSACTION_PLAIN = (

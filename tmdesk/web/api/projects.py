@@ -19,7 +19,6 @@ from tmdesk.core.vocab import ORG_KINDS
 from tmdesk.web.api.base import (
     PROJECT_GROUPS,
     PROJECT_PLAIN,
-    action_arg,
     api_names,
     arg_choice,
     bp,
@@ -29,6 +28,7 @@ from tmdesk.web.api.base import (
     paging,
     project_detail_json,
     rename_fields,
+    workflow_step,
 )
 from tmdesk.web.api.common import (
     json_body,
@@ -108,14 +108,15 @@ def project_update(ref: str):
 @bp.post("/projects/<ref>/transitions")
 @token_required
 def project_transition(ref: str):
-    project = project_or_404(ref)
-    body = json_body()
-    action = action_arg(body, project_service.TRANSITIONS)
-    try:
-        project_service.transition(acting_user(), project, action, body.get("comment"))
-    except ValidationError as exc:
-        raise rename_fields(exc, api_names(PROJECT_GROUPS)) from None
-    return jsonify(project_detail_json(project))
+    return workflow_step(
+        project_or_404(ref),
+        project_service.TRANSITIONS,
+        lambda user, project, action, body: project_service.transition(
+            user, project, action, body.get("comment")
+        ),
+        project_detail_json,
+        api_names(PROJECT_GROUPS),
+    )
 
 
 # --- organisations ----------------------------------------------------------
