@@ -65,6 +65,7 @@ def _routes(app) -> list[tuple[str, str]]:
     )
 
 
+@pytest.mark.slow  # every route argument x 27 hostile values x each caller: ~100 s of CPU
 def test_every_route_argument_is_bounded(wapp, world):
     caller = Caller(wapp, world)
     problems, sent = [], 0
