@@ -7,7 +7,6 @@ from typing import Any, BinaryIO
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import (
     BaseDocTemplate,
     CondPageBreak,
@@ -21,7 +20,7 @@ from reportlab.platypus.doctemplate import FrameBreak, NullActionFlowable
 from tmdesk.plugins.contract import N_
 
 from .flowables import Invisible, draw_tlp, layout_only
-from .fonts import FONT, FONT_BOLD, register_fonts
+from .fonts import FONT, FONT_BOLD, register_fonts, string_width
 from .styles import (
     ACCENT,
     INK,
@@ -247,9 +246,9 @@ class ReportDoc(BaseDocTemplate):
 
 
 def _fit(text: str, font: str, size: float, room: float) -> str:
-    if pdfmetrics.stringWidth(text, font, size) <= room:
+    if string_width(text, font, size) <= room:
         return text
-    while text and pdfmetrics.stringWidth(text + "…", font, size) > room:
+    while text and string_width(text + "…", font, size) > room:
         text = text[:-1]
     return text.rstrip() + "…"
 
@@ -340,7 +339,7 @@ class Contents(Flowable):
             baseline = y + st.leading - st.fontSize
             indent = st.leftIndent
             number = str(page)
-            number_width = pdfmetrics.stringWidth(number, st.fontName, st.fontSize)
+            number_width = string_width(number, st.fontName, st.fontSize)
             room = self.width - indent - number_width - 24
             label = _fit(clean(text), st.fontName, st.fontSize, room)
             c.setFont(st.fontName, st.fontSize)
@@ -348,8 +347,8 @@ class Contents(Flowable):
             c.drawString(indent, baseline, label)
             c.drawRightString(self.width, baseline, number)
             if level > 0:
-                start = indent + pdfmetrics.stringWidth(label, st.fontName, st.fontSize) + 6
-                dot = pdfmetrics.stringWidth(" .", st.fontName, st.fontSize)
+                start = indent + string_width(label, st.fontName, st.fontSize) + 6
+                dot = string_width(" .", st.fontName, st.fontSize)
                 count = int((self.width - number_width - 6 - start) / dot)
                 if count > 0:
                     c.setFillColor(MUTED)

@@ -16,12 +16,11 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
 from tmdesk.plugins.contract import TLP_COLOURS
 
-from .fonts import FONT, FONT_BOLD
+from .fonts import FONT, FONT_BOLD, string_width
 from .styles import CELL_SIZE, CONTENT_WIDTH, INK, MUTED, RULE, TLP_TEXT_SIZE, ZEBRA, styles
 from .text import clean, esc, wrap_text
 
@@ -139,7 +138,7 @@ def para(text_markup: str, style: str = "body") -> Flowable:
         "<" not in text_markup
         and "&" not in text_markup
         and st.alignment == TA_LEFT
-        and pdfmetrics.stringWidth(text_markup, st.fontName, st.fontSize)
+        and string_width(text_markup, st.fontName, st.fontSize)
         <= CONTENT_WIDTH - st.leftIndent - st.firstLineIndent
     ):
         return Label(text_markup, st)
@@ -331,7 +330,7 @@ def draw_tlp(
     """
     text = tlp_text(label)
     pad = size * 0.45
-    width = pdfmetrics.stringWidth(text, FONT_BOLD, size) + 2 * pad
+    width = string_width(text, FONT_BOLD, size) + 2 * pad
     height = size * 1.45
     if anchor == "right":
         x -= width

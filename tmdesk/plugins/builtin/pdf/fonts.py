@@ -33,6 +33,12 @@ def register_fonts() -> None:
     )
 
 
-def text_width(text: str, size: float, bold: bool = False) -> float:
+def string_width(text: str, font: str, size: float) -> float:
+    """``text``'s width in ``font`` at ``size``: every measure goes through here, so
+    the fonts are registered whichever function measures first."""
     register_fonts()
-    return pdfmetrics.stringWidth(text, FONT_BOLD if bold else FONT, size)
+    return pdfmetrics.stringWidth(text, font, size)
+
+
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    return string_width(text, FONT_BOLD if bold else FONT, size)

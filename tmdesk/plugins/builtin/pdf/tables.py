@@ -9,13 +9,12 @@ from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Flowable, Table, TableStyle
 
 from tmdesk.plugins.contract import N_
 
 from .flowables import KitParagraph, KitTable
-from .fonts import FONT, FONT_BOLD
+from .fonts import FONT, FONT_BOLD, string_width
 from .styles import ACCENT, CELL_PAD, CELL_SIZE, HEAD_SIZE, INK, RULE, ZEBRA, styles
 from .text import clean, esc, wrap_text
 
@@ -99,7 +98,7 @@ def _longest(text: Any, size: float, bold: bool) -> float:
     words = [w for w in clean(text).replace("\n", " ").split(" ") if w]
     words = [w for w in words if len(w) <= LONGEST_UNBROKEN]
     font = FONT_BOLD if bold else FONT
-    return max((pdfmetrics.stringWidth(w, font, size) for w in words), default=0.0)
+    return max((string_width(w, font, size) for w in words), default=0.0)
 
 
 def longest_words(
@@ -217,7 +216,7 @@ def _cell(
     :data:`MAX_CELL_LINES` lines (only long text is measured line by line)."""
     text = clean(value)
     font = FONT_BOLD if bold else FONT
-    width = pdfmetrics.stringWidth(text, font, size)
+    width = string_width(text, font, size)
     if "\n" not in text and width <= room:
         return text
     if width / max(room, 1) + text.count("\n") > MAX_CELL_LINES / 2:
