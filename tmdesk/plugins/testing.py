@@ -37,6 +37,7 @@ from types import ModuleType
 from typing import Any
 
 from tmdesk.core.catalogue import CatalogueFilters
+from tmdesk.core.db import DATABASE_FILENAME
 from tmdesk.core.report_views import ReportContext
 from tmdesk.core.reporting import build_context
 
@@ -80,7 +81,7 @@ def _demo_dir() -> Path:
 
     path = Path(tempfile.mkdtemp(prefix="tmdesk-plugin-test-")) / "data"
     atexit.register(shutil.rmtree, path.parent, True)
-    open_database(path)
+    open_database(path, url=_demo_url(path))
     database.connect(reuse_if_open=True)
     try:
         _cache["source"] = fill_demo_data(path)
@@ -88,6 +89,13 @@ def _demo_dir() -> Path:
         database.close()
     _cache["demo_dir"] = path
     return path
+
+
+def _demo_url(path: Path) -> str:
+    """The demo's own SQLite file, whatever ``TMDESK_DATABASE_URL`` says: the suite
+    around it (tmdesk's on PostgreSQL, a partner's) empties its database between
+    tests, and the demo data must outlive that."""
+    return f"sqlite:///{path / DATABASE_FILENAME}"
 
 
 @contextlib.contextmanager
@@ -103,7 +111,7 @@ def demo_database() -> Iterator[Path]:
     previous = database.obj
     was_open = previous is not None and not previous.is_closed()
     path = _demo_dir()
-    open_database(path)
+    open_database(path, url=_demo_url(path))
     database.connect(reuse_if_open=True)
     try:
         yield path
