@@ -103,11 +103,13 @@ def start_server(
     env: dict[str, str] | None = None,
     port: int | None = None,
     url: str | None = None,
+    workers: int = 1,
 ) -> LiveServer:
     """Start ``tmdesk serve`` on ``data_dir`` and wait until it is ready.
 
     ``env`` replaces the inherited environment (an office on PostgreSQL, a
-    desk on its own SQLite); ``port`` reuses a port (a server restarted)."""
+    desk on its own SQLite); ``port`` reuses a port (a server restarted);
+    ``workers``: ``serve --workers``."""
     port = port or free_port()
     cmd = (command or [sys.executable, "-m", "tmdesk"]) + [
         "serve",
@@ -118,6 +120,7 @@ def start_server(
         "--threads",
         str(threads),
         "--no-browser",
+        *(("--workers", str(workers)) if workers != 1 else ()),
     ]
     output = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - closed by LiveServer.stop
     process = subprocess.Popen(

@@ -48,6 +48,7 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
 
 for command in (
     serve.serve,
+    serve.serve_worker,
     demo.demo,
     accounts.user,
     accounts.token,

@@ -20,6 +20,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import secrets
 import threading
 import time
@@ -40,6 +41,8 @@ TOKEN_TTL = 120
 #: How long a second launch waits for a running instance that is still starting.
 STARTUP_WAIT = 20.0
 LOOPBACK = "127.0.0.1"
+#: What :func:`mint_token` puts in a token as its nonce (URL-safe base64).
+NONCE = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 # --- launch tokens -----------------------------------------------------------------
@@ -54,11 +57,18 @@ def mint_token(secret: str, now: float | None = None) -> str:
 
 
 class LaunchTokens:
-    """Checks launch tokens: right MAC, not expired, and each used only once."""
+    """Checks launch tokens: right MAC, not expired, and each used only once.
 
-    def __init__(self, secret: str, ttl: int = TOKEN_TTL) -> None:
+    ``used_dir``: where the used nonces are recorded, one empty file each,
+    created with ``O_EXCL`` so that of several processes serving one folder
+    (``tmdesk serve --workers``) exactly one redeems a token; without it the
+    record is this process's memory.
+    """
+
+    def __init__(self, secret: str, ttl: int = TOKEN_TTL, used_dir: Path | None = None) -> None:
         self.secret = secret
         self.ttl = ttl
+        self.used_dir = used_dir
         self._used: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -82,6 +92,8 @@ class LaunchTokens:
             return False
         if age < -5 or age > self.ttl:
             return False
+        if self.used_dir is not None:
+            return self._first_use_on_disk(nonce, now)
         with self._lock:
             for old, used_at in list(self._used.items()):
                 if now - used_at > 2 * self.ttl:
@@ -89,6 +101,25 @@ class LaunchTokens:
             if nonce in self._used:
                 return False
             self._used[nonce] = now
+        return True
+
+    def _first_use_on_disk(self, nonce: str, now: float) -> bool:
+        """Record ``nonce`` as used in ``used_dir``; False if some process already had."""
+        assert self.used_dir is not None  # nosec B101: only called with a folder
+        if not NONCE.fullmatch(nonce):  # the MAC held, so only a token we minted: be strict
+            return False
+        with contextlib.suppress(OSError):  # forgetting old nonces is housekeeping only
+            for old in self.used_dir.iterdir():
+                if now - old.stat().st_mtime > 2 * self.ttl:
+                    old.unlink(missing_ok=True)
+        try:
+            fd = os.open(self.used_dir / nonce, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return False
+        except OSError as exc:  # an unwritable folder must not let a token through twice
+            log.warning("cannot record a used launch token in %s: %s", self.used_dir, exc)
+            return False
+        os.close(fd)
         return True
 
 

@@ -75,9 +75,15 @@ def ensure_std_streams() -> None:
 
 
 def setup_logging(
-    level: int = logging.INFO, console: bool | None = None, directory: Path | None = None
+    level: int = logging.INFO,
+    console: bool | None = None,
+    directory: Path | None = None,
+    filename: str = LOG_FILENAME,
 ) -> Path | None:
     """Log to a rotating file (and the console when there is one).
+
+    ``filename``: each process of a ``tmdesk serve --workers`` writes a file of its
+    own (rotating one file from several processes would lose lines).
 
     Returns the log file's path, or None when the log folder cannot be
     created (then logging goes to the console only, and the app still runs).
@@ -101,7 +107,7 @@ def setup_logging(
     try:
         target.mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(
-            target / LOG_FILENAME,
+            target / filename,
             maxBytes=MAX_BYTES,
             backupCount=BACKUP_COUNT,
             encoding="utf-8",
@@ -118,5 +124,5 @@ def setup_logging(
     queue = logging.getLogger("waitress.queue")
     if not any(isinstance(f, OncePer) for f in queue.filters):
         queue.addFilter(OncePer(60))
-    _configured_file = target / LOG_FILENAME
+    _configured_file = target / filename
     return _configured_file

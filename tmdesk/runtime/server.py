@@ -9,7 +9,9 @@ header is restricted to that address and port (against DNS rebinding); on an
 office server (``--host 0.0.0.0``) it is not, as the machine's names vary.
 
 While serving, automatic backups run in a thread (:mod:`tmdesk.runtime.backup_schedule`):
-one at start, then daily; stopped with the server.
+one at start, then daily; stopped with the server. ``tmdesk serve --workers N``
+serves from N processes (:mod:`tmdesk.runtime.workers`): this one and the
+workers it starts, which run :func:`run_worker`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import contextlib
 import logging
 import os
 import secrets
+import shutil
 import signal
+import socket
 import sys
 import threading
 import webbrowser
@@ -33,6 +37,14 @@ from tmdesk.paths import make_private_dir
 from tmdesk.runtime import instance
 from tmdesk.runtime.backup_schedule import start_automatic_backups
 from tmdesk.runtime.logging_setup import has_console, setup_logging
+from tmdesk.runtime.workers import (
+    WorkerError,
+    WorkerPool,
+    WorkerSettings,
+    announce_ready,
+    check_workers,
+    watch_parent,
+)
 from tmdesk.web import create_app, trusted_proxies
 
 log = logging.getLogger(__name__)
@@ -54,13 +66,21 @@ def allowed_hosts(host: str, port: int) -> set[str] | None:
 class WaitressRunner:
     """A bound waitress server that can be stopped from any thread."""
 
-    def __init__(self, app: Any, host: str, port: int, threads: int) -> None:
+    def __init__(
+        self,
+        app: Any,
+        host: str,
+        port: int,
+        threads: int,
+        sockets: list[socket.socket] | None = None,
+    ) -> None:
+        """Bind ``host``:``port``, or accept on ``sockets`` already listening (a worker's)."""
         from waitress import create_server
 
+        where: dict[str, Any] = {"sockets": sockets} if sockets else {"host": host, "port": port}
         self.server = create_server(
             app,
-            host=host,
-            port=port,
+            **where,
             threads=threads,
             ident="tmdesk",
             # Behind trusted reverse proxies their X-Forwarded-* headers must reach
@@ -105,13 +125,19 @@ class WaitressRunner:
         timer.daemon = True
         timer.start()
 
+    @property
+    def listening_socket(self) -> socket.socket:
+        """The socket this server accepts on (handed to the workers)."""
+        return self.server.socket
 
-def _stop_on_sigterm(runner: WaitressRunner) -> None:
-    """Let a service manager's SIGTERM stop the server cleanly (like Quit)."""
+
+def _stop_on_sigterm(runner: WaitressRunner, *signals: int) -> None:
+    """Let a service manager's SIGTERM (and ``signals``) stop the server cleanly (like Quit)."""
     if threading.current_thread() is not threading.main_thread():
         return
-    with contextlib.suppress(ValueError, OSError):
-        signal.signal(signal.SIGTERM, lambda _signo, _frame: runner.stop(delay=0))
+    for signo in (signal.SIGTERM, *signals):
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(signo, lambda _signo, _frame: runner.stop(delay=0))
 
 
 # --- browser and console messages ------------------------------------------------------
@@ -178,6 +204,32 @@ def _start_auto_sync(data_dir: Path) -> Any:
         return None
 
 
+def _serving_app(
+    data_dir: Path, threads: int, state: instance.DesktopState, setup_token: str
+) -> Any:
+    """The app as a server process serves it, with its connections kept per thread."""
+    # PostgreSQL: one pooled connection per waitress thread, plus the backup
+    # scheduler and a spare (TMDESK_DB_POOL_SIZE overrides it).
+    pg_engine.configure_pool(threads + 2)
+    # SQLite: the serving threads keep their connections too (no reopening per request).
+    sqlite_engine.configure_pool(True)
+    return create_app(
+        data_dir,
+        {
+            "TMDESK_DESKTOP": state,
+            "TMDESK_SETUP_TOKEN": setup_token,
+        },
+    )
+
+
+def _used_tokens_dir(data_dir: Path) -> Path:
+    """Where this run's processes record the launch tokens used (emptied at each start)."""
+    folder = data_dir / "launch-tokens"
+    shutil.rmtree(folder, ignore_errors=True)
+    make_private_dir(folder)
+    return folder
+
+
 def run_instance(
     data_dir: Path,
     lock: Any,
@@ -187,28 +239,20 @@ def run_instance(
     browser: bool,
     desktop_mode: bool,
     on_ready: Callable[[str], None] | None = None,
+    workers: int = 1,
 ) -> int:
     """Serve ``data_dir`` while holding ``lock``; returns the exit code.
 
     ``desktop_mode``: open (or print) the one-time launch URL; otherwise open the
     plain address, or the first-run setup address when there is no
-    administrator yet.
+    administrator yet. ``workers``: serve from that many processes
+    (:mod:`tmdesk.runtime.workers`), this one included.
     """
     secret = secrets.token_urlsafe(32)
     setup_token = secrets.token_urlsafe(24)
-    # PostgreSQL: one pooled connection per waitress thread, plus the backup
-    # scheduler and a spare (TMDESK_DB_POOL_SIZE overrides it).
-    pg_engine.configure_pool(threads + 2)
-    # SQLite: the serving threads keep their connections too (no reopening per request).
-    sqlite_engine.configure_pool(True)
-    state = instance.DesktopState(tokens=instance.LaunchTokens(secret))
-    app = create_app(
-        data_dir,
-        {
-            "TMDESK_DESKTOP": state,
-            "TMDESK_SETUP_TOKEN": setup_token,
-        },
-    )
+    used_tokens = _used_tokens_dir(data_dir)
+    state = instance.DesktopState(tokens=instance.LaunchTokens(secret, used_dir=used_tokens))
+    app = _serving_app(data_dir, threads, state, setup_token)
     runner = WaitressRunner(app, host, port, threads)
     # At once: a SIGTERM during the start (backups, auto-sync) must stop cleanly too.
     _stop_on_sigterm(runner)
@@ -247,6 +291,26 @@ def run_instance(
         say(f"Open: {target}")
     if on_ready is not None:
         on_ready(target)
+    pool = None
+    if workers > 1:
+        hosts = app.config["TMDESK_ALLOWED_HOSTS"]
+
+        def settings_for(number: int) -> WorkerSettings:
+            return WorkerSettings(
+                number=number,
+                fd=runner.listening_socket.fileno(),
+                threads=threads,
+                parent_pid=os.getpid(),
+                launch_secret=secret,
+                run_id=state.run_id,
+                setup_token=setup_token,
+                allowed_hosts=sorted(hosts) if hosts else None,
+                used_tokens_dir=str(used_tokens),
+            )
+
+        pool = WorkerPool(data_dir, workers, settings_for)
+        pool.start()
+        log.info("serving from %s processes (this one and %s workers)", workers, workers - 1)
     backups = _start_backups(data_dir)
     auto_sync = _start_auto_sync(data_dir)
     try:
@@ -254,16 +318,59 @@ def run_instance(
     except KeyboardInterrupt:  # pragma: no cover - waitress catches it itself
         pass
     finally:
+        if pool is not None:
+            pool.stop()
         if backups is not None:
             backups.stop()
         if auto_sync is not None:
             auto_sync.stop()
         instance.remove_info(data_dir)
-        # The pooled connections close for real (SQLite folds its WAL into the file).
-        if hasattr(database.obj, "close_idle"):
-            database.obj.close_idle()
+        shutil.rmtree(used_tokens, ignore_errors=True)
+        _close_connections()
         log.info("tmdesk stopped")
     say("tmdesk has stopped.")
+    return 0
+
+
+def _close_connections() -> None:
+    """Close the pooled connections for real (SQLite folds its WAL into the file)."""
+    if hasattr(database.obj, "close_idle"):
+        database.obj.close_idle()
+
+
+def run_worker(data_dir: Path, settings: WorkerSettings) -> int:
+    """Serve as worker ``settings.number`` of a ``tmdesk serve --workers`` until the
+    first process stops it (SIGTERM) or disappears; returns the exit code."""
+    setup_logging(filename=f"tmdesk-worker{settings.number}.log")
+    parent = settings.parent_pid
+
+    def quit_all() -> None:  # Quit in the browser stops the whole server, not one process
+        with contextlib.suppress(OSError):
+            os.kill(parent, signal.SIGTERM)
+
+    state = instance.DesktopState(
+        tokens=instance.LaunchTokens(
+            settings.launch_secret, used_dir=Path(settings.used_tokens_dir)
+        ),
+        run_id=settings.run_id,
+        request_quit=quit_all,
+    )
+    app = _serving_app(data_dir, settings.threads, state, settings.setup_token)
+    app.config["TMDESK_ALLOWED_HOSTS"] = (
+        set(settings.allowed_hosts) if settings.allowed_hosts is not None else None
+    )
+    listening = socket.socket(fileno=settings.fd)
+    runner = WaitressRunner(app, "", 0, settings.threads, sockets=[listening])
+    # Ctrl+C in a terminal reaches every process of the group: stop as cleanly as on SIGTERM.
+    _stop_on_sigterm(runner, signal.SIGINT)
+    watch_parent(parent, lambda: runner.stop(delay=0), runner.stopping)
+    announce_ready()
+    log.info("worker %s of pid %s serving %s", settings.number, parent, data_dir)
+    try:
+        runner.run()
+    finally:
+        _close_connections()
+        log.info("worker %s stopped", settings.number)
     return 0
 
 
@@ -273,8 +380,15 @@ def serve(
     port: int = 8750,
     threads: int = 8,
     open_browser: bool = True,
+    workers: int = 1,
 ) -> None:
-    """Serve in the foreground until interrupted (``tmdesk serve``)."""
+    """Serve in the foreground until interrupted (``tmdesk serve``), from ``workers``
+    processes."""
+    try:
+        check_workers(workers)
+    except WorkerError as exc:
+        say(f"tmdesk: {exc}")
+        raise SystemExit(2) from exc
     log_file = setup_logging()
     browser = browser_wanted(None) and open_browser
     data_dir = Path(data_dir)
@@ -302,6 +416,7 @@ def serve(
             threads=threads,
             browser=browser,
             desktop_mode=False,
+            workers=workers,
         )
     except OSError as exc:  # the port is taken, the address does not exist...
         log.exception("tmdesk serve could not start")
