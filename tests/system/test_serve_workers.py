@@ -163,9 +163,9 @@ def test_three_processes_serve_one_folder(tmp_path):
         # A worker killed outright is started again, and the server answers on.
         victim = children(first)[0]
         os.kill(victim, signal.SIGKILL)
-        assert wait_for(
-            lambda: len(children(first)) == 2 and victim not in children(first)
-        ), server.log()
+        assert wait_for(lambda: len(children(first)) == 2 and victim not in children(first)), (
+            server.log()
+        )
         assert "ended unexpectedly with code -9; starting it again" in server.log()
         assert all(status_of(f"{server.url}/healthz") == 200 for _ in range(10))
         workers_now = children(first)
