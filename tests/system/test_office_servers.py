@@ -2,7 +2,7 @@
 data folder (as on two machines), on one PostgreSQL database, worked through both.
 
 Nothing that must be shared lives in one process: failed logins count across both
-servers, a plugin approved on one is approved on the other, what one writes the other
+servers, a plugin approved on one runs on the other, what one writes the other
 reads with the audit chain unbroken, a launch token belongs to the process that minted
 it (its secret and single use are that process's by design), and neither
 server starts its own backup thread (on PostgreSQL backups are ``pg_dump``'s, run once
@@ -167,8 +167,8 @@ def test_two_servers_share_one_database(desk, two_servers):
     approve = {"file_name": "partner.py", "sha256": digest}
     assert submit(admin_a, a.url, "/reports/plugins/approve", approve, "/reports/plugins")[0] == 200
     assert "partner-fmt" in admin_a.get(a.url + "/reports")[2]
-    assert "partner-fmt" not in admin_b.get(b.url + "/reports")[2]  # B loaded its plugins before
-    assert submit(admin_b, b.url, "/reports/plugins/reload", {}, "/reports/plugins")[0] == 200
+    # B's Plugins page reads the approvals afresh (and B loads its plugins again); its
+    # other pages look every few seconds (extensions.PLUGINS_CHECK_SECONDS).
     html = admin_b.get(b.url + "/reports/plugins")[2]
     assert "partner.py" in html and "Awaiting approval" not in html
     assert "partner-fmt" in admin_b.get(b.url + "/reports")[2]

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from tests.live_server import concurrent_writers, make_writer_accounts, start_server
+from tests.plugins.test_plugin_approval import drop, sha
+from tmdesk.core import plugin_approvals
 from tmdesk.core.audit import verify_chain
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import database
@@ -134,9 +136,21 @@ def test_launch_tokens_recorded_on_disk_are_single_use_across_processes(tmp_path
 # --- a real server of three processes ----------------------------------------------------
 
 
+#: A plugin that notes each process that imports it (a file named by its pid).
+PLUGIN = """
+import os
+from pathlib import Path
+
+Path({folder!r}, str(os.getpid())).write_text("ran")
+"""
+
+
 @pytest.mark.slow
 def test_three_processes_serve_one_folder(tmp_path):
     tokens = make_writer_accounts(tmp_path, 12)
+    ran = tmp_path / "ran"
+    ran.mkdir()
+    plugin = drop(tmp_path, "noted.py", PLUGIN.format(folder=str(ran)))
     server = start_server(tmp_path, threads=4, workers=3)
     try:
         first = server.process.pid
@@ -159,6 +173,19 @@ def test_three_processes_serve_one_folder(tmp_path):
             link = f"{server.url}/desktop/launch?token={mint_token(secret)}"
             assert status_of(link) == 302  # redeemed: on to the first-run setup
             assert [status_of(link) for _ in range(3)] == [403, 403, 403]
+
+        # A plugin approved elsewhere (here: as the command line does) runs in every
+        # process within seconds, whichever the requests reach.
+        assert not list(ran.iterdir())
+        with database.connection_context():
+            plugin_approvals.approve(None, plugin.name, sha(plugin), via="test")
+        assert wait_for(
+            lambda: (
+                status_of(f"{server.url}/healthz") == 200
+                and {int(f.name) for f in ran.iterdir()} >= set(pids)
+            ),
+            seconds=30,
+        ), (sorted(f.name for f in ran.iterdir()), pids)
 
         # A worker killed outright is started again, and the server answers on.
         victim = children(first)[0]

@@ -29,7 +29,14 @@ from tmdesk.core.i18n import N_
 from tmdesk.exchange.keys import installation_keys
 from tmdesk.web import blueprints, converters, errors, templating
 from tmdesk.web.common import acting_user
-from tmdesk.web.extensions import LANGUAGES, babel, csrf, load_plugins, login_manager
+from tmdesk.web.extensions import (
+    LANGUAGES,
+    babel,
+    csrf,
+    load_plugins,
+    login_manager,
+    plugins_in_step,
+)
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +265,7 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _connect() -> None:
         database.connect(reuse_if_open=True)
+        plugins_in_step(app)
         if not request.path.startswith("/api/"):  # the API never uses the session
             _strong_session_protection()
             session.permanent = True

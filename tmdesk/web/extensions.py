@@ -7,6 +7,10 @@ the same reason (no import cycle between the factory and its blueprints).
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 from flask import Flask, current_app, session
 from flask_babel import Babel
 from flask_login import LoginManager
@@ -21,9 +25,19 @@ from tmdesk.plugins.manager import TmdeskPluginManager, make_plugin_manager
 
 LANGUAGES = ("uk", "en")
 
+log = logging.getLogger(__name__)
+
 csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
+
+
+#: How often (seconds) a serving process looks whether the plugin approvals in the
+#: database are still those its plugins were loaded with: another process of the same
+#: server (``serve --workers``), another server of the office, or the command line
+#: may have approved or withdrawn one.
+PLUGINS_CHECK_SECONDS = 5.0
+_plugins_lock = threading.Lock()
 
 
 def load_plugins(app: Flask) -> TmdeskPluginManager:
@@ -39,7 +53,24 @@ def load_plugins(app: Flask) -> TmdeskPluginManager:
             database.close()
     pm = make_plugin_manager(app.config["DATA_DIR"], approvals=approvals)
     app.extensions["tmdesk_plugins"] = pm
+    app.extensions["tmdesk_plugins_approvals"] = approvals
+    app.extensions["tmdesk_plugins_checked"] = time.monotonic()
     return pm
+
+
+def plugins_in_step(app: Flask, force: bool = False) -> TmdeskPluginManager:
+    """``app``'s plugin manager, loaded again first if the approvals in the database
+    changed since it was built; looked at once every :data:`PLUGINS_CHECK_SECONDS`
+    (one small query), or now when ``force`` (the Plugins page). The database must
+    be open."""
+    now = time.monotonic()
+    if force or now - app.extensions.get("tmdesk_plugins_checked", 0.0) >= PLUGINS_CHECK_SECONDS:
+        with _plugins_lock:  # one thread loads; the others then find it done
+            app.extensions["tmdesk_plugins_checked"] = now
+            if approved_files() != app.extensions.get("tmdesk_plugins_approvals"):
+                log.info("the plugin approvals changed elsewhere: loading the plugins again")
+                return load_plugins(app)
+    return app.extensions["tmdesk_plugins"]
 
 
 #: The session entry holding the key of the server's ``user_session`` row.

@@ -54,7 +54,7 @@ from tmdesk.plugins.manager import (
 )
 from tmdesk.web.auth import confirm_password_first, fresh_enough
 from tmdesk.web.common import acting_user, error_text, flash_error, locale_code, require, tr
-from tmdesk.web.extensions import load_plugins
+from tmdesk.web.extensions import load_plugins, plugins_in_step
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -396,7 +396,7 @@ def _plugins_folder() -> Path:
 @login_required
 @require(can_administer)
 def plugins():
-    pm = plugin_manager()
+    pm = plugins_in_step(current_app, force=True)  # what the database says, this instant
     infos = plugin_infos(pm)
     approved = plugin_approvals.approved_files()
     present = {info.file_name for info in infos if info.file_name}
