@@ -126,3 +126,35 @@ def test_a_bulk_write_sums_every_part_again(desk, small_parts):
     assert_in_step(desk)
     officer = desk.user("back_office")
     assert kept_figures.figures_for(officer, exchange_rates()).headline.pledged_eur == 90
+
+
+def test_a_starting_server_sums_ahead_for_the_accounts_last_active(desk, monkeypatch):
+    """dashboard.warm_up: the recent viewers' figures are kept before they ask; an
+    account idle for long, or a second officer of the same office, costs nothing."""
+    import datetime as dt
+
+    from tmdesk.core import accounts, dashboard
+    from tmdesk.core.models import User, utcnow
+
+    now = utcnow()
+    officer, donor, idle = desk.user("back_office"), desk.user("donor"), desk.user("recipient")
+    colleague = accounts.create_user(
+        None, "colleague@example.org", officer.organisation.code, "a long test password 2026"
+    )
+    for user, days in ((officer, 1), (colleague, 2), (donor, 3), (idle, 90)):
+        User.update(last_login_at=now - dt.timedelta(days=days)).where(User.id == user.id).execute()
+    desk.published(budget_amount="1000", budget_currency="EUR")
+    kept_figures.forget()
+    assert dashboard.warm_up() == 2  # the office (both officers share) and the donor
+
+    summed = []
+    real_part = kept_figures._part
+    monkeypatch.setattr(
+        kept_figures, "_part", lambda *a: summed.append(a[0].email) or real_part(*a)
+    )
+    for user in (officer, colleague, donor):
+        dashboard.build(User.get_by_id(user.id))
+    assert summed == []  # all kept already
+    dashboard.build(User.get_by_id(idle.id))
+    assert summed  # never summed ahead: summed now
+    assert dashboard.warm_up(limit=1) == 1

@@ -156,6 +156,8 @@ def test_three_processes_serve_one_folder(tmp_path):
         first = server.process.pid
         assert wait_for(lambda: len(children(first)) == 2), server.log()
         pids = [first, *children(first)]
+        # Each process sums the recent viewers' dashboard figures ahead, in the background.
+        assert wait_for(lambda: server.log().count("dashboard figures summed ahead") == 3)
         before = {pid: cpu_seconds(pid) for pid in pids}
 
         # Writers on new connections, dealt out by the kernel: every process works,

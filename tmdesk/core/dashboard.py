@@ -26,7 +26,12 @@ from tmdesk.core.flows import YearFlows
 from tmdesk.core.funding import exchange_rates
 from tmdesk.core.models import Offer, OfferLink, Organisation, Pledge, Project, User, utcnow
 from tmdesk.core.projects import age_in_days, review_queue
-from tmdesk.core.visibility import is_officer, visible_offers, visible_with_statuses
+from tmdesk.core.visibility import (
+    is_officer,
+    viewer_key,
+    visible_offers,
+    visible_with_statuses,
+)
 from tmdesk.core.vocab import CATEGORIES, OBLASTS, PRIORITIES, PROJECT_STATUSES
 
 #: How many submitted projects (oldest first) the dashboard checks for undecided
@@ -75,6 +80,39 @@ def _ranked(group: dict, known) -> list[tuple[str, Decimal]]:
     the one order every money chart on the dashboard uses."""
     rows = [(code, whole_euros(v)) for code, v in group.items() if code in known and v > 0]
     return sorted((r for r in rows if r[1] > 0), key=lambda r: (-r[1], r[0]))
+
+
+#: How many viewers' figures a starting server sums ahead (:func:`warm_up`).
+WARM_VIEWERS = 4
+#: Only the accounts that logged in within this many days count for it.
+WARM_DAYS = 30
+
+
+def warm_up(limit: int = WARM_VIEWERS, days: int = WARM_DAYS) -> int:
+    """Sum ahead the dashboard figures of the accounts that logged in most recently,
+    up to ``limit`` different viewers (accounts that see the same projects share
+    theirs, :mod:`tmdesk.core.kept_figures`), so that the first dashboard each of them
+    opens after a server starts is quick rather than a full sum (a second at
+    100,000 projects). Returns how many viewers were summed."""
+    since = utcnow() - dt.timedelta(days=days)
+    recent = (
+        User.select(User, Organisation)
+        .join(Organisation)
+        .where(User.active & (User.last_login_at >= since))
+        .order_by(User.last_login_at.desc())
+        .limit(200)
+    )
+    rates = exchange_rates()
+    summed: set[tuple] = set()
+    for user in recent:
+        key = (viewer_key(user), is_officer(user))
+        if key in summed:
+            continue
+        kept_figures.figures_for(user, rates, with_recipients=is_officer(user))
+        summed.add(key)
+        if len(summed) >= limit:
+            break
+    return len(summed)
 
 
 def build(user: User | None, locale: str = "en", now: dt.datetime | None = None) -> Dashboard:
