@@ -8,7 +8,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from tmdesk.core import audit, validation
+from tmdesk.core import audit, prepared, validation
 from tmdesk.core.db import database
 from tmdesk.core.errors import NotFound, ValidationError
 from tmdesk.core.i18n import N_
@@ -147,13 +147,18 @@ def token_for(plain: str, now: dt.datetime | None = None) -> ApiToken | None:
         return None
     # The token, its user and the user's organisation in one query: every API
     # request needs all three (the visibility policy reads the organisation).
-    token = (
-        ApiToken.select(ApiToken, User, Organisation)
-        .join(User, on=(ApiToken.user == User.id))
-        .join(Organisation, on=(User.organisation == Organisation.id))
-        .where((ApiToken.token_hash == _token_digest(plain)) & ApiToken.revoked_at.is_null(True))
-        .first()
+    found = prepared.rows(
+        ("tokens.token_for",),
+        lambda digest: (
+            ApiToken.select(ApiToken, User, Organisation)
+            .join(User, on=(ApiToken.user == User.id))
+            .join(Organisation, on=(User.organisation == Organisation.id))
+            .where((ApiToken.token_hash == digest) & ApiToken.revoked_at.is_null(True))
+            .limit(1)
+        ),
+        _token_digest(plain),
     )
+    token = found[0] if found else None
     now = now or utcnow()
     if token is None or not token.user.active:
         return None
