@@ -15,11 +15,11 @@ from typing import Any
 
 import peewee as pw
 
-from tmdesk.core import validation
+from tmdesk.core import prepared, validation
 from tmdesk.core.funding import Funding, exchange_rates, funding_for
 from tmdesk.core.i18n import N_
 from tmdesk.core.models import Organisation, Pledge, Project, User
-from tmdesk.core.visibility import visibility_condition, visible_with_statuses
+from tmdesk.core.visibility import viewer_shape, visibility_condition, visible_with_statuses
 from tmdesk.core.vocab import (
     CATEGORIES,
     FUNDING_STATES,
@@ -220,10 +220,25 @@ def filtered_query(user: User | None, f: CatalogueFilters) -> pw.ModelSelect:
     )
 
 
+def _shape(user: User | None, f: CatalogueFilters) -> tuple:
+    """Everything the listing's SQL is written from (:mod:`tmdesk.core.prepared`):
+    the viewer's part of the visibility rule and every filter, the page aside."""
+    filters = tuple(
+        (name, tuple(value) if isinstance(value, list) else value)
+        for name, value in vars(f).items()
+        if name != "page"
+    )
+    return (viewer_shape(user), filters)
+
+
 def count_matching(user: User | None, f: CatalogueFilters) -> int:
     """How many projects :func:`filtered_query` selects: one COUNT over the project
     index alone (no join, no subquery around the listing's query)."""
-    return Project.select(pw.fn.COUNT(Project.id)).where(*_conditions(user, f)).scalar() or 0
+    rows = prepared.rows(
+        ("catalogue.count", _shape(user, f)),
+        lambda: Project.select(pw.fn.COUNT(Project.id)).where(*_conditions(user, f)).tuples(),
+    )
+    return rows[0][0] or 0
 
 
 def with_recipients(projects: list[Project]) -> None:
@@ -264,8 +279,15 @@ def search_catalogue(user: User | None, f: CatalogueFilters) -> CataloguePage:
         total = count_matching(user, f)
         # The page's projects alone, then their recipients in one query: building
         # a joined row per project costs more than the whole query.
-        page = Project.select().where(*_conditions(user, f))
-        items = list(_order(page, f.sort).offset(offset).limit(f.per_page))
+        items = prepared.rows(
+            ("catalogue.page", _shape(user, f)),
+            lambda first: (
+                _order(Project.select().where(*_conditions(user, f)), f.sort)
+                .offset(first)
+                .limit(f.per_page)
+            ),
+            offset,
+        )
         with_recipients(items)
         return CataloguePage(items, funding_for(items), total, f.page, f.per_page)
     query = _order(filtered_query(user, f), f.sort)
