@@ -28,7 +28,7 @@ import json
 import logging
 import os
 import select
-import subprocess
+import subprocess  # nosec B404: starts this program again (tmdesk serve-worker), no shell
 import sys
 import threading
 import time
