@@ -8,7 +8,7 @@ import textwrap
 import pytest
 from openpyxl import load_workbook
 
-from tests.helpers import approve_plugin_files, csrf_token, login, post
+from tests.helpers import approve_plugin_files, csrf_token, login, post, row_headers
 from tmdesk.core.db import database
 
 OFFICE_ONLY = """
@@ -67,6 +67,14 @@ def test_reports_in_menu_and_index_lists_allowed_formats(client, desk):
     assert "/reports/csv" in html and "/reports/xlsx" in html
     assert "/reports/office-only" not in html
     assert "/reports/plugins" not in html  # not an administrator
+
+
+def test_a_format_for_one_donor_says_so_once(client, desk):
+    """The IATI row said "one donor" twice: in its label and in the hint under it."""
+    login(client, desk.users["donor"])
+    headers = row_headers(client.get("/reports").get_data(as_text=True))
+    (iati,) = [text for text in headers if "IATI" in text]
+    assert iati.count("one donor") == 1, iati
 
 
 def test_anonymous_is_sent_to_login(client, desk):

@@ -458,7 +458,7 @@ def tmdesk_report_formats():
     return [
         ReportFormat(
             name="iati",
-            label=N_("IATI activities 2.03 (XML, one donor)"),
+            label=N_("IATI activities 2.03 (XML)"),
             extension="xml",
             media_type="application/xml",
             render=render,
