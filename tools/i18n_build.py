@@ -11,6 +11,7 @@ A development tool, not part of the installed package: it needs only Babel.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -29,7 +30,9 @@ def compile_catalogues(root: Path = TRANSLATIONS, out: Path | None = None) -> li
         mo_path.parent.mkdir(parents=True, exist_ok=True)
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=po_path.parts[-3])
-        tmp = mo_path.with_suffix(".mo.part")
+        # A name of this process's own: two compiling at once (the test workers) each
+        # replace the .mo whole, never one another's half-written file.
+        tmp = mo_path.with_suffix(f".mo.{os.getpid()}.part")
         with tmp.open("wb") as fh:
             write_mo(fh, catalog, use_fuzzy=False)
         tmp.replace(mo_path)
