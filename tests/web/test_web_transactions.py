@@ -58,6 +58,21 @@ def test_record_a_disbursement_defaults_to_the_remainder_and_today(client, desk)
     assert "2025" in row_headers(project_page)
 
 
+def test_a_fully_committed_pledge_says_why_its_amount_is_empty(client, desk):
+    pledge = _committed_pledge(desk)  # 30,000 pledged, 30,000 committed
+    login(client, desk.users["donor"])
+    form = client.get(f"/pledges/{pledge.uid}/transactions/new?kind=commitment")
+    html = form.get_data(as_text=True)
+    assert "Nothing of the pledge remains for this" in html
+    assert "Filled in with what remains" not in html
+    assert re.search(r'name="amount"[^>]*value=""', html)
+    # What remains to disburse is filled in, and said so.
+    html = client.get(f"/pledges/{pledge.uid}/transactions/new?kind=disbursement").get_data(
+        as_text=True
+    )
+    assert "Filled in with what remains" in html and "Nothing of the pledge" not in html
+
+
 def test_bad_amount_is_shown_on_the_form_not_a_500(client, desk):
     pledge = _committed_pledge(desk)
     login(client, desk.users["donor"])

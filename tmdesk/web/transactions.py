@@ -135,6 +135,10 @@ def record(pledge_id: str):
             kind=kind,
             kind_label=lambda k: kind_label(pledge, k),
             engagements=engagements,
+            # A fully committed (or disbursed) pledge: the amount starts empty, and
+            # the form says why instead of "filled in with what remains".
+            nothing_left=core_transactions.money_pledge(pledge)
+            and not core_transactions.remaining(pledge, kind),
         )
     except PermissionDenied:
         abort(403)
