@@ -37,7 +37,6 @@ throw-away directory is used.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import itertools
 import json
@@ -63,6 +62,8 @@ from bench_coordination import (
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.live_server import child_pids, cpu_seconds  # noqa: E402 - after the path
 
 CATALOGUE_MS = 10
 DASHBOARD_MS = 150
@@ -176,23 +177,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def _cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a running process has used so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _process_tree(servers: list[subprocess.Popen]) -> list[int]:
-    """The servers' pids and their workers' (Linux: each thread lists the children it
-    started)."""
-    pids = [server.pid for server in servers]
-    for pid in list(pids):
-        for task in Path(f"/proc/{pid}/task").glob("*"):
-            with contextlib.suppress(OSError):
-                pids += [int(child) for child in (task / "children").read_text().split()]
-    return pids
 
 
 def _tokens_and_refs(users: int) -> tuple[list[str], list[str]]:
@@ -335,7 +319,10 @@ def load_test(
         for thread in threads:
             thread.join()
         cpu = os.times()
-        server_cpu = sum(_cpu_seconds(pid) for pid in _process_tree(servers))
+        pids = [server.pid for server in servers]
+        server_cpu = sum(
+            cpu_seconds(pid) for pid in pids + [c for p in pids for c in child_pids(p)]
+        )
     finally:
         for server in servers:
             server.terminate()

@@ -60,6 +60,33 @@ class LiveServer:
         return self.output.read()
 
 
+def child_pids(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux: each thread lists the ones it started)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:  # the thread has just ended
+            continue
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a running process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for(predicate, timeout: float = 30.0) -> bool:
+    """Whether ``predicate()`` came true within ``timeout`` seconds (asked every 20 ms)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
+
+
 def wait_ready(
     url: str,
     process: subprocess.Popen | None = None,
@@ -215,6 +242,25 @@ def concurrent_writers(url: str, tokens: list[str], seconds: float) -> WriteLoad
     for t in threads:
         t.join()
     return load
+
+
+def assert_writes_whole(data_dir: Path, acknowledged: list[str]) -> None:
+    """What concurrent writers were told is stored, each reference once, and the audit
+    chain is whole: never forked, one event per previous hash."""
+    from tmdesk.core.audit import verify_chain
+    from tmdesk.core.bootstrap import open_database
+    from tmdesk.core.db import database
+    from tmdesk.core.models import AuditEvent, Project
+
+    open_database(data_dir)  # the SQLite file, or the PostgreSQL database of the run
+    with database.connection_context():
+        stored = {p.ref for p in Project.select(Project.ref)}
+        chain = verify_chain()
+        links = AuditEvent.select(AuditEvent.prev_hash).count()
+        distinct = AuditEvent.select(AuditEvent.prev_hash).distinct().count()
+    assert set(acknowledged) <= stored
+    assert len(set(acknowledged)) == len(acknowledged)  # references never reused
+    assert chain.ok and chain.checked == links == distinct  # the audit chain never forks
 
 
 def make_writer_accounts(data_dir: Path, count: int) -> list[str]:

@@ -23,6 +23,7 @@ import peewee
 import pytest
 
 from tests.helpers import csrf_token, login, post
+from tests.live_server import wait_for
 from tmdesk.core import backup
 from tmdesk.core.bootstrap import open_database
 from tmdesk.core.db import DATABASE_FILENAME, database
@@ -249,15 +250,6 @@ class StepClock:
             now = self.now
             self.now += self.step
             return now
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
 
 
 # --- the scheduler ----------------------------------------------------------------------

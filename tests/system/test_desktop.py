@@ -29,16 +29,16 @@ from tmdesk.runtime import instance
 # --- launch tokens ----------------------------------------------------------------
 
 
-def test_launch_token_is_single_use():
-    tokens = instance.LaunchTokens("s3cret")
+def test_launch_token_is_single_use(tmp_path):
+    tokens = instance.LaunchTokens("s3cret", tmp_path)
     token = tokens.mint()
     assert tokens.redeem(token)
     assert not tokens.redeem(token)
 
 
-def test_launch_token_forged_or_expired_is_refused():
-    tokens = instance.LaunchTokens("s3cret", ttl=60)
-    other = instance.LaunchTokens("another secret")
+def test_launch_token_forged_or_expired_is_refused(tmp_path):
+    tokens = instance.LaunchTokens("s3cret", tmp_path, ttl=60)
+    other = instance.LaunchTokens("another secret", tmp_path)
     assert not tokens.redeem(other.mint())
     assert not tokens.redeem(None)
     assert not tokens.redeem("")
@@ -145,10 +145,11 @@ def test_allowed_hosts_only_on_loopback():
 
 
 @pytest.fixture
-def desktop_app(app):
+def desktop_app(app, tmp_path):
     quits = []
     state = instance.DesktopState(
-        tokens=instance.LaunchTokens("test-secret"), request_quit=lambda: quits.append(True)
+        tokens=instance.LaunchTokens("test-secret", tmp_path),
+        request_quit=lambda: quits.append(True),
     )
     app.config.update(
         TMDESK_DESKTOP=state,

@@ -174,7 +174,7 @@ def test_two_servers_share_one_database(desk, two_servers):
     assert "partner-fmt" in admin_b.get(b.url + "/reports")[2]
 
     # A launch token is the minting process's own (signed with its secret, single use
-    # in its memory): it works once at that server and never at the other.
+    # in its data folder): it works once at that server and never at the other.
     launch = f"/desktop/launch?token={mint_token(read_info(folders[0]).secret)}"
     assert browser().get(b.url + launch)[0] == 403
     assert browser().get(a.url + launch)[0] == 200  # on to the login page

@@ -22,7 +22,6 @@ import logging
 import os
 import re
 import secrets
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -60,17 +59,14 @@ class LaunchTokens:
     """Checks launch tokens: right MAC, not expired, and each used only once.
 
     ``used_dir``: where the used nonces are recorded, one empty file each,
-    created with ``O_EXCL`` so that of several processes serving one folder
-    (``tmdesk serve --workers``) exactly one redeems a token; without it the
-    record is this process's memory.
+    created with ``O_EXCL``, so that of several processes serving one folder
+    (``tmdesk serve --workers``) exactly one redeems a token.
     """
 
-    def __init__(self, secret: str, ttl: int = TOKEN_TTL, used_dir: Path | None = None) -> None:
+    def __init__(self, secret: str, used_dir: Path, ttl: int = TOKEN_TTL) -> None:
         self.secret = secret
         self.ttl = ttl
         self.used_dir = used_dir
-        self._used: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def mint(self, now: float | None = None) -> str:
         return mint_token(self.secret, now)
@@ -92,20 +88,10 @@ class LaunchTokens:
             return False
         if age < -5 or age > self.ttl:
             return False
-        if self.used_dir is not None:
-            return self._first_use_on_disk(nonce, now)
-        with self._lock:
-            for old, used_at in list(self._used.items()):
-                if now - used_at > 2 * self.ttl:
-                    del self._used[old]
-            if nonce in self._used:
-                return False
-            self._used[nonce] = now
-        return True
+        return self._first_use(nonce, now)
 
-    def _first_use_on_disk(self, nonce: str, now: float) -> bool:
+    def _first_use(self, nonce: str, now: float) -> bool:
         """Record ``nonce`` as used in ``used_dir``; False if some process already had."""
-        assert self.used_dir is not None  # nosec B101: only called with a folder
         if not NONCE.fullmatch(nonce):  # the MAC held, so only a token we minted: be strict
             return False
         with contextlib.suppress(OSError):  # forgetting old nonces is housekeeping only

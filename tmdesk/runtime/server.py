@@ -267,7 +267,7 @@ def run_instance(
     secret = secrets.token_urlsafe(32)
     setup_token = secrets.token_urlsafe(24)
     used_tokens = _used_tokens_dir(data_dir)
-    state = instance.DesktopState(tokens=instance.LaunchTokens(secret, used_dir=used_tokens))
+    state = instance.DesktopState(tokens=instance.LaunchTokens(secret, used_tokens))
     app = _serving_app(data_dir, threads, state, setup_token)
     runner = WaitressRunner(app, host, port, threads)
     # At once: a SIGTERM during the start (backups, auto-sync) must stop cleanly too.
@@ -366,9 +366,7 @@ def run_worker(data_dir: Path, settings: WorkerSettings) -> int:
             os.kill(parent, signal.SIGTERM)
 
     state = instance.DesktopState(
-        tokens=instance.LaunchTokens(
-            settings.launch_secret, used_dir=Path(settings.used_tokens_dir)
-        ),
+        tokens=instance.LaunchTokens(settings.launch_secret, Path(settings.used_tokens_dir)),
         run_id=settings.run_id,
         request_quit=quit_all,
     )

@@ -137,10 +137,6 @@ class WorkerPool:
         self._watcher = threading.Thread(target=self._watch, name="tmdesk-workers", daemon=True)
         self._watcher.start()
 
-    def pids(self) -> list[int]:
-        with self._lock:
-            return [p.pid for p in self.processes.values() if p.poll() is None]
-
     def _spawn(self, number: int) -> tuple[int, subprocess.Popen]:
         settings = self.settings_for(number)
         process = subprocess.Popen(  # nosec B603: this program again, a fixed argument list
